@@ -1,0 +1,37 @@
+# The README's Quick start: `make demo` runs a whole station on this machine; `make test` runs the tests.
+# Both work on a fresh Debian machine with Python 3.11+ and apt: they install what is missing.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+EXTRAS ?= ui,vision,dev
+
+.PHONY: demo test system-deps venv lint bench screenshots clean
+
+demo: system-deps $(STAMP)
+	$(VENV)/bin/police-kiosk demo
+
+test: system-deps $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(EXTRAS)]'
+	@touch $(STAMP)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
+
+bench: system-deps $(STAMP)
+	$(PY) bench/uplink.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Device protocols: sans-IO codecs and thin transports. Imports nothing of ours."""

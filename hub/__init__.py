@@ -1,0 +1,1 @@
+"""The central hub: stores what stations send and tracks their state."""

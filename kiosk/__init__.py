@@ -1,0 +1,1 @@
+"""Resident self-service domain (UI-free): services, sessions, forms and validation."""

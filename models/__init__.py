@@ -1,0 +1,1 @@
+"""Model manifest, loading and ONNX inference. Imports nothing of ours."""

@@ -1,0 +1,1 @@
+"""PySide6 applications: the resident touchscreen and the crew console."""
