@@ -16,6 +16,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("edge.demo", "run a whole simulated station on this machine"),
     "sim": ("edge.sim", "simulators: `sim events`, `sim school`, `sim modbus`"),
     "client": ("edge.cli", "call the daemon's local API from the shell"),
+    "vision": ("edge.vision.cli", "`vision read IMAGE...`, `vision run SOURCE`: check plates and cameras"),
 }
 
 

@@ -1,0 +1,216 @@
+"""The one typed client of the daemon's local API (JSON-RPC 2.0 over a Unix socket).
+
+The touchscreen, the crew console, the simulators and the tools all talk to the daemon through this
+class, never through the daemon's internals. It imports nothing heavier than msgspec.
+
+    async with EdgeClient(path) as client:
+        sub = await client.submit_event("kiosk.report", "info", {"kind": "hazard"})
+        print(sub.id, sub.seq)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import msgspec
+
+__all__ = ["ClientError", "DaemonUnavailableError", "EdgeClient", "RemoteError", "Submitted"]
+
+
+class ClientError(Exception):
+    """Base of the client's errors."""
+
+
+class DaemonUnavailableError(ClientError):
+    """The daemon is not running, or the connection to it was lost."""
+
+
+class RemoteError(ClientError):
+    """The daemon answered with a JSON-RPC error."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(f"{message} (code {code})")
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    id: str
+    seq: int
+
+
+Notification = Callable[[str, dict[str, Any]], None]
+
+
+class EdgeClient:
+    def __init__(self, path: Path | str, *, on_notify: Notification | None = None, timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.on_notify = on_notify
+        self.timeout = timeout
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+        self._batch_waiting: dict[tuple[int, ...], asyncio.Future[list[Any]]] = {}
+        self._reader_task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> EdgeClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        await self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._writer is not None and not self._writer.is_closing()
+
+    async def connect(self) -> None:
+        try:
+            self._reader, self._writer = await asyncio.open_unix_connection(str(self.path), limit=4 * 1024 * 1024)
+        except (FileNotFoundError, ConnectionRefusedError, OSError) as exc:
+            raise DaemonUnavailableError(f"the daemon is not reachable at {self.path}: {exc}") from exc
+        self._reader_task = asyncio.create_task(self._read_loop())
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(ConnectionError, OSError):
+                await self._writer.wait_closed()
+        if self._reader_task is not None:
+            self._reader_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader_task
+            self._reader_task = None
+        self._fail_all(DaemonUnavailableError("connection closed"))
+        self._writer = None
+
+    # ---- raw calls -----------------------------------------------------------------------------
+    async def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        if not self.connected:
+            raise DaemonUnavailableError("not connected to the daemon")
+        assert self._writer is not None
+        rid = next(self._ids)
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[rid] = fut
+        req: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params is not None:
+            req["params"] = params
+        self._writer.write(msgspec.json.encode(req) + b"\n")
+        try:
+            return await asyncio.wait_for(fut, self.timeout)
+        finally:
+            self._waiting.pop(rid, None)
+
+    async def call_batch(self, calls: Iterable[tuple[str, dict[str, Any] | None]]) -> list[Any]:
+        """One JSON-RPC batch; returns results in order, a RemoteError instance in place of a failure."""
+        if not self.connected:
+            raise DaemonUnavailableError("not connected to the daemon")
+        assert self._writer is not None
+        reqs = []
+        for method, params in calls:
+            req: dict[str, Any] = {"jsonrpc": "2.0", "id": next(self._ids), "method": method}
+            if params is not None:
+                req["params"] = params
+            reqs.append(req)
+        if not reqs:
+            return []
+        key = tuple(r["id"] for r in reqs)
+        fut: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        self._batch_waiting[key] = fut
+        self._writer.write(msgspec.json.encode(reqs) + b"\n")
+        try:
+            replies = await asyncio.wait_for(fut, self.timeout)
+        finally:
+            self._batch_waiting.pop(key, None)
+        by_id = {r.get("id"): r for r in replies}
+        return [_result_or_error(by_id.get(rid)) for rid in key]
+
+    # ---- typed methods -------------------------------------------------------------------------
+    async def submit_event(self, type: str, priority: str, data: dict[str, Any] | None = None) -> Submitted:
+        res = await self.call("events.submit", {"type": type, "priority": priority, "data": data or {}})
+        return Submitted(str(res["id"]), int(res["seq"]))
+
+    async def submit_many(self, events: Iterable[tuple[str, str, dict[str, Any]]]) -> list[Submitted | RemoteError]:
+        results = await self.call_batch(
+            ("events.submit", {"type": t, "priority": p, "data": d}) for t, p, d in events
+        )
+        return [r if isinstance(r, RemoteError) else Submitted(str(r["id"]), int(r["seq"])) for r in results]
+
+    async def status(self) -> dict[str, Any]:
+        res = await self.call("status.get")
+        assert isinstance(res, dict)
+        return res
+
+    async def subscribe(self, *topics: str) -> None:
+        await self.call("notify.subscribe", {"topics": list(topics)})
+
+    # ---- plumbing ------------------------------------------------------------------------------
+    async def _read_loop(self) -> None:
+        assert self._reader is not None
+        try:
+            while True:
+                line = await self._reader.readline()
+                if not line:
+                    break
+                try:
+                    msg = msgspec.json.decode(line)
+                except msgspec.DecodeError:
+                    continue
+                self._dispatch(msg)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            self._fail_all(DaemonUnavailableError("the daemon closed the connection"))
+            if self._writer is not None:
+                self._writer.close()
+
+    def _dispatch(self, msg: Any) -> None:
+        if isinstance(msg, list):
+            ids = {r.get("id") for r in msg if isinstance(r, dict)}
+            for k, bfut in list(self._batch_waiting.items()):
+                if set(k) <= ids and not bfut.done():
+                    bfut.set_result(msg)
+                    return
+            return
+        if not isinstance(msg, dict):
+            return
+        if msg.get("method") == "notify" and "id" not in msg:
+            if self.on_notify is not None:
+                params = msg.get("params") or {}
+                self.on_notify(str(params.get("topic", "")), params)
+            return
+        rid = msg.get("id")
+        fut = self._waiting.get(rid) if isinstance(rid, int) else None
+        if fut is None or fut.done():
+            return
+        if "error" in msg:
+            err = msg["error"] or {}
+            fut.set_exception(RemoteError(int(err.get("code", -32603)), str(err.get("message", "")), err.get("data")))
+        else:
+            fut.set_result(msg.get("result"))
+
+    def _fail_all(self, exc: Exception) -> None:
+        for fut in list(self._waiting.values()) + list(self._batch_waiting.values()):
+            if not fut.done():
+                fut.set_exception(exc)
+        self._waiting.clear()
+        self._batch_waiting.clear()
+
+
+def _result_or_error(reply: Any) -> Any:
+    if not isinstance(reply, dict):
+        return RemoteError(-32603, "no reply for this request")
+    if "error" in reply:
+        err = reply["error"] or {}
+        return RemoteError(int(err.get("code", -32603)), str(err.get("message", "")), err.get("data"))
+    return reply.get("result")

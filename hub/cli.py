@@ -1,0 +1,107 @@
+"""`police-kiosk hub`: run the central hub; `hub export` and `hub stations` read its database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import queue
+import signal
+import socket
+import sys
+import threading
+
+__all__ = ["command"]
+
+
+def _run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from hub.mqtt import HubMqtt, Inbound
+    from hub.service import HubService
+    from hub.store import open_store
+
+    try:
+        store = open_store(args.db)
+    except Exception as exc:  # noqa: BLE001 - any driver error: say which database and exit non-zero
+        print(f"police-kiosk hub: cannot open database {args.db!r}: {exc}", file=sys.stderr)
+        return 1
+    inbox: queue.Queue[Inbound | None] = queue.Queue()
+    client_id = args.client_id or f"hub-{socket.gethostname()}-{args.group}"
+    try:
+        mqtt = HubMqtt(args.broker, client_id=client_id, group=args.group, inbox=inbox,
+                       username=args.username, password=os.environ.get("PK_HUB_PASSWORD"))
+    except ValueError as exc:
+        print(f"police-kiosk hub: {exc}", file=sys.stderr)
+        return 2
+    service = HubService(store, mqtt)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    service.start()
+    logging.getLogger("hub").info("hub running: broker %s, database %s, group %s", args.broker, args.db, args.group)
+    ready = os.environ.get("NOTIFY_SOCKET")
+    if ready:
+        from contextlib import suppress
+        with suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.sendto(b"READY=1", ("\0" + ready[1:]) if ready.startswith("@") else ready)
+    stop.wait()
+    service.stop()
+    store.close()
+    c = service.counters
+    logging.getLogger("hub").info("hub stopped: %d events stored, %d duplicates, %d malformed",
+                                  c.events_stored, c.duplicates, c.malformed)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from hub.store import open_store
+
+    store = open_store(args.db)
+    try:
+        out = sys.stdout.buffer
+        for body in store.export(args.station):
+            out.write(body + b"\n")
+        out.flush()
+    finally:
+        store.close()
+    return 0
+
+
+def _stations(args: argparse.Namespace) -> int:
+    from hub.store import open_store
+
+    store = open_store(args.db)
+    try:
+        for row in store.stations():
+            print(json.dumps({"station": row.station, "state": row.state, "counter": row.counter,
+                              "status_ts": row.status_ts, "events": row.events,
+                              "telemetry": row.telemetry}, ensure_ascii=False))
+    finally:
+        store.close()
+    return 0
+
+
+def command(name: str, argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="police-kiosk hub", description="The central hub.")
+    sub = p.add_subparsers(dest="action")
+    run = sub.add_parser("run", help="run the hub (the default)")
+    for parser in (p, run):
+        parser.add_argument("--broker", default="mqtt://127.0.0.1:1883", help="mqtt://HOST:PORT")
+        parser.add_argument("--db", default="sqlite:///var/lib/police-kiosk-hub/hub.db",
+                            help="sqlite:///PATH or postgresql://...")
+        parser.add_argument("--group", default="hub", help="shared-subscription group of cooperating hubs")
+        parser.add_argument("--client-id", help="MQTT client id (default hub-HOSTNAME-GROUP); unique per process")
+        parser.add_argument("--username")
+        parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    ex = sub.add_parser("export", help="print stored events as JSON lines, in per-station order")
+    ex.add_argument("--db", required=True)
+    ex.add_argument("--station")
+    st = sub.add_parser("stations", help="print each station's state and latest telemetry")
+    st.add_argument("--db", required=True)
+    args = p.parse_args(argv)
+    if args.action == "export":
+        return _export(args)
+    if args.action == "stations":
+        return _stations(args)
+    return _run(args)

@@ -1,0 +1,94 @@
+"""The hub's MQTT client (paho-mqtt 2.x, MQTT v5). The only module of the hub that imports paho.
+
+Callbacks only put messages on a queue; the service thread does the work. Events and telemetry come
+through a shared subscription (`$share/GROUP/...`), so several hub processes split the load; status
+topics are subscribed normally by every hub (retained messages are not delivered on shared
+subscriptions, and every hub should know every station's state).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from edge.wire import PREFIX
+
+__all__ = ["HubMqtt", "Inbound"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    topic: str
+    payload: bytes
+
+
+class HubMqtt:
+    def __init__(self, url: str, *, client_id: str, group: str, inbox: queue.Queue[Inbound | None],
+                 username: str | None = None, password: str | None = None, session_expiry: int = 86400) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in {"mqtt", "tcp", "mqtts", "ssl"} or not parts.hostname:
+            raise ValueError(f"broker URL must look like mqtt://HOST:PORT, got {url!r}")
+        self.host = parts.hostname
+        self.tls = parts.scheme in {"mqtts", "ssl"}
+        self.port = parts.port or (8883 if self.tls else 1883)
+        self.group = group
+        self.inbox = inbox
+        self.session_expiry = session_expiry
+        self.connected = False
+        c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        c.max_inflight_messages_set(64)
+        if username is not None:
+            c.username_pw_set(username, password)
+        if self.tls:
+            c.tls_set()
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+        c.reconnect_delay_set(1, 10)
+        self.client = c
+
+    def start(self) -> None:
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = self.session_expiry
+        self.client.connect_async(self.host, self.port, keepalive=30, clean_start=False, properties=props)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=qos, retain=retain)
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode,
+                    props: Properties | None) -> None:
+        if reason.is_failure:
+            log.error("broker refused the hub: %s", reason)
+            return
+        self.connected = True
+        client.subscribe([
+            (f"$share/{self.group}/{PREFIX}/+/event", 1),
+            (f"$share/{self.group}/{PREFIX}/+/telemetry", 0),
+            (f"{PREFIX}/+/status", 1),
+        ])
+        log.info("hub connected to %s:%d", self.host, self.port)
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode,
+                       props: Properties | None) -> None:
+        if self.connected:
+            log.warning("hub lost the broker: %s", reason)
+        self.connected = False
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self.inbox.put(Inbound(msg.topic, bytes(msg.payload)))

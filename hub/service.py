@@ -1,0 +1,125 @@
+"""The hub's ingest loop: take what the broker delivers, store it, then acknowledge it.
+
+One thread drains the inbox in batches: all event batches that arrived together are stored in one
+transaction, and each station's ack (`police/v1/{station}/ack`) is published only after the commit.
+Malformed messages are counted and logged (rate-limited), never fatal.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+import msgspec
+
+from edge import wire
+from hub.mqtt import HubMqtt, Inbound
+from hub.store import Store
+
+__all__ = ["HubCounters", "HubService"]
+
+log = logging.getLogger(__name__)
+
+_DRAIN_LIMIT = 2000
+
+
+@dataclass(slots=True)
+class HubCounters:
+    messages: int = 0
+    events_stored: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    malformed: int = 0
+    stale_status: int = 0
+    acks_sent: int = 0
+    last_malformed_log: float = field(default=0.0)
+
+
+class HubService:
+    def __init__(self, store: Store, mqtt: HubMqtt) -> None:
+        self.store = store
+        self.mqtt = mqtt
+        self.inbox = mqtt.inbox
+        self.counters = HubCounters()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="hub-ingest", daemon=False)
+        self._thread.start()
+        self.mqtt.start()
+
+    def stop(self) -> None:
+        self.mqtt.stop()
+        self.inbox.put(None)
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def run(self) -> None:
+        while True:
+            first = self.inbox.get()
+            if first is None:
+                return
+            items = [first]
+            stop = False
+            while len(items) < _DRAIN_LIMIT:
+                try:
+                    nxt = self.inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                items.append(nxt)
+            self.process(items)
+            if stop:
+                return
+
+    def process(self, items: list[Inbound]) -> None:
+        events: list[wire.Event] = []
+        bodies: list[bytes] = []
+        self.counters.messages += len(items)
+        for item in items:
+            parts = item.topic.split("/")
+            if len(parts) != 4 or f"{parts[0]}/{parts[1]}" != wire.PREFIX:
+                self._malformed(item, "unexpected topic")
+                continue
+            station, kind = parts[2], parts[3]
+            try:
+                if kind == "event":
+                    batch = wire.decode_batch(item.payload)
+                    for ev in batch.events:
+                        if ev.station != station:
+                            raise ValueError(f"event of station {ev.station!r} on the topic of {station!r}")
+                        events.append(ev)
+                        bodies.append(wire.encode(ev))
+                elif kind == "status":
+                    if not item.payload:
+                        continue  # a cleared retained status
+                    if not self.store.update_status(station, wire.decode_status(item.payload)):
+                        self.counters.stale_status += 1
+                elif kind == "telemetry":
+                    tele = wire.decode_telemetry(item.payload)
+                    self.store.update_telemetry(station, tele.ts, item.payload)
+            except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+                self._malformed(item, str(exc))
+        if not events:
+            return
+        result = self.store.store_events(events, bodies)
+        self.counters.events_stored += result.stored
+        self.counters.duplicates += result.duplicates
+        self.counters.conflicts += result.conflicts
+        for station, seqs in result.acked.items():
+            self.mqtt.publish(wire.topic(station, "ack"), wire.encode(wire.Ack(seqs=seqs)), qos=1)
+            self.counters.acks_sent += 1
+
+    def _malformed(self, item: Inbound, why: str) -> None:
+        self.counters.malformed += 1
+        now = time.monotonic()
+        if now - self.counters.last_malformed_log > 10:
+            self.counters.last_malformed_log = now
+            log.warning("rejected a malformed message on %s: %s (%d rejected so far)",
+                        item.topic, why[:200], self.counters.malformed)
