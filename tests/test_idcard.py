@@ -169,6 +169,15 @@ def test_bad_checksum_is_typed_counted_and_does_not_lose_the_next_frame() -> Non
     assert codec.feed(b"") == [SamReply(0, 0, 0x90)]
 
 
+def test_corrupt_length_does_not_swallow_the_following_frame() -> None:
+    codec = SamCodec()
+    bad_len = H("AAAAAA9669 0008 000090 94")  # LEN says 8 but the frame carries 4
+    with pytest.raises(SamChecksumError) as info:
+        codec.feed(bad_len + NO_CARD)
+    assert info.value.decoded == ()
+    assert codec.feed(b"") == [SamReply(0, 0, 0x80)]
+
+
 def test_impossible_length_is_typed_and_counted() -> None:
     codec = SamCodec(max_length=2000)
     with pytest.raises(SamLengthError):
@@ -480,3 +489,41 @@ async def test_reader_missing_port_is_a_fault_and_opens_lazily() -> None:
         events = await reader.poll_once()
         assert [e.fault for e in events if isinstance(e, ReaderStatus)] == [ReaderFault.PORT_UNAVAILABLE]
         assert await reader.poll_once() == []  # waits for the reconnect interval, reports nothing new
+
+
+async def test_serial_link_over_a_socket_url_and_disconnect() -> None:
+    from drivers.serial_link import SerialLink, SerialLinkError
+
+    peers: list[asyncio.StreamWriter] = []
+
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peers.append(writer)
+        writer.write(await reader.readexactly(len(OK)))
+        await writer.drain()
+
+    server = await asyncio.start_server(echo, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    link = SerialLink(f"socket://127.0.0.1:{port}", baudrate=115200)
+    try:
+        await link.open()
+        await link.write(OK)
+        got = b""
+        while len(got) < len(OK):
+            chunk = await link.read(max_wait=2.0)
+            assert chunk, "echo did not come back"
+            got += chunk
+        assert SamCodec().feed(got) == [SamReply(0, 0, 0x90)]
+        assert await link.read(max_wait=0.05) == b""
+        peers[0].close()
+        async def read_until_error() -> None:
+            async with asyncio.timeout(5):
+                while True:
+                    await link.read(max_wait=0.1)
+
+        with pytest.raises(SerialLinkError):
+            await read_until_error()
+        assert not link.is_open
+    finally:
+        await link.close()
+        server.close()
+        await server.wait_closed()
