@@ -1,0 +1,357 @@
+"""SIA DC-09 alarm receiver: thin asyncio TCP and UDP transports around the sans-IO codec.
+
+* TCP: one :class:`~drivers.dc09.Dc09Decoder` per connection (frames may be split across segments
+  or several may share one); connections may stay open (DC-09 2013) and are closed after
+  ``idle_timeout`` seconds without data.
+* UDP: one datagram holds one or more whole frames; a partial frame left at its end is dropped.
+
+For every frame with a good CRC and length the receiver sends the codec's answer back to the peer
+(ACK, encrypted ``*ACK``, NAK with its time, or DUH); bad CRC or length: no answer, a counter goes
+up. An accepted message is handed to ``on_message(msg, peer)`` *before* it is acknowledged: if the
+callback raises, the receiver logs it and sends no ACK, so the panel will send the message again. A
+repeated sequence number with the same content (a retransmission) is acknowledged again and not
+delivered a second time (:class:`~drivers.dc09_supervision.DuplicateFilter`). ``NULL`` link tests
+are acknowledged and count as life but are not delivered unless ``deliver_link_tests``.
+
+Supervision (:class:`~drivers.dc09_supervision.LinkSupervisor`) runs every ``supervision_period``
+seconds; each "link lost" and "link restored" transition is logged once and passed to ``on_link``.
+Logs name accounts, sequence numbers and peers, never message data.
+
+Use::
+
+    server = Dc09Server(on_message=handle, host="0.0.0.0", port_tcp=12000, port_udp=12000)
+    await server.start()
+    ...
+    await server.close()           # or: async with Dc09Server(...) as server: ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any, Self, cast
+
+from drivers.dc09 import CrcFormat, Dc09Counters, Dc09Decoded, Dc09Decoder, Dc09Message, ResponseKind
+from drivers.dc09_supervision import DuplicateFilter, LinkChange, LinkEvent, LinkSupervisor
+
+__all__ = [
+    "Dc09Server",
+    "DuplicateFilter",
+    "LinkChange",
+    "LinkEvent",
+    "LinkSupervisor",
+    "ServerStats",
+    "start_dc09_server",
+]
+
+_LOG = logging.getLogger(__name__)
+
+OnMessage = Callable[[Dc09Message, str], None]
+OnLink = Callable[[LinkEvent], None]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _peer(addr: Any) -> str:
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        host, port = addr[0], addr[1]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return str(addr)
+
+
+@dataclass(slots=True)
+class ServerStats:
+    """Transport-level counts (the codec's own are in :attr:`Dc09Server.counters`)."""
+
+    delivered: int = 0
+    duplicates: int = 0
+    callback_errors: int = 0
+    connections: int = 0
+    refused_connections: int = 0
+    idle_closed: int = 0
+    datagrams: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: int(getattr(self, f.name)) for f in fields(self)}
+
+
+class _TcpConnection(asyncio.Protocol):
+    def __init__(self, server: Dc09Server) -> None:
+        self._server = server
+        self._decoder = server._new_decoder()
+        self._transport: asyncio.Transport | None = None
+        self._peer = "?"
+        self._idle: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport = cast(asyncio.Transport, transport)
+        self._peer = _peer(transport.get_extra_info("peername"))
+        if not self._server._admit(self):
+            transport.abort()
+            return
+        self._arm_idle()
+
+    def data_received(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        self._arm_idle()
+        for reply in self._server._handle(self._decoder.feed(data, now=self._server._utc()), self._peer):
+            transport.write(reply)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        self._decoder.flush()
+        self._server._connections.discard(self)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def _arm_idle(self) -> None:
+        timeout = self._server._idle_timeout
+        if timeout is None:
+            return
+        if self._idle is not None:
+            self._idle.cancel()
+        self._idle = asyncio.get_running_loop().call_later(timeout, self._on_idle)
+
+    def _on_idle(self) -> None:
+        self._idle = None
+        self._server.stats.idle_closed += 1
+        _LOG.info("DC-09 TCP connection from %s closed after %.0f s idle", self._peer, self._server._idle_timeout)
+        self.close()
+
+
+class _UdpEndpoint(asyncio.DatagramProtocol):
+    def __init__(self, server: Dc09Server) -> None:
+        self._server = server
+        self._decoder = server._new_decoder()
+        self._transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        self._server.stats.datagrams += 1
+        results = self._decoder.feed(data, now=self._server._utc())
+        self._decoder.flush()  # one datagram, whole frames: never carry bytes to the next sender
+        for reply in self._server._handle(results, _peer(addr)):
+            if self._transport is not None:
+                self._transport.sendto(reply, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        _LOG.warning("DC-09 UDP endpoint error: %s", exc)
+
+
+class Dc09Server:
+    """DC-09 receiver on TCP and/or UDP (a port of ``None`` disables that transport; 0 picks one).
+
+    Codec settings (``keys``, ``crc_format``, ``max_age``, ``max_ahead``, ``check_time``,
+    ``require_encryption``) are those of :class:`~drivers.dc09.Dc09Decoder`. ``duplicate_memory``
+    and ``duplicate_ttl`` tune the :class:`DuplicateFilter`; ``link_intervals`` and
+    ``default_link_interval`` the :class:`LinkSupervisor`. ``utc_clock`` (for the time window)
+    and ``monotonic`` (for duplicates and supervision) can be replaced in tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        on_message: OnMessage,
+        host: str = "127.0.0.1",
+        port_tcp: int | None = 0,
+        port_udp: int | None = 0,
+        on_link: OnLink | None = None,
+        keys: Mapping[str, bytes] | None = None,
+        crc_format: CrcFormat = "auto",
+        max_age: float = 40.0,
+        max_ahead: float = 20.0,
+        check_time: bool = True,
+        require_encryption: bool = False,
+        duplicate_memory: int = 64,
+        duplicate_ttl: float | None = 600.0,
+        link_intervals: Mapping[str, float] | None = None,
+        default_link_interval: float | None = None,
+        supervision_period: float = 1.0,
+        deliver_link_tests: bool = False,
+        idle_timeout: float | None = 300.0,
+        max_connections: int = 256,
+        utc_clock: Callable[[], datetime] = _utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if port_tcp is None and port_udp is None:
+            raise ValueError("enable at least one of port_tcp and port_udp")
+        self._on_message = on_message
+        self._on_link = on_link
+        self._host = host
+        self._port_tcp = port_tcp
+        self._port_udp = port_udp
+        self._decoder_settings: dict[str, Any] = {
+            "keys": dict(keys or {}), "crc_format": crc_format, "max_age": max_age,
+            "max_ahead": max_ahead, "check_time": check_time, "require_encryption": require_encryption,
+        }
+        Dc09Decoder(**self._decoder_settings)  # fail now on a bad key or setting, not per connection
+        self.counters = Dc09Counters()
+        self.stats = ServerStats()
+        self.duplicates = DuplicateFilter(memory=duplicate_memory, ttl=duplicate_ttl)
+        self.supervisor = LinkSupervisor(intervals=link_intervals, default_interval=default_link_interval)
+        self._supervision_period = supervision_period
+        self._deliver_link_tests = deliver_link_tests
+        self._idle_timeout = idle_timeout
+        self._max_connections = max_connections
+        self._utc = utc_clock
+        self._monotonic = monotonic
+        self._connections: set[_TcpConnection] = set()
+        self._tcp: asyncio.Server | None = None
+        self._udp: asyncio.DatagramTransport | None = None
+        self._supervision: asyncio.Task[None] | None = None
+
+    @property
+    def tcp_port(self) -> int | None:
+        """The bound TCP port once started (useful with ``port_tcp=0``)."""
+        if self._tcp is None or not self._tcp.sockets:
+            return None
+        return int(self._tcp.sockets[0].getsockname()[1])
+
+    @property
+    def udp_port(self) -> int | None:
+        if self._udp is None:
+            return None
+        return int(self._udp.get_extra_info("sockname")[1])
+
+    @property
+    def active_connections(self) -> int:
+        return len(self._connections)
+
+    async def start(self) -> None:
+        if self._tcp is not None or self._udp is not None:
+            raise RuntimeError("DC-09 server already started")
+        loop = asyncio.get_running_loop()
+        try:
+            if self._port_tcp is not None:
+                self._tcp = await loop.create_server(
+                    lambda: _TcpConnection(self), self._host, self._port_tcp, reuse_address=True
+                )
+            if self._port_udp is not None:
+                self._udp, _ = await loop.create_datagram_endpoint(
+                    lambda: _UdpEndpoint(self), local_addr=(self._host, self._port_udp)
+                )
+        except BaseException:
+            await self.close()
+            raise
+        if self.supervisor.active:
+            self._supervision = asyncio.create_task(self._supervise(), name="dc09-supervision")
+        _LOG.info("DC-09 receiver on %s (tcp %s, udp %s)", self._host, self.tcp_port, self.udp_port)
+
+    async def close(self) -> None:
+        if self._supervision is not None:
+            self._supervision.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervision
+            self._supervision = None
+        if self._tcp is not None:
+            self._tcp.close()
+            for conn in list(self._connections):
+                conn.close()
+            await self._tcp.wait_closed()
+            self._tcp = None
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
+        await asyncio.sleep(0)  # let connection_lost callbacks run
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def poll_links(self) -> list[LinkEvent]:
+        """Run one supervision check now (the background task calls this periodically)."""
+        events = self.supervisor.poll(now=self._monotonic())
+        for event in events:
+            self._emit_link(event)
+        return events
+
+    # --- internals shared by the protocols ---------------------------------------------------------
+
+    def _new_decoder(self) -> Dc09Decoder:
+        return Dc09Decoder(counters=self.counters, **self._decoder_settings)
+
+    def _admit(self, conn: _TcpConnection) -> bool:
+        if len(self._connections) >= self._max_connections:
+            self.stats.refused_connections += 1
+            _LOG.warning("DC-09: refusing a TCP connection, %d already open", len(self._connections))
+            return False
+        self.stats.connections += 1
+        self._connections.add(conn)
+        return True
+
+    def _handle(self, results: list[Dc09Decoded], peer: str) -> list[bytes]:
+        replies: list[bytes] = []
+        for result in results:
+            now = self._monotonic()
+            restored = self.supervisor.alive(result.account, now=now)
+            if restored is not None:
+                self._emit_link(restored)
+            if result.verdict is not ResponseKind.ACK or result.message is None:
+                _LOG.info(
+                    "DC-09 %s to account %s seq %04d from %s (%s)",
+                    result.verdict, result.account, result.sequence, peer, result.reason,
+                )
+                replies.append(result.reply)
+                continue
+            message = result.message
+            if message.is_link_test and not self._deliver_link_tests:
+                replies.append(result.reply)
+                continue
+            if self.duplicates.is_duplicate(message, now=now):
+                self.stats.duplicates += 1
+                replies.append(result.reply)
+                continue
+            try:
+                self._on_message(message, peer)
+            except Exception:  # noqa: BLE001 - a failed hand-off must not ACK: the panel sends it again
+                self.stats.callback_errors += 1
+                _LOG.exception(
+                    "DC-09 on_message failed for account %s seq %04d: not acknowledged",
+                    message.account, message.sequence,
+                )
+                continue
+            self.stats.delivered += 1
+            self.duplicates.remember(message, now=now)
+            replies.append(result.reply)
+        return replies
+
+    def _emit_link(self, event: LinkEvent) -> None:
+        if event.change is LinkChange.LOST:
+            _LOG.warning("DC-09 link lost: account %s silent for %.0f s", event.account, event.silence)
+        else:
+            _LOG.info("DC-09 link restored: account %s after %.0f s", event.account, event.silence)
+        if self._on_link is not None:
+            try:
+                self._on_link(event)
+            except Exception:  # noqa: BLE001 - a faulty listener must not stop supervision
+                _LOG.exception("DC-09 on_link callback failed for account %s", event.account)
+
+    async def _supervise(self) -> None:
+        while True:
+            await asyncio.sleep(self._supervision_period)
+            self.poll_links()
+
+
+async def start_dc09_server(**settings: Any) -> Dc09Server:
+    """Create a :class:`Dc09Server` with these keyword settings and start it."""
+    server = Dc09Server(**settings)
+    await server.start()
+    return server
