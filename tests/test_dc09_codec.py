@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import random
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -537,9 +540,9 @@ def corrupted(draw: st.DrawFn, raw: bytes) -> bytes:
         return raw[:i] + bytes([new]) + raw[i + 1 :]
     if op == "delete":
         return raw[:i] + raw[i + 1 :]
-    if op == "insert":  # after the <LF>: a byte inserted before it would leave the frame intact
+    if op == "insert":  # after the <LF> (and no second <LF> right after it): else the frame is intact
         i = max(i, 1)
-        return raw[:i] + bytes([draw(st.integers(0, 255))]) + raw[i:]
+        return raw[:i] + bytes([draw(st.integers(0, 255).filter(lambda b: i > 1 or b != 0x0A))]) + raw[i:]
     return raw[:i]
 
 
@@ -587,3 +590,25 @@ def test_arbitrary_bytes_never_raise(blob: bytes, cuts: list[int], fmt: str) -> 
 def test_codec_errors_share_one_base() -> None:
     for exc in (Dc09EncodeError, Dc09CryptoError):
         assert issubclass(exc, Dc09Error)
+
+
+# --- the fuzz run, small ------------------------------------------------------------------------
+
+
+def test_fuzz_run_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = Path(__file__).resolve().parents[1] / "scripts" / "fuzz_dc09.py"
+    spec = importlib.util.spec_from_file_location("fuzz_dc09", path)
+    assert spec is not None
+    assert spec.loader is not None
+    fuzz = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "fuzz_dc09", fuzz)  # dataclasses look their module up
+    spec.loader.exec_module(fuzz)
+    report = fuzz.run(inputs=5000, seed=7)
+    assert report.failures == 0, "\n".join(report.lines())
+    assert report.inputs == 5000
+    assert report.verdicts["ACK"] > 0
+    assert report.verdicts["NAK"] > 0
+    assert report.verdicts["DUH"] > 0
+    assert report.counters["crc_errors"] > 0
+    assert report.counters["length_errors"] > 0
+    assert report.counters["garbage_bytes"] > 0
