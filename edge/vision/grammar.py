@@ -183,8 +183,8 @@ def best_plate(slots: Sequence[Mapping[str, float]], *, floor: float = 1e-4) -> 
                 best = (score, fmt, "".join(chosen), tuple(probs))
     if best is None:
         return None
-    score, _, text, probs = best
+    score, _, text, chosen_probs = best
     parsed = parse_plate(text)
     if parsed is None:  # pragma: no cover - every template matches a pattern
         return None
-    return PlateGuess(parsed, math.exp(score / len(probs)), probs)
+    return PlateGuess(parsed, math.exp(score / len(chosen_probs)), chosen_probs)
