@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,24 @@ def _edge_parser() -> argparse.ArgumentParser:
     p.add_argument("--sim-rate", type=float, help="simulated info events per second (overrides sim.rate)")
     p.add_argument("--ack-timeout", type=float, help="seconds before an unconfirmed batch is resent")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override any setting by its dotted key, e.g. --set uplink.window=16 (repeatable)")
     return p
 
 
+def _parse_set(item: str) -> tuple[str, Any]:
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError([f"--set {item!r}: expected KEY=VALUE"])
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # a bare word is a string
+    return key.strip(), value
+
+
 def config_from_args(args: argparse.Namespace) -> EdgeConfig:
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, Any] = dict(_parse_set(item) for item in args.set)
     for attr, key in [("station", "station.id"), ("uplink", "uplink.url"), ("data_dir", "paths.data_dir"),
                       ("socket", "paths.socket"), ("sim_rate", "sim.rate"), ("ack_timeout", "uplink.ack_timeout"),
                       ("log_level", "logging.level")]:

@@ -71,6 +71,9 @@ class OutboxSection(_Strict):
     max_events: Annotated[int, Field(ge=100, le=100_000_000)] = 1_000_000
     max_bytes: Annotated[int, Field(ge=1 << 20)] = 1 << 30
     reserve_bytes: Annotated[int, Field(ge=0, le=1 << 30, description="Disk kept back for alarms.")] = 4 << 20
+    disk_low_bytes: Annotated[
+        int, Field(ge=0, le=1 << 40, description="Under this much free disk, only alarms are accepted.")
+    ] = 32 << 20
 
 
 class SimSection(_Strict):

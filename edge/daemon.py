@@ -57,7 +57,8 @@ class EdgeDaemon:
         self.outbox = Outbox(
             self.data_dir / "outbox.db", station=self.station, faults=self.faults,
             max_events=config.outbox.max_events, max_bytes=config.outbox.max_bytes,
-            reserve_bytes=config.outbox.reserve_bytes, on_committed=self._committed,
+            reserve_bytes=config.outbox.reserve_bytes, disk_low_bytes=config.outbox.disk_low_bytes,
+            on_committed=self._committed,
         )
         self.api = ApiServer(config.socket_path)
         self.uplink: MqttUplink | None = None
@@ -160,6 +161,7 @@ class EdgeDaemon:
             "faults": [{"code": f.code, "message": f.message, "since": f.since, "severity": f.severity}
                        for f in self.faults.active()],
             "devices": dict(self.devices),
+            "host": host_health(self.data_dir),
             "uplink_url": up.settings.url if up else None,
         }
 

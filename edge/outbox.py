@@ -8,8 +8,10 @@ Sequence numbers are assigned inside the transaction that stores the event, from
 the same database, so they are gap-free: a rolled-back transaction gives its numbers back.
 
 Bounds: when the outbox holds too many events or bytes, info events are refused first, then warnings;
-alarms are never refused for space. When the disk itself fills up, a reserve file kept beside the
-database is released to make room for alarms. Every refusal is counted and raised as a fault.
+alarms are never refused for space. When free disk space falls under a watermark (`disk_low_bytes`),
+everything but alarms is refused, so the space left is kept for alarms; and should the disk fill up all
+the same, a reserve file kept beside the database is released to make room for them. Every refusal is
+counted, answered with a clear error and raised as a fault (log, telemetry, local API).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 _BATCH_LIMIT = 512  # requests taken into one transaction at the most
+_RESERVE_CHUNKS = 4  # the reserve is given up a quarter at a time, so deletes still find room later
+_VACUUM_PAGES = 256  # free pages that trigger an incremental vacuum (the file shrinks back)
 
 
 class OutboxFullError(Exception):
@@ -112,6 +116,7 @@ class Outbox:
         max_events: int = 100_000,
         max_bytes: int = 256 * 1024 * 1024,
         reserve_bytes: int = 4 * 1024 * 1024,
+        disk_low_bytes: int = 32 * 1024 * 1024,
         on_committed: Callable[[list[StoredEvent]], None] | None = None,
     ) -> None:
         self.path = Path(path)
@@ -120,7 +125,8 @@ class Outbox:
         self.max_events = max_events
         self.max_bytes = max_bytes
         self.reserve_bytes = reserve_bytes
-        self.reserve_path = self.path.with_name(self.path.name + ".reserve")
+        self.disk_low_bytes = disk_low_bytes
+        self.reserve_paths = [self.path.with_name(f"{self.path.name}.reserve.{i}") for i in range(_RESERVE_CHUNKS)]
         self.on_committed = on_committed
         self._queue: queue.SimpleQueue[_Append | _Confirm | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -129,6 +135,7 @@ class Outbox:
         self._sizes: dict[int, tuple[Priority, int, float]] = {}  # seq -> (priority, bytes, accepted)
         self.counters = _Counters()
         self._closed = False
+        self._retry_confirms: list[int] = []
         self._encoder = msgspec.json.Encoder()
 
     # ---- lifecycle -------------------------------------------------------------------------------
@@ -136,9 +143,11 @@ class Outbox:
         """Open (creating if needed) and return the events still waiting for the hub's confirmation."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new database: lets the file shrink
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")  # fsync the WAL on every commit: accepted means on disk
-        db.execute("PRAGMA journal_size_limit=8388608")
+        db.execute("PRAGMA journal_size_limit=1048576")
+        db.execute("PRAGMA wal_autocheckpoint=256")  # ~1 MiB of WAL at most between checkpoints
         db.executescript(_SCHEMA)
         row = db.execute("SELECT value FROM meta WHERE key='next_seq'").fetchone()
         if row is None:
@@ -205,7 +214,10 @@ class Outbox:
     # ---- writer thread ---------------------------------------------------------------------------
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
+            try:
+                first = self._queue.get(timeout=1.0 if self._retry_confirms else None)
+            except queue.Empty:
+                first = _Confirm([])
             if first is None:
                 return
             items: list[_Append | _Confirm] = [first]
@@ -241,10 +253,12 @@ class Outbox:
     def _process(self, items: list[_Append | _Confirm]) -> None:
         assert self._db is not None
         appends = [it for it in items if isinstance(it, _Append)]
-        confirms = [s for it in items if isinstance(it, _Confirm) for s in it.seqs]
+        confirms = self._retry_confirms + [s for it in items if isinstance(it, _Confirm) for s in it.seqs]
+        self._retry_confirms = []
         refused: list[tuple[_Append, BaseException]] = []
         admitted: list[_Append] = []
         depth, size = len(self._sizes), self.counters.bytes
+        disk_low = bool(appends) and self._disk_free() < self.disk_low_bytes
         for ap in appends:
             top = max((d.priority for d in ap.drafts), default=Priority.ALARM)
             max_n, max_b = self._limit_for(top)
@@ -252,13 +266,21 @@ class Outbox:
                 refused.append((ap, OutboxFullError(
                     f"outbox full ({depth} events, {size} bytes): {top.name.lower()} events refused")))
                 continue
+            if disk_low and top is not Priority.ALARM:
+                refused.append((ap, OutboxFullError(
+                    f"disk nearly full under {self.path.parent}: {top.name.lower()} events refused, alarms accepted")))
+                continue
             admitted.append(ap)
             depth += len(ap.drafts)
         stored, failed = self._commit(admitted, confirms)
         for ap, exc in refused + failed:
             self.counters.rejected += len(ap.drafts)
             ap.done(exc)
-        if refused:
+        if disk_low:
+            self.faults.raise_fault("outbox.disk_low", "disk nearly full: only alarms are accepted")
+        elif appends:
+            self.faults.clear_fault("outbox.disk_low")
+        if refused and not disk_low:
             self.faults.raise_fault("outbox.full", "outbox full: low-priority events are being refused")
         elif admitted and not failed:
             self.faults.clear_fault("outbox.full")
@@ -279,6 +301,7 @@ class Outbox:
             if not _is_disk_full(exc):
                 raise
         self.faults.raise_fault("outbox.disk_full", f"disk full under {self.path.parent}")
+        self._retry_confirms = confirms  # kept, and tried again with the next transaction
         alarms = [ap for ap in admitted if any(d.priority is Priority.ALARM for d in ap.drafts)]
         others = [ap for ap in admitted if ap not in alarms]
         failed: list[tuple[_Append, BaseException]] = [
@@ -286,17 +309,21 @@ class Outbox:
         ]
         if not alarms and not confirms:
             return [], failed
-        for attempt in range(2):
+        # Make room, cheapest first: fold the WAL back into the database (it mostly holds old copies of
+        # the same few pages), then give up the reserve file.
+        for make_room in (self._truncate_wal, *([self._release_reserve] * _RESERVE_CHUNKS)):
+            if not make_room():
+                continue
             try:
-                return self._transaction(alarms, confirms), failed
+                result = self._transaction(alarms, confirms)
+                self._retry_confirms = []
+                return result, failed
             except sqlite3.OperationalError as exc:
                 if not _is_disk_full(exc):
                     raise
-                if attempt == 0 and self._release_reserve():
-                    continue
-                log.critical("disk full even for alarms after releasing the reserve")
-                failed += [(ap, OutboxFullError("disk full: the alarm could not be stored")) for ap in alarms]
-                return [], failed
+        if alarms:
+            log.critical("disk full: %d alarms could not be stored even after releasing the reserve", len(alarms))
+        failed += [(ap, OutboxFullError("disk full: the alarm could not be stored")) for ap in alarms]
         return [], failed
 
     def _transaction(
@@ -339,11 +366,27 @@ class Outbox:
         self.counters.accepted += len(rows)
         for s in confirms:
             self._untrack(s)
-        if rows and not self.reserve_path.exists() and self._disk_free() > 4 * self.reserve_bytes:
+        if confirms:
+            self._vacuum()
+        if not self._reserve_complete() and self._disk_free() > 2 * self.reserve_bytes:
             self._ensure_reserve()
-        if rows and self.reserve_path.exists():
+        if self._reserve_complete():
             self.faults.clear_fault("outbox.disk_full")
         return out
+
+    def _vacuum(self) -> None:
+        assert self._db is not None
+        try:
+            (free_pages,) = self._db.execute("PRAGMA freelist_count").fetchone()
+            if free_pages >= _VACUUM_PAGES:
+                # executescript steps the pragma to completion (execute() would free a single page), then
+                # a checkpoint moves the shrink from the WAL into the database file.
+                self._db.executescript(f"PRAGMA incremental_vacuum({int(free_pages)}); PRAGMA wal_checkpoint(PASSIVE);")
+        except sqlite3.OperationalError as exc:
+            log.debug("incremental vacuum skipped: %s", exc)
+
+    def _reserve_complete(self) -> bool:
+        return self.reserve_bytes <= 0 or all(p.exists() for p in self.reserve_paths)
 
     def _disk_free(self) -> int:
         try:
@@ -368,32 +411,45 @@ class Outbox:
 
     # ---- the alarm reserve -----------------------------------------------------------------------
     def _ensure_reserve(self) -> None:
-        if self.reserve_bytes <= 0 or self.reserve_path.exists():
-            if self.reserve_bytes <= 0:
-                self.faults.clear_fault("outbox.disk_full")
+        if self.reserve_bytes <= 0:
             return
-        tmp = self.reserve_path.with_suffix(".tmp")
-        try:
-            fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        chunk_size = max(4096, self.reserve_bytes // _RESERVE_CHUNKS)
+        for path in self.reserve_paths:
+            if path.exists():
+                continue
+            tmp = path.with_suffix(".tmp")
             try:
-                chunk = b"\0" * 65536
-                left = self.reserve_bytes
-                while left > 0:
-                    left -= os.write(fd, chunk[: min(left, len(chunk))])
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.reserve_path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            log.warning("could not create the alarm reserve file %s: %s", self.reserve_path, exc)
+                fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+                try:
+                    zeros = b"\0" * 65536
+                    left = chunk_size
+                    while left > 0:
+                        left -= os.write(fd, zeros[: min(left, len(zeros))])
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.replace(tmp, path)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                log.debug("could not (re)create the alarm reserve %s: %s", path, exc)
+                return
+
+    def _truncate_wal(self) -> bool:
+        assert self._db is not None
+        try:
+            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError as exc:
+            log.warning("WAL checkpoint on a full disk failed: %s", exc)
+            return False
+        return not busy
 
     def _release_reserve(self) -> bool:
-        if not self.reserve_path.exists():
-            return False
-        log.error("disk full: releasing the %d-byte alarm reserve to store an alarm", self.reserve_bytes)
-        self.reserve_path.unlink()
-        return True
+        for path in reversed(self.reserve_paths):
+            if path.exists():
+                log.error("disk full: releasing a quarter of the alarm reserve (%s) to make room", path.name)
+                path.unlink()
+                return True
+        return False
 
 
 def _is_disk_full(exc: sqlite3.OperationalError) -> bool:

@@ -1,0 +1,161 @@
+"""Daemon side of a camera: its settings and a handle on its worker process. No OpenCV here.
+
+    worker = CameraWorker(CameraSettings(camera_id="cam1", source="rtsp://...", watch_list=path))
+    worker.start()
+    async for message in worker.messages():   # PlateHit, CameraTelemetry, CameraStatus, ...
+        ...
+    worker.stop()
+
+One camera = one process (spawned, never forked: the daemon has threads and an event loop). The
+child imports `edge.vision.worker` (OpenCV, onnxruntime) itself; this module never does. Messages
+come back over a bounded multiprocessing queue; if the parent stops reading, the worker drops
+telemetry first and counts it, and never blocks its analyser on the parent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import multiprocessing.synchronize
+import queue
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from multiprocessing.context import SpawnProcess
+from pathlib import Path
+from typing import Any
+
+from edge.vision.messages import WorkerMessage
+
+__all__ = ["CameraSettings", "CameraWorker"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CameraSettings:
+    camera_id: str
+    source: str  # a file path, an rtsp:// or http:// URL, or a device index ("0")
+    watch_list: Path | None = None  # the WatchListStore file, polled about once a second
+    analyses_per_second: float = 5.0
+    intra_op_threads: int = 1  # onnxruntime threads for this camera (one core per camera on a 2-core box)
+    keep_reads: bool = False  # also send reads that are not hits (tools, benchmark)
+    pace: bool = True  # files only: play at the file's frame rate like a live camera; False = every
+    #                    sampled frame is analysed, as fast as possible (deterministic, for tests)
+    loop: bool = False  # files only: start again at the end
+    telemetry_interval_s: float = 5.0
+    reconnect_initial_s: float = 0.5
+    reconnect_max_s: float = 30.0
+    open_timeout_s: float = 10.0
+    min_plate_width: int = 80  # pixels in the source frame; smaller plates cannot be read reliably
+    max_candidates: int = 6  # per analysed frame, the best by score, OCR'd in one batch
+    match_max_distance: float = 0.5  # watch-list near match (0.5 = one OCR-confusable substitution)
+    snapshot_max_width: int = 1280
+
+    def __post_init__(self) -> None:
+        if not self.camera_id:
+            raise ValueError("camera_id must not be empty")
+        if not 0 < self.analyses_per_second <= 30:
+            raise ValueError(f"analyses_per_second must be in (0, 30], got {self.analyses_per_second}")
+        if not 1 <= self.intra_op_threads <= 16:
+            raise ValueError(f"intra_op_threads must be in 1..16, got {self.intra_op_threads}")
+        if not 0 < self.reconnect_initial_s <= self.reconnect_max_s:
+            raise ValueError("need 0 < reconnect_initial_s <= reconnect_max_s")
+
+
+def _child_main(settings: CameraSettings, outbox: Any, stop: Any) -> None:
+    import sys
+
+    from edge.vision.worker import run_camera
+
+    sys.exit(run_camera(settings, outbox, stop))
+
+
+class CameraWorker:
+    """A handle on one camera's worker process."""
+
+    def __init__(self, settings: CameraSettings, *, queue_size: int = 256) -> None:
+        self.settings = settings
+        self._ctx = multiprocessing.get_context("spawn")
+        self._queue: multiprocessing.Queue[WorkerMessage] = self._ctx.Queue(queue_size)
+        self._stop: multiprocessing.synchronize.Event = self._ctx.Event()
+        self._process: SpawnProcess | None = None
+        self._pending: deque[WorkerMessage] = deque()
+
+    def start(self) -> None:
+        if self._process is not None:
+            raise RuntimeError(f"camera {self.settings.camera_id!r} already started")
+        self._process = self._ctx.Process(
+            target=_child_main,
+            args=(self.settings, self._queue, self._stop),
+            name=f"camera-{self.settings.camera_id}",
+            daemon=True,
+        )
+        self._process.start()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def is_alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    @property
+    def exitcode(self) -> int | None:
+        return None if self._process is None else self._process.exitcode
+
+    def get(self, timeout: float | None = None) -> WorkerMessage | None:
+        """The next message, or None after `timeout` seconds (blocking: call from a thread)."""
+        if self._pending:
+            return self._pending.popleft()
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    async def messages(self, *, poll_s: float = 0.25) -> AsyncIterator[WorkerMessage]:
+        """Messages until the worker has exited and its queue is drained."""
+        while True:
+            message = await asyncio.to_thread(self.get, poll_s)
+            if message is not None:
+                yield message
+            elif not self.is_alive():
+                while (message := self.get(0.05)) is not None:
+                    yield message
+                return
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """Ask the worker to finish (it flushes due reads and sends final telemetry), then join.
+
+        Messages still queued stay readable with `get()`. Returns the exit code.
+        """
+        self._stop.set()
+        process = self._process
+        if process is None:
+            return None
+        # Drain while waiting: a child cannot exit while its queue still holds unsent data.
+        deadline = time.monotonic() + timeout
+        while process.is_alive() and time.monotonic() < deadline:
+            self._drain(0.1)
+        if process.is_alive():
+            process.terminate()
+            process.join(5)
+        if process.is_alive():  # pragma: no cover - a worker stuck in native code
+            process.kill()
+        process.join(5)
+        self._drain(0.0)
+        return process.exitcode
+
+    def _drain(self, wait: float) -> None:
+        try:
+            self._pending.append(self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait())
+            while True:
+                self._pending.append(self._queue.get_nowait())
+        except queue.Empty:
+            pass
+
+    def close(self) -> None:
+        """Release the queue (after `stop`)."""
+        with contextlib.suppress(Exception):
+            self._queue.close()
+            self._queue.join_thread()

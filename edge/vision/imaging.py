@@ -1,0 +1,269 @@
+"""OpenCV image work for the plate pipeline: find candidates, rectify, classify colour, snapshot.
+
+Runs only in a camera worker process (it imports OpenCV). The candidate finder is cheap and runs
+before any OCR, on a frame downscaled to `work_width`:
+
+1. vertical edges (Sobel x), closed with two horizontal kernels so a plate's characters merge into
+   one blob at near and far distances;
+2. blobs are kept when their size and aspect ratio fit a plate, and when their pixels are mostly
+   one plate colour (blue, yellow, green, white);
+3. each survivor is verified by its characters: binarised (both polarities), it must hold at least
+   `min_chars` tall, narrow connected components (a window grid or a grille has square cells);
+4. overlapping candidates are merged and the best `max_candidates` kept.
+
+Snapshots blur faces with OpenCV's bundled Haar cascade when this OpenCV has one. OpenCV 5 ships
+neither `CascadeClassifier` nor `cv2.data.haarcascades` XML files; then every pixel outside the
+vehicle's lower front (the plate and the bumper around it) is pixelated, so no face (driver,
+passer-by) leaves the box recognisable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from edge.vision.grammar import PlateKind
+from edge.vision.messages import Snapshot
+from edge.vision.tracker import Box
+
+__all__ = ["CandidateFinder", "PlateCandidate", "SnapshotMaker", "classify_colour", "rectify"]
+
+Image = npt.NDArray[Any]  # OpenCV's MatLike: uint8 BGR in practice
+
+# HSV ranges (OpenCV hue is 0..180)
+_COLOUR_RANGES: dict[PlateKind, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
+    PlateKind.BLUE: ((100, 90, 60), (125, 255, 255)),
+    PlateKind.YELLOW: ((12, 90, 90), (35, 255, 255)),
+    PlateKind.GREEN: ((35, 40, 90), (85, 255, 255)),
+    PlateKind.WHITE: ((0, 0, 150), (180, 45, 255)),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlateCandidate:
+    corners: npt.NDArray[np.float32]  # 4x2 frame pixels: top-left, top-right, bottom-right, bottom-left
+    box: Box  # axis-aligned, frame pixels
+    colour: PlateKind | None
+    score: float
+
+
+def _order(pts: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+    s = pts.sum(axis=1)
+    d = np.diff(pts, axis=1).ravel()
+    return np.array([pts[s.argmin()], pts[d.argmin()], pts[s.argmax()], pts[d.argmax()]], dtype=np.float32)
+
+
+def _colour_masks(hsv: Image) -> dict[PlateKind, Image]:
+    return {k: cv2.inRange(hsv, np.array(lo), np.array(hi)) for k, (lo, hi) in _COLOUR_RANGES.items()}
+
+
+def classify_colour(crop: Image, *, min_fraction: float = 0.25) -> PlateKind | None:
+    """The plate colour covering most of a BGR crop, or None when no plate colour dominates."""
+    if crop.size == 0:
+        return None
+    hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
+    fractions = {k: float(np.count_nonzero(m)) / m.size for k, m in _colour_masks(hsv).items()}
+    kind = max(fractions, key=lambda k: fractions[k])
+    return kind if fractions[kind] >= min_fraction else None
+
+
+def _char_count(gray: Image, x: int, y: int, w: int, h: int) -> int:
+    """How many character-shaped components the text region holds (best of both polarities).
+
+    The region is taken nearly as found (5% taller): grown further, it takes in the plate's
+    border, which small blurred characters touch and merge into one component.
+    """
+    y0, y1 = max(0, int(y - 0.05 * h)), min(gray.shape[0], int(y + 1.05 * h))
+    x0, x1 = max(0, int(x - 0.03 * w)), min(gray.shape[1], int(x + 1.03 * w))
+    crop = gray[y0:y1, x0:x1]
+    if crop.size == 0:
+        return 0
+    side = 40
+    crop = cv2.resize(crop, (max(8, int(crop.shape[1] * side / crop.shape[0])), side))
+    _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    best = 0
+    for img in (binary, cv2.bitwise_not(binary)):
+        _, _, stats, _ = cv2.connectedComponentsWithStats(img, connectivity=4)
+        hs, ws = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+        best = max(best, int(np.count_nonzero((hs >= 0.4 * side) & (ws <= hs))))
+    return best
+
+
+class CandidateFinder:
+    def __init__(
+        self,
+        *,
+        work_width: int = 960,
+        min_plate_width: int = 80,
+        max_width_fraction: float = 0.4,
+        aspect: tuple[float, float] = (1.8, 7.0),
+        min_colour_fraction: float = 0.3,
+        min_chars: int = 5,
+        max_candidates: int = 6,
+    ) -> None:
+        self.work_width = work_width
+        self.min_plate_width = min_plate_width
+        self.max_width_fraction = max_width_fraction
+        self.aspect = aspect
+        self.min_colour_fraction = min_colour_fraction
+        self.min_chars = min_chars
+        self.max_candidates = max_candidates
+
+    def find(self, frame: Image) -> list[PlateCandidate]:
+        h, w = frame.shape[:2]
+        scale = min(1.0, self.work_width / w)
+        small = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        sh, sw = small.shape[:2]
+        gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+        integrals = {k: cv2.integral(m // 255) for k, m in _colour_masks(hsv).items()}
+        gx = cv2.convertScaleAbs(cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3))
+        _, edges = cv2.threshold(gx, 50, 255, cv2.THRESH_BINARY)
+        min_w = max(12.0, self.min_plate_width * scale * 0.8)
+        found: list[tuple[float, PlateCandidate]] = []
+        for kw in (9, 17):
+            closed = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kw, 3)))
+            opened = cv2.morphologyEx(
+                closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (kw // 2 + 1, 5))
+            )
+            contours, _ = cv2.findContours(opened, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            for contour in contours:
+                x, y, bw, bh = cv2.boundingRect(contour)
+                if bw < min_w or bh < 8 or bw > sw * self.max_width_fraction:
+                    continue
+                if x <= 1 or y <= 1 or x + bw >= sw - 1 or y + bh >= sh - 1:
+                    continue  # touching the frame edge: a partial plate reads as a wrong valid plate
+                if not self.aspect[0] <= bw / bh <= self.aspect[1]:
+                    continue
+                if cv2.contourArea(contour) < 0.5 * bw * bh:
+                    continue
+                colour, fraction = None, 0.0
+                for kind, ii in integrals.items():
+                    f = float(ii[y + bh, x + bw] - ii[y, x + bw] - ii[y + bh, x] + ii[y, x]) / (bw * bh)
+                    if f > fraction:
+                        colour, fraction = kind, f
+                if fraction < self.min_colour_fraction:
+                    continue
+                chars = _char_count(gray, x, y, bw, bh)
+                if chars < self.min_chars:
+                    continue
+                (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
+                corners = _order(cv2.boxPoints(((cx, cy), (rw, rh), angle)).astype(np.float32)) / scale
+                box = Box(x / scale, y / scale, bw / scale, bh / scale)
+                found.append((fraction * min(chars, 8), PlateCandidate(corners, box, colour, fraction)))
+        found.sort(key=lambda sc: -sc[0])
+        kept: list[PlateCandidate] = []
+        for _, cand in found:
+            if all(cand.box.iou(k.box) < 0.3 for k in kept):
+                kept.append(cand)
+            if len(kept) >= self.max_candidates:
+                break
+        return kept
+
+
+def rectify(
+    frame: Image,
+    corners: npt.NDArray[np.float32],
+    *,
+    height: int = 48,
+    margin: tuple[float, float] = (0.04, 0.18),
+    widen: float = 1.5,
+) -> Image:
+    """Warp the quadrilateral (grown by `margin` of its width, height) to a canonical upright crop.
+
+    The crop is `widen` times wider than the plate's proportions: plate characters are twice as
+    tall as wide, and the recogniser, trained on ordinary text, reads them better widened
+    (measured on generated stills: Q read as 0 in 3 of 40 plates unwidened, none at 1.5).
+    """
+    tl, tr, br, bl = corners.astype(np.float32)
+    centre = corners.mean(axis=0)
+    right = ((tr - tl) + (br - bl)) / 2
+    down = ((bl - tl) + (br - tr)) / 2
+    grown = np.array(
+        [
+            centre + (-0.5 - margin[0]) * right + (-0.5 - margin[1]) * down,
+            centre + (0.5 + margin[0]) * right + (-0.5 - margin[1]) * down,
+            centre + (0.5 + margin[0]) * right + (0.5 + margin[1]) * down,
+            centre + (-0.5 - margin[0]) * right + (0.5 + margin[1]) * down,
+        ],
+        dtype=np.float32,
+    )
+    wide = float(np.linalg.norm(right)) * (1 + 2 * margin[0])
+    tall = max(float(np.linalg.norm(down)) * (1 + 2 * margin[1]), 1.0)
+    width = round(height * min(max(wide / tall, 2.0), 6.0) * widen)
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(grown, target)
+    out: Image = cv2.warpPerspective(
+        frame, matrix, (width, height), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
+    )
+    return out
+
+
+class SnapshotMaker:
+    def __init__(self, *, max_width: int = 1280, quality: int = 80, cascade: Path | None = None) -> None:
+        self.max_width = max_width
+        self.quality = quality
+        self._faces = self._load_cascade(cascade)
+
+    @staticmethod
+    def _load_cascade(path: Path | None) -> Any:
+        factory = getattr(cv2, "CascadeClassifier", None)
+        data = getattr(cv2, "data", None)
+        if path is None and data is not None:
+            path = Path(getattr(data, "haarcascades", "")) / "haarcascade_frontalface_default.xml"
+        if factory is None or path is None or not path.is_file():
+            return None
+        cascade = factory(str(path))
+        return None if cascade.empty() else cascade
+
+    @property
+    def privacy(self) -> str:
+        return "faces-blurred" if self._faces is not None else "outside-vehicle-pixelated"
+
+    def make(self, frame: Image, box: Box) -> Snapshot:
+        """The privacy-filtered scene and the plate crop; `box` is the plate in frame pixels."""
+        plate = box
+        h, w = frame.shape[:2]
+        px0, py0 = max(0, int(plate.x)), max(0, int(plate.y))
+        px1, py1 = min(w, int(plate.x + plate.w)), min(h, int(plate.y + plate.h))
+        plate_jpeg = _jpeg(frame[py0:py1, px0:px1], 90) if px1 > px0 and py1 > py0 else b""
+        scale = min(1.0, self.max_width / w)
+        scene = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        box = plate.scaled(scale)
+        if self._faces is not None:
+            gray = cv2.cvtColor(scene, cv2.COLOR_BGR2GRAY)
+            for fx, fy, fw, fh in self._faces.detectMultiScale(gray, 1.1, 4, minSize=(16, 16)):
+                scene[fy : fy + fh, fx : fx + fw] = cv2.GaussianBlur(scene[fy : fy + fh, fx : fx + fw], (0, 0), fw / 4)
+        else:
+            scene = _pixelate_outside(scene, box)
+        return Snapshot(
+            jpeg=_jpeg(scene, self.quality),
+            plate_jpeg=plate_jpeg,
+            box=box,
+            width=scene.shape[1],
+            height=scene.shape[0],
+            privacy=self.privacy,
+        )
+
+
+def _pixelate_outside(scene: Image, plate: Box) -> Image:
+    """Keep the plate and the bumper around it sharp (below any windscreen); pixelate the rest."""
+    h, w = scene.shape[:2]
+    x0, x1 = int(max(0, plate.x - 1.6 * plate.w)), int(min(w, plate.x + 2.6 * plate.w))
+    y0, y1 = int(max(0, plate.y - 0.9 * plate.w)), int(min(h, plate.y + 1.5 * plate.h))
+    coarse = cv2.resize(scene, (max(1, w // 24), max(1, h // 24)), interpolation=cv2.INTER_AREA)
+    out: Image = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_NEAREST)
+    out[y0:y1, x0:x1] = scene[y0:y1, x0:x1]
+    return out
+
+
+def _jpeg(image: Image, quality: int) -> bytes:
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return bytes(buf)
