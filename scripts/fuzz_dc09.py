@@ -8,6 +8,7 @@ parses every accepted payload with the Contact ID / SIA DCS parsers. Inputs are 
 * clean streams of valid frames (must decode exactly, frame for frame),
 * valid frames with mutations (bit flips, special bytes, deletions, insertions, truncation,
   splices, duplicated slices, case changes, forged CRC/LEN fields),
+* "reframed" frames: a mutated span given a correct CRC and LEN, so the content parser is hit,
 * random bytes, and junk built from DC-09 fragments (LF, CR, quotes, brackets, header pieces).
 
 It fails (exit 1) on any exception that is not one of the codecs' own error types, and on a broken
@@ -34,6 +35,7 @@ if __package__ in (None, ""):  # run as a script from a checkout
 
 from drivers.contact_id import ContactIdError, parse_adm_cid_data
 from drivers.dc09 import Dc09Decoder, Dc09Error, Dc09Token, ResponseKind, encode_frame
+from drivers.dc09_frame import MAX_SPAN, frame_span
 from drivers.dc09_sender import Dc09ResponseDecoder
 from drivers.sia_dcs import SiaDcsError, parse_sia_dcs
 
@@ -152,6 +154,15 @@ def mutate(rnd: random.Random, raw: bytes, pool: list[tuple[bytes, tuple[object,
     return bytes(data)
 
 
+def reframe(rnd: random.Random, raw: bytes, pool: list[tuple[bytes, tuple[object, ...] | None]]) -> bytes:
+    """Mutate the span of a frame, then give it a correct CRC and LEN: exercises the content parser."""
+    start = 9 if raw[9:10] == b'"' else 7
+    mutated = mutate(rnd, b"\n" + b"0" * 8 + raw[start:-1], pool)  # header-shaped prefix, then the span
+    span = mutated[9:].replace(b"\r", b"").replace(b"\n", b"")
+    span = (b'"' + span.lstrip(b'"'))[:MAX_SPAN]
+    return frame_span(span, crc_format=rnd.choice(["hex", "binary"]))
+
+
 def junk(rnd: random.Random) -> bytes:
     if rnd.random() < 0.5:
         return bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 200)))
@@ -213,8 +224,10 @@ def run(*, inputs: int = 100_000, seed: int = 20240301) -> FuzzReport:
         frames = [rnd.choice(pool)[0] for _ in range(rnd.randrange(1, 5))]
         if roll < 0.10:
             kind, stream = "clean", b"".join(frames)
-        elif roll < 0.65:
+        elif roll < 0.55:
             kind, stream = "mutated", b"".join(mutate(rnd, f, pool) if rnd.random() < 0.7 else f for f in frames)
+        elif roll < 0.65:
+            kind, stream = "reframed", b"".join(reframe(rnd, f, pool) if rnd.random() < 0.7 else f for f in frames)
         else:
             kind, stream = "junk", junk(rnd) + (frames[0] if rnd.random() < 0.3 else b"")
         fmt = rnd.choice(["auto", "auto", "hex", "binary"])

@@ -612,3 +612,4 @@ def test_fuzz_run_small(monkeypatch: pytest.MonkeyPatch) -> None:
     assert report.counters["crc_errors"] > 0
     assert report.counters["length_errors"] > 0
     assert report.counters["garbage_bytes"] > 0
+    assert report.counters["format_errors"] > 0
