@@ -205,6 +205,8 @@ class Dc09Decoder:
         rng: Rng = os.urandom,
         counters: Dc09Counters | None = None,
     ) -> None:
+        if max_age < 0 or max_ahead < 0:
+            raise ValueError("max_age and max_ahead are seconds, 0 or more")
         self._keys = check_keys(keys or {})
         self._framer = Dc09Framer(crc_format=crc_format, counters=counters)
         self.counters = self._framer.counters

@@ -19,7 +19,8 @@ length error at once (no waiting for bytes that a panel waiting for its ACK will
 
 The helpers for the DC-09 timestamp (``_HH:MM:SS,MM-DD-YYYY``, always UTC) and for the encrypted
 part (AES-CBC, zero IV, random pad + ``|`` in front of the plaintext, hex on the wire) live here too,
-since both the receiver and the sender side need them.
+since both the receiver and the sender side need them. Some panels (and receivers) pad with no
+``|`` when the data is empty (``pppp]_HH:MM:SS,...``): :func:`decrypt_hex` accepts that too.
 """
 
 from __future__ import annotations

@@ -53,6 +53,7 @@ _LOG = logging.getLogger(__name__)
 
 OnMessage = Callable[[Dc09Message, str], None]
 OnLink = Callable[[LinkEvent], None]
+OnRejected = Callable[[Dc09Decoded, str], None]
 
 
 def _utc_now() -> datetime:
@@ -156,6 +157,11 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
 class Dc09Server:
     """DC-09 receiver on TCP and/or UDP (a port of ``None`` disables that transport; 0 picks one).
 
+    ``on_rejected(decoded, peer)`` (optional) hears of every NAK and DUH the receiver sends: a panel
+    whose clock is wrong has its alarms NAKed until it corrects it, so the application should at
+    least show it (``decoded.message`` holds the NAKed message; DUH carries only account, sequence
+    and reason).
+
     Codec settings (``keys``, ``crc_format``, ``max_age``, ``max_ahead``, ``check_time``,
     ``require_encryption``) are those of :class:`~drivers.dc09.Dc09Decoder`. ``duplicate_memory``
     and ``duplicate_ttl`` tune the :class:`DuplicateFilter`; ``link_intervals`` and
@@ -171,6 +177,7 @@ class Dc09Server:
         port_tcp: int | None = 0,
         port_udp: int | None = 0,
         on_link: OnLink | None = None,
+        on_rejected: OnRejected | None = None,
         keys: Mapping[str, bytes] | None = None,
         crc_format: CrcFormat = "auto",
         max_age: float = 40.0,
@@ -192,6 +199,7 @@ class Dc09Server:
             raise ValueError("enable at least one of port_tcp and port_udp")
         self._on_message = on_message
         self._on_link = on_link
+        self._on_rejected = on_rejected
         self._host = host
         self._port_tcp = port_tcp
         self._port_udp = port_udp
@@ -310,6 +318,7 @@ class Dc09Server:
                     result.verdict, result.account, result.sequence, peer, result.reason,
                 )
                 replies.append(result.reply)
+                self._notify_rejected(result, peer)
                 continue
             message = result.message
             if message.is_link_test and not self._deliver_link_tests:
@@ -332,6 +341,14 @@ class Dc09Server:
             self.duplicates.remember(message, now=now)
             replies.append(result.reply)
         return replies
+
+    def _notify_rejected(self, result: Dc09Decoded, peer: str) -> None:
+        if self._on_rejected is None:
+            return
+        try:
+            self._on_rejected(result, peer)
+        except Exception:  # noqa: BLE001 - a faulty listener must not stop the answers
+            _LOG.exception("DC-09 on_rejected callback failed for account %s", result.account)
 
     def _emit_link(self, event: LinkEvent) -> None:
         if event.change is LinkChange.LOST:

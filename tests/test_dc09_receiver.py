@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from drivers.dc09 import Dc09Message, Dc09Token, ResponseKind, encode_frame, encode_response
+from drivers.dc09 import Dc09Decoded, Dc09Message, Dc09Token, ResponseKind, encode_frame, encode_response
 from drivers.dc09_receiver import (
     Dc09Server,
     DuplicateFilter,
@@ -210,7 +210,13 @@ async def test_tcp_encrypted_message_gets_encrypted_ack(sink: Sink) -> None:
 
 async def test_tcp_stale_message_gets_nak_and_is_not_delivered(sink: Sink) -> None:
     frame = encode_frame(token="SIA-DCS", sequence=4, account="AAA", data="#AAA|Nri0/PA01", timestamp=NOW)
-    async with server_for(sink, port_udp=None, utc_clock=lambda: NOW + timedelta(minutes=5)) as server:
+    rejected: list[tuple[Dc09Decoded, str]] = []
+    async with server_for(
+        sink,
+        port_udp=None,
+        utc_clock=lambda: NOW + timedelta(minutes=5),
+        on_rejected=lambda decoded, peer: rejected.append((decoded, peer)),
+    ) as server:
         reader, writer = await tcp_client(server)
         writer.write(frame)
         (nak,) = Dc09ResponseDecoder().feed(await read_frame(reader))
@@ -218,6 +224,11 @@ async def test_tcp_stale_message_gets_nak_and_is_not_delivered(sink: Sink) -> No
     assert (nak.kind, nak.timestamp) == (ResponseKind.NAK, NOW + timedelta(minutes=5))
     assert sink.messages == []
     assert server.counters.naks == 1
+    ((decoded, peer),) = rejected
+    assert (decoded.verdict, decoded.reason, decoded.sequence) == (ResponseKind.NAK, "time-window", 4)
+    assert decoded.message is not None
+    assert decoded.message.data == "#AAA|Nri0/PA01"
+    assert peer.startswith("127.0.0.1:")
 
 
 async def test_failed_hand_off_is_not_acked_and_the_retry_is_delivered() -> None:
