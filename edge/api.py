@@ -31,6 +31,8 @@ INTERNAL_ERROR = -32603
 OUTBOX_FULL = -32001
 UNAVAILABLE = -32002
 NOT_FOUND = -32004
+HUB_UNAVAILABLE = -32010  # central cannot answer now: fall back to a durable event
+HUB_ERROR = -32011  # central answered with an error
 CONFLICT = -32009
 
 MAX_LINE = 4 * 1024 * 1024

@@ -151,6 +151,10 @@ class EdgeClient:
         assert isinstance(res, dict)
         return res
 
+    async def call_hub(self, method: str, params: dict[str, Any] | None = None, *, timeout: float = 5.0) -> Any:
+        """Ask central through the daemon. RemoteError code -32010 means central cannot answer now."""
+        return await self.call("hub.call", {"method": method, "params": params or {}, "timeout": timeout})
+
     async def subscribe(self, *topics: str) -> None:
         await self.call("notify.subscribe", {"topics": list(topics)})
 

@@ -19,14 +19,23 @@ from typing import Any, Protocol
 import msgspec
 
 from edge import payloads, wire
-from edge.api import INVALID_PARAMS, OUTBOX_FULL, UNAVAILABLE, ApiServer, Connection, RpcError
+from edge.api import (
+    HUB_ERROR,
+    HUB_UNAVAILABLE,
+    INVALID_PARAMS,
+    OUTBOX_FULL,
+    UNAVAILABLE,
+    ApiServer,
+    Connection,
+    RpcError,
+)
 from edge.config import EdgeConfig
 from edge.faults import Fault, FaultBoard
 from edge.hostinfo import host_health
 from edge.outbox import Draft, Outbox, OutboxClosedError, OutboxFullError, StoredEvent
 from edge.relay import OutboxRelay
 from edge.sdnotify import Notifier
-from edge.uplink import MqttUplink, UplinkSettings
+from edge.uplink import HubUnavailableError, MqttUplink, RemoteHubError, UplinkSettings
 
 __all__ = ["Component", "EdgeDaemon", "run_daemon"]
 
@@ -111,6 +120,7 @@ class EdgeDaemon:
         self.api.register("status.get", self._api_status)
         self.api.register("notify.subscribe", self._api_subscribe)
         self.api.register("rpc.methods", self._api_methods)
+        self.api.register("hub.call", self._api_hub_call)
 
     async def _api_submit(self, params: Any, conn: Connection) -> dict[str, Any]:
         if not isinstance(params, dict):
@@ -145,6 +155,26 @@ class EdgeDaemon:
             raise RpcError(INVALID_PARAMS, 'params must be {"topics": ["faults", "incidents.*", ...]}')
         conn.topics.update(topics)
         return {"topics": sorted(conn.topics)}
+
+    async def call_hub(self, method: str, params: dict[str, Any], *, timeout: float = 5.0) -> Any:
+        """Ask central; raises HubUnavailableError when it cannot answer (callers fall back to events)."""
+        if self.uplink is None:
+            raise HubUnavailableError("the uplink is not running")
+        return await self.uplink.request(method, params, timeout=timeout)
+
+    async def _api_hub_call(self, params: Any, conn: Connection) -> Any:
+        if not isinstance(params, dict) or not isinstance(params.get("method"), str):
+            raise RpcError(INVALID_PARAMS, 'params must be {"method": str, "params": {...}, "timeout": seconds}')
+        args = params.get("params") or {}
+        timeout = params.get("timeout", 5.0)
+        if not isinstance(args, dict) or not isinstance(timeout, int | float) or not 0 < timeout <= 60:
+            raise RpcError(INVALID_PARAMS, "params.params must be an object and timeout in (0, 60] seconds")
+        try:
+            return await self.call_hub(params["method"], args, timeout=float(timeout))
+        except HubUnavailableError as exc:
+            raise RpcError(HUB_UNAVAILABLE, str(exc)) from None
+        except RemoteHubError as exc:
+            raise RpcError(HUB_ERROR, exc.message, {"hub_code": exc.code}) from None
 
     async def _api_methods(self, params: Any, conn: Connection) -> list[str]:
         return self.api.methods

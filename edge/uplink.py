@@ -40,9 +40,22 @@ from edge import wire
 from edge.faults import FaultBoard
 from edge.relay import OutboxRelay
 
-__all__ = ["BrokerAddress", "MqttUplink", "UplinkSettings", "parse_broker_url"]
+__all__ = ["BrokerAddress", "HubUnavailableError", "MqttUplink", "RemoteHubError", "UplinkSettings", "parse_broker_url"]
 
 log = logging.getLogger(__name__)
+
+
+class HubUnavailableError(Exception):
+    """A request to the hub could not be answered: the link is down or the hub did not answer in time."""
+
+
+class RemoteHubError(Exception):
+    """The hub answered a request with an error."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +128,9 @@ class MqttUplink:
         self.t_event = wire.topic(st, "event")
         self.t_ack = wire.topic(st, "ack")
         self.t_telemetry = wire.topic(st, "telemetry")
+        self.t_rpc_req = wire.topic(st, "rpc", "req")
+        self.t_rpc_res = wire.topic(st, "rpc", "res")
+        self._requests: dict[str, asyncio.Future[Any]] = {}
         self._cmd_prefixes = (f"{wire.PREFIX}/{st}/cmd/", f"{wire.PREFIX}/all/cmd/")
         self._client = self._make_client()
 
@@ -204,7 +220,8 @@ class MqttUplink:
         if reason.is_failure:
             self._post(self._link_refused, str(reason))
             return
-        client.subscribe([(self.t_ack, 1), (self._cmd_prefixes[0] + "+", 1), (self._cmd_prefixes[1] + "+", 1)])
+        client.subscribe([(self.t_ack, 1), (self.t_rpc_res, 1),
+                          (self._cmd_prefixes[0] + "+", 1), (self._cmd_prefixes[1] + "+", 1)])
         client.publish(self.t_status, self._status_payload("online"), qos=1, retain=True)
         self._post(self._link_up)
 
@@ -226,6 +243,8 @@ class MqttUplink:
     def _cb_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         if msg.topic == self.t_ack:
             self._post(self._hub_ack, msg.payload)
+        elif msg.topic == self.t_rpc_res:
+            self._post(self._rpc_response, msg.payload)
         elif self.on_command is not None and msg.topic.startswith(self._cmd_prefixes):
             self._post(self.on_command, msg.topic.rsplit("/", 1)[-1], msg.payload)
 
@@ -260,8 +279,15 @@ class MqttUplink:
         self.state = "connecting"
         self._mid_batch.clear()
         self.relay.link_down()
+        self._fail_requests(f"link to central lost: {reason}")
         if was == "connected":
             log.warning("uplink lost: %s; reconnecting with backoff", reason)
+
+    def _fail_requests(self, why: str) -> None:
+        for fut in self._requests.values():
+            if not fut.done():
+                fut.set_exception(HubUnavailableError(why))
+        self._requests.clear()
 
     def _link_failed(self) -> None:
         self.state = "connecting"
@@ -314,6 +340,43 @@ class MqttUplink:
         deadline = self.relay.oldest_deadline()
         if deadline is not None and self._loop is not None:
             self._timer = self._loop.call_later(max(0.0, deadline - time.monotonic()) + 0.01, self.pump)
+
+    async def request(self, method: str, params: dict[str, Any], *, timeout: float = 5.0) -> Any:
+        """Ask the hub and wait for its answer. Raises HubUnavailableError at once when the link is down,
+        or when no answer comes within `timeout`; raises `wire.RpcError`-carrying RemoteHubError on a
+        hub-side error."""
+        if self.state != "connected" or self._loop is None:
+            raise HubUnavailableError("no link to central")
+        rid = wire.new_event_id()
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        self._requests[rid] = fut
+        req = wire.RpcRequest(id=rid, method=method, params=params,
+                              deadline=wire.utc_now_iso(time.time() + timeout))
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.ResponseTopic = self.t_rpc_res
+        props.CorrelationData = rid.encode()
+        props.MessageExpiryInterval = max(1, int(timeout) + 1)
+        self._client.publish(self.t_rpc_req, wire.encode(req), qos=1, properties=props)
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            raise HubUnavailableError(f"central did not answer {method} within {timeout:g} s") from None
+        finally:
+            self._requests.pop(rid, None)
+
+    def _rpc_response(self, payload: bytes) -> None:
+        try:
+            res = wire.decode_rpc_response(payload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            log.warning("ignored a malformed hub response: %s", exc)
+            return
+        fut = self._requests.get(res.id)
+        if fut is None or fut.done():
+            return  # late: the caller gave up already
+        if res.error is not None:
+            fut.set_exception(RemoteHubError(res.error.code, res.error.message))
+        else:
+            fut.set_result(res.result)
 
     def publish_telemetry(self, payload: bytes) -> bool:
         if self.state != "connected":

@@ -12,6 +12,11 @@ Topic tree (``{station}`` is a station id, ``{name}`` a command name)::
     police/v1/{station}/telemetry   QoS 0, expiring health report (Telemetry)
     police/v1/{station}/cmd/{name}  QoS 1, hub -> station command (Command)
     police/v1/all/cmd/{name}        QoS 1, broadcast command (Command)
+    police/v1/{station}/rpc/req     QoS 1, station -> hub request (RpcRequest), answered on
+    police/v1/{station}/rpc/res     QoS 1, hub -> station response (RpcResponse)
+
+Requests are for answers a resident waits for (a free appointment slot, a traffic lookup). They are not
+durable: when the link is down the caller gets an error at once and falls back to a durable event.
 """
 
 from __future__ import annotations
@@ -34,11 +39,16 @@ __all__ = [
     "Event",
     "EventBatch",
     "Priority",
+    "RpcError",
+    "RpcRequest",
+    "RpcResponse",
     "Status",
     "Telemetry",
     "decode_ack",
     "decode_batch",
     "decode_command",
+    "decode_rpc_request",
+    "decode_rpc_response",
     "decode_status",
     "decode_telemetry",
     "encode",
@@ -75,11 +85,12 @@ class Priority(IntEnum):
 
 
 def topic(station: str, kind: str, name: str | None = None) -> str:
-    """`topic("ST-1", "event")` → `police/v1/ST-1/event`; `topic("all", "cmd", "notice")`."""
-    if kind == "cmd":
+    """`topic("ST-1", "event")` → `police/v1/ST-1/event`; `topic("all", "cmd", "notice")`;
+    `topic("ST-1", "rpc", "req")`."""
+    if kind in {"cmd", "rpc"}:
         if not name:
-            raise ValueError("a cmd topic needs a command name")
-        return f"{PREFIX}/{station}/cmd/{name}"
+            raise ValueError(f"a {kind} topic needs a name")
+        return f"{PREFIX}/{station}/{kind}/{name}"
     return f"{PREFIX}/{station}/{kind}"
 
 
@@ -224,6 +235,30 @@ class Command(msgspec.Struct, frozen=True, kw_only=True):
         return msgspec.json.encode(unsigned, order="sorted")
 
 
+class RpcRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """Station → hub on `.../rpc/req`. `deadline` (UTC) tells the hub when nobody waits any more."""
+
+    v: int = WIRE_VERSION
+    id: str
+    method: str
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+    deadline: str = ""
+
+
+class RpcError(msgspec.Struct, frozen=True, kw_only=True):
+    code: int
+    message: str
+
+
+class RpcResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """Hub → station on `.../rpc/res`: `result` or `error`, for the request with the same `id`."""
+
+    v: int = WIRE_VERSION
+    id: str
+    result: Any = None
+    error: RpcError | None = None
+
+
 _encoder = msgspec.json.Encoder()
 
 
@@ -236,6 +271,16 @@ _ack_decoder = msgspec.json.Decoder(Ack)
 _status_decoder = msgspec.json.Decoder(Status)
 _telemetry_decoder = msgspec.json.Decoder(Telemetry)
 _command_decoder = msgspec.json.Decoder(Command)
+_rpc_request_decoder = msgspec.json.Decoder(RpcRequest)
+_rpc_response_decoder = msgspec.json.Decoder(RpcResponse)
+
+
+def decode_rpc_request(payload: bytes) -> RpcRequest:
+    return _rpc_request_decoder.decode(payload)
+
+
+def decode_rpc_response(payload: bytes) -> RpcResponse:
+    return _rpc_response_decoder.decode(payload)
 
 
 def decode_batch(payload: bytes) -> EventBatch:
@@ -266,6 +311,6 @@ def batch_payload(station: str, encoded_events: list[bytes]) -> bytes:
 
 def json_schemas() -> dict[str, Any]:
     """JSON Schemas of every payload, for docs/mqtt-api.md and for central's other consumers."""
-    kinds = [Status, EventBatch, Ack, Telemetry, Command]
+    kinds = [Status, EventBatch, Ack, Telemetry, Command, RpcRequest, RpcResponse]
     _, components = msgspec.json.schema_components(kinds, ref_template="#/$defs/{name}")
     return {"$defs": components}

@@ -11,6 +11,11 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hub.rpc import RpcRegistry
 
 __all__ = ["command"]
 
@@ -34,7 +39,12 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"police-kiosk hub: {exc}", file=sys.stderr)
         return 2
-    service = HubService(store, mqtt)
+    from hub.rpc import RpcRegistry
+
+    rpc = RpcRegistry()
+    for register in _plugins():
+        register(rpc)
+    service = HubService(store, mqtt, rpc=rpc, store_factory=lambda: open_store(args.db))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -52,6 +62,11 @@ def _run(args: argparse.Namespace) -> int:
     logging.getLogger("hub").info("hub stopped: %d events stored, %d duplicates, %d malformed",
                                   c.events_stored, c.duplicates, c.malformed)
     return 0
+
+
+def _plugins() -> list[Callable[[RpcRegistry], None]]:
+    """The hub's request handlers beyond `hub.ping` (the kiosk's reference services register here)."""
+    return []
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -88,8 +103,8 @@ def command(name: str, argv: list[str]) -> int:
     run = sub.add_parser("run", help="run the hub (the default)")
     for parser in (p, run):
         parser.add_argument("--broker", default="mqtt://127.0.0.1:1883", help="mqtt://HOST:PORT")
-        parser.add_argument("--db", default="sqlite:///var/lib/police-kiosk-hub/hub.db",
-                            help="sqlite:///PATH or postgresql://...")
+        parser.add_argument("--db", default="sqlite:////var/lib/police-kiosk-hub/hub.db",
+                            help="sqlite:////ABS/PATH, sqlite:///REL/PATH or postgresql://...")
         parser.add_argument("--group", default="hub", help="shared-subscription group of cooperating hubs")
         parser.add_argument("--client-id", help="MQTT client id (default hub-HOSTNAME-GROUP); unique per process")
         parser.add_argument("--username")

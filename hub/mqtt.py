@@ -80,6 +80,7 @@ class HubMqtt:
         client.subscribe([
             (f"$share/{self.group}/{PREFIX}/+/event", 1),
             (f"$share/{self.group}/{PREFIX}/+/telemetry", 0),
+            (f"$share/{self.group}/{PREFIX}/+/rpc/req", 1),
             (f"{PREFIX}/+/status", 1),
         ])
         log.info("hub connected to %s:%d", self.host, self.port)

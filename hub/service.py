@@ -11,12 +11,15 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import msgspec
 
 from edge import wire
 from hub.mqtt import HubMqtt, Inbound
+from hub.rpc import RpcRegistry
 from hub.store import Store
 
 __all__ = ["HubCounters", "HubService"]
@@ -39,11 +42,15 @@ class HubCounters:
 
 
 class HubService:
-    def __init__(self, store: Store, mqtt: HubMqtt) -> None:
+    def __init__(self, store: Store, mqtt: HubMqtt, *, rpc: RpcRegistry | None = None,
+                 store_factory: Callable[[], Store] | None = None, rpc_workers: int = 2) -> None:
         self.store = store
         self.mqtt = mqtt
         self.inbox = mqtt.inbox
         self.counters = HubCounters()
+        self.rpc = rpc or RpcRegistry()
+        self._store_factory = store_factory
+        self._pool = ThreadPoolExecutor(max_workers=rpc_workers, thread_name_prefix="hub-rpc")
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -57,6 +64,7 @@ class HubService:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        self._pool.shutdown(wait=True)
 
     def run(self) -> None:
         while True:
@@ -84,8 +92,11 @@ class HubService:
         self.counters.messages += len(items)
         for item in items:
             parts = item.topic.split("/")
-            if len(parts) != 4 or f"{parts[0]}/{parts[1]}" != wire.PREFIX:
+            if len(parts) not in (4, 5) or f"{parts[0]}/{parts[1]}" != wire.PREFIX:
                 self._malformed(item, "unexpected topic")
+                continue
+            if len(parts) == 5 and parts[3] == "rpc" and parts[4] == "req":
+                self._rpc(parts[2], item.payload)
                 continue
             station, kind = parts[2], parts[3]
             try:
@@ -115,6 +126,22 @@ class HubService:
         for station, seqs in result.acked.items():
             self.mqtt.publish(wire.topic(station, "ack"), wire.encode(wire.Ack(seqs=seqs)), qos=1)
             self.counters.acks_sent += 1
+
+    def _rpc(self, station: str, payload: bytes) -> None:
+        try:
+            req = wire.decode_rpc_request(payload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            self._malformed(Inbound(wire.topic(station, "rpc", "req"), payload), str(exc))
+            return
+        factory = self._store_factory
+        if factory is None:
+            raise RuntimeError("the hub was started without a store factory for requests")
+        self._pool.submit(self._answer, station, req, factory)
+
+    def _answer(self, station: str, req: wire.RpcRequest, factory: Callable[[], Store]) -> None:
+        res = self.rpc.dispatch(station, req, factory)
+        if res is not None:
+            self.mqtt.publish(wire.topic(station, "rpc", "res"), wire.encode(res), qos=1)
 
     def _malformed(self, item: Inbound, why: str) -> None:
         self.counters.malformed += 1

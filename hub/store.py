@@ -270,14 +270,19 @@ def _acks(events: list[Event]) -> dict[str, list[int]]:
     return acked
 
 
+def sqlite_path(url: str) -> Path:
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"SQLite URLs look like sqlite:////abs/path.db or sqlite:///rel/path.db, got {url!r}")
+    return Path(url.removeprefix("sqlite:///"))
+
+
 def open_store(url: str) -> Store:
-    """`sqlite:///abs/path.db`, `sqlite:rel.db`, a plain path, or `postgresql://...`."""
+    """`sqlite:////abs/path.db` or `sqlite:///relative.db` (as SQLAlchemy spells them), a plain path,
+    or `postgresql://...`."""
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresStore(url)
     if url.startswith("sqlite:"):
-        path = url.removeprefix("sqlite:")
-        path = path[2:] if path.startswith("//") else path
-        return SqliteStore(Path(path))
+        return SqliteStore(sqlite_path(url))
     if "://" in url:
         raise ValueError(f"database URL must be sqlite:///PATH or postgresql://..., got {url!r}")
     return SqliteStore(Path(url))

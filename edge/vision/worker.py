@@ -31,6 +31,7 @@ from typing import Any
 import cv2
 import numpy as np
 import numpy.typing as npt
+import onnxruntime
 
 from edge.vision.camera import CameraSettings
 from edge.vision.grammar import PLATE_ALPHABET, best_plate, kind_for, parse_plate
@@ -201,17 +202,20 @@ class FrameGrabber(threading.Thread):
 
     def run(self) -> None:
         attempt = 0
+        down_reported = False  # "disconnected" is reported once per outage, not at every retry
         while not self._halt.is_set():
             cap = self.opener(self.settings.source)
             if cap is None:
-                if self.connected or attempt == 0:
-                    self.status("disconnected", f"cannot open {self.settings.source}")
                 self.connected = False
+                if not down_reported:
+                    down_reported = True
+                    self.status("disconnected", f"cannot open {self.settings.source}")
                 self._sleep_backoff(attempt)
                 attempt += 1
                 self.reconnects += 1
                 continue
             attempt = 0
+            down_reported = False
             if not self.connected:
                 self.connected = True
                 self.status("connected", self.settings.source)
@@ -226,6 +230,7 @@ class FrameGrabber(threading.Thread):
                 return
             if not self.is_file:
                 self.connected = False
+                down_reported = True
                 self.status("disconnected", "stream ended or stalled")
                 self.reconnects += 1
                 self._sleep_backoff(0)
@@ -283,7 +288,8 @@ class _Outbox:
 
 def run_camera(settings: CameraSettings, outbox_queue: Any, stop: Any) -> int:
     """The worker process body. Returns the exit code (0 when stopped or at the end of a file)."""
-    cv2.setNumThreads(1)
+    cv2.setNumThreads(1)  # one core per camera: OpenCV's own thread pool would fight onnxruntime's
+    onnxruntime.set_default_logger_severity(3)  # errors only in this process
     outbox = _Outbox(outbox_queue)
     cam = settings.camera_id
 
