@@ -1,0 +1,162 @@
+"""The UIs' only way to the daemon: `DaemonLink`, a QObject around the typed `EdgeClient`.
+
+The client runs on its own asyncio loop in a worker thread; the link turns its results and the daemon's
+notifications into Qt signals delivered on the GUI thread. It reconnects by itself (with backoff) and
+says so: `connectedChanged(False)` puts the UI into its "daemon disconnected" state, and the first
+successful reconnection (with the topics re-subscribed) takes it out again. The UI never blocks on it.
+
+    link = DaemonLink(socket_path, topics=["incidents", "faults"])
+    link.notified.connect(on_notify)            # (topic, params)
+    link.connectedChanged.connect(show_banner)  # bool
+    link.call("incidents.ack", {"id": iid}, on_done)  # on_done(result, error) on the GUI thread
+    link.start()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from edge.client import ClientError, DaemonUnavailableError, EdgeClient, RemoteError
+
+__all__ = ["CallError", "DaemonLink"]
+
+log = logging.getLogger(__name__)
+
+Done = Callable[[Any, "CallError | None"], None]
+
+
+class CallError(Exception):
+    """A call failed: the daemon is away (`unavailable`) or answered with an error (`code`, `message`)."""
+
+    def __init__(self, message: str, *, code: int | None = None, unavailable: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.unavailable = unavailable
+
+
+class DaemonLink(QObject):
+    connectedChanged = Signal(bool)
+    notified = Signal(str, dict)
+    _deliver = Signal(object, object, object)  # callback, result, error: crosses to the GUI thread
+
+    def __init__(self, socket_path: Path | str, *, topics: list[str] | None = None,
+                 retry_min: float = 0.2, retry_max: float = 3.0, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.socket_path = Path(socket_path)
+        self.topics = list(topics or [])
+        self.retry_min = retry_min
+        self.retry_max = retry_max
+        self.connected = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._client: EdgeClient | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._deliver.connect(self._on_deliver)
+
+    # ---- lifecycle (GUI thread) ----------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="daemon-link", daemon=True)
+        self._thread.start()
+        self._ready.wait(5)
+
+    def stop(self) -> None:
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def call(self, method: str, params: dict[str, Any] | None = None, done: Done | None = None,
+             *, timeout: float = 10.0) -> None:
+        """Call a daemon method; `done(result, error)` runs later on the GUI thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed() or not self.connected:
+            if done is not None:
+                self._deliver.emit(done, None, CallError("the station service is not running", unavailable=True))
+            return
+        asyncio.run_coroutine_threadsafe(self._call(method, params, done, timeout), loop)
+
+    # ---- worker thread -------------------------------------------------------------------------
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            loop.close()
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        self._ready.set()
+        delay = self.retry_min
+        while not self._stop.is_set():
+            client = EdgeClient(self.socket_path, on_notify=self._notify)
+            try:
+                await client.connect()
+                if self.topics:
+                    await client.subscribe(*self.topics)
+            except ClientError:
+                await client.close()
+                await self._sleep(delay)
+                delay = min(self.retry_max, delay * 2) * random.uniform(0.8, 1.0)  # noqa: S311 - jitter
+                continue
+            delay = self.retry_min
+            self._client = client
+            self._set_connected(True)
+            while client.connected and not self._stop.is_set():
+                await self._sleep(0.2)
+            self._client = None
+            self._set_connected(False)
+            await client.close()
+        self._set_connected(False)
+
+    async def _sleep(self, seconds: float) -> None:
+        assert self._stop is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+    async def _call(self, method: str, params: dict[str, Any] | None, done: Done | None, timeout: float) -> None:
+        client = self._client
+        result: Any = None
+        error: CallError | None = None
+        if client is None:
+            error = CallError("the station service is not running", unavailable=True)
+        else:
+            try:
+                result = await asyncio.wait_for(client.call(method, params), timeout)
+            except RemoteError as exc:
+                error = CallError(exc.message, code=exc.code)
+            except (DaemonUnavailableError, TimeoutError, ConnectionError) as exc:
+                error = CallError(f"the station service did not answer: {exc}", unavailable=True)
+        if done is not None:
+            self._deliver.emit(done, result, error)
+
+    def _notify(self, topic: str, params: dict[str, Any]) -> None:
+        self.notified.emit(topic, params)
+
+    def _set_connected(self, value: bool) -> None:
+        if value != self.connected:
+            self.connected = value
+            self.connectedChanged.emit(value)
+
+    @Slot(object, object, object)
+    def _on_deliver(self, done: Done, result: Any, error: CallError | None) -> None:
+        try:
+            done(result, error)
+        except Exception:
+            log.exception("UI callback failed")
