@@ -118,7 +118,10 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
             check=True, capture_output=True,
         )  # fmt: skip
     store = WatchListStore(out / "watch.json")
-    entries = [{"plate": WANTED, "reason": "stolen", "priority": 1}, {"plate": "京A0123警", "reason": "x", "priority": 3}]
+    entries = [
+        {"plate": WANTED, "reason": "stolen", "priority": 1},
+        {"plate": "京A0123警", "reason": "x", "priority": 3},
+    ]
     store.save(WatchList.build(version=5, entries=entries))
     return out
 
