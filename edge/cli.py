@@ -72,13 +72,10 @@ def _run_edge(argv: list[str]) -> int:
         print(f"police-kiosk edge: configuration error:\n{exc}", file=sys.stderr)
         return 2
     _setup_logging(config.logging.level)
-    from edge.daemon import Component, run_daemon
-    from edge.sim import SimulatedSource
+    from edge.components import build_components
+    from edge.daemon import run_daemon
 
-    components: list[Component] = []
-    if config.sim.rate > 0:
-        components.append(SimulatedSource(config.sim.rate))
-    return asyncio.run(run_daemon(config, components=components))
+    return asyncio.run(run_daemon(config, components=build_components(config)))
 
 
 def _check_config(argv: list[str]) -> int:

@@ -12,15 +12,15 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from edge.wire import STATION_ID_RE
 
 __all__ = ["ConfigError", "EdgeConfig", "load_config", "parse_config"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+from edge.config_base import Strict as _Strict
+from edge.config_sections import AlarmsSection, KioskSection, VisionSection
 
 
 class StationSection(_Strict):
@@ -91,6 +91,9 @@ class EdgeConfig(_Strict):
     outbox: OutboxSection = OutboxSection()
     sim: SimSection = SimSection()
     logging: LoggingSection = LoggingSection()
+    alarms: AlarmsSection = AlarmsSection()
+    kiosk: KioskSection = KioskSection()
+    vision: VisionSection = VisionSection()
 
     @property
     def socket_path(self) -> Path:

@@ -1,0 +1,13 @@
+"""The `[kiosk]` section of the station configuration."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from edge.config_base import Strict
+
+__all__ = ["KioskSection"]
+
+
+class KioskSection(Strict):
+    enabled: bool = Field(default=False, description="Run the kiosk component.")
