@@ -224,6 +224,16 @@ def draw_vehicle(frame: Frame, plate_img: Frame, at: Placement, car_colour: tupl
     return [float(bx0), float(by0), float(bx1 - bx0), float(by1 - by0)]
 
 
+def _car_rect(at: Placement) -> list[float]:
+    """The area a car drawn by `draw_vehicle` covers, shadow included: [x, y, w, h]."""
+    car_w, car_h = at.plate_w * 4.2, at.plate_w * 2.6
+    return [at.cx - car_w / 2, at.cy - car_h * 0.78, car_w, car_h * 1.06]
+
+
+def _overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
 def degrade(frame: Frame, rng: Rng, *, blur: float, noise: float, gain: float) -> Frame:
     out = frame
     if blur > 0.3:
@@ -317,15 +327,19 @@ def generate_video(
     try:
         for f in range(total):
             frame = background.copy()
-            for v in sorted(cars, key=lambda c: c.y):  # nearer cars (lower in frame) drawn last
+            placed = []
+            for v in cars:
                 t = (f - v.start) / v.frames
-                if not 0 <= t <= 1:
-                    continue
-                pw = v.width0 + (v.width1 - v.width0) * t
-                span = width + pw * 4.4
-                cx = -pw * 2.2 + span * (1 - t if v.leftwards else t)
-                box = draw_vehicle(frame, images[id(v)], Placement(cx, v.y + pw * 0.3 * t, pw, v.skew), v.colour)
-                if box[0] >= 0 and box[1] >= 0 and box[0] + box[2] <= width and box[1] + box[3] <= height:
+                if 0 <= t <= 1:
+                    pw = v.width0 + (v.width1 - v.width0) * t
+                    cx = -pw * 2.2 + (width + pw * 4.4) * (1 - t if v.leftwards else t)
+                    placed.append((v, Placement(cx, v.y + pw * 0.3 * t, pw, v.skew)))
+            placed.sort(key=lambda vp: vp[1].cy)  # nearer cars (lower in the frame) are drawn last
+            drawn = [(v, draw_vehicle(frame, images[id(v)], at, v.colour), _car_rect(at)) for v, at in placed]
+            for i, (v, box, _) in enumerate(drawn):
+                inside = box[0] >= 0 and box[1] >= 0 and box[0] + box[2] <= width and box[1] + box[3] <= height
+                hidden = any(_overlap(box, car) for _, _, car in drawn[i + 1 :])  # behind a nearer car
+                if inside and not hidden:
                     boxes[id(v)].append([f, *(round(b, 1) for b in box)])
             light = 1.0 + 0.1 * np.sin(f / fps)
             frame = np.clip(frame.astype(np.float32) * light + noise_bank[f % 4], 0, 255).astype(np.uint8)
