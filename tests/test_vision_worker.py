@@ -225,3 +225,13 @@ def test_a_missing_source_is_reported_and_retried(tmp_path: Path) -> None:
     assert not retried[-1].connected
     states = [m.state for m in seen if isinstance(m, CameraStatus)]
     assert states.count("disconnected") == 1  # reported once, not at every retry
+
+
+def test_the_daemon_side_never_loads_opencv_or_onnxruntime() -> None:
+    code = (
+        "import sys, edge.vision.camera, edge.vision.cli, edge.vision.pipeline, edge.vision.messages, "
+        "edge.vision.watchlist, edge.vision.grammar, edge.vision.tracker; "
+        "print(sorted(m for m in ('cv2', 'onnxruntime', 'numpy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
