@@ -1,0 +1,134 @@
+"""Render the crew console in its main states, in Chinese and English, to PNG files (offscreen).
+
+    .venv/bin/python scripts/screenshots_console.py /tmp/console-shots [--size 1920x1080]
+
+States: idle, alarm (a new alarm takes over), several (a new alarm over two older incidents, a lost
+school link, a device fault), timers (no alarm sounding; amber, red and met 1-3-5 targets),
+disconnected. The window is fed through its view-model: no daemon is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+
+from ui.console.sound import AlarmSound
+from ui.console.text import Language
+from ui.console.window import TOPICS, ConsoleWindow
+from ui.link import DaemonLink
+
+NOW = time.time()
+
+
+def incident(iid: str, *, ago: float, state: str = "raised", site: str = "阳光小学",
+             site_en: str = "Sunshine Primary School", point: str = "正门一键报警", point_en: str = "Main gate button",
+             kind: str = "panic", account: str = "1234", zone: int = 1, **times: float | None) -> dict[str, Any]:
+    raised = NOW - ago
+    stamps = {k: (None if v is None else NOW - v) for k, v in times.items()}
+    timeline = [{"at": raised, "what": "raised", "by": "", "detail": ""}]
+    for what, key in (("acknowledged", "acked_at"), ("dispatched", "dispatched_at"), ("on_scene", "on_scene_at")):
+        if stamps.get(key) is not None:
+            timeline.append({"at": stamps[key], "what": what, "by": "王警官", "detail": ""})
+    return {
+        "id": iid, "state": state, "kind": kind,
+        "source": {"kind": "dc09", "site": site, "site_en": site_en, "point": point, "point_en": point_en,
+                   "account": account, "zone": zone},
+        "raised_at": raised, "acked_at": None, "dispatched_at": None, "on_scene_at": None, "closed_at": None,
+        **stamps, "outcome": None, "presses": 1, "restored": False,
+        "targets": {"respond_s": 60, "arrive_s": 180, "resolve_s": 300},
+        "deadlines": {"respond": raised + 60, "arrive": raised + 180, "resolve": raised + 300},
+        "missed": [], "escalations": 0, "timeline": timeline,
+    }
+
+
+LINKS = [{"account": f"{1230 + i}", "site": s, "state": "ok", "since": NOW - 3600}
+         for i, s in enumerate(["阳光小学", "实验中学", "育才小学", "第二幼儿园", "朝阳中学", "光明小学"])]
+
+
+def state_idle(w: ConsoleWindow) -> None:
+    w.board.load_links(LINKS)
+
+
+def state_alarm(w: ConsoleWindow) -> None:
+    w.board.load_links(LINKS)
+    w.board.apply_incident("raised", incident("inc-1", ago=27))
+
+
+def state_several(w: ConsoleWindow) -> None:
+    state_alarm(w)
+    w.board.apply_incident("acknowledged", incident(
+        "inc-0", ago=130, state="dispatched", site="实验中学", site_en="Experimental Middle School",
+        point="东门报警按钮", point_en="East gate button", account="1231", zone=3, acked_at=118, dispatched_at=95))
+    w.board.apply_incident("acknowledged", incident(
+        "inc-00", ago=250, state="on_scene", site="育才小学", site_en="Yucai Primary School",
+        point="传达室", point_en="Gatehouse", account="1232", zone=2, acked_at=230, dispatched_at=200, on_scene_at=40))
+    w.board.apply_link({"account": "1234", "site": "第二幼儿园", "state": "lost", "since": NOW - 95}, NOW)
+    w.board.apply_fault({"code": "device.siren", "active": True, "message": "警号继电器模块无应答 (Modbus unit 2)"})
+    w.board.select("inc-1")
+
+
+def state_timers(w: ConsoleWindow) -> None:
+    w.board.load_links(LINKS)
+    w.board.apply_incident("dispatched", incident(
+        "inc-5", ago=200, state="dispatched", site="实验中学", site_en="Experimental Middle School",
+        point="东门报警按钮", point_en="East gate button", account="1231", zone=3, acked_at=170, dispatched_at=150))
+    w.board.apply_incident("dispatched", incident("inc-6", ago=140, state="acknowledged", acked_at=110))
+    w.board.tick(NOW)
+    w.board.silence("inc-5")
+    w.board.select("inc-5")
+
+
+def state_disconnected(w: ConsoleWindow) -> None:
+    state_several(w)
+    w.board.set_connected(False, NOW - 42)
+
+
+STATES = {"idle": state_idle, "alarm": state_alarm, "several": state_several, "timers": state_timers,
+          "disconnected": state_disconnected}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("out", type=Path)
+    p.add_argument("--size", default="1920x1080")
+    args = p.parse_args(argv)
+    width, height = (int(v) for v in args.size.split("x"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(["screenshots"])
+    assert isinstance(app, QApplication)
+    app.setFont(QFont(["Noto Sans CJK SC", "Noto Sans", "sans-serif"]))
+    sound = AlarmSound(use_qt=False, players=())  # offscreen: no audio, the "sound unavailable" note shows
+    for lang in ("zh", "en"):
+        language = Language(lang)
+        for name, fill in STATES.items():
+            link = DaemonLink(args.out / "no-daemon.sock", topics=TOPICS)  # never started
+            window = ConsoleWindow(link, language=language, sound=sound, clock=lambda: NOW)
+            window.board.set_connected(True, NOW)
+            fill(window)
+            window.resize(width, height)
+            window.show()
+            window.refresh()
+            app.processEvents()
+            path = args.out / f"console-{name}-{lang}.png"
+            window.grab().save(str(path))
+            print(path)
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+        language.close()
+    sound.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""The crew console's view-model: ordering, 1-3-5 timer states, alerting and re-alerting, focus, reloads,
+school links and faults, all computed from incidents and a given `now` (no clock, no Qt)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ui.console.incident import parse_incident
+from ui.console.model import ConsoleBoard, clock_text, duration_text
+
+T0 = 1_700_000_000.0
+
+
+def make_incident(iid: str = "inc-1", *, raised_at: float = T0, state: str = "raised", **fields: Any) -> dict[str, Any]:
+    """A contract `Incident` object, as the daemon sends it."""
+    inc: dict[str, Any] = {
+        "id": iid, "state": state, "kind": "panic",
+        "source": {"kind": "dc09", "site": "阳光小学", "site_en": "Sunshine Primary School",
+                   "point": "正门一键报警", "point_en": "Main gate button", "account": "1234", "zone": 1},
+        "raised_at": raised_at, "acked_at": None, "dispatched_at": None, "on_scene_at": None, "closed_at": None,
+        "outcome": None, "presses": 1, "restored": False,
+        "targets": {"respond_s": 60, "arrive_s": 180, "resolve_s": 300},
+        "deadlines": {"respond": raised_at + 60, "arrive": raised_at + 180, "resolve": raised_at + 300},
+        "missed": [], "escalations": 0,
+        "timeline": [{"at": raised_at, "what": "raised", "by": "", "detail": ""}],
+    }
+    inc.update(fields)
+    return inc
+
+
+def advanced(inc: dict[str, Any], state: str, at: float, **fields: Any) -> dict[str, Any]:
+    key = {"acknowledged": "acked_at", "dispatched": "dispatched_at", "on_scene": "on_scene_at",
+           "closed": "closed_at"}[state]
+    return {**inc, "state": state, key: at, "timeline": [*inc["timeline"], {"at": at, "what": state}], **fields}
+
+
+def board_with(*incidents: dict[str, Any], now: float = T0) -> ConsoleBoard:
+    board = ConsoleBoard()
+    board.set_connected(True, now)
+    for inc in incidents:
+        board.apply_incident("raised", inc)
+    board.tick(now)
+    return board
+
+
+# ---- decoding ------------------------------------------------------------------------------------
+def test_parse_incident_reads_the_contract_and_ignores_new_fields() -> None:
+    inc = parse_incident({**make_incident(), "priority_hint": 3})
+    assert inc.source.site == "阳光小学"
+    assert inc.deadline("arrive") == T0 + 180
+    assert inc.missed == ()
+
+
+def test_parse_incident_rejects_a_wrong_type() -> None:
+    with pytest.raises(ValueError, match="not an incident"):
+        parse_incident({**make_incident(), "raised_at": "yesterday"})
+    with pytest.raises(ValueError, match="not an incident"):
+        parse_incident({"state": "raised"})
+
+
+def test_missing_deadlines_fall_back_to_raised_plus_target() -> None:
+    inc = parse_incident({**make_incident(), "deadlines": {}, "targets": {"respond_s": 30}})
+    assert inc.deadline("respond") == T0 + 30
+    assert inc.deadline("resolve") == T0 + 300
+
+
+# ---- texts ---------------------------------------------------------------------------------------
+def test_duration_text() -> None:
+    assert duration_text(0) == "0:00"
+    assert duration_text(65.9) == "1:05"
+    assert duration_text(3725) == "1:02:05"
+    assert duration_text(-5) == "0:00"
+
+
+def test_clock_text_adds_the_date_only_for_another_day() -> None:
+    assert len(clock_text(T0, T0 + 5)) == 8
+    assert len(clock_text(T0, T0 + 3 * 86400)) == 14
+
+
+# ---- one incident --------------------------------------------------------------------------------
+def test_a_raised_incident_alerts_with_its_site_point_and_elapsed_time() -> None:
+    board = board_with(make_incident())
+    view = board.view(T0 + 83, "zh")
+    assert view.alerting
+    focus = view.focus
+    assert focus is not None
+    assert (focus.site, focus.site_other, focus.point, focus.point_other) == (
+        "阳光小学", "Sunshine Primary School", "正门一键报警", "Main gate button")
+    assert focus.elapsed == "1:23"
+    assert focus.raised_clock == clock_text(T0, T0 + 83)
+    assert focus.alert_reasons == ("new",)
+    assert focus.actions == ("ack",)
+    en = board.view(T0 + 83, "en").focus
+    assert en is not None
+    assert (en.site, en.site_other) == ("Sunshine Primary School", "阳光小学")
+
+
+def test_english_falls_back_to_the_chinese_name_when_there_is_no_english_one() -> None:
+    inc = make_incident()
+    inc["source"] = {**inc["source"], "site_en": ""}
+    focus = board_with(inc).view(T0, "en").focus
+    assert focus is not None
+    assert (focus.site, focus.site_other) == ("阳光小学", "")
+
+
+def timers(board: ConsoleBoard, now: float) -> dict[str, str]:
+    focus = board.view(now).focus
+    assert focus is not None
+    return {t.name: t.status for t in focus.timers}
+
+
+def test_timers_run_then_turn_amber_then_red() -> None:
+    board = board_with(make_incident())
+    assert timers(board, T0 + 10) == {"respond": "running", "arrive": "running", "resolve": "running"}
+    assert timers(board, T0 + 45) == {"respond": "amber", "arrive": "running", "resolve": "running"}
+    assert timers(board, T0 + 61) == {"respond": "red", "arrive": "running", "resolve": "running"}
+    assert timers(board, T0 + 301)["resolve"] == "red"
+
+
+def test_timers_met_in_time_are_green_and_met_late_stay_red() -> None:
+    inc = advanced(make_incident(), "acknowledged", T0 + 20)
+    inc = advanced(inc, "dispatched", T0 + 40)
+    inc = advanced(inc, "on_scene", T0 + 200)
+    board = board_with(inc, now=T0 + 210)
+    focus = board.view(T0 + 210).focus
+    assert focus is not None
+    respond, arrive, resolve = focus.timers
+    assert (respond.status, respond.used_s) == ("met", 20)
+    assert (arrive.status, arrive.remaining_s) == ("late", -20)
+    assert resolve.status == "amber"
+    assert focus.missed == ("arrive",)
+    assert focus.actions == ("close",)
+
+
+def test_the_daemons_missed_list_shows_red_even_before_the_local_clock_agrees() -> None:
+    board = board_with(make_incident(missed=["respond"]))
+    assert timers(board, T0 + 5)["respond"] == "red"
+
+
+# ---- alerting ------------------------------------------------------------------------------------
+def test_acknowledging_stops_the_alert() -> None:
+    inc = make_incident()
+    board = board_with(inc)
+    board.apply_incident("acknowledged", advanced(inc, "acknowledged", T0 + 10))
+    assert not board.tick(T0 + 11)
+    view = board.view(T0 + 11)
+    assert not view.alerting
+    assert view.focus is not None
+    assert view.focus.actions == ("dispatch", "close")
+
+
+def test_a_missed_target_re_alerts_once_until_silenced() -> None:
+    inc = advanced(make_incident(), "acknowledged", T0 + 10)
+    inc = advanced(inc, "dispatched", T0 + 30)
+    board = board_with(inc, now=T0 + 31)
+    assert not board.view(T0 + 31).alerting
+    assert board.tick(T0 + 181) is True  # arrival overdue: the sound starts again
+    view = board.view(T0 + 181)
+    assert view.alerting
+    assert view.focus is not None
+    assert view.focus.alert_reasons == ("missed:arrive",)
+    board.silence(inc["id"])
+    assert board.tick(T0 + 182) is False
+    assert not board.view(T0 + 182).alerting
+    assert timers(board, T0 + 182)["arrive"] == "red"  # silenced, still shown as missed
+
+
+def test_moving_the_incident_on_answers_its_re_alert() -> None:
+    inc = advanced(make_incident(), "acknowledged", T0 + 10)
+    inc = advanced(inc, "dispatched", T0 + 30)
+    board = board_with(inc, now=T0 + 31)
+    board.tick(T0 + 181)
+    board.apply_incident("on_scene", advanced(inc, "on_scene", T0 + 190))
+    board.tick(T0 + 191)
+    assert not board.view(T0 + 191).alerting
+
+
+def test_a_missed_response_while_raised_does_not_re_alert_after_the_acknowledgement() -> None:
+    inc = make_incident()
+    board = board_with(inc)
+    board.tick(T0 + 70)
+    board.apply_incident("acknowledged", advanced(inc, "acknowledged", T0 + 75))
+    assert board.tick(T0 + 76) is False
+    assert not board.view(T0 + 76).alerting
+
+
+@pytest.mark.parametrize(("change", "reason"), [("escalated", "escalated"), ("merged", "pressed")])
+def test_escalation_and_a_second_press_re_alert(change: str, reason: str) -> None:
+    inc = advanced(make_incident(), "acknowledged", T0 + 10)
+    board = board_with(inc, now=T0 + 11)
+    board.apply_incident(change, {**inc, "presses": 2, "escalations": 1})
+    assert board.tick(T0 + 12) is True
+    focus = board.view(T0 + 12).focus
+    assert focus is not None
+    assert focus.alert_reasons == (reason,)
+
+
+# ---- several incidents ---------------------------------------------------------------------------
+def test_newest_alarm_on_top_and_a_new_alarm_takes_the_focus() -> None:
+    old = advanced(make_incident("old", raised_at=T0), "acknowledged", T0 + 5)
+    board = board_with(old, now=T0 + 6)
+    board.select("old")
+    board.apply_incident("raised", make_incident("new", raised_at=T0 + 100))
+    assert board.tick(T0 + 101) is True
+    view = board.view(T0 + 101)
+    assert [v.id for v in view.incidents] == ["new", "old"]
+    assert view.focus is not None
+    assert view.focus.id == "new"
+
+
+def test_the_crews_selection_stays_until_another_alarm_arrives() -> None:
+    a, b = make_incident("a", raised_at=T0), make_incident("b", raised_at=T0 + 10)
+    board = board_with(a, b, now=T0 + 11)
+    assert board.view(T0 + 11).focus.id == "b"  # type: ignore[union-attr]
+    board.select("a")
+    board.tick(T0 + 12)
+    assert board.view(T0 + 12).focus.id == "a"  # type: ignore[union-attr]
+    board.apply_incident("raised", make_incident("c", raised_at=T0 + 20))
+    board.tick(T0 + 21)
+    assert board.view(T0 + 21).focus.id == "c"  # type: ignore[union-attr]
+
+
+def test_a_closed_incident_leaves_the_board() -> None:
+    inc = advanced(make_incident(), "acknowledged", T0 + 5)
+    board = board_with(inc)
+    board.apply_incident("closed", advanced(inc, "closed", T0 + 50, outcome="false_alarm"))
+    board.tick(T0 + 51)
+    view = board.view(T0 + 51)
+    assert view.incidents == ()
+    assert view.focus is None
+
+
+def test_a_late_answer_does_not_undo_a_newer_notification() -> None:
+    inc = make_incident()
+    board = board_with(inc)
+    board.apply_incident("dispatched", advanced(advanced(inc, "acknowledged", T0 + 5), "dispatched", T0 + 9))
+    board.apply_incident("", advanced(inc, "acknowledged", T0 + 5))  # the ack call's answer, arriving late
+    assert board.view(T0 + 10).focus.state == "dispatched"  # type: ignore[union-attr]
+
+
+def test_reload_replaces_the_incidents_but_keeps_what_arrived_meanwhile() -> None:
+    stale = make_incident("stale")
+    board = board_with(stale)
+    token = board.begin_reload()
+    board.apply_incident("raised", make_incident("during", raised_at=T0 + 3))  # after the request went out
+    board.load_incidents([make_incident("listed", raised_at=T0 + 1)], token)
+    board.tick(T0 + 4)
+    assert [v.id for v in board.view(T0 + 4).incidents] == ["during", "listed"]
+
+
+def test_reload_does_not_resurrect_an_incident_closed_meanwhile() -> None:
+    inc = advanced(make_incident("x"), "acknowledged", T0 + 1)
+    board = board_with(inc)
+    token = board.begin_reload()
+    board.apply_incident("closed", advanced(inc, "closed", T0 + 2, outcome="test"))
+    board.load_incidents([inc], token)
+    assert board.view(T0 + 3).incidents == ()
+
+
+def test_pending_call_disables_the_incidents_buttons() -> None:
+    board = board_with(make_incident())
+    board.pending.add("inc-1")
+    assert board.view(T0).focus.pending  # type: ignore[union-attr]
+    board.set_connected(False, T0 + 1)
+    assert not board.view(T0 + 1).focus.pending  # type: ignore[union-attr]
+
+
+# ---- links, faults, connection -------------------------------------------------------------------
+def test_lost_links_are_listed_and_clear_when_restored() -> None:
+    board = ConsoleBoard()
+    board.load_links([{"account": "1234", "site": "阳光小学", "state": "ok", "since": T0},
+                      {"account": "1235", "site": "实验中学", "state": "ok", "since": T0}])
+    assert board.view(T0).lost_links == ()
+    assert board.view(T0).links_total == 2
+    board.apply_link({"topic": "alarm.links", "account": "1235", "site": "实验中学", "state": "lost"}, T0 + 60)
+    lost = board.view(T0 + 61).lost_links
+    assert [(v.site, v.since) for v in lost] == [("实验中学", T0 + 60)]
+    board.apply_link({"account": "1235", "state": "ok"}, T0 + 90)
+    assert board.view(T0 + 91).lost_links == ()
+
+
+def test_faults_from_status_devices_and_notifications() -> None:
+    board = ConsoleBoard()
+    board.load_status({"faults": [{"code": "outbox.disk_low", "message": "disk low", "severity": "warning"}],
+                       "devices": {"printer": "ok", "siren": "offline"}})
+    assert {f.code for f in board.view(T0).faults} == {"outbox.disk_low", "device.siren"}
+    board.apply_fault({"topic": "faults", "code": "uplink.down", "active": True, "message": "hub unreachable"})
+    board.apply_fault({"topic": "faults", "code": "outbox.disk_low", "active": False, "message": ""})
+    faults = board.view(T0).faults
+    assert [f.code for f in faults] == ["uplink.down", "device.siren"]  # errors before warnings
+
+
+def test_disconnected_for_counts_from_the_first_loss() -> None:
+    board = ConsoleBoard()
+    board.set_connected(True, T0)
+    board.set_connected(False, T0 + 10)
+    board.set_connected(False, T0 + 20)
+    view = board.view(T0 + 75)
+    assert (view.connected, view.disconnected_for) == (False, "1:05")
+    board.set_connected(True, T0 + 80)
+    assert board.view(T0 + 81).disconnected_for == ""

@@ -1,0 +1,275 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>Console</name>
+    <message>
+        <source>Escalated ×%1</source>
+        <translation>已上报指挥中心 ×%1</translation>
+    </message>
+    <message>
+        <source>Pressed ×%1</source>
+        <translation>已按 %1 次</translation>
+    </message>
+    <message>
+        <source>Button restored</source>
+        <translation>按钮已复位</translation>
+    </message>
+    <message>
+        <source>account %1</source>
+        <translation>用户号 %1</translation>
+    </message>
+    <message>
+        <source>zone %1</source>
+        <translation>防区 %1</translation>
+    </message>
+    <message>
+        <source>Raised at %1</source>
+        <translation>报警时间 %1</translation>
+    </message>
+    <message>
+        <source>Elapsed</source>
+        <translation>已过时间</translation>
+    </message>
+    <message>
+        <source>Unit (optional)</source>
+        <translation>出警单位（可选）</translation>
+    </message>
+    <message>
+        <source>One-key alarm</source>
+        <translation>一键报警</translation>
+    </message>
+    <message>
+        <source>Duress alarm</source>
+        <translation>胁迫报警</translation>
+    </message>
+    <message>
+        <source>Hold-up alarm</source>
+        <translation>劫持报警</translation>
+    </message>
+    <message>
+        <source>Emergency</source>
+        <translation>紧急求助</translation>
+    </message>
+    <message>
+        <source>Awaiting acknowledgement</source>
+        <translation>待接警</translation>
+    </message>
+    <message>
+        <source>Acknowledged</source>
+        <translation>已接警</translation>
+    </message>
+    <message>
+        <source>Dispatched</source>
+        <translation>已出警</translation>
+    </message>
+    <message>
+        <source>On scene</source>
+        <translation>到达现场</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已结案</translation>
+    </message>
+    <message>
+        <source>At the scene</source>
+        <translation>已到场</translation>
+    </message>
+    <message>
+        <source>Respond</source>
+        <translation>响应</translation>
+    </message>
+    <message>
+        <source>Arrive</source>
+        <translation>到场</translation>
+    </message>
+    <message>
+        <source>Resolve</source>
+        <translation>处置</translation>
+    </message>
+    <message>
+        <source>Acknowledge</source>
+        <translation>确认接警</translation>
+    </message>
+    <message>
+        <source>Dispatch</source>
+        <translation>出警</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>结案</translation>
+    </message>
+    <message>
+        <source>Real incident</source>
+        <translation>真实警情</translation>
+    </message>
+    <message>
+        <source>False alarm</source>
+        <translation>误报</translation>
+    </message>
+    <message>
+        <source>Test</source>
+        <translation>测试</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Silence</source>
+        <translation>知道了</translation>
+    </message>
+    <message>
+        <source>NEW ALARM</source>
+        <translation>新警情</translation>
+    </message>
+    <message>
+        <source>RESPONSE OVERDUE</source>
+        <translation>响应超时</translation>
+    </message>
+    <message>
+        <source>ARRIVAL OVERDUE</source>
+        <translation>到场超时</translation>
+    </message>
+    <message>
+        <source>RESOLUTION OVERDUE</source>
+        <translation>处置超时</translation>
+    </message>
+    <message>
+        <source>ESCALATED TO COMMAND</source>
+        <translation>已上报指挥中心</translation>
+    </message>
+    <message>
+        <source>PRESSED AGAIN</source>
+        <translation>再次报警</translation>
+    </message>
+    <message>
+        <source>Alarm panel</source>
+        <translation>报警主机</translation>
+    </message>
+    <message>
+        <source>Wired button</source>
+        <translation>有线按钮</translation>
+    </message>
+    <message>
+        <source>Station kiosk</source>
+        <translation>警务站终端</translation>
+    </message>
+    <message>
+        <source>Entered by crew</source>
+        <translation>值班人员录入</translation>
+    </message>
+    <message>
+        <source>Alarm raised</source>
+        <translation>报警</translation>
+    </message>
+    <message>
+        <source>Pressed again</source>
+        <translation>再次按下</translation>
+    </message>
+    <message>
+        <source>Escalated to command</source>
+        <translation>上报指挥中心</translation>
+    </message>
+    <message>
+        <source>Alarm service not running on this station</source>
+        <translation>本站报警服务未运行</translation>
+    </message>
+    <message>
+        <source>Could not load the incidents</source>
+        <translation>无法读取警情</translation>
+    </message>
+    <message>
+        <source>Could not load the school links</source>
+        <translation>无法读取学校链路</translation>
+    </message>
+    <message>
+        <source>Sound unavailable</source>
+        <translation>声音不可用</translation>
+    </message>
+    <message>
+        <source>%1 min</source>
+        <translation>%1分钟</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1秒</translation>
+    </message>
+    <message>
+        <source>done in %1</source>
+        <translation>用时 %1</translation>
+    </message>
+    <message>
+        <source>late by %1</source>
+        <translation>超时 %1 完成</translation>
+    </message>
+    <message>
+        <source>%1 over</source>
+        <translation>已超时 %1</translation>
+    </message>
+    <message>
+        <source>%1 left</source>
+        <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <source>Open incidents: %1</source>
+        <translation>未结警情：%1</translation>
+    </message>
+    <message>
+        <source>LINK LOST: %1</source>
+        <translation>链路中断：%1</translation>
+    </message>
+    <message>
+        <source>since %1</source>
+        <translation>自 %1</translation>
+    </message>
+    <message>
+        <source>FAULT: %1</source>
+        <translation>故障：%1</translation>
+    </message>
+    <message>
+        <source>All %1 school links OK</source>
+        <translation>%1 所学校链路正常</translation>
+    </message>
+    <message>
+        <source>No faults</source>
+        <translation>无故障</translation>
+    </message>
+    <message>
+        <source>Station service not connected</source>
+        <translation>站务服务未连接</translation>
+    </message>
+    <message>
+        <source>Alarms cannot reach this console. Reconnecting by itself…</source>
+        <translation>报警无法送达本值班台，正在自动重连…</translation>
+    </message>
+    <message>
+        <source>Disconnected for %1</source>
+        <translation>已断开 %1</translation>
+    </message>
+    <message>
+        <source>%1 failed: %2</source>
+        <translation>%1失败：%2</translation>
+    </message>
+    <message>
+        <source>Street police station · Crew console</source>
+        <translation>街面警务站 · 值班台</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>已连接</translation>
+    </message>
+    <message>
+        <source>Not connected</source>
+        <translation>未连接</translation>
+    </message>
+    <message>
+        <source>No open incidents</source>
+        <translation>当前无警情</translation>
+    </message>
+    <message>
+        <source>New alarms appear here at once, with sound.</source>
+        <translation>新报警将立即在此显示并鸣响。</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,371 @@
+"""The crew console's view-model: pure Python, no Qt, no clock of its own.
+
+`ConsoleBoard` holds what the daemon told the console (open incidents, school links, faults, whether
+the daemon is there) and the crew's local choices (which incident is in focus, which re-alerts were
+silenced). `board.tick(now)` notices targets missed since the last tick and re-alerts them;
+`board.view(now, lang)` computes everything the widgets draw: ordering, timer states, texts.
+
+Alerting: an incident alerts (red takeover, sound) while it is `raised` (nobody acknowledged it), and
+again when a 1-3-5 target is missed, when it is escalated, or when the button is pressed again; a
+re-alert stops when the crew silences it or moves the incident on. A newly alerting incident takes
+the focus; otherwise the crew's selection stays.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ui.console.incident import OPEN_STATES, TARGETS, Incident, parse_incident
+
+__all__ = [
+    "AMBER_FRACTION",
+    "ConsoleBoard",
+    "ConsoleView",
+    "FaultView",
+    "IncidentView",
+    "LinkView",
+    "TimerView",
+    "clock_text",
+    "duration_text",
+]
+
+AMBER_FRACTION = 2 / 3  # a running target turns amber when two thirds of its time are gone
+ACTIONS = {"raised": ("ack",), "acknowledged": ("dispatch", "close"), "dispatched": ("arrive", "close"),
+           "on_scene": ("close",)}
+HEALTHY_DEVICE_STATES = {"ok", "online", "ready", "connected", "idle"}
+
+
+def duration_text(seconds: float) -> str:
+    """`2:05`, `1:02:05`; negative durations count as zero."""
+    s = max(0, int(seconds))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def clock_text(epoch: float, now: float) -> str:
+    """Local wall time of an event: `10:02:03`, with the date when it is not today."""
+    t, today = time.localtime(epoch), time.localtime(now)
+    if (t.tm_year, t.tm_yday) == (today.tm_year, today.tm_yday):
+        return time.strftime("%H:%M:%S", t)
+    return time.strftime("%m-%d %H:%M:%S", t)
+
+
+@dataclass(frozen=True, slots=True)
+class TimerView:
+    name: str  # respond | arrive | resolve
+    target_s: float
+    status: str  # running | amber | red (missed, still open) | met | late (met after the deadline)
+    remaining_s: float  # deadline minus (met time or now); negative once over
+    used_s: float  # from raised to met time or now
+    fraction: float  # used / target, clipped to [0, 1]
+
+    @property
+    def bad(self) -> bool:
+        return self.status in {"red", "late"}
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    clock: str
+    what: str
+    by: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentView:
+    id: str
+    state: str
+    kind: str
+    source_kind: str
+    site: str  # in the console's language when the daemon sent it, else the other one
+    site_other: str  # the other language's name, "" when the same or unknown
+    point: str
+    point_other: str
+    account: str
+    zone: int | None
+    raised_clock: str
+    elapsed_s: float
+    elapsed: str
+    timers: tuple[TimerView, ...]
+    missed: tuple[str, ...]
+    escalations: int
+    presses: int
+    restored: bool
+    alerting: bool
+    alert_reasons: tuple[str, ...]  # new | missed:respond | missed:arrive | missed:resolve | escalated | pressed
+    actions: tuple[str, ...]  # what the crew can do next: ack, dispatch, arrive, close
+    pending: bool  # a call for this incident is on its way: its buttons wait
+    timeline: tuple[StepView, ...]  # newest last, at most the last few
+
+
+@dataclass(frozen=True, slots=True)
+class LinkView:
+    account: str
+    site: str
+    state: str
+    since: float | None
+    since_clock: str
+
+
+@dataclass(frozen=True, slots=True)
+class FaultView:
+    code: str
+    message: str
+    severity: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleView:
+    connected: bool
+    disconnected_for: str  # "" when connected
+    incidents: tuple[IncidentView, ...]  # open ones, newest alarm first
+    focus: IncidentView | None
+    alerting: bool
+    lost_links: tuple[LinkView, ...]
+    links_total: int
+    faults: tuple[FaultView, ...]
+    notices: tuple[str, ...]  # keys of the console's own problems ("no_alarm_service", ...), translated by the UI
+
+
+@dataclass(slots=True)
+class _Link:
+    site: str
+    state: str
+    since: float | None
+
+
+@dataclass(slots=True)
+class ConsoleBoard:
+    connected: bool = False
+    disconnected_at: float | None = None
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    links: dict[str, _Link] = field(default_factory=dict)
+    faults: dict[str, FaultView] = field(default_factory=dict)
+    notices: dict[str, str] = field(default_factory=dict)
+    pending: set[str] = field(default_factory=set)
+    selected: str | None = None
+    _realert: dict[str, list[str]] = field(default_factory=dict)
+    _noted: dict[str, set[str]] = field(default_factory=dict)
+    _alerting: set[str] = field(default_factory=set)
+    _generation: int = 0
+    _touched: dict[str, tuple[int, Incident]] = field(default_factory=dict)
+
+    # ---- the daemon's connection ---------------------------------------------------------------
+    def set_connected(self, value: bool, now: float) -> None:
+        self.connected = value
+        self.disconnected_at = None if value else (self.disconnected_at or now)
+        if not value:
+            self.pending.clear()
+
+    # ---- incidents -----------------------------------------------------------------------------
+    def begin_reload(self) -> int:
+        """Call before sending `incidents.list`; pass the token to `load_incidents` with its answer."""
+        self._generation += 1
+        return self._generation
+
+    def load_incidents(self, items: Iterable[Any], token: int) -> None:
+        """Replace the incidents with a fresh list, keeping what notifications said after the request."""
+        fresh = {inc.id: inc for inc in map(parse_incident, items) if inc.is_open}
+        for iid, (gen, inc) in self._touched.items():
+            if gen >= token:
+                fresh.pop(iid, None)
+                if inc.is_open:
+                    fresh[iid] = inc
+        for iid in set(self.incidents) - set(fresh):
+            self._forget(iid)
+        self.incidents = fresh
+        self._touched = {k: v for k, v in self._touched.items() if v[0] >= token}
+        self.notices.pop("incidents", None)
+
+    def apply_incident(self, change: str, obj: Any) -> Incident:
+        """An `incidents` notification (or a call's answer, with change ""): update the board."""
+        inc = parse_incident(obj)
+        old = self.incidents.get(inc.id)
+        if old is not None and inc.progress < old.progress:
+            inc = old  # a late answer must not undo a newer notification
+        self._touched[inc.id] = (self._generation, inc)
+        if not inc.is_open:
+            self.incidents.pop(inc.id, None)
+            self._forget(inc.id)
+            return inc
+        self.incidents[inc.id] = inc
+        if old is not None and inc.progress[0] > old.progress[0]:
+            self._realert.pop(inc.id, None)  # the crew moved it on: the re-alert has been answered
+        reason = {"escalated": "escalated", "merged": "pressed"}.get(change)
+        if reason is not None and inc.state != "raised":
+            self._add_realert(inc.id, reason)
+        return inc
+
+    def _forget(self, iid: str) -> None:
+        self._realert.pop(iid, None)
+        self._noted.pop(iid, None)
+        self._alerting.discard(iid)
+        self.pending.discard(iid)
+
+    def _add_realert(self, iid: str, reason: str) -> None:
+        reasons = self._realert.setdefault(iid, [])
+        if reason not in reasons:
+            reasons.append(reason)
+
+    def silence(self, iid: str) -> None:
+        """The crew has seen a re-alert (a raised incident keeps alerting until acknowledged)."""
+        self._realert.pop(iid, None)
+
+    def select(self, iid: str) -> None:
+        if iid in self.incidents:
+            self.selected = iid
+
+    # ---- school links, faults, devices ----------------------------------------------------------
+    def load_links(self, items: Iterable[Any]) -> None:
+        links: dict[str, _Link] = {}
+        for item in items:
+            if isinstance(item, dict) and item.get("account") is not None:
+                links[str(item["account"])] = _Link(str(item.get("site") or ""), str(item.get("state") or "unknown"),
+                                                    _float(item.get("since")))
+        self.links = links
+        self.notices.pop("links", None)
+
+    def apply_link(self, params: dict[str, Any], now: float) -> None:
+        account = params.get("account")
+        if account is None:
+            return
+        old = self.links.get(str(account))
+        state = str(params.get("state") or "unknown")
+        site = str(params.get("site") or (old.site if old else ""))
+        since = _float(params.get("since")) or (old.since if old and old.state == state else now)
+        self.links[str(account)] = _Link(site, state, since)
+
+    def load_status(self, status: dict[str, Any]) -> None:
+        faults: dict[str, FaultView] = {}
+        for f in status.get("faults") or []:
+            if isinstance(f, dict) and f.get("code"):
+                faults[str(f["code"])] = FaultView(str(f["code"]), str(f.get("message") or ""),
+                                                   str(f.get("severity") or "error"))
+        devices = status.get("devices") or {}
+        if isinstance(devices, dict):
+            for name, state in devices.items():
+                if str(state).lower() not in HEALTHY_DEVICE_STATES:
+                    code = f"device.{name}"
+                    faults.setdefault(code, FaultView(code, f"{name}: {state}", "warning"))
+        self.faults = faults
+
+    def apply_fault(self, params: dict[str, Any]) -> None:
+        code = str(params.get("code") or "")
+        if not code:
+            return
+        if params.get("active"):
+            message, severity = str(params.get("message") or ""), str(params.get("severity") or "error")
+            self.faults[code] = FaultView(code, message, severity)
+        else:
+            self.faults.pop(code, None)
+
+    def set_notice(self, key: str, notice: str | None) -> None:
+        """`notices[key]` is a notice key the UI translates; None clears it."""
+        if notice:
+            self.notices[key] = notice
+        else:
+            self.notices.pop(key, None)
+
+    # ---- time ----------------------------------------------------------------------------------
+    def tick(self, now: float) -> bool:
+        """Re-alert targets missed since the last tick; move the focus to a new alarm.
+
+        Returns True when an incident started alerting (the sound starts again)."""
+        for inc in self.incidents.values():
+            missed = set(inc.missed) | {t for t in TARGETS if _timer(inc, t, now).status == "red"}
+            new = missed - self._noted.setdefault(inc.id, set())
+            self._noted[inc.id] |= new
+            if inc.state != "raised":
+                for name in sorted(new, key=TARGETS.index):
+                    self._add_realert(inc.id, f"missed:{name}")
+        alerting = {iid for iid in self.incidents if self._is_alerting(iid)}
+        started = alerting - self._alerting
+        self._alerting = alerting
+        if started:
+            self.selected = max(started, key=lambda i: (self.incidents[i].raised_at, i))
+        elif self.selected not in self.incidents:
+            self.selected = None
+        return bool(started)
+
+    def _is_alerting(self, iid: str) -> bool:
+        return self.incidents[iid].state == "raised" or bool(self._realert.get(iid))
+
+    # ---- what to show --------------------------------------------------------------------------
+    def view(self, now: float, lang: str = "zh") -> ConsoleView:
+        ordered = sorted(self.incidents.values(), key=lambda i: (i.raised_at, i.id), reverse=True)
+        views = tuple(self._incident_view(inc, now, lang) for inc in ordered)
+        focus = next((v for v in views if v.id == self.selected), None)
+        if focus is None:
+            focus = next((v for v in views if v.alerting), views[0] if views else None)
+        lost = sorted(
+            (LinkView(acc, link.site or acc, link.state, link.since,
+                      clock_text(link.since, now) if link.since else "")
+             for acc, link in self.links.items() if link.state == "lost"),
+            key=lambda v: (v.since or 0.0, v.account))
+        return ConsoleView(
+            connected=self.connected,
+            disconnected_for="" if self.connected or self.disconnected_at is None
+            else duration_text(now - self.disconnected_at),
+            incidents=views,
+            focus=focus,
+            alerting=any(v.alerting for v in views),
+            lost_links=tuple(lost),
+            links_total=len(self.links),
+            faults=tuple(sorted(self.faults.values(), key=lambda f: (f.severity != "error", f.code))),
+            notices=tuple(self.notices[k] for k in sorted(self.notices)),
+        )
+
+    def _incident_view(self, inc: Incident, now: float, lang: str) -> IncidentView:
+        src = inc.source
+        site, site_other = _pick(src.site, src.site_en, lang)
+        point, point_other = _pick(src.point, src.point_en, lang)
+        timers = tuple(_timer(inc, t, now) for t in TARGETS)
+        missed = tuple(t for t in TARGETS if t in inc.missed or _timer(inc, t, now).bad)
+        reasons = (["new"] if inc.state == "raised" else []) + self._realert.get(inc.id, [])
+        elapsed = max(0.0, now - inc.raised_at)
+        return IncidentView(
+            id=inc.id, state=inc.state, kind=inc.kind, source_kind=src.kind,
+            site=site, site_other=site_other, point=point, point_other=point_other,
+            account=src.account, zone=src.zone,
+            raised_clock=clock_text(inc.raised_at, now), elapsed_s=elapsed, elapsed=duration_text(elapsed),
+            timers=timers, missed=missed, escalations=inc.escalations, presses=inc.presses, restored=inc.restored,
+            alerting=bool(reasons), alert_reasons=tuple(reasons),
+            actions=ACTIONS.get(inc.state, ("close",) if inc.state not in OPEN_STATES else ()),
+            pending=inc.id in self.pending,
+            timeline=tuple(StepView(clock_text(s.at, now), s.what, s.by, s.detail) for s in inc.timeline[-4:]),
+        )
+
+
+def _timer(inc: Incident, name: str, now: float) -> TimerView:
+    target = inc.target_s(name)
+    deadline = inc.deadline(name)
+    met = inc.met_at(name)
+    end = met if met is not None else now
+    used = max(0.0, end - inc.raised_at)
+    remaining = deadline - end
+    if met is not None:
+        status = "met" if met <= deadline else "late"
+    elif remaining < 0 or name in inc.missed:
+        status = "red"
+    elif target > 0 and used >= AMBER_FRACTION * target:
+        status = "amber"
+    else:
+        status = "running"
+    fraction = min(1.0, used / target) if target > 0 else 1.0
+    return TimerView(name, target, status, remaining, used, fraction)
+
+
+def _pick(zh: str, en: str, lang: str) -> tuple[str, str]:
+    first, second = (en, zh) if lang == "en" else (zh, en)
+    if not first:
+        return second, ""
+    return first, "" if second == first else second
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -1,0 +1,276 @@
+"""The crew console's main window: wires `DaemonLink` to the view-model and the view-model to the widgets.
+
+Everything from the daemon arrives as `DaemonLink` signals on the GUI thread (notifications, call
+results, the connection state); the window updates its `ConsoleBoard` and redraws from
+`board.view(now)` on a short timer, so elapsed counters and 1-3-5 timers run on their own. Nothing
+here blocks: a button sends a call and the incident returned (or the notification) moves the view on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+
+from ui.console.focus import FocusPanel
+from ui.console.model import ConsoleBoard, ConsoleView
+from ui.console.sound import AlarmSound
+from ui.console.style import STYLE, set_prop
+from ui.console.text import Language, action_label, notice_label, translate
+from ui.console.widgets import DisconnectedOverlay, IncidentList, StatusStrip
+from ui.link import CallError, DaemonLink
+
+__all__ = ["TOPICS", "ConsoleWindow"]
+
+log = logging.getLogger(__name__)
+
+TOPICS = ["incidents", "alarm.links", "faults"]
+METHODS = {"ack": "incidents.ack", "dispatch": "incidents.dispatch", "arrive": "incidents.arrive",
+           "close": "incidents.close"}
+METHOD_NOT_FOUND = -32601
+RETRY_S = 10.0  # while the alarm service did not answer, ask again this often
+MESSAGE_S = 8.0
+
+
+class ConsoleWindow(QMainWindow):
+    def __init__(self, link: DaemonLink, *, language: Language, sound: AlarmSound | None = None,
+                 officer: str = "", clock: Callable[[], float] = time.time, tick_ms: int = 250,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.link = link
+        self.language = language
+        self.sound = sound
+        self.officer = officer
+        self.clock = clock
+        self.board = ConsoleBoard()
+        self.station = ""
+        self.view: ConsoleView | None = None
+        self._message_until = 0.0
+        self._retry_at: float | None = None
+        self.setStyleSheet(STYLE)
+        self._build()
+        link.notified.connect(self._on_notified)
+        link.connectedChanged.connect(self._on_connected)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(tick_ms)
+        self.pulse_timer = QTimer(self)
+        self.pulse_timer.timeout.connect(self._pulse)
+        self.pulse_timer.start(450)
+        if link.connected:
+            self._on_connected(True)
+        self.refresh()
+
+    def _build(self) -> None:
+        self.setWindowTitle("police-kiosk console")
+        header = QWidget()
+        header.setObjectName("header")
+        self.title = QLabel()
+        self.title.setObjectName("title")
+        self.conn = QLabel()
+        self.conn.setObjectName("conn")
+        self.clock_label = QLabel()
+        self.clock_label.setObjectName("clock")
+        self.lang_button = QPushButton()
+        self.lang_button.setObjectName("lang")
+        self.lang_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.lang_button.clicked.connect(self.toggle_language)
+        top = QHBoxLayout(header)
+        top.setContentsMargins(20, 10, 20, 10)
+        top.addWidget(self.title, 1)
+        top.addWidget(self.conn)
+        top.addSpacing(24)
+        top.addWidget(self.clock_label)
+        top.addSpacing(16)
+        top.addWidget(self.lang_button)
+        self.strip = StatusStrip()
+        self.idle = QLabel()
+        self.idle.setObjectName("idle")
+        self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.idle_sub = QLabel()
+        self.idle_sub.setObjectName("idleSub")
+        self.idle_sub.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        idle_page = QWidget()
+        idle_lay = QVBoxLayout(idle_page)
+        idle_lay.addStretch(1)
+        idle_lay.addWidget(self.idle)
+        idle_lay.addWidget(self.idle_sub)
+        idle_lay.addStretch(1)
+        self.focus = FocusPanel()
+        self.focus.action.connect(self.act)
+        self.focus.silence.connect(self.silence)
+        self.list = IncidentList()
+        self.list.setMinimumWidth(420)
+        self.list.setMaximumWidth(560)
+        self.list.selected.connect(self.select)
+        incidents_page = QWidget()
+        body = QHBoxLayout(incidents_page)
+        body.setContentsMargins(16, 16, 16, 16)
+        body.setSpacing(16)
+        body.addWidget(self.focus, 3)
+        body.addWidget(self.list, 1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(idle_page)
+        self.stack.addWidget(incidents_page)
+        self.message = QLabel()
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(header)
+        lay.addWidget(self.strip)
+        lay.addWidget(self.stack, 1)
+        lay.addWidget(self.message)
+        self.setCentralWidget(central)
+        self.overlay = DisconnectedOverlay(central)
+
+    # ---- daemon --------------------------------------------------------------------------------
+    def _on_connected(self, up: bool) -> None:
+        self.board.set_connected(up, self.clock())
+        if up:
+            self.reload()
+        self.refresh()
+
+    def reload(self) -> None:
+        """Ask for everything again (after every reconnection): status, open incidents, school links."""
+        self._retry_at = None
+        token = self.board.begin_reload()
+        self.link.call("status.get", None, self._status_loaded)
+        self.link.call("incidents.list", {"include_closed": False}, lambda r, e: self._incidents_loaded(token, r, e))
+        self.link.call("alarms.links", None, self._links_loaded)
+
+    def _status_loaded(self, result: Any, error: CallError | None) -> None:
+        if error is None and isinstance(result, dict):
+            self.board.load_status(result)
+            self.station = str(result.get("name") or result.get("station") or "")
+            self.refresh()
+
+    def _incidents_loaded(self, token: int, result: Any, error: CallError | None) -> None:
+        if error is None and isinstance(result, dict) and isinstance(result.get("incidents"), list):
+            try:
+                self.board.load_incidents(result["incidents"], token)
+            except ValueError as exc:
+                log.error("incidents.list answered something that is not a list of incidents: %s", exc)
+                self._failed("incidents", "incidents_failed")
+        elif error is None or not error.unavailable:
+            missing = error is not None and error.code == METHOD_NOT_FOUND
+            self._failed("incidents", "no_alarm_service" if missing else "incidents_failed")
+        self.refresh()
+
+    def _links_loaded(self, result: Any, error: CallError | None) -> None:
+        if error is None and isinstance(result, dict) and isinstance(result.get("links"), list):
+            self.board.load_links(result["links"])
+        elif error is None or not (error.unavailable or error.code == METHOD_NOT_FOUND):
+            self._failed("links", "links_failed")  # a missing alarm service is told once, by incidents.list
+        self.refresh()
+
+    def _failed(self, key: str, notice: str) -> None:
+        self.board.set_notice(key, notice)
+        self._retry_at = self.clock() + RETRY_S
+
+    def _on_notified(self, topic: str, params: dict[str, Any]) -> None:
+        try:
+            if topic == "incidents" and isinstance(params.get("incident"), dict):
+                self.board.apply_incident(str(params.get("change") or ""), params["incident"])
+            elif topic == "alarm.links":
+                self.board.apply_link(params, self.clock())
+            elif topic == "faults":
+                self.board.apply_fault(params)
+        except ValueError as exc:
+            log.error("ignored a malformed %s notification: %s", topic, exc)
+            return
+        self.refresh()
+
+    # ---- crew actions --------------------------------------------------------------------------
+    def act(self, iid: str, action: str, arg: str = "") -> None:
+        method = METHODS[action]
+        params: dict[str, Any] = {"id": iid, "by": self.officer}
+        if action == "dispatch" and arg:
+            params["unit"] = arg
+        if action == "close":
+            params["outcome"] = arg
+            params["note"] = ""
+        self.board.pending.add(iid)
+        self.link.call(method, params, lambda r, e: self._acted(iid, action, r, e))
+        self.refresh()
+
+    def _acted(self, iid: str, action: str, result: Any, error: CallError | None) -> None:
+        self.board.pending.discard(iid)
+        if error is not None:
+            self.show_message(translate("Console", "%1 failed: %2").replace("%1", action_label(action))
+                              .replace("%2", error.message))
+        elif isinstance(result, dict):
+            try:
+                self.board.apply_incident("", result)
+            except ValueError as exc:
+                log.error("%s answered something that is not an incident: %s", METHODS[action], exc)
+        self.refresh()
+
+    def silence(self, iid: str) -> None:
+        self.board.silence(iid)
+        self.refresh()
+
+    def select(self, iid: str) -> None:
+        self.board.select(iid)
+        self.refresh()
+
+    def toggle_language(self) -> None:
+        self.language.toggle()
+        self.refresh()
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+        self._message_until = self.clock() + MESSAGE_S
+
+    # ---- drawing -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        now = self.clock()
+        if self._retry_at is not None and now >= self._retry_at and self.board.connected:
+            self.reload()
+        started = self.board.tick(now)
+        view = self.view = self.board.view(now, self.language.code)
+        if self.sound is not None:
+            self.sound.set_active(view.alerting and view.connected)
+            if started:
+                self.sound.restart()
+        self.title.setText(translate("Console", "Street police station · Crew console")
+                           + (f" · {self.station}" if self.station else ""))
+        self.conn.setText("● " + (translate("Console", "Connected") if view.connected
+                                  else translate("Console", "Not connected")))
+        set_prop(self.conn, "ok", "true" if view.connected else "false")
+        self.clock_label.setText(time.strftime("%H:%M:%S", time.localtime(now)))
+        self.lang_button.setText("EN" if self.language.code == "zh" else "中文")
+        self.strip.show_status(view)
+        if view.focus is None:
+            self.stack.setCurrentIndex(0)
+            self.idle.setText(translate("Console", "No open incidents"))
+            self.idle_sub.setText(translate("Console", "New alarms appear here at once, with sound."))
+        else:
+            self.stack.setCurrentIndex(1)
+            note = "" if self.sound is not None and self.sound.available else notice_label("sound_unavailable")
+            self.focus.show_incident(view.focus, sound_note=note)
+            self.list.show_incidents(view.incidents, view.focus.id)
+            self.list.setVisible(len(view.incidents) > 1)
+        if self.message.isVisible() and now >= self._message_until:
+            self.message.hide()
+        self.overlay.show_state(view)
+
+    def _pulse(self) -> None:
+        if self.view is not None and self.view.alerting:
+            self.focus.pulse()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.timer.stop()
+        self.pulse_timer.stop()
+        if self.sound is not None:
+            self.sound.set_active(False)
+        super().closeEvent(event)
