@@ -1,26 +1,416 @@
-"""Placeholder until this component lands: enabling it fails start-up with a clear message."""
+"""The alarms component: school panels (SIA DC-09) and wired buttons (Modbus) become incidents.
+
+Alarm path (local first; nothing here waits for the uplink):
+
+1. the DC-09 receiver (or a Modbus poll) hands over a message; it becomes alarm signals
+   (:mod:`edge.alarm_sources`) and the :class:`~edge.incidents.IncidentBook` turns them into changes;
+2. the book is saved (:class:`~edge.incident_store.IncidentStore`, one atomic fsynced snapshot that
+   also lists the change's outbox event as unsent) *before* anyone is told; for DC-09 this happens
+   before the receiver ACKs the panel, so an ACKed alarm is never lost;
+3. the crew is notified at once (``incidents`` topic of the local API), the siren policy is applied;
+4. the alarm-priority event is submitted to the outbox concurrently (its fsync does not delay the
+   crew); once committed it is dropped from the snapshot's unsent list.
+
+Timers: one loop timer at the book's next deadline (re-checked at least every 5 s, so a wall-clock
+step cannot make it late); deadlines are absolute, so a restarted daemon escalates what it missed.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from edge.alarms_config import AlarmsSection
+import msgspec
+
+import edge.alarm_events  # noqa: F401 - registers the alarm.* payload schemas
+from drivers.dc09 import Dc09Decoded, Dc09Message, ResponseKind
+from drivers.dc09_receiver import Dc09Server, LinkChange, LinkEvent
+from drivers.modbus_io import InputChanged, LinkLost, LinkRestored, ModbusIoEvent
+from edge.alarm_api import AlarmApi, incident_json
+from edge.alarm_links import LinkRow, LinkTable, RejectTally
+from edge.alarm_outputs import ModbusBank, SirenPolicy
+from edge.alarm_sources import AlarmSignal, SignalError, dc09_signals, modbus_signal
+from edge.alarms_config import AlarmsSection, ModbusModuleSection
+from edge.incident_store import IncidentSnapshot, IncidentStore, PendingEvent
+from edge.incidents import Change, IncidentBook, Targets
+from edge.outbox import OutboxClosedError
+from edge.wire import Priority
 
 if TYPE_CHECKING:
     from edge.daemon import EdgeDaemon
 
 __all__ = ["AlarmComponent"]
 
+log = logging.getLogger(__name__)
+
+_NAK_MEMORY_S = 600.0
+
 
 class AlarmComponent:
-    name = "AlarmComponent"
+    name = "alarms"
     critical = False
 
-    def __init__(self, config: AlarmsSection) -> None:
+    def __init__(self, config: AlarmsSection, *, clock: Callable[[], float] = time.time) -> None:
         self.config = config
+        self.now = clock
+        t = config.targets
+        self.book = IncidentBook(targets=Targets(respond_s=t.respond_s, arrive_s=t.arrive_s, resolve_s=t.resolve_s),
+                                 keep_closed=config.keep_closed)
+        self.links_table = LinkTable()
+        self.rejects = RejectTally()
+        self.policy = SirenPolicy(config.siren)
+        self.server: Dc09Server | None = None
+        self.bank: ModbusBank | None = None
+        self._daemon: EdgeDaemon | None = None
+        self._store: IncidentStore | None = None
+        self._unsent: dict[str, PendingEvent] = {}
+        self._emits: set[asyncio.Task[Any]] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._lazy_save: asyncio.TimerHandle | None = None
+        self._report_task: asyncio.Task[None] | None = None
+        self._nak_seen: dict[tuple[str, int, str], float] = {}
 
+    @property
+    def daemon(self) -> EdgeDaemon:
+        assert self._daemon is not None, "AlarmComponent is not started"
+        return self._daemon
+
+    # ---- lifecycle ------------------------------------------------------------------------------
     async def start(self, daemon: EdgeDaemon) -> None:
-        raise RuntimeError("AlarmComponent is not available in this build yet")
+        self._daemon = daemon
+        self._store = IncidentStore(daemon.data_dir)
+        snapshot = await asyncio.to_thread(self._store.load)
+        self.book = IncidentBook(targets=self.book.targets, keep_closed=self.config.keep_closed,
+                                 incidents=snapshot.incidents)
+        self._unsent = {p.key: p for p in snapshot.unsent}
+        now = self.now()
+        for school in self.config.schools:
+            self.links_table.add("dc09", school.account, school.name, now=now)
+        for module in self.config.modbus:
+            self.links_table.add("modbus", module.name, _module_site(module), now=now)
+        AlarmApi(self).register(daemon.api)
+        try:
+            await self._start_inputs()
+        except BaseException:
+            await self._stop_inputs()
+            raise
+        opened = self.book.open_incidents()
+        if opened or self._unsent:
+            log.info("resumed %d open incidents; %d alarm events to submit again", len(opened), len(self._unsent))
+        for pending in list(self._unsent.values()):
+            self._spawn_emit(pending)
+        self._report_task = asyncio.create_task(self._report_loop(), name="alarm-reports")
+        self._tick()  # escalate what was missed while the daemon was down, then arm the timer
+        self._update_outputs()
+
+    async def _start_inputs(self) -> None:
+        dc = self.config.dc09
+        if dc is not None:
+            schools = self.config.schools
+            intervals = {s.account: s.link_test_interval_s or dc.default_link_test_interval_s for s in schools}
+            self.server = Dc09Server(
+                on_message=self._on_dc09, on_link=self._on_link, on_rejected=self._on_rejected,
+                host=dc.host, port_tcp=dc.port_tcp, port_udp=dc.port_udp,
+                keys={s.account: bytes.fromhex(s.key) for s in schools if s.key},
+                max_age=dc.max_age_s, max_ahead=dc.max_ahead_s,
+                check_time=not schools or any(s.time_check for s in schools),
+                require_encryption=dc.require_encryption,
+                link_intervals={a: i for a, i in intervals.items() if i is not None},
+                default_link_interval=dc.default_link_test_interval_s if dc.supervise_unknown else None,
+                deliver_link_tests=True, idle_timeout=dc.idle_timeout_s, max_connections=dc.max_connections,
+            )
+            try:
+                await self.server.start()
+            except OSError as exc:  # the buttons, the kiosk and the API still work: a loud fault, not a stop
+                self.server = None
+                self.daemon.devices["dc09"] = f"fault: cannot listen on {dc.host} ({exc.strerror or exc})"
+                self.daemon.faults.raise_fault("device.dc09", f"DC-09 receiver cannot listen on {dc.host} "
+                                               f"tcp {dc.port_tcp} udp {dc.port_udp}: {exc.strerror or exc}")
+            else:
+                self.daemon.devices["dc09"] = "ok"
+        if self.config.modbus:
+            self.bank = ModbusBank(self.config.modbus, on_event=self._on_modbus)
+            for module in self.config.modbus:
+                self.daemon.devices[f"modbus.{module.name}"] = "ok"
+            await self.bank.start()
+
+    async def _stop_inputs(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+            self.server = None
+        if self.bank is not None:
+            await self.bank.stop()
+            self.bank = None
 
     async def stop(self) -> None:
-        return None
+        for handle in (self._timer, self._lazy_save):
+            if handle is not None:
+                handle.cancel()
+        if self._report_task is not None:
+            self._report_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._report_task
+        await self._stop_inputs()
+        if self._emits:
+            await asyncio.wait(list(self._emits), timeout=5.0)
+        with contextlib.suppress(OSError):
+            self._save()
+
+    # ---- the one path of every change -----------------------------------------------------------
+    def apply(self, changes: list[Change]) -> bool:
+        """Save, tell the crew, submit the events. Returns False if the snapshot could not be written
+        (a visible fault; the crew is told anyway)."""
+        if not changes:
+            return True
+        pendings = [_pending(c) for c in changes]
+        for p in pendings:
+            self._unsent[p.key] = p
+        saved = True
+        try:
+            self._save()
+            self.daemon.faults.clear_fault("alarm.store")
+        except OSError as exc:
+            saved = False
+            self.daemon.faults.raise_fault("alarm.store", f"incidents cannot be saved: {exc.strerror or exc}")
+        for c in changes:
+            self.daemon.api.publish("incidents", {
+                "change": c.change, "incident": incident_json(c), "at": c.at, "detail": c.detail,
+                "target": c.target})
+        for p in pendings:
+            self._spawn_emit(p)
+        if any(c.change in ("raised", "merged", "escalated") for c in changes):
+            self.policy.new_alarm()
+        self._update_outputs()
+        self._arm_timer()
+        return saved
+
+    def _save(self) -> None:
+        assert self._store is not None
+        self._store.save(IncidentSnapshot(saved_at=self.now(), incidents=list(self.book),
+                                          unsent=list(self._unsent.values())))
+
+    def _spawn_emit(self, pending: PendingEvent) -> None:
+        task = asyncio.create_task(self._emit(pending), name=f"alarm-emit-{pending.key}")
+        self._emits.add(task)
+        task.add_done_callback(self._emits.discard)
+
+    async def _emit(self, pending: PendingEvent) -> None:
+        try:
+            await self.daemon.emit(pending.type, Priority(pending.priority), pending.data)
+        except OutboxClosedError:
+            return  # kept as unsent in the snapshot: submitted again at the next start
+        except Exception:
+            log.exception("alarm event %s not accepted by the outbox; kept for the next start", pending.type)
+            return
+        self._unsent.pop(pending.key, None)
+        if self._lazy_save is None:
+            self._lazy_save = asyncio.get_running_loop().call_later(0.2, self._save_later)
+
+    def _save_later(self) -> None:
+        self._lazy_save = None
+        try:
+            self._save()
+        except OSError as exc:
+            log.warning("incident snapshot not rewritten: %s", exc)
+
+    def _emit_info(self, type_: str, priority: Priority, data: dict[str, Any]) -> None:
+        """Events that are not incident changes (links, counters): submitted, not tracked as unsent."""
+        task = asyncio.create_task(self.daemon.emit(type_, priority, data), name=f"alarm-{type_}")
+        self._emits.add(task)
+        task.add_done_callback(_log_failure)
+        task.add_done_callback(self._emits.discard)
+
+    # ---- timers and outputs ---------------------------------------------------------------------
+    def _arm_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        deadline = self.book.next_deadline()
+        if deadline is not None:
+            delay = min(max(0.0, deadline - self.now()), 5.0)
+            self._timer = asyncio.get_running_loop().call_later(delay, self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        changes = self.book.due(self.now())
+        for c in changes:
+            log.warning("incident %s escalated: %s", c.incident.id, c.detail)
+        if changes:
+            self.apply(changes)
+        else:
+            self._arm_timer()
+
+    def _update_outputs(self) -> None:
+        if self.bank is not None:
+            self.bank.want(self.policy.wanted(self.book))
+
+    def set_siren(self, on: bool) -> bool:
+        self.policy.manual = on
+        self._update_outputs()
+        return self.policy.wanted(self.book).siren
+
+    def links(self) -> list[dict[str, Any]]:
+        return [row.as_json() for row in self.links_table.rows()]
+
+    # ---- inputs ---------------------------------------------------------------------------------
+    def _signals(self, signals: list[AlarmSignal], now: float) -> list[Change]:
+        changes: list[Change] = []
+        for s in signals:
+            if s.action == "raise":
+                changes.append(self.book.raise_alarm(kind=s.kind, source=s.source, now=now, detail=s.detail))
+            else:
+                restored = self.book.restore(source=s.source, now=now, detail=s.detail)
+                if restored is not None:
+                    changes.append(restored)
+        return changes
+
+    def _on_dc09(self, message: Dc09Message, peer: str) -> None:
+        """Called by the receiver before it ACKs: raising here withholds the ACK (the panel retries)."""
+        now = self.now()
+        self._heard(message.account, now)
+        if message.is_link_test:
+            return
+        try:
+            signals = dc09_signals(self.config, message)
+        except SignalError as exc:
+            self.daemon.faults.raise_fault("alarm.dc09.unreadable", str(exc), severity="warning")
+            return
+        if not self.apply(self._signals(signals, now)):
+            raise RuntimeError("incident not saved: the alarm is not acknowledged, the panel will send it again")
+
+    def _heard(self, account: str, now: float) -> None:
+        school = self.config.school(account)
+        row = self.links_table.set("dc09", account, "ok", now=now, site=school.name if school else "")
+        if row is not None:
+            self._publish_link(row)
+
+    def _on_link(self, event: LinkEvent) -> None:
+        now = self.now()
+        school = self.config.school(event.account)
+        site = school.name if school else ""
+        lost = event.change is LinkChange.LOST
+        row = self.links_table.set("dc09", event.account, "lost" if lost else "ok", now=now, site=site)
+        if row is None:
+            return
+        code = f"alarm.link.{event.account.upper()}"
+        if lost:
+            self.daemon.faults.raise_fault(
+                code, f"school link lost: {site or 'account'} ({event.account}) silent for {event.silence:.0f} s",
+                severity="warning")
+        else:
+            self.daemon.faults.clear_fault(code)
+        self._publish_link(row)
+        self._emit_info("alarm.link_lost" if lost else "alarm.link_restored", Priority.WARNING, {
+            "source": "dc09", "account": row.account, "site": site, "site_en": school.name_en if school else "",
+            "state": row.state, "silence_s": round(event.silence, 3)})
+
+    def _publish_link(self, row: LinkRow) -> None:
+        self.daemon.api.publish("alarm.links", {"account": row.account, "site": row.site, "state": row.state,
+                                                "kind": row.kind, "since": row.since})
+
+    def _on_rejected(self, decoded: Dc09Decoded, peer: str) -> None:
+        now = self.now()
+        message = decoded.message
+        nak = decoded.verdict is ResponseKind.NAK
+        school = self.config.school(decoded.account)
+        clock_error = None
+        if message is not None and message.timestamp is not None:
+            clock_error = (message.timestamp - datetime.fromtimestamp(now, UTC)).total_seconds()
+        panic = False
+        if message is not None:
+            with contextlib.suppress(SignalError):
+                panic = any(s.action == "raise" for s in dc09_signals(self.config, message))
+        delivered = False
+        if nak and message is not None and school is not None and not school.time_check:
+            delivered = self._deliver_despite_clock(message, peer, now)
+        self.rejects.add(decoded.account, nak=nak, reason=decoded.reason, clock_error_s=clock_error, panic=panic,
+                         delivered=delivered)
+        who = f"{school.name} ({school.account})" if school else f"account {decoded.account.upper()}"
+        if nak:
+            what = f"frames refused: the panel's clock is off by {clock_error:+.0f} s" if clock_error is not None \
+                else "frames refused: timestamp outside the window"
+            what += "; delivered anyway (time_check = false)" if delivered else \
+                "; its alarms are NOT delivered until its clock is fixed or time_check = false"
+        else:
+            what = f"frames not understood ({decoded.reason})"
+        self.daemon.faults.raise_fault(f"alarm.dc09.refused.{decoded.account.upper()}", f"{who}: {what}",
+                                       severity="error" if panic and not delivered else "warning")
+
+    def _deliver_despite_clock(self, message: Dc09Message, peer: str, now: float) -> bool:
+        """An account exempt from the time check: deliver its NAKed frame once (the panel resends it)."""
+        self._nak_seen = {k: t for k, t in self._nak_seen.items() if now - t < _NAK_MEMORY_S}
+        key = (message.account.upper(), message.sequence, message.data)
+        if key in self._nak_seen:
+            return True
+        self._nak_seen[key] = now
+        try:
+            self._on_dc09(message, peer)
+        except RuntimeError:
+            del self._nak_seen[key]
+            return False
+        return True
+
+    def _on_modbus(self, module: ModbusModuleSection, event: ModbusIoEvent) -> None:
+        now = self.now()
+        name = module.name
+        if isinstance(event, InputChanged):
+            row = self.links_table.set("modbus", name, "ok", now=now, site=_module_site(module))
+            if row is not None:
+                self._publish_link(row)
+            signal = modbus_signal(module, event.index, event.pressed)
+            if signal is not None:
+                self.apply(self._signals([signal], now))
+            return
+        lost = isinstance(event, LinkLost)
+        row = self.links_table.set("modbus", name, "lost" if lost else "ok", now=now, site=_module_site(module))
+        code = f"device.modbus.{name}"
+        if isinstance(event, LinkLost):
+            self.daemon.devices[f"modbus.{name}"] = f"fault: unit {module.unit} not answering ({event.reason})"
+            self.daemon.faults.raise_fault(code, f"Modbus module {name} (unit {module.unit}) not answering: "
+                                                 f"{event.reason}")
+            silence = float(event.failures) * module.poll_interval_s
+            reason = event.reason
+        else:
+            assert isinstance(event, LinkRestored)
+            self.daemon.devices[f"modbus.{name}"] = "ok"
+            self.daemon.faults.clear_fault(code)
+            silence, reason = event.down_for, ""
+        if row is not None:
+            self._publish_link(row)
+            self._emit_info("alarm.link_lost" if lost else "alarm.link_restored", Priority.WARNING, {
+                "source": "modbus", "account": name, "site": _module_site(module), "state": row.state,
+                "silence_s": round(silence, 3), "reason": reason})
+
+    async def _report_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.rejected_report_s)
+            reports, cleared = self.rejects.flush()
+            for report in reports:
+                school = self.config.school(report["account"])
+                site = school.name if school else ""
+                self._emit_info("alarm.rejected_frame", Priority.INFO, {**report, "site": site})
+            for account in cleared:
+                self.daemon.faults.clear_fault(f"alarm.dc09.refused.{account}")
+
+
+def _module_site(module: ModbusModuleSection) -> str:
+    return module.buttons[0].site if module.buttons else module.name
+
+
+def _pending(change: Change) -> PendingEvent:
+    incident = change.incident
+    data = {"incident_id": incident.id, "change": change.change, "at": change.at, "by": change.by,
+            "detail": change.detail, "target": change.target, "incident": msgspec.to_builtins(incident)}
+    return PendingEvent(key=f"{incident.id}:{incident.rev}", type=change.event_type, priority=int(Priority.ALARM),
+                        data=data)
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("alarm event not accepted by the outbox: %s", task.exception())
+

@@ -1,0 +1,102 @@
+"""Bookkeeping of the alarm links (sans-IO): which school panels and Modbus modules are heard, and the
+DC-09 frames refused per account (NAK: the panel's clock is wrong; DUH: not understood).
+
+:class:`LinkTable` keeps one row per supervised link (``unknown`` until heard, ``ok``, ``lost``) and
+says when a row changed, so that each loss and each return is reported once. :class:`RejectTally`
+counts refusals per account between two reports and remembers which accounts are still refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["LinkRow", "LinkTable", "RejectTally"]
+
+LinkState = Literal["ok", "lost", "unknown"]
+
+
+@dataclass(slots=True)
+class LinkRow:
+    account: str
+    site: str
+    kind: Literal["dc09", "modbus"]
+    state: LinkState
+    since: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {"account": self.account, "site": self.site, "state": self.state, "since": self.since,
+                "kind": self.kind}
+
+
+class LinkTable:
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, str], LinkRow] = {}
+
+    def add(self, kind: Literal["dc09", "modbus"], account: str, site: str, *, now: float) -> None:
+        self._rows.setdefault((kind, account.upper()), LinkRow(account.upper(), site, kind, "unknown", now))
+
+    def set(self, kind: Literal["dc09", "modbus"], account: str, state: LinkState, *, now: float,
+            site: str = "") -> LinkRow | None:
+        """Record a state; returns the row if it changed (a transition to report), else None."""
+        key = (kind, account.upper())
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = LinkRow(account.upper(), site, kind, "unknown", now)
+        if row.state == state:
+            return None
+        row.state, row.since = state, now
+        return row
+
+    def get(self, kind: Literal["dc09", "modbus"], account: str) -> LinkRow | None:
+        return self._rows.get((kind, account.upper()))
+
+    def rows(self) -> list[LinkRow]:
+        return sorted(self._rows.values(), key=lambda r: (r.kind, r.account))
+
+
+@dataclass(slots=True)
+class _Tally:
+    naks: int = 0
+    duhs: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    clock_error_s: float | None = None
+    panic_refused: bool = False
+    delivered_anyway: int = 0
+
+
+class RejectTally:
+    def __init__(self) -> None:
+        self._open: dict[str, _Tally] = {}
+        self.refused_accounts: set[str] = set()  # accounts refused in the current or the last period
+        self.totals = {"naks": 0, "duhs": 0}
+
+    def add(self, account: str, *, nak: bool, reason: str, clock_error_s: float | None, panic: bool,
+            delivered: bool) -> None:
+        account = account.upper()
+        t = self._open.setdefault(account, _Tally())
+        if nak:
+            t.naks += 1
+            self.totals["naks"] += 1
+        else:
+            t.duhs += 1
+            self.totals["duhs"] += 1
+        t.reasons[reason] = t.reasons.get(reason, 0) + 1
+        if clock_error_s is not None:
+            t.clock_error_s = clock_error_s
+        t.panic_refused = t.panic_refused or (panic and not delivered)
+        t.delivered_anyway += int(delivered)
+        self.refused_accounts.add(account)
+
+    def flush(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """The period's reports (one per refused account) and the accounts no longer refused."""
+        reports = [
+            {"account": account, "naks": t.naks, "duhs": t.duhs, "reasons": dict(t.reasons),
+             "clock_error_s": t.clock_error_s, "panic_refused": t.panic_refused,
+             "delivered_anyway": t.delivered_anyway}
+            for account, t in sorted(self._open.items())
+        ]
+        cleared = sorted(self.refused_accounts - set(self._open))
+        self.refused_accounts = set(self._open)
+        self._open = {}
+        return reports, cleared
