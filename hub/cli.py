@@ -66,7 +66,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _plugins() -> list[Callable[[RpcRegistry], None]]:
     """The hub's request handlers beyond `hub.ping` (the kiosk's reference services register here)."""
-    return []
+    from hub import kiosk_services
+
+    return [kiosk_services.register]
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -1,0 +1,205 @@
+"""Central's reference services for the resident kiosk: appointment slots, the traffic-matters lookup,
+queue ticket numbers, and answers to requests a station queued while it was offline.
+
+Every request carries the kiosk's `request_id`; central answers each (station, request_id) once and
+returns the same answer when asked again, so a live request that timed out at the station and the same
+request queued as a `kiosk.request` event never book two slots. Answers are `{"ok": true, ...}` or
+`{"ok": false, "reason": {"zh", "en"}}` (a refusal the resident reads); malformed requests raise
+`HubRpcError`. Tables live beside the events, on SQLite or PostgreSQL (`hub.kiosk_db`).
+
+Register with `register(rpc)` (hub/cli.py `_plugins()`). For queued requests, `process_events(store,
+events, key=...)` answers newly stored `kiosk.request` events and returns the signed `kiosk.result`
+commands to publish: one call in `HubService.process` after `store_events` (see its docstring).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import msgspec
+
+from edge import wire
+from hub.kiosk_db import KioskDb
+from hub.rpc import INVALID_PARAMS, HubRpcError, RpcContext, RpcRegistry
+from hub.store import Store
+
+__all__ = ["answer_request", "process_events", "register", "result_command", "sign"]
+
+MAX_DAYS_AHEAD = 30
+_PERIODS = {"am": ("09:00", "09:30", "10:00", "10:30", "11:00", "11:30"),
+            "pm": ("14:00", "14:30", "15:00", "15:30", "16:00", "16:30")}
+_SLOT_CAPACITY = 1
+_QUEUES = frozenset("ABCDEFGH")
+
+
+def _refuse(zh: str, en: str) -> dict[str, Any]:
+    return {"ok": False, "reason": {"zh": zh, "en": en}}
+
+
+def _str(params: dict[str, Any], key: str) -> str:
+    value = params.get(key)
+    if not isinstance(value, str) or not value:
+        raise HubRpcError(INVALID_PARAMS, f"{key} must be a non-empty string")
+    return value
+
+
+def _fields(params: dict[str, Any]) -> dict[str, str]:
+    fields = params.get("fields") or {}
+    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+        raise HubRpcError(INVALID_PARAMS, "fields must be an object of strings")
+    return fields
+
+
+# ---- the work, inside a transaction -----------------------------------------------------------------
+def _book(db: KioskDb, station: str, request_id: str, params: dict[str, Any], today: date) -> dict[str, Any]:
+    fields = _fields(params)
+    category = _str(params, "category")
+    period = fields.get("period", "am")
+    try:
+        day = date.fromisoformat(fields.get("date", ""))
+    except ValueError:
+        raise HubRpcError(INVALID_PARAMS, "fields.date must be YYYY-MM-DD") from None
+    if period not in _PERIODS:
+        raise HubRpcError(INVALID_PARAMS, "fields.period must be am or pm")
+    if not today < day <= today + timedelta(days=MAX_DAYS_AHEAD):
+        return _refuse("该日期不能预约，请另选日期", "That day cannot be booked; please choose another")
+    if day.weekday() >= 5:
+        return _refuse("周末不办理该业务，请选择工作日", "Not open at weekends; please choose a weekday")
+    iso = day.isoformat()
+    if db.one("SELECT COUNT(*) FROM kiosk_slots WHERE category=? AND day=?", (category, iso))[0] == 0:
+        for per, starts in _PERIODS.items():
+            for start in starts:
+                db.execute("INSERT INTO kiosk_slots VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING",
+                           (category, iso, start, per, _SLOT_CAPACITY))
+    row = db.one("SELECT start FROM kiosk_slots WHERE category=? AND day=? AND period=? AND taken < capacity "
+                 "ORDER BY start LIMIT 1", (category, iso, period))
+    if row is None:
+        return _refuse("该时段已约满，请选择其他日期或时段", "That time is fully booked; please choose another")
+    start = str(row[0])
+    db.execute("UPDATE kiosk_slots SET taken = taken + 1 WHERE category=? AND day=? AND start=?",
+               (category, iso, start))
+    ref = f"{category[:1].upper()}{iso[5:7]}{iso[8:10]}-{start.replace(':', '')}"
+    db.execute("INSERT INTO kiosk_bookings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+               (station, request_id, category, iso, start, ref, json.dumps(fields, ensure_ascii=False),
+                wire.utc_now_iso()))
+    return {"ok": True, "slot": f"{iso} {start}", "ref": ref}
+
+
+def _lookup(db: KioskDb, station: str, request_id: str, params: dict[str, Any], today: date) -> dict[str, Any]:
+    plate = _fields(params).get("plate", "")
+    if not plate:
+        raise HubRpcError(INVALID_PARAMS, "fields.plate is required")
+    rows = db.all("SELECT day, place, what_zh, what_en, points, fine, handled FROM kiosk_traffic "
+                  "WHERE plate=? ORDER BY day", (plate,))
+    items = [{"date": d, "place": p, "what": {"zh": wz, "en": we}, "points": int(pt), "fine": int(f),
+              "handled": bool(h)} for d, p, wz, we, pt, f, h in rows]
+    return {"ok": True, "items": items}
+
+
+def _ticket(db: KioskDb, station: str, request_id: str, params: dict[str, Any], today: date) -> dict[str, Any]:
+    queue = _fields(params).get("queue", "A")
+    if queue not in _QUEUES:
+        raise HubRpcError(INVALID_PARAMS, "fields.queue must be one letter A-H")
+    day = today.isoformat()
+    db.execute("INSERT INTO kiosk_tickets VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING", (station, day, queue))
+    db.execute("UPDATE kiosk_tickets SET last = last + 1 WHERE station=? AND day=? AND queue=?", (station, day, queue))
+    n = int(db.one("SELECT last FROM kiosk_tickets WHERE station=? AND day=? AND queue=?", (station, day, queue))[0])
+    return {"ok": True, "number": f"{queue}{n:03d}", "waiting": n - 1}
+
+
+_WORK: dict[str, Callable[[KioskDb, str, str, dict[str, Any], date], dict[str, Any]]] = {
+    "appointment": _book, "lookup": _lookup, "ticket": _ticket,
+}
+
+
+def answer_request(store: Store, station: str, kind: str, params: dict[str, Any], *,
+                   today: date | None = None) -> dict[str, Any]:
+    """Answer one request exactly once per (station, request_id); the stored answer when asked again."""
+    request_id = _str(params, "request_id")
+    work = _WORK.get(kind)
+    if work is None:
+        raise HubRpcError(INVALID_PARAMS, f"unknown kiosk request kind {kind!r}")
+    db = KioskDb(store)
+    with db.transaction():
+        row = db.one("SELECT answer FROM kiosk_answers WHERE station=? AND request_id=?", (station, request_id))
+        if row is not None:
+            answer: dict[str, Any] = json.loads(row[0])
+            return answer
+        answer = work(db, station, request_id, params, today or date.today())
+        db.execute("INSERT INTO kiosk_answers VALUES (?, ?, ?, ?, ?)",
+                   (station, request_id, kind, json.dumps(answer, ensure_ascii=False), wire.utc_now_iso()))
+    return answer
+
+
+# ---- queued requests ------------------------------------------------------------------------------
+def _stored_request(store: Store, station: str, seq: int) -> dict[str, Any] | None:
+    db = KioskDb(store)
+    with db.transaction():
+        row = db.one("SELECT body FROM events WHERE station=? AND seq=? AND type='kiosk.request'", (station, seq))
+    if row is None:
+        return None
+    data = msgspec.json.decode(str(row[0]))["data"]
+    return data if isinstance(data, dict) else None
+
+
+def _resolve(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    asks = params.get("requests")
+    if not isinstance(asks, list) or len(asks) > 100:
+        raise HubRpcError(INVALID_PARAMS, "requests must be a list of at most 100 {seq, request_id}")
+    results = []
+    for ask in asks:
+        if not isinstance(ask, dict) or not isinstance(ask.get("seq"), int):
+            raise HubRpcError(INVALID_PARAMS, "each request is {seq: int, request_id: str}")
+        data = _stored_request(ctx.store, ctx.station, ask["seq"])
+        if data is None or data.get("request_id") != ask.get("request_id"):
+            results.append({"request_id": ask.get("request_id"), "state": "missing"})
+            continue
+        answer = answer_request(ctx.store, ctx.station, str(data.get("kind")), data)
+        results.append({"request_id": data["request_id"], "state": "done", "answer": answer})
+    return {"results": results}
+
+
+def sign(cmd: wire.Command, key: bytes) -> wire.Command:
+    """`sig` = HMAC-SHA256(key, signing_bytes) in hex, as stations verify it."""
+    return msgspec.structs.replace(cmd, sig=hmac.new(key, cmd.signing_bytes(), hashlib.sha256).hexdigest())
+
+
+def result_command(request_id: str, answer: dict[str, Any], key: bytes) -> wire.Command:
+    now = wire.utc_now_iso()
+    return sign(wire.Command(id=wire.new_event_id(), name="kiosk.result", issued_at=now,
+                             args={"request_id": request_id, "answer": answer}), key)
+
+
+def process_events(store: Store, events: list[wire.Event], *, key: bytes | None) -> list[tuple[str, bytes]]:
+    """Answer newly stored `kiosk.request` events; (topic, payload) of the `kiosk.result` commands to
+    publish (QoS 1). Without a key no command is sent: the station then asks with `kiosk.resolve`."""
+    out: list[tuple[str, bytes]] = []
+    for ev in events:
+        if ev.type != "kiosk.request":
+            continue
+        try:
+            answer = answer_request(store, ev.station, str(ev.data.get("kind")), ev.data)
+        except HubRpcError:
+            continue
+        if key is not None:
+            cmd = result_command(str(ev.data["request_id"]), answer, key)
+            out.append((wire.topic(ev.station, "cmd", "kiosk.result"), wire.encode(cmd)))
+    return out
+
+
+def register(rpc: RpcRegistry) -> None:
+    for name, kind in (("kiosk.book", "appointment"), ("kiosk.traffic_lookup", "lookup"),
+                       ("kiosk.queue_ticket", "ticket")):
+        rpc.register(name, _live(kind))
+    rpc.register("kiosk.resolve", _resolve)
+
+
+def _live(kind: str) -> Callable[[RpcContext, dict[str, Any]], dict[str, Any]]:
+    def handler(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+        return answer_request(ctx.store, ctx.station, kind, params)
+    return handler
