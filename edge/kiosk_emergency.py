@@ -19,10 +19,11 @@ __all__ = ["raise_incident"]
 log = logging.getLogger(__name__)
 
 
-async def raise_incident(socket_path: Path, *, station: str, request_id: str, timeout: float = 2.0) -> str:
-    """Ask the alarm engine for an incident; returns its id, or "" when it could not take it."""
-    params = {"source": f"kiosk:{station}", "kind": "kiosk_emergency", "request_id": request_id,
-              "summary": "紧急求助（自助终端） / Emergency button at the resident kiosk"}
+async def raise_incident(socket_path: Path, *, site: str, timeout: float = 2.0) -> str:
+    """Ask the alarm engine for an incident (`incidents.raise`, see edge/alarm_api.py); returns its id,
+    or "" when it could not take it."""
+    params = {"kind": "emergency", "source": "kiosk", "site": site, "site_en": "Resident kiosk",
+              "point": "自助终端紧急求助按钮", "point_en": "kiosk emergency button"}
     try:
         async with EdgeClient(socket_path, timeout=timeout) as client:
             result = await client.call("incidents.raise", params)

@@ -172,8 +172,8 @@ class RequestHandlers:
     async def _emergency(self, req: KioskRequest, service: ServiceSpec) -> KioskResult:
         incident = ""
         if self.emergency_via_incidents and "incidents.raise" in self.daemon.api.methods:
-            incident = await raise_incident(self.daemon.api.path, station=self.daemon.station,
-                                            request_id=req.request_id)
+            site = self.daemon.config.station.name or self.daemon.station
+            incident = await raise_incident(self.daemon.api.path, site=site)
         stored = await self.daemon.emit("kiosk.emergency", wire.Priority.ALARM,
                                         {"request_id": req.request_id, "service": service.id, "incident": incident})
         return KioskResult(request_id=req.request_id, service=service.id, kind=service.kind, status="raised",

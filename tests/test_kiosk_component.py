@@ -187,3 +187,16 @@ def test_offline_requests_are_queued_and_answered_when_the_link_returns(tmp_path
         assert again["slot"] == f"{day} 14:00"
     finally:
         st.close()
+
+
+def test_emergency_goes_through_the_alarm_engine_when_it_runs(tmp_path: Path, mosquitto: MosquittoProcess) -> None:
+    st = Station(tmp_path, mosquitto, printer=False, extra=["--set", "alarms.enabled=true"])
+    try:
+        st.start(hub=False)
+        assert "incidents.raise" in st.call("rpc.methods")
+        assert st.call("kiosk.emergency", {"service": "emergency"})["status"] == "raised"
+        incidents = st.call("incidents.list")["incidents"]
+        assert len(incidents) == 1
+        assert "kiosk" in str(incidents[0]).lower()
+    finally:
+        st.close()
