@@ -33,23 +33,28 @@ class LinkTable:
     def __init__(self) -> None:
         self._rows: dict[tuple[str, str], LinkRow] = {}
 
+    @staticmethod
+    def _key(kind: Literal["dc09", "modbus"], account: str) -> tuple[str, str]:
+        return kind, account.upper() if kind == "dc09" else account  # DC-09 accounts are hex: any case
+
     def add(self, kind: Literal["dc09", "modbus"], account: str, site: str, *, now: float) -> None:
-        self._rows.setdefault((kind, account.upper()), LinkRow(account.upper(), site, kind, "unknown", now))
+        key = self._key(kind, account)
+        self._rows.setdefault(key, LinkRow(key[1], site, kind, "unknown", now))
 
     def set(self, kind: Literal["dc09", "modbus"], account: str, state: LinkState, *, now: float,
             site: str = "") -> LinkRow | None:
         """Record a state; returns the row if it changed (a transition to report), else None."""
-        key = (kind, account.upper())
+        key = self._key(kind, account)
         row = self._rows.get(key)
         if row is None:
-            row = self._rows[key] = LinkRow(account.upper(), site, kind, "unknown", now)
+            row = self._rows[key] = LinkRow(key[1], site, kind, "unknown", now)
         if row.state == state:
             return None
         row.state, row.since = state, now
         return row
 
     def get(self, kind: Literal["dc09", "modbus"], account: str) -> LinkRow | None:
-        return self._rows.get((kind, account.upper()))
+        return self._rows.get(self._key(kind, account))
 
     def rows(self) -> list[LinkRow]:
         return sorted(self._rows.values(), key=lambda r: (r.kind, r.account))
