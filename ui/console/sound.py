@@ -13,19 +13,23 @@ import math
 import shutil
 import struct
 import tempfile
+import time
 import wave
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, QUrl, Signal
+from PySide6.QtCore import QObject, QProcess, QTimer, QUrl, Signal
 
 __all__ = ["DEFAULT_PLAYERS", "AlarmSound", "write_tone"]
 
 DEFAULT_PLAYERS: tuple[tuple[str, ...], ...] = (("pw-play",), ("paplay",), ("aplay", "-q"))
 
 
-def write_tone(path: Path, *, rate: int = 22050, seconds: float = 1.0, tones: Sequence[float] = (960.0, 720.0),
+TONE_S = 1.0
+
+
+def write_tone(path: Path, *, rate: int = 22050, seconds: float = TONE_S, tones: Sequence[float] = (960.0, 720.0),
                volume: float = 0.6) -> Path:
     """A 16-bit mono WAV alternating between `tones` (a siren-like alert), faded at the ends of each part."""
     frames = bytearray()
@@ -63,6 +67,7 @@ class AlarmSound(QObject):
         self._effect: Any = None
         self._player: list[str] | None = None
         self._process: QProcess | None = None
+        self._started_at = 0.0
         if use_qt and self._try_qt():
             return
         for argv in players:
@@ -114,7 +119,7 @@ class AlarmSound(QObject):
             self._effect.play()
 
     def _play_once(self) -> None:
-        if self._player is None or not self.available or self._process is not None:
+        if not self.active or self._player is None or not self.available or self._process is not None:
             return
         proc = QProcess(self)
         proc.setProgram(self._player[0])
@@ -122,6 +127,7 @@ class AlarmSound(QObject):
         proc.finished.connect(self._finished)
         proc.errorOccurred.connect(self._failed)
         self._process = proc
+        self._started_at = time.monotonic()
         proc.start()
 
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
@@ -130,8 +136,9 @@ class AlarmSound(QObject):
             proc.deleteLater()
         if status == QProcess.ExitStatus.NormalExit and code != 0:
             self._set_available(False, f"the sound player failed (exit code {code})")
-        elif self.active:
-            self._play_once()
+        elif self.active:  # loop, but never faster than the tone lasts (a player that returns at once)
+            wait = TONE_S - (time.monotonic() - self._started_at)
+            QTimer.singleShot(max(0, int(wait * 1000)), self._play_once)
 
     def _failed(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
