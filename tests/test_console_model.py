@@ -23,7 +23,7 @@ def make_incident(iid: str = "inc-1", *, raised_at: float = T0, state: str = "ra
         "outcome": None, "presses": 1, "restored": False,
         "targets": {"respond_s": 60, "arrive_s": 180, "resolve_s": 300},
         "deadlines": {"respond": raised_at + 60, "arrive": raised_at + 180, "resolve": raised_at + 300},
-        "missed": [], "escalations": 0,
+        "missed": [], "escalations": 0, "rev": 1,
         "timeline": [{"at": raised_at, "what": "raised", "by": "", "detail": ""}],
     }
     inc.update(fields)
@@ -33,7 +33,8 @@ def make_incident(iid: str = "inc-1", *, raised_at: float = T0, state: str = "ra
 def advanced(inc: dict[str, Any], state: str, at: float, **fields: Any) -> dict[str, Any]:
     key = {"acknowledged": "acked_at", "dispatched": "dispatched_at", "on_scene": "on_scene_at",
            "closed": "closed_at"}[state]
-    return {**inc, "state": state, key: at, "timeline": [*inc["timeline"], {"at": at, "what": state}], **fields}
+    return {**inc, "state": state, key: at, "rev": inc["rev"] + 1,
+            "timeline": [*inc["timeline"], {"at": at, "what": state}], **fields}
 
 
 def board_with(*incidents: dict[str, Any], now: float = T0) -> ConsoleBoard:
@@ -91,7 +92,7 @@ def test_a_raised_incident_alerts_with_its_site_point_and_elapsed_time() -> None
     assert focus.elapsed == "1:23"
     assert focus.raised_clock == clock_text(T0, T0 + 83)
     assert focus.alert_reasons == ("new",)
-    assert focus.actions == ("ack",)
+    assert focus.actions == ("ack", "dispatch", "close")
     en = board.view(T0 + 83, "en").focus
     assert en is not None
     assert (en.site, en.site_other) == ("Sunshine Primary School", "阳光小学")
@@ -127,7 +128,7 @@ def test_timers_met_in_time_are_green_and_met_late_stay_red() -> None:
     focus = board.view(T0 + 210).focus
     assert focus is not None
     respond, arrive, resolve = focus.timers
-    assert (respond.status, respond.used_s) == ("met", 20)
+    assert (respond.status, respond.used_s) == ("met", 40)  # respond: dispatched, as the engine counts it
     assert (arrive.status, arrive.remaining_s) == ("late", -20)
     assert resolve.status == "amber"
     assert focus.missed == ("arrive",)
@@ -148,7 +149,7 @@ def test_acknowledging_stops_the_alert() -> None:
     view = board.view(T0 + 11)
     assert not view.alerting
     assert view.focus is not None
-    assert view.focus.actions == ("dispatch", "close")
+    assert view.focus.actions == ("dispatch", "arrive", "close")
 
 
 def test_a_missed_target_re_alerts_once_until_silenced() -> None:

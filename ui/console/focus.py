@@ -132,7 +132,7 @@ class FocusPanel(QFrame):
         self.view = view
         self.kind.setText(kind_label(view.kind))
         self.reason.setText("  ".join(reason_label(r) for r in view.alert_reasons))
-        self.state.setText(state_label(view.state))
+        self.state.setText(state_label(view.state) + (f" · {view.unit}" if view.unit else ""))
         self.escalated.setText(translate("Console", "Escalated ×%1").replace("%1", str(view.escalations)))
         self.escalated.setVisible(view.escalations > 0)
         self.presses.setText(translate("Console", "Pressed ×%1").replace("%1", str(view.presses)))

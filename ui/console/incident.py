@@ -70,10 +70,12 @@ class Incident(msgspec.Struct, frozen=True):
     outcome: str | None = None
     presses: int = 1
     restored: bool = False
+    unit: str = ""
     targets: Targets = Targets()
     deadlines: Deadlines = Deadlines()
     missed: tuple[str, ...] = ()
     escalations: int = 0
+    rev: int = 0  # grows with every change (0: a daemon that does not send it)
     timeline: tuple[Step, ...] = ()
 
     @property
@@ -81,9 +83,9 @@ class Incident(msgspec.Struct, frozen=True):
         return self.state != "closed"
 
     @property
-    def progress(self) -> tuple[int, int]:
-        """Orders two versions of one incident: the later state, then the longer timeline, wins."""
-        return STATE_ORDER.get(self.state, 0), len(self.timeline)
+    def progress(self) -> tuple[int, int, int]:
+        """Orders two versions of one incident: the higher revision, else the later state or longer timeline."""
+        return self.rev, STATE_ORDER.get(self.state, 0), len(self.timeline)
 
     def target_s(self, name: str) -> float:
         return float(getattr(self.targets, f"{name}_s"))
@@ -94,13 +96,11 @@ class Incident(msgspec.Struct, frozen=True):
         return value if value is not None else self.raised_at + self.target_s(name)
 
     def met_at(self, name: str) -> float | None:
-        """When a target was met: respond by the first reaction, arrive on scene, resolve when closed."""
-        if name == "respond":
-            times = [t for t in (self.acked_at, self.dispatched_at, self.on_scene_at, self.closed_at) if t is not None]
-        elif name == "arrive":
-            times = [t for t in (self.on_scene_at,) if t is not None]
-        else:
-            times = [t for t in (self.closed_at,) if t is not None]
+        """When a target was met, as the engine counts it: respond by dispatching (1 min), arrive on scene
+        (3 min), resolve by closing (5 min); closing meets every target still open."""
+        steps = {"respond": (self.dispatched_at, self.on_scene_at, self.closed_at),
+                 "arrive": (self.on_scene_at, self.closed_at), "resolve": (self.closed_at,)}[name]
+        times = [t for t in steps if t is not None]
         return min(times) if times else None
 
 

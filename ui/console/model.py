@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ui.console.incident import OPEN_STATES, TARGETS, Incident, parse_incident
+from ui.console.incident import OPEN_STATES, STATE_ORDER, TARGETS, Incident, parse_incident
 
 __all__ = [
     "AMBER_FRACTION",
@@ -33,9 +33,11 @@ __all__ = [
 ]
 
 AMBER_FRACTION = 2 / 3  # a running target turns amber when two thirds of its time are gone
-ACTIONS = {"raised": ("ack",), "acknowledged": ("dispatch", "close"), "dispatched": ("arrive", "close"),
-           "on_scene": ("close",)}
-HEALTHY_DEVICE_STATES = {"ok", "online", "ready", "connected", "idle"}
+# What the crew may do next, the usual next step first (the engine also accepts skipping ahead: a
+# dispatch implies the acknowledgement, arriving implies the dispatch; closing is allowed from any state).
+ACTIONS = {"raised": ("ack", "dispatch", "close"), "acknowledged": ("dispatch", "arrive", "close"),
+           "dispatched": ("arrive", "close"), "on_scene": ("close",)}
+HEALTHY_DEVICE_STATES = {"ok", "online", "ready", "connected", "idle", "starting"}
 
 
 def duration_text(seconds: float) -> str:
@@ -88,6 +90,7 @@ class IncidentView:
     point_other: str
     account: str
     zone: int | None
+    unit: str
     raised_clock: str
     elapsed_s: float
     elapsed: str
@@ -194,7 +197,7 @@ class ConsoleBoard:
             self._forget(inc.id)
             return inc
         self.incidents[inc.id] = inc
-        if old is not None and inc.progress[0] > old.progress[0]:
+        if old is not None and STATE_ORDER.get(inc.state, 0) > STATE_ORDER.get(old.state, 0):
             self._realert.pop(inc.id, None)  # the crew moved it on: the re-alert has been answered
         reason = {"escalated": "escalated", "merged": "pressed"}.get(change)
         if reason is not None and inc.state != "raised":
@@ -331,7 +334,7 @@ class ConsoleBoard:
         return IncidentView(
             id=inc.id, state=inc.state, kind=inc.kind, source_kind=src.kind,
             site=site, site_other=site_other, point=point, point_other=point_other,
-            account=src.account, zone=src.zone,
+            account=src.account, zone=src.zone, unit=inc.unit,
             raised_clock=clock_text(inc.raised_at, now), elapsed_s=elapsed, elapsed=duration_text(elapsed),
             timers=timers, missed=missed, escalations=inc.escalations, presses=inc.presses, restored=inc.restored,
             alerting=bool(reasons), alert_reasons=tuple(reasons),
