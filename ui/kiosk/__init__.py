@@ -1,0 +1,1 @@
+"""The resident touchscreen (PySide6). Entry point: `ui.kiosk.app.main`."""

@@ -1,0 +1,42 @@
+"""`police-kiosk kiosk --socket PATH`: the resident touchscreen, full screen."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="police-kiosk kiosk", description="The resident self-service touchscreen.")
+    p.add_argument("--socket", type=Path, default=Path("/run/police-kiosk/edge.sock"),
+                   help="the edge daemon's local API socket")
+    p.add_argument("--windowed", action="store_true", help="a 1280x800 window instead of full screen (testing)")
+    args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    from PySide6.QtWidgets import QApplication
+
+    from ui.kiosk.window import KioskWindow
+    from ui.link import DaemonLink
+
+    os.environ.setdefault("QT_IM_MODULE", "none")  # our own keyboard; no system input method pops up
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    link = DaemonLink(args.socket, topics=["kiosk.*", "faults"])
+    window = KioskWindow(link)
+    if args.windowed:
+        window.resize(1280, 800)
+        window.show()
+    else:
+        window.showFullScreen()
+    link.start()
+    try:
+        return app.exec()
+    finally:
+        link.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
