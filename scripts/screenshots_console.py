@@ -82,9 +82,9 @@ def state_timers(w: ConsoleWindow) -> None:
     w.board.apply_incident("dispatched", incident(
         "inc-5", ago=200, state="dispatched", site="实验中学", site_en="Experimental Middle School",
         point="东门报警按钮", point_en="East gate button", account="1231", zone=3, acked_at=170, dispatched_at=150))
-    w.board.apply_incident("dispatched", incident("inc-6", ago=140, state="acknowledged", acked_at=110))
+    w.board.apply_incident("dispatched", incident("inc-6", ago=40, state="acknowledged", acked_at=30))
     w.board.tick(NOW)
-    w.board.silence("inc-5")
+    w.board.silence("inc-5")  # the crew has seen the missed arrival: red, but no longer sounding
     w.board.select("inc-5")
 
 
