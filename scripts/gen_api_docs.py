@@ -183,10 +183,14 @@ def schemas() -> list[str]:
         assert struct is not None
         doc = " ".join((struct.__doc__ or "").split())
         out.append(f"| `{t}` | `{struct.__name__}` | `{struct.__module__}` | {doc} |")
+    # One schema per struct: several types may share one (every alarm.* incident transition does).
+    by_struct: dict[type[msgspec.Struct], list[str]] = {}
     for t in types:
         struct = payloads.schema_of(t)
         assert struct is not None
-        out += ["", f"#### `{t}`", ""]
+        by_struct.setdefault(struct, []).append(t)
+    for struct, names in by_struct.items():
+        out += ["", "#### " + ", ".join(f"`{t}`" for t in names), ""]
         out += _json_block(msgspec.json.schema(struct))
     return out
 
