@@ -24,18 +24,28 @@ def translate(context: str, text: str) -> str:
     return QCoreApplication.translate(context, text)
 
 
+_translator: QTranslator | None = None
+
+
+def _chinese() -> QTranslator:
+    """One translator per process: installing it twice (two windows, tests) must not stack them."""
+    global _translator  # noqa: PLW0603 - a process-wide Qt resource
+    if _translator is None:
+        t = QTranslator()
+        if not t.load(str(QM_FILE)):
+            raise RuntimeError(f"cannot load the Chinese translation {QM_FILE}")
+        _translator = t
+    return _translator
+
+
 class Language:
     """Switches the application between Chinese (the translator installed) and English (removed)."""
 
     def __init__(self) -> None:
-        self._zh = QTranslator()
-        if not self._zh.load(str(QM_FILE)):
-            raise RuntimeError(f"cannot load the Chinese translation {QM_FILE}")
+        self._zh = _chinese()
         self.lang = ""
 
     def set(self, lang: str) -> None:
-        if lang == self.lang:
-            return
         app = QCoreApplication.instance()
         assert app is not None
         if lang == "zh":

@@ -89,13 +89,16 @@ class OnScreenKeyboard(QWidget):
                 w.hide()
                 w.setParent(None)
                 w.deleteLater()
-        rows = _DIGIT_ROWS if self.mode == "digits" else _LETTER_ROWS
+        rows = _DIGIT_ROWS if self.mode == "digits" else ("1234567890", *_LETTER_ROWS) if self.mode == "letters" \
+            else _LETTER_ROWS
         for r, row in enumerate(rows):
             for c, ch in enumerate(row):
                 shown = ch.upper() if self.mode == "letters" or ch == "X" else ch
                 k = button(shown, name="Key")
                 k.clicked.connect(lambda _=False, s=shown: self.press(s))
-                self.grid.addWidget(k, r, c * 2 + (r if self.mode != "digits" else 0), 1, 2)
+                indent = 0 if self.mode == "digits" else max(0, r - (self.mode == "letters"))
+                self.grid.addWidget(k, r, c * 2 + indent, 1, 2)
+                k.show()
         last = len(rows)
         back = button("⌫", name="Key")
         back.clicked.connect(self.backspace)
@@ -106,6 +109,8 @@ class OnScreenKeyboard(QWidget):
         self.grid.addWidget(self.mode_button, last, 0, 1, 4)
         self.grid.addWidget(space, last, 4, 1, 8)
         self.grid.addWidget(back, last, 12, 1, 4 if self.mode != "digits" else 2)
+        for w in (space, back, self.mode_button):
+            w.show()
         self._refresh()
 
     def _toggle_mode(self) -> None:

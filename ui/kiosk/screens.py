@@ -131,6 +131,7 @@ class HomeScreen(Screen):
             tile.setAccessibleName(s.title.get(self.lang))
             tile.clicked.connect(lambda _=False, sid=s.id: self.chosen.emit(sid))
             self.grid.addWidget(tile, i // cols, i % cols)
+            tile.show()
             self.tiles[s.id] = tile
 
 
