@@ -4,12 +4,12 @@ Alarm path (local first; nothing here waits for the uplink):
 
 1. the DC-09 receiver (or a Modbus poll) hands over a message; it becomes alarm signals
    (:mod:`edge.alarm_sources`) and the :class:`~edge.incidents.IncidentBook` turns them into changes;
-2. the book is saved (:class:`~edge.incident_store.IncidentStore`, one atomic fsynced snapshot that
-   also lists the change's outbox event as unsent) *before* anyone is told; for DC-09 this happens
-   before the receiver ACKs the panel, so an ACKed alarm is never lost;
+2. the change is saved (:class:`~edge.incident_store.IncidentStore`: one journal record, one
+   ``fdatasync``, holding the incident and its outbox event as unsent) *before* anyone is told; for
+   DC-09 this happens before the receiver ACKs the panel, so an ACKed alarm is never lost;
 3. the crew is notified at once (``incidents`` topic of the local API), the siren policy is applied;
 4. the alarm-priority event is submitted to the outbox concurrently (its fsync does not delay the
-   crew); once committed it is dropped from the snapshot's unsent list.
+   crew); once committed it is dropped from the unsent list.
 
 Timers: one loop timer at the book's next deadline (re-checked at least every 5 s, so a wall-clock
 step cannot make it late); deadlines are absolute, so a restarted daemon escalates what it missed.
@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +36,8 @@ from edge.alarm_links import LinkRow, LinkTable, RejectTally
 from edge.alarm_outputs import ModbusBank, SirenPolicy
 from edge.alarm_sources import AlarmSignal, SignalError, dc09_signals, modbus_signal
 from edge.alarms_config import AlarmsSection, ModbusModuleSection
-from edge.incident_store import IncidentSnapshot, IncidentStore, PendingEvent
-from edge.incidents import Change, IncidentBook, Targets
+from edge.incident_store import IncidentStore, PendingEvent
+from edge.incidents import Change, Incident, IncidentBook, Targets
 from edge.outbox import OutboxClosedError
 from edge.wire import Priority
 
@@ -71,7 +71,7 @@ class AlarmComponent:
         self._unsent: dict[str, PendingEvent] = {}
         self._emits: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.TimerHandle | None = None
-        self._lazy_save: asyncio.TimerHandle | None = None
+        self._lazy_checkpoint: asyncio.TimerHandle | None = None
         self._report_task: asyncio.Task[None] | None = None
         self._nak_seen: dict[tuple[str, int, str], float] = {}
 
@@ -84,10 +84,11 @@ class AlarmComponent:
     async def start(self, daemon: EdgeDaemon) -> None:
         self._daemon = daemon
         self._store = IncidentStore(daemon.data_dir)
-        snapshot = await asyncio.to_thread(self._store.load)
+        snapshot = await asyncio.to_thread(self._store.open)
         self.book = IncidentBook(targets=self.book.targets, keep_closed=self.config.keep_closed,
                                  incidents=snapshot.incidents)
         self._unsent = {p.key: p for p in snapshot.unsent}
+        await asyncio.to_thread(self._store.checkpoint, list(self.book), list(self._unsent.values()), now=self.now())
         now = self.now()
         for school in self.config.schools:
             self.links_table.add("dc09", school.account, school.name, now=now)
@@ -148,7 +149,7 @@ class AlarmComponent:
             self.bank = None
 
     async def stop(self) -> None:
-        for handle in (self._timer, self._lazy_save):
+        for handle in (self._timer, self._lazy_checkpoint):
             if handle is not None:
                 handle.cancel()
         if self._report_task is not None:
@@ -158,8 +159,10 @@ class AlarmComponent:
         await self._stop_inputs()
         if self._emits:
             await asyncio.wait(list(self._emits), timeout=5.0)
-        with contextlib.suppress(OSError):
-            self._save()
+        if self._store is not None:
+            with contextlib.suppress(OSError):
+                self._checkpoint()
+            self._store.close()
 
     # ---- the one path of every change -----------------------------------------------------------
     def apply(self, changes: list[Change]) -> bool:
@@ -170,9 +173,10 @@ class AlarmComponent:
         pendings = [_pending(c) for c in changes]
         for p in pendings:
             self._unsent[p.key] = p
+        touched = {c.incident.id: c.incident for c in changes}
         saved = True
         try:
-            self._save()
+            self._journal(incidents=touched.values(), unsent=pendings)
             self.daemon.faults.clear_fault("alarm.store")
         except OSError as exc:
             saved = False
@@ -189,10 +193,24 @@ class AlarmComponent:
         self._arm_timer()
         return saved
 
-    def _save(self) -> None:
+    def _journal(self, *, incidents: Iterable[Incident] = (), unsent: Iterable[PendingEvent] = (),
+                 sent: Iterable[str] = (), durable: bool = True) -> None:
         assert self._store is not None
-        self._store.save(IncidentSnapshot(saved_at=self.now(), incidents=list(self.book),
-                                          unsent=list(self._unsent.values())))
+        if not self._store.record(incidents=incidents, unsent=unsent, sent=sent, durable=durable):
+            self._checkpoint()  # the journal is full: the whole state goes into a new snapshot instead
+        elif self._store.usage > 0.5 and self._lazy_checkpoint is None:
+            self._lazy_checkpoint = asyncio.get_running_loop().call_later(1.0, self._checkpoint_later)
+
+    def _checkpoint(self) -> None:
+        assert self._store is not None
+        self._store.checkpoint(list(self.book), list(self._unsent.values()), now=self.now())
+
+    def _checkpoint_later(self) -> None:
+        self._lazy_checkpoint = None
+        try:
+            self._checkpoint()
+        except OSError as exc:
+            log.warning("incident snapshot not written: %s", exc)
 
     def _spawn_emit(self, pending: PendingEvent) -> None:
         task = asyncio.create_task(self._emit(pending), name=f"alarm-emit-{pending.key}")
@@ -207,16 +225,11 @@ class AlarmComponent:
         except Exception:
             log.exception("alarm event %s not accepted by the outbox; kept for the next start", pending.type)
             return
-        self._unsent.pop(pending.key, None)
-        if self._lazy_save is None:
-            self._lazy_save = asyncio.get_running_loop().call_later(0.2, self._save_later)
-
-    def _save_later(self) -> None:
-        self._lazy_save = None
-        try:
-            self._save()
-        except OSError as exc:
-            log.warning("incident snapshot not rewritten: %s", exc)
+        if self._unsent.pop(pending.key, None) is not None:
+            try:
+                self._journal(sent=[pending.key], durable=False)  # lost: the event is only sent again
+            except OSError as exc:
+                log.warning("incident journal not written: %s", exc)
 
     def _emit_info(self, type_: str, priority: Priority, data: dict[str, Any]) -> None:
         """Events that are not incident changes (links, counters): submitted, not tracked as unsent."""

@@ -1,15 +1,22 @@
-"""The incident book on disk: one atomic JSON snapshot in the daemon's data directory.
+"""The incident book on disk: a snapshot plus a journal of changes, in the daemon's data directory.
 
-``incidents.json`` holds every incident the book keeps (open ones and the last closed ones) and the
-events not yet committed to the outbox. It is rewritten whole after every change, before the crew is
-told (temp file, fsync, rename, fsync of the directory: a crash leaves the old or the new snapshot,
-never a torn one). A snapshot is a few kilobytes; the write is well under a millisecond on the
-station's disk, so it is done in line, before a DC-09 alarm is acknowledged to the panel.
+* ``incidents.json``: every incident the book keeps and the alarm events not yet committed to the
+  outbox, with the journal *epoch* it starts. Rewritten atomically (temp file, fsync, rename, fsync of
+  the directory) at start-up, when the journal is half full and at shutdown: never on the alarm path.
+* ``incidents.journal``: a preallocated, zero-filled file of records ``[length u32][crc32 u32]
+  [epoch u64][JSON]``; each record holds the incidents a change touched and the events it queued
+  (or the events the outbox has since committed). Appending one is a ``pwrite`` into space that is
+  already allocated plus one ``fdatasync``: the cheapest durable write the disk offers, done before
+  the crew is told and, for DC-09, before the panel gets its ACK.
 
-Events: a change is first written here as *unsent* (type + data), then submitted to the outbox; when
-the outbox has committed it, it is dropped from the unsent list at the next snapshot. A daemon killed
-between the two submits the unsent events again on start-up: central may then see one change twice,
-with the same ``(incident.id, incident.rev)``, and keeps one.
+Loading replays the snapshot's epoch from the start of the journal and stops at the first record that
+is zero, torn (bad CRC) or of an older epoch. A checkpoint writes the snapshot with the next epoch and
+restarts the journal at offset 0 (records of the old epoch left behind are never replayed).
+
+Events: a change is journalled with its outbox event as *unsent*, then submitted to the outbox; once
+committed, a ``sent`` record (not flushed: losing it only means a resend) drops it. A daemon killed
+between the two submits the unsent events again on start-up: central may see one change twice, with
+the same ``(incident.id, incident.rev)``, and keeps one.
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import struct
+import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +39,14 @@ __all__ = ["IncidentSnapshot", "IncidentStore", "PendingEvent"]
 log = logging.getLogger(__name__)
 
 SNAPSHOT_VERSION = 1
+DEFAULT_JOURNAL_BYTES = 4 << 20
+_HEADER = struct.Struct("<IIQ")
 
 
 class PendingEvent(msgspec.Struct, frozen=True, kw_only=True):
     """An alarm event written here and not yet confirmed committed by the outbox."""
 
-    key: str  # "{incident id}:{rev}" or another unique key
+    key: str  # "{incident id}:{rev}"
     type: str
     priority: int
     data: dict[str, Any]
@@ -42,55 +54,163 @@ class PendingEvent(msgspec.Struct, frozen=True, kw_only=True):
 
 class IncidentSnapshot(msgspec.Struct, kw_only=True):
     v: int = SNAPSHOT_VERSION
+    epoch: int = 0
     saved_at: float = 0.0
     incidents: list[Incident] = msgspec.field(default_factory=list)
     unsent: list[PendingEvent] = msgspec.field(default_factory=list)
 
 
-_decoder = msgspec.json.Decoder(IncidentSnapshot)
+class JournalRecord(msgspec.Struct, kw_only=True, omit_defaults=True):
+    incidents: list[Incident] = msgspec.field(default_factory=list)
+    unsent: list[PendingEvent] = msgspec.field(default_factory=list)
+    sent: list[str] = msgspec.field(default_factory=list)
+
+
+_snapshot_decoder = msgspec.json.Decoder(IncidentSnapshot)
+_record_decoder = msgspec.json.Decoder(JournalRecord)
 _encoder = msgspec.json.Encoder()
 
 
 class IncidentStore:
-    """Reads and atomically rewrites ``DIR/incidents.json``."""
+    """``open()`` once, then ``record()`` every change and ``checkpoint()`` now and then."""
 
-    def __init__(self, directory: Path, *, name: str = "incidents.json") -> None:
+    def __init__(self, directory: Path, *, journal_bytes: int = DEFAULT_JOURNAL_BYTES) -> None:
+        if journal_bytes < 64 << 10:
+            raise ValueError("journal_bytes must be at least 64 KiB")
         self.directory = Path(directory)
-        self.path = self.directory / name
-        self.writes = 0
+        self.path = self.directory / "incidents.json"
+        self.journal_path = self.directory / "incidents.journal"
+        self.journal_bytes = journal_bytes
+        self.epoch = 0
+        self._fd: int | None = None
+        self._offset = 0
+        self.records = 0
+        self.checkpoints = 0
 
-    def load(self) -> IncidentSnapshot:
-        """The last snapshot; an empty one if there is none. A damaged file is kept aside, not fatal."""
+    @property
+    def usage(self) -> float:
+        """The used fraction of the journal."""
+        return self._offset / self.journal_bytes
+
+    # ---- loading ---------------------------------------------------------------------------------
+    def open(self) -> IncidentSnapshot:
+        """Load the snapshot, replay the journal onto it and prepare the journal for appending."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        snapshot = self._load_snapshot()
+        incidents = {i.id: i for i in snapshot.incidents}
+        unsent = {p.key: p for p in snapshot.unsent}
+        records, end = self._replay(snapshot.epoch)
+        for record in records:
+            incidents.update((i.id, i) for i in record.incidents)
+            unsent.update((p.key, p) for p in record.unsent)
+            for key in record.sent:
+                unsent.pop(key, None)
+        if records:
+            log.info("replayed %d incident journal records", len(records))
+        self._prepare_journal()
+        self.epoch = snapshot.epoch
+        self._offset = end  # appending goes on after the last good record (a torn one is overwritten)
+        return IncidentSnapshot(epoch=snapshot.epoch, saved_at=snapshot.saved_at, incidents=list(incidents.values()),
+                                unsent=list(unsent.values()))
+
+    def _load_snapshot(self) -> IncidentSnapshot:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return IncidentSnapshot()
         try:
-            return _decoder.decode(raw)
+            return _snapshot_decoder.decode(raw)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             aside = self.path.with_suffix(".damaged")
             with contextlib.suppress(OSError):
                 os.replace(self.path, aside)
-            log.error("incident snapshot %s is damaged (%s); moved to %s, starting empty", self.path, exc, aside)
+            log.error("incident snapshot %s is damaged (%s); moved to %s", self.path, exc, aside)
             return IncidentSnapshot()
 
-    def save(self, snapshot: IncidentSnapshot) -> None:
-        """Write atomically and durably (raises OSError: the caller must not tell anyone it is saved)."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+    def _replay(self, epoch: int) -> tuple[list[JournalRecord], int]:
+        """The records of ``epoch`` from the start of the journal, and the offset after the last one."""
+        records: list[JournalRecord] = []
+        try:
+            data = self.journal_path.read_bytes()
+        except FileNotFoundError:
+            return records, 0
+        offset = 0
+        while offset + _HEADER.size <= len(data):
+            length, crc, rec_epoch = _HEADER.unpack_from(data, offset)
+            start, end = offset + _HEADER.size, offset + _HEADER.size + length
+            if length == 0 or rec_epoch != epoch or end > len(data) or zlib.crc32(data[start:end]) != crc:
+                break
+            try:
+                records.append(_record_decoder.decode(data[start:end]))
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                log.error("incident journal record at %d unreadable (%s); replay stops there", offset, exc)
+                break
+            offset = end
+        return records, offset
+
+    def _prepare_journal(self) -> None:
+        """Create the journal at full size, zero-filled and synced, so appends change no metadata."""
+        if self._fd is not None:
+            return
+        fd = os.open(self.journal_path, os.O_RDWR | os.O_CREAT, 0o640)
+        try:
+            size = os.fstat(fd).st_size
+            if size < self.journal_bytes:
+                zeros = bytes(1 << 16)
+                for at in range(size, self.journal_bytes, len(zeros)):
+                    os.pwrite(fd, zeros[: self.journal_bytes - at], at)
+                os.fsync(fd)
+                _fsync_dir(self.directory)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    # ---- writing ---------------------------------------------------------------------------------
+    def record(self, *, incidents: Iterable[Incident] = (), unsent: Iterable[PendingEvent] = (),
+               sent: Iterable[str] = (), durable: bool = True) -> bool:
+        """Append one record (flushed to disk when ``durable``). False: no room, nothing written; the
+        caller must ``checkpoint()`` the whole state instead. Raises OSError when the disk refuses."""
+        if self._fd is None:
+            raise RuntimeError("IncidentStore.open() first")
+        payload = _encoder.encode(JournalRecord(incidents=list(incidents), unsent=list(unsent), sent=list(sent)))
+        if self._offset + _HEADER.size + len(payload) > self.journal_bytes:
+            return False
+        os.pwrite(self._fd, _HEADER.pack(len(payload), zlib.crc32(payload), self.epoch) + payload, self._offset)
+        if durable:
+            os.fdatasync(self._fd)
+        self._offset += _HEADER.size + len(payload)
+        self.records += 1
+        return True
+
+    def checkpoint(self, incidents: Iterable[Incident], unsent: Iterable[PendingEvent], *, now: float) -> None:
+        """Write the whole state as the snapshot of the next epoch; the journal starts again empty."""
+        snapshot = IncidentSnapshot(epoch=self.epoch + 1, saved_at=now, incidents=list(incidents),
+                                    unsent=list(unsent))
         tmp = self.path.with_suffix(".tmp")
-        data = _encoder.encode(snapshot)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
         try:
-            view = memoryview(data)
+            view = memoryview(_encoder.encode(snapshot))
             while view:
                 view = view[os.write(fd, view) :]
             os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, self.path)
-        dir_fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-        self.writes += 1
+        _fsync_dir(self.directory)
+        self.epoch = snapshot.epoch
+        self._offset = 0
+        self.checkpoints += 1
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -181,6 +181,7 @@ class IncidentBook:
         self.targets = targets
         self.keep_closed = keep_closed
         self._by_id: dict[str, Incident] = {i.id: i for i in sorted(incidents, key=lambda i: i.raised_at)}
+        self._forget_old()
 
     # ---- reading ---------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Incident]:

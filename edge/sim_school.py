@@ -152,7 +152,7 @@ async def _run_school(args: argparse.Namespace) -> int:
         actions.append("restore")
     if not actions:
         actions.append("link")
-    failures = 0
+    failures = sent = 0
     try:
         for link in links:
             await link.open()
@@ -171,9 +171,11 @@ async def _run_school(args: argparse.Namespace) -> int:
 
             results = await asyncio.gather(*(one_link(i, link) for i, link in enumerate(links)))
             failures += sum(results)
+            sent += len(panels) * len(actions)
     finally:
         for link in links:
             await link.close()
+        print(f"{sent} frames to {len(panels)} school(s): {sent - failures} acknowledged, {failures} not", flush=True)
     return 1 if failures else 0
 
 
@@ -198,7 +200,8 @@ async def _send(panel: SchoolPanel, link: PanelLink, action: Action, args: argpa
                        f"{offset.total_seconds():+.0f} s)"
             print(f"{what}: NAK in {ms:.1f} ms{skew}")
             return 1
-        print(f"{what}: {'*' if answer.encrypted else ''}{answer.kind} in {ms:.1f} ms")
+        if answer.kind != "ACK" or not args.quiet:
+            print(f"{what}: {'*' if answer.encrypted else ''}{answer.kind} in {ms:.1f} ms")
         return 0 if answer.kind == "ACK" else 1
     return 1
 
@@ -261,6 +264,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--no-timestamp", action="store_true", help="send cleartext frames without a timestamp")
     s.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")
     s.add_argument("--retries", type=int, default=1, help="retransmissions of an unanswered frame")
+    s.add_argument("--quiet", action="store_true", help="print only failures and a summary")
     m = sub.add_parser("modbus", help="a Modbus RTU I/O module with panic buttons (pymodbus server)")
     m.add_argument("--port", required=True, help="socket://HOST:PORT, pty, or a serial device")
     m.add_argument("--unit", type=int, default=1)
@@ -269,6 +273,11 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--settle", type=float, default=1.0, help="seconds to wait before --press")
     m.add_argument("--duration", type=float, default=0.0, help="exit after this many seconds (0: run until Ctrl-C)")
     return parser
+
+
+def main() -> int:
+    """``python -m edge.sim_school school|modbus ...`` (until `police-kiosk sim` routes here)."""
+    return command("sim", sys.argv[1:])
 
 
 def command(name: str, argv: list[str]) -> int:
@@ -282,3 +291,7 @@ def command(name: str, argv: list[str]) -> int:
     except (OSError, ValueError) as exc:
         print(f"police-kiosk sim {args.what}: {exc}", file=sys.stderr)
         return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -129,8 +129,12 @@ async def start_edge(edge: EdgeProc) -> None:
 
 
 def hub_alarm_events(db_url: str, incident_id: str) -> list[dict[str, Any]]:
-    return [e for e in stored_events(db_url) if isinstance(e.get("data"), dict)
-            and e["data"].get("incident_id") == incident_id]  # type: ignore[union-attr]
+    out = []
+    for event in stored_events(db_url):
+        data = event.get("data")
+        if isinstance(data, dict) and data.get("incident_id") == incident_id:
+            out.append(event)
+    return out
 
 
 async def test_school_panic_is_acked_reaches_the_crew_and_the_hub_with_its_timeline(

@@ -19,7 +19,7 @@ from edge.alarm_outputs import OutputState, SirenPolicy
 from edge.alarm_sources import SignalError, dc09_signals, modbus_signal
 from edge.alarms import _pending
 from edge.alarms_config import AlarmsSection, ModbusModuleSection, SirenSection
-from edge.incident_store import IncidentSnapshot, IncidentStore, PendingEvent
+from edge.incident_store import IncidentStore, PendingEvent
 from edge.incidents import (
     IncidentBook,
     IncidentConflictError,
@@ -189,38 +189,90 @@ def test_closed_incidents_beyond_keep_closed_are_forgotten() -> None:
 
 
 # ---- persistence ---------------------------------------------------------------------------------------
-def test_store_round_trip_keeps_deadlines_and_unsent_events(tmp_path: Path) -> None:
-    store = IncidentStore(tmp_path)
-    assert store.load().incidents == []
+def test_store_replays_the_journal_onto_the_snapshot_with_deadlines_and_unsent_events(tmp_path: Path) -> None:
+    store = IncidentStore(tmp_path, journal_bytes=64 << 10)
+    assert store.open().incidents == []
+    store.checkpoint([], [], now=T0)
     b = book()
-    change = b.raise_alarm(kind="panic", source=GATE, now=T0)
-    b.acknowledge(change.incident.id, now=T0 + 2, by="7788")
-    pending = _pending(change)
-    store.save(IncidentSnapshot(saved_at=T0, incidents=list(b), unsent=[pending]))
-    assert not (tmp_path / "incidents.tmp").exists()
-    back = store.load()
-    assert back.incidents == list(b)
-    assert back.unsent == [pending]
+    raised = b.raise_alarm(kind="panic", source=GATE, now=T0)
+    pending = _pending(raised)
+    assert store.record(incidents=[raised.incident], unsent=[pending])
+    acked = b.acknowledge(raised.incident.id, now=T0 + 2, by="7788")
+    assert store.record(incidents=[acked.incident], unsent=[_pending(acked)])
+    assert store.record(sent=[pending.key], durable=False)
+    store.close()  # as if killed: no checkpoint
+    again = IncidentStore(tmp_path, journal_bytes=64 << 10)
+    back = again.open()
+    assert back.incidents == [acked.incident]
+    assert [p.key for p in back.unsent] == [_pending(acked).key]
     resumed = IncidentBook(targets=Targets(), incidents=back.incidents)
-    assert resumed.get(change.incident.id).deadlines == change.incident.deadlines
+    assert resumed.get(raised.incident.id).deadlines == raised.incident.deadlines
     assert [c.target for c in resumed.due(T0 + 60)] == ["respond"]
+    again.close()
+
+
+def test_checkpoint_starts_a_new_epoch_and_old_records_are_never_replayed(tmp_path: Path) -> None:
+    store = IncidentStore(tmp_path, journal_bytes=64 << 10)
+    store.open()
+    b = book()
+    first = b.raise_alarm(kind="panic", source=GATE, now=T0)
+    second = b.raise_alarm(kind="panic", source=BACK, now=T0)
+    assert store.record(incidents=[first.incident])
+    assert store.record(incidents=[second.incident])
+    store.checkpoint([first.incident], [], now=T0)  # the state says: only the first one
+    store.close()
+    reopened = IncidentStore(tmp_path, journal_bytes=64 << 10)
+    assert reopened.open().incidents == [first.incident]
+    reopened.close()
+
+
+def test_a_torn_record_ends_the_replay_and_a_full_journal_asks_for_a_checkpoint(tmp_path: Path) -> None:
+    store = IncidentStore(tmp_path, journal_bytes=64 << 10)
+    store.open()
+    b = book()
+    first = b.raise_alarm(kind="panic", source=GATE, now=T0)
+    second = b.raise_alarm(kind="panic", source=BACK, now=T0)
+    assert store.record(incidents=[first.incident])
+    at = store._offset
+    assert store.record(incidents=[second.incident])
+    store.close()
+    with (tmp_path / "incidents.journal").open("r+b") as f:  # a crash in the middle of the second write
+        f.seek(at + 40)
+        f.write(b"#")
+    reopened = IncidentStore(tmp_path, journal_bytes=64 << 10)
+    assert reopened.open().incidents == [first.incident]
+    assert reopened._offset == at  # the next record overwrites the torn one
+    big = [b.raise_alarm(kind="panic", source=Source(kind="kiosk", site=f"s{n}"), now=T0).incident for n in range(80)]
+    while reopened.record(incidents=big):
+        pass
+    assert reopened.usage > 0.5
+    reopened.checkpoint(big, [], now=T0)
+    assert reopened.usage == 0
+    assert reopened.record(incidents=big[:1])
+    reopened.close()
 
 
 def test_damaged_snapshot_is_moved_aside_not_fatal(tmp_path: Path) -> None:
     (tmp_path / "incidents.json").write_bytes(b'{"v": 1, "incidents": [{"id": ')
-    assert IncidentStore(tmp_path).load().incidents == []
+    store = IncidentStore(tmp_path)
+    assert store.open().incidents == []
+    store.close()
     assert (tmp_path / "incidents.damaged").exists()
 
 
-def test_failed_write_leaves_the_previous_snapshot(tmp_path: Path) -> None:
-    store = IncidentStore(tmp_path)
+def test_failed_checkpoint_leaves_the_previous_snapshot(tmp_path: Path) -> None:
+    store = IncidentStore(tmp_path, journal_bytes=64 << 10)
+    store.open()
     b = book()
     b.raise_alarm(kind="panic", source=GATE, now=T0)
-    store.save(IncidentSnapshot(incidents=list(b)))
+    store.checkpoint(list(b), [], now=T0)
     (tmp_path / "incidents.tmp").mkdir()  # the temp file cannot be created (works as root too)
     with pytest.raises(OSError):
-        store.save(IncidentSnapshot())
-    assert len(store.load().incidents) == 1
+        store.checkpoint([], [], now=T0)
+    store.close()
+    again = IncidentStore(tmp_path, journal_bytes=64 << 10)
+    assert len(again.open().incidents) == 1
+    again.close()
 
 
 def test_every_change_is_a_valid_alarm_event_payload() -> None:
