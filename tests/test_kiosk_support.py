@@ -139,6 +139,10 @@ class Station:
         self.connect()
         return self
 
+    def ready(self) -> bool:
+        """The daemon opens its socket before its components start: wait for the kiosk's methods."""
+        return "kiosk.catalogue" in self.call("rpc.methods")
+
     def connect(self) -> None:
         async def go() -> EdgeClient:
             c = EdgeClient(self.edge.socket, on_notify=lambda t, p: self.notes.append((t, p)), timeout=20)
@@ -146,6 +150,7 @@ class Station:
             await c.subscribe("kiosk.*", "faults")
             return c
         self.client = self.run(go())
+        wait_until(self.ready, timeout=20, interval=0.05, what="the kiosk component")
 
     def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
         assert self.client is not None
