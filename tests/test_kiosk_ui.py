@@ -387,3 +387,19 @@ def test_translation_file_covers_every_string_and_qm_is_current(tmp_path: Path) 
     subprocess.run([str(bindir / "pyside6-lrelease"), str(TS_FILE), "-qm", str(qm)], check=True, capture_output=True,
                    timeout=120)
     assert qm.read_bytes() == QM_FILE.read_bytes(), "run pyside6-lrelease: the .qm is stale"
+
+
+def test_screenshot_script_renders_every_screen_in_both_languages(qtbot: QtBot, tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("screenshots_kiosk",
+                                                  Path(__file__).parents[1] / "scripts" / "screenshots_kiosk.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main([str(tmp_path), "--size", "1280x800"]) == 0
+    shots = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert len(shots) == 28  # 14 screens
+    assert {s.rsplit("_", 1)[1] for s in shots} == {"zh.png", "en.png"}
+    assert all((tmp_path / s).stat().st_size > 5000 for s in shots)
