@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.catalogue import Catalogue, ServiceSpec, catalogue_from_data
 from kiosk.catalogue_default import DEFAULT_CATALOGUE
@@ -53,6 +53,9 @@ class KioskWindow(QWidget):
         self.keyboard = OnScreenKeyboard(self.engine)
         self.keyboard.typed.connect(self._activity)
         self.stack = QStackedWidget()
+        # The pages share the screen with the keyboard: the tallest page must not push the window past it.
+        self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.stack.setMinimumHeight(300)
         self.attract, self.home, self.notices_screen = AttractScreen(), HomeScreen(), NoticesScreen()
         self.confirm, self.out_of_service, self.result = ConfirmScreen(), OutOfServiceScreen(), ResultScreen()
         for screen in (self.attract, self.home, self.notices_screen, self.confirm, self.out_of_service, self.result):
