@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from edge.config_base import Strict
 
@@ -246,6 +246,11 @@ class AlarmsSection(Strict):
                 raise ValueError(f"modbus: module name {name!r} is used twice")
         return self
 
+    _by_account: dict[str, SchoolSection] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: object) -> None:
+        self._by_account.update((s.account, s) for s in self.schools)
+
     def school(self, account: str) -> SchoolSection | None:
-        account = account.upper()
-        return next((s for s in self.schools if s.account == account), None)
+        """The school with this DC-09 account (any case), or None."""
+        return self._by_account.get(account.upper())
