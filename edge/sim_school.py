@@ -27,12 +27,15 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from drivers.contact_id import EventQualifier, build_adm_cid_data
 from drivers.dc09 import Dc09Response, Dc09Token
 from drivers.dc09_sender import Dc09ResponseDecoder, Dc09Transmitter
 from drivers.sia_dcs import build_sia_dcs
+
+if TYPE_CHECKING:
+    from drivers.modbus_sim import ModbusIoSimulator
 
 __all__ = ["PanelLink", "SchoolPanel", "command", "school_accounts"]
 
@@ -217,7 +220,7 @@ async def _run_modbus(args: argparse.Namespace) -> int:
         print(f"Modbus I/O module simulator, unit {args.unit}: the daemon opens {sim.client_port or args.port}",
               flush=True)
         with contextlib.suppress(OSError, ValueError, PermissionError):
-            loop.add_reader(sys.stdin.fileno(), lambda: _console_line(sim))
+            loop.add_reader(sys.stdin.fileno(), _console_line, sim, loop)
             reading = True
         if args.press is not None:
             await asyncio.sleep(args.settle)
@@ -225,22 +228,25 @@ async def _run_modbus(args: argparse.Namespace) -> int:
             print(f"pressed input {args.press}", flush=True)
             await asyncio.sleep(args.hold)
             sim.release(args.press)
-            print(f"released input {args.press}; coils {sim.command('status')}", flush=True)
+            print(f"released input {args.press}; module: {sim.command('status')}", flush=True)
         if args.duration > 0:
             await asyncio.sleep(args.duration)
         else:
             await asyncio.Event().wait()
     finally:
         if reading:
-            loop.remove_reader(sys.stdin.fileno())
+            with contextlib.suppress(ValueError):
+                loop.remove_reader(sys.stdin.fileno())
         await sim.close()
     return 0
 
 
-def _console_line(sim: object) -> None:
+def _console_line(sim: ModbusIoSimulator, loop: asyncio.AbstractEventLoop) -> None:
     line = sys.stdin.readline()
-    if line.strip():
-        print(sim.command(line), flush=True)  # type: ignore[attr-defined]
+    if not line:  # end of input: keep serving, stop reading
+        loop.remove_reader(sys.stdin.fileno())
+    elif line.strip():
+        print(sim.command(line), flush=True)
 
 
 def _parser() -> argparse.ArgumentParser:
