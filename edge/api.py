@@ -148,10 +148,11 @@ class ApiServer:
                 if writer.transport.get_write_buffer_size() > 1 << 20:
                     await writer.drain()
         finally:
-            conn.closed = True
-            self._connections.discard(conn)
+            # A client that half-closes after its last request still gets every answer.
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
+            conn.closed = True
+            self._connections.discard(conn)
             writer.close()
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()

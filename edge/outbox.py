@@ -163,7 +163,7 @@ class Outbox:
             self._track(ev)
         self._db = db
         self._ensure_reserve()
-        self._thread = threading.Thread(target=self._run, name="outbox-writer", daemon=False)
+        self._thread = threading.Thread(target=self._run, name="outbox-writer", daemon=True)
         self._thread.start()
         return pending
 
@@ -282,8 +282,8 @@ class Outbox:
             self.faults.clear_fault("outbox.disk_low")
         if refused and not disk_low:
             self.faults.raise_fault("outbox.full", "outbox full: low-priority events are being refused")
-        elif admitted and not failed:
-            self.faults.clear_fault("outbox.full")
+        elif any(max(d.priority for d in ap.drafts) is Priority.INFO for ap in admitted) and not failed:
+            self.faults.clear_fault("outbox.full")  # the most restricted kind gets in again
         if stored:
             flat = [ev for _, evs in stored for ev in evs]
             if self.on_committed is not None:

@@ -121,6 +121,7 @@ class MqttUplink:
         self._mid_batch: dict[int, int] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._attempt = 0
+        self._stopping = False
         self._counter_path = Path(settings.state_dir) / "uplink.counter"
         self._counter = self._read_counter()
         st = settings.station
@@ -182,6 +183,7 @@ class MqttUplink:
             info = self._client.publish(self.t_status, self._status_payload("offline", "shutdown"), qos=1, retain=True)
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(timeout=2.0)
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -207,7 +209,9 @@ class MqttUplink:
 
     # ---- paho thread callbacks: hand off only --------------------------------------------------
     def _cb_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
-        self._counter += 1
+        # Grows with every attempt and never falls behind the wall clock in milliseconds, so a replaced
+        # box (new data directory, same station id) still outranks the old box's stale will.
+        self._counter = max(self._counter + 1, int(time.time() * 1000))
         try:
             self._write_counter(self._counter)
         except OSError as exc:  # a full disk must not stop the link; the counter still grows in memory
@@ -277,10 +281,11 @@ class MqttUplink:
     def _link_down(self, reason: str) -> None:
         was = self.state
         self.state = "connecting"
+        self.faults.raise_fault("uplink.down", f"no link to central: {reason}", severity="warning")
         self._mid_batch.clear()
         self.relay.link_down()
         self._fail_requests(f"link to central lost: {reason}")
-        if was == "connected":
+        if was == "connected" and not self._stopping:
             log.warning("uplink lost: %s; reconnecting with backoff", reason)
 
     def _fail_requests(self, why: str) -> None:
@@ -291,6 +296,8 @@ class MqttUplink:
 
     def _link_failed(self) -> None:
         self.state = "connecting"
+        self.faults.raise_fault("uplink.down", f"cannot reach the broker at {self.address.host}:{self.address.port}",
+                                severity="warning")
 
     def _link_refused(self, reason: str) -> None:
         self.faults.raise_fault("uplink.refused", f"broker refused the connection: {reason}")

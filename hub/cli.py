@@ -48,6 +48,7 @@ def _run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    service.on_failure = stop.set
     service.start()
     logging.getLogger("hub").info("hub running: broker %s, database %s, group %s", args.broker, args.db, args.group)
     ready = os.environ.get("NOTIFY_SOCKET")
@@ -58,6 +59,8 @@ def _run(args: argparse.Namespace) -> int:
     stop.wait()
     service.stop()
     store.close()
+    if service.failed is not None:
+        return 1
     c = service.counters
     logging.getLogger("hub").info("hub stopped: %d events stored, %d duplicates, %d malformed",
                                   c.events_stored, c.duplicates, c.malformed)

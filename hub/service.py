@@ -52,6 +52,8 @@ class HubService:
         self._store_factory = store_factory
         self._pool = ThreadPoolExecutor(max_workers=rpc_workers, thread_name_prefix="hub-rpc")
         self._thread: threading.Thread | None = None
+        self.failed: BaseException | None = None
+        self.on_failure: Callable[[], None] | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="hub-ingest", daemon=False)
@@ -67,6 +69,18 @@ class HubService:
         self._pool.shutdown(wait=True)
 
     def run(self) -> None:
+        """The ingest loop. A failure (database gone, disk full) is fatal on purpose: nothing was
+        acknowledged for the failed batch, so stations resend it, and the process exits non-zero for
+        systemd to restart it (see `failed`)."""
+        try:
+            self._run()
+        except Exception as exc:
+            log.critical("hub ingest failed; exiting so that the service manager restarts the hub", exc_info=True)
+            self.failed = exc
+            if self.on_failure is not None:
+                self.on_failure()
+
+    def _run(self) -> None:
         while True:
             first = self.inbox.get()
             if first is None:

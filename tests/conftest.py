@@ -40,14 +40,19 @@ def postgres_url() -> Iterator[str]:
         cluster.stop()
 
 
+OUR_THREADS = ("outbox-writer", "hub-", "daemon-link", "producer", "paho-")
+
+
 @pytest.fixture(autouse=True)
 def _no_leftover_threads() -> Iterator[None]:
-    """Fail a test that leaves a non-daemon thread of ours running (a leaked worker or client)."""
+    """Fail a test that leaves a thread running: any non-daemon thread, and our own daemon threads
+    (outbox writer, hub workers, UI links) too, since a daemon thread hides a leaked component."""
     before = set(threading.enumerate())
     yield
     leftovers = [
         t for t in threading.enumerate()
-        if t not in before and t.is_alive() and not t.daemon and t is not threading.current_thread()
+        if t not in before and t.is_alive() and t is not threading.current_thread()
+        and (not t.daemon or t.name.startswith(OUR_THREADS))
     ]
     for t in leftovers:
         t.join(timeout=5)

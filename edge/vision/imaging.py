@@ -19,6 +19,7 @@ passer-by) leaves the box recognisable.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ _COLOUR_RANGES: dict[PlateKind, tuple[tuple[int, int, int], tuple[int, int, int]
     PlateKind.BLUE: ((100, 90, 60), (125, 255, 255)),
     PlateKind.YELLOW: ((12, 90, 90), (35, 255, 255)),
     PlateKind.GREEN: ((35, 40, 90), (85, 255, 255)),
-    PlateKind.WHITE: ((0, 0, 150), (180, 45, 255)),
+    PlateKind.WHITE: ((0, 0, 120), (180, 50, 255)),
 }
 
 
@@ -62,35 +63,51 @@ def _colour_masks(hsv: Image) -> dict[PlateKind, Image]:
     return {k: cv2.inRange(hsv, np.array(lo), np.array(hi)) for k, (lo, hi) in _COLOUR_RANGES.items()}
 
 
+def _dominant_colour(crop: Image) -> tuple[PlateKind | None, float]:
+    hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
+    fractions = {k: float(np.count_nonzero(m)) / m.size for k, m in _colour_masks(hsv).items()}
+    kind = max(fractions, key=lambda k: fractions[k])
+    return kind, fractions[kind]
+
+
 def classify_colour(crop: Image, *, min_fraction: float = 0.25) -> PlateKind | None:
     """The plate colour covering most of a BGR crop, or None when no plate colour dominates."""
     if crop.size == 0:
         return None
-    hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
-    fractions = {k: float(np.count_nonzero(m)) / m.size for k, m in _colour_masks(hsv).items()}
-    kind = max(fractions, key=lambda k: fractions[k])
-    return kind if fractions[kind] >= min_fraction else None
+    kind, fraction = _dominant_colour(crop)
+    return kind if fraction >= min_fraction else None
 
 
-def _char_count(gray: Image, x: int, y: int, w: int, h: int) -> int:
-    """How many character-shaped components the text region holds (best of both polarities).
+def _char_count(frame: Image, x: float, y: float, w: float, h: float, *, enough: int = 99) -> int:
+    """How many character-shaped components a text region holds (best of both polarities).
 
-    The region is taken nearly as found (5% taller): grown further, it takes in the plate's
-    border, which small blurred characters touch and merge into one component.
+    Counted on the full-resolution frame: at the finder's working scale the characters of a
+    small 8-character plate are 6 px wide and merge. The region is taken nearly as found (5%
+    taller): grown further, it takes in the plate's border, which small blurred characters touch.
     """
-    y0, y1 = max(0, int(y - 0.05 * h)), min(gray.shape[0], int(y + 1.05 * h))
-    x0, x1 = max(0, int(x - 0.03 * w)), min(gray.shape[1], int(x + 1.03 * w))
-    crop = gray[y0:y1, x0:x1]
-    if crop.size == 0:
+    y0, y1 = max(0, int(y - 0.05 * h)), min(frame.shape[0], int(y + 1.05 * h))
+    x0, x1 = max(0, int(x - 0.03 * w)), min(frame.shape[1], int(x + 1.03 * w))
+    if y1 <= y0 or x1 <= x0:
         return 0
+    crop = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
     side = 40
-    crop = cv2.resize(crop, (max(8, int(crop.shape[1] * side / crop.shape[0])), side))
+    crop = cv2.resize(crop, (max(8, int(crop.shape[1] * side / crop.shape[0])), side), interpolation=cv2.INTER_LINEAR)
     _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     best = 0
-    for img in (binary, cv2.bitwise_not(binary)):
-        _, _, stats, _ = cv2.connectedComponentsWithStats(img, connectivity=4)
-        hs, ws = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
-        best = max(best, int(np.count_nonzero((hs >= 0.4 * side) & (ws <= hs))))
+    thin = np.ones((1, 3), np.uint8)  # blur merges neighbouring characters: also try them thinned
+    for thinned in (False, True):
+        for polarity in (binary, cv2.bitwise_not(binary)):
+            img = cv2.erode(polarity, thin) if thinned else polarity
+            _, _, stats, _ = cv2.connectedComponentsWithStats(img, connectivity=4)
+            hs, ws = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+            solidity = stats[1:, cv2.CC_STAT_AREA] / np.maximum(hs * ws, 1)
+            # strokes, not solid blocks (a window grid's cells are filled squares)
+            tall = (hs >= 0.4 * side) & (solidity <= 0.8) & (ws <= 4 * hs)
+            # a blob of several merged characters counts as about width / (0.55 * height) of them
+            count = int(np.clip(np.round(ws[tall] / (0.55 * hs[tall])), 1, 4).sum())
+            best = max(best, count)
+            if best >= enough:
+                return best
     return best
 
 
@@ -120,8 +137,6 @@ class CandidateFinder:
         small = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         sh, sw = small.shape[:2]
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
-        integrals = {k: cv2.integral(m // 255) for k, m in _colour_masks(hsv).items()}
         gx = cv2.convertScaleAbs(cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3))
         _, edges = cv2.threshold(gx, 50, 255, cv2.THRESH_BINARY)
         min_w = max(12.0, self.min_plate_width * scale * 0.8)
@@ -142,20 +157,18 @@ class CandidateFinder:
                     continue
                 if cv2.contourArea(contour) < 0.5 * bw * bh:
                     continue
-                colour, fraction = None, 0.0
-                for kind, ii in integrals.items():
-                    f = float(ii[y + bh, x + bw] - ii[y, x + bw] - ii[y + bh, x] + ii[y, x]) / (bw * bh)
-                    if f > fraction:
-                        colour, fraction = kind, f
+                colour, fraction = _dominant_colour(small[y : y + bh, x : x + bw])
                 if fraction < self.min_colour_fraction:
                     continue
-                chars = _char_count(gray, x, y, bw, bh)
+                chars = _char_count(frame, x / scale, y / scale, bw / scale, bh / scale, enough=self.min_chars)
                 if chars < self.min_chars:
                     continue
                 (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
                 corners = _order(cv2.boxPoints(((cx, cy), (rw, rh), angle)).astype(np.float32)) / scale
                 box = Box(x / scale, y / scale, bw / scale, bh / scale)
-                found.append((fraction * min(chars, 8), PlateCandidate(corners, box, colour, fraction)))
+                # prefer the whole plate's text row (about 4:1) over a piece of it (the serial alone)
+                prior = math.exp(-(((bw / bh) - 4.0) / 1.5) ** 2)
+                found.append((fraction * min(chars, 8) * prior, PlateCandidate(corners, box, colour, fraction)))
         found.sort(key=lambda sc: -sc[0])
         kept: list[PlateCandidate] = []
         for _, cand in found:
