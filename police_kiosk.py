@@ -16,6 +16,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("edge.demo", "run a whole simulated station on this machine"),
     "sim": ("edge.sim", "simulators: `sim events`, `sim school`, `sim modbus`"),
     "client": ("edge.cli", "call the daemon's local API from the shell"),
+    "console": ("ui.console.app", "run the station crew's alarm console (--socket PATH, --fullscreen)"),
+    "kiosk": ("ui.kiosk.app", "run the resident self-service touchscreen (--socket PATH)"),
     "vision": ("edge.vision.cli", "`vision read IMAGE...`, `vision run SOURCE`: check plates and cameras"),
 }
 

@@ -44,7 +44,14 @@ def _run(args: argparse.Namespace) -> int:
     rpc = RpcRegistry()
     for register in _plugins():
         register(rpc)
-    service = HubService(store, mqtt, rpc=rpc, store_factory=lambda: open_store(args.db))
+    kiosk_key = None
+    if args.command_key_file:
+        try:
+            kiosk_key = open(args.command_key_file, "rb").read().strip()  # noqa: SIM115 - read once at start
+        except OSError as exc:
+            print(f"police-kiosk hub: cannot read --command-key-file {args.command_key_file}: {exc}", file=sys.stderr)
+            return 2
+    service = HubService(store, mqtt, rpc=rpc, store_factory=lambda: open_store(args.db), kiosk_key=kiosk_key)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -113,6 +120,7 @@ def command(name: str, argv: list[str]) -> int:
         parser.add_argument("--group", default="hub", help="shared-subscription group of cooperating hubs")
         parser.add_argument("--client-id", help="MQTT client id (default hub-HOSTNAME-GROUP); unique per process")
         parser.add_argument("--username")
+        parser.add_argument("--command-key-file", help="HMAC key shared with stations, to sign commands to them")
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     ex = sub.add_parser("export", help="print stored events as JSON lines, in per-station order")
     ex.add_argument("--db", required=True)

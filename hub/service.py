@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from edge import wire
+from hub import kiosk_services
 from hub.mqtt import HubMqtt, Inbound
 from hub.rpc import RpcRegistry
 from hub.store import Store
@@ -43,12 +44,14 @@ class HubCounters:
 
 class HubService:
     def __init__(self, store: Store, mqtt: HubMqtt, *, rpc: RpcRegistry | None = None,
-                 store_factory: Callable[[], Store] | None = None, rpc_workers: int = 2) -> None:
+                 store_factory: Callable[[], Store] | None = None, rpc_workers: int = 2,
+                 kiosk_key: bytes | None = None) -> None:
         self.store = store
         self.mqtt = mqtt
         self.inbox = mqtt.inbox
         self.counters = HubCounters()
         self.rpc = rpc or RpcRegistry()
+        self.kiosk_key = kiosk_key
         self._store_factory = store_factory
         self._pool = ThreadPoolExecutor(max_workers=rpc_workers, thread_name_prefix="hub-rpc")
         self._thread: threading.Thread | None = None
@@ -134,6 +137,8 @@ class HubService:
         if not events:
             return
         result = self.store.store_events(events, bodies)
+        for topic, payload in kiosk_services.process_events(self.store, events, key=self.kiosk_key):
+            self.mqtt.publish(topic, payload, qos=1)
         self.counters.events_stored += result.stored
         self.counters.duplicates += result.duplicates
         self.counters.conflicts += result.conflicts

@@ -3,12 +3,13 @@
 # Mosquitto: the broker the demo and the tests spawn on a free loopback port.
 # PostgreSQL: the tests start their own throwaway cluster with initdb.
 # python3-venv: `python3 -m venv` on Debian. The Qt offscreen libraries and CJK fonts: the touchscreen.
+# alsa-utils: `aplay`, which the crew console uses to sound the alarm tone.
 set -euo pipefail
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
-for lib in libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-noto-cjk; do
+for lib in libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-noto-cjk alsa-utils; do
   dpkg -s "$lib" >/dev/null 2>&1 || need+=("$lib")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

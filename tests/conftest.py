@@ -9,7 +9,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from edge.mosquitto import MosquittoProcess  # noqa: E402
+from edge.mosquitto import MosquittoProcess
 
 
 @pytest.fixture

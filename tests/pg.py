@@ -6,6 +6,7 @@ As root, initdb refuses to run, so the cluster is created and run as the `postgr
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -72,8 +73,6 @@ class PostgresCluster:
                 time.sleep(0.1)
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)

@@ -20,7 +20,7 @@ def test_alarms_overtake_older_low_priority_traffic_after_an_outage() -> None:
     r.add([ev(11, Priority.ALARM), ev(12, Priority.WARNING)])
     r.link_up()
     batches = r.next_batches(0.0)
-    assert [b.priority for b in batches][0] is Priority.ALARM
+    assert next(b.priority for b in batches) is Priority.ALARM
     assert batches[0].seqs == [11]
 
 
@@ -51,7 +51,7 @@ def test_unacked_batches_are_resent_after_the_timeout_only() -> None:
     r = OutboxRelay(window=4, ack_timeout=10.0)
     r.add([ev(1), ev(2)])
     r.link_up()
-    (b,) = r.next_batches(0.0)
+    (_b,) = r.next_batches(0.0)
     assert r.expire(9.9) == 0
     r.on_ack([1])
     assert r.expire(10.0) == 1
@@ -91,7 +91,8 @@ def test_duplicate_and_unknown_acks_are_harmless() -> None:
     r.next_batches(0.0)
     assert r.on_ack([1, 1, 99]) == [1]
     assert r.on_ack([1]) == []
-    assert r.unconfirmed == 0 and r.in_flight == 0
+    assert r.unconfirmed == 0
+    assert r.in_flight == 0
 
 
 @settings(max_examples=200, deadline=None)

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["command", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,3 +40,8 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def command(name: str, argv: list[str]) -> int:
+    """The `police-kiosk kiosk` subcommand."""
+    return main(argv)
