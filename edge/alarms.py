@@ -22,19 +22,17 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 import edge.alarm_events  # noqa: F401 - registers the alarm.* payload schemas
-from drivers.dc09 import Dc09Decoded, Dc09Message, ResponseKind
-from drivers.dc09_receiver import Dc09Server, LinkChange, LinkEvent
 from drivers.modbus_io import InputChanged, LinkLost, LinkRestored, ModbusIoEvent
 from edge.alarm_api import AlarmApi, incident_json
-from edge.alarm_links import LinkRow, LinkTable, RejectTally
+from edge.alarm_dc09 import Dc09Intake
+from edge.alarm_links import LinkRow, LinkTable
 from edge.alarm_outputs import ModbusBank, SirenPolicy
-from edge.alarm_sources import AlarmSignal, SignalError, dc09_signals, modbus_signal
+from edge.alarm_sources import AlarmSignal, modbus_signal
 from edge.alarms_config import AlarmsSection, ModbusModuleSection
 from edge.incident_store import IncidentStore, PendingEvent
 from edge.incidents import Change, Incident, IncidentBook, Targets
@@ -48,9 +46,6 @@ __all__ = ["AlarmComponent"]
 
 log = logging.getLogger(__name__)
 
-_NAK_MEMORY_S = 600.0
-
-
 class AlarmComponent:
     name = "alarms"
     critical = False
@@ -62,9 +57,8 @@ class AlarmComponent:
         self.book = IncidentBook(targets=Targets(respond_s=t.respond_s, arrive_s=t.arrive_s, resolve_s=t.resolve_s),
                                  keep_closed=config.keep_closed)
         self.links_table = LinkTable()
-        self.rejects = RejectTally()
         self.policy = SirenPolicy(config.siren)
-        self.server: Dc09Server | None = None
+        self.dc09 = Dc09Intake(self)
         self.bank: ModbusBank | None = None
         self._daemon: EdgeDaemon | None = None
         self._store: IncidentStore | None = None
@@ -72,8 +66,6 @@ class AlarmComponent:
         self._emits: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._lazy_checkpoint: asyncio.TimerHandle | None = None
-        self._report_task: asyncio.Task[None] | None = None
-        self._nak_seen: dict[tuple[str, int, str], float] = {}
 
     @property
     def daemon(self) -> EdgeDaemon:
@@ -105,35 +97,11 @@ class AlarmComponent:
             log.info("resumed %d open incidents; %d alarm events to submit again", len(opened), len(self._unsent))
         for pending in list(self._unsent.values()):
             self._spawn_emit(pending)
-        self._report_task = asyncio.create_task(self._report_loop(), name="alarm-reports")
         self._tick()  # escalate what was missed while the daemon was down, then arm the timer
         self._update_outputs()
 
     async def _start_inputs(self) -> None:
-        dc = self.config.dc09
-        if dc is not None:
-            schools = self.config.schools
-            intervals = {s.account: s.link_test_interval_s or dc.default_link_test_interval_s for s in schools}
-            self.server = Dc09Server(
-                on_message=self._on_dc09, on_link=self._on_link, on_rejected=self._on_rejected,
-                host=dc.host, port_tcp=dc.port_tcp, port_udp=dc.port_udp,
-                keys={s.account: bytes.fromhex(s.key) for s in schools if s.key},
-                max_age=dc.max_age_s, max_ahead=dc.max_ahead_s,
-                check_time=not schools or any(s.time_check for s in schools),
-                require_encryption=dc.require_encryption,
-                link_intervals={a: i for a, i in intervals.items() if i is not None},
-                default_link_interval=dc.default_link_test_interval_s if dc.supervise_unknown else None,
-                deliver_link_tests=True, idle_timeout=dc.idle_timeout_s, max_connections=dc.max_connections,
-            )
-            try:
-                await self.server.start()
-            except OSError as exc:  # the buttons, the kiosk and the API still work: a loud fault, not a stop
-                self.server = None
-                self.daemon.devices["dc09"] = f"fault: cannot listen on {dc.host} ({exc.strerror or exc})"
-                self.daemon.faults.raise_fault("device.dc09", f"DC-09 receiver cannot listen on {dc.host} "
-                                               f"tcp {dc.port_tcp} udp {dc.port_udp}: {exc.strerror or exc}")
-            else:
-                self.daemon.devices["dc09"] = "ok"
+        await self.dc09.start()
         if self.config.modbus:
             self.bank = ModbusBank(self.config.modbus, on_event=self._on_modbus)
             for module in self.config.modbus:
@@ -141,9 +109,7 @@ class AlarmComponent:
             await self.bank.start()
 
     async def _stop_inputs(self) -> None:
-        if self.server is not None:
-            await self.server.close()
-            self.server = None
+        await self.dc09.stop()
         if self.bank is not None:
             await self.bank.stop()
             self.bank = None
@@ -152,10 +118,6 @@ class AlarmComponent:
         for handle in (self._timer, self._lazy_checkpoint):
             if handle is not None:
                 handle.cancel()
-        if self._report_task is not None:
-            self._report_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._report_task
         await self._stop_inputs()
         if self._emits:
             await asyncio.wait(list(self._emits), timeout=5.0)
@@ -231,7 +193,7 @@ class AlarmComponent:
             except OSError as exc:
                 log.warning("incident journal not written: %s", exc)
 
-    def _emit_info(self, type_: str, priority: Priority, data: dict[str, Any]) -> None:
+    def emit_info(self, type_: str, priority: Priority, data: dict[str, Any]) -> None:
         """Events that are not incident changes (links, counters): submitted, not tracked as unsent."""
         task = asyncio.create_task(self.daemon.emit(type_, priority, data), name=f"alarm-{type_}")
         self._emits.add(task)
@@ -271,6 +233,10 @@ class AlarmComponent:
         return [row.as_json() for row in self.links_table.rows()]
 
     # ---- inputs ---------------------------------------------------------------------------------
+    def raise_signals(self, signals: list[AlarmSignal], now: float) -> bool:
+        """Alarm signals from an input become changes, saved and told (False: not saved)."""
+        return self.apply(self._signals(signals, now))
+
     def _signals(self, signals: list[AlarmSignal], now: float) -> list[Change]:
         changes: list[Change] = []
         for s in signals:
@@ -282,91 +248,9 @@ class AlarmComponent:
                     changes.append(restored)
         return changes
 
-    def _on_dc09(self, message: Dc09Message, peer: str) -> None:
-        """Called by the receiver before it ACKs: raising here withholds the ACK (the panel retries)."""
-        now = self.now()
-        self._heard(message.account, now)
-        if message.is_link_test:
-            return
-        try:
-            signals = dc09_signals(self.config, message)
-        except SignalError as exc:
-            self.daemon.faults.raise_fault("alarm.dc09.unreadable", str(exc), severity="warning")
-            return
-        if not self.apply(self._signals(signals, now)):
-            raise RuntimeError("incident not saved: the alarm is not acknowledged, the panel will send it again")
-
-    def _heard(self, account: str, now: float) -> None:
-        school = self.config.school(account)
-        row = self.links_table.set("dc09", account, "ok", now=now, site=school.name if school else "")
-        if row is not None:
-            self._publish_link(row)
-
-    def _on_link(self, event: LinkEvent) -> None:
-        now = self.now()
-        school = self.config.school(event.account)
-        site = school.name if school else ""
-        lost = event.change is LinkChange.LOST
-        row = self.links_table.set("dc09", event.account, "lost" if lost else "ok", now=now, site=site)
-        if row is None:
-            return
-        code = f"alarm.link.{event.account.upper()}"
-        if lost:
-            self.daemon.faults.raise_fault(
-                code, f"school link lost: {site or 'account'} ({event.account}) silent for {event.silence:.0f} s",
-                severity="warning")
-        else:
-            self.daemon.faults.clear_fault(code)
-        self._publish_link(row)
-        self._emit_info("alarm.link_lost" if lost else "alarm.link_restored", Priority.WARNING, {
-            "source": "dc09", "account": row.account, "site": site, "site_en": school.name_en if school else "",
-            "state": row.state, "silence_s": round(event.silence, 3)})
-
-    def _publish_link(self, row: LinkRow) -> None:
+    def publish_link(self, row: LinkRow) -> None:
         self.daemon.api.publish("alarm.links", {"account": row.account, "site": row.site, "state": row.state,
                                                 "kind": row.kind, "since": row.since})
-
-    def _on_rejected(self, decoded: Dc09Decoded, peer: str) -> None:
-        now = self.now()
-        message = decoded.message
-        nak = decoded.verdict is ResponseKind.NAK
-        school = self.config.school(decoded.account)
-        clock_error = None
-        if message is not None and message.timestamp is not None:
-            clock_error = (message.timestamp - datetime.fromtimestamp(now, UTC)).total_seconds()
-        panic = False
-        if message is not None:
-            with contextlib.suppress(SignalError):
-                panic = any(s.action == "raise" for s in dc09_signals(self.config, message))
-        delivered = False
-        if nak and message is not None and school is not None and not school.time_check:
-            delivered = self._deliver_despite_clock(message, peer, now)
-        self.rejects.add(decoded.account, nak=nak, reason=decoded.reason, clock_error_s=clock_error, panic=panic,
-                         delivered=delivered)
-        who = f"{school.name} ({school.account})" if school else f"account {decoded.account.upper()}"
-        if nak:
-            what = f"frames refused: the panel's clock is off by {clock_error:+.0f} s" if clock_error is not None \
-                else "frames refused: timestamp outside the window"
-            what += "; delivered anyway (time_check = false)" if delivered else \
-                "; its alarms are NOT delivered until its clock is fixed or time_check = false"
-        else:
-            what = f"frames not understood ({decoded.reason})"
-        self.daemon.faults.raise_fault(f"alarm.dc09.refused.{decoded.account.upper()}", f"{who}: {what}",
-                                       severity="error" if panic and not delivered else "warning")
-
-    def _deliver_despite_clock(self, message: Dc09Message, peer: str, now: float) -> bool:
-        """An account exempt from the time check: deliver its NAKed frame once (the panel resends it)."""
-        self._nak_seen = {k: t for k, t in self._nak_seen.items() if now - t < _NAK_MEMORY_S}
-        key = (message.account.upper(), message.sequence, message.data)
-        if key in self._nak_seen:
-            return True
-        self._nak_seen[key] = now
-        try:
-            self._on_dc09(message, peer)
-        except RuntimeError:
-            del self._nak_seen[key]
-            return False
-        return True
 
     def _on_modbus(self, module: ModbusModuleSection, event: ModbusIoEvent) -> None:
         now = self.now()
@@ -374,7 +258,7 @@ class AlarmComponent:
         if isinstance(event, InputChanged):
             row = self.links_table.set("modbus", name, "ok", now=now, site=_module_site(module))
             if row is not None:
-                self._publish_link(row)
+                self.publish_link(row)
             signal = modbus_signal(module, event.index, event.pressed)
             if signal is not None:
                 self.apply(self._signals([signal], now))
@@ -394,21 +278,10 @@ class AlarmComponent:
             self.daemon.faults.clear_fault(code)
             silence, reason = event.down_for, ""
         if row is not None:
-            self._publish_link(row)
-            self._emit_info("alarm.link_lost" if lost else "alarm.link_restored", Priority.WARNING, {
+            self.publish_link(row)
+            self.emit_info("alarm.link_lost" if lost else "alarm.link_restored", Priority.WARNING, {
                 "source": "modbus", "account": name, "site": _module_site(module), "state": row.state,
                 "silence_s": round(silence, 3), "reason": reason})
-
-    async def _report_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.rejected_report_s)
-            reports, cleared = self.rejects.flush()
-            for report in reports:
-                school = self.config.school(report["account"])
-                site = school.name if school else ""
-                self._emit_info("alarm.rejected_frame", Priority.INFO, {**report, "site": site})
-            for account in cleared:
-                self.daemon.faults.clear_fault(f"alarm.dc09.refused.{account}")
 
 
 def _module_site(module: ModbusModuleSection) -> str:
