@@ -3,7 +3,9 @@ persistence, alarm signals from DC-09 and Modbus inputs, the siren policy and th
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -17,8 +19,10 @@ from edge.alarm_events import IncidentChanged
 from edge.alarm_links import LinkTable, RejectTally
 from edge.alarm_outputs import OutputState, SirenPolicy
 from edge.alarm_sources import SignalError, dc09_signals, modbus_signal
-from edge.alarms import _pending
+from edge.alarms import AlarmComponent, _pending
 from edge.alarms_config import AlarmsSection, ModbusModuleSection, SirenSection
+from edge.api import RpcError
+from edge.faults import FaultBoard
 from edge.incident_store import IncidentStore, PendingEvent
 from edge.incidents import (
     IncidentBook,
@@ -27,6 +31,7 @@ from edge.incidents import (
     Source,
     Targets,
 )
+from edge.wire import Priority
 
 T0 = 1_800_000_000.0
 GATE = Source(kind="dc09", site="阳光小学", site_en="Sunshine Primary School", point="正门一键报警",
@@ -415,3 +420,122 @@ def test_config_normalises_accounts_and_keys() -> None:
     assert school is not None
     assert school.account == "ABC1"
     assert school.key == "ab" * 16
+
+
+# ---- the component on a stub daemon: API errors, journal resume, timers ---------------------------------
+class StubApi:
+    def __init__(self) -> None:
+        self.methods: dict[str, Any] = {}
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def register(self, name: str, handler: Any) -> None:
+        self.methods[name] = handler
+
+    def publish(self, topic: str, params: dict[str, Any]) -> int:
+        self.published.append((topic, params))
+        return 1
+
+    async def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        return await self.methods[method](params, None)
+
+
+class StubDaemon:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.api = StubApi()
+        self.faults = FaultBoard()
+        self.devices: dict[str, str] = {}
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    async def emit(self, type_: str, priority: Priority, data: dict[str, Any]) -> None:
+        assert priority is Priority.ALARM or not type_.startswith("alarm.raised")
+        self.events.append((type_, payloads.validate(type_, data)))
+
+
+def component(config: dict[str, Any] | None = None) -> AlarmComponent:
+    return AlarmComponent(AlarmsSection.model_validate({"enabled": True, "dc09": None, **(config or {})}))
+
+
+async def settle(predicate: Any, what: str) -> None:
+    for _ in range(500):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+async def test_api_errors_are_json_rpc_errors_with_clear_codes(tmp_path: Path) -> None:
+    daemon = StubDaemon(tmp_path)
+    comp = component({"siren": {"manual": False}})
+    await comp.start(daemon)  # type: ignore[arg-type]
+    try:
+        api = daemon.api
+        inc = await api.call("incidents.raise", {"kind": "emergency", "site": "站前广场", "source": "kiosk"})
+        assert inc["source"]["kind"] == "kiosk"
+        assert inc["state"] == "raised"
+        for method, params, code in [
+            ("incidents.ack", {"id": inc["id"], "badge": "1"}, -32602),
+            ("incidents.get", {"id": "INC-none"}, -32004),
+            ("incidents.close", {"id": inc["id"], "outcome": "maybe"}, -32602),
+            ("incidents.raise", {"kind": "fire", "site": "x"}, -32602),
+            ("incidents.raise", {"site": "x", "source": "dc09"}, -32602),
+            ("incidents.ack", {"id": inc["id"], "by": "x" * 65}, -32602),
+            ("alarms.siren", {"on": True}, -32009),
+        ]:
+            with pytest.raises(RpcError) as err:
+                await api.call(method, params)
+            assert err.value.code == code, (method, params)
+        await api.call("incidents.close", {"id": inc["id"], "outcome": "false_alarm"})
+        with pytest.raises(RpcError) as err:
+            await api.call("incidents.ack", {"id": inc["id"]})
+        assert err.value.code == -32009
+        assert "already closed" in err.value.message
+        await settle(lambda: len(daemon.events) == 2, "both events")
+        assert [t for t, _ in daemon.events] == ["alarm.raised", "alarm.closed"]
+        assert [p["change"] for t, p in api.published if t == "incidents"] == ["raised", "closed"]
+    finally:
+        await comp.stop()
+
+
+async def test_a_crashed_component_resumes_from_the_journal_and_resends_unsent_events(tmp_path: Path) -> None:
+    daemon = StubDaemon(tmp_path)
+    comp = component()
+
+    async def never(type_: str, priority: Priority, data: dict[str, Any]) -> None:
+        await asyncio.Event().wait()  # the outbox never answers: the event stays unsent
+
+    daemon.emit = never  # type: ignore[method-assign]
+    await comp.start(daemon)  # type: ignore[arg-type]
+    inc = await daemon.api.call("incidents.raise", {"site": "站前广场", "by": "7703"})
+    for task in list(comp._emits):  # "SIGKILL": no stop(), no checkpoint
+        task.cancel()
+    assert comp._store is not None
+    comp._store.close()
+    if comp._timer is not None:
+        comp._timer.cancel()
+    daemon2 = StubDaemon(tmp_path)
+    comp2 = component()
+    await comp2.start(daemon2)  # type: ignore[arg-type]
+    try:
+        assert comp2.book.get(inc["id"]).deadlines.respond == inc["deadlines"]["respond"]
+        await settle(lambda: daemon2.events, "the unsent event submitted again")
+        assert daemon2.events[0][0] == "alarm.raised"
+        assert daemon2.events[0][1]["incident"]["id"] == inc["id"]
+    finally:
+        await comp2.stop()
+
+
+async def test_the_timer_escalates_a_missed_target_and_re_alerts_the_crew(tmp_path: Path) -> None:
+    daemon = StubDaemon(tmp_path)
+    comp = component({"targets": {"respond_s": 0.05, "arrive_s": 60, "resolve_s": 60}})
+    await comp.start(daemon)  # type: ignore[arg-type]
+    try:
+        inc = await daemon.api.call("incidents.raise", {"site": "站前广场"})
+        await settle(lambda: [p for t, p in daemon.api.published if p.get("change") == "escalated"], "escalation")
+        escalated = [p for t, p in daemon.api.published if p.get("change") == "escalated"]
+        assert escalated[0]["incident"]["id"] == inc["id"]
+        assert escalated[0]["target"] == "respond"
+        await settle(lambda: any(t == "alarm.escalated" for t, _ in daemon.events), "the escalation event")
+        assert comp.book.next_deadline() == inc["deadlines"]["arrive"]
+    finally:
+        await comp.stop()
