@@ -40,19 +40,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from drivers.dc09_sender import Dc09Transmitter
+from drivers.modbus_sim import ModbusIoSimulator
+from edge import wire
+from edge.client import EdgeClient
+from edge.mosquitto import MosquittoProcess, free_port
+from edge.sim_school import PanelLink, SchoolPanel, school_accounts
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import paho.mqtt.client as mqtt  # noqa: E402
-from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
-
-from drivers.dc09_sender import Dc09Transmitter  # noqa: E402
-from drivers.modbus_sim import ModbusIoSimulator  # noqa: E402
-from edge import wire  # noqa: E402
-from edge.client import EdgeClient  # noqa: E402
-from edge.mosquitto import MosquittoProcess, free_port  # noqa: E402
-from edge.sim_school import PanelLink, SchoolPanel, school_accounts  # noqa: E402
-
 STATION = "BENCH-ALARM"
 PANIC_ACCOUNT = "BEEF"
 FIRST_SCHOOL = "1000"
@@ -372,6 +370,7 @@ def report(args: argparse.Namespace, r: dict[str, list[float]]) -> None:
               f"x{p50 / b50:.1f} / x{p99 / b99:.1f} {base}")
     acc = r["dc09_accepted"]
     print(f"\nDC-09 panic -> alarm.raised committed to the outbox: p50 {pct(acc, 50):.2f} ms p99 {pct(acc, 99):.2f} ms")
+    print(f"machine load average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print(f"mean DC-09 ACK {statistics.fmean(r['dc09_ack']):.2f} ms; hub path measured by the hub's ack on "
           f"police/v1/{STATION}/ack (published after its database commit), seen by a paho subscriber")
 
