@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: one 1080p 25 fps street clip through the plate pipeline, beside RapidOCR's own pipeline.
 
-    .venv/bin/python bench/vision.py [--seconds 60] [--size 1080p] [--vehicles N] [--rate 5]
+    .venv/bin/python bench/vision.py [--seconds 60] [--size 1080p] [--vehicles N] [--hard] [--rate 5]
                                      [--baseline-every 1] [--no-baseline] [--live] [--keep DIR]
 
 Generates the clip and its ground truth (scripts/gen_plate_media.py) into a temporary directory,
@@ -40,17 +40,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from edge.vision.camera import CameraSettings, CameraWorker  # noqa: E402
-from edge.vision.grammar import normalise_plate  # noqa: E402
-from edge.vision.imaging import CandidateFinder, SnapshotMaker  # noqa: E402
-from edge.vision.messages import CameraTelemetry, PlateHit, PlateReadMessage  # noqa: E402
-from edge.vision.pipeline import FrameSampler, FrameStamp, PlatePipeline  # noqa: E402
-from edge.vision.tracker import Box  # noqa: E402
-from edge.vision.watchlist import WatchList, WatchListStore  # noqa: E402
-from edge.vision.worker import OcrAnalyser  # noqa: E402
-from models.loader import open_model  # noqa: E402
-from models.manifest import load_manifest  # noqa: E402
-from models.plate_ocr import TextDetector  # noqa: E402
+from edge.vision.camera import CameraSettings, CameraWorker
+from edge.vision.grammar import normalise_plate
+from edge.vision.imaging import CandidateFinder, SnapshotMaker
+from edge.vision.messages import CameraTelemetry, PlateHit, PlateReadMessage
+from edge.vision.pipeline import FrameSampler, FrameStamp, PlatePipeline
+from edge.vision.tracker import Box
+from edge.vision.watchlist import WatchList, WatchListStore
+from edge.vision.worker import OcrAnalyser
+from models.loader import open_model
+from models.manifest import load_manifest
+from models.plate_ocr import TextDetector
 
 
 def pct(values: list[float], q: float) -> float:
@@ -233,6 +233,18 @@ def run_baseline(clip: Path, truth: dict[str, Any], args: argparse.Namespace) ->
             "recall": len(read & gt_plates) / len(gt_plates)}  # fmt: skip
 
 
+def _proc_usage(pid: int | None) -> tuple[float, float]:
+    """CPU seconds and peak RSS (MB) of a live process, from /proc (0, 0 when unavailable)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (OSError, IndexError):
+        return 0.0, 0.0
+    cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    hwm = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
+    return cpu, hwm / 1024
+
+
 def run_live(clip: Path, wl_path: Path, args: argparse.Namespace) -> dict[str, Any]:
     worker = CameraWorker(CameraSettings(camera_id="live", source=str(clip), watch_list=wl_path,
                                          analyses_per_second=args.rate, intra_op_threads=args.threads,
@@ -241,19 +253,24 @@ def run_live(clip: Path, wl_path: Path, args: argparse.Namespace) -> dict[str, A
     lags: list[float] = []
     last: CameraTelemetry | None = None
     hits = 0
+    cpu = rss = 0.0
+    started = time.perf_counter()
     while (m := worker.get(timeout=120)) is not None:
         if isinstance(m, CameraTelemetry):
             last = m
             lags.append(m.lag_ms)
+            cpu, rss = _proc_usage(worker.pid)
         hits += isinstance(m, PlateHit)
         if getattr(m, "state", None) in {"ended", "failed"}:
             break
+    wall = time.perf_counter() - started
     worker.stop()
     worker.close()
     assert last is not None
     return {"frames_in": last.frames_in, "analysed": last.frames_analysed, "dropped": last.frames_dropped,
             "lag_ms_p50": pct(lags, 50), "lag_ms_max": last.lag_ms_max, "analyse_ms_mean": last.analyse_ms_mean,
-            "hits": hits, "reads": last.reads}  # fmt: skip
+            "hits": hits, "reads": last.reads, "worker_cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
+            "worker_cpu_share": round(cpu / wall, 2), "worker_peak_rss_mb": round(rss)}  # fmt: skip
 
 
 def main() -> int:
@@ -262,6 +279,7 @@ def main() -> int:
     parser.add_argument("--size", default="1080p")
     parser.add_argument("--vehicles", type=int, default=None)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--hard", action="store_true", help="smaller plates, faster cars, camera shake, blur")
     parser.add_argument("--rate", type=float, default=5.0, help="analyses per second of video")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads (both pipelines)")
     parser.add_argument("--baseline-every", type=int, default=1, help="run RapidOCR on every Nth sampled frame")
@@ -280,6 +298,8 @@ def main() -> int:
                    "--seconds", str(args.seconds), "--size", args.size, "--seed", str(args.seed)]  # fmt: skip
             if args.vehicles:
                 cmd += ["--vehicles", str(args.vehicles)]
+            if args.hard:
+                cmd += ["--hard"]
             subprocess.run(cmd, check=True)
         truth = json.loads(clip.with_suffix(".json").read_text(encoding="utf-8"))
         print(f"clip: {truth['frames']} frames {truth['width']}x{truth['height']} @ {truth['fps']} fps, "

@@ -287,7 +287,7 @@ class _Vehicle:
 
 
 def _schedule(
-    n: int, total: int, *, fps: int, width: int, height: int, rng: Rng, plates: list[str]
+    n: int, total: int, *, fps: int, width: int, height: int, rng: Rng, plates: list[str], hard: bool
 ) -> list[_Vehicle]:
     vehicles = []
     slot = total / max(n, 1)
@@ -296,9 +296,9 @@ def _schedule(
         plate = plates[i] if i < len(plates) else random_plate(kind, rng)
         if i < len(plates):
             kind = "green" if len(plate) == 8 else "white" if plate.endswith("警") else "blue"
-        frames = int(min(slot * 1.6, fps * rng.uniform(3.0, 5.0)))
+        frames = int(min(slot * 1.6, fps * (rng.uniform(2.0, 3.5) if hard else rng.uniform(3.0, 5.0))))
         start = int(i * slot + rng.uniform(0, max(1.0, slot - frames * 0.6)))
-        w0 = float(rng.uniform(0.07, 0.1) * width)
+        w0 = float((rng.uniform(0.05, 0.075) if hard else rng.uniform(0.07, 0.1)) * width)
         vehicles.append(_Vehicle(plate, kind, min(start, max(0, total - frames)), frames,
                                  float(rng.uniform(0.6, 0.9) * height), w0, w0 * float(rng.uniform(1.0, 1.35)),
                                  bool(rng.random() < 0.5), _CAR_COLOURS[int(rng.integers(len(_CAR_COLOURS)))],
@@ -308,17 +308,19 @@ def _schedule(
 
 def generate_video(
     out: Path, *, seconds: float, fps: int, width: int, height: int, seed: int,
-    plates: list[str] | None = None, vehicles: int | None = None, codec: str = "mp4v",
+    plates: list[str] | None = None, vehicles: int | None = None, codec: str = "mp4v", hard: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
+    """`hard`: smaller plates, faster cars, a shaking camera (body cam), blur, more noise, dimmer light."""
     rng = np.random.default_rng(seed)
     renderer = PlateRenderer()
     total = round(seconds * fps)
     plates = plates or []
     n = vehicles if vehicles is not None else max(len(plates), 1, int(seconds / 4))
-    cars = _schedule(n, total, fps=fps, width=width, height=height, rng=rng, plates=plates)
+    cars = _schedule(n, total, fps=fps, width=width, height=height, rng=rng, plates=plates, hard=hard)
     images = {id(v): renderer.render(v.plate, v.kind) for v in cars}
     background = street_background(width, height, rng)
-    noise_bank = [rng.normal(0, 3, (height, width, 3)).astype(np.float32) for _ in range(4)]
+    noise_bank = [rng.normal(0, 6 if hard else 3, (height, width, 3)).astype(np.float32) for _ in range(4)]
+    shake = np.zeros(2)
     out.parent.mkdir(parents=True, exist_ok=True)
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*codec), fps, (width, height))
     if not writer.isOpened():
@@ -336,18 +338,24 @@ def generate_video(
                     placed.append((v, Placement(cx, v.y + pw * 0.3 * t, pw, v.skew)))
             placed.sort(key=lambda vp: vp[1].cy)  # nearer cars (lower in the frame) are drawn last
             drawn = [(v, draw_vehicle(frame, images[id(v)], at, v.colour), _car_rect(at)) for v, at in placed]
+            if hard:  # a body cam: the picture wanders a few pixels, and is a little soft
+                shake = np.clip(0.8 * shake + rng.normal(0, 2.0, 2), -8, 8)
+                matrix = np.array([[1, 0, shake[0]], [0, 1, shake[1]]], np.float32)
+                frame = cv2.warpAffine(frame, matrix, (width, height), borderMode=cv2.BORDER_REFLECT)
+                frame = cv2.GaussianBlur(cv2.blur(frame, (3, 1)), (0, 0), 0.8)
+                drawn = [(v, [b[0] + shake[0], b[1] + shake[1], b[2], b[3]], car) for v, b, car in drawn]
             for i, (v, box, _) in enumerate(drawn):
                 inside = box[0] >= 0 and box[1] >= 0 and box[0] + box[2] <= width and box[1] + box[3] <= height
                 hidden = any(_overlap(box, car) for _, _, car in drawn[i + 1 :])  # behind a nearer car
                 if inside and not hidden:
                     boxes[id(v)].append([f, *(round(b, 1) for b in box)])
-            light = 1.0 + 0.1 * np.sin(f / fps)
+            light = (0.8 + 0.15 * np.sin(f / fps)) if hard else (1.0 + 0.1 * np.sin(f / fps))
             frame = np.clip(frame.astype(np.float32) * light + noise_bank[f % 4], 0, 255).astype(np.uint8)
             writer.write(frame)
     finally:
         writer.release()
     truth = {
-        "seed": seed, "fps": fps, "width": width, "height": height, "frames": total, "codec": codec,
+        "seed": seed, "hard": hard, "fps": fps, "width": width, "height": height, "frames": total, "codec": codec,
         "font": renderer.font_name,
         "vehicles": [
             {"plate": v.plate, "kind": v.kind, "first_frame": boxes[id(v)][0][0] if boxes[id(v)] else None,
@@ -384,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     video.add_argument("--plate", action="append", default=[], help="plates to show, in order (repeatable)")
     video.add_argument("--vehicles", type=int, default=None)
     video.add_argument("--codec", default="mp4v", choices=["mp4v", "MJPG", "XVID"])
+    video.add_argument("--hard", action="store_true", help="smaller plates, faster cars, camera shake, blur")
     args = parser.parse_args(argv)
     width, height = _size(args.size)
     if args.what == "stills":
@@ -391,7 +400,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(truth['images'])} stills in {args.out}")
     else:
         truth = generate_video(args.out, seconds=args.seconds, fps=args.fps, width=width, height=height,
-                               seed=args.seed, plates=args.plate, vehicles=args.vehicles, codec=args.codec)  # fmt: skip
+                               seed=args.seed, plates=args.plate, vehicles=args.vehicles, codec=args.codec,
+                               hard=args.hard)  # fmt: skip
         print(f"{truth['frames']} frames, {len(truth['vehicles'])} vehicles in {args.out}")
     return 0
 

@@ -176,3 +176,49 @@ def test_pipeline_uses_a_swapped_watch_list_for_the_next_read() -> None:
     later = [m for f in range(10, 20) for m in pipeline.process(f, FrameStamp(f, f * 0.2 + 5, f * 0.2 + 5))]
     assert [type(m).__name__ for m in later] == ["PlateHit"]
     assert later[0].entry.list_version == 9  # type: ignore[union-attr]
+
+
+def test_a_plate_missed_for_a_few_frames_stays_on_its_track() -> None:
+    tracker = PlateTracker(instant_confidence=1.1)
+    first = tracker.update([obs("粤B12345", 0.0, 100)], 0.0)
+    # missed at 0.2, 0.4, 0.6: seen again 600 px (4 plate widths) further, beyond the usual gate
+    later = tracker.update([obs("粤B12345", 0.8, 700)], 0.8)
+    assert later.track_ids == first.track_ids
+    assert [r.text for r in later.reads] == ["粤B12345"]
+    # a different plate that far away is another vehicle
+    other = tracker.update([obs("粤B12346", 1.0, 1400)], 1.0)
+    assert other.track_ids != first.track_ids
+
+
+def test_read_tracks_keep_voting_in_revisions() -> None:
+    tracker = PlateTracker(instant_confidence=0.95)
+    first = tracker.update([obs("皖P310QD", 0.0, 100, conf=0.99)], 0.0)
+    (read,) = first.reads
+    assert read.text == "皖P310QD"
+    assert read.char_confidences == pytest.approx((0.99,) * 7)
+    assert first.revised == ()
+    second = tracker.update([obs("琼P310QD", 0.2, 220, conf=0.99)], 0.2)
+    assert second.reads == ()  # one read per vehicle
+    (revised,) = second.revised
+    assert revised.track_id == read.track_id
+    assert revised.char_confidences[0] < 0.5  # the frames disagree on the province
+    assert revised.char_confidences[1:] == pytest.approx((0.99,) * 6)
+
+
+def test_pipeline_raises_a_late_hit_when_more_frames_make_the_province_uncertain() -> None:
+    # the first frame reads the wrong province with confidence; later frames disagree
+    script = {
+        0: [obs("皖P310QD", 0, 100, conf=0.99)],
+        1: [obs("琼P310QD", 0, 220, conf=0.99)],
+        2: [obs("琼P310QD", 0, 340, conf=0.99)],
+        3: [obs("琼P310QD", 0, 460, conf=0.99)],
+    }
+    wl = WatchList.build(version=1, entries=[{"plate": "琼P310QD", "reason": "stolen"}])
+    pipeline = PlatePipeline(camera_id="c", analyser=FakeAnalyser(script), snapshot=FakeSnapshot(), watch_list=wl)
+    out = _drive(pipeline, range(4))
+    assert [(type(m).__name__, m.plate) for m in out] == [("PlateHit", "皖P310QD")]
+    hit = out[0]
+    assert isinstance(hit, PlateHit)
+    assert hit.distance == 0.5  # near match: the crew sees it is not exact
+    assert hit.time == pytest.approx(1000.2)  # on the second frame, not the first
+    assert (pipeline.reads, pipeline.hits) == (1, 1)

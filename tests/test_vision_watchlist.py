@@ -137,3 +137,18 @@ def test_bad_files_name_the_file_key_and_value(tmp_path: Path, doc: str, message
     with pytest.raises(WatchListError, match=message) as info:
         WatchListStore(path).load()
     assert str(path) in str(info.value)
+
+
+def test_uncertain_characters_substitute_like_confusions() -> None:
+    wl = _list("琼P310QD")
+    m = PlateMatcher()
+    assert m.match("皖P310QD", wl) is None  # another province, read with confidence
+    unsure = m.match("皖P310QD", wl, confidences=[0.4, 1, 1, 1, 1, 1, 1])
+    assert unsure is not None
+    assert unsure.distance == 0.5
+    assert m.match("皖P310QD", wl, confidences=[0.6, 1, 1, 1, 1, 1, 1]) is None
+    # one uncertain character is allowed, not two
+    assert m.match("皖P31XQD", wl, confidences=[0.4, 1, 1, 1, 0.4, 1, 1]) is None
+    assert PlateMatcher(uncertain_below=0.0).match("皖P310QD", wl, confidences=[0.4] + [1.0] * 6) is None
+    loose = PlateMatcher(max_distance=1.0)  # the full edit-distance path honours it too
+    assert loose.distance("皖P310QD", "琼P310QD", uncertain=[True] + [False] * 6) == 0.5

@@ -78,7 +78,7 @@ def classify_colour(crop: Image, *, min_fraction: float = 0.25) -> PlateKind | N
     return kind if fraction >= min_fraction else None
 
 
-def _char_count(frame: Image, x: float, y: float, w: float, h: float, *, enough: int = 99) -> int:
+def _char_count(frame: Image, x: float, y: float, w: float, h: float) -> int:
     """How many character-shaped components a text region holds (best of both polarities).
 
     Counted on the full-resolution frame: at the finder's working scale the characters of a
@@ -106,8 +106,6 @@ def _char_count(frame: Image, x: float, y: float, w: float, h: float, *, enough:
             # a blob of several merged characters counts as about width / (0.55 * height) of them
             count = int(np.clip(np.round(ws[tall] / (0.55 * hs[tall])), 1, 4).sum())
             best = max(best, count)
-            if best >= enough:
-                return best
     return best
 
 
@@ -160,19 +158,19 @@ class CandidateFinder:
                 colour, fraction = _dominant_colour(small[y : y + bh, x : x + bw])
                 if fraction < self.min_colour_fraction:
                     continue
-                chars = _char_count(frame, x / scale, y / scale, bw / scale, bh / scale, enough=self.min_chars)
+                chars = _char_count(frame, x / scale, y / scale, bw / scale, bh / scale)
                 if chars < self.min_chars:
                     continue
                 (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
                 corners = _order(cv2.boxPoints(((cx, cy), (rw, rh), angle)).astype(np.float32)) / scale
                 box = Box(x / scale, y / scale, bw / scale, bh / scale)
-                # prefer the whole plate's text row (about 4:1) over a piece of it (the serial alone)
-                prior = math.exp(-(((bw / bh) - 4.0) / 1.5) ** 2)
+                # prefer a whole plate's text row (4.5:1, 5:1 for 8 characters) to a piece of it
+                prior = math.exp(-(((bw / bh) - 4.8) / 2.0) ** 2)
                 found.append((fraction * min(chars, 8) * prior, PlateCandidate(corners, box, colour, fraction)))
         found.sort(key=lambda sc: -sc[0])
         kept: list[PlateCandidate] = []
-        for _, cand in found:
-            if all(cand.box.iou(k.box) < 0.3 for k in kept):
+        for _, cand in found:  # the two kernels often find the same blob; a plate and its serial both stay
+            if all(cand.box.iou(k.box) < 0.7 for k in kept):
                 kept.append(cand)
             if len(kept) >= self.max_candidates:
                 break

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from edge.vision.grammar import PlateKind, kind_for, parse_plate
 from edge.vision.messages import PlateHit, PlateReadMessage, Snapshot, WorkerMessage
 from edge.vision.tracker import Box, PlateObservation, PlateRead, PlateTracker
-from edge.vision.watchlist import PlateMatcher, WatchList
+from edge.vision.watchlist import PlateMatcher, WatchList, WatchMatch
 
 __all__ = ["Analysis", "FrameAnalyser", "FrameSampler", "FrameStamp", "PlatePipeline", "SnapshotFn"]
 
@@ -91,6 +91,7 @@ class PlatePipeline:
         self.reads = 0
         self.hits = 0
         self._best: dict[int, _Best] = {}
+        self._hit_tracks: set[int] = set()  # at most one hit per vehicle
         self._offset: float | None = None  # wall_time - stream_time
 
     def process(self, frame: Any, stamp: FrameStamp) -> list[WorkerMessage]:
@@ -104,8 +105,10 @@ class PlatePipeline:
             if best is None or obs.confidence > best.confidence:
                 self._best[tid] = _Best(obs.confidence, frame, obs.box)
         messages = [m for r in update.reads if (m := self._on_read(r, stamp)) is not None]
+        messages += [m for r in update.revised if (m := self._on_revision(r, stamp)) is not None]
         for tid in update.ended:
             self._best.pop(tid, None)
+            self._hit_tracks.discard(tid)
         return messages
 
     def finish(self, stamp: FrameStamp) -> list[WorkerMessage]:
@@ -113,16 +116,22 @@ class PlatePipeline:
         update = self.tracker.flush(stamp.stream_time)
         messages = [m for r in update.reads if (m := self._on_read(r, stamp)) is not None]
         self._best.clear()
+        self._hit_tracks.clear()
         return messages
 
     def _wall(self, stream_time: float) -> float:
         return stream_time + (self._offset or 0.0)
 
+    def _on_revision(self, read: PlateRead, stamp: FrameStamp) -> WorkerMessage | None:
+        """A read vehicle seen again: its improved vote may now match the watch list."""
+        if read.track_id in self._hit_tracks:
+            return None
+        match = self.matcher.match(read.text, self.watch_list, confidences=read.char_confidences)
+        return None if match is None else self._hit(read, match, stamp)
+
     def _on_read(self, read: PlateRead, stamp: FrameStamp) -> WorkerMessage | None:
         self.reads += 1
-        parsed = parse_plate(read.text)
-        kind = kind_for(parsed, read.colour).value if parsed else (read.colour or PlateKind.BLUE).value
-        match = self.matcher.match(read.text, self.watch_list)
+        match = self.matcher.match(read.text, self.watch_list, confidences=read.char_confidences)
         if match is None:
             if not self.keep_reads:
                 return None
@@ -131,13 +140,17 @@ class PlatePipeline:
                 time=stamp.wall_time,
                 first_seen=self._wall(read.first_seen),
                 plate=read.text,
-                kind=kind,
+                kind=_kind(read),
                 confidence=round(read.confidence, 4),
                 track_id=read.track_id,
                 observations=read.observations,
                 box=read.box,
             )
+        return self._hit(read, match, stamp)
+
+    def _hit(self, read: PlateRead, match: WatchMatch, stamp: FrameStamp) -> PlateHit:
         self.hits += 1
+        self._hit_tracks.add(read.track_id)
         best = self._best.get(read.track_id)
         if best is not None:
             snap = self.snapshot(best.frame, best.box)
@@ -148,7 +161,7 @@ class PlatePipeline:
             time=stamp.wall_time,
             first_seen=self._wall(read.first_seen),
             plate=read.text,
-            kind=kind,
+            kind=_kind(read),
             confidence=round(read.confidence, 4),
             entry=match.entry,
             distance=match.distance,
@@ -157,3 +170,8 @@ class PlatePipeline:
             box=snap.box,
             snapshot=snap,
         )
+
+
+def _kind(read: PlateRead) -> str:
+    parsed = parse_plate(read.text)
+    return kind_for(parsed, read.colour).value if parsed else (read.colour or PlateKind.BLUE).value

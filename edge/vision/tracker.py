@@ -10,6 +10,13 @@ A track emits its read once, at the earliest of:
 * `min_votes` observations agree on a valid voted text (per-character, confidence-weighted);
 * a single observation is very confident (`instant_confidence`), which keeps first reads fast;
 * the track ends (no observation for `max_gap_s`) with a voted text of at least `min_confidence`.
+
+After its read, a track keeps voting: `TrackerUpdate.revised` carries the current vote of read
+tracks that saw more frames, so a watch-list hit can still come when later frames correct an
+early read (the pipeline raises at most one hit per track).
+
+An observation with exactly the text already seen on a track may be further from the predicted
+position (`same_text_gate_widths`): frames where the plate was missed leave no velocity estimate.
 """
 
 from __future__ import annotations
@@ -72,6 +79,7 @@ class PlateRead:
     text: str
     colour: PlateKind | None
     confidence: float
+    char_confidences: tuple[float, ...]  # per character: the voted share of the winning character
     observations: int
     agreeing: int
     first_seen: float
@@ -83,8 +91,9 @@ class PlateRead:
 @dataclass(frozen=True, slots=True)
 class TrackerUpdate:
     track_ids: tuple[int, ...]  # the track of each observation passed in, same order
-    reads: tuple[PlateRead, ...]
+    reads: tuple[PlateRead, ...]  # first (and only) read of a vehicle
     ended: tuple[int, ...]  # tracks dropped in this update (their reads, if any, were emitted)
+    revised: tuple[PlateRead, ...] = ()  # current vote of already-read tracks that saw more frames
 
 
 @dataclass(slots=True)
@@ -114,6 +123,7 @@ class _Track:
 class _Vote:
     text: str
     confidence: float
+    shares: tuple[float, ...]
     agreeing: int
     voters: int
 
@@ -137,7 +147,7 @@ def _vote(observations: Sequence[PlateObservation]) -> _Vote | None:
     if not is_valid_plate(text):
         return None
     confidence = math.exp(sum(math.log(max(s, 1e-9)) for s in shares) / len(shares))
-    return _Vote(text, confidence, sum(1 for o in voters if o.text == text), len(voters))
+    return _Vote(text, confidence, tuple(shares), sum(1 for o in voters if o.text == text), len(voters))
 
 
 def _agree(a: str, b: str) -> float:
@@ -152,6 +162,7 @@ class PlateTracker:
         *,
         max_gap_s: float = 1.0,
         gate_widths: float = 2.5,
+        same_text_gate_widths: float = 10.0,
         min_text_agreement: float = 0.5,
         min_votes: int = 2,
         instant_confidence: float = 0.97,
@@ -159,6 +170,7 @@ class PlateTracker:
     ) -> None:
         self.max_gap_s = max_gap_s
         self.gate_widths = gate_widths
+        self.same_text_gate_widths = same_text_gate_widths
         self.min_text_agreement = min_text_agreement
         self.min_votes = min_votes
         self.instant_confidence = instant_confidence
@@ -177,7 +189,9 @@ class PlateTracker:
             for tid, track in self._tracks.items():
                 px, py = track.predict(now)
                 dist = math.hypot(obs.box.cx - px, obs.box.cy - py) / max(obs.box.w, track.last.box.w, 1.0)
-                if dist > self.gate_widths or _agree(obs.text, track.last.text) < self.min_text_agreement:
+                same = any(o.text == obs.text for o in track.observations)
+                gate = self.same_text_gate_widths if same else self.gate_widths
+                if dist > gate or _agree(obs.text, track.last.text) < self.min_text_agreement:
                     continue
                 pairs.append((dist, oi, tid))
         assigned: dict[int, int] = {}
@@ -199,6 +213,7 @@ class PlateTracker:
             track.add(obs)
             ids.append(track.track_id)
             touched.append(track)
+        revised = [r for r in (self._revise(t, now, final=False) for t in touched) if r is not None]
         reads = [r for r in (self._maybe_emit(t, now, final=False) for t in touched) if r is not None]
         ended: list[int] = []
         for tid, track in list(self._tracks.items()):
@@ -208,7 +223,7 @@ class PlateTracker:
                     reads.append(read)
                 ended.append(tid)
                 del self._tracks[tid]
-        return TrackerUpdate(tuple(ids), tuple(reads), tuple(ended))
+        return TrackerUpdate(tuple(ids), tuple(reads), tuple(ended), tuple(revised))
 
     def flush(self, now: float) -> TrackerUpdate:
         """End every track (end of stream): emit the reads still due."""
@@ -216,6 +231,13 @@ class PlateTracker:
         ended = tuple(self._tracks)
         self._tracks.clear()
         return TrackerUpdate((), tuple(reads), ended)
+
+    def _revise(self, track: _Track, now: float, *, final: bool) -> PlateRead | None:
+        """The current vote of a track whose read was already emitted (for a late watch-list hit)."""
+        if not track.emitted:
+            return None
+        vote = _vote(track.observations)
+        return None if vote is None else self._read(track, vote, now, final=final)
 
     def _maybe_emit(self, track: _Track, now: float, *, final: bool) -> PlateRead | None:
         if track.emitted:
@@ -231,12 +253,16 @@ class PlateTracker:
         if not due:
             return None
         track.emitted = True
+        return self._read(track, vote, now, final=final)
+
+    def _read(self, track: _Track, vote: _Vote, now: float, *, final: bool) -> PlateRead:
         colours = Counter(o.colour for o in track.observations if o.colour is not None)
         return PlateRead(
             track_id=track.track_id,
             text=vote.text,
             colour=colours.most_common(1)[0][0] if colours else None,
             confidence=vote.confidence,
+            char_confidences=vote.shares,
             observations=len(track.observations),
             agreeing=vote.agreeing,
             first_seen=track.first_seen,

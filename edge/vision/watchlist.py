@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,6 +182,10 @@ class PlateMatcher:
     costs `confusion_cost`; any other substitution, insertion or deletion costs 1. The default
     threshold (0.5) accepts one confusable substitution and nothing else: a plate one ordinary
     character away is another vehicle, and a false hit sends officers after an innocent driver.
+
+    When the read's per-character confidences are given, a character read with less than
+    `uncertain_below` confidence (the frames disagreed, or the model hesitated: typically the
+    province glyph on a small plate) is substituted at `confusion_cost` too.
     """
 
     def __init__(
@@ -190,11 +194,13 @@ class PlateMatcher:
         max_distance: float = 0.5,
         confusion_cost: float = 0.5,
         confusions: Iterable[str] = DEFAULT_CONFUSIONS,
+        uncertain_below: float = 0.5,
     ) -> None:
         if max_distance < 0 or not 0 < confusion_cost <= 1:
             raise ValueError("max_distance must be >= 0 and 0 < confusion_cost <= 1")
         self.max_distance = max_distance
         self.confusion_cost = confusion_cost
+        self.uncertain_below = uncertain_below
         self._group: dict[str, int] = {}
         for index, group in enumerate(confusions):
             for char in group:
@@ -206,42 +212,56 @@ class PlateMatcher:
         ga, gb = self._group.get(a), self._group.get(b)
         return self.confusion_cost if ga is not None and ga == gb else 1.0
 
-    def distance(self, a: str, b: str, *, limit: float | None = None) -> float:
-        """Weighted Levenshtein distance; stops early (returns > limit) once it exceeds `limit`."""
+    def distance(
+        self, a: str, b: str, *, limit: float | None = None, uncertain: Sequence[bool] | None = None
+    ) -> float:
+        """Weighted Levenshtein distance; stops early (returns > limit) once it exceeds `limit`.
+
+        `uncertain[i]` marks characters of `a` read with low confidence (cheap to substitute).
+        """
         if a == b:
             return 0.0
         previous = [float(j) for j in range(len(b) + 1)]
         for i, ca in enumerate(a, start=1):
             current = [float(i)]
+            unsure = uncertain is not None and uncertain[i - 1]
             for j, cb in enumerate(b, start=1):
-                current.append(
-                    min(previous[j] + 1.0, current[j - 1] + 1.0, previous[j - 1] + self.substitution_cost(ca, cb))
-                )
+                sub = self.substitution_cost(ca, cb)
+                if unsure:
+                    sub = min(sub, self.confusion_cost)
+                current.append(min(previous[j] + 1.0, current[j - 1] + 1.0, previous[j - 1] + sub))
             if limit is not None and min(current) > limit:
                 return min(current)
             previous = current
         return previous[-1]
 
-    def _substitutions(self, a: str, b: str) -> float:
+    def _substitutions(self, a: str, b: str, uncertain: Sequence[bool]) -> float:
         total = 0.0
-        for ca, cb in zip(a, b, strict=True):
+        for ca, cb, unsure in zip(a, b, uncertain, strict=True):
             if ca != cb:
-                total += self.substitution_cost(ca, cb)
+                cost = self.substitution_cost(ca, cb)
+                total += min(cost, self.confusion_cost) if unsure else cost
                 if total > self.max_distance:
                     break
         return total
 
-    def match(self, plate: str, watch_list: WatchList) -> WatchMatch | None:
+    def match(
+        self, plate: str, watch_list: WatchList, *, confidences: Sequence[float] | None = None
+    ) -> WatchMatch | None:
         """The closest entry within `max_distance` (ties: most urgent priority), or None."""
         read = normalise_plate(plate)
+        if confidences is not None and len(confidences) == len(read):
+            uncertain = [c < self.uncertain_below for c in confidences]
+        else:
+            uncertain = [False] * len(read)
         best: WatchMatch | None = None
         for entry in watch_list.entries:
             if abs(len(entry.plate) - len(read)) > self.max_distance:
                 continue
             if self.max_distance < 1.0:  # no insertion or deletion fits: substitutions only
-                d = self._substitutions(read, entry.plate)
+                d = self._substitutions(read, entry.plate, uncertain)
             else:
-                d = self.distance(read, entry.plate, limit=self.max_distance)
+                d = self.distance(read, entry.plate, limit=self.max_distance, uncertain=uncertain)
             if d > self.max_distance:
                 continue
             if best is None or (d, entry.priority) < (best.distance, best.entry.priority):

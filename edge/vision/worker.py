@@ -82,15 +82,18 @@ class OcrAnalyser:
     def analyse(self, frame: Image, time: float) -> Analysis:
         candidates = self.finder.find(frame)
         lines = self.recognizer.recognize([rectify(frame, c.corners) for c in candidates])
-        observations = []
+        observations: list[PlateObservation] = []
         for cand, line in zip(candidates, lines, strict=True):
             guess = best_plate(line.alternatives)
             if guess is None or guess.confidence < self.min_confidence:
                 continue
             plate = guess.plate.text
-            observations.append(
-                PlateObservation(cand.box, plate, guess.char_confidences, guess.confidence, cand.colour, time)
-            )
+            obs = PlateObservation(cand.box, plate, guess.char_confidences, guess.confidence, cand.colour, time)
+            clash = next((o for o in observations if o.box.iou(obs.box) > 0.3), None)
+            if clash is None:
+                observations.append(obs)
+            elif clash.confidence < obs.confidence:  # two candidates on one plate: keep the better read
+                observations[observations.index(clash)] = obs
         return Analysis(tuple(observations), len(candidates))
 
     def read_image(self, image: Image) -> list[ImageRead]:
