@@ -59,6 +59,7 @@ class MosquittoProcess:
             "allow_anonymous true",
             "max_queued_messages 0",  # 0 = no limit: persistent sessions keep everything queued
             "max_inflight_messages 0",
+            "set_tcp_nodelay true",  # latency of single small messages (alarms, acks) over throughput
             "persistent_client_expiration 1d",
             "log_dest stderr",
             "log_type error",

@@ -160,6 +160,7 @@ class MqttUplink:
         client.on_disconnect = self._cb_disconnect
         client.on_publish = self._cb_publish
         client.on_message = self._cb_message
+        client.on_socket_open = _no_delay  # paho leaves Nagle on: small alarms and acks would wait
         # paho annotates the delays as int, but its arithmetic takes float seconds; jitter needs them.
         client.reconnect_delay_set(s.reconnect_min, s.reconnect_min)  # type: ignore[arg-type]
         return client
@@ -392,3 +393,12 @@ class MqttUplink:
         props.MessageExpiryInterval = self.settings.telemetry_expiry
         self._client.publish(self.t_telemetry, payload, qos=0, properties=props)
         return True
+
+
+def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    """Disable Nagle's algorithm on the broker connection (paho does not): an alarm is one small
+    message, and Nagle plus delayed ACKs can hold it back for tens of milliseconds."""
+    import socket
+
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -8,6 +8,7 @@ subscriptions, and every hub should know every station's state).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ class HubMqtt:
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
+        c.on_socket_open = _no_delay  # paho leaves Nagle on: small alarms and acks would wait
         c.reconnect_delay_set(1, 10)
         self.client = c
 
@@ -93,3 +95,12 @@ class HubMqtt:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self.inbox.put(Inbound(msg.topic, bytes(msg.payload)))
+
+
+def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    """Disable Nagle's algorithm on the broker connection (paho does not): an alarm is one small
+    message, and Nagle plus delayed ACKs can hold it back for tens of milliseconds."""
+    import socket
+
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
