@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["AlarmHost", "Dc09Intake"]
 
 _NAK_MEMORY_S = 600.0
+_MAX_REPORTS = 50
+
+log = logging.getLogger(__name__)
 
 
 class AlarmHost(Protocol):
@@ -113,6 +117,9 @@ class Dc09Intake:
 
     def _heard(self, account: str, now: float) -> None:
         school = self.config.school(account)
+        dc = self.config.dc09
+        if school is None and not (dc is not None and dc.supervise_unknown):
+            return  # no table row per unlisted account: a flood of made-up accounts must not grow it
         row = self.host.links_table.set("dc09", account, "ok", now=now, site=school.name if school else "")
         if row is not None:
             self.host.publish_link(row)
@@ -162,8 +169,13 @@ class Dc09Intake:
                 "; its alarms are NOT delivered until its clock is fixed or time_check = false"
         else:
             what = f"frames not understood ({decoded.reason})"
-        self.daemon.faults.raise_fault(f"alarm.dc09.refused.{decoded.account.upper()}", f"{who}: {what}",
+        self.daemon.faults.raise_fault(self._refused_code(decoded.account), f"{who}: {what}",
                                        severity="error" if panic and not delivered else "warning")
+
+    def _refused_code(self, account: str) -> str:
+        """One fault per listed school; all unlisted accounts share one (their number is unbounded)."""
+        listed = self.config.school(account) is not None
+        return f"alarm.dc09.refused.{account.upper() if listed else 'unlisted'}"
 
     def _deliver_despite_clock(self, message: Dc09Message, peer: str, now: float) -> bool:
         """An account exempt from the time check: deliver its NAKed frame once (the panel resends it)."""
@@ -183,9 +195,15 @@ class Dc09Intake:
         while True:
             await asyncio.sleep(self.config.rejected_report_s)
             reports, cleared = self.rejects.flush()
+            if len(reports) > _MAX_REPORTS:  # listed schools first; a flood of unlisted accounts is cut
+                reports.sort(key=lambda r: self.config.school(r["account"]) is None)
+                log.warning("DC-09 frames refused from %d accounts in one period; reporting %d",
+                            len(reports), _MAX_REPORTS)
+                reports = reports[:_MAX_REPORTS]
             for report in reports:
                 school = self.config.school(report["account"])
                 site = school.name if school else ""
                 self.host.emit_info("alarm.rejected_frame", Priority.INFO, {**report, "site": site})
-            for account in cleared:
-                self.daemon.faults.clear_fault(f"alarm.dc09.refused.{account}")
+            still = {self._refused_code(a) for a in self.rejects.refused_accounts}
+            for code in {self._refused_code(a) for a in cleared} - still:
+                self.daemon.faults.clear_fault(code)
