@@ -235,3 +235,19 @@ def test_the_daemon_side_never_loads_opencv_or_onnxruntime() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+async def test_messages_can_be_consumed_from_the_event_loop(media: Path) -> None:
+    settings = CameraSettings(camera_id="async", source=str(media / "clean.mp4"), pace=False)
+    worker = CameraWorker(settings)
+    worker.start()
+    seen: list[WorkerMessage] = []
+    try:
+        async for message in worker.messages():
+            seen.append(message)
+    finally:
+        assert worker.stop() == 0
+        worker.close()
+    states = [m.state for m in seen if isinstance(m, CameraStatus)]
+    assert states == ["starting", "connected", "ended"]
+    assert isinstance(seen[-2], CameraTelemetry)

@@ -19,6 +19,7 @@ import contextlib
 import multiprocessing
 import multiprocessing.synchronize
 import queue
+import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -114,15 +115,40 @@ class CameraWorker:
             return None
 
     async def messages(self, *, poll_s: float = 0.25) -> AsyncIterator[WorkerMessage]:
-        """Messages until the worker has exited and its queue is drained."""
-        while True:
-            message = await asyncio.to_thread(self.get, poll_s)
-            if message is not None:
+        """Messages until the worker has exited and its queue is drained.
+
+        A daemon thread of this iterator's own waits on the queue (nothing blocks the event loop)
+        and ends with the iteration, even when the consumer stops early.
+        """
+        loop = asyncio.get_running_loop()
+        inbox: asyncio.Queue[WorkerMessage | None] = asyncio.Queue()
+        done = threading.Event()
+
+        def deliver(message: WorkerMessage | None) -> bool:
+            try:
+                loop.call_soon_threadsafe(inbox.put_nowait, message)
+            except RuntimeError:  # the loop closed under us: the consumer is gone
+                return False
+            return True
+
+        def pump() -> None:
+            while not done.is_set():
+                message = self.get(poll_s)
+                if message is None and not self.is_alive():
+                    message = self.get(0.05)
+                    if message is None:
+                        break
+                if message is not None and not deliver(message):
+                    return
+            deliver(None)
+
+        thread = threading.Thread(target=pump, name=f"camera-{self.settings.camera_id}-inbox", daemon=True)
+        thread.start()
+        try:
+            while (message := await inbox.get()) is not None:
                 yield message
-            elif not self.is_alive():
-                while (message := self.get(0.05)) is not None:
-                    yield message
-                return
+        finally:
+            done.set()
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """Ask the worker to finish (it flushes due reads and sends final telemetry), then join.
