@@ -121,6 +121,9 @@ class AlarmComponent:
         await self._stop_inputs()
         if self._emits:
             await asyncio.wait(list(self._emits), timeout=5.0)
+            for task in list(self._emits):  # still unsent: the journal keeps them for the next start
+                task.cancel()
+            await asyncio.gather(*self._emits, return_exceptions=True)
         if self._store is not None:
             with contextlib.suppress(OSError):
                 self._checkpoint()
@@ -180,13 +183,18 @@ class AlarmComponent:
         task.add_done_callback(self._emits.discard)
 
     async def _emit(self, pending: PendingEvent) -> None:
-        try:
-            await self.daemon.emit(pending.type, Priority(pending.priority), pending.data)
-        except OutboxClosedError:
-            return  # kept as unsent in the snapshot: submitted again at the next start
-        except Exception:
-            log.exception("alarm event %s not accepted by the outbox; kept for the next start", pending.type)
-            return
+        delay = 0.5
+        while True:
+            try:
+                await self.daemon.emit(pending.type, Priority(pending.priority), pending.data)
+                break
+            except OutboxClosedError:
+                return  # kept as unsent in the journal: submitted again at the next start
+            except Exception:  # kept as unsent, and tried again while the daemon runs
+                log.exception("alarm event %s not accepted by the outbox; trying again in %.1f s", pending.type,
+                              delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
         if self._unsent.pop(pending.key, None) is not None:
             try:
                 self._journal(sent=[pending.key], durable=False)  # lost: the event is only sent again
