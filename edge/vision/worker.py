@@ -372,6 +372,9 @@ def run_camera(settings: CameraSettings, outbox_queue: Any, stop: Any) -> int:
             lag = done - item.grabbed_at
             lag_max = max(lag_max, lag)
             last_stamp = item.stamp
+    except Exception as exc:  # crash loudly, but tell the parent why first
+        status("failed", f"{type(exc).__name__}: {exc}")
+        raise
     finally:
         grabber.stop()
         grabber.join(5)
