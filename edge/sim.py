@@ -80,7 +80,11 @@ async def _sim_events(args: argparse.Namespace) -> int:
 
 
 def command(name: str, argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="police-kiosk sim", description="Simulators.")
+    if argv and argv[0] in {"school", "modbus"}:
+        from edge import sim_school
+
+        return sim_school.command(name, argv)
+    parser = argparse.ArgumentParser(prog="police-kiosk sim", description="Simulators: events, school, modbus.")
     sub = parser.add_subparsers(dest="what", required=True)
     ev = sub.add_parser("events", help="submit demo events through the daemon's local API")
     ev.add_argument("--socket", required=True, help="the daemon's API socket")

@@ -282,7 +282,8 @@ class MqttUplink:
     def _link_down(self, reason: str) -> None:
         was = self.state
         self.state = "connecting"
-        self.faults.raise_fault("uplink.down", f"no link to central: {reason}", severity="warning")
+        if not self._stopping:
+            self.faults.raise_fault("uplink.down", f"no link to central: {reason}", severity="warning")
         self._mid_batch.clear()
         self.relay.link_down()
         self._fail_requests(f"link to central lost: {reason}")
