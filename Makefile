@@ -33,5 +33,9 @@ lint: $(STAMP)
 bench: system-deps $(STAMP)
 	$(PY) bench/uplink.py
 
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) scripts/screenshots_kiosk.py docs/screenshots/kiosk
+	QT_QPA_PLATFORM=offscreen $(PY) scripts/screenshots_console.py docs/screenshots/console
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -83,6 +83,7 @@ name = "station-io"
 port = "socket://127.0.0.1:{modbus_port}"
 siren_coil = 0
 strobe_coil = 1
+latch_address = 16  # the simulated module latches presses on coils 16-23: a short tap is never missed
 
 [[alarms.modbus.buttons]]
 input = 0
@@ -197,7 +198,7 @@ class Demo:
                     await self._kiosk_report(client)
                 if not self.ui:
                     await self._crew_responds(client)
-                if tick % 30 == 22 and self.modbus_stdin is not None:  # the lobby's panic button
+                if tick % 30 == 20 and self.modbus_stdin is not None:  # the lobby's panic button
                     with contextlib.suppress(OSError):
                         self.modbus_stdin.write(b"tap 0\n")
                         self.modbus_stdin.flush()
