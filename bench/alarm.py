@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Benchmark: latency of a one-key alarm from the school (or the wired button) to the crew and central.
 
-    .venv/bin/python bench/alarm.py [--samples 200] [--modbus-samples 40] [--schools 500]
+    .venv/bin/python bench/alarm.py [--samples 200] [--modbus-samples 100] [--schools 500]
                                     [--link-interval 1.0] [--connections 4] [--poll 0.05] [--key HEX]
+                                    [--keep DIR]
 
 Starts, on this machine: Mosquitto, the hub (SQLite), the edge daemon (`police-kiosk edge`, alarms
 enabled, the schools listed with supervision) and, in a separate process, `--schools` simulated schools
@@ -20,7 +21,10 @@ Then, one alarm at a time (each incident is closed through the API before the ne
   up to one poll interval (`--poll`).
 
 Baselines from the same run, on the same loop: a bare TCP echo round trip to another process (for
-ACK and crew) and an MQTT QoS 1 publish-to-delivery round trip through the same broker (for the hub).
+ACK and crew), an MQTT QoS 1 publish-to-delivery round trip through the same broker (for the hub; the
+bench's paho client sets TCP_NODELAY like the uplink and the hub do) and one durable write on the same
+disk (2 KiB pwrite + fdatasync: the alarm path saves the incident before the crew is told and before
+the panel's ACK). The machine's load average is printed: other work on it shows in the p99s.
 """
 
 from __future__ import annotations
@@ -54,18 +58,6 @@ ROOT = Path(__file__).resolve().parents[1]
 STATION = "BENCH-ALARM"
 PANIC_ACCOUNT = "BEEF"
 FIRST_SCHOOL = "1000"
-#: Loaded by the hub and edge processes with --nodelay (PYTHONPATH): every TCP client socket gets
-#: TCP_NODELAY, as if paho set it (it does not, so a small MQTT packet can wait for a delayed ACK).
-NODELAY_SITECUSTOMIZE = """
-import socket
-_create = socket.create_connection
-def _nodelay(*args, **kwargs):
-    sock = _create(*args, **kwargs)
-    if sock.family in (socket.AF_INET, socket.AF_INET6):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
-socket.create_connection = _nodelay
-"""
 ECHO_SERVER = """
 import asyncio, sys
 async def main():
@@ -104,19 +96,10 @@ def config_text(args: argparse.Namespace, port: int, modbus_port: str) -> str:
     return "\n".join(lines)
 
 
-class NoDelayMosquitto(MosquittoProcess):
-    """The broker with TCP_NODELAY on its client sockets (`set_tcp_nodelay true`)."""
-
-    def _write_conf(self) -> None:
-        super()._write_conf()
-        with self.conf_path.open("a") as f:
-            f.write("set_tcp_nodelay true\n")
-
-
 class HubAcks:
     """A paho client on police/v1/{station}/ack: when each seq was confirmed stored at the hub."""
 
-    def __init__(self, broker_port: int, *, nodelay: bool = False) -> None:
+    def __init__(self, broker_port: int) -> None:
         self.seen: dict[int, int] = {}
         self.loopback: dict[int, int] = {}
         self._cond = threading.Condition()
@@ -124,7 +107,7 @@ class HubAcks:
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", broker_port)
         sock = self.client.socket()
-        if nodelay and isinstance(sock, socket.socket):
+        if isinstance(sock, socket.socket):  # as the uplink and the hub do: no Nagle wait on small packets
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.client.subscribe([(wire.topic(STATION, "ack"), 1), ("bench/loopback", 1)])
         self.client.loop_start()
@@ -203,9 +186,9 @@ class Crew:
         await self.wait_alarm_seq(before)  # its alarm.closed is accepted: the next alarm seq is the next raise
 
 
-async def spawn(argv: list[str], log: Any, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+async def spawn(argv: list[str], log: Any) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(*argv, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL,
-                                                cwd=ROOT, env=env)
+                                                cwd=ROOT)
 
 
 async def flush_times(path: Path, n: int) -> list[float]:
@@ -248,7 +231,7 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {k: [] for k in (
         "echo", "mqtt", "flush", "dc09_accepted", "dc09_ack", "dc09_crew", "dc09_hub", "modbus_crew", "modbus_hub")}
     procs: list[asyncio.subprocess.Process] = []
-    broker = (NoDelayMosquitto if args.nodelay else MosquittoProcess)(work / "mosquitto", persistence=False)
+    broker = MosquittoProcess(work / "mosquitto", persistence=False)
     broker.start()
     sim = ModbusIoSimulator(port="pty")
     await sim.start()
@@ -258,19 +241,14 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
         (work / "station.toml").write_text(config_text(args, dc09_port, str(sim.client_port)), encoding="utf-8")
         py = [sys.executable, "-m", "police_kiosk"]
         logs = (work / "procs.log").open("ab")
-        env = dict(os.environ)
-        if args.nodelay:
-            (work / "nodelay").mkdir()
-            (work / "nodelay" / "sitecustomize.py").write_text(NODELAY_SITECUSTOMIZE)
-            env["PYTHONPATH"] = os.pathsep.join([str(work / "nodelay"), str(ROOT), env.get("PYTHONPATH", "")])
         api_socket = work / "edge.sock"
         procs.append(await spawn([sys.executable, "-c", ECHO_SERVER, str(echo_port)], logs))
         procs.append(await spawn([*py, "hub", "--broker", broker.url, "--db", f"sqlite:///{work / 'hub.db'}",
-                                       "--client-id", "bench-hub", "--log-level", "WARNING"], logs, env))
+                                       "--client-id", "bench-hub", "--log-level", "WARNING"], logs))
         procs.append(await spawn([*py, "edge", "--config", str(work / "station.toml"), "--station", STATION,
                                        "--uplink", broker.url, "--data-dir", str(work / "edge"),
                                        "--socket", str(api_socket), "--log-level", "WARNING",
-                                       "--set", "uplink.ack_timeout=5"], logs, env))
+                                       "--set", "uplink.ack_timeout=5"], logs))
         crew = Crew(api_socket)
         for _ in range(1000):
             with contextlib.suppress(Exception):
@@ -280,7 +258,7 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
                 await crew.client.close()
             await asyncio.sleep(0.05)
         await crew.client.subscribe("incidents", "events.accepted")
-        acks = HubAcks(broker.port, nodelay=args.nodelay)
+        acks = HubAcks(broker.port)
         procs.append(await spawn(
             [sys.executable, "-m", "edge.sim_school", "school", "--port", str(dc09_port), "--account", FIRST_SCHOOL,
              "--schools", str(args.schools), "--connections", str(args.connections), "--count", "0",
@@ -378,15 +356,13 @@ def report(args: argparse.Namespace, r: dict[str, list[float]]) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--samples", type=int, default=200, help="DC-09 panics")
-    p.add_argument("--modbus-samples", type=int, default=40, help="Modbus button presses")
+    p.add_argument("--modbus-samples", type=int, default=100, help="Modbus button presses")
     p.add_argument("--schools", type=int, default=500, help="simulated schools sending link tests")
     p.add_argument("--link-interval", type=float, default=1.0, help="seconds between a school's link tests")
     p.add_argument("--connections", type=int, default=4, help="TCP connections the schools share")
     p.add_argument("--poll", type=float, default=0.05, help="Modbus poll interval, seconds")
     p.add_argument("--gap", type=float, default=0.05, help="seconds between two alarms")
     p.add_argument("--warmup", type=float, default=3.0, help="seconds of background load before measuring")
-    p.add_argument("--nodelay", action="store_true",
-                   help="what-if: TCP_NODELAY on the broker and on every MQTT client (hub, edge uplink, this script)")
     p.add_argument("--key", help="AES key (hex) of the panic school: encrypted frames")
     p.add_argument("--keep", type=Path, help="keep the work directory here (logs, databases)")
     args = p.parse_args()
