@@ -11,7 +11,15 @@
     alarms.siren        {"on": bool}                                   -> {"on": bool}
 
 Errors: -32602 bad params, -32004 unknown incident, -32009 transition not allowed from the incident's
-state (closing twice, ack of a closed incident), -32002 the incident could not be saved.
+state (closing twice, ack of a closed incident) or manual siren control disabled.
+
+Notifications (``notify.subscribe {"topics": ["incidents", "alarm.links", "faults"]}``):
+
+    incidents    {"change": raised|merged|acknowledged|dispatched|on_scene|closed|restored|escalated,
+                  "incident": Incident, "at": epoch, "detail": str, "target": respond|arrive|resolve|null}
+    alarm.links  {"account", "site", "state": ok|lost, "kind": dc09|modbus, "since": epoch}
+
+An incident change is notified as soon as it is saved on the station's disk, never after the uplink.
 """
 
 from __future__ import annotations
