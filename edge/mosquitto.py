@@ -57,7 +57,9 @@ class MosquittoProcess:
         lines = [
             f"listener {self.port} 127.0.0.1",
             "allow_anonymous true",
-            "max_queued_messages 0",  # 0 = no limit: persistent sessions keep everything queued
+            # Persistent sessions keep this much queued for an offline client (0, "no limit", makes mosquitto
+            # 2.0.11 drop an MQTT v5 client right after a PUBACK with a failure code).
+            "max_queued_messages 100000",
             "max_inflight_messages 0",
             "set_tcp_nodelay true",  # latency of single small messages (alarms, acks) over throughput
             "persistent_client_expiration 1d",

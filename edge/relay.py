@@ -9,8 +9,8 @@ PUBACKs, hub acks, the time) and it answers with batches to publish and sequence
 - A small window of unconfirmed batches bounds what is in flight; alarms get `alarm_reserve` extra
   slots so a full window of bulk traffic never holds an alarm back.
 - An event is delivered only when the hub's application-level ack names its sequence number. A batch
-  not fully acked within `ack_timeout` seconds (or refused by a PUBACK failure code) goes back to its
-  lane; after a reconnect everything unconfirmed is sent again. The hub stores idempotently.
+  not fully acked within `ack_timeout` seconds (a PUBACK failure code included) goes back to its lane;
+  after a reconnect everything unconfirmed is sent again. The hub stores idempotently.
 """
 
 from __future__ import annotations
@@ -82,13 +82,11 @@ class OutboxRelay:
         self._requeue_all()
 
     def on_publish_result(self, batch_id: int, *, ok: bool) -> None:
-        """The broker's PUBACK. A failure reason code puts the batch back in its lane."""
-        if ok:
-            return
-        self.publish_failures += 1
-        batch = self._in_flight.get(batch_id)
-        if batch is not None:
-            self._requeue(batch)
+        """The broker's PUBACK. A failure reason code (not authorised, quota exceeded) is not a success:
+        the batch stays unconfirmed and is sent again when its ack timeout expires, not at once (a broker
+        that refuses would otherwise be hammered in a tight loop)."""
+        if not ok:
+            self.publish_failures += 1
 
     def on_ack(self, seqs: list[int]) -> list[int]:
         """The hub's ack. Returns the seqs now confirmed (to delete from the outbox)."""

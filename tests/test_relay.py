@@ -60,16 +60,19 @@ def test_unacked_batches_are_resent_after_the_timeout_only() -> None:
     assert r.resent_total == 1
 
 
-def test_puback_failure_requeues_and_success_does_not() -> None:
-    r = OutboxRelay(window=4)
+def test_puback_failure_is_retried_after_the_ack_timeout_not_at_once() -> None:
+    r = OutboxRelay(window=4, ack_timeout=10.0)
     r.add([ev(1)])
     r.link_up()
     (b,) = r.next_batches(0.0)
     r.on_publish_result(b.id, ok=True)
     assert r.next_batches(0.0) == []
     r.on_publish_result(b.id, ok=False)
-    assert [x.seqs for x in r.next_batches(0.0)] == [[1]]
     assert r.publish_failures == 1
+    assert r.next_batches(1.0) == []  # no hot loop against a broker that refuses
+    assert r.unconfirmed == 1  # and not confirmed either
+    r.expire(10.0)
+    assert [x.seqs for x in r.next_batches(10.0)] == [[1]]
 
 
 def test_nothing_is_sent_while_down_and_everything_unconfirmed_goes_again_on_reconnect() -> None:

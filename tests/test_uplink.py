@@ -358,8 +358,6 @@ def test_refused_publish_keeps_events_in_the_outbox_until_the_broker_allows_them
     assert edge.stop() == 0
 
 
-@pytest.mark.xfail(strict=True, reason="edge/uplink.py _puback: a batch the broker refuses is requeued and "
-                   "published again at once, with no delay: thousands of refused publishes a second")
 def test_a_refused_batch_is_not_retried_in_a_hot_loop(tmp_path: Path, procs: list[Stoppable]) -> None:
     """While the broker refuses the station's events, the edge tries again at a measured pace (the
     ack timeout here is 2 s; any backoff of 0.1 s or more passes), not as fast as the broker answers."""
