@@ -75,6 +75,7 @@ class EdgeDaemon:
         self._started: list[Component] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.devices: dict[str, str] = {}
+        self.cameras: dict[str, dict[str, Any]] = {}  # per-camera telemetry, filled by the vision component
         self.command_handlers: dict[str, Callable[[wire.Command], Awaitable[None]]] = {}
         self._register_api()
 
@@ -214,6 +215,7 @@ class EdgeDaemon:
             host=wire.HostHealth(**host_health(self.data_dir)),
             faults=[f.code for f in self.faults.active()],
             devices=dict(self.devices),
+            cameras={k: dict(v) for k, v in self.cameras.items()},
         )
 
     def _fault_changed(self, code: str, fault: Fault | None) -> None:
@@ -233,6 +235,19 @@ class EdgeDaemon:
         if pending:
             log.info("outbox holds %d unconfirmed events from before; they will be sent again", len(pending))
         await self.api.start()
+        for comp in self.components:
+            try:
+                await comp.start(self)
+            except Exception as exc:
+                if comp.critical:
+                    raise
+                log.exception("optional component %s failed to start", comp.name)
+                self.faults.raise_fault(f"component.{comp.name}", f"{comp.name} failed to start: {exc}",
+                                        severity="warning")
+                continue
+            self._started.append(comp)
+        # The uplink last: commands retained at the broker arrive at once, and every component's
+        # handler must be registered by then.
         up = self.config.uplink
         password = up.password
         if up.password_file is not None:
@@ -246,17 +261,6 @@ class EdgeDaemon:
             relay=self.relay, faults=self.faults, on_confirmed=self._confirmed, on_command=self._command,
         )
         self.uplink.start(self.loop)
-        for comp in self.components:
-            try:
-                await comp.start(self)
-            except Exception as exc:
-                if comp.critical:
-                    raise
-                log.exception("optional component %s failed to start", comp.name)
-                self.faults.raise_fault(f"component.{comp.name}", f"{comp.name} failed to start: {exc}",
-                                        severity="warning")
-                continue
-            self._started.append(comp)
         self._tasks.append(asyncio.create_task(self._telemetry_loop(), name="telemetry"))
         self._tasks.append(asyncio.create_task(self._watchdog_loop(), name="watchdog"))
         self.notifier.ready(f"station {self.station}: accepting events")

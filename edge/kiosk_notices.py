@@ -10,8 +10,6 @@ notices are kept in DATA_DIR/kiosk-notices.json, written atomically, so they sur
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import logging
 import os
 from pathlib import Path
@@ -29,22 +27,14 @@ log = logging.getLogger(__name__)
 
 def sign_command(cmd: wire.Command, key: bytes) -> wire.Command:
     """The command with its `sig` set (what central does; tools and tests use it too)."""
-    sig = hmac.new(key, cmd.signing_bytes(), hashlib.sha256).hexdigest()
-    return msgspec.structs.replace(cmd, sig=sig)
+    return wire.sign_command(cmd, key)
 
 
 def command_refusal(cmd: wire.Command, key: bytes | None, *, now_iso: str) -> str | None:
     """Why the command must be refused, or None when it is authentic and current."""
     if key is None:
         return "no notice key is configured at this station"
-    if not cmd.sig:
-        return "unsigned"
-    good = hmac.new(key, cmd.signing_bytes(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(good, cmd.sig.lower()):
-        return "bad signature"
-    if cmd.expires_at and cmd.expires_at < now_iso:
-        return "expired"
-    return None
+    return wire.command_refusal(cmd, key, now_iso=now_iso)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -21,6 +21,8 @@ durable: when the link is down the caller gets an error at once and falls back t
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 import threading
@@ -44,6 +46,7 @@ __all__ = [
     "RpcResponse",
     "Status",
     "Telemetry",
+    "command_refusal",
     "decode_ack",
     "decode_batch",
     "decode_command",
@@ -54,6 +57,7 @@ __all__ = [
     "encode",
     "json_schemas",
     "new_event_id",
+    "sign_command",
     "topic",
     "utc_now_iso",
 ]
@@ -209,6 +213,7 @@ class Telemetry(msgspec.Struct, frozen=True, kw_only=True):
     host: HostHealth
     faults: list[str] = msgspec.field(default_factory=list)
     devices: dict[str, str] = msgspec.field(default_factory=dict)
+    cameras: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)  # per camera: frames, lag, drops...
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):
@@ -257,6 +262,26 @@ class RpcResponse(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     result: Any = None
     error: RpcError | None = None
+
+
+def sign_command(cmd: Command, key: bytes) -> Command:
+    """The command with `sig` = HMAC-SHA256(key, `signing_bytes()`) in hex: what central does."""
+    sig = hmac.new(key, cmd.signing_bytes(), hashlib.sha256).hexdigest()
+    return msgspec.structs.replace(cmd, sig=sig)
+
+
+def command_refusal(cmd: Command, key: bytes | None, *, now_iso: str | None = None) -> str | None:
+    """Why a station must refuse this command, or None when it is authentic and not expired."""
+    if key is None:
+        return "no command key is configured at this station"
+    if not cmd.sig:
+        return "unsigned"
+    good = hmac.new(key, cmd.signing_bytes(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(good, cmd.sig.lower()):
+        return "bad signature"
+    if cmd.expires_at and cmd.expires_at < (now_iso or utc_now_iso()):
+        return "expired"
+    return None
 
 
 _encoder = msgspec.json.Encoder()

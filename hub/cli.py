@@ -95,6 +95,36 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command(args: argparse.Namespace) -> int:
+    """Sign a command with the key shared with the stations and publish it to one station or to all."""
+    from edge import wire
+    from hub.mqtt import publish_once
+
+    try:
+        key = open(args.key_file, "rb").read().strip()  # noqa: SIM115 - read once
+        raw = open(args.args[1:], "rb").read() if args.args.startswith("@") else args.args.encode()  # noqa: SIM115
+        cmd_args = json.loads(raw)
+    except (OSError, ValueError) as exc:
+        print(f"police-kiosk hub command: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(cmd_args, dict):
+        print("police-kiosk hub command: ARGS must be a JSON object", file=sys.stderr)
+        return 2
+    import time
+
+    expires = wire.utc_now_iso(time.time() + args.expires) if args.expires else ""
+    cmd = wire.sign_command(wire.Command(id=wire.new_event_id(), name=args.name, args=cmd_args,
+                                         issued_at=wire.utc_now_iso(), expires_at=expires), key)
+    topic = wire.topic(args.station, "cmd", args.name)
+    try:
+        publish_once(args.broker, topic, wire.encode(cmd), retain=args.retain)
+    except (OSError, TimeoutError, RuntimeError, ValueError) as exc:
+        print(f"police-kiosk hub command: {exc}", file=sys.stderr)
+        return 1
+    print(f"published {args.name} ({cmd.id}) to {topic}{' (retained)' if args.retain else ''}")
+    return 0
+
+
 def _stations(args: argparse.Namespace) -> int:
     from hub.store import open_store
 
@@ -127,7 +157,17 @@ def command(name: str, argv: list[str]) -> int:
     ex.add_argument("--station")
     st = sub.add_parser("stations", help="print each station's state and latest telemetry")
     st.add_argument("--db", required=True)
+    cm = sub.add_parser("command", help="sign and publish a command to a station or to all (watch list, notices)")
+    cm.add_argument("--broker", default="mqtt://127.0.0.1:1883")
+    cm.add_argument("--key-file", required=True, help="the HMAC key shared with the stations")
+    cm.add_argument("--station", default="all", help="station id, or `all` for a broadcast")
+    cm.add_argument("--retain", action="store_true", help="keep it on the broker for stations that connect later")
+    cm.add_argument("--expires", type=float, default=0.0, help="seconds until stations refuse it (0: never)")
+    cm.add_argument("name", help="command name, e.g. vision.watchlist or kiosk.notices")
+    cm.add_argument("args", help="JSON object, or @FILE holding one")
     args = p.parse_args(argv)
+    if args.action == "command":
+        return _command(args)
     if args.action == "export":
         return _export(args)
     if args.action == "stations":

@@ -23,7 +23,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.wire import PREFIX
 
-__all__ = ["HubMqtt", "Inbound"]
+__all__ = ["HubMqtt", "Inbound", "publish_once"]
 
 log = logging.getLogger(__name__)
 
@@ -104,3 +104,31 @@ def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
 
     with contextlib.suppress(OSError, AttributeError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def publish_once(url: str, topic: str, payload: bytes, *, retain: bool = False, client_id: str = "",
+                 username: str | None = None, password: str | None = None, timeout: float = 10.0) -> None:
+    """Connect, publish one QoS 1 message, wait for its PUBACK (a failure code raises), disconnect."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"mqtt", "tcp", "mqtts", "ssl"} or not parts.hostname:
+        raise ValueError(f"broker URL must look like mqtt://HOST:PORT, got {url!r}")
+    tls = parts.scheme in {"mqtts", "ssl"}
+    c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    if username is not None:
+        c.username_pw_set(username, password)
+    if tls:
+        c.tls_set()
+    result: list[ReasonCode] = []
+    c.on_publish = lambda client, userdata, mid, reason, props: result.append(reason)
+    c.connect(parts.hostname, parts.port or (8883 if tls else 1883))
+    c.loop_start()
+    try:
+        info = c.publish(topic, payload, qos=1, retain=retain)
+        info.wait_for_publish(timeout)
+        if not info.is_published():
+            raise TimeoutError(f"no PUBACK from the broker within {timeout} s")
+        if result and result[0].is_failure:
+            raise RuntimeError(f"the broker refused the message: {result[0]}")
+    finally:
+        c.disconnect()
+        c.loop_stop()
