@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -39,7 +40,30 @@ SCHOOLS = [
 ]
 
 
-def _station_toml(work: Path, *, dc09_port: int, modbus_port: int, reader: str, printer: str, broker: str) -> str:
+ROOT = Path(__file__).resolve().parent.parent
+GEN_MEDIA = ROOT / "scripts" / "gen_plate_media.py"
+WATCHED = "粤B8Z527"
+COMMAND_KEY = "demo-command-key-not-for-production"
+
+
+def _camera_toml(video: Path | None) -> str:
+    if video is None:
+        return ""
+    return f'''
+[vision]
+enabled = true
+command_key = "{COMMAND_KEY}"
+
+[[vision.cameras]]
+id = "gate-east"
+name = "东门 East gate"
+source = "{video}"
+loop = true
+'''
+
+
+def _station_toml(work: Path, *, dc09_port: int, modbus_port: int, reader: str, printer: str, broker: str,
+                  video: Path | None) -> str:
     schools = "\n".join(
         f'''[[alarms.schools]]
 account = "{acct}"
@@ -101,7 +125,7 @@ port = "{reader}"
 
 [kiosk.printer]
 port = "{printer}"
-'''
+''' + _camera_toml(video)
 
 
 class Demo:
@@ -133,14 +157,18 @@ class Demo:
         self.broker.start()
         print(f"broker     Mosquitto on {self.broker.url}")
         async with IdCardReaderSimulator() as reader, PrinterSimulator() as printer:
+            video = await self._make_video()
             config = self.work / "station.toml"
             config.write_text(_station_toml(self.work, dc09_port=self.dc09_port, modbus_port=self.modbus_port,
-                                            reader=reader.port, printer=printer.port, broker=self.broker.url))
+                                            reader=reader.port, printer=printer.port, broker=self.broker.url,
+                                            video=video))
             modbus = self.spawn("sim-modbus", [*PY, "sim", "modbus", "--port",
                                                f"socket://127.0.0.1:{self.modbus_port}"], stdin=True)
             self.modbus_stdin = modbus.stdin
             self.spawn("hub", [*PY, "hub", "--broker", self.broker.url, "--db", self.hub_db])
             print(f"hub        central hub, database {self.hub_db}")
+            if video is not None:
+                await self._push_watch_list()
             self.spawn("edge", [*PY, "edge", "--config", str(config)])
             print(f"edge       station {STATION}, config {config}")
             socket = self.work / "edge.sock"
@@ -159,6 +187,34 @@ class Demo:
                 print(f"           police-kiosk kiosk --windowed --socket {socket}")
             print(f"logs       {self.log_dir}\n")
             return await self._show(socket, reader)
+
+    async def _make_video(self) -> Path | None:
+        """A street camera's view: a generated clip (three vehicles, one of them watch-listed), looped."""
+        if not GEN_MEDIA.exists():
+            print("camera     (no scripts/gen_plate_media.py here: the demo runs without a camera)")
+            return None
+        video = self.work / "street.mp4"
+        gen = await asyncio.create_subprocess_exec(
+            sys.executable, str(GEN_MEDIA), "video", str(video), "--seconds", "12", "--size", "small", "--seed", "7",
+            "--plate", "浙C67D90", "--plate", WATCHED, "--plate", "京N5E3K2",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        _, err = await gen.communicate()
+        if gen.returncode != 0:
+            print(f"camera     could not generate the demo clip: {err.decode(errors='replace')[-300:]}")
+            return None
+        print(f"camera     a street camera watching {video.name} (looped), one vehicle on the watch list")
+        return video
+
+    async def _push_watch_list(self) -> None:
+        key_file = self.work / "command-key"
+        key_file.write_text(COMMAND_KEY)
+        entries = [{"plate": WATCHED, "reason": "被盗车辆 stolen vehicle", "priority": 1}]
+        push = await asyncio.create_subprocess_exec(
+            *PY, "hub", "command", "--broker", self.broker.url, "--key-file", str(key_file), "--station", "all",
+            "--retain", "vision.watchlist", json.dumps({"version": 1, "entries": entries}, ensure_ascii=False),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        await push.wait()
+        print(f"central    pushed a signed watch list to all stations ({WATCHED}: stolen vehicle)")
 
     async def _wait_for(self, socket: Path) -> None:
         deadline = time.monotonic() + 30
@@ -183,8 +239,14 @@ class Demo:
                           birth_date=date(1949, 12, 31), id_number="11010519491231002X",
                           valid_from=date(2015, 1, 1), valid_to=date(2035, 1, 1), ethnicity_code="01",
                           address="北京市朝阳区示范街1号", issuing_authority="北京市公安局朝阳分局")
-        async with EdgeClient(socket) as client:
-            await client.subscribe("incidents")
+        def on_notify(topic: str, params: dict[str, Any]) -> None:
+            if topic == "vision.hits":
+                hit = params.get("hit", {})
+                print(f"           camera {hit.get('camera')}: watch-listed vehicle {hit.get('plate')} "
+                      f"({hit.get('reason')}), snapshot sent to central")
+
+        async with EdgeClient(socket, on_notify=on_notify) as client:
+            await client.subscribe("incidents", "vision.hits")
             while not stop.is_set():
                 if self.duration and time.monotonic() - started > self.duration:
                     break

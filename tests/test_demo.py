@@ -25,5 +25,5 @@ def test_demo_runs_a_station_end_to_end(tmp_path: Path) -> None:
     con.close()
     assert seqs == list(range(1, len(seqs) + 1))
     for step in ("alarm.raised", "alarm.acknowledged", "alarm.dispatched", "alarm.on_scene", "alarm.closed",
-                 "kiosk.report", "demo.tick"):
+                 "kiosk.report", "demo.tick", "vision.watchlist_installed", "vision.plate_hit"):
         assert step in types, f"{step} missing from what the hub stored: {sorted(set(types))}"
