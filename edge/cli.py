@@ -62,6 +62,8 @@ def config_from_args(args: argparse.Namespace) -> EdgeConfig:
 
 def _setup_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # pymodbus logs every failed request with a frame dump; our Modbus driver logs a lost module once.
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
 
 
 def _run_edge(argv: list[str]) -> int:
