@@ -73,6 +73,7 @@ class EdgeDaemon:
         self.uplink: MqttUplink | None = None
         self.components: list[Component] = list(components or [])
         self._started: list[Component] = []
+        self._coalesce: dict[wire.Priority, list[tuple[list[Draft], asyncio.Future[list[StoredEvent]]]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.devices: dict[str, str] = {}
         self.cameras: dict[str, dict[str, Any]] = {}  # per-camera telemetry, filled by the vision component
@@ -81,15 +82,32 @@ class EdgeDaemon:
 
     # ---- the internal submission path (local first: nothing here waits for the network) ----------
     async def submit(self, drafts: list[Draft]) -> list[StoredEvent]:
-        """Commit drafts to the outbox (fsync) and return them stored; raises OutboxFullError."""
+        """Commit drafts to the outbox (fsync) and return them stored; raises OutboxFullError.
+
+        Submissions made in the same turn of the event loop (a JSON-RPC batch, pipelined clients) go to
+        the outbox together, one request per priority, so they share one wake-up of the writer thread and
+        one hand-back, on top of sharing one commit.
+        """
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[list[StoredEvent]] = loop.create_future()
+        top = max((d.priority for d in drafts), default=wire.Priority.INFO)
+        group = self._coalesce.setdefault(top, [])
+        group.append((drafts, fut))
+        if len(group) == 1:
+            loop.call_soon(self._flush_group, top)
+        return await fut
+
+    def _flush_group(self, priority: wire.Priority) -> None:
+        group = self._coalesce.pop(priority, [])
+        if not group:
+            return
+        loop = asyncio.get_running_loop()
+        flat = [d for drafts, _ in group for d in drafts]
 
         def done(result: list[StoredEvent] | BaseException) -> None:
-            loop.call_soon_threadsafe(_settle, fut, result)
+            loop.call_soon_threadsafe(_settle_group, group, result)
 
-        self.outbox.submit(drafts, done)
-        return await fut
+        self.outbox.submit(flat, done)
 
     async def emit(self, type_: str, priority: wire.Priority, data: dict[str, Any]) -> StoredEvent:
         """Submit one event of ours (components use this); validated like API submissions."""
@@ -309,13 +327,18 @@ class EdgeDaemon:
             await asyncio.sleep(interval)
 
 
-def _settle(fut: asyncio.Future[list[StoredEvent]], result: list[StoredEvent] | BaseException) -> None:
-    if fut.done():
-        return
-    if isinstance(result, BaseException):
-        fut.set_exception(result)
-    else:
-        fut.set_result(result)
+def _settle_group(group: list[tuple[list[Draft], asyncio.Future[list[StoredEvent]]]],
+                  result: list[StoredEvent] | BaseException) -> None:
+    """Hand each submitter its own events (in order), or the shared error."""
+    i = 0
+    for drafts, fut in group:
+        n = len(drafts)
+        if not fut.done():
+            if isinstance(result, BaseException):
+                fut.set_exception(result)
+            else:
+                fut.set_result(result[i:i + n])
+        i += n
 
 
 def _log_task_error(task: asyncio.Future[None]) -> None:
