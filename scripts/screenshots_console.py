@@ -4,7 +4,9 @@
 
 States: idle, alarm (a new alarm takes over), several (a new alarm over two older incidents, a lost
 school link, a device fault), timers (no alarm sounding; amber, red and met 1-3-5 targets),
-disconnected. The window is fed through its view-model: no daemon is needed.
+disconnected, vehicle (a watch-listed vehicle hit, a near match with its plate crop, over an older noted
+one; one camera down), vehicle-alarm (the same hit while an alarm takes over). The window is fed through
+its view-model: no daemon is needed (the hits are synthetic `vision.hits` payloads).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from ui.console.sound import AlarmSound
@@ -88,13 +91,62 @@ def state_timers(w: ConsoleWindow) -> None:
     w.board.select("inc-5")
 
 
+def plate_jpeg(text: str) -> str:
+    """A synthetic plate crop (blue plate, white characters) as base64 JPEG, like the camera worker's."""
+    import base64
+
+    image = QImage(440, 140, QImage.Format.Format_RGB32)
+    image.fill(QColor("#1d4fa8"))
+    painter = QPainter(image)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawRect(QRect(6, 6, 427, 127))
+    painter.setFont(QFont(["Noto Sans CJK SC", "sans-serif"], 40, QFont.Weight.Bold))
+    painter.drawText(image.rect(), Qt.AlignmentFlag.AlignCenter, f"{text[:2]}·{text[2:]}")
+    painter.end()
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buf, "JPG", 85)  # type: ignore[call-overload]  # the stub says bytes, the binding wants str
+    return base64.b64encode(bytes(data.data())).decode()
+
+
+def hit(plate: str, listed: str, *, ago: float, reason: str, priority: int, camera: str = "gate-east",
+        camera_name: str = "东门 East gate", image: bool = True) -> dict[str, Any]:
+    return {"camera": camera, "camera_name": camera_name, "plate": plate, "kind": "blue", "confidence": 0.93,
+            "listed_plate": listed, "reason": reason, "list_priority": priority, "list_version": 6,
+            "distance": 0.0 if plate == listed else 0.5, "seen_at": NOW - ago, "first_seen": NOW - ago - 1.2,
+            "box": [412.0, 388.0, 96.0, 30.0], "plate_jpeg_b64": plate_jpeg(plate) if image else "",
+            "privacy": "faces-blurred"}
+
+
+CAMERAS = {"cameras": [
+    {"id": "gate-east", "name": "东门 East gate", "state": "connected", "detail": "", "hits": 2},
+    {"id": "plaza", "name": "站前广场 Plaza", "state": "connected", "detail": "", "hits": 0},
+    {"id": "bodycam-3", "name": "执法记录仪 3 Body cam 3", "state": "disconnected", "detail": "stream stalled"},
+]}
+
+
+def state_vehicle(w: ConsoleWindow) -> None:
+    w.board.load_links(LINKS)
+    w.board.vision.load_cameras(CAMERAS)
+    older = w.board.vision.apply_hit(hit("浙C67D90", "浙C67D90", ago=1500, reason="肇事逃逸 hit and run", priority=3,
+                                         camera="plaza", camera_name="站前广场 Plaza", image=False))
+    w.board.vision.note(older)
+    w.board.vision.apply_hit(hit("粤B8Z5Z7", "粤B8Z527", ago=4, reason="被盗车辆 stolen vehicle", priority=1))
+
+
+def state_vehicle_alarm(w: ConsoleWindow) -> None:
+    state_vehicle(w)
+    w.board.apply_incident("raised", incident("inc-1", ago=12))
+
+
 def state_disconnected(w: ConsoleWindow) -> None:
     state_several(w)
     w.board.set_connected(False, NOW - 42)
 
 
 STATES = {"idle": state_idle, "alarm": state_alarm, "several": state_several, "timers": state_timers,
-          "disconnected": state_disconnected}
+          "disconnected": state_disconnected, "vehicle": state_vehicle, "vehicle-alarm": state_vehicle_alarm}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,12 +3,14 @@ school links and faults, all computed from incidents and a given `now` (no clock
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
 
 from ui.console.incident import parse_incident
 from ui.console.model import ConsoleBoard, clock_text, duration_text
+from ui.console.vision import CAMERA_POLL_S, CAMERA_POLL_STARTING_S, MAX_HITS
 
 T0 = 1_700_000_000.0
 
@@ -302,3 +304,162 @@ def test_disconnected_for_counts_from_the_first_loss() -> None:
     assert (view.connected, view.disconnected_for) == (False, "1:05")
     board.set_connected(True, T0 + 80)
     assert board.view(T0 + 81).disconnected_for == ""
+
+
+# ---- watch-listed vehicles and cameras -------------------------------------------------------------
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 16
+
+
+def make_hit(plate: str = "粤B8Z527", *, listed: str | None = None, at: float = T0, priority: int = 1,
+             camera: str = "gate-east", **fields: Any) -> dict[str, Any]:
+    """A `vision.hits` notification's `hit`, as the vision component sends it."""
+    listed = plate if listed is None else listed
+    return {"camera": camera, "camera_name": "东门 East gate", "plate": plate, "kind": "blue", "confidence": 0.9,
+            "listed_plate": listed, "reason": "被盗车辆 stolen", "list_priority": priority, "list_version": 6,
+            "distance": 0.0 if plate == listed else 0.5, "seen_at": at, "first_seen": at - 1.5,
+            "box": [1.0, 2.0, 3.0, 4.0], "plate_jpeg_b64": base64.b64encode(JPEG).decode(),
+            "privacy": "faces-blurred", **fields}
+
+
+def test_a_hit_is_a_warning_with_its_plate_reason_camera_time_and_image() -> None:
+    board = board_with()
+    board.vision.apply_hit(make_hit())
+    assert board.tick(T0 + 1) is True  # the tone starts
+    view = board.view(T0 + 1)
+    assert not view.alerting  # not the red alarm takeover
+    alert = view.vision.alert
+    assert alert is not None
+    assert view.vision.alerting
+    assert (alert.plate, alert.listed_plate, alert.near) == ("粤B8Z527", "粤B8Z527", False)
+    assert alert.reason == "被盗车辆 stolen"
+    assert (alert.camera, alert.camera_id, alert.clock, alert.priority) == ("东门 East gate", "gate-east",
+                                                                            clock_text(T0, T0 + 1), 1)
+    assert alert.image == JPEG
+    assert [h.key for h in view.vision.hits] == [alert.key]
+    assert board.tick(T0 + 2) is False  # the same hit does not restart the tone
+
+
+def test_a_near_match_shows_both_plates() -> None:
+    board = board_with()
+    board.vision.apply_hit(make_hit("粤B8Z5Z7", listed="粤B8Z527"))
+    alert = board.view(T0).vision.alert
+    assert alert is not None
+    assert (alert.plate, alert.listed_plate, alert.near) == ("粤B8Z5Z7", "粤B8Z527", True)
+
+
+def test_noted_silences_the_hit_and_keeps_it_in_the_recent_list() -> None:
+    board = board_with()
+    key = board.vision.apply_hit(make_hit())
+    board.tick(T0 + 1)
+    board.vision.note(key)
+    assert board.tick(T0 + 2) is False
+    vision = board.view(T0 + 2).vision
+    assert (vision.alert, vision.alerting, vision.unnoted) == (None, False, 0)
+    assert [(h.key, h.noted) for h in vision.hits] == [(key, True)]
+    assert board.view(T0 + 3601).vision.hits == ()  # a noted hit leaves the list after an hour
+
+
+def test_the_same_hit_sent_twice_is_one_entry_and_stays_noted() -> None:
+    board = board_with()
+    key = board.vision.apply_hit(make_hit())
+    board.vision.note(key)
+    assert board.vision.apply_hit(make_hit()) == key
+    vision = board.view(T0).vision
+    assert len(vision.hits) == 1
+    assert vision.alert is None
+
+
+def test_priority_one_sorts_first_then_the_newest_and_noted_ones_last() -> None:
+    board = board_with()
+    p3_new = board.vision.apply_hit(make_hit("浙C67D90", at=T0 + 30, priority=3))
+    p1_old = board.vision.apply_hit(make_hit("粤B8Z527", at=T0 + 10, priority=1))
+    p1_new = board.vision.apply_hit(make_hit("京A0123警", at=T0 + 20, priority=1))
+    noted = board.vision.apply_hit(make_hit("沪A12345", at=T0 + 40, priority=1))
+    board.vision.note(noted)
+    vision = board.view(T0 + 50).vision
+    assert [h.key for h in vision.hits] == [p1_new, p1_old, p3_new, noted]
+    assert vision.alert is not None
+    assert (vision.alert.key, vision.unnoted) == (p1_new, 3)
+    board.vision.note(p1_new)
+    assert board.view(T0 + 50).vision.alert.key == p1_old  # type: ignore[union-attr]
+
+
+def test_the_board_keeps_the_last_hits_dropping_noted_ones_first() -> None:
+    board = board_with()
+    first = board.vision.apply_hit(make_hit(camera="c0", at=T0))
+    noted = board.vision.apply_hit(make_hit(camera="c1", at=T0 + 1))
+    board.vision.note(noted)
+    for i in range(2, MAX_HITS + 1):
+        board.vision.apply_hit(make_hit(camera=f"c{i}", at=T0 + i))
+    keys = {h.key for h in board.view(T0 + 100).vision.hits}
+    assert len(keys) == MAX_HITS
+    assert first in keys
+    assert noted not in keys
+
+
+def test_a_hit_without_a_valid_image_still_shows() -> None:
+    board = board_with()
+    board.vision.apply_hit(make_hit(plate_jpeg_b64=""))
+    board.vision.apply_hit(make_hit(camera="other", plate_jpeg_b64="not base64!"))
+    assert [h.image for h in board.view(T0).vision.hits] == [b"", b""]
+
+
+def test_a_malformed_hit_is_refused() -> None:
+    board = board_with()
+    with pytest.raises(ValueError, match="not a vehicle hit"):
+        board.vision.apply_hit({"camera": "gate-east"})
+    with pytest.raises(ValueError, match="not a vehicle hit"):
+        board.vision.apply_hit({**make_hit(), "seen_at": "now"})
+    assert board.view(T0).vision.hits == ()
+
+
+def cameras(*states: str) -> dict[str, Any]:
+    return {"cameras": [{"id": f"cam-{i}", "name": f"摄像头{i}", "state": s, "detail": "", "hits": 0,
+                         "restarts_recent": 0, "telemetry": {}} for i, s in enumerate(states)]}
+
+
+def test_no_camera_line_until_the_daemon_answers_with_cameras() -> None:
+    board = ConsoleBoard()
+    assert board.view(T0).vision.cameras is None
+    assert board.vision.camera_poll_s() is None
+    board.vision.load_cameras(cameras("connected"))
+    board.vision.forget_cameras()  # "method not found" after an upgrade the other way
+    assert board.view(T0).vision.cameras is None
+
+
+def test_camera_line_counts_online_and_names_the_down_ones() -> None:
+    board = ConsoleBoard()
+    board.vision.load_cameras(cameras("connected", "watch_list_installed", "ended", "failed", "starting"))
+    line = board.view(T0).vision.cameras
+    assert line is not None
+    assert (line.total, line.online, line.starting, line.level) == (5, 2, 1, "warning")
+    assert [(c.name, c.state) for c in line.down] == [("摄像头2", "ended"), ("摄像头3", "failed")]
+    assert board.vision.camera_poll_s() == CAMERA_POLL_STARTING_S
+    board.vision.load_cameras(cameras("connected", "connected"))
+    line = board.view(T0).vision.cameras
+    assert line is not None
+    assert (line.online, line.down, line.level) == (2, (), "ok")
+    assert board.vision.camera_poll_s() == CAMERA_POLL_S
+
+
+def test_a_camera_fault_marks_the_camera_down_and_leaves_the_fault_list() -> None:
+    board = ConsoleBoard()
+    board.vision.load_cameras(cameras("connected", "connected"))
+    board.load_status({"faults": [], "devices": {"camera.cam-1": "failed: no frames", "siren": "offline"}})
+    board.apply_fault({"code": "camera.cam-1", "active": True, "message": "camera cam-1: disconnected: stalled"})
+    board.apply_fault({"code": "camera.unknown", "active": True, "message": "not one of ours"})
+    view = board.view(T0)
+    assert view.vision.cameras is not None
+    assert [(c.id, c.state) for c in view.vision.cameras.down] == [("cam-1", "fault")]
+    assert [f.code for f in view.faults] == ["camera.unknown", "device.siren"]  # shown by name in the line instead
+    board.apply_fault({"code": "camera.cam-1", "active": False, "message": ""})
+    assert board.view(T0).vision.cameras.online == 2  # type: ignore[union-attr]
+
+
+def test_a_malformed_camera_list_is_refused() -> None:
+    board = ConsoleBoard()
+    with pytest.raises(ValueError, match="not a camera list"):
+        board.vision.load_cameras({"cameras": [{"name": "no id"}]})
+    with pytest.raises(ValueError, match="not a camera list"):
+        board.vision.load_cameras([])
+    assert board.vision.cameras is None

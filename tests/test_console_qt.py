@@ -187,6 +187,10 @@ def test_a_dc09_panic_from_a_school_takes_over_the_screen(qtbot: QtBot, console:
                                                           station: Station) -> None:
     assert console.stack.currentIndex() == 0  # idle
     assert "1 所学校链路正常" in console.strip.texts()
+    qtbot.waitUntil(lambda: not console.cameras_pending, timeout=WAIT_MS)  # no vision here: "method not found"
+    assert console.board.vision.cameras is None
+    assert not any(t.startswith("摄像头") or t == "无法加载摄像头状态" for t in console.strip.texts())
+    assert not console.hits.isVisible()
     assert station.press("panic") == "ACK"
     iid = wait_focus(qtbot, console)
     focus = console.focus

@@ -120,6 +120,10 @@
         <translation>知道了</translation>
     </message>
     <message>
+        <source>Noted</source>
+        <translation>已知悉</translation>
+    </message>
+    <message>
         <source>NEW ALARM</source>
         <translation>新警情</translation>
     </message>
@@ -188,6 +192,34 @@
         <translation>声音不可用</translation>
     </message>
     <message>
+        <source>Could not load the camera status</source>
+        <translation>无法加载摄像头状态</translation>
+    </message>
+    <message>
+        <source>starting</source>
+        <translation>启动中</translation>
+    </message>
+    <message>
+        <source>disconnected</source>
+        <translation>断开</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>故障</translation>
+    </message>
+    <message>
+        <source>ended</source>
+        <translation>已结束</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>fault</source>
+        <translation>故障</translation>
+    </message>
+    <message>
         <source>%1 min</source>
         <translation>%1分钟</translation>
     </message>
@@ -210,6 +242,26 @@
     <message>
         <source>%1 left</source>
         <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <source>Cameras %1/%2 online</source>
+        <translation>摄像头 %1/%2 在线</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>offline: %1</source>
+        <translation>离线：%1</translation>
+    </message>
+    <message>
+        <source>(%1 starting)</source>
+        <translation>（%1 台启动中）</translation>
     </message>
     <message>
         <source>Open incidents: %1</source>
@@ -270,6 +322,34 @@
     <message>
         <source>New alarms appear here at once, with sound.</source>
         <translation>新报警将立即在此显示并鸣响。</translation>
+    </message>
+    <message>
+        <source>WATCH-LIST VEHICLE</source>
+        <translation>布控车辆预警</translation>
+    </message>
+    <message>
+        <source>Priority %1</source>
+        <translation>优先级 %1</translation>
+    </message>
+    <message>
+        <source>%1 more not yet noted</source>
+        <translation>另有 %1 条未确认</translation>
+    </message>
+    <message>
+        <source>Near match</source>
+        <translation>近似匹配</translation>
+    </message>
+    <message>
+        <source>listed %1</source>
+        <translation>布控号牌 %1</translation>
+    </message>
+    <message>
+        <source>confidence %1%</source>
+        <translation>置信度 %1%</translation>
+    </message>
+    <message>
+        <source>Recent vehicle hits: %1</source>
+        <translation>最近布控车辆：%1</translation>
     </message>
 </context>
 </TS>

@@ -9,6 +9,9 @@ Alerting: an incident alerts (red takeover, sound) while it is `raised` (nobody 
 again when a 1-3-5 target is missed, when it is escalated, or when the button is pressed again; a
 re-alert stops when the crew silences it or moves the incident on. A newly alerting incident takes
 the focus; otherwise the crew's selection stays.
+
+Watch-listed vehicle hits and the camera line live in `board.vision` (`ui/console/vision.py`): a hit is a
+warning (amber banner, softer tone) until the crew notes it, never the red takeover.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ui.console.incident import OPEN_STATES, STATE_ORDER, TARGETS, Incident, parse_incident
+from ui.console.vision import VisionBoard, VisionView
 
 __all__ = [
     "AMBER_FRACTION",
@@ -133,6 +137,7 @@ class ConsoleView:
     links_total: int
     faults: tuple[FaultView, ...]
     notices: tuple[str, ...]  # keys of the console's own problems ("no_alarm_service", ...), translated by the UI
+    vision: VisionView  # vehicle hits and the camera line (camera faults it shows are not in `faults`)
 
 
 @dataclass(slots=True)
@@ -157,6 +162,7 @@ class ConsoleBoard:
     _alerting: set[str] = field(default_factory=set)
     _generation: int = 0
     _touched: dict[str, tuple[int, Incident]] = field(default_factory=dict)
+    vision: VisionBoard = field(default_factory=VisionBoard)
 
     # ---- the daemon's connection ---------------------------------------------------------------
     def set_connected(self, value: bool, now: float) -> None:
@@ -278,7 +284,7 @@ class ConsoleBoard:
     def tick(self, now: float) -> bool:
         """Re-alert targets missed since the last tick; move the focus to a new alarm.
 
-        Returns True when an incident started alerting (the sound starts again)."""
+        Returns True when an incident started alerting or a vehicle hit arrived (the sound starts again)."""
         for inc in self.incidents.values():
             missed = set(inc.missed) | {t for t in TARGETS if _timer(inc, t, now).status == "red"}
             new = missed - self._noted.setdefault(inc.id, set())
@@ -293,7 +299,8 @@ class ConsoleBoard:
             self.selected = max(started, key=lambda i: (self.incidents[i].raised_at, i))
         elif self.selected not in self.incidents:
             self.selected = None
-        return bool(started)
+        hit = self.vision.tick()
+        return bool(started) or hit
 
     def _is_alerting(self, iid: str) -> bool:
         return self.incidents[iid].state == "raised" or bool(self._realert.get(iid))
@@ -319,8 +326,10 @@ class ConsoleBoard:
             alerting=any(v.alerting for v in views),
             lost_links=tuple(lost),
             links_total=len(self.links),
-            faults=tuple(sorted(self.faults.values(), key=lambda f: (f.severity != "error", f.code))),
+            faults=tuple(sorted((f for f in self.faults.values() if not self.vision.covers_fault(f.code)),
+                                key=lambda f: (f.severity != "error", f.code))),
             notices=tuple(self.notices[k] for k in sorted(self.notices)),
+            vision=self.vision.view(now, clock_text, self.faults),
         )
 
     def _incident_view(self, inc: Incident, now: float, lang: str) -> IncidentView:

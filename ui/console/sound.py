@@ -1,4 +1,5 @@
-"""The alarm tone: a two-tone WAV made at start with `wave`, looped while the console alerts.
+"""The console's tones, WAVs made at start with `wave`, looped while the console alerts: the alarm (a
+two-tone siren, for incidents) and the warning (two short beeps and a pause, for watch-listed vehicles).
 
 Backends, first that works: Qt's `QSoundEffect` (needs PySide6's QtMultimedia, which the Essentials
 wheel does not ship), then a command-line player (`pw-play`, `paplay`, `aplay`) run through `QProcess`
@@ -21,12 +22,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QTimer, QUrl, Signal
 
-__all__ = ["DEFAULT_PLAYERS", "AlarmSound", "write_tone"]
+__all__ = ["DEFAULT_PLAYERS", "TONES", "AlarmSound", "write_tone"]
 
 DEFAULT_PLAYERS: tuple[tuple[str, ...], ...] = (("pw-play",), ("paplay",), ("aplay", "-q"))
 
 
 TONE_S = 1.0
+WARNING_S = 1.5
+TONES = ("alarm", "warning")
 
 
 def write_tone(path: Path, *, rate: int = 22050, seconds: float = TONE_S, tones: Sequence[float] = (960.0, 720.0),
@@ -51,7 +54,7 @@ def write_tone(path: Path, *, rate: int = 22050, seconds: float = TONE_S, tones:
 
 
 class AlarmSound(QObject):
-    """`set_active(True)` loops the tone until `set_active(False)`; `availableChanged` tells the UI."""
+    """`set_active(True, tone=...)` loops a tone until `set_active(False)`; `availableChanged` tells the UI."""
 
     availableChanged = Signal(bool)
 
@@ -60,6 +63,10 @@ class AlarmSound(QObject):
         super().__init__(parent)
         self._dir = tempfile.TemporaryDirectory(prefix="pk-console-")
         self.wav = write_tone(Path(self._dir.name) / "alarm.wav")
+        self.wavs = {"alarm": self.wav,
+                     "warning": write_tone(Path(self._dir.name) / "warning.wav", seconds=WARNING_S,
+                                           tones=(1175.0, 0.0, 1175.0, 0.0, 0.0, 0.0), volume=0.5)}
+        self.tone = "alarm"
         self.active = False
         self.available = False
         self.reason = "no audio backend"
@@ -101,7 +108,20 @@ class AlarmSound(QObject):
         if changed:
             self.availableChanged.emit(value)
 
-    def set_active(self, on: bool) -> None:
+    def set_active(self, on: bool, *, tone: str = "alarm") -> None:
+        """Loop `tone` ("alarm" or "warning") while `on`; a change of tone while sounding switches at once."""
+        if tone not in self.wavs:
+            raise ValueError(f"unknown tone {tone!r}")
+        if on and tone != self.tone:
+            self.tone = tone
+            if self._effect is not None:
+                self._effect.stop()
+                self._effect.setSource(QUrl.fromLocalFile(str(self.wavs[tone])))
+                if self.active:
+                    self._effect.play()
+            elif self._process is not None:
+                self._started_at = 0.0  # the loop goes on with the new tone at once
+                self._process.kill()
         if on == self.active:
             return
         self.active = on
@@ -123,7 +143,7 @@ class AlarmSound(QObject):
             return
         proc = QProcess(self)
         proc.setProgram(self._player[0])
-        proc.setArguments([*self._player[1:], str(self.wav)])
+        proc.setArguments([*self._player[1:], str(self.wavs[self.tone])])
         proc.finished.connect(self._finished)
         proc.errorOccurred.connect(self._failed)
         self._process = proc
@@ -137,7 +157,7 @@ class AlarmSound(QObject):
         if status == QProcess.ExitStatus.NormalExit and code != 0:
             self._set_available(False, f"the sound player failed (exit code {code})")
         elif self.active:  # loop, but never faster than the tone lasts (a player that returns at once)
-            wait = TONE_S - (time.monotonic() - self._started_at)
+            wait = (TONE_S if self.tone == "alarm" else WARNING_S) - (time.monotonic() - self._started_at)
             QTimer.singleShot(max(0, int(wait * 1000)), self._play_once)
 
     def _failed(self, error: QProcess.ProcessError) -> None:

@@ -88,6 +88,35 @@ QLineEdit {{ font-size: 26px; min-height: 60px; padding: 4px 10px; background: #
 #pill[status="met"] {{ background: #1f5a34; }}
 #listTitle {{ font-size: 24px; color: #93a4b4; }}
 
+#hits {{ background: #161d24; border-bottom: 2px solid #4d3a0c; }}
+#hitCard {{ border-radius: 14px; border: 3px solid {AMBER}; }}
+#hitCard[alert="a"] {{ background: #6b4a00; }}
+#hitCard[alert="b"] {{ background: #8f6300; border-color: #ffe3a3; }}
+#hitCaption {{ font-size: 28px; font-weight: 800; background: {AMBER}; color: #221800; border-radius: 8px;
+              padding: 2px 14px; }}
+#hitPriority {{ font-size: 22px; font-weight: 700; border: 2px solid #ffe3a3; border-radius: 8px; padding: 2px 10px; }}
+#hitPriority[urgent="true"] {{ background: {RED}; border-color: #ffffff; }}
+#hitMore {{ font-size: 22px; font-weight: 700; color: #ffe3a3; }}
+#hitImage {{ background: #0d1116; border: 2px solid #ffe3a3; border-radius: 6px; }}
+#hitPlate {{ font-size: 60px; font-weight: 800; font-family: "Noto Sans CJK SC", "DejaVu Sans Mono", monospace;
+            background: #f2f5f7; color: #11161c; border-radius: 8px; padding: 0px 14px; }}
+#hitNear {{ font-size: 26px; font-weight: 800; color: #ffffff; }}
+#hitReason {{ font-size: 32px; font-weight: 800; color: #ffffff; }}
+#hitWhere {{ font-size: 24px; color: #ffe3a3; }}
+#noted {{ font-size: 30px; font-weight: 800; min-height: 72px; min-width: 200px; background: #f2f5f7;
+         color: #6b4a00; border-color: #ffffff; }}
+#hitCaption[compact="true"] {{ font-size: 22px; padding: 0px 10px; }}
+#hitPriority[compact="true"] {{ font-size: 18px; padding: 0px 8px; }}
+#hitPlate[compact="true"] {{ font-size: 40px; padding: 0px 10px; }}
+#hitNear[compact="true"] {{ font-size: 22px; }}
+#hitReason[compact="true"] {{ font-size: 26px; }}
+#hitWhere[compact="true"] {{ font-size: 20px; }}
+#noted[compact="true"] {{ font-size: 26px; min-height: 56px; min-width: 160px; padding: 4px 12px; }}
+#hitListTitle {{ font-size: 22px; color: #93a4b4; }}
+#hitRow {{ font-size: 22px; font-family: "Noto Sans CJK SC", "DejaVu Sans Mono", monospace; }}
+#hitRow[noted="false"] {{ color: {AMBER}; font-weight: 700; }}
+#hitRow[noted="true"] {{ color: #93a4b4; }}
+
 #overlay {{ background: rgba(8, 10, 14, 0.88); }}
 #overlayTitle {{ font-size: 64px; font-weight: 800; color: {RED}; }}
 #overlaySub {{ font-size: 30px; color: #eef2f5; }}

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTranslator
 
-__all__ = ["I18N_DIR", "Language", "action_label", "kind_label", "notice_label", "reason_label", "source_label",
-           "state_label", "step_label", "target_label", "translate"]
+__all__ = ["I18N_DIR", "Language", "action_label", "camera_state_label", "kind_label", "notice_label", "reason_label",
+           "source_label", "state_label", "step_label", "target_label", "translate"]
 
 I18N_DIR = Path(__file__).parent
 translate = QCoreApplication.translate
@@ -53,6 +53,7 @@ _ACTIONS: dict[str, object] = {
     "test": QT_TRANSLATE_NOOP("Console", "Test"),
     "cancel": QT_TRANSLATE_NOOP("Console", "Cancel"),
     "silence": QT_TRANSLATE_NOOP("Console", "Silence"),
+    "noted": QT_TRANSLATE_NOOP("Console", "Noted"),
 }
 _REASONS: dict[str, object] = {
     "new": QT_TRANSLATE_NOOP("Console", "NEW ALARM"),
@@ -83,6 +84,15 @@ _NOTICES: dict[str, object] = {
     "incidents_failed": QT_TRANSLATE_NOOP("Console", "Could not load the incidents"),
     "links_failed": QT_TRANSLATE_NOOP("Console", "Could not load the school links"),
     "sound_unavailable": QT_TRANSLATE_NOOP("Console", "Sound unavailable"),
+    "cameras_failed": QT_TRANSLATE_NOOP("Console", "Could not load the camera status"),
+}
+_CAMERA_STATES: dict[str, object] = {
+    "starting": QT_TRANSLATE_NOOP("Console", "starting"),
+    "disconnected": QT_TRANSLATE_NOOP("Console", "disconnected"),
+    "failed": QT_TRANSLATE_NOOP("Console", "failed"),
+    "ended": QT_TRANSLATE_NOOP("Console", "ended"),
+    "stopped": QT_TRANSLATE_NOOP("Console", "stopped"),
+    "fault": QT_TRANSLATE_NOOP("Console", "fault"),
 }
 
 
@@ -121,6 +131,10 @@ def step_label(what: str) -> str:
 
 def notice_label(key: str) -> str:
     return _lookup(_NOTICES, key)
+
+
+def camera_state_label(state: str) -> str:
+    return _lookup(_CAMERA_STATES, state)
 
 
 class Language(QObject):

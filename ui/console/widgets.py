@@ -17,9 +17,11 @@ from PySide6.QtWidgets import (
 
 from ui.console.model import ConsoleView, IncidentView, TimerView, duration_text
 from ui.console.style import set_prop
-from ui.console.text import kind_label, notice_label, state_label, target_label, translate
+from ui.console.text import camera_state_label, kind_label, notice_label, state_label, target_label, translate
+from ui.console.vision import CameraLineView
 
-__all__ = ["DisconnectedOverlay", "IncidentList", "StatusStrip", "TimerBar", "target_caption", "timer_text"]
+__all__ = ["DisconnectedOverlay", "IncidentList", "StatusStrip", "TimerBar", "camera_text", "target_caption",
+           "timer_text"]
 
 
 def target_caption(timer: TimerView) -> str:
@@ -39,6 +41,19 @@ def timer_text(timer: TimerView) -> str:
     if timer.status == "red":
         return translate("Console", "%1 over").replace("%1", duration_text(-timer.remaining_s))
     return translate("Console", "%1 left").replace("%1", duration_text(timer.remaining_s))
+
+
+def camera_text(line: CameraLineView) -> str:
+    """"Cameras 2/3 online", then the ones that are down by name, or how many are still starting."""
+    text = translate("Console", "Cameras %1/%2 online").replace("%1", str(line.online)).replace("%2", str(line.total))
+    if line.down:
+        pattern = translate("Console", "%1 (%2)")
+        names = translate("Console", ", ").join(
+            pattern.replace("%1", c.name).replace("%2", camera_state_label(c.state)) for c in line.down)
+        text += " · " + translate("Console", "offline: %1").replace("%1", names)
+    elif line.starting:
+        text += " " + translate("Console", "(%1 starting)").replace("%1", str(line.starting))
+    return text
 
 
 def _label(name: str, text: str = "") -> QLabel:
@@ -188,6 +203,9 @@ class StatusStrip(QFrame):
                           translate("Console", "FAULT: %1").replace("%1", fault.message or fault.code)))
         for notice in view.notices:
             chips.append(("warning", notice_label(notice)))
+        cameras = view.vision.cameras
+        if cameras is not None and cameras.total:
+            chips.insert(0, (cameras.level, camera_text(cameras)))
         if not view.lost_links and view.links_total:
             chips.insert(0, ("ok", translate("Console", "All %1 school links OK").replace("%1", str(view.links_total))))
         if not chips:

@@ -4,6 +4,13 @@ Everything from the daemon arrives as `DaemonLink` signals on the GUI thread (no
 results, the connection state); the window updates its `ConsoleBoard` and redraws from
 `board.view(now)` on a short timer, so elapsed counters and 1-3-5 timers run on their own. Nothing
 here blocks: a button sends a call and the incident returned (or the notification) moves the view on.
+
+Watch-listed vehicles (`vision.hits`) show with the warning tone until noted: in the amber panel across
+the top while no incident is on screen, and as a narrower card beside the incident in focus otherwise
+(the alarm view keeps its room; the alarm tone wins over the warning tone). The camera line in the
+status strip comes from `vision.cameras`, asked on every reload, when a `camera.*` fault changes, after a
+hit, and every so often (a camera that connects raises no fault). A daemon without the vision component
+answers "method not found": then there is no camera line.
 """
 
 from __future__ import annotations
@@ -15,13 +22,23 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.console.focus import FocusPanel
 from ui.console.model import ConsoleBoard, ConsoleView
 from ui.console.sound import AlarmSound
 from ui.console.style import STYLE, set_prop
 from ui.console.text import Language, action_label, notice_label, translate
+from ui.console.vehicle_panel import HitCard, VehicleHitPanel, show_hit
 from ui.console.widgets import DisconnectedOverlay, IncidentList, StatusStrip
 from ui.link import CallError, DaemonLink
 
@@ -29,7 +46,7 @@ __all__ = ["TOPICS", "ConsoleWindow"]
 
 log = logging.getLogger(__name__)
 
-TOPICS = ["incidents", "alarm.links", "faults"]
+TOPICS = ["incidents", "alarm.links", "faults", "vision.hits"]
 METHODS = {"ack": "incidents.ack", "dispatch": "incidents.dispatch", "arrive": "incidents.arrive",
            "close": "incidents.close"}
 METHOD_NOT_FOUND = -32601
@@ -52,6 +69,9 @@ class ConsoleWindow(QMainWindow):
         self.view: ConsoleView | None = None
         self._message_until = 0.0
         self._retry_at: float | None = None
+        self._page: int | None = None  # the stack's page on show
+        self._cameras_at: float | None = None  # when to ask `vision.cameras` again
+        self.cameras_pending = False
         self.setStyleSheet(STYLE)
         self._build()
         link.notified.connect(self._on_notified)
@@ -89,6 +109,9 @@ class ConsoleWindow(QMainWindow):
         top.addSpacing(16)
         top.addWidget(self.lang_button)
         self.strip = StatusStrip()
+        self.hits = VehicleHitPanel()
+        self.hits.noted.connect(self.note_hit)
+        self.hits.hide()
         self.idle = QLabel()
         self.idle.setObjectName("idle")
         self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -105,18 +128,30 @@ class ConsoleWindow(QMainWindow):
         self.focus.action.connect(self.act)
         self.focus.silence.connect(self.silence)
         self.list = IncidentList()
-        self.list.setMinimumWidth(420)
-        self.list.setMaximumWidth(560)
         self.list.selected.connect(self.select)
+        self.side_hit = HitCard(compact=True)  # a vehicle warning while an incident is on screen
+        self.side_hit.noted.connect(self.note_hit)
+        self.side_hit.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.side_hit.hide()
+        self.side = QWidget()
+        self.side.setMinimumWidth(420)
+        self.side.setMaximumWidth(560)
+        side = QVBoxLayout(self.side)
+        side.setContentsMargins(0, 0, 0, 0)
+        side.setSpacing(12)
+        side.addWidget(self.side_hit)
+        side.addWidget(self.list, 1)
+        side.addStretch(0)  # keeps the card at the top while the list is hidden
         incidents_page = QWidget()
         body = QHBoxLayout(incidents_page)
         body.setContentsMargins(16, 16, 16, 16)
         body.setSpacing(16)
         body.addWidget(self.focus, 3)
-        body.addWidget(self.list, 1)
+        body.addWidget(self.side, 1)
         self.stack = QStackedWidget()
-        self.stack.addWidget(idle_page)
-        self.stack.addWidget(incidents_page)
+        self.pages = (idle_page, incidents_page)
+        for page in self.pages:
+            self.stack.addWidget(page)
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
@@ -127,6 +162,7 @@ class ConsoleWindow(QMainWindow):
         lay.setSpacing(0)
         lay.addWidget(header)
         lay.addWidget(self.strip)
+        lay.addWidget(self.hits)
         lay.addWidget(self.stack, 1)
         lay.addWidget(self.message)
         self.setCentralWidget(central)
@@ -146,6 +182,7 @@ class ConsoleWindow(QMainWindow):
         self.link.call("status.get", None, self._status_loaded)
         self.link.call("incidents.list", {"include_closed": False}, lambda r, e: self._incidents_loaded(token, r, e))
         self.link.call("alarms.links", None, self._links_loaded)
+        self.load_cameras()
 
     def _status_loaded(self, result: Any, error: CallError | None) -> None:
         if error is None and isinstance(result, dict):
@@ -172,6 +209,34 @@ class ConsoleWindow(QMainWindow):
             self._failed("links", "links_failed")  # a missing alarm service is told once, by incidents.list
         self.refresh()
 
+    def load_cameras(self) -> None:
+        """Ask for the camera list (one request at a time)."""
+        if self.cameras_pending:
+            return
+        self.cameras_pending = True
+        self._cameras_at = None
+        self.link.call("vision.cameras", None, self._cameras_loaded)
+
+    def _cameras_loaded(self, result: Any, error: CallError | None) -> None:
+        self.cameras_pending = False
+        vision = self.board.vision
+        if error is None:
+            try:
+                vision.load_cameras(result)
+                self.board.set_notice("cameras", None)
+            except ValueError as exc:
+                log.error("vision.cameras answered something that is not a camera list: %s", exc)
+                self._failed("cameras", "cameras_failed")
+        elif error.code == METHOD_NOT_FOUND:
+            vision.forget_cameras()  # no vision component on this station: no camera line
+            self.board.set_notice("cameras", None)
+        elif not error.unavailable:
+            self._failed("cameras", "cameras_failed")
+        poll = vision.camera_poll_s()
+        if poll is not None:
+            self._cameras_at = self.clock() + poll
+        self.refresh()
+
     def _failed(self, key: str, notice: str) -> None:
         self.board.set_notice(key, notice)
         self._retry_at = self.clock() + RETRY_S
@@ -184,6 +249,12 @@ class ConsoleWindow(QMainWindow):
                 self.board.apply_link(params, self.clock())
             elif topic == "faults":
                 self.board.apply_fault(params)
+                if str(params.get("code") or "").startswith("camera.") and self.board.vision.cameras is not None:
+                    self.load_cameras()
+            elif topic == "vision.hits" and isinstance(params.get("hit"), dict):
+                self.board.vision.apply_hit(params["hit"])
+                if self.board.vision.cameras is not None:
+                    self.load_cameras()  # the camera that saw it is evidently up
         except ValueError as exc:
             log.error("ignored a malformed %s notification: %s", topic, exc)
             return
@@ -218,6 +289,11 @@ class ConsoleWindow(QMainWindow):
         self.board.silence(iid)
         self.refresh()
 
+    def note_hit(self, key: str) -> None:
+        """"Noted": the crew has seen this vehicle warning; it stops sounding (local to this console)."""
+        self.board.vision.note(key)
+        self.refresh()
+
     def select(self, iid: str) -> None:
         self.board.select(iid)
         self.refresh()
@@ -236,10 +312,13 @@ class ConsoleWindow(QMainWindow):
         now = self.clock()
         if self._retry_at is not None and now >= self._retry_at and self.board.connected:
             self.reload()
+        elif self._cameras_at is not None and now >= self._cameras_at and self.board.connected:
+            self.load_cameras()
         started = self.board.tick(now)
         view = self.view = self.board.view(now, self.language.code)
         if self.sound is not None:
-            self.sound.set_active(view.alerting and view.connected)
+            self.sound.set_active((view.alerting or view.vision.alerting) and view.connected,
+                                  tone="alarm" if view.alerting else "warning")
             if started:
                 self.sound.restart()
         self.title.setText(translate("Console", "Street police station · Crew console")
@@ -250,23 +329,39 @@ class ConsoleWindow(QMainWindow):
         self.clock_label.setText(time.strftime("%H:%M:%S", time.localtime(now)))
         self.lang_button.setText("EN" if self.language.code == "zh" else "中文")
         self.strip.show_status(view)
+        sound_note = "" if self.sound is not None and self.sound.available else notice_label("sound_unavailable")
+        self._show_page(0 if view.focus is None else 1)
         if view.focus is None:
-            self.stack.setCurrentIndex(0)
+            self.hits.show_hits(view.vision, sound_note=sound_note)
             self.idle.setText(translate("Console", "No open incidents"))
             self.idle_sub.setText(translate("Console", "New alarms appear here at once, with sound."))
         else:
-            self.stack.setCurrentIndex(1)
-            note = "" if self.sound is not None and self.sound.available else notice_label("sound_unavailable")
-            self.focus.show_incident(view.focus, sound_note=note)
+            self.focus.show_incident(view.focus, sound_note=sound_note)
             self.list.show_incidents(view.incidents, view.focus.id)
             self.list.setVisible(len(view.incidents) > 1)
+            self.hits.hide()  # the vehicle warning moves to the side column: the alarm keeps its room
+            show_hit(self.side_hit, view.vision, sound_note=sound_note)
+            self.side.setVisible(self.list.isVisibleTo(self.side) or self.side_hit.isVisibleTo(self.side))
         if self.message.isVisible() and now >= self._message_until:
             self.message.hide()
         self.overlay.show_state(view)
 
+    def _show_page(self, index: int) -> None:
+        """Only the page on show counts for the window's minimum size (the incident page's is large): the
+        idle page leaves room for the full vehicle warning, and the window fits a 1080p screen."""
+        if self._page == index:
+            return
+        self._page = index
+        for i, page in enumerate(self.pages):
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(policy, policy)
+        self.stack.setCurrentIndex(index)
+
     def _pulse(self) -> None:
         if self.view is not None and self.view.alerting:
             self.focus.pulse()
+        if self.view is not None and self.view.vision.alerting:
+            (self.side_hit if self.view.focus is not None else self.hits.card).pulse()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.timer.stop()
