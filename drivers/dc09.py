@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -188,7 +188,8 @@ class Dc09Decoder:
 
     Settings (keyword-only): ``keys`` maps account → AES key (16/24/32 bytes); ``crc_format``
     ("hex", "binary" or "auto"); ``max_age``/``max_ahead`` the time window in seconds (``check_time``
-    False disables it); ``require_encryption`` answers DUH to cleartext frames from an account that
+    False disables it; ``time_check_exempt`` names accounts whose panels keep poor time: their frames
+    are ACKed whatever their timestamp); ``require_encryption`` answers DUH to cleartext frames from an account that
     has a key; ``rng`` supplies the random pad of ``*ACK`` replies; ``counters`` may be shared.
     Frames with a bad CRC or length are dropped silently and counted in :attr:`counters`.
     """
@@ -201,6 +202,7 @@ class Dc09Decoder:
         max_age: float = 40.0,
         max_ahead: float = 20.0,
         check_time: bool = True,
+        time_check_exempt: Collection[str] = (),
         require_encryption: bool = False,
         rng: Rng = os.urandom,
         counters: Dc09Counters | None = None,
@@ -213,6 +215,7 @@ class Dc09Decoder:
         self._max_age = timedelta(seconds=max_age)
         self._max_ahead = timedelta(seconds=max_ahead)
         self._check_time = check_time
+        self._time_exempt = frozenset(a.upper() for a in time_check_exempt)
         self._require_encryption = require_encryption
         self._rng = rng
 
@@ -279,6 +282,7 @@ class Dc09Decoder:
         if (
             timestamp is not None
             and self._check_time
+            and account.upper() not in self._time_exempt
             and not (now - self._max_age <= timestamp <= now + self._max_ahead)
         ):
             self.counters.naks += 1

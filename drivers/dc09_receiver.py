@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, Self, cast
@@ -162,7 +162,7 @@ class Dc09Server:
     least show it (``decoded.message`` holds the NAKed message; DUH carries only account, sequence
     and reason).
 
-    Codec settings (``keys``, ``crc_format``, ``max_age``, ``max_ahead``, ``check_time``,
+    Codec settings (``keys``, ``crc_format``, ``max_age``, ``max_ahead``, ``check_time``, ``time_check_exempt``,
     ``require_encryption``) are those of :class:`~drivers.dc09.Dc09Decoder`. ``duplicate_memory``
     and ``duplicate_ttl`` tune the :class:`DuplicateFilter`; ``link_intervals`` and
     ``default_link_interval`` the :class:`LinkSupervisor`. ``utc_clock`` (for the time window)
@@ -183,6 +183,7 @@ class Dc09Server:
         max_age: float = 40.0,
         max_ahead: float = 20.0,
         check_time: bool = True,
+        time_check_exempt: Collection[str] = (),
         require_encryption: bool = False,
         duplicate_memory: int = 64,
         duplicate_ttl: float | None = 600.0,
@@ -206,6 +207,7 @@ class Dc09Server:
         self._decoder_settings: dict[str, Any] = {
             "keys": dict(keys or {}), "crc_format": crc_format, "max_age": max_age,
             "max_ahead": max_ahead, "check_time": check_time, "require_encryption": require_encryption,
+            "time_check_exempt": tuple(time_check_exempt),
         }
         Dc09Decoder(**self._decoder_settings)  # fail now on a bad key or setting, not per connection
         self.counters = Dc09Counters()

@@ -74,7 +74,7 @@ class Dc09Intake:
             host=dc.host, port_tcp=dc.port_tcp, port_udp=dc.port_udp,
             keys={s.account: bytes.fromhex(s.key) for s in schools if s.key},
             max_age=dc.max_age_s, max_ahead=dc.max_ahead_s,
-            check_time=not schools or any(s.time_check for s in schools),
+            time_check_exempt=[s.account for s in schools if not s.time_check],
             require_encryption=dc.require_encryption,
             link_intervals={a: i for a, i in intervals.items() if i is not None},
             default_link_interval=dc.default_link_test_interval_s if dc.supervise_unknown else None,

@@ -421,6 +421,17 @@ def test_nak_is_never_encrypted_and_window_is_configurable() -> None:
     assert out.accepted
 
 
+def test_accounts_exempt_from_the_time_check_are_acked_and_others_still_nakked() -> None:
+    old = NOW - timedelta(hours=1)  # a panel whose clock is an hour behind
+    exempt = encode_frame(token="SIA-DCS", sequence=7, account="1a2b", data="#1A2B|Nri1/PA01", timestamp=old)
+    other = encode_frame(token="SIA-DCS", sequence=8, account="CCC", data="#CCC|Nri1/PA01", timestamp=old)
+    dec = Dc09Decoder(time_check_exempt=["1A2B"])  # case-insensitive, as accounts are hex
+    (a,) = dec.feed(exempt, now=NOW)
+    (b,) = dec.feed(other, now=NOW)
+    assert a.verdict is ResponseKind.ACK and a.accepted
+    assert b.verdict is ResponseKind.NAK and b.reason == "time-window"
+
+
 # --- encoders ----------------------------------------------------------------------------------
 
 
