@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
@@ -38,6 +39,44 @@ def postgres_url() -> Iterator[str]:
         yield cluster.url
     finally:
         cluster.stop()
+
+
+def _our_children() -> dict[int, str]:
+    """Live child processes of this test process that run our programs or a broker (from /proc)."""
+    me = os.getpid()
+    found: dict[int, str] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 2 and int(fields[1]) == me and fields[0] != "Z" and (
+                "police_kiosk" in cmdline or "mosquitto" in cmdline):
+            found[int(entry)] = cmdline[:160]
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_processes() -> Iterator[None]:
+    """Fail a test that leaves a daemon, hub or broker process of its own running (and kill it)."""
+    before = set(_our_children())
+    yield
+    import signal
+    import time
+
+    deadline = time.monotonic() + 5
+    leftovers = {p: c for p, c in _our_children().items() if p not in before}
+    while leftovers and time.monotonic() < deadline:
+        time.sleep(0.1)
+        leftovers = {p: c for p, c in _our_children().items() if p not in before}
+    for pid in leftovers:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    assert not leftovers, f"test left processes running: {list(leftovers.values())}"
 
 
 OUR_THREADS = ("outbox-writer", "hub-", "daemon-link", "producer", "paho-")
