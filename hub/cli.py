@@ -35,7 +35,7 @@ def _run(args: argparse.Namespace) -> int:
     client_id = args.client_id or f"hub-{socket.gethostname()}-{args.group}"
     try:
         mqtt = HubMqtt(args.broker, client_id=client_id, group=args.group, inbox=inbox,
-                       username=args.username, password=os.environ.get("PK_HUB_PASSWORD"))
+                       username=args.username, password=os.environ.get("PK_HUB_PASSWORD"), ca_file=args.ca_file)
     except ValueError as exc:
         print(f"police-kiosk hub: {exc}", file=sys.stderr)
         return 2
@@ -117,7 +117,8 @@ def _command(args: argparse.Namespace) -> int:
                                          issued_at=wire.utc_now_iso(), expires_at=expires), key)
     topic = wire.topic(args.station, "cmd", args.name)
     try:
-        publish_once(args.broker, topic, wire.encode(cmd), retain=args.retain)
+        publish_once(args.broker, topic, wire.encode(cmd), retain=args.retain, ca_file=args.ca_file,
+                     username=args.username, password=os.environ.get("PK_HUB_PASSWORD"))
     except (OSError, TimeoutError, RuntimeError, ValueError) as exc:
         print(f"police-kiosk hub command: {exc}", file=sys.stderr)
         return 1
@@ -149,7 +150,8 @@ def command(name: str, argv: list[str]) -> int:
                             help="sqlite:////ABS/PATH, sqlite:///REL/PATH or postgresql://...")
         parser.add_argument("--group", default="hub", help="shared-subscription group of cooperating hubs")
         parser.add_argument("--client-id", help="MQTT client id (default hub-HOSTNAME-GROUP); unique per process")
-        parser.add_argument("--username")
+        parser.add_argument("--username", help="broker user (the password comes from $PK_HUB_PASSWORD)")
+        parser.add_argument("--ca-file", help="CA certificate(s) to verify an mqtts:// broker (default: system CAs)")
         parser.add_argument("--command-key-file", help="HMAC key shared with stations, to sign commands to them")
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     ex = sub.add_parser("export", help="print stored events as JSON lines, in per-station order")
@@ -160,6 +162,8 @@ def command(name: str, argv: list[str]) -> int:
     cm = sub.add_parser("command", help="sign and publish a command to a station or to all (watch list, notices)")
     cm.add_argument("--broker", default="mqtt://127.0.0.1:1883")
     cm.add_argument("--key-file", required=True, help="the HMAC key shared with the stations")
+    cm.add_argument("--ca-file", help="CA certificate(s) to verify an mqtts:// broker")
+    cm.add_argument("--username", help="broker user (the password comes from $PK_HUB_PASSWORD)")
     cm.add_argument("--station", default="all", help="station id, or `all` for a broadcast")
     cm.add_argument("--retain", action="store_true", help="keep it on the broker for stations that connect later")
     cm.add_argument("--expires", type=float, default=0.0, help="seconds until stations refuse it (0: never)")

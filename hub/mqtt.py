@@ -36,7 +36,8 @@ class Inbound:
 
 class HubMqtt:
     def __init__(self, url: str, *, client_id: str, group: str, inbox: queue.Queue[Inbound | None],
-                 username: str | None = None, password: str | None = None, session_expiry: int = 86400) -> None:
+                 username: str | None = None, password: str | None = None, session_expiry: int = 86400,
+                 ca_file: str | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in {"mqtt", "tcp", "mqtts", "ssl"} or not parts.hostname:
             raise ValueError(f"broker URL must look like mqtt://HOST:PORT, got {url!r}")
@@ -52,7 +53,7 @@ class HubMqtt:
         if username is not None:
             c.username_pw_set(username, password)
         if self.tls:
-            c.tls_set()
+            c.tls_set(ca_certs=ca_file)
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
@@ -107,7 +108,8 @@ def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
 
 
 def publish_once(url: str, topic: str, payload: bytes, *, retain: bool = False, client_id: str = "",
-                 username: str | None = None, password: str | None = None, timeout: float = 10.0) -> None:
+                 username: str | None = None, password: str | None = None, timeout: float = 10.0,
+                 ca_file: str | None = None) -> None:
     """Connect, publish one QoS 1 message, wait for its PUBACK (a failure code raises), disconnect."""
     parts = urlsplit(url)
     if parts.scheme not in {"mqtt", "tcp", "mqtts", "ssl"} or not parts.hostname:
@@ -117,7 +119,7 @@ def publish_once(url: str, topic: str, payload: bytes, *, retain: bool = False, 
     if username is not None:
         c.username_pw_set(username, password)
     if tls:
-        c.tls_set()
+        c.tls_set(ca_certs=ca_file)
     result: list[ReasonCode] = []
     c.on_publish = lambda client, userdata, mid, reason, props: result.append(reason)
     c.connect(parts.hostname, parts.port or (8883 if tls else 1883))
