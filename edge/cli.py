@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from edge.config import ConfigError, EdgeConfig, load_config, parse_config
+from edge.config import ConfigError, EdgeConfig, load_config, parse_config, referenced_file_problems
 
 __all__ = ["command"]
 
@@ -70,6 +70,9 @@ def _run_edge(argv: list[str]) -> int:
     args = _edge_parser().parse_args(argv)
     try:
         config = config_from_args(args)
+        missing = referenced_file_problems(config, source=str(args.config or "command line"))
+        if missing:
+            raise ConfigError(missing)
     except ConfigError as exc:
         print(f"police-kiosk edge: configuration error:\n{exc}", file=sys.stderr)
         return 2
@@ -83,11 +86,17 @@ def _run_edge(argv: list[str]) -> int:
 def _check_config(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="police-kiosk check-config", description="Validate station configuration files.")
     p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--no-files", dest="files_exist", action="store_false",
+                   help="do not check that referenced files (CA, keys, passwords) exist: for checking a station's "
+                        "file on another machine")
     args = p.parse_args(argv)
     bad = 0
     for f in args.files:
         try:
             cfg = load_config(f)
+            missing = referenced_file_problems(cfg, source=str(f)) if args.files_exist else []
+            if missing:
+                raise ConfigError(missing)
         except ConfigError as exc:
             bad += 1
             print(str(exc), file=sys.stderr)

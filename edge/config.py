@@ -12,11 +12,11 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from edge.wire import STATION_ID_RE
 
-__all__ = ["ConfigError", "EdgeConfig", "load_config", "parse_config"]
+__all__ = ["ConfigError", "EdgeConfig", "load_config", "parse_config", "referenced_file_problems"]
 
 
 from edge.config_base import Strict as _Strict
@@ -163,6 +163,32 @@ def load_config(path: Path | str, *, overrides: dict[str, Any] | None = None) ->
     for dotted, value in (overrides or {}).items():
         set_dotted(data, dotted, value)
     return parse_config(data, source=str(p), text=text)
+
+
+def referenced_file_problems(config: EdgeConfig, *, source: str = "<config>") -> list[str]:
+    """Files the configuration points at (`*_file` keys: CA, certificates, keys, passwords, catalogues)
+    that cannot be read: `check-config` reports them and the daemon refuses to start on them."""
+    problems: list[str] = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, BaseModel):
+            for name in type(node).model_fields:
+                value = getattr(node, name)
+                key = f"{path}.{name}" if path else name
+                if name.endswith("_file") and isinstance(value, Path):
+                    try:
+                        with value.open("rb"):
+                            pass
+                    except OSError as exc:
+                        problems.append(f"{source}: {key} = '{value}': cannot read: {exc.strerror or exc}")
+                else:
+                    walk(value, key)
+        elif isinstance(node, list | tuple):
+            for i, item in enumerate(node):
+                walk(item, f"{path}[{i}]")
+
+    walk(config, "")
+    return problems
 
 
 def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:

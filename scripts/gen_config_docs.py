@@ -54,7 +54,7 @@ MEANINGS: dict[str, str] = {
     "uplink.password": "Broker password, in this file. Prefer `password_file` on a real station.",
     "uplink.password_file": (
         "File holding the broker password (surrounding whitespace stripped), read at start-up; wins over "
-        "`password`. Not checked by `check-config`: a missing file stops the daemon at start-up (exit 1)."
+        "`password`. `check-config` and the daemon's start-up both check that it can be read."
     ),
     "uplink.ca_file": (
         "CA certificate(s) (PEM) to verify the broker with `mqtts://`. Unset: the system's CA store. "

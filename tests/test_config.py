@@ -86,3 +86,26 @@ def test_edge_refuses_to_start_on_a_bad_setting(tmp_path: Path) -> None:
                           str(tmp_path), "--set", "uplink.window=0"], capture_output=True, text=True, timeout=60)
     assert res.returncode == 2
     assert "uplink.window = 0" in res.stderr
+
+
+def test_referenced_files_must_be_readable(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    p = write(tmp_path, GOOD.replace("keepalive = 30", f'keepalive = 30\nca_file = "{ca}"\npassword_file = "{tmp_path}/pw"'))
+    res = subprocess.run([sys.executable, "-m", "police_kiosk", "check-config", str(p)],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1
+    assert f"uplink.ca_file = '{ca}': cannot read: No such file or directory" in res.stderr
+    assert "uplink.password_file" in res.stderr
+    skipped = subprocess.run([sys.executable, "-m", "police_kiosk", "check-config", "--no-files", str(p)],
+                             capture_output=True, text=True, timeout=60)
+    assert skipped.returncode == 0, skipped.stderr
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    (tmp_path / "pw").write_text("secret\n")
+    ok = subprocess.run([sys.executable, "-m", "police_kiosk", "check-config", str(p)],
+                        capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    daemon = subprocess.run([sys.executable, "-m", "police_kiosk", "edge", "--config", str(p), "--set",
+                             f'uplink.key_file="{tmp_path}/missing.key"', "--data-dir", str(tmp_path / "d")],
+                            capture_output=True, text=True, timeout=60)
+    assert daemon.returncode == 2
+    assert "uplink.key_file" in daemon.stderr and "cannot read" in daemon.stderr
