@@ -90,7 +90,8 @@ def test_edge_refuses_to_start_on_a_bad_setting(tmp_path: Path) -> None:
 
 def test_referenced_files_must_be_readable(tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
-    p = write(tmp_path, GOOD.replace("keepalive = 30", f'keepalive = 30\nca_file = "{ca}"\npassword_file = "{tmp_path}/pw"'))
+    files = f'keepalive = 30\nca_file = "{ca}"\npassword_file = "{tmp_path}/pw"'
+    p = write(tmp_path, GOOD.replace("keepalive = 30", files))
     res = subprocess.run([sys.executable, "-m", "police_kiosk", "check-config", str(p)],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 1
