@@ -22,6 +22,7 @@ import logging
 import os
 import random
 import ssl
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -231,8 +232,11 @@ class MqttUplink:
         self._post(self._link_up)
 
     def _cb_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        # paho calls this inside its `except OSError:` block: the active exception is the cause
+        # (connection refused, name not resolved, certificate verify failed, ...).
+        cause = sys.exc_info()[1]
         self._set_backoff()
-        self._post(self._link_failed)
+        self._post(self._link_failed, str(cause) if cause is not None else "")
 
     def _cb_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Properties | None
@@ -296,10 +300,11 @@ class MqttUplink:
                 fut.set_exception(HubUnavailableError(why))
         self._requests.clear()
 
-    def _link_failed(self) -> None:
+    def _link_failed(self, cause: str = "") -> None:
         self.state = "connecting"
-        self.faults.raise_fault("uplink.down", f"cannot reach the broker at {self.address.host}:{self.address.port}",
-                                severity="warning")
+        why = f": {cause}" if cause else ""
+        where = f"{self.address.host}:{self.address.port}"
+        self.faults.raise_fault("uplink.down", f"cannot reach the broker at {where}{why}", severity="warning")
 
     def _link_refused(self, reason: str) -> None:
         self.faults.raise_fault("uplink.refused", f"broker refused the connection: {reason}")

@@ -461,6 +461,8 @@ def test_tls_edge_without_the_ca_does_not_connect(tmp_path: Path, procs: list[St
     edge.start()
     accepted = submit(edge, 5)
     wait_until(lambda: "uplink.down" in fault_codes(edge_status(edge)), timeout=20, what="the fault uplink.down")
+    down = [f for f in edge_status(edge)["faults"] if f["code"] == "uplink.down"]
+    assert "CERTIFICATE_VERIFY_FAILED" in down[0]["message"].upper().replace(" ", "_"), down  # the real cause
     st = edge_status(edge)
     assert st["link"]["state"] != "connected"
     assert st["link"]["connects"] == 0
