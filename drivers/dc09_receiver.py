@@ -8,7 +8,13 @@
 For every frame with a good CRC and length the receiver sends the codec's answer back to the peer
 (ACK, encrypted ``*ACK``, NAK with its time, or DUH); bad CRC or length: no answer, a counter goes
 up. An accepted message is handed to ``on_message(msg, peer)`` *before* it is acknowledged: if the
-callback raises, the receiver logs it and sends no ACK, so the panel will send the message again. A
+callback raises, the receiver logs it and sends no ACK, so the panel will send the message again.
+``on_message`` may be a coroutine function (or return an awaitable): the receiver awaits it and ACKs
+once it has returned, so a handler can save the alarm off the event loop (a worker thread) before the
+panel hears the ACK. Frames of one TCP connection (of one UDP sender) are handled and answered in
+their order; while one awaits, the frames behind it wait, other connections do not. A message that is
+still being handed over when its retransmission arrives (from any connection) is not delivered twice:
+the retransmission waits for it and is ACKed if it succeeded, delivered again if it failed. A
 repeated sequence number with the same content (a retransmission) is acknowledged again and not
 delivered a second time (:class:`~drivers.dc09_supervision.DuplicateFilter`). ``NULL`` link tests
 are acknowledged and count as life but are not delivered unless ``deliver_link_tests``.
@@ -29,9 +35,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, Self, cast
@@ -51,9 +59,21 @@ __all__ = [
 
 _LOG = logging.getLogger(__name__)
 
-OnMessage = Callable[[Dc09Message, str], None]
+OnMessage = Callable[[Dc09Message, str], Awaitable[None] | None]
 OnLink = Callable[[LinkEvent], None]
 OnRejected = Callable[[Dc09Decoded, str], None]
+
+
+_InflightKey = tuple[str, int, str, str, tuple[str, ...]]
+
+
+def _inflight_key(message: Dc09Message) -> _InflightKey:
+    """What makes two frames the same message (as :class:`DuplicateFilter` compares them)."""
+    return message.account.upper(), message.sequence, message.token.value, message.data, message.extended
+
+
+async def _await(outcome: Awaitable[None]) -> None:
+    await outcome
 
 
 def _utc_now() -> datetime:
@@ -83,6 +103,84 @@ class ServerStats:
         return {f.name: int(getattr(self, f.name)) for f in fields(self)}
 
 
+class _Lane:
+    """The frames of one peer (a TCP connection, a UDP sender), handled and answered in their order.
+
+    Frames are handled at once while every hand-off is synchronous; when one is awaited, the frames
+    behind it queue and a task of this lane works through them.
+    """
+
+    def __init__(self, server: Dc09Server, send: Callable[[bytes], None],
+                 on_idle: Callable[[], object] | None = None) -> None:
+        self._server = server
+        self._send = send
+        self._on_idle = on_idle
+        self._queue: deque[tuple[Dc09Decoded, str]] = deque()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None
+
+    def feed(self, results: list[Dc09Decoded], peer: str) -> None:
+        if self._task is not None:
+            self._queue.extend((result, peer) for result in results)
+            return
+        for i, result in enumerate(results):
+            step = self._server._step(result, peer)
+            if isinstance(step, _Pending):
+                self._queue.extend((r, peer) for r in results[i + 1 :])
+                self._task = self._server._spawn(self._drain(step), name=f"dc09-lane-{peer}")
+                return
+            if step is not None:
+                self._send(step)
+
+    async def _drain(self, pending: _Pending) -> None:
+        try:
+            while True:
+                reply = await pending.settle()
+                if reply is not None:
+                    self._send(reply)
+                while self._queue:
+                    result, peer = self._queue.popleft()
+                    step = self._server._step(result, peer)
+                    if isinstance(step, _Pending):
+                        pending = step
+                        break
+                    if step is not None:
+                        self._send(step)
+                else:
+                    return
+        finally:
+            self._task = None
+            self._queue.clear()
+            if self._on_idle is not None:
+                self._on_idle()
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A frame whose answer waits for a hand-off task: its own, or (a retransmission) the first copy's."""
+
+    server: Dc09Server
+    result: Dc09Decoded
+    peer: str
+    hand_off: asyncio.Task[None]
+    first: bool
+
+    async def settle(self) -> bytes | None:
+        """The answer to send once the hand-off is over (None: no ACK, the panel sends it again)."""
+        await asyncio.wait([self.hand_off])  # waits without taking on the hand-off's error or cancellation
+        if not self.hand_off.cancelled() and self.hand_off.exception() is None:
+            if not self.first:
+                self.server.stats.duplicates += 1
+            return self.result.reply
+        if self.first:
+            return None
+        step = self.server._step(self.result, self.peer)  # the first copy failed: this one is delivered
+        return await step.settle() if isinstance(step, _Pending) else step
+
+
 class _TcpConnection(asyncio.Protocol):
     def __init__(self, server: Dc09Server) -> None:
         self._server = server
@@ -90,6 +188,7 @@ class _TcpConnection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._peer = "?"
         self._idle: asyncio.TimerHandle | None = None
+        self._lane = _Lane(server, self._send)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport = cast(asyncio.Transport, transport)
@@ -104,8 +203,11 @@ class _TcpConnection(asyncio.Protocol):
         if transport is None or transport.is_closing():
             return
         self._arm_idle()
-        for reply in self._server._handle(self._decoder.feed(data, now=self._server._utc()), self._peer):
-            transport.write(reply)
+        self._lane.feed(self._decoder.feed(data, now=self._server._utc()), self._peer)
+
+    def _send(self, reply: bytes) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._idle is not None:
@@ -138,6 +240,7 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
         self._server = server
         self._decoder = server._new_decoder()
         self._transport: asyncio.DatagramTransport | None = None
+        self._lanes: dict[str, _Lane] = {}  # only senders with frames waiting behind an awaited hand-off
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.DatagramTransport, transport)
@@ -146,9 +249,18 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
         self._server.stats.datagrams += 1
         results = self._decoder.feed(data, now=self._server._utc())
         self._decoder.flush()  # one datagram, whole frames: never carry bytes to the next sender
-        for reply in self._server._handle(results, _peer(addr)):
-            if self._transport is not None:
-                self._transport.sendto(reply, addr)
+        peer = _peer(addr)
+        lane = self._lanes.get(peer)
+        if lane is None:
+            lane = _Lane(self._server, lambda reply: self._sendto(reply, addr),
+                         on_idle=lambda: self._lanes.pop(peer, None))
+        lane.feed(results, peer)
+        if lane.busy:
+            self._lanes[peer] = lane
+
+    def _sendto(self, reply: bytes, addr: tuple[str | Any, int]) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.sendto(reply, addr)
 
     def error_received(self, exc: Exception) -> None:
         _LOG.warning("DC-09 UDP endpoint error: %s", exc)
@@ -224,6 +336,8 @@ class Dc09Server:
         self._tcp: asyncio.Server | None = None
         self._udp: asyncio.DatagramTransport | None = None
         self._supervision: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # hand-offs being awaited and the lanes behind them
+        self._inflight: dict[_InflightKey, asyncio.Task[None]] = {}
 
     @property
     def tcp_port(self) -> int | None:
@@ -277,6 +391,9 @@ class Dc09Server:
         if self._udp is not None:
             self._udp.close()
             self._udp = None
+        for task in list(self._tasks):  # unanswered hand-offs: their panels send them again
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.sleep(0)  # let connection_lost callbacks run
 
     async def __aenter__(self) -> Self:
@@ -307,42 +424,67 @@ class Dc09Server:
         self._connections.add(conn)
         return True
 
-    def _handle(self, results: list[Dc09Decoded], peer: str) -> list[bytes]:
-        replies: list[bytes] = []
-        for result in results:
-            now = self._monotonic()
-            restored = self.supervisor.alive(result.account, now=now)
-            if restored is not None:
-                self._emit_link(restored)
-            if result.verdict is not ResponseKind.ACK or result.message is None:
-                _LOG.info(
-                    "DC-09 %s to account %s seq %04d from %s (%s)",
-                    result.verdict, result.account, result.sequence, peer, result.reason,
-                )
-                replies.append(result.reply)
-                self._notify_rejected(result, peer)
-                continue
-            message = result.message
-            if message.is_link_test and not self._deliver_link_tests:
-                replies.append(result.reply)
-                continue
-            if self.duplicates.is_duplicate(message, now=now):
-                self.stats.duplicates += 1
-                replies.append(result.reply)
-                continue
-            try:
-                self._on_message(message, peer)
-            except Exception:  # noqa: BLE001 - a failed hand-off must not ACK: the panel sends it again
-                self.stats.callback_errors += 1
-                _LOG.exception(
-                    "DC-09 on_message failed for account %s seq %04d: not acknowledged",
-                    message.account, message.sequence,
-                )
-                continue
-            self.stats.delivered += 1
-            self.duplicates.remember(message, now=now)
-            replies.append(result.reply)
-        return replies
+    def _step(self, result: Dc09Decoded, peer: str) -> bytes | _Pending | None:
+        """Handle one decoded frame: the answer to send now, a hand-off to await first, or no answer."""
+        now = self._monotonic()
+        restored = self.supervisor.alive(result.account, now=now)
+        if restored is not None:
+            self._emit_link(restored)
+        if result.verdict is not ResponseKind.ACK or result.message is None:
+            _LOG.info(
+                "DC-09 %s to account %s seq %04d from %s (%s)",
+                result.verdict, result.account, result.sequence, peer, result.reason,
+            )
+            self._notify_rejected(result, peer)
+            return result.reply
+        message = result.message
+        if message.is_link_test and not self._deliver_link_tests:
+            return result.reply
+        if self.duplicates.is_duplicate(message, now=now):
+            self.stats.duplicates += 1
+            return result.reply
+        key = _inflight_key(message)
+        running = self._inflight.get(key)
+        if running is not None:  # a retransmission of a message still being handed over
+            return _Pending(self, result, peer, running, first=False)
+        try:
+            outcome = self._on_message(message, peer)
+        except Exception as exc:  # noqa: BLE001 - a failed hand-off must not ACK: the panel sends it again
+            self._hand_off_failed(message, exc)
+            return None
+        if outcome is not None and inspect.isawaitable(outcome):
+            task = self._spawn(_await(outcome), name=f"dc09-hand-off-{message.account}-{message.sequence:04d}")
+            self._inflight[key] = task
+            task.add_done_callback(lambda t: self._handed_off(t, message, key, now))
+            return _Pending(self, result, peer, task, first=True)
+        self.stats.delivered += 1
+        self.duplicates.remember(message, now=now)
+        return result.reply
+
+    def _handed_off(self, task: asyncio.Task[None], message: Dc09Message, key: _InflightKey, now: float) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self._hand_off_failed(message, exc)
+            return
+        self.stats.delivered += 1
+        self.duplicates.remember(message, now=now)
+
+    def _hand_off_failed(self, message: Dc09Message, exc: BaseException) -> None:
+        self.stats.callback_errors += 1
+        _LOG.error(
+            "DC-09 on_message failed for account %s seq %04d: not acknowledged",
+            message.account, message.sequence, exc_info=exc,
+        )
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     def _notify_rejected(self, result: Dc09Decoded, peer: str) -> None:
         if self._on_rejected is None:

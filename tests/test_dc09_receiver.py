@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -337,3 +338,199 @@ async def test_start_helper_and_settings_are_checked(sink: Sink) -> None:
         Dc09Server(on_message=sink.on_message, keys={"AAA": b"short"})
     with pytest.raises(ValueError, match="at least one"):
         Dc09Server(on_message=sink.on_message, port_tcp=None, port_udp=None)
+
+
+# --- an on_message that awaits (the alarm is saved off the event loop before the ACK) -------------
+
+
+def frame(seq: int, account: str = "AAA") -> bytes:
+    return encode_frame(token="SIA-DCS", sequence=seq, account=account, data=f"#{account}|Nri0/PA{seq:02d}")
+
+
+def ack(seq: int, account: str = "AAA") -> bytes:
+    return encode_response("ACK", sequence=seq, account=account, prefix="0")
+
+
+class AsyncSink:
+    """An awaiting hand-off: each message waits for its gate (open unless closed by the test)."""
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+        self.entered: dict[int, asyncio.Event] = {}
+        self.gates: dict[int, asyncio.Event] = {}
+        self.fail: set[int] = set()
+        self.before_return: dict[int, bytes] = {}
+        self.peek: socket.socket | None = None
+
+    def hold(self, seq: int) -> asyncio.Event:
+        self.gates[seq] = asyncio.Event()
+        return self.gates[seq]
+
+    def entered_event(self, seq: int) -> asyncio.Event:
+        return self.entered.setdefault(seq, asyncio.Event())
+
+    async def on_message(self, message: Dc09Message, peer: str) -> None:
+        seq = message.sequence
+        self.log.append(f"start {message.account} {seq}")
+        self.entered_event(seq).set()
+        if seq in self.gates:
+            await self.gates[seq].wait()
+        for _ in range(5):  # an ACK sent too early would reach the client's socket meanwhile
+            await asyncio.sleep(0)
+        if self.peek is not None:
+            self.before_return[seq] = peek(self.peek)
+        if seq in self.fail:
+            self.fail.discard(seq)
+            self.log.append(f"fail {message.account} {seq}")
+            raise RuntimeError("store unavailable")
+        self.log.append(f"end {message.account} {seq}")
+
+
+def peek(sock: socket.socket) -> bytes:
+    try:
+        return sock.recv(4096, socket.MSG_PEEK)
+    except BlockingIOError:
+        return b""
+
+
+async def raw_client(server: Dc09Server) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.tcp_port or 0))
+    return sock
+
+
+async def recv_frames(sock: socket.socket, n: int) -> list[bytes]:
+    loop, data = asyncio.get_running_loop(), b""
+    while data.count(b"\r") < n:
+        chunk = await asyncio.wait_for(loop.sock_recv(sock, 4096), 5)
+        assert chunk, "connection closed"
+        data += chunk
+    return [f + b"\r" for f in data.split(b"\r")[:n]]
+
+
+def async_server(sink: AsyncSink, **kw: Any) -> Dc09Server:
+    kw.setdefault("utc_clock", lambda: NOW)
+    return Dc09Server(on_message=sink.on_message, **kw)
+
+
+async def test_awaiting_hand_off_is_acked_only_after_it_returns() -> None:
+    sink = AsyncSink()
+    gate = sink.hold(1)
+    async with async_server(sink, port_udp=None) as server:
+        with await raw_client(server) as sock:
+            sink.peek = sock
+            await asyncio.get_running_loop().sock_sendall(sock, frame(1))
+            await asyncio.wait_for(sink.entered_event(1).wait(), 5)
+            gate.set()
+            assert await recv_frames(sock, 1) == [ack(1)]
+    assert sink.before_return == {1: b""}  # nothing had reached the panel while the hand-off ran
+    assert sink.log == ["start AAA 1", "end AAA 1"]
+    assert (server.stats.delivered, server.stats.callback_errors) == (1, 0)
+
+
+async def test_frames_of_one_connection_are_handled_and_answered_in_order() -> None:
+    sink = AsyncSink()
+    gate = sink.hold(1)
+    async with async_server(sink, port_udp=None) as server:
+        with await raw_client(server) as sock:
+            await asyncio.get_running_loop().sock_sendall(sock, frame(1) + NULL + frame(2) + frame(1) + frame(3))
+            await asyncio.wait_for(sink.entered_event(1).wait(), 5)
+            for _ in range(5):
+                await asyncio.sleep(0)
+            assert sink.log == ["start AAA 1"]  # the frames behind it wait, the link test too
+            assert peek(sock) == b""
+            gate.set()
+            replies = await recv_frames(sock, 5)
+    assert replies == [ack(1), ack(0), ack(2), ack(1), ack(3)]  # the repeated 1 is a retransmission: ACKed again
+    assert sink.log == ["start AAA 1", "end AAA 1", "start AAA 2", "end AAA 2", "start AAA 3", "end AAA 3"]
+    assert (server.stats.delivered, server.stats.duplicates) == (3, 1)
+
+
+async def test_a_waiting_connection_does_not_hold_up_another() -> None:
+    sink = AsyncSink()
+    gate = sink.hold(1)
+    async with async_server(sink, port_udp=None) as server:
+        with await raw_client(server) as slow, await raw_client(server) as fast:
+            loop = asyncio.get_running_loop()
+            await loop.sock_sendall(slow, frame(1))
+            await asyncio.wait_for(sink.entered_event(1).wait(), 5)
+            await loop.sock_sendall(fast, frame(7, account="BBB") + NULL)
+            assert await recv_frames(fast, 2) == [ack(7, "BBB"), ack(0)]
+            assert not gate.is_set()
+            assert peek(slow) == b""
+            gate.set()
+            assert await recv_frames(slow, 1) == [ack(1)]
+    assert sink.log == ["start AAA 1", "start BBB 7", "end BBB 7", "end AAA 1"]
+
+
+async def test_an_awaiting_hand_off_that_raises_gets_no_ack_and_the_retry_is_delivered() -> None:
+    sink = AsyncSink()
+    sink.fail.add(1)
+    async with async_server(sink, port_udp=None) as server:
+        with await raw_client(server) as sock:
+            loop = asyncio.get_running_loop()
+            await loop.sock_sendall(sock, frame(1) + NULL)
+            assert await recv_frames(sock, 1) == [ack(0)]  # the NULL's ACK only
+            await loop.sock_sendall(sock, frame(1))  # the panel retries
+            assert await recv_frames(sock, 1) == [ack(1)]
+    assert sink.log == ["start AAA 1", "fail AAA 1", "start AAA 1", "end AAA 1"]
+    assert (server.stats.delivered, server.stats.callback_errors) == (1, 1)
+
+
+async def test_a_retransmission_on_another_connection_waits_for_the_first_copy() -> None:
+    sink = AsyncSink()
+    gate = sink.hold(1)
+    async with async_server(sink, port_udp=None) as server:
+        with await raw_client(server) as first, await raw_client(server) as second:
+            loop = asyncio.get_running_loop()
+            await loop.sock_sendall(first, frame(1))
+            await asyncio.wait_for(sink.entered_event(1).wait(), 5)
+            await loop.sock_sendall(second, frame(1))  # the panel gave up on the first connection
+            await loop.sock_sendall(second, NULL)
+            for _ in range(5):
+                await asyncio.sleep(0)
+            assert peek(second) == b""  # not ACKed before the first copy is saved
+            gate.set()
+            assert await recv_frames(second, 2) == [ack(1), ack(0)]
+            assert await recv_frames(first, 1) == [ack(1)]
+    assert sink.log == ["start AAA 1", "end AAA 1"]
+    assert (server.stats.delivered, server.stats.duplicates) == (1, 1)
+
+
+async def test_udp_datagrams_of_one_sender_wait_in_order_and_others_do_not() -> None:
+    sink = AsyncSink()
+    gate = sink.hold(1)
+    async with async_server(sink, port_tcp=None) as server:
+        loop = asyncio.get_running_loop()
+        remote = ("127.0.0.1", server.udp_port or 0)
+        t1, c1 = await loop.create_datagram_endpoint(UdpClient, remote_addr=remote)
+        t2, c2 = await loop.create_datagram_endpoint(UdpClient, remote_addr=remote)
+        try:
+            t1.sendto(frame(1))
+            await asyncio.wait_for(sink.entered_event(1).wait(), 5)
+            t1.sendto(frame(2))
+            t2.sendto(frame(5, account="BBB"))
+            assert await c2.next() == ack(5, "BBB")
+            assert c1.replies.empty()
+            gate.set()
+            assert [await c1.next(), await c1.next()] == [ack(1), ack(2)]
+        finally:
+            t1.close()
+            t2.close()
+    assert sink.log == ["start AAA 1", "start BBB 5", "end BBB 5", "end AAA 1", "start AAA 2", "end AAA 2"]
+
+
+async def test_close_while_a_hand_off_waits_leaves_nothing_running() -> None:
+    sink = AsyncSink()
+    sink.hold(1)
+    server = async_server(sink, port_udp=None)
+    await server.start()
+    with await raw_client(server) as sock:
+        await asyncio.get_running_loop().sock_sendall(sock, frame(1) + frame(2))
+        await asyncio.wait_for(sink.entered_event(1).wait(), 5)
+        await server.close()
+        assert peek(sock) == b""  # never ACKed: the panel sends it again to the next receiver
+    assert server._tasks == set()
+    assert server._inflight == {}
+    assert sink.log == ["start AAA 1"]
