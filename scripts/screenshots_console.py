@@ -5,8 +5,10 @@
 States: idle, alarm (a new alarm takes over), several (a new alarm over two older incidents, a lost
 school link, a device fault), timers (no alarm sounding; amber, red and met 1-3-5 targets),
 disconnected, vehicle (a watch-listed vehicle hit, a near match with its plate crop, over an older noted
-one; one camera down), vehicle-alarm (the same hit while an alarm takes over). The window is fed through
-its view-model: no daemon is needed (the hits are synthetic `vision.hits` payloads).
+one; one camera down), vehicle-alarm (the same hit while an alarm takes over), manual (the manual alarm
+form, its site missing), manual-confirm (its confirmation step, the siren switched on), history (closed
+incidents with their outcomes and 1-3-5 response times; manual siren control refused). The window is
+fed through its view-model: no daemon is needed (the hits are synthetic `vision.hits` payloads).
 """
 
 from __future__ import annotations
@@ -140,19 +142,62 @@ def state_vehicle_alarm(w: ConsoleWindow) -> None:
     w.board.apply_incident("raised", incident("inc-1", ago=12))
 
 
+def closed(iid: str, *, ago: float, outcome: str, dispatched: float | None, on_scene: float | None,
+           closed_after: float, missed: tuple[str, ...] = (), **where: Any) -> dict[str, Any]:
+    """A closed incident raised `ago` seconds before NOW, its steps given as seconds after the alarm."""
+    inc = incident(iid, ago=ago, state="closed", **where)
+    raised = inc["raised_at"]
+    for key, after in (("acked_at", dispatched), ("dispatched_at", dispatched), ("on_scene_at", on_scene),
+                       ("closed_at", closed_after)):
+        inc[key] = None if after is None else raised + after
+    inc.update(outcome=outcome, missed=list(missed), unit="巡逻一组" if dispatched is not None else "")
+    return inc
+
+
+def state_manual(w: ConsoleWindow) -> None:
+    w.board.load_links(LINKS)
+    w.board.open_manual("")
+    w.board.manual.set_kind("panic")
+    w.board.manual.review("", "北侧人行道")  # no site: the form says so
+
+
+def state_manual_confirm(w: ConsoleWindow) -> None:
+    w.board.load_links(LINKS)
+    w.board.open_manual("阳光街警务站")
+    w.board.manual.set_kind("panic")
+    w.board.manual.review("阳光街警务站", "北侧人行道")
+    w.board.siren.answered({"on": True})
+
+
+def state_history(w: ConsoleWindow) -> None:
+    w.board.load_links(LINKS)
+    w.board.history.load([
+        closed("inc-h1", ago=900, outcome="real", dispatched=41, on_scene=150, closed_after=280),
+        closed("inc-h2", ago=5400, outcome="false_alarm", dispatched=75, on_scene=230, closed_after=410,
+               missed=("respond", "arrive", "resolve"), site="实验中学", site_en="Experimental Middle School",
+               point="东门报警按钮", point_en="East gate button", account="1231", zone=3),
+        closed("inc-h3", ago=86400 + 3600, outcome="test", dispatched=None, on_scene=None, closed_after=35,
+               site="育才小学", site_en="Yucai Primary School", point="传达室", point_en="Gatehouse", kind="emergency"),
+    ])
+    w.board.siren.answered(None, -32009, "manual siren control is disabled in this station's configuration")
+    w.board.history_open = True
+
+
 def state_disconnected(w: ConsoleWindow) -> None:
     state_several(w)
     w.board.set_connected(False, NOW - 42)
 
 
 STATES = {"idle": state_idle, "alarm": state_alarm, "several": state_several, "timers": state_timers,
-          "disconnected": state_disconnected, "vehicle": state_vehicle, "vehicle-alarm": state_vehicle_alarm}
+          "disconnected": state_disconnected, "vehicle": state_vehicle, "vehicle-alarm": state_vehicle_alarm,
+          "manual": state_manual, "manual-confirm": state_manual_confirm, "history": state_history}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("out", type=Path)
     p.add_argument("--size", default="1920x1080")
+    p.add_argument("--only", nargs="*", default=None, help="render only these states")
     args = p.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -163,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     for lang in ("zh", "en"):
         language = Language(lang)
         for name, fill in STATES.items():
+            if args.only and name not in args.only:
+                continue
             link = DaemonLink(args.out / "no-daemon.sock", topics=TOPICS)  # never started
             window = ConsoleWindow(link, language=language, sound=sound, clock=lambda: NOW)
             window.board.set_connected(True, NOW)

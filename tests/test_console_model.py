@@ -463,3 +463,143 @@ def test_a_malformed_camera_list_is_refused() -> None:
     with pytest.raises(ValueError, match="not a camera list"):
         board.vision.load_cameras([])
     assert board.vision.cameras is None
+
+
+# ---- the crew's controls: manual alarm, siren, history ------------------------------------------
+def test_a_manual_alarm_needs_a_site_and_a_second_tap() -> None:
+    board = board_with()
+    manual = board.manual
+    assert manual.confirm() is None  # nothing open: nothing to raise
+    board.open_manual("阳光街警务站")
+    assert board.view(T0).manual.site == "阳光街警务站"
+    manual.set_kind("panic")
+    manual.set_kind("holdup")  # not offered by hand: ignored
+    assert manual.confirm() is None  # the first tap only reviews
+    assert not manual.review("  ", "北侧")
+    assert board.view(T0).manual.problem == "site_missing"
+    assert not manual.review("x" * 65, "")
+    assert manual.problem == "too_long"
+    assert manual.review(" 阳光街警务站 ", " 北侧人行道 ")
+    assert board.view(T0).manual.step == "confirm"
+    manual.back()
+    assert manual.step == "form" and manual.confirm() is None
+    assert manual.review("阳光街警务站", "北侧人行道")
+    params = manual.confirm("王警官")
+    assert params == {"kind": "panic", "site": "阳光街警务站", "point": "北侧人行道", "source": "manual",
+                      "by": "王警官"}
+    assert manual.confirm() is None  # never twice
+    manual.cancel()
+    assert manual.step == "sending"  # a call on its way cannot be cancelled
+    manual.done("manual raise refused")
+    assert (manual.step, manual.problem, manual.error) == ("form", "raise_failed", "manual raise refused")
+    assert manual.review("阳光街警务站", "")
+    manual.confirm()
+    manual.done(None)
+    assert board.view(T0).manual.step == "closed"
+
+
+def test_a_new_alarm_closes_the_form_and_the_history() -> None:
+    board = board_with()
+    board.toggle_history()
+    assert board.view(T0).history_open
+    board.open_manual("站")  # one at a time
+    assert not board.history_open and board.manual.step == "form"
+    board.toggle_history()
+    assert board.history_open and board.manual.step == "closed"
+    board.open_manual("站")
+    board.apply_incident("raised", make_incident())
+    assert board.tick(T0)
+    assert not board.history_open and board.manual.step == "closed"
+    sending = board_with()
+    sending.open_manual("站")
+    sending.manual.review("站", "")
+    sending.manual.confirm()
+    sending.apply_incident("raised", make_incident())  # its own alarm, notified before the answer
+    sending.tick(T0)
+    assert sending.manual.step == "sending"
+    sending.set_connected(False, T0)  # the answer will never come
+    assert (sending.manual.step, sending.manual.problem) == ("form", "raise_failed")
+
+
+def test_the_siren_switch_follows_the_daemons_answers() -> None:
+    board = board_with()
+    siren = board.siren
+    assert board.view(T0).siren.on is None
+    assert siren.request(True) == {"on": True}
+    assert siren.request(False) is None  # one call at a time
+    assert board.view(T0).siren.pending and not board.view(T0).siren.enabled
+    siren.answered({"on": True})
+    assert board.view(T0).siren == type(board.view(T0).siren)(True, False, False, "")
+    siren.request(False)
+    siren.answered({"on": False})
+    board.apply_incident("acknowledged", advanced(make_incident(), "acknowledged", T0 + 5))
+    assert siren.on is False  # a step of an incident leaves it
+    board.apply_incident("raised", make_incident("inc-2"))
+    assert siren.on is None  # a new alarm: the engine's policy decides again
+    siren.request(True)
+    siren.answered(None, -32000, "relay module offline")
+    assert siren.error == "relay module offline" and siren.on is None and board.view(T0).siren.enabled
+    siren.request(True)
+    siren.answered(None, -32009, "manual siren control is disabled in this station's configuration")
+    view = board.view(T0).siren
+    assert view.refused and not view.enabled and view.error == ""
+    assert siren.request(False) is None
+    board.set_connected(False, T0)
+    board.set_connected(True, T0)
+    assert not siren.refused  # after a reconnection the daemon is asked again
+
+
+def closed_incident(iid: str, *, raised_at: float = T0, outcome: str = "real", steps: dict[str, float | None],
+                    missed: tuple[str, ...] = (), **fields: Any) -> dict[str, Any]:
+    inc = make_incident(iid, raised_at=raised_at, **fields)
+    stamps = {"acked_at": steps.get("dispatched_at"), **steps}
+    return {**inc, **{k: None if v is None else raised_at + v for k, v in stamps.items()}, "state": "closed",
+            "outcome": outcome, "missed": list(missed), "rev": 5}
+
+
+def test_the_history_shows_closed_incidents_with_outcome_and_response_times() -> None:
+    board = board_with()
+    board.toggle_history()
+    assert board.history.want()
+    assert not board.history.want()  # one request at a time: asked again when it answers
+    on_time = closed_incident("a", steps={"dispatched_at": 41, "on_scene_at": 150, "closed_at": 280})
+    late = closed_incident("b", raised_at=T0 + 10, outcome="false_alarm", missed=("respond",),
+                           steps={"dispatched_at": 75, "on_scene_at": 170, "closed_at": 400})
+    skipped = closed_incident("c", raised_at=T0 - 500, outcome="test", steps={"closed_at": 35},
+                              source={"kind": "manual", "site": "站前广场"})
+    assert board.history.load([make_incident("open-1"), on_time, late, skipped])  # the second want()
+    rows = board.view(T0 + 600, "en").history
+    assert [r.id for r in rows] == ["b", "a", "c"]  # newest closed first; open incidents are not history
+    b, a, c = rows
+    assert (b.site, b.point, b.kind, b.outcome) == ("Sunshine Primary School", "Main gate button", "panic",
+                                                    "false_alarm")
+    assert [(x.name, x.used_s, x.status) for x in b.responses] == [
+        ("dispatch", 75, "late"), ("arrive", 170, "met"), ("close", 400, "late")]
+    assert [x.status for x in a.responses] == ["met", "met", "met"]
+    assert a.raised_clock == clock_text(T0, T0 + 600)
+    assert [(x.used_s, x.status) for x in c.responses] == [(None, "skipped"), (None, "skipped"), (35, "met")]
+    assert (c.site, c.outcome, c.source_kind) == ("站前广场", "test", "manual")
+    assert [x.target_s for x in a.responses] == [60, 180, 300]
+    assert board.view(T0, "zh").history[0].site == "阳光小学"
+    board.toggle_history()
+    assert board.view(T0).history == ()  # computed only while on show
+
+
+def test_a_closed_notification_reaches_the_history_at_once() -> None:
+    board = board_with(make_incident("inc-1"))
+    board.toggle_history()
+    assert board.history.want()
+    board.apply_incident("closed", closed_incident("inc-1", steps={"dispatched_at": 30, "closed_at": 90}))
+    assert "inc-1" not in board.incidents
+    assert [r.id for r in board.view(T0 + 100).history] == ["inc-1"]
+    assert not board.history.load([])  # a list asked before the close: the notified one stays
+    assert [r.id for r in board.view(T0 + 100).history] == ["inc-1"]
+    assert board.history.want()
+    assert not board.history.load([])  # a list asked after it that no longer has it (keep_closed)
+    assert [r.id for r in board.view(T0 + 100).history] == []
+    board.apply_incident("closed", closed_incident("inc-1", steps={"closed_at": 90}))
+    assert board.history.want()
+    assert not board.history.load(None)
+    assert board.history.failed and [r.id for r in board.view(T0).history] == ["inc-1"]
+    with pytest.raises(ValueError):
+        board.history.load([{"state": "closed"}])

@@ -220,6 +220,82 @@
         <translation>故障</translation>
     </message>
     <message>
+        <source>Not recorded</source>
+        <translation>未记录</translation>
+    </message>
+    <message>
+        <source>Manual alarm</source>
+        <translation>手动报警</translation>
+    </message>
+    <message>
+        <source>Raise an alarm by hand</source>
+        <translation>手动发起报警</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>历史记录</translation>
+    </message>
+    <message>
+        <source>Back</source>
+        <translation>返回</translation>
+    </message>
+    <message>
+        <source>Raise…</source>
+        <translation>发起报警…</translation>
+    </message>
+    <message>
+        <source>Confirm alarm</source>
+        <translation>确认报警</translation>
+    </message>
+    <message>
+        <source>Raising…</source>
+        <translation>正在报警…</translation>
+    </message>
+    <message>
+        <source>Siren on</source>
+        <translation>开启警笛</translation>
+    </message>
+    <message>
+        <source>Siren off</source>
+        <translation>关闭警笛</translation>
+    </message>
+    <message>
+        <source>Enter the site</source>
+        <translation>请填写地点</translation>
+    </message>
+    <message>
+        <source>Site and point: at most 64 characters each</source>
+        <translation>地点和位置各不超过 64 个字</translation>
+    </message>
+    <message>
+        <source>The alarm was not raised</source>
+        <translation>报警未发出</translation>
+    </message>
+    <message>
+        <source>Time to dispatch</source>
+        <translation>出警用时</translation>
+    </message>
+    <message>
+        <source>Time to scene</source>
+        <translation>到场用时</translation>
+    </message>
+    <message>
+        <source>Time to close</source>
+        <translation>结案用时</translation>
+    </message>
+    <message>
+        <source>No closed incidents yet</source>
+        <translation>暂无已结案警情</translation>
+    </message>
+    <message>
+        <source>Could not load the history</source>
+        <translation>无法加载历史记录</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>正在加载…</translation>
+    </message>
+    <message>
         <source>%1 min</source>
         <translation>%1分钟</translation>
     </message>
@@ -350,6 +426,62 @@
     <message>
         <source>Recent vehicle hits: %1</source>
         <translation>最近布控车辆：%1</translation>
+    </message>
+    <message>
+        <source>Manual siren control is disabled at this station</source>
+        <translation>本站已禁用手动警笛控制</translation>
+    </message>
+    <message>
+        <source>on</source>
+        <translation>开启</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>not known</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>Siren and strobe: %1</source>
+        <translation>警笛与警灯：%1</translation>
+    </message>
+    <message>
+        <source>switching failed: %1</source>
+        <translation>切换失败：%1</translation>
+    </message>
+    <message>
+        <source>Site (required)</source>
+        <translation>地点（必填）</translation>
+    </message>
+    <message>
+        <source>Point or place</source>
+        <translation>具体位置</translation>
+    </message>
+    <message>
+        <source>Raise “%1” now at %2?</source>
+        <translation>立即发出“%1”报警：%2？</translation>
+    </message>
+    <message>
+        <source>Closed incidents: %1</source>
+        <translation>已结案警情：%1</translation>
+    </message>
+    <message>
+        <source>Raised</source>
+        <translation>报警时间</translation>
+    </message>
+    <message>
+        <source>Site · point</source>
+        <translation>地点 · 位置</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Outcome</source>
+        <translation>处置结果</translation>
     </message>
 </context>
 </TS>

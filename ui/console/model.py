@@ -12,6 +12,11 @@ the focus; otherwise the crew's selection stays.
 
 Watch-listed vehicle hits and the camera line live in `board.vision` (`ui/console/vision.py`): a hit is a
 warning (amber banner, softer tone) until the crew notes it, never the red takeover.
+
+The crew's own controls live in `ui/console/crew.py`: the manual alarm form (`board.manual`), the siren
+switch (`board.siren`) and the history of closed incidents (`board.history`, on show while
+`board.history_open`). The form and the history each take the place of the incident page, one at a time;
+a new alarm closes both (the takeover wins; a form not yet confirmed is dropped, nothing was sent).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ui.console.crew import HistoryBoard, HistoryRowView, ManualAlarm, ManualAlarmView, SirenSwitch, SirenView
 from ui.console.incident import OPEN_STATES, STATE_ORDER, TARGETS, Incident, parse_incident
 from ui.console.vision import VisionBoard, VisionView
 
@@ -138,6 +144,10 @@ class ConsoleView:
     faults: tuple[FaultView, ...]
     notices: tuple[str, ...]  # keys of the console's own problems ("no_alarm_service", ...), translated by the UI
     vision: VisionView  # vehicle hits and the camera line (camera faults it shows are not in `faults`)
+    manual: ManualAlarmView
+    siren: SirenView
+    history: tuple[HistoryRowView, ...]  # closed incidents, newest closed first
+    history_open: bool  # the crew is looking at the history (no alarm took over since)
 
 
 @dataclass(slots=True)
@@ -163,6 +173,10 @@ class ConsoleBoard:
     _generation: int = 0
     _touched: dict[str, tuple[int, Incident]] = field(default_factory=dict)
     vision: VisionBoard = field(default_factory=VisionBoard)
+    manual: ManualAlarm = field(default_factory=ManualAlarm)
+    siren: SirenSwitch = field(default_factory=SirenSwitch)
+    history: HistoryBoard = field(default_factory=HistoryBoard)
+    history_open: bool = False
 
     # ---- the daemon's connection ---------------------------------------------------------------
     def set_connected(self, value: bool, now: float) -> None:
@@ -170,6 +184,10 @@ class ConsoleBoard:
         self.disconnected_at = None if value else (self.disconnected_at or now)
         if not value:
             self.pending.clear()
+            self.history.reset()
+            if self.manual.step == "sending":
+                self.manual.done("the station service is not running")
+        self.siren.reset()
 
     # ---- incidents -----------------------------------------------------------------------------
     def begin_reload(self) -> int:
@@ -194,6 +212,10 @@ class ConsoleBoard:
     def apply_incident(self, change: str, obj: Any) -> Incident:
         """An `incidents` notification (or a call's answer, with change ""): update the board."""
         inc = parse_incident(obj)
+        if change in {"raised", "escalated"}:
+            self.siren.engine_took_over()
+        if not inc.is_open:
+            self.history.apply(obj)
         old = self.incidents.get(inc.id)
         if old is not None and inc.progress < old.progress:
             inc = old  # a late answer must not undo a newer notification
@@ -228,6 +250,15 @@ class ConsoleBoard:
     def select(self, iid: str) -> None:
         if iid in self.incidents:
             self.selected = iid
+
+    def open_manual(self, default_site: str = "") -> None:
+        self.history_open = False
+        self.manual.open(default_site)
+
+    def toggle_history(self) -> None:
+        self.history_open = not self.history_open
+        if self.history_open:
+            self.manual.cancel()
 
     # ---- school links, faults, devices ----------------------------------------------------------
     def load_links(self, items: Iterable[Any]) -> None:
@@ -296,6 +327,8 @@ class ConsoleBoard:
         started = alerting - self._alerting
         self._alerting = alerting
         if started:
+            self.history_open = False  # the takeover wins over the history and an unconfirmed form
+            self.manual.cancel()
             self.selected = max(started, key=lambda i: (self.incidents[i].raised_at, i))
         elif self.selected not in self.incidents:
             self.selected = None
@@ -330,6 +363,10 @@ class ConsoleBoard:
                                 key=lambda f: (f.severity != "error", f.code))),
             notices=tuple(self.notices[k] for k in sorted(self.notices)),
             vision=self.vision.view(now, clock_text, self.faults),
+            manual=self.manual.view(),
+            siren=self.siren.view(),
+            history=self.history.view(now, lang, clock_text, _pick) if self.history_open else (),
+            history_open=self.history_open,
         )
 
     def _incident_view(self, inc: Incident, now: float, lang: str) -> IncidentView:

@@ -117,6 +117,37 @@ QLineEdit {{ font-size: 26px; min-height: 60px; padding: 4px 10px; background: #
 #hitRow[noted="false"] {{ color: {AMBER}; font-weight: 700; }}
 #hitRow[noted="true"] {{ color: #93a4b4; }}
 
+#crewBar {{ background: #1b232c; border-top: 2px solid #2b3540; }}
+#crewButton {{ font-size: 26px; font-weight: 700; min-height: 42px; min-width: 150px; padding: 6px 18px; }}
+#crewButton[active="true"] {{ background: #eef2f5; color: #11161c; }}
+#sirenState {{ font-size: 24px; font-weight: 700; padding: 4px 12px; border-radius: 8px; }}
+#sirenState[level="on"] {{ background: {RED}; color: #ffffff; }}
+#sirenState[level="off"] {{ color: #c7d2dc; }}
+#sirenState[level="unknown"] {{ color: #93a4b4; }}
+#sirenState[level="refused"] {{ background: #4d3a0c; color: #ffe3a3; }}
+#sirenButton {{ font-size: 26px; font-weight: 700; min-height: 42px; min-width: 150px; padding: 6px 18px; }}
+#sirenButton[current="true"] {{ border-color: #eef2f5; background: #3c4a58; }}
+#manualPanel {{ background: #1b232c; border: 3px solid {RED}; border-radius: 16px; }}
+#manualTitle {{ font-size: 34px; font-weight: 800; color: #ffd6d6; }}
+#plain {{ background: transparent; }}
+#formButton {{ font-size: 30px; font-weight: 700; min-height: 80px; min-width: 150px; }}
+#fieldCaption {{ font-size: 22px; color: #c7d2dc; }}
+#kindButton {{ font-size: 30px; font-weight: 800; min-height: 80px; min-width: 180px; }}
+#kindButton[current="true"] {{ background: {RED}; border-color: #ffffff; color: #ffffff; }}
+#raiseButton {{ font-size: 30px; font-weight: 800; min-height: 80px; min-width: 170px; background: #f2f5f7;
+               color: #9c0d12; }}
+#raiseButton:disabled {{ background: #1a2027; color: #5d6b78; }}
+#manualQuestion {{ font-size: 36px; font-weight: 800; color: #ffffff; }}
+#confirmButton {{ font-size: 32px; font-weight: 800; min-height: 88px; min-width: 220px; background: {RED};
+                 border-color: #ffffff; color: #ffffff; }}
+#manualProblem {{ font-size: 24px; font-weight: 700; color: #ffe3a3; }}
+#historyTitle {{ font-size: 28px; font-weight: 800; color: #c7d2dc; }}
+#historyEmpty {{ font-size: 36px; color: #93a4b4; }}
+#history {{ font-size: 22px; gridline-color: #2b3540; border: none; }}
+#history QHeaderView::section {{ background: #1b232c; color: #c7d2dc; font-size: 20px; font-weight: 700;
+                                 padding: 6px 10px; border: none; border-bottom: 2px solid #2b3540; }}
+#history::item {{ padding: 6px 10px; }}
+
 #overlay {{ background: rgba(8, 10, 14, 0.88); }}
 #overlayTitle {{ font-size: 64px; font-weight: 800; color: {RED}; }}
 #overlaySub {{ font-size: 30px; color: #eef2f5; }}

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTranslator
 
-__all__ = ["I18N_DIR", "Language", "action_label", "camera_state_label", "kind_label", "notice_label", "reason_label",
-           "source_label", "state_label", "step_label", "target_label", "translate"]
+__all__ = ["I18N_DIR", "Language", "action_label", "camera_state_label", "crew_label", "kind_label", "notice_label",
+           "outcome_label", "reason_label", "source_label", "state_label", "step_label", "target_label", "translate"]
 
 I18N_DIR = Path(__file__).parent
 translate = QCoreApplication.translate
@@ -95,6 +95,33 @@ _CAMERA_STATES: dict[str, object] = {
     "fault": QT_TRANSLATE_NOOP("Console", "fault"),
 }
 
+_OUTCOMES: dict[str, object] = {
+    "real": QT_TRANSLATE_NOOP("Console", "Real incident"),
+    "false_alarm": QT_TRANSLATE_NOOP("Console", "False alarm"),
+    "test": QT_TRANSLATE_NOOP("Console", "Test"),
+    "": QT_TRANSLATE_NOOP("Console", "Not recorded"),
+}
+_CREW: dict[str, object] = {
+    "manual": QT_TRANSLATE_NOOP("Console", "Manual alarm"),
+    "manual_title": QT_TRANSLATE_NOOP("Console", "Raise an alarm by hand"),
+    "history": QT_TRANSLATE_NOOP("Console", "History"),
+    "back": QT_TRANSLATE_NOOP("Console", "Back"),
+    "raise": QT_TRANSLATE_NOOP("Console", "Raise…"),
+    "confirm": QT_TRANSLATE_NOOP("Console", "Confirm alarm"),
+    "sending": QT_TRANSLATE_NOOP("Console", "Raising…"),
+    "siren_on": QT_TRANSLATE_NOOP("Console", "Siren on"),
+    "siren_off": QT_TRANSLATE_NOOP("Console", "Siren off"),
+    "site_missing": QT_TRANSLATE_NOOP("Console", "Enter the site"),
+    "too_long": QT_TRANSLATE_NOOP("Console", "Site and point: at most 64 characters each"),
+    "raise_failed": QT_TRANSLATE_NOOP("Console", "The alarm was not raised"),
+    "response:dispatch": QT_TRANSLATE_NOOP("Console", "Time to dispatch"),
+    "response:arrive": QT_TRANSLATE_NOOP("Console", "Time to scene"),
+    "response:close": QT_TRANSLATE_NOOP("Console", "Time to close"),
+    "history_empty": QT_TRANSLATE_NOOP("Console", "No closed incidents yet"),
+    "history_failed": QT_TRANSLATE_NOOP("Console", "Could not load the history"),
+    "loading": QT_TRANSLATE_NOOP("Console", "Loading…"),
+}
+
 
 def _lookup(table: dict[str, object], key: str) -> str:
     source = table.get(key)  # QT_TRANSLATE_NOOP returns its text (typed as object)
@@ -135,6 +162,14 @@ def notice_label(key: str) -> str:
 
 def camera_state_label(state: str) -> str:
     return _lookup(_CAMERA_STATES, state)
+
+
+def outcome_label(outcome: str) -> str:
+    return _lookup(_OUTCOMES, outcome)
+
+
+def crew_label(key: str) -> str:
+    return _lookup(_CREW, key)
 
 
 class Language(QObject):

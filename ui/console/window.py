@@ -11,6 +11,11 @@ the top while no incident is on screen, and as a narrower card beside the incide
 status strip comes from `vision.cameras`, asked on every reload, when a `camera.*` fault changes, after a
 hit, and every so often (a camera that connects raises no fault). A daemon without the vision component
 answers "method not found": then there is no camera line.
+
+The crew bar along the bottom raises an alarm by hand (an inline form with a separate confirmation:
+`incidents.raise`, source "manual"; the incident then arrives like any other), switches the siren and
+strobe (`alarms.siren`; a refusal says manual control is disabled at this station) and opens the history
+of closed incidents (`incidents.list {"include_closed": true}`, asked again on every `closed` change).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.console.crew_panel import CrewBar, HistoryPage, ManualAlarmPanel
 from ui.console.focus import FocusPanel
 from ui.console.model import ConsoleBoard, ConsoleView
 from ui.console.sound import AlarmSound
@@ -148,14 +154,25 @@ class ConsoleWindow(QMainWindow):
         body.setSpacing(16)
         body.addWidget(self.focus, 3)
         body.addWidget(self.side, 1)
+        self.history = HistoryPage()
+        self.manual = ManualAlarmPanel()
         self.stack = QStackedWidget()
-        self.pages = (idle_page, incidents_page)
+        self.pages = (idle_page, incidents_page, self.history, self.manual)
         for page in self.pages:
             self.stack.addWidget(page)
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
         self.message.hide()
+        self.manual.kindChosen.connect(self.manual_kind)
+        self.manual.review.connect(self.manual_review)
+        self.manual.confirmed.connect(self.manual_confirm)
+        self.manual.back.connect(self.manual_back)
+        self.manual.cancelled.connect(self.manual_cancel)
+        self.crew = CrewBar()
+        self.crew.manualClicked.connect(self.manual_open)
+        self.crew.historyClicked.connect(self.toggle_history)
+        self.crew.sirenSwitched.connect(self.switch_siren)
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -165,6 +182,7 @@ class ConsoleWindow(QMainWindow):
         lay.addWidget(self.hits)
         lay.addWidget(self.stack, 1)
         lay.addWidget(self.message)
+        lay.addWidget(self.crew)
         self.setCentralWidget(central)
         self.overlay = DisconnectedOverlay(central)
 
@@ -183,6 +201,7 @@ class ConsoleWindow(QMainWindow):
         self.link.call("incidents.list", {"include_closed": False}, lambda r, e: self._incidents_loaded(token, r, e))
         self.link.call("alarms.links", None, self._links_loaded)
         self.load_cameras()
+        self.load_history()
 
     def _status_loaded(self, result: Any, error: CallError | None) -> None:
         if error is None and isinstance(result, dict):
@@ -237,6 +256,22 @@ class ConsoleWindow(QMainWindow):
             self._cameras_at = self.clock() + poll
         self.refresh()
 
+    def load_history(self) -> None:
+        """Ask for the closed incidents (one request at a time; asked again when one is out)."""
+        if self.board.history.want():
+            self.link.call("incidents.list", {"include_closed": True}, self._history_loaded)
+
+    def _history_loaded(self, result: Any, error: CallError | None) -> None:
+        items = result.get("incidents") if error is None and isinstance(result, dict) else None
+        try:
+            again = self.board.history.load(items if isinstance(items, list) else None)
+        except ValueError as exc:
+            log.error("incidents.list answered something that is not a list of incidents: %s", exc)
+            again = self.board.history.load(None)
+        if again and self.board.connected:
+            self.load_history()
+        self.refresh()
+
     def _failed(self, key: str, notice: str) -> None:
         self.board.set_notice(key, notice)
         self._retry_at = self.clock() + RETRY_S
@@ -244,7 +279,10 @@ class ConsoleWindow(QMainWindow):
     def _on_notified(self, topic: str, params: dict[str, Any]) -> None:
         try:
             if topic == "incidents" and isinstance(params.get("incident"), dict):
-                self.board.apply_incident(str(params.get("change") or ""), params["incident"])
+                change = str(params.get("change") or "")
+                self.board.apply_incident(change, params["incident"])
+                if change == "closed":
+                    self.load_history()
             elif topic == "alarm.links":
                 self.board.apply_link(params, self.clock())
             elif topic == "faults":
@@ -283,6 +321,60 @@ class ConsoleWindow(QMainWindow):
                 self.board.apply_incident("", result)
             except ValueError as exc:
                 log.error("%s answered something that is not an incident: %s", METHODS[action], exc)
+        self.refresh()
+
+    def manual_open(self) -> None:
+        self.board.open_manual(self.station)
+        self.refresh()
+
+    def manual_kind(self, kind: str) -> None:
+        self.board.manual.set_kind(kind)
+        self.refresh()
+
+    def manual_review(self, site: str, point: str) -> None:
+        self.board.manual.review(site, point)
+        self.refresh()
+
+    def manual_back(self) -> None:
+        self.board.manual.back()
+        self.refresh()
+
+    def manual_cancel(self) -> None:
+        self.board.manual.cancel()
+        self.refresh()
+
+    def manual_confirm(self) -> None:
+        params = self.board.manual.confirm(self.officer)
+        if params is not None:
+            self.link.call("incidents.raise", params, self._manual_raised)
+        self.refresh()
+
+    def _manual_raised(self, result: Any, error: CallError | None) -> None:
+        self.board.manual.done(None if error is None else error.message)
+        if error is None and isinstance(result, dict):
+            try:
+                self.board.apply_incident("", result)  # the notification may come after the answer
+            except ValueError as exc:
+                log.error("incidents.raise answered something that is not an incident: %s", exc)
+        self.refresh()
+
+    def switch_siren(self, on: bool) -> None:
+        params = self.board.siren.request(on)
+        if params is not None:
+            self.link.call("alarms.siren", params, self._siren_switched)
+        self.refresh()
+
+    def _siren_switched(self, result: Any, error: CallError | None) -> None:
+        if error is None:
+            self.board.siren.answered(result)
+        else:
+            self.board.siren.answered(None, error.code if error.code is not None else 0, error.message)
+        self.refresh()
+
+    def toggle_history(self) -> None:
+        self.board.toggle_history()
+        if self.board.history_open and not self.board.history.loaded and self.board.connected:
+            self.load_history()
         self.refresh()
 
     def silence(self, iid: str) -> None:
@@ -330,8 +422,18 @@ class ConsoleWindow(QMainWindow):
         self.lang_button.setText("EN" if self.language.code == "zh" else "中文")
         self.strip.show_status(view)
         sound_note = "" if self.sound is not None and self.sound.available else notice_label("sound_unavailable")
-        self._show_page(0 if view.focus is None else 1)
-        if view.focus is None:
+        manual_open = view.manual.step != "closed"
+        self._show_page(3 if manual_open else 2 if view.history_open else 0 if view.focus is None else 1)
+        self.crew.show_state(view.siren, manual_open=manual_open, history_open=view.history_open,
+                             connected=view.connected)
+        self.manual.show_form(view.manual)
+        if view.history_open or manual_open:
+            history = self.board.history
+            if view.history_open:
+                self.history.show_history(view.history, lang=self.language.code, loading=history.pending,
+                                          failed=history.failed)
+            self.hits.show_hits(view.vision, sound_note=sound_note)
+        elif view.focus is None:
             self.hits.show_hits(view.vision, sound_note=sound_note)
             self.idle.setText(translate("Console", "No open incidents"))
             self.idle_sub.setText(translate("Console", "New alarms appear here at once, with sound."))
