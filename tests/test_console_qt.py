@@ -369,6 +369,97 @@ def test_a_killed_daemon_shows_disconnected_and_recovers(qtbot: QtBot, console: 
     assert console.focus.property("alert") in {"a", "b"}  # still not acknowledged
 
 
+# ---- the crew bar: manual alarm, siren, history ------------------------------------------------------
+def test_a_manual_alarm_is_raised_only_after_the_confirmation(qtbot: QtBot, console: ConsoleWindow,
+                                                              station: Station) -> None:
+    bar, form = console.crew, console.manual
+    assert bar.manual.text() == "手动报警"
+    click(qtbot, bar.manual)
+    assert console.stack.currentWidget() is form
+    assert form.site.text() == "阳光街警务站"  # the station itself, by default
+    form.site.clear()
+    click(qtbot, form.raise_button)
+    assert form.problem.text() == "请填写地点"
+    click(qtbot, form.kinds["panic"])
+    form.site.setText("站前广场")
+    form.point.setText("北侧人行道")
+    click(qtbot, form.raise_button)
+    assert form.question.text() == "立即发出“一键报警”报警：站前广场 · 北侧人行道？"
+    assert not form.form_row.isVisible()
+    assert station.call("incidents.list")["incidents"] == []  # the first tap raised nothing
+    click(qtbot, form.confirm_button)
+    wait_focus(qtbot, console, "站前广场")  # raised, notified, and it takes over like any other alarm
+    assert console.focus.kind.text() == "一键报警"
+    assert console.focus.point.text() == "北侧人行道"
+    assert "值班人员录入" in console.focus.point_other.text()
+    assert console.board.manual.step == "closed"
+    [inc] = station.call("incidents.list")["incidents"]
+    assert (inc["kind"], inc["source"]["kind"], inc["source"]["site"]) == ("panic", "manual", "站前广场")
+    assert inc["timeline"][0]["by"] == "王警官"
+
+
+def test_the_siren_switch_shows_the_daemons_answer(qtbot: QtBot, console: ConsoleWindow, station: Station) -> None:
+    bar = console.crew
+    assert bar.siren_state.text() == "警笛与警灯：未知"
+    click(qtbot, bar.siren_on)
+    qtbot.waitUntil(lambda: bar.siren_state.text() == "警笛与警灯：开启", timeout=WAIT_MS)
+    assert bar.siren_on.property("current") == "true"
+    click(qtbot, bar.siren_off)
+    qtbot.waitUntil(lambda: bar.siren_state.text() == "警笛与警灯：关闭", timeout=WAIT_MS)
+    assert station.press("panic") == "ACK"  # a new alarm: the engine's policy takes the relays back
+    wait_focus(qtbot, console)
+    assert bar.siren_state.text() == "警笛与警灯：未知"
+    click(qtbot, console.lang_button)
+    assert bar.siren_on.text() == "Siren on"
+    assert bar.siren_state.text() == "Siren and strobe: not known"
+
+
+def test_a_refused_siren_switch_says_manual_control_is_disabled(qtbot: QtBot, open_console: Opener, tmp_path: Path,
+                                                                mosquitto: MosquittoProcess) -> None:
+    station = Station(tmp_path, mosquitto.url, extra="\n[alarms.siren]\nmanual = false\n")
+    station.start()
+    try:
+        console = open_console(station.socket)
+        bar = console.crew
+        qtbot.waitUntil(lambda: console.station == "阳光街警务站", timeout=WAIT_MS)
+        click(qtbot, bar.siren_on)
+        qtbot.waitUntil(lambda: bar.siren_state.text() == "本站已禁用手动警笛控制", timeout=WAIT_MS)
+        assert not bar.siren_on.isEnabled() and not bar.siren_off.isEnabled()
+        assert bar.siren_state.property("level") == "refused"
+    finally:
+        station.edge.stop()
+
+
+def test_the_history_shows_closed_incidents_with_outcome_and_response_times(
+        qtbot: QtBot, console: ConsoleWindow, station: Station) -> None:
+    where = {"kind": "emergency", "site": "站前广场", "point": "自助终端", "source": "kiosk"}
+    first = station.call("incidents.raise", where)["id"]
+    station.call("incidents.close", {"id": first, "outcome": "test", "by": "另一台"})  # before the history opens
+    assert station.press("panic") == "ACK"
+    second = wait_focus(qtbot, console)
+    station.call("incidents.ack", {"id": second, "by": "另一台"})
+    qtbot.waitUntil(lambda: console.view is not None and not console.view.alerting, timeout=WAIT_MS)
+    click(qtbot, console.crew.history)
+    page = console.history
+    assert console.stack.currentWidget() is page
+    assert console.crew.history.text() == "返回"
+    qtbot.waitUntil(lambda: [r.id for r in page.rows] == [first], timeout=WAIT_MS)  # from incidents.list
+    assert [page.cell(0, c) for c in (1, 2, 3, 4, 5)] == ["站前广场 · 自助终端", "紧急求助", "测试", "—", "—"]
+    assert page.cell(0, 6).endswith(" / 5:00")
+    station.call("incidents.dispatch", {"id": second, "unit": "巡逻一组", "by": "另一台"})
+    station.call("incidents.close", {"id": second, "outcome": "real", "by": "另一台"})
+    qtbot.waitUntil(lambda: [r.id for r in page.rows] == [second, first], timeout=WAIT_MS)  # on the "closed" change
+    assert [page.cell(0, c) for c in (1, 2, 3, 5)] == ["阳光小学 · 正门一键报警", "一键报警", "真实警情", "—"]
+    assert page.cell(0, 4).endswith(" / 1:00")
+    assert page.table.item(0, 4).data(Qt.ItemDataRole.UserRole) == "met"  # type: ignore[union-attr]
+    assert page.title.text() == "已结案警情：2"
+    click(qtbot, console.lang_button)
+    assert page.cell(0, 3) == "Real incident"
+    assert page.cell(0, 1) == "Sunshine Primary School · Main gate button"
+    click(qtbot, console.crew.history)
+    assert console.stack.currentIndex() == 0
+
+
 # ---- sound and translations ------------------------------------------------------------------------
 def test_the_alarm_tone_is_a_valid_wav(tmp_path: Path) -> None:
     path = write_tone(tmp_path / "t.wav", rate=8000, seconds=0.5)
