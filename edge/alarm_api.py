@@ -24,6 +24,7 @@ An incident change is notified as soon as it is saved on the station's disk, nev
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -79,14 +80,16 @@ class AlarmApi:
         }.items():
             api.register(name, handler)
 
-    def _run(self, step: Any) -> dict[str, Any]:
+    async def _run(self, step: Any) -> dict[str, Any]:
         try:
-            change = step()
+            change = step()  # the book changes now, before any await: the journal keeps this order
         except IncidentNotFoundError as exc:
             raise RpcError(NOT_FOUND, str(exc.args[0])) from None
         except IncidentConflictError as exc:
             raise RpcError(CONFLICT, str(exc)) from None
-        self.c.apply([change])  # not saved: a visible fault (alarm.store); the crew has the change anyway
+        # the answer comes once the change is saved and the crew told; not saved: a visible fault
+        # (alarm.store), the crew has the change anyway
+        await asyncio.shield(self.c.apply([change]))
         return incident_json(change)
 
     async def list(self, params: Any, conn: Connection) -> dict[str, Any]:
@@ -105,22 +108,22 @@ class AlarmApi:
 
     async def ack(self, params: Any, conn: Connection) -> dict[str, Any]:
         p = _params(params, {"id", "by"}, {"id"})
-        return self._run(lambda: self.c.book.acknowledge(p["id"], now=self.c.now(), by=p.get("by", "")))
+        return await self._run(lambda: self.c.book.acknowledge(p["id"], now=self.c.now(), by=p.get("by", "")))
 
     async def dispatch(self, params: Any, conn: Connection) -> dict[str, Any]:
         p = _params(params, {"id", "unit", "by"}, {"id"})
-        return self._run(lambda: self.c.book.dispatch(
+        return await self._run(lambda: self.c.book.dispatch(
             p["id"], now=self.c.now(), by=p.get("by", ""), unit=p.get("unit", "")))
 
     async def arrive(self, params: Any, conn: Connection) -> dict[str, Any]:
         p = _params(params, {"id", "by"}, {"id"})
-        return self._run(lambda: self.c.book.arrive(p["id"], now=self.c.now(), by=p.get("by", "")))
+        return await self._run(lambda: self.c.book.arrive(p["id"], now=self.c.now(), by=p.get("by", "")))
 
     async def close(self, params: Any, conn: Connection) -> dict[str, Any]:
         p = _params(params, {"id", "outcome", "note", "by"}, {"id", "outcome"})
         if p["outcome"] not in OUTCOMES:
             raise RpcError(INVALID_PARAMS, f"outcome must be one of {', '.join(OUTCOMES)}")
-        return self._run(lambda: self.c.book.close(
+        return await self._run(lambda: self.c.book.close(
             p["id"], outcome=p["outcome"], now=self.c.now(), by=p.get("by", ""), note=p.get("note", "")))
 
     async def raise_(self, params: Any, conn: Connection) -> dict[str, Any]:
@@ -136,7 +139,7 @@ class AlarmApi:
         source = Source(kind=source_kind, site=p["site"], site_en=p.get("site_en", ""), point=p.get("point", ""),
                         point_en=p.get("point_en", ""))
         detail = "kiosk emergency button" if source_kind == "kiosk" else "raised by the crew"
-        return self._run(lambda: self.c.book.raise_alarm(
+        return await self._run(lambda: self.c.book.raise_alarm(
             kind=kind, source=source, now=self.c.now(), detail=detail, by=p.get("by", "")))
 
     async def links(self, params: Any, conn: Connection) -> dict[str, Any]:

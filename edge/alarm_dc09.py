@@ -1,9 +1,10 @@
 """The DC-09 side of the alarms component: the receiver, school link supervision, refused frames.
 
 :class:`Dc09Intake` owns the :class:`~drivers.dc09_receiver.Dc09Server` built from ``[alarms.dc09]`` and
-``[[alarms.schools]]``. An accepted message becomes alarm signals handed to the component (which saves
-them before the receiver ACKs); each link loss and return is a fault, a notification and a WARNING event,
-once; every NAK and DUH is a visible fault at once and an INFO counter event per period.
+``[[alarms.schools]]``. An accepted message becomes alarm signals handed to the component; the receiver
+awaits the save (done on the journal's thread, off the event loop) before it ACKs. Each link loss and
+return is a fault, a notification and a WARNING event, once; every NAK and DUH is a visible fault at
+once and an INFO counter event per period.
 
 Per-account time check: the receiver's codec checks the time window for every account. An account with
 ``time_check = false`` has its NAKed alarms delivered anyway (once per sequence and content), so a panel
@@ -45,7 +46,7 @@ class AlarmHost(Protocol):
     @property
     def daemon(self) -> EdgeDaemon: ...
     def now(self) -> float: ...
-    def raise_signals(self, signals: list[AlarmSignal], now: float) -> bool: ...
+    def raise_signals(self, signals: list[AlarmSignal], now: float) -> asyncio.Future[bool]: ...
     def publish_link(self, row: LinkRow) -> None: ...
     def emit_info(self, type_: str, priority: Priority, data: dict[str, Any]) -> None: ...
 
@@ -101,19 +102,24 @@ class Dc09Intake:
             await self.server.close()
             self.server = None
 
-    def _on_dc09(self, message: Dc09Message, peer: str) -> None:
-        """Called by the receiver before it ACKs: raising here withholds the ACK (the panel retries)."""
+    async def _on_dc09(self, message: Dc09Message, peer: str) -> None:
+        """Awaited by the receiver before it ACKs: raising here withholds the ACK (the panel retries)."""
+        saving = self._take(message)
+        if saving is not None and not await asyncio.shield(saving):
+            raise RuntimeError("incident not saved: the alarm is not acknowledged, the panel will send it again")
+
+    def _take(self, message: Dc09Message) -> asyncio.Future[bool] | None:
+        """The message's changes, made now; the future tells whether they were saved (None: nothing to save)."""
         now = self.host.now()
         self._heard(message.account, now)
         if message.is_link_test:
-            return
+            return None
         try:
             signals = dc09_signals(self.config, message)
         except SignalError as exc:
             self.daemon.faults.raise_fault("alarm.dc09.unreadable", str(exc), severity="warning")
-            return
-        if not self.host.raise_signals(signals, now):
-            raise RuntimeError("incident not saved: the alarm is not acknowledged, the panel will send it again")
+            return None
+        return self.host.raise_signals(signals, now)
 
     def _heard(self, account: str, now: float) -> None:
         school = self.config.school(account)
@@ -184,11 +190,10 @@ class Dc09Intake:
         if key in self._nak_seen:
             return True
         self._nak_seen[key] = now
-        try:
-            self._on_dc09(message, peer)
-        except RuntimeError:
-            del self._nak_seen[key]
-            return False
+        saving = self._take(message)
+        if saving is not None:  # not saved: forgotten, so the panel's next try is delivered again
+            saving.add_done_callback(lambda f: None if not f.cancelled() and f.result() else
+                                     self._nak_seen.pop(key, None))
         return True
 
     async def _report_loop(self) -> None:

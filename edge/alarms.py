@@ -6,10 +6,17 @@ Alarm path (local first; nothing here waits for the uplink):
    (:mod:`edge.alarm_sources`) and the :class:`~edge.incidents.IncidentBook` turns them into changes;
 2. the change is saved (:class:`~edge.incident_store.IncidentStore`: one journal record, one
    ``fdatasync``, holding the incident and its outbox event as unsent) *before* anyone is told; for
-   DC-09 this happens before the receiver ACKs the panel, so an ACKed alarm is never lost;
-3. the crew is notified at once (``incidents`` topic of the local API), the siren policy is applied;
+   DC-09 this happens before the receiver ACKs the panel, so an ACKed alarm is never lost. The write
+   runs on the journal's own thread (:class:`~edge.incident_store.JournalWriter`), so the event loop
+   (crew notifications, the local API, Modbus polling, other panels' ACKs) goes on during the flush;
+3. the crew is notified as soon as the write is durable (``incidents`` topic of the local API), the
+   siren policy is applied;
 4. the alarm-priority event is submitted to the outbox concurrently (its fsync does not delay the
    crew); once committed it is dropped from the unsent list.
+
+Order: the book changes on the event loop, at once, in the order inputs and API calls arrive; each
+change is submitted to the one journal thread in that same step, and the crew is told in that order
+(:meth:`AlarmComponent.apply` returns a future that is done once the change is saved and told).
 
 Timers: one loop timer at the book's next deadline (re-checked at least every 5 s, so a wall-clock
 step cannot make it late); deadlines are absolute, so a restarted daemon escalates what it missed.
@@ -34,7 +41,7 @@ from edge.alarm_links import LinkRow, LinkTable
 from edge.alarm_outputs import ModbusBank, SirenPolicy
 from edge.alarm_sources import AlarmSignal, modbus_signal
 from edge.alarms_config import AlarmsSection, ModbusModuleSection
-from edge.incident_store import IncidentStore, PendingEvent
+from edge.incident_store import IncidentStore, JournalWriter, PendingEvent
 from edge.incidents import Change, Incident, IncidentBook, Targets
 from edge.outbox import OutboxClosedError
 from edge.wire import Priority
@@ -62,6 +69,8 @@ class AlarmComponent:
         self.bank: ModbusBank | None = None
         self._daemon: EdgeDaemon | None = None
         self._store: IncidentStore | None = None
+        self._writer: JournalWriter | None = None
+        self._closing = False
         self._unsent: dict[str, PendingEvent] = {}
         self._emits: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.TimerHandle | None = None
@@ -76,11 +85,17 @@ class AlarmComponent:
     async def start(self, daemon: EdgeDaemon) -> None:
         self._daemon = daemon
         self._store = IncidentStore(daemon.data_dir)
-        snapshot = await asyncio.to_thread(self._store.open)
-        self.book = IncidentBook(targets=self.book.targets, keep_closed=self.config.keep_closed,
-                                 incidents=snapshot.incidents)
-        self._unsent = {p.key: p for p in snapshot.unsent}
-        await asyncio.to_thread(self._store.checkpoint, list(self.book), list(self._unsent.values()), now=self.now())
+        self._writer = JournalWriter(self._store)
+        try:
+            snapshot = await self._writer.run(self._store.open)
+            self.book = IncidentBook(targets=self.book.targets, keep_closed=self.config.keep_closed,
+                                     incidents=snapshot.incidents)
+            self._unsent = {p.key: p for p in snapshot.unsent}
+            await self._writer.run(self._store.checkpoint, list(self.book), list(self._unsent.values()),
+                                   now=self.now())
+        except BaseException:
+            await self._writer.close()
+            raise
         now = self.now()
         for school in self.config.schools:
             self.links_table.add("dc09", school.account, school.name, now=now)
@@ -91,6 +106,7 @@ class AlarmComponent:
             await self._start_inputs()
         except BaseException:
             await self._stop_inputs()
+            await self._writer.close()
             raise
         opened = self.book.open_incidents()
         if opened or self._unsent:
@@ -115,69 +131,91 @@ class AlarmComponent:
             self.bank = None
 
     async def stop(self) -> None:
+        await self._stop_inputs()
+        if self._writer is not None:
+            with contextlib.suppress(OSError):
+                await self._writer.run(_nothing)  # every change submitted so far is saved and told
+        self._closing = True  # from here on: no timers, no new submissions to the outbox
         for handle in (self._timer, self._lazy_checkpoint):
             if handle is not None:
                 handle.cancel()
-        await self._stop_inputs()
+        self._timer = self._lazy_checkpoint = None
         if self._emits:
             await asyncio.wait(list(self._emits), timeout=5.0)
             for task in list(self._emits):  # still unsent: the journal keeps them for the next start
                 task.cancel()
             await asyncio.gather(*self._emits, return_exceptions=True)
-        if self._store is not None:
+        if self._writer is not None:
             with contextlib.suppress(OSError):
-                self._checkpoint()
-            self._store.close()
+                await self._checkpoint()
+            await self._writer.close()
 
     # ---- the one path of every change -----------------------------------------------------------
-    def apply(self, changes: list[Change]) -> bool:
-        """Save, tell the crew, submit the events. Returns False if the snapshot could not be written
-        (a visible fault; the crew is told anyway)."""
+    def apply(self, changes: list[Change]) -> asyncio.Future[bool]:
+        """Save, then tell the crew and submit the events. Call it in the same loop step as the book
+        change (the journal keeps the order of submission). The future is done once the changes are
+        saved and told: False if they could not be saved (a visible fault; the crew is told anyway)."""
+        told: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         if not changes:
-            return True
+            told.set_result(True)
+            return told
         pendings = [_pending(c) for c in changes]
         for p in pendings:
             self._unsent[p.key] = p
         touched = {c.incident.id: c.incident for c in changes}
-        saved = True
-        try:
-            self._journal(incidents=touched.values(), unsent=pendings)
+        saving = self._journal(incidents=touched.values(), unsent=pendings)
+        saving.add_done_callback(lambda f: self._tell(changes, pendings, f, told))
+        return told
+
+    def _tell(self, changes: list[Change], pendings: list[PendingEvent], saving: asyncio.Future[None],
+              told: asyncio.Future[bool]) -> None:
+        """On the loop, once the journal write is over (these run in the order of the writes)."""
+        exc = OSError("cancelled") if saving.cancelled() else saving.exception()
+        if exc is None:
             self.daemon.faults.clear_fault("alarm.store")
-        except OSError as exc:
-            saved = False
-            self.daemon.faults.raise_fault("alarm.store", f"incidents cannot be saved: {exc.strerror or exc}")
+        else:
+            if not isinstance(exc, OSError):
+                log.error("incident journal write failed", exc_info=exc)
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            self.daemon.faults.raise_fault("alarm.store", f"incidents cannot be saved: {reason}")
         for c in changes:
             self.daemon.api.publish("incidents", {
                 "change": c.change, "incident": incident_json(c), "at": c.at, "detail": c.detail,
                 "target": c.target})
-        for p in pendings:
-            self._spawn_emit(p)
+        if not self._closing:  # stopping: the journal keeps them unsent for the next start
+            for p in pendings:
+                self._spawn_emit(p)
         if any(c.change in ("raised", "merged", "escalated") for c in changes):
             self.policy.new_alarm()
         self._update_outputs()
         self._arm_timer()
-        return saved
+        if not told.done():
+            told.set_result(exc is None)
 
     def _journal(self, *, incidents: Iterable[Incident] = (), unsent: Iterable[PendingEvent] = (),
-                 sent: Iterable[str] = (), durable: bool = True) -> None:
+                 sent: Iterable[str] = (), durable: bool = True) -> asyncio.Future[None]:
+        """Submit one journal record (a checkpoint instead if the journal is full) to the writer thread."""
+        assert self._writer is not None
         assert self._store is not None
-        if not self._store.record(incidents=incidents, unsent=unsent, sent=sent, durable=durable):
-            self._checkpoint()  # the journal is full: the whole state goes into a new snapshot instead
-        elif self._store.usage > 0.5 and self._lazy_checkpoint is None:
+        saving = self._writer.run(
+            self._store.append, incidents=list(incidents), unsent=list(unsent), sent=list(sent), durable=durable,
+            whole=(list(self.book), list(self._unsent.values())), now=self.now())
+        if self._store.usage > 0.5 and self._lazy_checkpoint is None and not self._closing:
             self._lazy_checkpoint = asyncio.get_running_loop().call_later(1.0, self._checkpoint_later)
+        return saving
 
-    def _checkpoint(self) -> None:
+    def _checkpoint(self) -> asyncio.Future[None]:
+        assert self._writer is not None
         assert self._store is not None
-        self._store.checkpoint(list(self.book), list(self._unsent.values()), now=self.now())
+        return self._writer.run(self._store.checkpoint, list(self.book), list(self._unsent.values()), now=self.now())
 
     def _checkpoint_later(self) -> None:
         self._lazy_checkpoint = None
-        try:
-            self._checkpoint()
-        except OSError as exc:
-            log.warning("incident snapshot not written: %s", exc)
+        self._checkpoint().add_done_callback(_log_checkpoint)
 
     def _spawn_emit(self, pending: PendingEvent) -> None:
+        if self._closing:
+            return
         task = asyncio.create_task(self._emit(pending), name=f"alarm-emit-{pending.key}")
         self._emits.add(task)
         task.add_done_callback(self._emits.discard)
@@ -197,7 +235,7 @@ class AlarmComponent:
                 delay = min(delay * 2, 30.0)
         if self._unsent.pop(pending.key, None) is not None:
             try:
-                self._journal(sent=[pending.key], durable=False)  # lost: the event is only sent again
+                await self._journal(sent=[pending.key], durable=False)  # lost: the event is only sent again
             except OSError as exc:
                 log.warning("incident journal not written: %s", exc)
 
@@ -213,6 +251,8 @@ class AlarmComponent:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._closing:
+            return
         deadline = self.book.next_deadline()
         if deadline is not None:
             delay = min(max(0.0, deadline - self.now()), 5.0)
@@ -241,8 +281,8 @@ class AlarmComponent:
         return [row.as_json() for row in self.links_table.rows()]
 
     # ---- inputs ---------------------------------------------------------------------------------
-    def raise_signals(self, signals: list[AlarmSignal], now: float) -> bool:
-        """Alarm signals from an input become changes, saved and told (False: not saved)."""
+    def raise_signals(self, signals: list[AlarmSignal], now: float) -> asyncio.Future[bool]:
+        """Alarm signals from an input become changes now; the future: saved and told (False: not saved)."""
         return self.apply(self._signals(signals, now))
 
     def _signals(self, signals: list[AlarmSignal], now: float) -> list[Change]:
@@ -302,6 +342,15 @@ def _pending(change: Change) -> PendingEvent:
             "detail": change.detail, "target": change.target, "incident": msgspec.to_builtins(incident)}
     return PendingEvent(key=f"{incident.id}:{incident.rev}", type=change.event_type, priority=int(Priority.ALARM),
                         data=data)
+
+
+def _nothing() -> None:
+    pass
+
+
+def _log_checkpoint(saving: asyncio.Future[None]) -> None:
+    if not saving.cancelled() and saving.exception() is not None:
+        log.warning("incident snapshot not written: %s", saving.exception())
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

@@ -13,6 +13,11 @@ Loading replays the snapshot's epoch from the start of the journal and stops at 
 is zero, torn (bad CRC) or of an older epoch. A checkpoint writes the snapshot with the next epoch and
 restarts the journal at offset 0 (records of the old epoch left behind are never replayed).
 
+Threads: :class:`JournalWriter` runs every disk operation of a store on one worker thread, in the
+order the event loop submitted them, so the loop never waits for an ``fdatasync`` and the journal
+holds the changes in the order they were made (a later state of an incident is never written before
+an earlier one). The store itself is used by that thread only, once the writer exists.
+
 Events: a change is journalled with its outbox event as *unsent*, then submitted to the outbox; once
 committed, a ``sent`` record (not flushed: losing it only means a resend) drops it. A daemon killed
 between the two submits the unsent events again on start-up: central may see one change twice, with
@@ -21,20 +26,25 @@ the same ``(incident.id, incident.rev)``, and keeps one.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import logging
 import os
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from edge.incidents import Incident
 
-__all__ = ["IncidentSnapshot", "IncidentStore", "PendingEvent"]
+__all__ = ["IncidentSnapshot", "IncidentStore", "JournalWriter", "PendingEvent"]
+
+_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +193,14 @@ class IncidentStore:
         self.records += 1
         return True
 
+    def append(self, *, incidents: Iterable[Incident] = (), unsent: Iterable[PendingEvent] = (),
+               sent: Iterable[str] = (), durable: bool = True,
+               whole: tuple[list[Incident], list[PendingEvent]], now: float) -> None:
+        """:meth:`record`, or when the journal is full, :meth:`checkpoint` of ``whole`` (every incident and
+        unsent event, this change included) instead. Raises OSError when the disk refuses."""
+        if not self.record(incidents=incidents, unsent=unsent, sent=sent, durable=durable):
+            self.checkpoint(*whole, now=now)
+
     def checkpoint(self, incidents: Iterable[Incident], unsent: Iterable[PendingEvent], *, now: float) -> None:
         """Write the whole state as the snapshot of the next epoch; the journal starts again empty."""
         snapshot = IncidentSnapshot(epoch=self.epoch + 1, saved_at=now, incidents=list(incidents),
@@ -206,6 +224,43 @@ class IncidentStore:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+class JournalWriter:
+    """Runs a store's disk work on one thread, in submission order; the event loop awaits the results.
+
+    ``run(fn, ...)`` returns an asyncio future; the futures complete, and their done callbacks run on
+    the loop, in the order the calls were made. After :meth:`close` every ``run`` fails with
+    :class:`JournalClosedError`. Arguments must not change after submission (pass copies of lists;
+    incidents and pending events are frozen).
+    """
+
+    def __init__(self, store: IncidentStore) -> None:
+        self.store = store
+        self._pool: ThreadPoolExecutor | None = ThreadPoolExecutor(max_workers=1,
+                                                                   thread_name_prefix="incident-journal")
+
+    def run(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> asyncio.Future[_T]:
+        loop = asyncio.get_running_loop()
+        if self._pool is None:
+            failed: asyncio.Future[_T] = loop.create_future()
+            failed.set_exception(JournalClosedError("the incident journal is closed"))
+            return failed
+        return loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
+    async def close(self) -> None:
+        """Wait for the work already submitted, close the store and end the thread."""
+        if self._pool is None:
+            return
+        try:
+            await self.run(self.store.close)
+        finally:
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=True)  # idle by now: the thread ends at once
+
+
+class JournalClosedError(OSError):
+    """A change submitted after the writer was closed (the daemon is stopping): not saved."""
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -4,6 +4,8 @@ persistence, alarm signals from DC-09 and Modbus inputs, the siren policy and th
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -509,8 +511,8 @@ async def test_a_crashed_component_resumes_from_the_journal_and_resends_unsent_e
     inc = await daemon.api.call("incidents.raise", {"site": "站前广场", "by": "7703"})
     for task in list(comp._emits):  # "SIGKILL": no stop(), no checkpoint
         task.cancel()
-    assert comp._store is not None
-    comp._store.close()
+    assert comp._writer is not None
+    await comp._writer.close()  # closes the journal file, no checkpoint
     if comp._timer is not None:
         comp._timer.cancel()
     daemon2 = StubDaemon(tmp_path)
@@ -538,4 +540,82 @@ async def test_the_timer_escalates_a_missed_target_and_re_alerts_the_crew(tmp_pa
         await settle(lambda: any(t == "alarm.escalated" for t, _ in daemon.events), "the escalation event")
         assert comp.book.next_deadline() == inc["deadlines"]["arrive"]
     finally:
+        await comp.stop()
+
+
+async def test_the_flush_runs_off_the_loop_and_the_crew_is_told_once_it_is_durable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    daemon = StubDaemon(tmp_path)
+    comp = component()
+    await comp.start(daemon)  # type: ignore[arg-type]
+    flushing, release = threading.Event(), threading.Event()
+    real = os.fdatasync
+
+    def slow_fdatasync(fd: int) -> None:  # a disk under contention: the flush takes until released
+        flushing.set()
+        release.wait(10)  # a safety limit only: a flush on the loop would hold the loop this long
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", slow_fdatasync)
+    try:
+        call = asyncio.create_task(daemon.api.call("incidents.raise", {"site": "站前广场"}))
+        await asyncio.to_thread(flushing.wait, 10)
+        ran = asyncio.Event()
+        asyncio.get_running_loop().call_soon(ran.set)
+        await ran.wait()  # the loop runs while the journal thread waits for the disk
+        assert not release.is_set()
+        assert [t for t, _ in daemon.api.published] == []  # not told before the change is durable
+        assert not call.done()
+        release.set()
+        inc = await call
+        assert [(t, p["incident"]["id"]) for t, p in daemon.api.published] == [("incidents", inc["id"])]
+    finally:
+        release.set()
+        await comp.stop()
+
+
+async def test_changes_made_in_one_loop_step_are_saved_and_told_in_their_order(tmp_path: Path) -> None:
+    daemon = StubDaemon(tmp_path)
+    comp = component()
+    await comp.start(daemon)  # type: ignore[arg-type]
+    try:
+        inc = await daemon.api.call("incidents.raise", {"site": "站前广场"})
+        calls = [daemon.api.call(method, {"id": inc["id"], **extra}) for method, extra in [
+            ("incidents.ack", {}), ("incidents.dispatch", {"unit": "P1"}), ("incidents.arrive", {}),
+            ("incidents.close", {"outcome": "test"})]]
+        await asyncio.gather(*calls)  # four transitions of one incident, submitted back to back
+        told = [(p["change"], p["incident"]["rev"]) for t, p in daemon.api.published if t == "incidents"]
+        assert [c for c, _ in told] == ["raised", "acknowledged", "dispatched", "on_scene", "closed"]
+        assert [r for _, r in told] == sorted(r for _, r in told)
+        final = comp.book.get(inc["id"])
+        await settle(lambda: not comp._emits, "the events")
+    finally:
+        await comp.stop()
+    store = IncidentStore(tmp_path)
+    try:
+        replayed = {i.id: i for i in store.open().incidents}
+    finally:
+        store.close()
+    assert replayed[inc["id"]] == final  # the last state written is the last state made
+
+
+async def test_a_failed_save_is_a_fault_the_crew_is_told_and_the_input_hears_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    daemon = StubDaemon(tmp_path)
+    comp = component()
+    await comp.start(daemon)  # type: ignore[arg-type]
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fdatasync", full_disk)
+    try:
+        signals = modbus_signal(ModbusModuleSection.model_validate({
+            "name": "io", "port": "/dev/null", "buttons": [{"input": 0, "site": "门口"}]}), 0, True)
+        assert signals is not None
+        assert await comp.raise_signals([signals], comp.now()) is False
+        assert "alarm.store" in {f.code for f in daemon.faults.active()}
+        assert [p["change"] for t, p in daemon.api.published if t == "incidents"] == ["raised"]
+    finally:
+        monkeypatch.undo()
         await comp.stop()
