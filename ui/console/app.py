@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -66,4 +67,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def command(name: str, argv: list[str]) -> int:
     """The `police-kiosk` dispatcher's entry (`"console": ("ui.console.app", ...)`)."""
-    return main(argv)
+    code = main(argv)
+    # main() has closed the window and stopped the daemon link. Skip the interpreter's final garbage
+    # collection: PySide6 can abort there ("deallocating None") after a clean run, turning an orderly stop
+    # into a crash report. Flush what we printed, then leave with main()'s exit code.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
