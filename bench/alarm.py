@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/alarm.py [--samples 200] [--modbus-samples 100] [--schools 500]
                                     [--link-interval 1.0] [--connections 4] [--poll 0.05] [--key HEX]
-                                    [--keep DIR]
+                                    [--probe-interval 0.002] [--keep DIR]
 
 Starts, on this machine: Mosquitto, the hub (SQLite), the edge daemon (`police-kiosk edge`, alarms
 enabled, the schools listed with supervision) and, in a separate process, `--schools` simulated schools
@@ -17,6 +17,9 @@ Then, one alarm at a time (each incident is closed through the API before the ne
   subscription, as the console uses), (c) the hub's acknowledgement of the `alarm.raised` event: a paho
   client subscribed to `police/v1/{station}/ack` sees the seq the daemon reported in its
   `events.accepted` notification; the hub publishes that ack only after its database commit.
+* Meanwhile another school (its own TCP connection) sends a link test every `--probe-interval` s; its
+  ACK round trip shows whether the alarm path holds up the receiver's event loop (a disk flush done
+  on the loop delays every other panel's answer, the crew's notifications and the Modbus polls).
 * Modbus: `press` on the simulated module (the input level and latch bit) to (b) and (c); this adds
   up to one poll interval (`--poll`).
 
@@ -57,6 +60,7 @@ from edge.sim_school import PanelLink, SchoolPanel, school_accounts
 ROOT = Path(__file__).resolve().parents[1]
 STATION = "BENCH-ALARM"
 PANIC_ACCOUNT = "BEEF"
+PROBE_ACCOUNT = "CAFE"
 FIRST_SCHOOL = "1000"
 ECHO_SERVER = """
 import asyncio, sys
@@ -87,6 +91,7 @@ def config_text(args: argparse.Namespace, port: int, modbus_port: str) -> str:
     ]
     if args.key:
         lines.insert(-3, f'key = "{args.key}"')
+    lines += ["[[alarms.schools]]", f'account = "{PROBE_ACCOUNT}"', 'name = "旁路学校"', ""]
     for account in school_accounts(FIRST_SCHOOL, args.schools):
         lines += ["[[alarms.schools]]", f'account = "{account}"', f'name = "学校 {account}"',
                   f"link_test_interval_s = {max(5.0, args.link_interval * 5)}", ""]
@@ -227,9 +232,28 @@ async def echo_rtts(port: int, n: int) -> list[float]:
     return out
 
 
+async def probe_links(port: int, interval: float, out: list[float]) -> None:
+    """Another school's link tests on a connection of their own, until cancelled: ACK round trips."""
+    panel = SchoolPanel(Dc09Transmitter(account=PROBE_ACCOUNT))
+    link = PanelLink(host="127.0.0.1", port=port)
+    await link.open()
+    try:
+        while True:
+            _, frame = panel.frame("link")
+            t0 = time.perf_counter_ns()
+            answer = await link.exchange(frame, timeout=10)
+            if answer is None or answer.kind != "ACK":
+                raise RuntimeError(f"link test not acknowledged: {answer}")
+            out.append((time.perf_counter_ns() - t0) / 1e6)
+            await asyncio.sleep(interval)
+    finally:
+        await link.close()
+
+
 async def run(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {k: [] for k in (
-        "echo", "mqtt", "flush", "dc09_accepted", "dc09_ack", "dc09_crew", "dc09_hub", "modbus_crew", "modbus_hub")}
+        "echo", "mqtt", "flush", "probe", "dc09_accepted", "dc09_ack", "dc09_crew", "dc09_hub", "modbus_crew",
+        "modbus_hub")}
     procs: list[asyncio.subprocess.Process] = []
     broker = MosquittoProcess(work / "mosquitto", persistence=False)
     broker.start()
@@ -274,6 +298,7 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
         panel = SchoolPanel(Dc09Transmitter(account=PANIC_ACCOUNT, key=key))
         link = PanelLink(host="127.0.0.1", port=dc09_port, keys={PANIC_ACCOUNT: key} if key else None)
         await link.open()
+        probe = asyncio.create_task(probe_links(dc09_port, args.probe_interval, results["probe"]))
         try:
             for _ in range(args.samples):
                 _, frame = panel.frame("panic")
@@ -293,6 +318,9 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
                 await crew.close_incident(incident["id"])
                 await asyncio.sleep(args.gap)
         finally:
+            probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await probe
             await link.close()
 
         for _ in range(args.modbus_samples):
@@ -346,6 +374,9 @@ def report(args: argparse.Namespace, r: dict[str, list[float]]) -> None:
         ok = "ok" if p99 < target else "MISSED"
         print(f"{label:<34}{p50:>9.2f}{p99:>9.2f}{max(v):>9.2f}{target:>9.0f} {ok:<6} "
               f"x{p50 / b50:.1f} / x{p99 / b99:.1f} {base}")
+    probe = r["probe"]
+    print(f"\nanother school's link test -> ACK while the panics are handled ({len(probe)} link tests): "
+          f"p50 {pct(probe, 50):.2f} ms p99 {pct(probe, 99):.2f} ms max {max(probe, default=float('nan')):.2f} ms")
     acc = r["dc09_accepted"]
     print(f"\nDC-09 panic -> alarm.raised committed to the outbox: p50 {pct(acc, 50):.2f} ms p99 {pct(acc, 99):.2f} ms")
     print(f"machine load average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
@@ -361,6 +392,8 @@ def main() -> int:
     p.add_argument("--link-interval", type=float, default=1.0, help="seconds between a school's link tests")
     p.add_argument("--connections", type=int, default=4, help="TCP connections the schools share")
     p.add_argument("--poll", type=float, default=0.05, help="Modbus poll interval, seconds")
+    p.add_argument("--probe-interval", type=float, default=0.002,
+                   help="seconds between another school's link tests during the DC-09 panics")
     p.add_argument("--gap", type=float, default=0.05, help="seconds between two alarms")
     p.add_argument("--warmup", type=float, default=3.0, help="seconds of background load before measuring")
     p.add_argument("--key", help="AES key (hex) of the panic school: encrypted frames")
