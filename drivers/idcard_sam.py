@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import reduce
 from operator import xor
+from typing import Generic, TypeVar
 
 from drivers.idcard_text import IdCardError
 
@@ -245,9 +246,32 @@ class _Deframer:
         return payload
 
 
-class _Decoder:
+_T = TypeVar("_T", bound="SamReply | SamCommand")
+
+
+class _Decoder(Generic[_T]):
+    """Deframes a byte stream; subclasses say how one payload becomes a value (`_make`)."""
+
     def __init__(self, *, min_payload: int, max_length: int, frame_timeout: float) -> None:
         self._deframer = _Deframer(min_payload=min_payload, max_length=max_length, frame_timeout=frame_timeout)
+
+    def _make(self, payload: bytes) -> _T:
+        raise NotImplementedError
+
+    def feed(self, data: bytes, *, now: float | None = None) -> list[_T]:
+        """Every complete frame in the stream so far. A bad frame raises SamFrameError, whose
+        ``decoded`` holds the good frames before it; ``feed(b"")`` then yields the ones after it."""
+        self._deframer.append(data, now)
+        out: list[_T] = []
+        while True:
+            try:
+                payload = self._deframer.next_payload()
+            except SamFrameError as exc:
+                exc.decoded = tuple(out)
+                raise
+            if payload is None:
+                return out
+            out.append(self._make(payload))
 
     @property
     def checksum_errors(self) -> int:
@@ -270,7 +294,7 @@ class _Decoder:
         self._deframer.clear()
 
 
-class SamCodec(_Decoder):
+class SamCodec(_Decoder[SamReply]):
     """Decodes reader replies. ``feed(bytes, now=...) -> list[SamReply]``.
 
     ``now`` (seconds, any monotonic clock) is optional: with it, a partial frame left unfinished
@@ -280,35 +304,15 @@ class SamCodec(_Decoder):
     def __init__(self, *, max_length: int = 8192, frame_timeout: float = 0.5) -> None:
         super().__init__(min_payload=3, max_length=max_length, frame_timeout=frame_timeout)
 
-    def feed(self, data: bytes, *, now: float | None = None) -> list[SamReply]:
-        self._deframer.append(data, now)
-        out: list[SamReply] = []
-        while True:
-            try:
-                payload = self._deframer.next_payload()
-            except SamFrameError as exc:
-                exc.decoded = tuple(out)
-                raise
-            if payload is None:
-                return out
-            out.append(SamReply(payload[0], payload[1], payload[2], payload[3:]))
+    def _make(self, payload: bytes) -> SamReply:
+        return SamReply(payload[0], payload[1], payload[2], payload[3:])
 
 
-class SamCommandDecoder(_Decoder):
+class SamCommandDecoder(_Decoder[SamCommand]):
     """Decodes host commands (the reader's side: simulators and bus sniffers)."""
 
     def __init__(self, *, max_length: int = 1024, frame_timeout: float = 0.5) -> None:
         super().__init__(min_payload=2, max_length=max_length, frame_timeout=frame_timeout)
 
-    def feed(self, data: bytes, *, now: float | None = None) -> list[SamCommand]:
-        self._deframer.append(data, now)
-        out: list[SamCommand] = []
-        while True:
-            try:
-                payload = self._deframer.next_payload()
-            except SamFrameError as exc:
-                exc.decoded = tuple(out)
-                raise
-            if payload is None:
-                return out
-            out.append(SamCommand(payload[0], payload[1], payload[2:]))
+    def _make(self, payload: bytes) -> SamCommand:
+        return SamCommand(payload[0], payload[1], payload[2:])
