@@ -11,6 +11,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from edge.mosquitto import MosquittoProcess
+from hub.store import PostgresStore, SqliteStore, Store
 
 
 @pytest.fixture
@@ -80,6 +81,40 @@ def _no_leftover_processes() -> Iterator[None]:
 
 
 OUR_THREADS = ("outbox-writer", "hub-", "daemon-link", "producer", "paho-")
+
+
+@pytest.fixture
+def pg_db_url(postgres_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the test server; dropped afterwards."""
+    import secrets
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    from psycopg import sql
+
+    name = f"pk_test_{secrets.token_hex(6)}"
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    parts = urlsplit(postgres_url)
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as con:
+            con.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The hub's store on SQLite and on a fresh PostgreSQL database (tests taking it run on both)."""
+    s: Store
+    if request.param == "sqlite":
+        s = SqliteStore(tmp_path / "hub.db")
+    else:
+        s = PostgresStore(request.getfixturevalue("pg_db_url"))
+    try:
+        yield s
+    finally:
+        s.close()
 
 
 @pytest.fixture(autouse=True)

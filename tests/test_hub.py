@@ -12,10 +12,8 @@ import asyncio
 import re
 import secrets
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 import pytest
@@ -29,35 +27,6 @@ from tests.procs import PYTHON, EdgeProc, HubProc, stored_events, wait_until
 EDGE_OPTS = ["--ack-timeout", "3", "--set", "uplink.reconnect_max=1", "--set", "uplink.reconnect_min=0.2"]
 
 
-# ---- fixtures: a fresh database per test -----------------------------------------------------------
-@pytest.fixture
-def pg_db_url(postgres_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database on the test server; dropped afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    name = f"pk_test_{secrets.token_hex(6)}"
-    with psycopg.connect(postgres_url, autocommit=True) as con:
-        con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    parts = urlsplit(postgres_url)
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as con:
-            con.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store
-    if request.param == "sqlite":
-        s = SqliteStore(tmp_path / "hub.db")
-    else:
-        s = PostgresStore(request.getfixturevalue("pg_db_url"))
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 def conflict_rows(s: Store) -> list[tuple[str, int, str]]:

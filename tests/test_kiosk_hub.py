@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -14,24 +12,13 @@ from edge import wire
 from edge.kiosk_notices import command_refusal
 from hub.kiosk_services import answer_request, process_events, register
 from hub.rpc import HubRpcError, RpcRegistry
-from hub.store import PostgresStore, SqliteStore, Store
+from hub.store import Store
 
 TODAY = date(2026, 5, 6)  # a Wednesday
 FRIDAY = (TODAY + timedelta(days=2)).isoformat()
 SATURDAY = (TODAY + timedelta(days=3)).isoformat()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store
-    if request.param == "sqlite":
-        s = SqliteStore(tmp_path / "hub.db")
-    else:
-        s = PostgresStore(request.getfixturevalue("postgres_url"))
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 def _rid() -> str:
