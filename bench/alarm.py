@@ -50,12 +50,12 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from drivers.dc09_sender import Dc09Transmitter
-from drivers.modbus_sim import ModbusIoSimulator
-from edge import wire
-from edge.client import EdgeClient
-from edge.mosquitto import MosquittoProcess, free_port
-from edge.sim_school import PanelLink, SchoolPanel, school_accounts
+from drivers.dc09.sender import Dc09Transmitter
+from drivers.modbus.sim import ModbusIoSimulator
+from edge.api.client import EdgeClient
+from edge.sim.broker import MosquittoProcess, free_port
+from edge.sim.school import PanelLink, SchoolPanel, school_accounts
+from edge.wire import messages as wire
 
 ROOT = Path(__file__).resolve().parents[1]
 STATION = "BENCH-ALARM"
@@ -284,7 +284,7 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
         await crew.client.subscribe("incidents", "events.accepted")
         acks = HubAcks(broker.port)
         procs.append(await spawn(
-            [sys.executable, "-m", "edge.sim_school", "school", "--port", str(dc09_port), "--account", FIRST_SCHOOL,
+            [sys.executable, "-m", "edge.sim.school", "school", "--port", str(dc09_port), "--account", FIRST_SCHOOL,
              "--schools", str(args.schools), "--connections", str(args.connections), "--count", "0",
              "--link-test-interval", str(args.link_interval), "--quiet"], logs))
         await asyncio.sleep(args.warmup)

@@ -33,9 +33,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from edge.client import EdgeClient, Submitted
-from edge.mosquitto import MosquittoProcess
-from tests.procs import EdgeProc, HubProc
+from edge.api.client import EdgeClient, Submitted
+from edge.sim.broker import MosquittoProcess
+from tests.support.procs import EdgeProc, HubProc
 
 STATION = "BENCH-1"
 PAD = "x" * 120  # an event of ~300 bytes on the wire, about what a kiosk report or a tick weighs

@@ -40,11 +40,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from edge.vision.camera import CameraSettings, CameraWorker
+from edge.vision.camera import CameraWorker
 from edge.vision.grammar import normalise_plate
 from edge.vision.imaging import CandidateFinder, SnapshotMaker
 from edge.vision.messages import CameraTelemetry, PlateHit, PlateReadMessage
 from edge.vision.pipeline import FrameSampler, FrameStamp, PlatePipeline
+from edge.vision.settings import CameraSettings
 from edge.vision.tracker import Box
 from edge.vision.watchlist import WatchList, WatchListStore
 from edge.vision.worker import OcrAnalyser

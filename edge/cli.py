@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from edge.config import ConfigError, EdgeConfig, load_config, parse_config, referenced_file_problems
+from edge.config.station import ConfigError, EdgeConfig, load_config, parse_config, referenced_file_problems
 
 __all__ = ["command"]
 
@@ -53,7 +53,7 @@ def config_from_args(args: argparse.Namespace) -> EdgeConfig:
     if args.config is not None:
         return load_config(args.config, overrides=overrides)
     data: dict[str, Any] = {}
-    from edge.config import set_dotted
+    from edge.config.station import set_dotted
 
     for k, v in overrides.items():
         set_dotted(data, k, v)
@@ -77,8 +77,8 @@ def _run_edge(argv: list[str]) -> int:
         print(f"police-kiosk edge: configuration error:\n{exc}", file=sys.stderr)
         return 2
     _setup_logging(config.logging.level)
-    from edge.components import build_components
-    from edge.daemon import run_daemon
+    from edge.daemon.composition import build_components
+    from edge.daemon.core import run_daemon
 
     return asyncio.run(run_daemon(config, components=build_components(config)))
 
@@ -106,7 +106,7 @@ def _check_config(argv: list[str]) -> int:
 
 
 async def _client(socket: Path, method: str, params: dict[str, Any] | None) -> int:
-    from edge.client import ClientError, EdgeClient
+    from edge.api.client import ClientError, EdgeClient
 
     try:
         async with EdgeClient(socket) as client:

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from edge.system.sdnotify import Notifier
+
 if TYPE_CHECKING:
     from hub.rpc import RpcRegistry
 
@@ -58,12 +60,10 @@ def _run(args: argparse.Namespace) -> int:
     service.on_failure = stop.set
     service.start()
     logging.getLogger("hub").info("hub running: broker %s, database %s, group %s", args.broker, args.db, args.group)
-    ready = os.environ.get("NOTIFY_SOCKET")
-    if ready:
-        from contextlib import suppress
-        with suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
-            s.sendto(b"READY=1", ("\0" + ready[1:]) if ready.startswith("@") else ready)
+    notifier = Notifier()
+    notifier.ready(f"hub: broker {args.broker}, group {args.group}")
     stop.wait()
+    notifier.stopping()
     service.stop()
     store.close()
     if service.failed is not None:
@@ -97,7 +97,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _command(args: argparse.Namespace) -> int:
     """Sign a command with the key shared with the stations and publish it to one station or to all."""
-    from edge import wire
+    from edge.wire import messages as wire
     from hub.mqtt import publish_once
 
     try:

@@ -23,7 +23,7 @@ from typing import Any
 
 import msgspec
 
-from edge import wire
+from edge.wire import messages as wire
 from hub.kiosk_db import KioskDb
 from hub.rpc import INVALID_PARAMS, HubRpcError, RpcContext, RpcRegistry
 from hub.store import Store

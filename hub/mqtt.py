@@ -21,7 +21,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge.wire import PREFIX
+from edge.wire.messages import PREFIX
 
 __all__ = ["HubMqtt", "Inbound", "publish_once"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from edge import wire
+from edge.wire import messages as wire
 from hub.store import Store
 
 __all__ = ["HubRpcError", "RpcContext", "RpcRegistry"]

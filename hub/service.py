@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from edge import wire
+from edge.wire import messages as wire
 from hub import kiosk_services
 from hub.mqtt import HubMqtt, Inbound
 from hub.rpc import RpcRegistry

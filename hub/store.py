@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from edge.wire import Event, Status
+from edge.wire.messages import Event, Status
 
 __all__ = ["PostgresStore", "SqliteStore", "StationRow", "Store", "StoreResult", "open_store"]
 

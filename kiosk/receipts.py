@@ -1,7 +1,7 @@
 """Receipt content, independent of the printer: what a resident takes home, personal data masked.
 
 `build_receipt` turns a result into a `ReceiptDoc`; `receipt_lines` gives the printable text in one
-language. The edge renders it to ESC/POS bytes (`edge.kiosk_devices`); tests decode those bytes back.
+language. The edge renders it to ESC/POS bytes (`edge.kiosk.devices`); tests decode those bytes back.
 """
 
 from __future__ import annotations

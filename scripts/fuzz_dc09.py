@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Deterministic fuzz run of the SIA DC-09 receiver codec (plain Python, no extra dependency).
 
-Feeds generated inputs, in random chunkings, to :class:`drivers.dc09.Dc09Decoder` (all three CRC
-formats, with AES keys of every size) and to :class:`drivers.dc09_sender.Dc09ResponseDecoder`, and
+Feeds generated inputs, in random chunkings, to :class:`drivers.dc09.codec.Dc09Decoder` (all three CRC
+formats, with AES keys of every size) and to :class:`drivers.dc09.sender.Dc09ResponseDecoder`, and
 parses every accepted payload with the Contact ID / SIA DCS parsers. Inputs are a mix of
 
 * clean streams of valid frames (must decode exactly, frame for frame),
@@ -33,11 +33,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from drivers.contact_id import ContactIdError, parse_adm_cid_data
-from drivers.dc09 import Dc09Decoder, Dc09Error, Dc09Token, ResponseKind, encode_frame
-from drivers.dc09_frame import MAX_SPAN, frame_span
-from drivers.dc09_sender import Dc09ResponseDecoder
-from drivers.sia_dcs import SiaDcsError, parse_sia_dcs
+from drivers.dc09.codec import Dc09Decoder, Dc09Error, Dc09Token, ResponseKind, encode_frame
+from drivers.dc09.contact_id import ContactIdError, parse_adm_cid_data
+from drivers.dc09.frame import MAX_SPAN, frame_span
+from drivers.dc09.sender import Dc09ResponseDecoder
+from drivers.dc09.sia_dcs import SiaDcsError, parse_sia_dcs
 
 NOW = datetime(2024, 3, 1, 8, 30, 0, tzinfo=UTC)
 KEYS = {"A1B2": bytes(range(16)), "C3D4": bytes(range(24)), "E5F6": bytes(range(32))}

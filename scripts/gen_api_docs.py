@@ -6,10 +6,10 @@
 Two regions of the page are generated, the rest is written by hand:
 
 - `<!-- examples:begin -->` ... `<!-- examples:end -->`: one payload of every kind, encoded by the
-  code itself (`edge.wire.encode`, `edge.wire.batch_payload`, the same calls the uplink and the hub
-  make), decoded back with the wire decoders and, for event data, validated with `edge.payloads`;
-- `<!-- schemas:begin -->` ... `<!-- schemas:end -->`: `edge.wire.json_schemas()` and the data schema
-  of every registered event type (`edge.payloads.registered_types()`, `schema_of()`,
+  code itself (`edge.wire.messages.encode`, `edge.wire.messages.batch_payload`, the same calls the uplink and the hub
+  make), decoded back with the wire decoders and, for event data, validated with `edge.wire.payloads`;
+- `<!-- schemas:begin -->` ... `<!-- schemas:end -->`: `edge.wire.messages.json_schemas()` and the data schema
+  of every registered event type (`edge.wire.payloads.registered_types()`, `schema_of()`,
   `msgspec.json.schema`).
 
 tests/test_docs.py runs `--check`, so a payload changed without a regenerated page fails the tests.
@@ -30,7 +30,8 @@ from typing import Any
 
 import msgspec
 
-from edge import payloads, wire
+from edge.wire import messages as wire
+from edge.wire import payloads
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "mqtt-api.md"
@@ -158,7 +159,7 @@ def schemas() -> list[str]:
     out = [
         "### Wire payloads",
         "",
-        "From `edge.wire.json_schemas()`. References (`$ref`) point into this one set of definitions "
+        "From `edge.wire.messages.json_schemas()`. References (`$ref`) point into this one set of definitions "
         "(`#/$defs/NAME`).",
     ]
     for name, schema in defs.items():
@@ -169,9 +170,9 @@ def schemas() -> list[str]:
         "",
         "### Event data, by event type",
         "",
-        "The `data` object of an `Event`, by its `type`: from `edge.payloads` (`registered_types()`, "
+        "The `data` object of an `Event`, by its `type`: from `edge.wire.payloads` (`registered_types()`, "
         "`schema_of()`, `msgspec.json.schema`). `events.submit` refuses unknown types and data that does not "
-        "fit (see docs/local-api.md). The spine's own types are registered by `edge.payloads`; a component's "
+        "fit (see docs/local-api.md). The spine's own types are registered by `edge.wire.payloads`; a component's "
         "types by its module (" + ", ".join(f"`{m}`" for m in modules) + "), which the daemon imports only "
         "when the component is enabled: a daemon accepts the types of the components it runs.",
         "",

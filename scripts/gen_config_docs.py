@@ -7,7 +7,7 @@ Only the text between `<!-- config:begin -->` and `<!-- config:end -->` is gener
 page is written by hand. tests/test_docs.py runs `--check`, so a key added to the models without a
 regenerated page fails the tests.
 
-The generator walks `edge.config.EdgeConfig` and every table below it (sub-tables and arrays of tables,
+The generator walks `edge.config.station.EdgeConfig` and every table below it (sub-tables and arrays of tables,
 whichever module defines them). A key's meaning is its pydantic `Field(description=...)`; keys that
 have none yet take theirs from `MEANINGS` below (once a field carries its own description, its entry
 there is no longer used and may be deleted). A key with neither is listed on stderr and shows as
@@ -29,7 +29,7 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from edge.config import EdgeConfig
+from edge.config.station import EdgeConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "configuration.md"

@@ -10,7 +10,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from edge.mosquitto import MosquittoProcess
+from edge.sim.broker import MosquittoProcess
 from hub.store import PostgresStore, SqliteStore, Store
 
 
@@ -32,7 +32,7 @@ def postgres_url() -> Iterator[str]:
     if url:
         yield url
         return
-    from tests.pg import PostgresCluster
+    from tests.support.pg import PostgresCluster
 
     cluster = PostgresCluster()
     cluster.start()

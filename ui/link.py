@@ -25,7 +25,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from edge.client import ClientError, DaemonUnavailableError, EdgeClient, RemoteError
+from edge.api.client import ClientError, DaemonUnavailableError, EdgeClient, RemoteError
 
 __all__ = ["CallError", "DaemonLink"]
 

@@ -18,8 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edge.vision.camera import CameraSettings, CameraWorker
+from edge.vision.camera import CameraWorker
 from edge.vision.messages import CameraStatus, PlateHit
+from edge.vision.settings import CameraSettings
 
 __all__ = ["command"]
 

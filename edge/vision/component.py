@@ -23,16 +23,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edge import vision_events, wire
-from edge.api import INVALID_PARAMS, Connection, RpcError
-from edge.vision.camera import CameraSettings, CameraWorker
+from edge.api.server import INVALID_PARAMS, Connection, RpcError
+from edge.config.vision import CameraSection, VisionSection
+from edge.vision import events as vision_events
+from edge.vision.camera import CameraWorker
 from edge.vision.messages import CameraStatus, CameraTelemetry, PlateHit, PlateReadMessage
+from edge.vision.settings import CameraSettings
 from edge.vision.watchlist import WatchList, WatchListError, WatchListStore
-from edge.vision_config import CameraSection, VisionSection
-from edge.wire import Priority
+from edge.wire import messages as wire
+from edge.wire.messages import Priority
 
 if TYPE_CHECKING:
-    from edge.daemon import EdgeDaemon
+    from edge.component.context import ComponentContext
 
 __all__ = ["VisionComponent"]
 
@@ -62,20 +64,20 @@ class VisionComponent:
         self.config = config
         self.cameras = {c.id: _CameraState(c) for c in config.cameras}
         self._tasks: list[asyncio.Task[None]] = []
-        self._daemon: EdgeDaemon | None = None
+        self._ctx: ComponentContext | None = None
         self._store: WatchListStore | None = None
         self._stop = asyncio.Event()
 
     # ---- lifecycle -----------------------------------------------------------------------------
-    async def start(self, daemon: EdgeDaemon) -> None:
-        self._daemon = daemon
-        path = self.config.watch_list or (daemon.data_dir / "watchlist.json")
+    async def start(self, ctx: ComponentContext) -> None:
+        self._ctx = ctx
+        path = self.config.watch_list or (ctx.data_dir / "watchlist.json")
         self._store = WatchListStore(Path(path))
-        daemon.command_handlers["vision.watchlist"] = self._on_watchlist
-        daemon.api.register("vision.cameras", self._api_cameras)
-        daemon.api.register("vision.watchlist", self._api_watchlist)
+        ctx.on_command("vision.watchlist", self._on_watchlist)
+        ctx.register("vision.cameras", self._api_cameras)
+        ctx.register("vision.watchlist", self._api_watchlist)
         for cam in self.cameras.values():
-            daemon.devices[f"camera.{cam.section.id}"] = "starting"
+            ctx.set_device(f"camera.{cam.section.id}", "starting")
             self._tasks.append(asyncio.create_task(self._supervise(cam), name=f"camera-{cam.section.id}"))
 
     async def stop(self) -> None:
@@ -143,15 +145,15 @@ class VisionComponent:
             await self._hit(cam, message)
         elif isinstance(message, CameraTelemetry):
             cam.telemetry = message.to_dict()
-            if self._daemon is not None:
-                self._daemon.cameras[cam.section.id] = {
+            if self._ctx is not None:
+                self._ctx.set_camera(cam.section.id, {
                     k: cam.telemetry[k] for k in ("connected", "frames_in", "frames_analysed", "frames_dropped",
                                                   "lag_ms", "reconnects", "reads", "hits", "watch_list_version")
-                }
+                })
         elif isinstance(message, CameraStatus):
             await self._status(cam, message)
-        elif isinstance(message, PlateReadMessage) and self._daemon is not None:
-            self._daemon.api.publish("vision.reads", {"read": message.to_dict()})
+        elif isinstance(message, PlateReadMessage) and self._ctx is not None:
+            self._ctx.publish("vision.reads", {"read": message.to_dict()})
 
     async def _status(self, cam: _CameraState, st: CameraStatus) -> None:
         previous = cam.state
@@ -166,14 +168,14 @@ class VisionComponent:
             log.warning("camera %s rejected the watch list: %s", cam.section.id, st.detail)
 
     def _set_device(self, cam: _CameraState, state: str, detail: str) -> None:
-        if self._daemon is None:
+        if self._ctx is None:
             return
-        self._daemon.devices[f"camera.{cam.section.id}"] = state if state == "ok" else f"{state}: {detail}"[:200]
+        self._ctx.set_device(f"camera.{cam.section.id}", state if state == "ok" else f"{state}: {detail}"[:200])
         if state == "ok":
-            self._daemon.faults.clear_fault(f"camera.{cam.section.id}")
+            self._ctx.faults.clear_fault(f"camera.{cam.section.id}")
 
     async def _camera_fault(self, cam: _CameraState, state: str, detail: str) -> None:
-        d = self._daemon
+        d = self._ctx
         if d is None:
             return
         self._set_device(cam, state, detail)
@@ -185,7 +187,7 @@ class VisionComponent:
                          {"camera": cam.section.id, "state": state, "detail": detail[:300]})
 
     async def _hit(self, cam: _CameraState, hit: PlateHit) -> None:
-        d = self._daemon
+        d = self._ctx
         if d is None:
             return
         cam.hits += 1
@@ -202,14 +204,14 @@ class VisionComponent:
             "privacy": snap.privacy,
         }
         # The crew first: the notification does not wait for the outbox or the uplink.
-        d.api.publish("vision.hits", {"hit": {k: v for k, v in data.items() if k != "snapshot_jpeg_b64"}})
+        d.publish("vision.hits", {"hit": {k: v for k, v in data.items() if k != "snapshot_jpeg_b64"}})
         stored = await d.emit("vision.plate_hit", Priority.WARNING, data)
         log.info("camera %s: watch-listed vehicle (list entry priority %d), event seq %d",
                  cam.section.id, hit.entry.priority, stored.seq)
 
     # ---- the watch list ------------------------------------------------------------------------
     async def _on_watchlist(self, cmd: wire.Command) -> None:
-        d, store = self._daemon, self._store
+        d, store = self._ctx, self._store
         if d is None or store is None:
             return
         try:

@@ -14,13 +14,12 @@ and the bad value.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge.system.files import write_atomic
 from edge.vision.grammar import normalise_plate, parse_plate
 
 __all__ = [
@@ -132,21 +131,7 @@ class WatchListStore:
 
     def save(self, watch_list: WatchList) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(watch_list.to_json())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_atomic(self.path, watch_list.to_json(), mode=0o640)
 
     def load(self) -> WatchList:
         """The stored list; an absent file is an empty list of version 0."""

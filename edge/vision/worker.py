@@ -33,11 +33,11 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime
 
-from edge.vision.camera import CameraSettings
 from edge.vision.grammar import PLATE_ALPHABET, best_plate, kind_for, parse_plate
 from edge.vision.imaging import CandidateFinder, SnapshotMaker, rectify
 from edge.vision.messages import CameraStatus, CameraTelemetry, PlateHit, WorkerMessage
 from edge.vision.pipeline import Analysis, FrameSampler, FrameStamp, PlatePipeline
+from edge.vision.settings import CameraSettings
 from edge.vision.tracker import Box, PlateObservation
 from edge.vision.watchlist import PlateMatcher, WatchListError, WatchListStore
 from models.loader import ModelError, open_model

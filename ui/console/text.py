@@ -10,7 +10,7 @@ Update the translations after changing a string:
     (translate the new entries in the .ts: Qt Linguist, or by hand)
     .venv/bin/pyside6-lrelease ui/console/console_zh_CN.ts -qm ui/console/console_zh_CN.qm
 
-`tests/test_console_qt.py` fails when the .ts has an untranslated entry or the .qm is out of date.
+`tests/ui/test_console_qt.py` fails when the .ts has an untranslated entry or the .qm is out of date.
 """
 
 from __future__ import annotations

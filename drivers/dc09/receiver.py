@@ -1,0 +1,518 @@
+"""SIA DC-09 alarm receiver: thin asyncio TCP and UDP transports around the sans-IO codec.
+
+* TCP: one :class:`~drivers.dc09.codec.Dc09Decoder` per connection (frames may be split across segments
+  or several may share one); connections may stay open (DC-09 2013) and are closed after
+  ``idle_timeout`` seconds without data.
+* UDP: one datagram holds one or more whole frames; a partial frame left at its end is dropped.
+
+For every frame with a good CRC and length the receiver sends the codec's answer back to the peer
+(ACK, encrypted ``*ACK``, NAK with its time, or DUH); bad CRC or length: no answer, a counter goes
+up. An accepted message is handed to ``on_message(msg, peer)`` *before* it is acknowledged: if the
+callback raises, the receiver logs it and sends no ACK, so the panel will send the message again.
+``on_message`` may be a coroutine function (or return an awaitable): the receiver awaits it and ACKs
+once it has returned, so a handler can save the alarm off the event loop (a worker thread) before the
+panel hears the ACK. Frames of one TCP connection (of one UDP sender) are handled and answered in
+their order; while one awaits, the frames behind it wait, other connections do not. A message that is
+still being handed over when its retransmission arrives (from any connection) is not delivered twice:
+the retransmission waits for it and is ACKed if it succeeded, delivered again if it failed. A
+repeated sequence number with the same content (a retransmission) is acknowledged again and not
+delivered a second time (:class:`~drivers.dc09.supervision.DuplicateFilter`). ``NULL`` link tests
+are acknowledged and count as life but are not delivered unless ``deliver_link_tests``.
+
+Supervision (:class:`~drivers.dc09.supervision.LinkSupervisor`) runs every ``supervision_period``
+seconds; each "link lost" and "link restored" transition is logged once and passed to ``on_link``.
+Logs name accounts, sequence numbers and peers, never message data.
+
+Use::
+
+    server = Dc09Server(on_message=handle, host="0.0.0.0", port_tcp=12000, port_udp=12000)
+    await server.start()
+    ...
+    await server.close()           # or: async with Dc09Server(...) as server: ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any, Self, cast
+
+from drivers.dc09.codec import CrcFormat, Dc09Counters, Dc09Decoded, Dc09Decoder, Dc09Message, ResponseKind
+from drivers.dc09.supervision import DuplicateFilter, LinkChange, LinkEvent, LinkSupervisor
+
+__all__ = [
+    "Dc09Server",
+    "DuplicateFilter",
+    "LinkChange",
+    "LinkEvent",
+    "LinkSupervisor",
+    "ServerStats",
+    "start_dc09_server",
+]
+
+_LOG = logging.getLogger(__name__)
+
+OnMessage = Callable[[Dc09Message, str], Awaitable[None] | None]
+OnLink = Callable[[LinkEvent], None]
+OnRejected = Callable[[Dc09Decoded, str], None]
+
+
+_InflightKey = tuple[str, int, str, str, tuple[str, ...]]
+
+
+def _inflight_key(message: Dc09Message) -> _InflightKey:
+    """What makes two frames the same message (as :class:`DuplicateFilter` compares them)."""
+    return message.account.upper(), message.sequence, message.token.value, message.data, message.extended
+
+
+async def _await(outcome: Awaitable[None]) -> None:
+    await outcome
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _peer(addr: Any) -> str:
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        host, port = addr[0], addr[1]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return str(addr)
+
+
+@dataclass(slots=True)
+class ServerStats:
+    """Transport-level counts (the codec's own are in :attr:`Dc09Server.counters`)."""
+
+    delivered: int = 0
+    duplicates: int = 0
+    callback_errors: int = 0
+    connections: int = 0
+    refused_connections: int = 0
+    idle_closed: int = 0
+    datagrams: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: int(getattr(self, f.name)) for f in fields(self)}
+
+
+class _Lane:
+    """The frames of one peer (a TCP connection, a UDP sender), handled and answered in their order.
+
+    Frames are handled at once while every hand-off is synchronous; when one is awaited, the frames
+    behind it queue and a task of this lane works through them.
+    """
+
+    def __init__(self, server: Dc09Server, send: Callable[[bytes], None],
+                 on_idle: Callable[[], object] | None = None) -> None:
+        self._server = server
+        self._send = send
+        self._on_idle = on_idle
+        self._queue: deque[tuple[Dc09Decoded, str]] = deque()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None
+
+    def feed(self, results: list[Dc09Decoded], peer: str) -> None:
+        if self._task is not None:
+            self._queue.extend((result, peer) for result in results)
+            return
+        for i, result in enumerate(results):
+            step = self._server._step(result, peer)
+            if isinstance(step, _Pending):
+                self._queue.extend((r, peer) for r in results[i + 1 :])
+                self._task = self._server._spawn(self._drain(step), name=f"dc09-lane-{peer}")
+                return
+            if step is not None:
+                self._send(step)
+
+    async def _drain(self, pending: _Pending) -> None:
+        try:
+            while True:
+                reply = await pending.settle()
+                if reply is not None:
+                    self._send(reply)
+                while self._queue:
+                    result, peer = self._queue.popleft()
+                    step = self._server._step(result, peer)
+                    if isinstance(step, _Pending):
+                        pending = step
+                        break
+                    if step is not None:
+                        self._send(step)
+                else:
+                    return
+        finally:
+            self._task = None
+            self._queue.clear()
+            if self._on_idle is not None:
+                self._on_idle()
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A frame whose answer waits for a hand-off task: its own, or (a retransmission) the first copy's."""
+
+    server: Dc09Server
+    result: Dc09Decoded
+    peer: str
+    hand_off: asyncio.Task[None]
+    first: bool
+
+    async def settle(self) -> bytes | None:
+        """The answer to send once the hand-off is over (None: no ACK, the panel sends it again)."""
+        await asyncio.wait([self.hand_off])  # waits without taking on the hand-off's error or cancellation
+        if not self.hand_off.cancelled() and self.hand_off.exception() is None:
+            if not self.first:
+                self.server.stats.duplicates += 1
+            return self.result.reply
+        if self.first:
+            return None
+        step = self.server._step(self.result, self.peer)  # the first copy failed: this one is delivered
+        return await step.settle() if isinstance(step, _Pending) else step
+
+
+class _TcpConnection(asyncio.Protocol):
+    def __init__(self, server: Dc09Server) -> None:
+        self._server = server
+        self._decoder = server._new_decoder()
+        self._transport: asyncio.Transport | None = None
+        self._peer = "?"
+        self._idle: asyncio.TimerHandle | None = None
+        self._lane = _Lane(server, self._send)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport = cast(asyncio.Transport, transport)
+        self._peer = _peer(transport.get_extra_info("peername"))
+        if not self._server._admit(self):
+            transport.abort()
+            return
+        self._arm_idle()
+
+    def data_received(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        self._arm_idle()
+        self._lane.feed(self._decoder.feed(data, now=self._server._utc()), self._peer)
+
+    def _send(self, reply: bytes) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(reply)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        self._decoder.flush()
+        self._server._connections.discard(self)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def _arm_idle(self) -> None:
+        timeout = self._server._idle_timeout
+        if timeout is None:
+            return
+        if self._idle is not None:
+            self._idle.cancel()
+        self._idle = asyncio.get_running_loop().call_later(timeout, self._on_idle)
+
+    def _on_idle(self) -> None:
+        self._idle = None
+        self._server.stats.idle_closed += 1
+        _LOG.info("DC-09 TCP connection from %s closed after %.0f s idle", self._peer, self._server._idle_timeout)
+        self.close()
+
+
+class _UdpEndpoint(asyncio.DatagramProtocol):
+    def __init__(self, server: Dc09Server) -> None:
+        self._server = server
+        self._decoder = server._new_decoder()
+        self._transport: asyncio.DatagramTransport | None = None
+        self._lanes: dict[str, _Lane] = {}  # only senders with frames waiting behind an awaited hand-off
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        self._server.stats.datagrams += 1
+        results = self._decoder.feed(data, now=self._server._utc())
+        self._decoder.flush()  # one datagram, whole frames: never carry bytes to the next sender
+        peer = _peer(addr)
+        lane = self._lanes.get(peer)
+        if lane is None:
+            lane = _Lane(self._server, lambda reply: self._sendto(reply, addr),
+                         on_idle=lambda: self._lanes.pop(peer, None))
+        lane.feed(results, peer)
+        if lane.busy:
+            self._lanes[peer] = lane
+
+    def _sendto(self, reply: bytes, addr: tuple[str | Any, int]) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.sendto(reply, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        _LOG.warning("DC-09 UDP endpoint error: %s", exc)
+
+
+class Dc09Server:
+    """DC-09 receiver on TCP and/or UDP (a port of ``None`` disables that transport; 0 picks one).
+
+    ``on_rejected(decoded, peer)`` (optional) hears of every NAK and DUH the receiver sends: a panel
+    whose clock is wrong has its alarms NAKed until it corrects it, so the application should at
+    least show it (``decoded.message`` holds the NAKed message; DUH carries only account, sequence
+    and reason).
+
+    Codec settings (``keys``, ``crc_format``, ``max_age``, ``max_ahead``, ``check_time``, ``time_check_exempt``,
+    ``require_encryption``) are those of :class:`~drivers.dc09.codec.Dc09Decoder`. ``duplicate_memory``
+    and ``duplicate_ttl`` tune the :class:`DuplicateFilter`; ``link_intervals`` and
+    ``default_link_interval`` the :class:`LinkSupervisor`. ``utc_clock`` (for the time window)
+    and ``monotonic`` (for duplicates and supervision) can be replaced in tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        on_message: OnMessage,
+        host: str = "127.0.0.1",
+        port_tcp: int | None = 0,
+        port_udp: int | None = 0,
+        on_link: OnLink | None = None,
+        on_rejected: OnRejected | None = None,
+        keys: Mapping[str, bytes] | None = None,
+        crc_format: CrcFormat = "auto",
+        max_age: float = 40.0,
+        max_ahead: float = 20.0,
+        check_time: bool = True,
+        time_check_exempt: Collection[str] = (),
+        require_encryption: bool = False,
+        duplicate_memory: int = 64,
+        duplicate_ttl: float | None = 600.0,
+        link_intervals: Mapping[str, float] | None = None,
+        default_link_interval: float | None = None,
+        supervision_period: float = 1.0,
+        deliver_link_tests: bool = False,
+        idle_timeout: float | None = 300.0,
+        max_connections: int = 256,
+        utc_clock: Callable[[], datetime] = _utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if port_tcp is None and port_udp is None:
+            raise ValueError("enable at least one of port_tcp and port_udp")
+        self._on_message = on_message
+        self._on_link = on_link
+        self._on_rejected = on_rejected
+        self._host = host
+        self._port_tcp = port_tcp
+        self._port_udp = port_udp
+        self._decoder_settings: dict[str, Any] = {
+            "keys": dict(keys or {}), "crc_format": crc_format, "max_age": max_age,
+            "max_ahead": max_ahead, "check_time": check_time, "require_encryption": require_encryption,
+            "time_check_exempt": tuple(time_check_exempt),
+        }
+        Dc09Decoder(**self._decoder_settings)  # fail now on a bad key or setting, not per connection
+        self.counters = Dc09Counters()
+        self.stats = ServerStats()
+        self.duplicates = DuplicateFilter(memory=duplicate_memory, ttl=duplicate_ttl)
+        self.supervisor = LinkSupervisor(intervals=link_intervals, default_interval=default_link_interval)
+        self._supervision_period = supervision_period
+        self._deliver_link_tests = deliver_link_tests
+        self._idle_timeout = idle_timeout
+        self._max_connections = max_connections
+        self._utc = utc_clock
+        self._monotonic = monotonic
+        self._connections: set[_TcpConnection] = set()
+        self._tcp: asyncio.Server | None = None
+        self._udp: asyncio.DatagramTransport | None = None
+        self._supervision: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # hand-offs being awaited and the lanes behind them
+        self._inflight: dict[_InflightKey, asyncio.Task[None]] = {}
+
+    @property
+    def tcp_port(self) -> int | None:
+        """The bound TCP port once started (useful with ``port_tcp=0``)."""
+        if self._tcp is None or not self._tcp.sockets:
+            return None
+        return int(self._tcp.sockets[0].getsockname()[1])
+
+    @property
+    def udp_port(self) -> int | None:
+        if self._udp is None:
+            return None
+        return int(self._udp.get_extra_info("sockname")[1])
+
+    @property
+    def active_connections(self) -> int:
+        return len(self._connections)
+
+    async def start(self) -> None:
+        if self._tcp is not None or self._udp is not None:
+            raise RuntimeError("DC-09 server already started")
+        loop = asyncio.get_running_loop()
+        try:
+            if self._port_tcp is not None:
+                self._tcp = await loop.create_server(
+                    lambda: _TcpConnection(self), self._host, self._port_tcp, reuse_address=True
+                )
+            if self._port_udp is not None:
+                self._udp, _ = await loop.create_datagram_endpoint(
+                    lambda: _UdpEndpoint(self), local_addr=(self._host, self._port_udp)
+                )
+        except BaseException:
+            await self.close()
+            raise
+        if self.supervisor.active:
+            self._supervision = asyncio.create_task(self._supervise(), name="dc09-supervision")
+        _LOG.info("DC-09 receiver on %s (tcp %s, udp %s)", self._host, self.tcp_port, self.udp_port)
+
+    async def close(self) -> None:
+        if self._supervision is not None:
+            self._supervision.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervision
+            self._supervision = None
+        if self._tcp is not None:
+            self._tcp.close()
+            for conn in list(self._connections):
+                conn.close()
+            await self._tcp.wait_closed()
+            self._tcp = None
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
+        for task in list(self._tasks):  # unanswered hand-offs: their panels send them again
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.sleep(0)  # let connection_lost callbacks run
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def poll_links(self) -> list[LinkEvent]:
+        """Run one supervision check now (the background task calls this periodically)."""
+        events = self.supervisor.poll(now=self._monotonic())
+        for event in events:
+            self._emit_link(event)
+        return events
+
+    # --- internals shared by the protocols ---------------------------------------------------------
+
+    def _new_decoder(self) -> Dc09Decoder:
+        return Dc09Decoder(counters=self.counters, **self._decoder_settings)
+
+    def _admit(self, conn: _TcpConnection) -> bool:
+        if len(self._connections) >= self._max_connections:
+            self.stats.refused_connections += 1
+            _LOG.warning("DC-09: refusing a TCP connection, %d already open", len(self._connections))
+            return False
+        self.stats.connections += 1
+        self._connections.add(conn)
+        return True
+
+    def _step(self, result: Dc09Decoded, peer: str) -> bytes | _Pending | None:
+        """Handle one decoded frame: the answer to send now, a hand-off to await first, or no answer."""
+        now = self._monotonic()
+        restored = self.supervisor.alive(result.account, now=now)
+        if restored is not None:
+            self._emit_link(restored)
+        if result.verdict is not ResponseKind.ACK or result.message is None:
+            _LOG.info(
+                "DC-09 %s to account %s seq %04d from %s (%s)",
+                result.verdict, result.account, result.sequence, peer, result.reason,
+            )
+            self._notify_rejected(result, peer)
+            return result.reply
+        message = result.message
+        if message.is_link_test and not self._deliver_link_tests:
+            return result.reply
+        if self.duplicates.is_duplicate(message, now=now):
+            self.stats.duplicates += 1
+            return result.reply
+        key = _inflight_key(message)
+        running = self._inflight.get(key)
+        if running is not None:  # a retransmission of a message still being handed over
+            return _Pending(self, result, peer, running, first=False)
+        try:
+            outcome = self._on_message(message, peer)
+        except Exception as exc:  # noqa: BLE001 - a failed hand-off must not ACK: the panel sends it again
+            self._hand_off_failed(message, exc)
+            return None
+        if outcome is not None and inspect.isawaitable(outcome):
+            task = self._spawn(_await(outcome), name=f"dc09-hand-off-{message.account}-{message.sequence:04d}")
+            self._inflight[key] = task
+            task.add_done_callback(lambda t: self._handed_off(t, message, key, now))
+            return _Pending(self, result, peer, task, first=True)
+        self.stats.delivered += 1
+        self.duplicates.remember(message, now=now)
+        return result.reply
+
+    def _handed_off(self, task: asyncio.Task[None], message: Dc09Message, key: _InflightKey, now: float) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self._hand_off_failed(message, exc)
+            return
+        self.stats.delivered += 1
+        self.duplicates.remember(message, now=now)
+
+    def _hand_off_failed(self, message: Dc09Message, exc: BaseException) -> None:
+        self.stats.callback_errors += 1
+        _LOG.error(
+            "DC-09 on_message failed for account %s seq %04d: not acknowledged",
+            message.account, message.sequence, exc_info=exc,
+        )
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _notify_rejected(self, result: Dc09Decoded, peer: str) -> None:
+        if self._on_rejected is None:
+            return
+        try:
+            self._on_rejected(result, peer)
+        except Exception:  # noqa: BLE001 - a faulty listener must not stop the answers
+            _LOG.exception("DC-09 on_rejected callback failed for account %s", result.account)
+
+    def _emit_link(self, event: LinkEvent) -> None:
+        if event.change is LinkChange.LOST:
+            _LOG.warning("DC-09 link lost: account %s silent for %.0f s", event.account, event.silence)
+        else:
+            _LOG.info("DC-09 link restored: account %s after %.0f s", event.account, event.silence)
+        if self._on_link is not None:
+            try:
+                self._on_link(event)
+            except Exception:  # noqa: BLE001 - a faulty listener must not stop supervision
+                _LOG.exception("DC-09 on_link callback failed for account %s", event.account)
+
+    async def _supervise(self) -> None:
+        while True:
+            await asyncio.sleep(self._supervision_period)
+            self.poll_links()
+
+
+async def start_dc09_server(**settings: Any) -> Dc09Server:
+    """Create a :class:`Dc09Server` with these keyword settings and start it."""
+    server = Dc09Server(**settings)
+    await server.start()
+    return server

@@ -1,0 +1,1 @@
+"""ESC/POS receipt printer: receipt builder, status decoding, printer and a simulator."""

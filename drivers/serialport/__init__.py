@@ -1,0 +1,1 @@
+"""Serial transport: a reconnecting asyncio serial link and pty pairs for simulators."""

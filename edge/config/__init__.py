@@ -1,0 +1,1 @@
+"""Station configuration: strict pydantic models of every section, loading and errors with locations."""

@@ -1,0 +1,1 @@
+"""The daemon core: the loop, the components it runs and the narrow context they get."""

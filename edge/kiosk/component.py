@@ -1,0 +1,257 @@
+"""The kiosk component: the resident touchscreen's services in the daemon.
+
+Local API (JSON-RPC on the daemon's socket; the touchscreen calls it through `ui.link.DaemonLink`):
+
+    kiosk.catalogue      {}                         -> {catalogue, settings, devices, notices}
+    kiosk.submit         KioskRequest               -> KioskResult (any service that takes a request)
+    kiosk.book / kiosk.lookup / kiosk.ticket / kiosk.call_officer / kiosk.emergency
+                         KioskRequest               -> KioskResult (the same, for that kind only)
+    kiosk.print          {receipt_id, lang}         -> {printed: true, replaced: [...]}
+    kiosk.notices        {}                         -> {notices: [Notice...]}
+    kiosk.pending        {}                         -> {pending: [...], resolved: [KioskResult...]}
+    kiosk.session.end    {}                         -> {} (forget the session's receipts)
+
+Notifications (subscribe to `kiosk.*`): `kiosk.card` (a card was read: its fields), `kiosk.card_removed`,
+`kiosk.card_failed`, `kiosk.notices` (the set changed), `kiosk.result` (central answered a queued
+request), `kiosk.officer_called`. Form errors come back as INVALID_PARAMS with `data.fields`, each with
+a code and messages in both languages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from drivers.escpos.printer import PrinterFaultError
+from edge.api.server import INVALID_PARAMS, NOT_FOUND, UNAVAILABLE, Connection, RpcError
+from edge.config.kiosk import KioskSection
+from edge.kiosk import events as kiosk_payloads
+from edge.kiosk.devices import KioskDevices, NoPrinterError, render_receipt
+from edge.kiosk.handlers import RequestHandlers, answer_to_result
+from edge.kiosk.notices import NoticeStore, command_refusal
+from edge.kiosk.queue import PendingQueue
+from edge.spine.uplink import HubUnavailableError, RemoteHubError
+from edge.wire import messages as wire
+from kiosk.catalogue import catalogue_to_data
+from kiosk.receipts import ReceiptDoc, build_receipt
+from kiosk.requests import KioskRequest, KioskResult, new_request_id
+
+if TYPE_CHECKING:
+    from edge.component.context import ComponentContext
+
+__all__ = ["KioskComponent"]
+
+log = logging.getLogger(__name__)
+assert kiosk_payloads  # the kiosk's event types are registered on import
+
+_RECEIPT_KINDS = ("report", "appointment", "lookup", "ticket")
+_MAX_RECEIPTS = 16
+
+
+class KioskComponent:
+    name = "KioskComponent"
+    critical = False
+
+    def __init__(self, config: KioskSection) -> None:
+        self.config = config
+        self.catalogue = config.catalogue()
+        self.ctx: ComponentContext | None = None
+        self.devices: KioskDevices | None = None
+        self.notices: NoticeStore | None = None
+        self.pending: PendingQueue | None = None
+        self.handlers: RequestHandlers | None = None
+        self._key: bytes | None = None
+        self._receipts: collections.OrderedDict[str, ReceiptDoc] = collections.OrderedDict()
+        self.resolved: collections.deque[KioskResult] = collections.deque(maxlen=50)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._refused_ids: set[str] = set()
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+    async def start(self, ctx: ComponentContext) -> None:
+        self.ctx = ctx
+        cfg = self.config
+        self._key = cfg.key_bytes()
+        self.notices = NoticeStore(ctx.data_dir / "kiosk-notices.json")
+        self.pending = PendingQueue(ctx.data_dir / "kiosk-pending.json")
+        await asyncio.to_thread(self.notices.load)
+        await asyncio.to_thread(self.pending.load)
+        self.handlers = RequestHandlers(ctx, catalogue=self.catalogue, pending=self.pending,
+                                        hub_timeout=cfg.hub_timeout,
+                                        emergency_via_incidents=cfg.emergency_via_incidents)
+        api = ctx
+        api.register("kiosk.catalogue", self._api_catalogue)
+        api.register("kiosk.submit", self._submit_for(()))
+        for method, kind in (("kiosk.book", "appointment"), ("kiosk.lookup", "lookup"), ("kiosk.ticket", "ticket"),
+                             ("kiosk.call_officer", "call_officer"), ("kiosk.emergency", "emergency")):
+            api.register(method, self._submit_for((kind,)))
+        api.register("kiosk.print", self._api_print)
+        api.register("kiosk.notices", self._api_notices)
+        api.register("kiosk.pending", self._api_pending)
+        api.register("kiosk.session.end", self._api_session_end)
+        ctx.on_command("kiosk.notices", self._cmd_notices)
+        ctx.on_command("kiosk.result", self._cmd_result)
+        self.devices = KioskDevices(reader=cfg.id_reader, printer=cfg.printer, faults=ctx.faults,
+                                    set_device=ctx.set_device, notify=ctx.publish)
+        await self.devices.start()
+        self._tasks.append(asyncio.create_task(self._resolve_loop(), name="kiosk-resolve"))
+        log.info("kiosk ready: %d services, reader %s, printer %s", len(self.catalogue.services),
+                 cfg.id_reader.port or "none", cfg.printer.port or "none")
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.devices is not None:
+            await self.devices.stop()
+        self._receipts.clear()
+
+    # ---- API -----------------------------------------------------------------------------------
+    async def _api_catalogue(self, params: Any, conn: Connection) -> dict[str, Any]:
+        d = self._ctx()
+        return {
+            "catalogue": catalogue_to_data(self.catalogue),
+            "settings": {"idle_timeout": self.config.idle_timeout, "idle_warning": self.config.idle_warning,
+                         "station": d.station, "station_name": d.station_name,
+                         "printer": self.config.printer.port is not None,
+                         "id_reader": self.config.id_reader.port is not None},
+            "devices": d.devices,
+        }
+
+    def _submit_for(self, kinds: tuple[str, ...]) -> Any:
+        async def handler(params: Any, conn: Connection) -> dict[str, Any]:
+            return await self._submit(params, kinds)
+        return handler
+
+    async def _submit(self, params: Any, kinds: tuple[str, ...]) -> dict[str, Any]:
+        h = self._handlers()
+        if isinstance(params, dict) and not params.get("request_id"):
+            params = {**params, "request_id": new_request_id()}
+        req, service = h.parse(params, kinds=kinds)
+        req = h.validated(req, service)
+        result = await h.handle(req, service)
+        if service.kind in _RECEIPT_KINDS and result.status != "failed":
+            receipt_id = new_request_id()
+            d = self._ctx()
+            doc = build_receipt(result, service, station=d.station_name or d.station,
+                                when=time.strftime("%Y-%m-%d %H:%M"), fields=req.fields)
+            self._receipts[receipt_id] = doc
+            while len(self._receipts) > _MAX_RECEIPTS:
+                self._receipts.popitem(last=False)
+            result = msgspec.structs.replace(result, receipt_id=receipt_id)
+        return _builtins(result)
+
+    async def _api_print(self, params: Any, conn: Connection) -> dict[str, Any]:
+        if not isinstance(params, dict) or not isinstance(params.get("receipt_id"), str):
+            raise RpcError(INVALID_PARAMS, 'params must be {"receipt_id": str, "lang": "zh"|"en"}')
+        doc = self._receipts.get(params["receipt_id"])
+        if doc is None:
+            raise RpcError(NOT_FOUND, "no such receipt (it is printed only during its session)")
+        lang = "en" if params.get("lang") == "en" else "zh"
+        data, replaced = render_receipt(doc, lang, charset=self.config.printer.charset)
+        assert self.devices is not None
+        try:
+            await self.devices.print_receipt(data)
+        except NoPrinterError:
+            raise RpcError(UNAVAILABLE, "本机没有回执打印机 / This kiosk has no receipt printer",
+                           {"zh": "本机没有回执打印机", "en": "This kiosk has no receipt printer"}) from None
+        except PrinterFaultError as exc:  # a visible device fault already; an answer the screen shows
+            zh, en = exc.message_zh, exc.message_en
+            raise RpcError(UNAVAILABLE, f"{zh} / {en}", {"zh": f"{zh}，请联系工作人员",
+                                                        "en": f"{en}; please ask the staff"}) from None
+        return {"printed": True, "replaced": list(replaced)}
+
+    async def _api_notices(self, params: Any, conn: Connection) -> dict[str, Any]:
+        assert self.notices is not None
+        return {"notices": msgspec.to_builtins(self.notices.current())}
+
+    async def _api_pending(self, params: Any, conn: Connection) -> dict[str, Any]:
+        assert self.pending is not None
+        return {"pending": msgspec.to_builtins(list(self.pending.items.values())),
+                "resolved": [_builtins(r) for r in self.resolved]}
+
+    async def _api_session_end(self, params: Any, conn: Connection) -> dict[str, Any]:
+        self._receipts.clear()
+        return {}
+
+    # ---- commands from central -----------------------------------------------------------------
+    def _authentic(self, cmd: wire.Command) -> bool:
+        why = command_refusal(cmd, self._key, now_iso=wire.utc_now_iso())
+        if why is None:
+            return True
+        if cmd.id not in self._refused_ids:  # retained commands come back on every reconnect: log once
+            self._refused_ids.add(cmd.id)
+            log.warning("refused command %s (%s): %s", cmd.name, cmd.id, why)
+        return False
+
+    async def _cmd_notices(self, cmd: wire.Command) -> None:
+        if not self._authentic(cmd):
+            return
+        assert self.notices is not None
+        try:
+            changed = await asyncio.to_thread(self.notices.apply, cmd.args)
+        except ValueError as exc:
+            log.warning("refused command %s (%s): %s", cmd.name, cmd.id, exc)
+            return
+        if changed:
+            log.info("notices updated (scope %s, %d current)", cmd.args.get("scope"), len(self.notices.current()))
+            self._ctx().publish("kiosk.notices", {"count": len(self.notices.current())})
+
+    async def _cmd_result(self, cmd: wire.Command) -> None:
+        if self._authentic(cmd):
+            self._take_answer(cmd.args)
+
+    def _take_answer(self, item: dict[str, Any]) -> None:
+        """Central answered a queued request: {request_id, answer}."""
+        assert self.pending is not None
+        pending = self.pending.items.get(str(item.get("request_id", "")))
+        answer = item.get("answer")
+        if pending is None or not isinstance(answer, dict):
+            return
+        try:
+            service = self.catalogue.service(pending.service)
+        except KeyError:
+            service = None
+        if service is not None:
+            req = KioskRequest(request_id=pending.request_id, service=pending.service)
+            result = answer_to_result(req, service, answer)
+            self.resolved.append(result)
+            self._ctx().publish("kiosk.result", _builtins(result))
+        self.pending.remove(pending.request_id)
+        log.info("central answered queued kiosk request %s", pending.request_id)
+
+    async def _resolve_loop(self) -> None:
+        assert self.pending is not None
+        while True:
+            await asyncio.sleep(self.config.retry_interval)
+            if not self.pending.items or not self._handlers().link_up:
+                continue
+            asks = [{"seq": p.seq, "request_id": p.request_id} for p in self.pending.items.values()]
+            try:
+                answer = await self._ctx().call_hub("kiosk.resolve", {"requests": asks[:50]},
+                                                       timeout=self.config.hub_timeout)
+            except (HubUnavailableError, RemoteHubError) as exc:
+                log.debug("queued kiosk requests not resolved yet: %s", exc)
+                continue
+            for item in (answer or {}).get("results", []):
+                if isinstance(item, dict) and item.get("state") == "done":
+                    self._take_answer(item)
+
+    # ---- helpers -------------------------------------------------------------------------------
+    def _ctx(self) -> ComponentContext:
+        assert self.ctx is not None
+        return self.ctx
+
+    def _handlers(self) -> RequestHandlers:
+        assert self.handlers is not None
+        return self.handlers
+
+
+def _builtins(result: KioskResult) -> dict[str, Any]:
+    out = msgspec.to_builtins(result)
+    assert isinstance(out, dict)
+    return out

@@ -1,0 +1,1 @@
+"""Helpers of the host: faults board, atomic file writes, sd_notify, host health."""

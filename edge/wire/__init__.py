@@ -1,0 +1,1 @@
+"""The wire contract: MQTT messages, event payload registry, local API messages and error codes."""

@@ -1,0 +1,90 @@
+"""OpenCV helpers: candidate finding, rectification, colour and privacy-filtered snapshots."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.vision.grammar import PlateKind
+from edge.vision.imaging import CandidateFinder, SnapshotMaker, classify_colour, rectify
+from edge.vision.tracker import Box
+from tests.support.media import load_generator
+
+
+@pytest.fixture(scope="module")
+def scene() -> tuple[np.ndarray, list[float]]:
+    gen = load_generator()
+    rng = np.random.default_rng(3)
+    frame = gen.street_background(1280, 720, rng)
+    plate = gen.PlateRenderer().render("粤B12345", "blue")
+    at = gen.Placement(640.0, 560.0, 170.0, np.zeros((4, 2), np.float32))
+    box = gen.draw_vehicle(frame, plate, at, (235, 235, 235))
+    return frame, box
+
+
+def test_the_plate_is_the_best_candidate(scene: tuple[np.ndarray, list[float]]) -> None:
+    frame, box = scene
+    found = CandidateFinder().find(frame)
+    assert found
+    assert found[0].box.iou(Box(*box)) > 0.5
+    assert found[0].colour is PlateKind.BLUE
+    assert len(found) <= 6
+
+
+def test_no_candidates_in_a_street_without_vehicles() -> None:
+    gen = load_generator()
+    frame = gen.street_background(1280, 720, np.random.default_rng(3))
+    assert CandidateFinder().find(frame) == []  # windows, signs and lane marks are not plates
+    assert CandidateFinder().find(np.zeros((720, 1280, 3), np.uint8)) == []
+
+
+def test_plates_touching_the_frame_edge_are_skipped(scene: tuple[np.ndarray, list[float]]) -> None:
+    frame, box = scene
+    x, _, w, _ = (int(v) for v in box)
+    cut = np.ascontiguousarray(frame[:, : x + w // 2])  # the right half of the plate is out of view
+    assert all(c.box.iou(Box(*box)) < 0.3 for c in CandidateFinder().find(cut))
+
+
+def test_rectify_warps_a_tilted_quadrilateral_upright() -> None:
+    canvas = np.zeros((200, 400, 3), np.uint8)
+    corners = np.array([[100, 60], [300, 80], [300, 140], [100, 120]], np.float32)
+    cv2.fillConvexPoly(canvas, corners.astype(np.int32), (255, 255, 255))
+    crop = rectify(canvas, corners, margin=(0.0, 0.0), widen=1.0)
+    assert crop.shape[0] == 48
+    assert crop.shape[1] == pytest.approx(48 * 200 / 60, abs=2)
+    assert crop[4:-4, 4:-4].min() > 200  # the whole crop is the (white) quadrilateral
+
+
+def test_colour_classification() -> None:
+    def solid(bgr: tuple[int, int, int]) -> np.ndarray:
+        return np.full((20, 60, 3), bgr, np.uint8)
+
+    assert classify_colour(solid((170, 68, 12))) is PlateKind.BLUE
+    assert classify_colour(solid((20, 190, 245))) is PlateKind.YELLOW
+    assert classify_colour(solid((120, 200, 110))) is PlateKind.GREEN
+    assert classify_colour(solid((238, 238, 238))) is PlateKind.WHITE
+    assert classify_colour(solid((40, 40, 40))) is None
+
+
+def test_snapshot_keeps_the_plate_sharp_and_hides_the_rest(scene: tuple[np.ndarray, list[float]]) -> None:
+    frame, box = scene
+    maker = SnapshotMaker(max_width=640)
+    snap = maker.make(frame, Box(*box))
+    if snap.privacy != "outside-vehicle-pixelated":
+        pytest.skip("this OpenCV has a Haar face cascade: faces are blurred instead")
+    scene_img = cv2.imdecode(np.frombuffer(snap.jpeg, np.uint8), cv2.IMREAD_COLOR)
+    plate_img = cv2.imdecode(np.frombuffer(snap.plate_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert scene_img is not None
+    assert plate_img is not None
+    assert (snap.width, snap.height) == (640, 360) == (scene_img.shape[1], scene_img.shape[0])
+    assert plate_img.shape[:2] == (int(box[3]), int(box[2]))
+    assert snap.box == Box(*box).scaled(0.5)
+    # the upper part of the scene (windows, signs, any face) is reduced to coarse blocks
+    top = scene_img[:120].astype(np.float32)
+    original_top = cv2.resize(frame, (640, 360), interpolation=cv2.INTER_AREA)[:120].astype(np.float32)
+    assert np.abs(np.diff(top, axis=1)).mean() < 0.5 * np.abs(np.diff(original_top, axis=1)).mean()
+    # the plate itself keeps its detail
+    b = snap.box
+    plate_area = scene_img[int(b.y) : int(b.y + b.h), int(b.x) : int(b.x + b.w)].astype(np.float32)
+    assert plate_area.std() > 30
