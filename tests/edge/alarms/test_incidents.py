@@ -267,15 +267,20 @@ def test_damaged_snapshot_is_moved_aside_not_fatal(tmp_path: Path) -> None:
     assert (tmp_path / "incidents.damaged").exists()
 
 
-def test_failed_checkpoint_leaves_the_previous_snapshot(tmp_path: Path) -> None:
+def test_failed_checkpoint_leaves_the_previous_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = IncidentStore(tmp_path, journal_bytes=64 << 10)
     store.open()
     b = book()
     b.raise_alarm(kind="panic", source=GATE, now=T0)
     store.checkpoint(list(b), [], now=T0)
-    (tmp_path / "incidents.tmp").mkdir()  # the temp file cannot be created (works as root too)
-    with pytest.raises(OSError):
-        store.checkpoint([], [], now=T0)
+    def refuse(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "replace", refuse)  # the new snapshot cannot take the old one's place
+        with pytest.raises(OSError):
+            store.checkpoint([], [], now=T0)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temp file left behind
     store.close()
     again = IncidentStore(tmp_path, journal_bytes=64 << 10)
     assert len(again.open().incidents) == 1
