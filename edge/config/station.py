@@ -78,6 +78,8 @@ class OutboxSection(_Strict):
 
 class SimSection(_Strict):
     rate: Annotated[float, Field(ge=0, le=10_000, description="Simulated info events per second (0 = off).")] = 0.0
+    test_events: bool = Field(False, description="Accept the test tools' event types `demo.tick` and `test.probe` "
+                                                 "(demo, tests, benchmarks; never on a real station).")
 
 
 class LoggingSection(_Strict):

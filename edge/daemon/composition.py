@@ -18,6 +18,8 @@ __all__ = ["build_components"]
 
 def build_components(config: EdgeConfig) -> list[Component]:
     components: list[Component] = []
+    if config.sim.rate > 0 or config.sim.test_events:
+        import edge.sim.payloads  # noqa: F401 - registers demo.tick and test.probe
     if config.sim.rate > 0:
         from edge.sim.source import SimulatedSource
 

@@ -56,14 +56,6 @@ def validate(event_type: str, data: Any) -> dict[str, Any]:
 
 
 # ---- payloads of the spine -------------------------------------------------------------------------
-class DemoTick(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A simulated event source's heartbeat (demo, tests, benchmarks)."""
-
-    n: int
-    note: str = ""
-    pad: str = ""  # filler to give benchmark events a realistic size
-
-
 class StationNote(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A free-text note from the station crew or a tool."""
 
@@ -71,14 +63,4 @@ class StationNote(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     author: str = ""
 
 
-class LoadTest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Synthetic alarm-priority probe used by fault tests and benchmarks (never a real alarm)."""
-
-    n: int
-    sent_ns: int = 0
-    pad: str = ""
-
-
-register("demo.tick", DemoTick)
 register("station.note", StationNote)
-register("test.probe", LoadTest)

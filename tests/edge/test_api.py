@@ -13,6 +13,9 @@ import pytest
 from edge.api.client import EdgeClient, RemoteError, Submitted
 from edge.config.station import parse_config
 from edge.daemon.core import EdgeDaemon
+from edge.sim import payloads as sim_payloads
+
+assert sim_payloads.DemoTick  # the test tools' event types are accepted here
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 from edge.api.client import ClientError, DaemonUnavailableError, EdgeClient, RemoteError, Submitted
 from edge.sim.broker import MosquittoProcess
 from tests.support.procs import EdgeProc, HubProc, stored_events, wait_until
+from tests.support.require import require
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 
@@ -160,8 +161,7 @@ def test_broker_unreachable_30s(rig) -> None:  # type: ignore[no-untyped-def]
 
 
 def _unshare_prefix(mount_point: Path, size: str) -> list[str]:
-    if shutil.which("unshare") is None:
-        pytest.skip("unshare (util-linux) is needed to give the outbox a small private filesystem")
+    require(shutil.which("unshare"), "unshare (Debian package util-linux) for a small private filesystem")
     flags = "-m" if os.geteuid() == 0 else "-rm"
     return ["unshare", flags, "sh", "-c",
             f'mount -t tmpfs -o size={size} tmpfs "{mount_point}" && exec "$0" "$@"']

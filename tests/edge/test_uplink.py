@@ -32,6 +32,7 @@ from edge.api.client import EdgeClient, Submitted
 from edge.sim.broker import MosquittoProcess, find_mosquitto, free_port
 from edge.wire import messages as wire
 from tests.support.procs import PYTHON, EdgeProc, HubProc, stored_events, wait_until
+from tests.support.require import require
 from tests.support.tls import make_pki
 
 pytestmark = pytest.mark.slow
@@ -378,8 +379,7 @@ def test_a_refused_batch_is_not_retried_in_a_hot_loop(tmp_path: Path, procs: lis
 # ---- 3. TLS, username and password -----------------------------------------------------------------
 def _passwd_file(path: Path, user: str, password: str) -> None:
     tool = shutil.which("mosquitto_passwd") or str(Path(find_mosquitto()).parent.parent / "bin" / "mosquitto_passwd")
-    if not Path(tool).exists():
-        pytest.skip("mosquitto_passwd is not installed (package mosquitto)")
+    require(Path(tool).exists(), "mosquitto_passwd (Debian package mosquitto)")
     subprocess.run([tool, "-c", "-b", str(path), user, password], check=True, capture_output=True, timeout=30)
 
 

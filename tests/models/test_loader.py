@@ -20,6 +20,7 @@ from models.loader import (
 from models.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
 from models.plate_ocr import TextDetector, TextLineRecognizer
 from tests.support.media import load_generator
+from tests.support.require import require
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +100,7 @@ def test_manifest_errors_name_the_file_and_key(tmp_path: Path) -> None:
 
 def test_recogniser_reads_rendered_plates_within_the_plate_alphabet(rec: LoadedModel) -> None:
     gen = load_generator()
-    if gen.find_cjk_font() is None:
-        pytest.skip("no CJK font installed (fonts-noto-cjk)")
+    require(gen.find_cjk_font() is not None, "a CJK font (Debian package fonts-noto-cjk)")
     import cv2
 
     renderer = gen.PlateRenderer()
@@ -121,8 +121,7 @@ def test_recogniser_reads_rendered_plates_within_the_plate_alphabet(rec: LoadedM
 
 def test_detector_finds_the_plate_text_in_a_scene() -> None:
     gen = load_generator()
-    if gen.find_cjk_font() is None:
-        pytest.skip("no CJK font installed (fonts-noto-cjk)")
+    require(gen.find_cjk_font() is not None, "a CJK font (Debian package fonts-noto-cjk)")
     rng = np.random.default_rng(5)
     frame = gen.street_background(640, 360, rng)
     plate = gen.PlateRenderer().render("粤B12345", "blue")

@@ -68,7 +68,7 @@ class EdgeProc(Proc):
         self.data_dir = data_dir or (workdir / f"edge-{station}")
         self.socket = workdir / f"edge-{station}.sock"
         argv = [*PYTHON, "edge", "--station", station, "--uplink", broker_url, "--data-dir", str(self.data_dir),
-                "--socket", str(self.socket), "--log-level", "INFO", *extra]
+                "--socket", str(self.socket), "--log-level", "INFO", "--set", "sim.test_events=true", *extra]
         super().__init__(f"edge-{station}", argv, workdir / f"edge-{station}.log", prefix=prefix)
 
     def start(self, *, wait: bool = True, timeout: float = 30) -> None:

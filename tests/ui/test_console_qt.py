@@ -29,6 +29,7 @@ from edge.sim.broker import MosquittoProcess, free_port
 from edge.sim.school import PanelLink, SchoolPanel
 from tests.support.paths import ROOT
 from tests.support.procs import EdgeProc
+from tests.support.require import require
 from ui.console.model import clock_text
 from ui.console.sound import AlarmSound, write_tone
 from ui.console.text import I18N_DIR, Language
@@ -500,8 +501,7 @@ def test_translations_are_complete_and_compiled(tmp_path: Path) -> None:
     bindir = ROOT / ".venv" / "bin"
     lupdate = lupdate or str(bindir / "pyside6-lupdate")
     lrelease = lrelease or str(bindir / "pyside6-lrelease")
-    if not Path(lupdate).exists() or not Path(lrelease).exists():
-        pytest.skip("pyside6-lupdate/lrelease are not installed")
+    require(Path(lupdate).exists() and Path(lrelease).exists(), "pyside6-lupdate/lrelease (PySide6 wheel tools)")
     copy = tmp_path / "console_zh_CN.ts"
     shutil.copy(ts, copy)
     sources = sorted(str(p) for p in I18N_DIR.glob("*.py"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -67,12 +69,13 @@ def test_colour_classification() -> None:
     assert classify_colour(solid((40, 40, 40))) is None
 
 
-def test_snapshot_keeps_the_plate_sharp_and_hides_the_rest(scene: tuple[np.ndarray, list[float]]) -> None:
+def test_snapshot_keeps_the_plate_sharp_and_hides_the_rest(scene: tuple[np.ndarray, list[float]],
+                                                            tmp_path: Path) -> None:
     frame, box = scene
-    maker = SnapshotMaker(max_width=640)
+    # without a face detector (this OpenCV wheel ships no cascade) everything outside the plate is pixelated
+    maker = SnapshotMaker(max_width=640, cascade=tmp_path / "no-such-cascade.xml")
     snap = maker.make(frame, Box(*box))
-    if snap.privacy != "outside-vehicle-pixelated":
-        pytest.skip("this OpenCV has a Haar face cascade: faces are blurred instead")
+    assert snap.privacy == "outside-vehicle-pixelated"
     scene_img = cv2.imdecode(np.frombuffer(snap.jpeg, np.uint8), cv2.IMREAD_COLOR)
     plate_img = cv2.imdecode(np.frombuffer(snap.plate_jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert scene_img is not None

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.paths import ROOT
+from tests.support.require import require
 
 GEN = ROOT / "scripts" / "gen_plate_media.py"
 STILLS_PER_KIND = 5
@@ -38,8 +39,7 @@ def stills(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, An
         check=True, capture_output=True,
     )  # fmt: skip
     truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
-    if truth["font"] is None:
-        pytest.skip("no CJK font installed (fonts-noto-cjk): generated plates carry no Chinese glyphs")
+    require(truth["font"] is not None, "a CJK font (Debian package fonts-noto-cjk) to draw Chinese plates")
     return out, truth
 
 
