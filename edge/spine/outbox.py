@@ -17,9 +17,7 @@ counted, answered with a clear error and raised as a fault (log, telemetry, loca
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import shutil
 import sqlite3
 import threading
 import time
@@ -30,6 +28,7 @@ from typing import Any
 
 import msgspec
 
+from edge.spine.reserve import RESERVE_CHUNKS, AlarmReserve, disk_free, is_disk_full
 from edge.system.faults import FaultBoard
 from edge.wire.messages import Event, Priority, new_event_id, utc_now_iso
 
@@ -49,7 +48,6 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 _BATCH_LIMIT = 512  # requests taken into one transaction at the most
-_RESERVE_CHUNKS = 4  # the reserve is given up a quarter at a time, so deletes still find room later
 _VACUUM_PAGES = 256  # free pages that trigger an incremental vacuum (the file shrinks back)
 
 
@@ -126,7 +124,7 @@ class Outbox:
         self.max_bytes = max_bytes
         self.reserve_bytes = reserve_bytes
         self.disk_low_bytes = disk_low_bytes
-        self.reserve_paths = [self.path.with_name(f"{self.path.name}.reserve.{i}") for i in range(_RESERVE_CHUNKS)]
+        self.reserve = AlarmReserve(self.path, reserve_bytes)
         self.on_committed = on_committed
         self._queue: queue.SimpleQueue[_Append | _Confirm | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -162,7 +160,7 @@ class Outbox:
         for ev in pending:
             self._track(ev)
         self._db = db
-        self._ensure_reserve()
+        self.reserve.ensure()
         self._thread = threading.Thread(target=self._run, name="outbox-writer", daemon=True)
         self._thread.start()
         return pending
@@ -258,7 +256,7 @@ class Outbox:
         refused: list[tuple[_Append, BaseException]] = []
         admitted: list[_Append] = []
         depth, size = len(self._sizes), self.counters.bytes
-        disk_low = bool(appends) and self._disk_free() < self.disk_low_bytes
+        disk_low = bool(appends) and disk_free(self.path.parent) < self.disk_low_bytes
         for ap in appends:
             top = max((d.priority for d in ap.drafts), default=Priority.ALARM)
             max_n, max_b = self._limit_for(top)
@@ -298,7 +296,7 @@ class Outbox:
         try:
             return self._transaction(admitted, confirms), []
         except sqlite3.OperationalError as exc:
-            if not _is_disk_full(exc):
+            if not is_disk_full(exc):
                 raise
         self.faults.raise_fault("outbox.disk_full", f"disk full under {self.path.parent}")
         self._retry_confirms = confirms  # kept, and tried again with the next transaction
@@ -311,7 +309,7 @@ class Outbox:
             return [], failed
         # Make room, cheapest first: fold the WAL back into the database (it mostly holds old copies of
         # the same few pages), then give up the reserve file.
-        for make_room in (self._truncate_wal, *([self._release_reserve] * _RESERVE_CHUNKS)):
+        for make_room in (self._truncate_wal, *([self.reserve.release_one] * RESERVE_CHUNKS)):
             if not make_room():
                 continue
             try:
@@ -319,7 +317,7 @@ class Outbox:
                 self._retry_confirms = []
                 return result, failed
             except sqlite3.OperationalError as exc:
-                if not _is_disk_full(exc):
+                if not is_disk_full(exc):
                     raise
         if alarms:
             log.critical("disk full: %d alarms could not be stored even after releasing the reserve", len(alarms))
@@ -368,9 +366,9 @@ class Outbox:
             self._untrack(s)
         if confirms:
             self._vacuum()
-        if not self._reserve_complete() and self._disk_free() > 2 * self.reserve_bytes:
-            self._ensure_reserve()
-        if self._reserve_complete():
+        if not self.reserve.complete and disk_free(self.path.parent) > 2 * self.reserve_bytes:
+            self.reserve.ensure()
+        if self.reserve.complete:
             self.faults.clear_fault("outbox.disk_full")
         return out
 
@@ -384,15 +382,6 @@ class Outbox:
                 self._db.executescript(f"PRAGMA incremental_vacuum({int(free_pages)}); PRAGMA wal_checkpoint(PASSIVE);")
         except sqlite3.OperationalError as exc:
             log.debug("incremental vacuum skipped: %s", exc)
-
-    def _reserve_complete(self) -> bool:
-        return self.reserve_bytes <= 0 or all(p.exists() for p in self.reserve_paths)
-
-    def _disk_free(self) -> int:
-        try:
-            return shutil.disk_usage(self.path.parent).free
-        except OSError:
-            return 0
 
     def _track(self, ev: StoredEvent) -> None:
         if ev.seq in self._sizes:
@@ -409,31 +398,6 @@ class Outbox:
             self.counters.bytes -= size
             self.counters.confirmed += 1
 
-    # ---- the alarm reserve -----------------------------------------------------------------------
-    def _ensure_reserve(self) -> None:
-        if self.reserve_bytes <= 0:
-            return
-        chunk_size = max(4096, self.reserve_bytes // _RESERVE_CHUNKS)
-        for path in self.reserve_paths:
-            if path.exists():
-                continue
-            tmp = path.with_suffix(".tmp")
-            try:
-                fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-                try:
-                    zeros = b"\0" * 65536
-                    left = chunk_size
-                    while left > 0:
-                        left -= os.write(fd, zeros[: min(left, len(zeros))])
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-                os.replace(tmp, path)
-            except OSError as exc:
-                tmp.unlink(missing_ok=True)
-                log.debug("could not (re)create the alarm reserve %s: %s", path, exc)
-                return
-
     def _truncate_wal(self) -> bool:
         assert self._db is not None
         try:
@@ -442,16 +406,3 @@ class Outbox:
             log.warning("WAL checkpoint on a full disk failed: %s", exc)
             return False
         return not busy
-
-    def _release_reserve(self) -> bool:
-        for path in reversed(self.reserve_paths):
-            if path.exists():
-                log.error("disk full: releasing a quarter of the alarm reserve (%s) to make room", path.name)
-                path.unlink()
-                return True
-        return False
-
-
-def _is_disk_full(exc: sqlite3.OperationalError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code == sqlite3.SQLITE_FULL or "full" in str(exc).lower()
