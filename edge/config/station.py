@@ -14,9 +14,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from edge.wire.commands import CommandKeyError, load_public_key
 from edge.wire.messages import STATION_ID_RE
 
-__all__ = ["ConfigError", "EdgeConfig", "load_config", "parse_config", "referenced_file_problems"]
+__all__ = ["CommandsSection", "ConfigError", "EdgeConfig", "load_config", "parse_config", "referenced_file_problems"]
 
 
 from edge.config.base import Strict as _Strict
@@ -67,6 +68,31 @@ class UplinkSection(_Strict):
         return v
 
 
+class CommandsSection(_Strict):
+    public_key_file: Path | None = Field(default=None, description=(
+        "Central's Ed25519 public key (PEM) that signs commands (watch lists, notices, results); "
+        "unset: every command is refused. `police-kiosk hub keygen` makes the pair."))
+    max_lifetime: Annotated[float, Field(ge=60, le=90 * 24 * 3600, description=(
+        "Longest validity (seconds from issue to expiry) a command may claim; longer ones are refused."))] = (
+        31 * 24 * 3600.0)
+    clock_skew: Annotated[float, Field(ge=0, le=3600, description=(
+        "Seconds a command's issue time may lie ahead of the station's clock."))] = 300.0
+
+    @field_validator("public_key_file")
+    @classmethod
+    def _key(cls, v: Path | None) -> Path | None:
+        if v is not None:
+            try:
+                data = v.read_bytes()
+            except OSError as exc:
+                raise ValueError(f"cannot read: {exc.strerror or exc}") from None
+            try:
+                load_public_key(data)
+            except CommandKeyError as exc:
+                raise ValueError(str(exc)) from None
+        return v
+
+
 class OutboxSection(_Strict):
     max_events: Annotated[int, Field(ge=100, le=100_000_000)] = 1_000_000
     max_bytes: Annotated[int, Field(ge=1 << 20)] = 1 << 30
@@ -89,6 +115,7 @@ class EdgeConfig(_Strict):
     paths: PathsSection = PathsSection()
     uplink: UplinkSection = UplinkSection()
     outbox: OutboxSection = OutboxSection()
+    commands: CommandsSection = CommandsSection()
     sim: SimSection = SimSection()
     logging: LoggingSection = LoggingSection()
     alarms: AlarmsSection = AlarmsSection()
@@ -192,8 +219,17 @@ def referenced_file_problems(config: EdgeConfig, *, source: str = "<config>") ->
 
 
 def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set `a.b.c` in nested tables; ConfigError when a part is empty or a value stands where a table
+    must (`station.id.x` when `station.id` is a string)."""
     node = data
     *parents, last = dotted.split(".")
+    if not all(p.strip() for p in [*parents, last]):
+        raise ConfigError([f"--set {dotted}: empty part in the dotted key"])
+    walked: list[str] = []
     for part in parents:
-        node = node.setdefault(part, {})
+        walked.append(part)
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError([f"--set {dotted}: {'.'.join(walked)} is a value ({child!r}), not a table"])
+        node = child
     node[last] = value

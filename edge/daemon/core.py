@@ -27,8 +27,9 @@ from edge.api.server import (
     Connection,
     RpcError,
 )
-from edge.component.context import Component
+from edge.component.context import CommandHandler, Component
 from edge.config.station import EdgeConfig
+from edge.daemon.commands import CommandGate
 from edge.daemon.context import DaemonContext
 from edge.spine.outbox import Draft, Outbox, OutboxClosedError, OutboxFullError, StoredEvent
 from edge.spine.relay import OutboxRelay
@@ -38,6 +39,7 @@ from edge.system.hostinfo import host_health
 from edge.system.sdnotify import Notifier
 from edge.wire import messages as wire
 from edge.wire import payloads
+from edge.wire.commands import ROTATE_KEY
 
 __all__ = ["Component", "EdgeDaemon", "run_daemon"]
 
@@ -64,6 +66,8 @@ class EdgeDaemon:
             on_committed=self._committed,
         )
         self.api = ApiServer(config.socket_path)
+        self.commands = CommandGate(config.commands, station=self.station, faults=self.faults,
+                                    state_file=self.data_dir / "command-trust.json")
         self.uplink: MqttUplink | None = None
         self.components: list[Component] = list(components or [])
         self._started: list[Component] = []
@@ -230,6 +234,7 @@ class EdgeDaemon:
             faults=[f.code for f in self.faults.active()],
             devices=self.context.devices,
             cameras={k: dict(v) for k, v in self.context.cameras.items()},
+            commands=self.commands.counts(),
         )
 
     def _fault_changed(self, code: str, fault: Fault | None) -> None:
@@ -297,16 +302,24 @@ class EdgeDaemon:
 
     def _command(self, name: str, payload: bytes) -> None:
         handler = self.context.command_handlers.get(name)
-        if handler is None:
-            log.warning("ignored unknown command %r", name)
+        if handler is None and name != ROTATE_KEY:
+            log.warning("ignored unknown command %r", name[:64])
             return
         try:
             cmd = wire.decode_command(payload)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            log.warning("ignored malformed command %r: %s", name, exc)
+            log.warning("ignored malformed command %r: %s", name[:64], exc)
             return
-        task = asyncio.ensure_future(handler(cmd))
+        if cmd.name != name:  # the topic names the command the signature covers
+            log.warning("ignored command %r published on the topic of %r", cmd.name[:64], name[:64])
+            return
+        task = asyncio.ensure_future(self._admitted(cmd, handler))
         task.add_done_callback(_log_task_error)
+
+    async def _admitted(self, cmd: wire.Command, handler: CommandHandler | None) -> None:
+        """Hand the command to its handler once the gate has verified it (signature, target, time, counter)."""
+        if await self.commands.admit(cmd) and handler is not None:
+            await handler(cmd)
 
     async def _telemetry_loop(self) -> None:
         interval = self.config.uplink.telemetry_interval
