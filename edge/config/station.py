@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from edge.wire.commands import CommandKeyError, load_public_key
+from edge.wire.commands import MAX_KEY_FILE_BYTES, CommandKeyError, load_public_key
 from edge.wire.messages import STATION_ID_RE
 
 __all__ = ["CommandsSection", "ConfigError", "EdgeConfig", "load_config", "parse_config", "referenced_file_problems"]
@@ -69,6 +69,8 @@ class UplinkSection(_Strict):
 
 
 class CommandsSection(_Strict):
+    """Central's signed commands: the public key that verifies them and the bounds of their validity."""
+
     public_key_file: Path | None = Field(default=None, description=(
         "Central's Ed25519 public key (PEM) that signs commands (watch lists, notices, results); "
         "unset: every command is refused. `police-kiosk hub keygen` makes the pair."))
@@ -77,20 +79,6 @@ class CommandsSection(_Strict):
         31 * 24 * 3600.0)
     clock_skew: Annotated[float, Field(ge=0, le=3600, description=(
         "Seconds a command's issue time may lie ahead of the station's clock."))] = 300.0
-
-    @field_validator("public_key_file")
-    @classmethod
-    def _key(cls, v: Path | None) -> Path | None:
-        if v is not None:
-            try:
-                data = v.read_bytes()
-            except OSError as exc:
-                raise ValueError(f"cannot read: {exc.strerror or exc}") from None
-            try:
-                load_public_key(data)
-            except CommandKeyError as exc:
-                raise ValueError(str(exc)) from None
-        return v
 
 
 class OutboxSection(_Strict):
@@ -194,7 +182,8 @@ def load_config(path: Path | str, *, overrides: dict[str, Any] | None = None) ->
 
 def referenced_file_problems(config: EdgeConfig, *, source: str = "<config>") -> list[str]:
     """Files the configuration points at (`*_file` keys: CA, certificates, keys, passwords, catalogues)
-    that cannot be read: `check-config` reports them and the daemon refuses to start on them."""
+    that cannot be read, and a command public key that is not one: `check-config` reports them and the
+    daemon refuses to start on them."""
     problems: list[str] = []
 
     def walk(node: object, path: str) -> None:
@@ -215,6 +204,14 @@ def referenced_file_problems(config: EdgeConfig, *, source: str = "<config>") ->
                 walk(item, f"{path}[{i}]")
 
     walk(config, "")
+    key = config.commands.public_key_file
+    if key is not None and not problems:
+        try:
+            load_public_key(key.read_bytes()[:MAX_KEY_FILE_BYTES + 1])
+        except OSError as exc:
+            problems.append(f"{source}: commands.public_key_file = '{key}': cannot read: {exc.strerror or exc}")
+        except CommandKeyError as exc:
+            problems.append(f"{source}: commands.public_key_file = '{key}': {exc}")
     return problems
 
 

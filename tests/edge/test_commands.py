@@ -178,7 +178,7 @@ def test_check_config_names_the_key_file_problem(tmp_path: Path, capsys: pytest.
         cfg.write_text(f'[station]\nid = "ST-1"\n[commands]\npublic_key_file = "{key}"\n')
         assert edge_command("check-config", [str(cfg)]) == 1
         err = capsys.readouterr().err
-        assert "station.toml:4: commands.public_key_file" in err and expect in err
+        assert "station.toml: commands.public_key_file" in err and expect in err
     cfg.write_text(f'[station]\nid = "ST-1"\n[commands]\npublic_key_file = "{public}"\n')
     assert edge_command("check-config", [str(cfg)]) == 0
     cfg.write_text('[station]\nid = "ST-1"\n[kiosk]\nnotice_key = "shared-secret-0123456789"\n')
