@@ -37,7 +37,7 @@ from edge.kiosk.notices import NoticeStore
 from edge.kiosk.queue import PendingQueue
 from edge.spine.uplink import HubUnavailableError, RemoteHubError
 from edge.wire import messages as wire
-from kiosk.catalogue import catalogue_to_data
+from kiosk.catalogue import Text, catalogue_to_data
 from kiosk.receipts import ReceiptDoc, build_receipt
 from kiosk.requests import KioskRequest, KioskResult, new_request_id
 
@@ -215,7 +215,14 @@ class KioskComponent:
             service = None
         if service is not None:
             req = KioskRequest(request_id=pending.request_id, service=pending.service)
-            result = answer_to_result(req, service, answer)
+            try:
+                result = answer_to_result(req, service, answer)
+            except (AttributeError, TypeError, ValueError, msgspec.ValidationError) as exc:
+                # central's answer is unusable, and asking again gets the same one: the request ends as
+                # not done (the resident is told), instead of being asked about forever
+                log.warning("central's answer to queued kiosk request %s is malformed: %s", pending.request_id, exc)
+                result = KioskResult(request_id=req.request_id, service=service.id, kind=service.kind,
+                                     status="failed", message=Text("未能办理", "Not done"))
             self.resolved.append(result)
             self._ctx().publish("kiosk.result", _builtins(result))
         self.pending.remove(pending.request_id)
