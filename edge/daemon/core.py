@@ -27,7 +27,7 @@ from edge.api.server import (
     Connection,
     RpcError,
 )
-from edge.component.context import CommandHandler, Component
+from edge.component.context import Component
 from edge.config.station import EdgeConfig
 from edge.daemon.commands import CommandGate
 from edge.daemon.context import DaemonContext
@@ -301,10 +301,6 @@ class EdgeDaemon:
         await asyncio.to_thread(self.outbox.close)
 
     def _command(self, name: str, payload: bytes) -> None:
-        handler = self.context.command_handlers.get(name)
-        if handler is None and name != ROTATE_KEY:
-            log.warning("ignored unknown command %r", name[:64])
-            return
         try:
             cmd = wire.decode_command(payload)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -313,13 +309,19 @@ class EdgeDaemon:
         if cmd.name != name:  # the topic names the command the signature covers
             log.warning("ignored command %r published on the topic of %r", cmd.name[:64], name[:64])
             return
-        task = asyncio.ensure_future(self._admitted(cmd, handler))
+        task = asyncio.ensure_future(self._admitted(cmd))
         task.add_done_callback(_log_task_error)
 
-    async def _admitted(self, cmd: wire.Command, handler: CommandHandler | None) -> None:
-        """Hand the command to its handler once the gate has verified it (signature, target, time, counter)."""
-        if await self.commands.admit(cmd) and handler is not None:
+    async def _admitted(self, cmd: wire.Command) -> None:
+        """Verify every command (signature, target, time, counter; forgeries are counted even for names
+        nobody handles), then hand it to the handler registered for its name."""
+        if not await self.commands.admit(cmd):
+            return
+        handler = self.context.command_handlers.get(cmd.name)
+        if handler is not None:
             await handler(cmd)
+        elif cmd.name != ROTATE_KEY:
+            log.warning("ignored unknown command %r", cmd.name[:64])
 
     async def _telemetry_loop(self) -> None:
         interval = self.config.uplink.telemetry_interval
