@@ -13,7 +13,8 @@ monotonic counter and the signing key's id. A station refuses, and counts per re
 - `no_expiry`, `too_long`, `expired`, `future`, `bad_time`: the time window is missing, unbounded, past,
   not yet begun (beyond the clock skew allowed) or unreadable;
 - `replayed`: the counter is not above the highest one accepted on the same stream (a stream is the
-  command name and whether it was broadcast) — an old command played again, or one out of order.
+  command name and whether it was broadcast) — an old command played again, or one out of order;
+- `bad_rotation`: a key rotation whose new key is not an Ed25519 public key.
 
 The exact command accepted last on a stream, seen again (a retained command redelivered after a
 reconnect), is a `Duplicate`, not a refusal: nothing to do and nothing to count.
