@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 _COMMANDS: dict[str, tuple[str, str]] = {
     "edge": ("edge.cli", "run the station's edge daemon"),
     "check-config": ("edge.cli", "validate a station configuration file"),
-    "hub": ("hub.cli", "run the central hub (or `hub export`)"),
+    "hub": ("hub.cli", "run the central hub (or `hub export`, `hub command`, `hub keygen`)"),
+    "pki": ("hub.pki", "central's CA: `pki init`, `pki server`, `pki station ID`, `pki hub`"),
     "demo": ("edge.sim.demo", "run a whole simulated station on this machine"),
     "sim": ("edge.sim.source", "simulators: `sim events`, `sim school`, `sim modbus`"),
     "client": ("edge.cli", "call the daemon's local API from the shell"),

@@ -8,14 +8,12 @@ request queued as a `kiosk.request` event never book two slots. Answers are `{"o
 `HubRpcError`. Tables live beside the events, on SQLite or PostgreSQL (`hub.kiosk_db`).
 
 Register with `register(rpc)` (hub/cli.py `_plugins()`). For queued requests, `process_events(store,
-events, key=...)` answers newly stored `kiosk.request` events and returns the signed `kiosk.result`
+events, signer=...)` answers newly stored `kiosk.request` events and returns the signed `kiosk.result`
 commands to publish: one call in `HubService.process` after `store_events` (see its docstring).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -24,11 +22,12 @@ from typing import Any
 import msgspec
 
 from edge.wire import messages as wire
+from edge.wire.commands import CommandSigner
 from hub.kiosk_db import KioskDb
 from hub.rpc import INVALID_PARAMS, HubRpcError, RpcContext, RpcRegistry
 from hub.store import Store
 
-__all__ = ["answer_request", "process_events", "register", "result_command", "sign"]
+__all__ = ["answer_request", "process_events", "register", "result_command"]
 
 MAX_DAYS_AHEAD = 30
 _PERIODS = {"am": ("09:00", "09:30", "10:00", "10:30", "11:00", "11:30"),
@@ -164,20 +163,20 @@ def _resolve(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"results": results}
 
 
-def sign(cmd: wire.Command, key: bytes) -> wire.Command:
-    """`sig` = HMAC-SHA256(key, signing_bytes) in hex, as stations verify it."""
-    return msgspec.structs.replace(cmd, sig=hmac.new(key, cmd.signing_bytes(), hashlib.sha256).hexdigest())
+#: How long a `kiosk.result` stays valid: a station offline longer asks with `kiosk.resolve` instead.
+RESULT_LIFETIME_S = 24 * 3600.0
 
 
-def result_command(request_id: str, answer: dict[str, Any], key: bytes) -> wire.Command:
-    now = wire.utc_now_iso()
-    return sign(wire.Command(id=wire.new_event_id(), name="kiosk.result", issued_at=now,
-                             args={"request_id": request_id, "answer": answer}), key)
+def result_command(station: str, request_id: str, answer: dict[str, Any], signer: CommandSigner) -> wire.Command:
+    return signer.command("kiosk.result", {"request_id": request_id, "answer": answer}, targets=[station],
+                          lifetime=RESULT_LIFETIME_S)
 
 
-def process_events(store: Store, events: list[wire.Event], *, key: bytes | None) -> list[tuple[str, bytes]]:
+def process_events(store: Store, events: list[wire.Event], *,
+                   signer: CommandSigner | None) -> list[tuple[str, bytes]]:
     """Answer newly stored `kiosk.request` events; (topic, payload) of the `kiosk.result` commands to
-    publish (QoS 1). Without a key no command is sent: the station then asks with `kiosk.resolve`."""
+    publish (QoS 1), each signed for its one station. Without a signing key no command is sent: the
+    station then asks with `kiosk.resolve`."""
     out: list[tuple[str, bytes]] = []
     for ev in events:
         if ev.type != "kiosk.request":
@@ -186,8 +185,8 @@ def process_events(store: Store, events: list[wire.Event], *, key: bytes | None)
             answer = answer_request(store, ev.station, str(ev.data.get("kind")), ev.data)
         except HubRpcError:
             continue
-        if key is not None:
-            cmd = result_command(str(ev.data["request_id"]), answer, key)
+        if signer is not None:
+            cmd = result_command(ev.station, str(ev.data["request_id"]), answer, signer)
             out.append((wire.topic(ev.station, "cmd", "kiosk.result"), wire.encode(cmd)))
     return out
 

@@ -34,10 +34,20 @@ class Inbound:
     payload: bytes
 
 
+def _tls(c: mqtt.Client, tls: bool, *, ca_file: str | None, cert_file: str | None, key_file: str | None) -> None:
+    """TLS for mqtts://, with the hub's client certificate when given (its identity is its broker user)."""
+    if (cert_file is None) != (key_file is None):
+        raise ValueError("a client certificate needs both its certificate and its key file")
+    if cert_file is not None and not tls:
+        raise ValueError("a client certificate needs an mqtts:// broker URL")
+    if tls:
+        c.tls_set(ca_certs=ca_file, certfile=cert_file, keyfile=key_file)
+
+
 class HubMqtt:
     def __init__(self, url: str, *, client_id: str, group: str, inbox: queue.Queue[Inbound | None],
                  username: str | None = None, password: str | None = None, session_expiry: int = 86400,
-                 ca_file: str | None = None) -> None:
+                 ca_file: str | None = None, cert_file: str | None = None, key_file: str | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in {"mqtt", "tcp", "mqtts", "ssl"} or not parts.hostname:
             raise ValueError(f"broker URL must look like mqtt://HOST:PORT, got {url!r}")
@@ -52,8 +62,7 @@ class HubMqtt:
         c.max_inflight_messages_set(64)
         if username is not None:
             c.username_pw_set(username, password)
-        if self.tls:
-            c.tls_set(ca_certs=ca_file)
+        _tls(c, self.tls, ca_file=ca_file, cert_file=cert_file, key_file=key_file)
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
@@ -109,7 +118,7 @@ def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
 
 def publish_once(url: str, topic: str, payload: bytes, *, retain: bool = False, client_id: str = "",
                  username: str | None = None, password: str | None = None, timeout: float = 10.0,
-                 ca_file: str | None = None) -> None:
+                 ca_file: str | None = None, cert_file: str | None = None, key_file: str | None = None) -> None:
     """Connect, publish one QoS 1 message, wait for its PUBACK (a failure code raises), disconnect."""
     parts = urlsplit(url)
     if parts.scheme not in {"mqtt", "tcp", "mqtts", "ssl"} or not parts.hostname:
@@ -118,8 +127,7 @@ def publish_once(url: str, topic: str, payload: bytes, *, retain: bool = False, 
     c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     if username is not None:
         c.username_pw_set(username, password)
-    if tls:
-        c.tls_set(ca_certs=ca_file)
+    _tls(c, tls, ca_file=ca_file, cert_file=cert_file, key_file=key_file)
     result: list[ReasonCode] = []
     c.on_publish = lambda client, userdata, mid, reason, props: result.append(reason)
     c.connect(parts.hostname, parts.port or (8883 if tls else 1883))

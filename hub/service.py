@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from edge.wire import messages as wire
+from edge.wire.commands import CommandSigner
 from hub import kiosk_services
 from hub.mqtt import HubMqtt, Inbound
 from hub.rpc import RpcRegistry
@@ -45,13 +46,13 @@ class HubCounters:
 class HubService:
     def __init__(self, store: Store, mqtt: HubMqtt, *, rpc: RpcRegistry | None = None,
                  store_factory: Callable[[], Store] | None = None, rpc_workers: int = 2,
-                 kiosk_key: bytes | None = None) -> None:
+                 signer: CommandSigner | None = None) -> None:
         self.store = store
         self.mqtt = mqtt
         self.inbox = mqtt.inbox
         self.counters = HubCounters()
         self.rpc = rpc or RpcRegistry()
-        self.kiosk_key = kiosk_key
+        self.signer = signer
         self._store_factory = store_factory
         self._pool = ThreadPoolExecutor(max_workers=rpc_workers, thread_name_prefix="hub-rpc")
         self._thread: threading.Thread | None = None
@@ -137,7 +138,7 @@ class HubService:
         if not events:
             return
         result = self.store.store_events(events, bodies)
-        for topic, payload in kiosk_services.process_events(self.store, events, key=self.kiosk_key):
+        for topic, payload in kiosk_services.process_events(self.store, events, signer=self.signer):
             self.mqtt.publish(topic, payload, qos=1)
         self.counters.events_stored += result.stored
         self.counters.duplicates += result.duplicates

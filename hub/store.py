@@ -8,8 +8,10 @@ fsynced) before the caller acknowledges anything to a station.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -70,11 +72,21 @@ CREATE TABLE IF NOT EXISTS stations (
 """
 
 
+def _private(path: Path) -> None:
+    """The database (and the WAL, which SQLite creates with the database's mode) 0640, whatever the umask."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o640))
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(p, 0o640)
+
+
 class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _private(self.path)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA secure_delete=ON")  # deleted rows (personal data) are overwritten
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA busy_timeout=10000")

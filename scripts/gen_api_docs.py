@@ -18,8 +18,6 @@ tests/test_docs.py runs `--check`, so a payload changed without a regenerated pa
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import importlib
 import json
 import os
@@ -29,16 +27,18 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge.wire import messages as wire
 from edge.wire import payloads
+from edge.wire.commands import CommandSigner, public_key_pem
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "mqtt-api.md"
 
 STATION = "SZ-FT-0042"
-#: The HMAC key of the command example. Documentation only: never a real station's key.
-EXAMPLE_COMMAND_KEY = b"example-key-not-a-real-one"
+#: The Ed25519 private key (seed) of the command example. Documentation only: never central's real key.
+EXAMPLE_COMMAND_SEED = bytes(range(32))
 
 
 def load_payload_modules() -> list[str]:
@@ -107,11 +107,13 @@ def examples() -> list[str]:
         faults=[],
         devices={},
     )
-    unsigned = wire.Command(id="01a2074a-2b3c-7d4e-9f60-718293a4b5c6", name="notice",
-                            args={"text": "Road closed for the marathon until 14:00"},
-                            issued_at="2026-11-23T07:40:00.000Z", expires_at="2026-11-23T14:00:00.000Z")
-    sig = hmac.new(EXAMPLE_COMMAND_KEY, unsigned.signing_bytes(), hashlib.sha256).hexdigest()
-    command = msgspec.structs.replace(unsigned, sig=sig)
+    signer = CommandSigner(Ed25519PrivateKey.from_private_bytes(EXAMPLE_COMMAND_SEED))
+    command = signer.sign(wire.Command(
+        id="01a2074a-2b3c-7d4e-9f60-718293a4b5c6", name="notice",
+        args={"text": "Road closed for the marathon until 14:00"},
+        targets=[STATION], counter=1795937400000000, issued_at="2026-11-23T07:40:00.000Z",
+        expires_at="2026-11-23T14:00:00.000Z"))
+    unsigned = msgspec.structs.replace(command, sig="")
     request = wire.RpcRequest(id="01a2074e-5a1a-721a-b1aa-c08c9ff6bc1a", method="hub.ping", params={"echo": "hi"},
                               deadline="2026-11-23T07:28:30.114Z")
     answer = wire.RpcResponse(id=request.id, result={"pong": True, "station": STATION,
@@ -137,10 +139,14 @@ def examples() -> list[str]:
     out += _json_block(json.loads(_checked(wire.encode(telemetry), wire.decode_telemetry)))
     out += [
         "", "### Command (`police/v1/{station}/cmd/notice` or `police/v1/all/cmd/notice`, indented here)", "",
-        f"`sig` is HMAC-SHA256 over `Command.signing_bytes()` with the example key "
-        f"`{EXAMPLE_COMMAND_KEY.decode()}`; the bytes signed are:", "",
+        "`sig` is the Ed25519 signature (hex) over `Command.signing_bytes()` by the example private key whose "
+        "seed is the bytes 00 01 02 … 1f (documentation only); its public key, as stations hold it "
+        "(`commands.public_key_file`), and the bytes signed (one line after the `police-kiosk command` line) are:",
+        "",
     ]
-    out += ["```json", unsigned.signing_bytes().decode(), "```", ""]
+    public = Ed25519PrivateKey.from_private_bytes(EXAMPLE_COMMAND_SEED).public_key()
+    out += ["```", public_key_pem(public).decode().rstrip(), "```", ""]
+    out += ["```", unsigned.signing_bytes().decode(), "```", ""]
     out += _json_block(json.loads(_checked(wire.encode(command), wire.decode_command)))
     out += ["", "### RpcRequest (`police/v1/{station}/rpc/req`)", "",
             "Published with the MQTT v5 properties Response Topic `police/v1/{station}/rpc/res`, Correlation Data "

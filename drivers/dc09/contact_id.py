@@ -106,10 +106,12 @@ EVENT_NAMES: dict[int, str] = {
 _DIGIT_VALUE = {**{str(d): d for d in range(1, 10)}, "0": 10, "A": 10, "B": 11, "C": 12, "D": 13, "E": 14, "F": 15}
 _VALUE_DIGIT = {v: k for k, v in _DIGIT_VALUE.items() if k != "A"}
 _MESSAGE_RE = re.compile(
-    r"(?P<acct>[0-9B-F]{4})(?P<mt>18|98)(?P<q>[0-9])(?P<code>\d{3})(?P<group>\d{2})(?P<zone>\d{3})(?P<s>[0-9B-F])"
+    r"(?P<acct>[0-9B-F]{4})(?P<mt>18|98)(?P<q>[0-9])(?P<code>\d{3})(?P<group>\d{2})(?P<zone>\d{3})(?P<s>[0-9B-F])",
+    re.ASCII,  # `\d` is 0-9 only: a Unicode digit such as '𝟙' is refused with our error, never a KeyError
 )
 _ADM_RE = re.compile(
-    r"(?:#(?P<acct>[0-9A-Fa-f]{3,16})\|)?(?P<q>[0-9])(?P<code>\d{3}) (?P<group>\d{2}) (?P<zone>\d{3})"
+    r"(?:#(?P<acct>[0-9A-Fa-f]{3,16})\|)?(?P<q>[0-9])(?P<code>\d{3}) (?P<group>\d{2}) (?P<zone>\d{3})",
+    re.ASCII,
 )
 
 

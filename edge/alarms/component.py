@@ -43,7 +43,7 @@ from edge.alarms.links import LinkRow, LinkTable
 from edge.alarms.outputs import ModbusBank, SirenPolicy
 from edge.alarms.sources import AlarmSignal, modbus_signal
 from edge.config.alarms import AlarmsSection, ModbusModuleSection
-from edge.spine.outbox import OutboxClosedError
+from edge.spine.records import OutboxClosedError
 from edge.wire.messages import Priority
 
 if TYPE_CHECKING:

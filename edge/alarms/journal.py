@@ -165,6 +165,7 @@ class IncidentStore:
             return
         fd = os.open(self.journal_path, os.O_RDWR | os.O_CREAT, 0o640)
         try:
+            os.fchmod(fd, 0o640)  # whatever the umask, or an older version, left
             size = os.fstat(fd).st_size
             if size < self.journal_bytes:
                 zeros = bytes(1 << 16)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from edge.api.server import Handler
-from edge.spine.outbox import StoredEvent
+from edge.spine.records import StoredEvent
 from edge.system.faults import FaultBoard
 from edge.wire.messages import Command, Priority
 

@@ -5,7 +5,6 @@
     services = ["report_dispute", "queue_ticket", "notices", "call_officer", "emergency"]
     idle_timeout = 120
     idle_warning = 30
-    notice_key_file = "/etc/police-kiosk/notice-key"
 
     [kiosk.id_reader]
     port = "/dev/ttyUSB0"
@@ -18,7 +17,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -59,9 +58,6 @@ class KioskSection(Strict):
         "Seconds to wait for central's live answer before queueing the request locally."))] = 5.0
     retry_interval: Annotated[float, Field(ge=0.5, le=600, description=(
         "Seconds between attempts to get central's answer to requests queued offline."))] = 5.0
-    notice_key: str | None = Field(default=None, description=(
-        "Key that authenticates central's notices and results (HMAC-SHA256); prefer notice_key_file."))
-    notice_key_file: Path | None = Field(default=None, description="File holding the notice key.")
     emergency_via_incidents: bool = Field(default=True, description=(
         "Raise emergencies through the alarm engine's incidents.raise when it runs; else an alarm event."))
     id_reader: IdReaderSection = IdReaderSection()
@@ -77,12 +73,13 @@ class KioskSection(Strict):
                 raise ValueError(str(exc)) from None
         return v
 
-    @field_validator("notice_key")
+    @model_validator(mode="before")
     @classmethod
-    def _key(cls, v: str | None) -> str | None:
-        if v is not None and len(v.encode()) < 16:
-            raise ValueError("must be at least 16 bytes")
-        return v
+    def _old_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and {"notice_key", "notice_key_file"} & set(data):
+            raise ValueError("kiosk.notice_key(_file) is gone: central signs commands with Ed25519 now; "
+                             "set commands.public_key_file to central's public key")
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> KioskSection:
@@ -99,9 +96,3 @@ class KioskSection(Strict):
         """The catalogue this station offers."""
         cat = load_catalogue(self.catalogue_file) if self.catalogue_file else DEFAULT_CATALOGUE
         return cat.only(self.services) if self.services is not None else cat
-
-    def key_bytes(self) -> bytes | None:
-        """The notice key: notice_key_file wins over notice_key; surrounding whitespace is stripped."""
-        if self.notice_key_file is not None:
-            return self.notice_key_file.read_bytes().strip()
-        return self.notice_key.encode() if self.notice_key is not None else None

@@ -14,9 +14,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from edge.wire.commands import MAX_KEY_FILE_BYTES, CommandKeyError, load_public_key
 from edge.wire.messages import STATION_ID_RE
 
-__all__ = ["ConfigError", "EdgeConfig", "load_config", "parse_config", "referenced_file_problems"]
+__all__ = ["CommandsSection", "ConfigError", "EdgeConfig", "load_config", "parse_config", "referenced_file_problems"]
 
 
 from edge.config.base import Strict as _Strict
@@ -67,6 +68,19 @@ class UplinkSection(_Strict):
         return v
 
 
+class CommandsSection(_Strict):
+    """Central's signed commands: the public key that verifies them and the bounds of their validity."""
+
+    public_key_file: Path | None = Field(default=None, description=(
+        "Central's Ed25519 public key (PEM) that signs commands (watch lists, notices, results); "
+        "unset: every command is refused. `police-kiosk hub keygen` makes the pair."))
+    max_lifetime: Annotated[float, Field(ge=60, le=90 * 24 * 3600, description=(
+        "Longest validity (seconds from issue to expiry) a command may claim; longer ones are refused."))] = (
+        31 * 24 * 3600.0)
+    clock_skew: Annotated[float, Field(ge=0, le=3600, description=(
+        "Seconds a command's issue time may lie ahead of the station's clock."))] = 300.0
+
+
 class OutboxSection(_Strict):
     max_events: Annotated[int, Field(ge=100, le=100_000_000)] = 1_000_000
     max_bytes: Annotated[int, Field(ge=1 << 20)] = 1 << 30
@@ -91,6 +105,7 @@ class EdgeConfig(_Strict):
     paths: PathsSection = PathsSection()
     uplink: UplinkSection = UplinkSection()
     outbox: OutboxSection = OutboxSection()
+    commands: CommandsSection = CommandsSection()
     sim: SimSection = SimSection()
     logging: LoggingSection = LoggingSection()
     alarms: AlarmsSection = AlarmsSection()
@@ -169,7 +184,8 @@ def load_config(path: Path | str, *, overrides: dict[str, Any] | None = None) ->
 
 def referenced_file_problems(config: EdgeConfig, *, source: str = "<config>") -> list[str]:
     """Files the configuration points at (`*_file` keys: CA, certificates, keys, passwords, catalogues)
-    that cannot be read: `check-config` reports them and the daemon refuses to start on them."""
+    that cannot be read, and a command public key that is not one: `check-config` reports them and the
+    daemon refuses to start on them."""
     problems: list[str] = []
 
     def walk(node: object, path: str) -> None:
@@ -190,12 +206,29 @@ def referenced_file_problems(config: EdgeConfig, *, source: str = "<config>") ->
                 walk(item, f"{path}[{i}]")
 
     walk(config, "")
+    key = config.commands.public_key_file
+    if key is not None and not problems:
+        try:
+            load_public_key(key.read_bytes()[:MAX_KEY_FILE_BYTES + 1])
+        except OSError as exc:
+            problems.append(f"{source}: commands.public_key_file = '{key}': cannot read: {exc.strerror or exc}")
+        except CommandKeyError as exc:
+            problems.append(f"{source}: commands.public_key_file = '{key}': {exc}")
     return problems
 
 
 def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set `a.b.c` in nested tables; ConfigError when a part is empty or a value stands where a table
+    must (`station.id.x` when `station.id` is a string)."""
     node = data
     *parents, last = dotted.split(".")
+    if not all(p.strip() for p in [*parents, last]):
+        raise ConfigError([f"--set {dotted}: empty part in the dotted key"])
+    walked: list[str] = []
     for part in parents:
-        node = node.setdefault(part, {})
+        walked.append(part)
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError([f"--set {dotted}: {'.'.join(walked)} is a value ({child!r}), not a table"])
+        node = child
     node[last] = value

@@ -2,7 +2,7 @@
 
     [vision]
     enabled = true
-    command_key_file = "/etc/police-kiosk/command-key"   # authenticates watch lists pushed by central
+    # watch lists pushed by central are verified with [commands] public_key_file
 
     [[vision.cameras]]
     id = "gate-east"
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
@@ -50,13 +50,18 @@ class VisionSection(Strict):
     enabled: bool = Field(default=False, description="Run the vision component.")
     cameras: list[CameraSection] = Field(default_factory=list, description="Cameras, each in its own process.")
     watch_list: Path | None = Field(default=None, description="Watch-list file; default DATA_DIR/watchlist.json.")
-    command_key: str | None = Field(default=None, description="Key authenticating central's watch lists "
-                                    "(HMAC-SHA256); prefer command_key_file.")
-    command_key_file: Path | None = Field(default=None, description="File holding the command key.")
     restart_budget: int = Field(default=5, ge=0, le=100,
                                 description="Restarts of a crashed camera worker allowed per 10 minutes.")
     snapshot_max_bytes: int = Field(default=120_000, ge=10_000, le=180_000,
                                     description="Largest snapshot JPEG sent with a hit (bigger ones are dropped).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and {"command_key", "command_key_file"} & set(data):
+            raise ValueError("vision.command_key(_file) is gone: central signs commands with Ed25519 now; "
+                             "set commands.public_key_file to central's public key")
+        return data
 
     @model_validator(mode="after")
     def _unique(self) -> VisionSection:
@@ -65,8 +70,3 @@ class VisionSection(Strict):
         if dup:
             raise ValueError(f"cameras: id {sorted(dup)[0]!r} is used twice")
         return self
-
-    def key_bytes(self) -> bytes | None:
-        if self.command_key_file is not None:
-            return self.command_key_file.read_bytes().strip()
-        return self.command_key.encode() if self.command_key else None

@@ -8,7 +8,7 @@ from typing import Any
 
 from edge.api.server import ApiServer, Handler
 from edge.component.context import CommandHandler
-from edge.spine.outbox import StoredEvent
+from edge.spine.records import StoredEvent
 from edge.system.faults import FaultBoard
 from edge.wire.messages import Priority
 

@@ -29,8 +29,10 @@ from edge.api.server import (
 )
 from edge.component.context import Component
 from edge.config.station import EdgeConfig
+from edge.daemon.commands import CommandGate
 from edge.daemon.context import DaemonContext
-from edge.spine.outbox import Draft, Outbox, OutboxClosedError, OutboxFullError, StoredEvent
+from edge.spine.outbox import Outbox
+from edge.spine.records import Draft, OutboxClosedError, OutboxFullError, StoredEvent
 from edge.spine.relay import OutboxRelay
 from edge.spine.uplink import HubUnavailableError, MqttUplink, RemoteHubError, UplinkSettings
 from edge.system.faults import Fault, FaultBoard
@@ -38,6 +40,7 @@ from edge.system.hostinfo import host_health
 from edge.system.sdnotify import Notifier
 from edge.wire import messages as wire
 from edge.wire import payloads
+from edge.wire.commands import ROTATE_KEY
 
 __all__ = ["Component", "EdgeDaemon", "run_daemon"]
 
@@ -64,6 +67,8 @@ class EdgeDaemon:
             on_committed=self._committed,
         )
         self.api = ApiServer(config.socket_path)
+        self.commands = CommandGate(config.commands, station=self.station, faults=self.faults,
+                                    state_file=self.data_dir / "command-trust.json")
         self.uplink: MqttUplink | None = None
         self.components: list[Component] = list(components or [])
         self._started: list[Component] = []
@@ -230,6 +235,7 @@ class EdgeDaemon:
             faults=[f.code for f in self.faults.active()],
             devices=self.context.devices,
             cameras={k: dict(v) for k, v in self.context.cameras.items()},
+            commands=self.commands.counts(),
         )
 
     def _fault_changed(self, code: str, fault: Fault | None) -> None:
@@ -296,17 +302,27 @@ class EdgeDaemon:
         await asyncio.to_thread(self.outbox.close)
 
     def _command(self, name: str, payload: bytes) -> None:
-        handler = self.context.command_handlers.get(name)
-        if handler is None:
-            log.warning("ignored unknown command %r", name)
-            return
         try:
             cmd = wire.decode_command(payload)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            log.warning("ignored malformed command %r: %s", name, exc)
+            log.warning("ignored malformed command %r: %s", name[:64], exc)
             return
-        task = asyncio.ensure_future(handler(cmd))
+        if cmd.name != name:  # the topic names the command the signature covers
+            log.warning("ignored command %r published on the topic of %r", cmd.name[:64], name[:64])
+            return
+        task = asyncio.ensure_future(self._admitted(cmd))
         task.add_done_callback(_log_task_error)
+
+    async def _admitted(self, cmd: wire.Command) -> None:
+        """Verify every command (signature, target, time, counter; forgeries are counted even for names
+        nobody handles), then hand it to the handler registered for its name."""
+        if not await self.commands.admit(cmd):
+            return
+        handler = self.context.command_handlers.get(cmd.name)
+        if handler is not None:
+            await handler(cmd)
+        elif cmd.name != ROTATE_KEY:
+            log.warning("ignored unknown command %r", cmd.name[:64])
 
     async def _telemetry_loop(self) -> None:
         interval = self.config.uplink.telemetry_interval

@@ -33,11 +33,11 @@ from edge.config.kiosk import KioskSection
 from edge.kiosk import events as kiosk_payloads
 from edge.kiosk.devices import KioskDevices, NoPrinterError, render_receipt
 from edge.kiosk.handlers import RequestHandlers, answer_to_result
-from edge.kiosk.notices import NoticeStore, command_refusal
+from edge.kiosk.notices import NoticeStore
 from edge.kiosk.queue import PendingQueue
 from edge.spine.uplink import HubUnavailableError, RemoteHubError
 from edge.wire import messages as wire
-from kiosk.catalogue import catalogue_to_data
+from kiosk.catalogue import Text, catalogue_to_data
 from kiosk.receipts import ReceiptDoc, build_receipt
 from kiosk.requests import KioskRequest, KioskResult, new_request_id
 
@@ -65,17 +65,14 @@ class KioskComponent:
         self.notices: NoticeStore | None = None
         self.pending: PendingQueue | None = None
         self.handlers: RequestHandlers | None = None
-        self._key: bytes | None = None
         self._receipts: collections.OrderedDict[str, ReceiptDoc] = collections.OrderedDict()
         self.resolved: collections.deque[KioskResult] = collections.deque(maxlen=50)
         self._tasks: list[asyncio.Task[None]] = []
-        self._refused_ids: set[str] = set()
 
     # ---- lifecycle -----------------------------------------------------------------------------
     async def start(self, ctx: ComponentContext) -> None:
         self.ctx = ctx
         cfg = self.config
-        self._key = cfg.key_bytes()
         self.notices = NoticeStore(ctx.data_dir / "kiosk-notices.json")
         self.pending = PendingQueue(ctx.data_dir / "kiosk-pending.json")
         await asyncio.to_thread(self.notices.load)
@@ -179,18 +176,8 @@ class KioskComponent:
         return {}
 
     # ---- commands from central -----------------------------------------------------------------
-    def _authentic(self, cmd: wire.Command) -> bool:
-        why = command_refusal(cmd, self._key, now_iso=wire.utc_now_iso())
-        if why is None:
-            return True
-        if cmd.id not in self._refused_ids:  # retained commands come back on every reconnect: log once
-            self._refused_ids.add(cmd.id)
-            log.warning("refused command %s (%s): %s", cmd.name, cmd.id, why)
-        return False
-
+    # The daemon's command gate has verified the signature, target, time and counter of every command.
     async def _cmd_notices(self, cmd: wire.Command) -> None:
-        if not self._authentic(cmd):
-            return
         assert self.notices is not None
         try:
             changed = await asyncio.to_thread(self.notices.apply, cmd.args)
@@ -202,8 +189,18 @@ class KioskComponent:
             self._ctx().publish("kiosk.notices", {"count": len(self.notices.current())})
 
     async def _cmd_result(self, cmd: wire.Command) -> None:
-        if self._authentic(cmd):
-            self._take_answer(cmd.args)
+        self._take_answers([cmd.args])
+
+    def _take_answers(self, items: list[Any]) -> None:
+        """Take central's answers one by one: a malformed one is logged and skipped, never fatal."""
+        for item in items:
+            if not isinstance(item, dict):
+                log.warning("ignored a malformed answer from central: %.200r", item)
+                continue
+            try:
+                self._take_answer(item)
+            except Exception:  # a bad answer must not stop the others, nor the loop that asks for them
+                log.exception("ignored a malformed answer from central for request %.64r", item.get("request_id"))
 
     def _take_answer(self, item: dict[str, Any]) -> None:
         """Central answered a queued request: {request_id, answer}."""
@@ -218,7 +215,14 @@ class KioskComponent:
             service = None
         if service is not None:
             req = KioskRequest(request_id=pending.request_id, service=pending.service)
-            result = answer_to_result(req, service, answer)
+            try:
+                result = answer_to_result(req, service, answer)
+            except (AttributeError, TypeError, ValueError, msgspec.ValidationError) as exc:
+                # central's answer is unusable, and asking again gets the same one: the request ends as
+                # not done (the resident is told), instead of being asked about forever
+                log.warning("central's answer to queued kiosk request %s is malformed: %s", pending.request_id, exc)
+                result = KioskResult(request_id=req.request_id, service=service.id, kind=service.kind,
+                                     status="failed", message=Text("未能办理", "Not done"))
             self.resolved.append(result)
             self._ctx().publish("kiosk.result", _builtins(result))
         self.pending.remove(pending.request_id)
@@ -237,9 +241,11 @@ class KioskComponent:
             except (HubUnavailableError, RemoteHubError) as exc:
                 log.debug("queued kiosk requests not resolved yet: %s", exc)
                 continue
-            for item in (answer or {}).get("results", []):
-                if isinstance(item, dict) and item.get("state") == "done":
-                    self._take_answer(item)
+            results = answer.get("results") if isinstance(answer, dict) else None
+            if not isinstance(results, list):
+                log.warning("ignored a malformed kiosk.resolve answer from central: %.200r", answer)
+                continue
+            self._take_answers([item for item in results if isinstance(item, dict) and item.get("state") == "done"])
 
     # ---- helpers -------------------------------------------------------------------------------
     def _ctx(self) -> ComponentContext:

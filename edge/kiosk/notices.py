@@ -1,9 +1,9 @@
-"""Commands from central for the kiosk, authenticated with HMAC-SHA256, and the local notice store.
+"""The kiosk's local store of central's notices.
 
 Central publishes `kiosk.notices` as a retained command (to `police/v1/all/cmd/kiosk.notices` or one
 station's topic) whose args are a `kiosk.notices.NoticeSet`; `kiosk.result` answers a request that was
-queued offline. Both must carry `sig` = HMAC-SHA256(key, `Command.signing_bytes()`) in hex: unsigned,
-badly signed, expired or malformed commands are refused (logged once per id, never applied). The
+queued offline. Both are signed commands, verified by the daemon's command gate (edge/daemon/commands.py,
+Ed25519, edge/wire/commands.py) before the kiosk sees them; malformed notice sets are refused here. The
 notices are kept in DATA_DIR/kiosk-notices.json, written atomically, so they survive a restart.
 """
 
@@ -19,21 +19,9 @@ from edge.system.files import write_atomic
 from edge.wire import messages as wire
 from kiosk.notices import Notice, NoticeBoard, NoticeSet
 
-__all__ = ["NoticeStore", "command_refusal", "sign_command", "write_atomic"]
+__all__ = ["NoticeStore", "write_atomic"]
 
 log = logging.getLogger(__name__)
-
-
-def sign_command(cmd: wire.Command, key: bytes) -> wire.Command:
-    """The command with its `sig` set (what central does; tools and tests use it too)."""
-    return wire.sign_command(cmd, key)
-
-
-def command_refusal(cmd: wire.Command, key: bytes | None, *, now_iso: str) -> str | None:
-    """Why the command must be refused, or None when it is authentic and current."""
-    if key is None:
-        return "no notice key is configured at this station"
-    return wire.command_refusal(cmd, key, now_iso=now_iso)
 
 
 class NoticeStore:

@@ -28,6 +28,7 @@ from typing import Any
 
 from edge.api.client import ClientError, EdgeClient
 from edge.sim.broker import MosquittoProcess, free_port
+from edge.system.files import write_atomic
 
 __all__ = ["command"]
 
@@ -43,7 +44,6 @@ SCHOOLS = [
 ROOT = Path(__file__).resolve().parents[2]  # the repository (edge/sim/demo.py)
 GEN_MEDIA = ROOT / "scripts" / "gen_plate_media.py"
 WATCHED = "粤B8Z527"
-COMMAND_KEY = "demo-command-key-not-for-production"
 
 
 def _camera_toml(video: Path | None) -> str:
@@ -52,7 +52,6 @@ def _camera_toml(video: Path | None) -> str:
     return f'''
 [vision]
 enabled = true
-command_key = "{COMMAND_KEY}"
 
 [[vision.cameras]]
 id = "gate-east"
@@ -76,6 +75,9 @@ points = [{{ zone = 1, name = "{point}", name_en = "{point_en}" }}]
 [station]
 id = "{STATION}"
 name = "示范街道警务站 Demo street police station"
+
+[commands]
+public_key_file = "{work / 'central.pub'}"  # central signs commands with central.key (made at start)
 
 [paths]
 data_dir = "{work}/edge"
@@ -118,7 +120,6 @@ point_en = "Front desk button"
 
 [kiosk]
 enabled = true
-notice_key = "demo-notice-key-not-for-production"
 
 [kiosk.id_reader]
 port = "{reader}"
@@ -158,6 +159,7 @@ class Demo:
         print(f"broker     Mosquitto on {self.broker.url}")
         async with IdCardReaderSimulator() as reader, PrinterSimulator() as printer:
             video = await self._make_video()
+            self._make_command_keys()
             config = self.work / "station.toml"
             config.write_text(_station_toml(self.work, dc09_port=self.dc09_port, modbus_port=self.modbus_port,
                                             reader=reader.port, printer=printer.port, broker=self.broker.url,
@@ -165,7 +167,8 @@ class Demo:
             modbus = self.spawn("sim-modbus", [*PY, "sim", "modbus", "--port",
                                                f"socket://127.0.0.1:{self.modbus_port}"], stdin=True)
             self.modbus_stdin = modbus.stdin
-            self.spawn("hub", [*PY, "hub", "--broker", self.broker.url, "--db", self.hub_db])
+            self.spawn("hub", [*PY, "hub", "--broker", self.broker.url, "--db", self.hub_db,
+                               "--signing-key-file", str(self.work / "central.key")])
             print(f"hub        central hub, database {self.hub_db}")
             if video is not None:
                 await self._push_watch_list()
@@ -205,9 +208,16 @@ class Demo:
         print(f"camera     a street camera watching {video.name} (looped), one vehicle on the watch list")
         return video
 
+    def _make_command_keys(self) -> None:
+        """Central's Ed25519 command key pair for this demo (a fresh one each run)."""
+        from edge.wire.commands import generate_key_pair
+
+        private, public = generate_key_pair()
+        write_atomic(self.work / "central.key", private, mode=0o600)
+        write_atomic(self.work / "central.pub", public, mode=0o644)
+
     async def _push_watch_list(self) -> None:
-        key_file = self.work / "command-key"
-        key_file.write_text(COMMAND_KEY)
+        key_file = self.work / "central.key"
         entries = [{"plate": WATCHED, "reason": "被盗车辆 stolen vehicle", "priority": 1}]
         push = await asyncio.create_subprocess_exec(
             *PY, "hub", "command", "--broker", self.broker.url, "--key-file", str(key_file), "--station", "all",

@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from edge.api.client import EdgeClient, RemoteError
-from edge.spine.outbox import OutboxFullError
+from edge.spine.records import OutboxFullError
 from edge.wire.messages import Priority
 
 if TYPE_CHECKING:

@@ -28,11 +28,13 @@ from typing import Any
 
 import msgspec
 
+from edge.spine.records import Draft, OutboxClosedError, OutboxFullError, StoredEvent
 from edge.spine.reserve import RESERVE_CHUNKS, AlarmReserve, disk_free, is_disk_full
 from edge.system.faults import FaultBoard
+from edge.system.files import SQLITE_COMPANIONS, private_files
 from edge.wire.messages import Event, Priority, new_event_id, utc_now_iso
 
-__all__ = ["Draft", "Outbox", "OutboxClosedError", "OutboxFullError", "StoredEvent"]
+__all__ = ["Outbox"]
 
 log = logging.getLogger(__name__)
 
@@ -49,34 +51,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 _BATCH_LIMIT = 512  # requests taken into one transaction at the most
 _VACUUM_PAGES = 256  # free pages that trigger an incremental vacuum (the file shrinks back)
-
-
-class OutboxFullError(Exception):
-    """The event was refused: the outbox (or its disk) is full for events of this priority."""
-
-
-class OutboxClosedError(Exception):
-    """The outbox is closed; nothing more is accepted."""
-
-
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """An event before the outbox gives it an id, a sequence number and a timestamp."""
-
-    type: str
-    priority: Priority
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """An accepted event as the relay sends it: encoded once, at accept time."""
-
-    seq: int
-    id: str
-    priority: Priority
-    accepted: float  # time.time() when committed
-    body: bytes  # the Event, JSON-encoded
+_SCRUB_IDLE_S = 1.0  # after confirmations, the WAL is truncated once the writer has been idle this long
+_SCRUB_MAX_DELAY_S = 30.0  # ... or this long after the first unscrubbed confirmation, busy or not
 
 
 Callback = Callable[[list[StoredEvent] | BaseException], None]
@@ -134,13 +110,16 @@ class Outbox:
         self.counters = _Counters()
         self._closed = False
         self._retry_confirms: list[int] = []
+        self._scrub_since: float | None = None  # monotonic time of the first confirmation not yet scrubbed
         self._encoder = msgspec.json.Encoder()
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def open(self) -> list[StoredEvent]:
         """Open (creating if needed) and return the events still waiting for the hub's confirmation."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_files(self.path, SQLITE_COMPANIONS)  # 0600 before SQLite opens it: its WAL takes the same mode
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA secure_delete=ON")  # a confirmed event's bytes are overwritten, not left in free pages
         db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new database: lets the file shrink
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")  # fsync the WAL on every commit: accepted means on disk
@@ -213,9 +192,12 @@ class Outbox:
     def _run(self) -> None:
         while True:
             try:
-                first = self._queue.get(timeout=1.0 if self._retry_confirms else None)
+                waiting = self._retry_confirms or self._scrub_since is not None
+                first = self._queue.get(timeout=_SCRUB_IDLE_S if waiting else None)
             except queue.Empty:
                 first = _Confirm([])
+                if self._scrub_since is not None:
+                    self._scrub()
             if first is None:
                 return
             items: list[_Append | _Confirm] = [first]
@@ -366,6 +348,10 @@ class Outbox:
             self._untrack(s)
         if confirms:
             self._vacuum()
+            if self._scrub_since is None:
+                self._scrub_since = time.monotonic()
+            elif time.monotonic() - self._scrub_since > _SCRUB_MAX_DELAY_S:
+                self._scrub()  # busy without a pause: scrub anyway, now and then
         if not self.reserve.complete and disk_free(self.path.parent) > 2 * self.reserve_bytes:
             self.reserve.ensure()
         if self.reserve.complete:
@@ -397,6 +383,12 @@ class Outbox:
             self.counters.by_priority[prio] -= 1
             self.counters.bytes -= size
             self.counters.confirmed += 1
+
+    def _scrub(self) -> None:
+        """Truncate the WAL, so that confirmed events (personal data: names, phone numbers) do not linger
+        in old WAL frames after the hub has them. `secure_delete` has zeroed them in the database pages."""
+        if self._truncate_wal():
+            self._scrub_since = None
 
     def _truncate_wal(self) -> bool:
         assert self._db is not None

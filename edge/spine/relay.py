@@ -19,7 +19,7 @@ import heapq
 import itertools
 from dataclasses import dataclass, field
 
-from edge.spine.outbox import StoredEvent
+from edge.spine.records import StoredEvent
 from edge.wire.messages import Priority
 
 __all__ = ["Batch", "OutboxRelay"]

@@ -2,14 +2,19 @@
 
 `write_atomic`: write a temporary file beside the target (mode 0600 by default, whatever the umask),
 fsync it, rename it over the target, then fsync the directory so the rename itself is durable.
+`private_files`: create a database file (and fix its companions) with a private mode before it is opened.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
-__all__ = ["fsync_dir", "write_atomic"]
+__all__ = ["SQLITE_COMPANIONS", "fsync_dir", "private_files", "write_atomic"]
+
+#: The files SQLite keeps beside a database; they hold its data too.
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def fsync_dir(directory: Path) -> None:
@@ -40,3 +45,13 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def private_files(path: Path, suffixes: tuple[str, ...] = (), *, mode: int = 0o600) -> None:
+    """Create `path` if missing and give it (and each existing `path + suffix`) `mode`, whatever the umask
+    and whatever mode an older version left: for files holding personal data (SQLite databases, journals)."""
+    path = Path(path)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, mode))
+    for p in [path, *(path.with_name(path.name + s) for s in suffixes)]:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(p, mode)

@@ -7,8 +7,9 @@ and tried again after a cool-down. A hit becomes a `vision.plate_hit` warning ev
 (with the privacy-filtered snapshot) and a `vision.hits` notification to the crew's clients, at once.
 
 Central pushes the watch list as a signed command `vision.watchlist` (`{"version", "entries": [{"plate",
-"reason", "priority"}]}`), to one station or to `all`, retained. The station verifies the HMAC, refuses
-an older version, writes the list atomically, and every worker switches to it within about a second.
+"reason", "priority"}]}`), to one station or to `all`, retained. The daemon verifies central's Ed25519
+signature (edge/daemon/commands.py); this component refuses an older version, writes the list
+atomically, and every worker switches to it within about a second.
 """
 
 from __future__ import annotations
@@ -214,23 +215,18 @@ class VisionComponent:
         d, store = self._ctx, self._store
         if d is None or store is None:
             return
+        # The daemon's command gate has verified the signature, target, time and counter already.
+        why: str | None = None
         try:
-            key = self.config.key_bytes()
-        except OSError as exc:
-            key = None
-            log.error("cannot read the vision command key: %s", exc)
-        why = wire.command_refusal(cmd, key)
-        if why is None:
-            try:
-                version = int(cmd.args.get("version", -1))
-                new = WatchList.build(version=version, entries=cmd.args.get("entries", []), origin=f"command {cmd.id}")
-                current = await asyncio.to_thread(store.load)
-                if new.version < current.version:
-                    why = f"version {new.version} is older than the installed {current.version}"
-                elif new.version == current.version and new.entries == current.entries:
-                    return  # the retained copy again, after a reconnect: already installed
-            except (WatchListError, ValueError, TypeError) as exc:
-                why = f"invalid watch list: {exc}"
+            version = int(cmd.args.get("version", -1))
+            new = WatchList.build(version=version, entries=cmd.args.get("entries", []), origin=f"command {cmd.id}")
+            current = await asyncio.to_thread(store.load)
+            if new.version < current.version:
+                why = f"version {new.version} is older than the installed {current.version}"
+            elif new.version == current.version and new.entries == current.entries:
+                return  # the same list again (re-signed by central): already installed
+        except (WatchListError, ValueError, TypeError) as exc:
+            why = f"invalid watch list: {exc}"
         if why is not None:
             log.warning("refused a watch list from central: %s", why)
             d.faults.raise_fault("vision.watchlist", f"watch list refused: {why}", severity="warning")

@@ -21,8 +21,6 @@ durable: when the link is down the caller gets an error at once and falls back t
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import re
 import threading
@@ -46,7 +44,6 @@ __all__ = [
     "RpcResponse",
     "Status",
     "Telemetry",
-    "command_refusal",
     "decode_ack",
     "decode_batch",
     "decode_command",
@@ -57,7 +54,6 @@ __all__ = [
     "encode",
     "json_schemas",
     "new_event_id",
-    "sign_command",
     "topic",
     "utc_now_iso",
 ]
@@ -214,14 +210,17 @@ class Telemetry(msgspec.Struct, frozen=True, kw_only=True):
     faults: list[str] = msgspec.field(default_factory=list)
     devices: dict[str, str] = msgspec.field(default_factory=dict)
     cameras: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)  # per camera: frames, lag, drops...
+    commands: dict[str, int] = msgspec.field(default_factory=dict)  # accepted, refused_{reason} since start
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):
     """Hub → station on `.../cmd/{name}` or `police/v1/all/cmd/{name}`.
 
-    `sig` is HMAC-SHA256 (hex) over the command's canonical form (see `Command.signing_bytes`) with the
-    key shared by central and the station; stations refuse unsigned or badly signed commands when a key
-    is configured.
+    `sig` is an Ed25519 signature (hex) by central's command key over `signing_bytes()`: every other
+    field, including the target stations (`all` for every station), the issue and expiry times and the
+    monotonic `counter`. `key_id` names the signing key. Stations hold only the public key and refuse
+    unsigned, forged, misdirected, expired, unbounded, replayed or out-of-order commands
+    (`edge/wire/commands.py`).
     """
 
     v: int = WIRE_VERSION
@@ -231,13 +230,17 @@ class Command(msgspec.Struct, frozen=True, kw_only=True):
     issued_at: str = ""
     expires_at: str = ""
     sig: str = ""
+    targets: list[str] = msgspec.field(default_factory=list)
+    counter: int = 0
+    key_id: str = ""
 
     def signing_bytes(self) -> bytes:
         unsigned = {
-            "v": self.v, "id": self.id, "name": self.name, "args": self.args,
-            "issued_at": self.issued_at, "expires_at": self.expires_at,
+            "v": self.v, "id": self.id, "name": self.name, "args": self.args, "targets": self.targets,
+            "counter": self.counter, "issued_at": self.issued_at, "expires_at": self.expires_at,
+            "key_id": self.key_id,
         }
-        return msgspec.json.encode(unsigned, order="sorted")
+        return b"police-kiosk command\n" + msgspec.json.encode(unsigned, order="sorted")
 
 
 class RpcRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -262,26 +265,6 @@ class RpcResponse(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     result: Any = None
     error: RpcError | None = None
-
-
-def sign_command(cmd: Command, key: bytes) -> Command:
-    """The command with `sig` = HMAC-SHA256(key, `signing_bytes()`) in hex: what central does."""
-    sig = hmac.new(key, cmd.signing_bytes(), hashlib.sha256).hexdigest()
-    return msgspec.structs.replace(cmd, sig=sig)
-
-
-def command_refusal(cmd: Command, key: bytes | None, *, now_iso: str | None = None) -> str | None:
-    """Why a station must refuse this command, or None when it is authentic and not expired."""
-    if key is None:
-        return "no command key is configured at this station"
-    if not cmd.sig:
-        return "unsigned"
-    good = hmac.new(key, cmd.signing_bytes(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(good, cmd.sig.lower()):
-        return "bad signature"
-    if cmd.expires_at and cmd.expires_at < (now_iso or utc_now_iso()):
-        return "expired"
-    return None
 
 
 _encoder = msgspec.json.Encoder()

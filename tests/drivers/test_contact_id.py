@@ -259,3 +259,32 @@ def test_sia_dcs_round_trip(account: str | None, code: str, zone: str, area: str
 def test_sia_dcs_parser_raises_only_its_own_error(text: str) -> None:
     with contextlib.suppress(SiaDcsError):
         parse_sia_dcs(text)
+
+
+# ---- Unicode digits (issue 12): refused with the parser's own error, never a KeyError -------------------
+@pytest.mark.parametrize("text", [
+    "123418112𝟙01077F",          # MATHEMATICAL BOLD DIGIT ONE in the code
+    "1234181١2001001" + "0",      # ARABIC-INDIC DIGIT ONE
+    "１２３４181120010010",        # fullwidth account
+    "1234181120010٠10",
+])
+def test_unicode_digits_are_refused_with_a_contact_id_error(text: str) -> None:
+    with pytest.raises(ContactIdError):
+        parse_contact_id(text)
+
+
+@pytest.mark.parametrize("text", ["#1234|1𝟙02 00 001", "1602 ٠0 001", "1602 00 00１"])
+def test_unicode_digits_in_adm_cid_data_are_refused(text: str) -> None:
+    with pytest.raises(ContactIdError):
+        parse_adm_cid_data(text)
+
+
+_DIGITS = "0123456789BCDEF 𝟙١٠１߁৪"  # ASCII digits and hex, a space, and digits of other scripts
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=_DIGITS, min_size=14, max_size=18))
+def test_any_mix_of_digits_gives_an_event_or_a_contact_id_error(text: str) -> None:
+    with contextlib.suppress(ContactIdError):
+        event = parse_contact_id(text)
+        assert event.account.isascii()

@@ -110,3 +110,19 @@ def test_referenced_files_must_be_readable(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60)
     assert daemon.returncode == 2
     assert "uplink.key_file" in daemon.stderr and "cannot read" in daemon.stderr
+
+
+# ---- --set into a value (issue 12): a configuration error, never a traceback ---------------------------
+@pytest.mark.parametrize("setting", ["station.id.x=1", "uplink.url.host=1", "station..id=1", "uplink.keepalive.x.y=2"])
+def test_set_into_a_value_is_a_config_error(tmp_path: Path, setting: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, GOOD), overrides=dict([setting.split("=", 1)]))
+    assert setting.split("=", 1)[0] in str(err.value)
+
+
+def test_edge_with_set_into_a_value_exits_2_with_a_message(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "police_kiosk", "edge", "--config", str(write(tmp_path, GOOD)),
+                           "--set", "station.id.x=1"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "--set station.id.x: station.id is a value ('ST-9'), not a table" in done.stderr

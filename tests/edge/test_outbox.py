@@ -8,7 +8,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from edge.spine.outbox import Draft, Outbox, OutboxFullError, StoredEvent
+from edge.spine.outbox import Outbox
+from edge.spine.records import Draft, OutboxFullError, StoredEvent
 from edge.system.faults import FaultBoard
 from edge.wire.messages import Event, Priority
 

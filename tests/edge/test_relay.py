@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.spine.outbox import StoredEvent
+from edge.spine.records import StoredEvent
 from edge.spine.relay import OutboxRelay
 from edge.wire.messages import Priority
 

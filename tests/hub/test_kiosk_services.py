@@ -8,11 +8,12 @@ from datetime import date, timedelta
 import msgspec
 import pytest
 
-from edge.kiosk.notices import command_refusal
 from edge.wire import messages as wire
+from edge.wire.commands import CommandVerifier, Refusal, load_public_key
 from hub.kiosk_services import answer_request, process_events, register
 from hub.rpc import HubRpcError, RpcRegistry
 from hub.store import Store
+from tests.support.commands import central_keys
 
 TODAY = date(2026, 5, 6)  # a Wednesday
 FRIDAY = (TODAY + timedelta(days=2)).isoformat()
@@ -85,14 +86,17 @@ def test_queued_request_is_answered_from_the_stored_event(store: Store) -> None:
     assert done["answer"]["slot"] == f"{day} 14:00"
     assert missing["state"] == "missing"
     # the lead's ingest hook answers the same event with a signed kiosk.result command: the same answer
-    key = b"k" * 32
-    [(topic, payload)] = process_events(store, [ev], key=key)
+    central = central_keys()
+    [(topic, payload)] = process_events(store, [ev], signer=central.signer)
     assert topic == f"police/v1/{station}/cmd/kiosk.result"
     cmd = wire.decode_command(payload)
     assert cmd.args["answer"] == done["answer"]
-    assert command_refusal(cmd, key, now_iso=wire.utc_now_iso()) is None
-    assert command_refusal(cmd, b"x" * 32, now_iso=wire.utc_now_iso()) == "bad signature"
-    assert command_refusal(msgspec.structs.replace(cmd, sig=""), key, now_iso=wire.utc_now_iso()) == "unsigned"
+    assert cmd.targets == [station]  # for this station only
+    ours = load_public_key(central.public_pem)
+    assert CommandVerifier(station, ours).check(cmd) is None
+    assert CommandVerifier("ST-OTHER", ours).check(cmd) is Refusal.WRONG_TARGET
+    assert CommandVerifier(station, load_public_key(central_keys().public_pem)).check(cmd) is Refusal.UNKNOWN_KEY
+    assert CommandVerifier(station, ours).check(msgspec.structs.replace(cmd, sig="")) is Refusal.UNSIGNED
 
 
 def test_live_handlers_are_registered() -> None:

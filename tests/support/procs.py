@@ -86,9 +86,10 @@ class EdgeProc(Proc):
 
 
 class HubProc(Proc):
-    def __init__(self, workdir: Path, *, broker_url: str, db_url: str, client_id: str = "hub-test") -> None:
+    def __init__(self, workdir: Path, *, broker_url: str, db_url: str, client_id: str = "hub-test",
+                 extra: Sequence[str] = ()) -> None:
         self.db_url = db_url
-        argv = [*PYTHON, "hub", "--broker", broker_url, "--db", db_url, "--client-id", client_id]
+        argv = [*PYTHON, "hub", "--broker", broker_url, "--db", db_url, "--client-id", client_id, *extra]
         super().__init__(client_id, argv, workdir / f"{client_id}.log")
 
 

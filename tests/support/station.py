@@ -18,13 +18,16 @@ from drivers.escpos.sim import PrinterSimulator
 from drivers.idcard.reader import CardType, Gender, IdCardData
 from drivers.idcard.sim import IdCardReaderSimulator
 from edge.api.client import EdgeClient
-from edge.kiosk.notices import sign_command
 from edge.sim.broker import MosquittoProcess
 from edge.wire import messages as wire
+from tests.support.commands import CentralKeys, central_keys, signed
 from tests.support.procs import EdgeProc, HubProc, wait_until
 
 T = TypeVar("T")
-KEY = "test-notice-key-0123456789abcdef"
+#: Central's command keys for the kiosk tests (one pair per test session).
+CENTRAL = central_keys()
+#: Another pair: what a stolen station box or an attacker would sign with.
+FORGER = central_keys()
 ID_NUMBER = "11010519491231002X"
 
 
@@ -115,8 +118,9 @@ class Station:
         self.reader = self.run(self._enter(IdCardReaderSimulator()))
         self.printer = self.run(self._enter(PrinterSimulator())) if printer else None
         self.notes: list[tuple[str, dict[str, Any]]] = []
+        _, public_key = CENTRAL.write(tmp)
         opts = ["--set", "kiosk.enabled=true", "--set", f"kiosk.id_reader.port={self.reader.port}",
-                "--set", f'kiosk.notice_key="{KEY}"', "--set", "kiosk.retry_interval=0.5",
+                "--set", f'commands.public_key_file="{public_key}"', "--set", "kiosk.retry_interval=0.5",
                 "--set", "kiosk.hub_timeout=3", "--set", "uplink.reconnect_max=1", "--set", "uplink.reconnect_min=0.2",
                 "--ack-timeout", "2"]
         if self.printer is not None:
@@ -193,11 +197,11 @@ def publish_command(broker_url: str, topic: str, cmd: wire.Command, *, retain: b
         c.loop_stop()
 
 
-def notice_command(scope: str, notices: list[dict[str, Any]], *, key: str | None = KEY,
+def notice_command(scope: str, notices: list[dict[str, Any]], *, keys: CentralKeys | None = CENTRAL,
                    issued_at: str | None = None) -> wire.Command:
-    cmd = wire.Command(id=wire.new_event_id(), name="kiosk.notices", issued_at=issued_at or wire.utc_now_iso(),
-                       args={"scope": scope, "issued_at": issued_at or wire.utc_now_iso(), "notices": notices})
-    return sign_command(cmd, key.encode()) if key is not None else cmd
+    """A `kiosk.notices` command for SCOPE (`all` or a station id), signed by KEYS (None: unsigned)."""
+    args = {"scope": scope, "issued_at": issued_at or wire.utc_now_iso(), "notices": notices}
+    return signed(keys, "kiosk.notices", args, targets=[scope])
 
 
 def notice(nid: str, kind: str = "anti_fraud", zh: str = "警惕冒充公检法诈骗", en: str = "Beware of fake police calls"

@@ -28,6 +28,7 @@ from pytestqt.qtbot import QtBot
 
 from edge.api.client import EdgeClient
 from edge.sim.broker import MosquittoProcess
+from tests.support.commands import central_keys
 from tests.support.console import T0, make_hit, make_incident
 from tests.support.paths import ROOT
 from tests.support.procs import EdgeProc
@@ -40,14 +41,13 @@ from ui.link import DaemonLink
 WANTED = "粤B8Z527"
 OTHER = "浙C67D90"
 REASON = "被盗车辆 stolen"
-KEY = "central-and-station-share-this"
+CENTRAL = central_keys()
 CAMERA = "东门 East gate"
 WAIT_MS = 180_000  # a give-up, not a duration under test: model loading on a loaded 2-core machine
 
 
 def push_watch_list(broker: str, tmp: Path) -> None:
-    key_file = tmp / "command.key"
-    key_file.write_text(KEY)
+    key_file, _ = CENTRAL.write(tmp)
     args = {"version": 1, "entries": [{"plate": WANTED, "reason": REASON, "priority": 1}]}
     done = subprocess.run([sys.executable, "-m", "police_kiosk", "hub", "command", "--broker", broker, "--key-file",
                            str(key_file), "--station", "all", "--retain", "vision.watchlist", json.dumps(args)],
@@ -150,9 +150,10 @@ def vision_station(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[Edge
     config.write_text(f'''
 [station]
 name = "阳光街警务站"
+[commands]
+public_key_file = "{CENTRAL.write(tmp_path)[1]}"
 [vision]
 enabled = true
-command_key = "{KEY}"
 [[vision.cameras]]
 id = "gate-east"
 name = "{CAMERA}"

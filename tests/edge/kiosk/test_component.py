@@ -12,8 +12,11 @@ import pytest
 
 from edge.api.client import RemoteError
 from edge.sim.broker import MosquittoProcess
+from edge.wire import messages as wire
 from tests.support.procs import stored_events, wait_until
 from tests.support.station import (
+    CENTRAL,
+    FORGER,
     ID_NUMBER,
     Station,
     decode_escpos,
@@ -122,21 +125,28 @@ def test_every_service_end_to_end(station: Station) -> None:
 def test_notices_must_be_signed(station: Station) -> None:
     st = station
     st.wait_linked()
+    older = notice_command("all", [notice("older")])  # signed first: a lower counter
     publish_command(st.broker.url, "police/v1/all/cmd/kiosk.notices", notice_command("all", [notice("f1")]))
-    publish_command(st.broker.url, "police/v1/ST-K1/cmd/kiosk.notices",
-                    notice_command("ST-K1", [notice("forged")], key="the-wrong-key-0123456789"))
-    publish_command(st.broker.url, "police/v1/ST-K1/cmd/kiosk.notices",
-                    notice_command("ST-K1", [notice("unsigned")], key=None))
     wait_until(lambda: st.call("kiosk.notices")["notices"], timeout=10, what="the signed notice")
-    time.sleep(0.5)
+    own = "police/v1/ST-K1/cmd/kiosk.notices"
+    args = {"scope": "ST-K1", "issued_at": wire.utc_now_iso(), "notices": [notice("bad")]}
+    publish_command(st.broker.url, own, notice_command("ST-K1", [notice("forged")], keys=FORGER))
+    publish_command(st.broker.url, own, notice_command("ST-K1", [notice("unsigned")], keys=None))
+    publish_command(st.broker.url, own, CENTRAL.signer.command("kiosk.notices", args, targets=["ST-OTHER"],
+                                                               lifetime=600))
+    publish_command(st.broker.url, own, CENTRAL.signer.command("kiosk.notices", args, targets=["ST-K1"],
+                                                               lifetime=600, now=time.time() - 3600))
+    publish_command(st.broker.url, "police/v1/all/cmd/kiosk.notices", older)  # replayed (and now retained)
+    for why in ("unknown_key", "unsigned", "wrong_target", "expired", "replayed"):
+        wait_until(lambda why=why: "refused command kiosk.notices" in st.edge.log()  # type: ignore[misc]
+                   and f": {why}" in st.edge.log(), timeout=15, what=f"a command refused as {why}")
     assert [n["id"] for n in st.call("kiosk.notices")["notices"]] == ["f1"]
-    assert "bad signature" in st.edge.log()
-    assert "unsigned" in st.edge.log()
-    # retained: a restarted daemon has them from its file and from the broker
+    # retained: a restarted daemon has them from its file, and refuses the replayed copy the broker keeps
     st.edge.stop()
     st.edge.start()
     st.connect()
     assert [n["id"] for n in st.call("kiosk.notices")["notices"]] == ["f1"]
+    wait_until(lambda: st.edge.log().count(": replayed") >= 2, timeout=15, what="the replay refused after a restart")
 
 
 def test_printer_fault_is_visible_and_answered(station: Station) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from edge.api.client import EdgeClient
 from edge.sim.broker import MosquittoProcess
+from tests.support.commands import CentralKeys, central_keys
 from tests.support.paths import ROOT
 from tests.support.procs import EdgeProc, HubProc, stored_events, wait_until
 
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.slow
 
 WANTED = "粤B8Z527"
 OTHER = "浙C67D90"
-KEY = "central-and-station-share-this"
+CENTRAL = central_keys()
+FORGER = central_keys()  # a stolen station box's idea of central's key
 
 
 def make_video(path: Path, plates: list[str]) -> None:
@@ -42,9 +44,10 @@ data_dir = "{tmp}/{station}-data"
 socket = "{tmp}/{station}.sock"
 [uplink]
 url = "{broker}"
+[commands]
+public_key_file = "{CENTRAL.write(tmp)[1]}"
 [vision]
 enabled = true
-command_key = "{KEY}"
 [[vision.cameras]]
 id = "gate-east"
 name = "东门 East gate"
@@ -53,9 +56,8 @@ source = "{video}"
     return cfg
 
 
-def push_watch_list(broker: str, tmp: Path, *, key: str, version: int) -> subprocess.CompletedProcess[str]:
-    key_file = tmp / f"key-{key[:6]}"
-    key_file.write_text(key)
+def push_watch_list(broker: str, tmp: Path, *, keys: CentralKeys, version: int) -> subprocess.CompletedProcess[str]:
+    key_file, _ = keys.write(tmp / f"keys-{id(keys)}")
     args = {"version": version, "entries": [{"plate": WANTED, "reason": "被盗车辆 stolen", "priority": 1},
                                             {"plate": "京A0123警", "reason": "test", "priority": 3}]}
     return subprocess.run([sys.executable, "-m", "police_kiosk", "hub", "command", "--broker", broker, "--key-file",
@@ -80,6 +82,13 @@ def cameras(socket: Path) -> dict[str, object]:
     return asyncio.run(q())
 
 
+def status(socket: Path) -> dict[str, object]:
+    async def q() -> dict[str, object]:
+        async with EdgeClient(socket) as c:
+            return dict(await c.call("status.get"))
+    return asyncio.run(q())
+
+
 def watch_list_version(socket: Path) -> int:
     async def q() -> int:
         async with EdgeClient(socket) as c:
@@ -96,7 +105,7 @@ def test_watch_listed_vehicle_gives_one_hit_at_the_hub(tmp_path: Path, mosquitto
     hub = HubProc(tmp_path, broker_url=mosquitto.url, db_url=db)
     hub.start()
     # Central pushes the list to all stations, retained: stations get it when they connect.
-    real = push_watch_list(mosquitto.url, tmp_path, key=KEY, version=6)
+    real = push_watch_list(mosquitto.url, tmp_path, keys=CENTRAL, version=6)
     assert real.returncode == 0, real.stderr
     a = EdgeProc(tmp_path, station="ST-VA", broker_url=mosquitto.url,
                  extra=["--config", str(station_config(tmp_path, "ST-VA", mosquitto.url, with_hit))])
@@ -120,11 +129,11 @@ def test_watch_listed_vehicle_gives_one_hit_at_the_hub(tmp_path: Path, mosquitto
         jpeg = base64.b64decode(str(data["snapshot_jpeg_b64"]))
         assert jpeg[:3] == b"\xff\xd8\xff" and len(jpeg) > 1000  # a real JPEG snapshot
         assert hits(db, "ST-VB") == []
-        # A forged list (wrong key) is refused, loudly, and changes nothing.
-        forged = push_watch_list(mosquitto.url, tmp_path, key="not-the-key", version=7)
+        # A forged list (another key) is refused by the daemon's command gate, visibly, and changes nothing.
+        forged = push_watch_list(mosquitto.url, tmp_path, keys=FORGER, version=7)
         assert forged.returncode == 0, forged.stderr
-        wait_until(lambda: "vision.watchlist_refused" in types(db, "ST-VA"), timeout=60,
-                   what="the forged watch list to be refused")
+        wait_until(lambda: "refused a command from central (vision.watchlist): unknown_key"
+                   in str(status(a.socket)["faults"]), timeout=60, what="the forged watch list to be refused")
         assert watch_list_version(a.socket) == 6
     finally:
         a.stop()
