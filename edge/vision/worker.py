@@ -34,22 +34,32 @@ import numpy.typing as npt
 import onnxruntime
 
 from edge.vision.camera import CameraSettings
-from edge.vision.grammar import PLATE_ALPHABET, best_plate, kind_for, parse_plate
-from edge.vision.imaging import CandidateFinder, SnapshotMaker, rectify
+from edge.vision.grammar import PLATE_ALPHABET, kind_for, parse_plate
+from edge.vision.imaging import CandidateFinder, PlateCrops, SnapshotMaker, classify_colour, plate_crops, rectify
 from edge.vision.messages import CameraStatus, CameraTelemetry, PlateHit, WorkerMessage
 from edge.vision.pipeline import Analysis, FrameSampler, FrameStamp, PlatePipeline
+from edge.vision.reading import Reading, best_reading
 from edge.vision.tracker import Box, PlateObservation
 from edge.vision.watchlist import PlateMatcher, WatchListError, WatchListStore
 from models.loader import ModelError, open_model
 from models.manifest import load_manifest
+from models.plate_det import PlateCornerDetector
 from models.plate_ocr import TextLineRecognizer
 
 __all__ = [
-    "FrameGrabber", "ImageRead", "LatestFrameSlot", "OcrAnalyser", "load_image", "open_source", "run_camera",
+    "FINDER_MODES",
+    "FrameGrabber",
+    "ImageRead",
+    "LatestFrameSlot",
+    "OcrAnalyser",
+    "load_image",
+    "open_source",
+    "run_camera",
 ]
 
 log = logging.getLogger(__name__)
 Image = npt.NDArray[Any]  # OpenCV's MatLike: uint8 BGR in practice
+FINDER_MODES = ("off", "fallback", "union", "only")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,34 +71,95 @@ class ImageRead:
 
 
 class OcrAnalyser:
-    """Candidates (colour/edge finder) -> rectify -> PP-OCRv4 rec (one batch) -> plate grammar."""
+    """Plates found -> rectified by their corners (rows apart) -> PP-OCRv4 rec (one batch) -> plate grammar.
 
-    def __init__(self, *, recognizer: TextLineRecognizer, finder: CandidateFinder, min_confidence: float = 0.5):
+    Plates are found by the detector trained on real plates (four corners each); `finder` sets what
+    the colour/edge finder adds: "off", "fallback" (its candidates when the detector finds none),
+    "union" (its candidates that overlap no detection) or "only" (no detector, as before).
+    """
+
+    def __init__(
+        self, *, recognizer: TextLineRecognizer, finder: CandidateFinder, detector: PlateCornerDetector | None,
+        finder_mode: str = "off", min_confidence: float = 0.5, min_char: float = 0.02, min_plate_height: float = 20.0,
+        sure: float = 0.8, min_chars: int = 4,
+    ) -> None:  # fmt: skip
+        if finder_mode not in FINDER_MODES or (detector is None and finder_mode != "only"):
+            raise ValueError(f"finder mode {finder_mode!r} (detector: {detector is not None})")
         self.recognizer = recognizer
         self.finder = finder
+        self.detector = detector
+        self.finder_mode = finder_mode
         self.min_confidence = min_confidence
+        self.min_char = min_char
+        self.sure = sure
+        self.min_plate_height = min_plate_height  # below, the recogniser invents a province (辽 read as 皖)
+        self.min_chars = min_chars
 
     @classmethod
     def load(
         cls, *, intra_op_threads: int = 1, min_plate_width: int = 80, max_candidates: int = 6,
-        model_dir: Path | None = None,
+        model_dir: Path | None = None, finder_mode: str = "off", detector_max_side: int = 960,
     ) -> OcrAnalyser:  # fmt: skip
-        model = open_model(load_manifest()["plate_rec"], model_dir=model_dir, intra_op_threads=intra_op_threads)
+        manifest = load_manifest()
+        model = open_model(manifest["plate_rec"], model_dir=model_dir, intra_op_threads=intra_op_threads)
+        detector = None
+        if finder_mode != "only":
+            det = open_model(manifest["plate_corners"], model_dir=model_dir, intra_op_threads=intra_op_threads)
+            detector = PlateCornerDetector(det, max_side=detector_max_side, max_plates=max_candidates)
         return cls(
             recognizer=TextLineRecognizer(model, alphabet=PLATE_ALPHABET),
             finder=CandidateFinder(min_plate_width=min_plate_width, max_candidates=max_candidates),
+            detector=detector,
+            finder_mode=finder_mode,
         )
 
+    def _candidates(self, frame: Image) -> list[tuple[Box, PlateCrops]]:
+        found: list[tuple[Box, PlateCrops]] = []
+        if self.detector is not None:
+            for d in self.detector.detect(frame):
+                tl, tr, br, bl = d.corners
+                if (bl[1] + br[1] - tl[1] - tr[1]) / 2 >= self.min_plate_height:
+                    found.append((Box(*d.box), plate_crops(frame, d.corners)))
+        if self.finder_mode == "only" or (self.finder_mode == "fallback" and not found) or self.finder_mode == "union":
+            for c in self.finder.find(frame):
+                if all(c.box.iou(box) < 0.1 for box, _ in found):
+                    found.append((c.box, PlateCrops((rectify(frame, c.corners),))))
+        return found
+
+    def _read(self, candidates: list[tuple[Box, PlateCrops]]) -> list[Reading | None]:
+        """Two passes: each plate's first crop, then every crop of the plates that first read left unsure.
+
+        The first pass settles a plate only when it cannot be double-row (`crops.tops` is empty) and
+        its weakest character is at least `sure`; a crop that shows fewer than `min_chars` characters
+        is not a plate. The recogniser costs ~20 ms a crop on one core.
+        """
+        first = self.recognizer.recognize([crops.singles[0] for _, crops in candidates])
+        readings: list[Reading | None] = []
+        unsure: list[int] = []
+        for i, ((_, crops), line) in enumerate(zip(candidates, first, strict=True)):
+            reading = best_reading([line.alternatives], min_char=self.sure, confirm_below=self.sure)
+            readings.append(reading)
+            if len(line.text) >= self.min_chars and (reading is None or crops.tops or len(crops.singles) < 2):
+                unsure.append(i)  # fewer characters than a plate's row: not a plate (a sign, a grille)
+        rest = [crop for i in unsure for crop in candidates[i][1].all()[1:]]
+        lines = iter(self.recognizer.recognize(rest))
+        for i in unsure:
+            crops = candidates[i][1]
+            singles = [first[i].alternatives, *(next(lines).alternatives for _ in crops.singles[1:])]
+            tops = [next(lines).alternatives for _ in crops.tops]
+            bottoms = [next(lines).alternatives for _ in crops.bottoms]
+            readings[i] = best_reading(singles, tops, bottoms, min_char=self.min_char)
+        return readings
+
     def analyse(self, frame: Image, time: float) -> Analysis:
-        candidates = self.finder.find(frame)
-        lines = self.recognizer.recognize([rectify(frame, c.corners) for c in candidates])
+        candidates = self._candidates(frame)
         observations: list[PlateObservation] = []
-        for cand, line in zip(candidates, lines, strict=True):
-            guess = best_plate(line.alternatives)
-            if guess is None or guess.confidence < self.min_confidence:
+        for (box, crops), reading in zip(candidates, self._read(candidates), strict=True):
+            if reading is None or reading.confidence < self.min_confidence:
                 continue
-            plate = guess.plate.text
-            obs = PlateObservation(cand.box, plate, guess.char_confidences, guess.confidence, cand.colour, time)
+            guess = reading.guess
+            colour = classify_colour(crops.singles[-1])
+            obs = PlateObservation(box, guess.plate.text, guess.char_confidences, guess.confidence, colour, time)
             clash = next((o for o in observations if o.box.iou(obs.box) > 0.3), None)
             if clash is None:
                 observations.append(obs)
