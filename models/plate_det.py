@@ -8,8 +8,9 @@ corners (`landms`, in the order bottom-right, bottom-left, top-left, top-right).
 SSD variances (0.1, 0.2); overlapping boxes are suppressed (NMS). The corners are returned
 clockwise from the top-left, ready for a perspective warp.
 
-The image is downscaled so its longer side is at most `max_side` pixels and padded to a multiple
-of 32 (the coarsest stride). Imports nothing of ours.
+The image is scaled so its longer side is `max_side` pixels (enlarged at most `max_upscale` times:
+a 156 px black plate in a 608x803 photo scored 0.07 as it was and 0.8 enlarged 1.5 times) and
+padded to a multiple of 32 (the coarsest stride). Imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def _nms(boxes: npt.NDArray[np.float32], scores: npt.NDArray[np.float32], thresh
 class PlateCornerDetector:
     def __init__(
         self, model: LoadedModel, *, max_side: int = 960, threshold: float = 0.5, nms_threshold: float = 0.4,
-        max_plates: int = 8,
+        max_plates: int = 8, max_upscale: float = 1.0,
     ) -> None:  # fmt: skip
         self._session = model.session
         self._input = model.spec.input_name
@@ -84,6 +85,7 @@ class PlateCornerDetector:
         self.threshold = threshold
         self.nms_threshold = nms_threshold
         self.max_plates = max_plates
+        self.max_upscale = max_upscale
         self._prior_cache: dict[tuple[int, int], npt.NDArray[np.float32]] = {}
 
     def _prior(self, height: int, width: int) -> npt.NDArray[np.float32]:
@@ -96,9 +98,10 @@ class PlateCornerDetector:
 
     def detect(self, image: Image) -> list[DetectedPlate]:
         h, w = image.shape[:2]
-        scale = min(1.0, self.max_side / max(h, w))
+        scale = min(self.max_upscale, self.max_side / max(h, w))
         rh, rw = max(1, round(h * scale)), max(1, round(w * scale))
-        small = cv2.resize(image, (rw, rh), interpolation=cv2.INTER_AREA) if scale < 1.0 else image
+        interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+        small = image if scale == 1.0 else cv2.resize(image, (rw, rh), interpolation=interpolation)
         ph, pw = -(-rh // self._multiple) * self._multiple, -(-rw // self._multiple) * self._multiple
         x = np.zeros((1, 3, ph, pw), dtype=np.float32)  # padding is the mean colour: zero after centring
         x[0, :, :rh, :rw] = (small.astype(np.float32) - self._mean).transpose(2, 0, 1)

@@ -105,7 +105,7 @@ class OcrAnalyser:
         detector = None
         if finder_mode != "only":
             det = open_model(manifest["plate_corners"], model_dir=model_dir, intra_op_threads=intra_op_threads)
-            detector = PlateCornerDetector(det, max_side=detector_max_side, max_plates=max_candidates)
+            detector = PlateCornerDetector(det, max_side=detector_max_side, max_plates=max_candidates, max_upscale=1.5)
         return cls(
             recognizer=TextLineRecognizer(model, alphabet=PLATE_ALPHABET),
             finder=CandidateFinder(min_plate_width=min_plate_width, max_candidates=max_candidates),
