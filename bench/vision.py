@@ -9,8 +9,9 @@ then, in this process, with one onnxruntime thread:
 
 1. ours: decode every frame, analyse `rate` frames per second of video (time-sampled), track,
    vote and match a watch list (half the vehicles, plus one-character decoys and random plates);
-2. candidate finders compared on the same sampled frames: our colour/edge finder vs the DB
-   detector on a downscaled frame (640 and 960 px), by plate recall and cost;
+2. candidate finders compared on the same sampled frames: the plate detector (sized for an 80 px
+   plate, as in the camera worker), the colour/edge finder and the DB text detector on a downscaled
+   frame (640 and 960 px), by plate recall and cost;
 3. the naive baseline: `rapidocr_onnxruntime.RapidOCR` (det + cls + rec on the whole frame) on the
    same sampled frames;
 4. with `--live`, the real camera worker process, paced like a live camera, for lag and drops.
@@ -47,9 +48,10 @@ from edge.vision.messages import CameraTelemetry, PlateHit, PlateReadMessage
 from edge.vision.pipeline import FrameSampler, FrameStamp, PlatePipeline
 from edge.vision.tracker import Box
 from edge.vision.watchlist import WatchList, WatchListStore
-from edge.vision.worker import OcrAnalyser
+from edge.vision.worker import OcrAnalyser, detector_side_for
 from models.loader import open_model
 from models.manifest import load_manifest
+from models.plate_det import PlateCornerDetector
 from models.plate_ocr import TextDetector
 
 
@@ -105,7 +107,7 @@ def build_watch_list(truth: dict[str, Any], rng: np.random.Generator) -> tuple[W
 
 def run_ours(clip: Path, truth: dict[str, Any], args: argparse.Namespace, wl: WatchList) -> dict[str, Any]:
     fps = float(truth["fps"])
-    analyser = OcrAnalyser.load(intra_op_threads=args.threads)
+    analyser = OcrAnalyser.load(intra_op_threads=args.threads, detector_max_side=None)  # as the camera worker
     pipeline = PlatePipeline(camera_id="bench", analyser=analyser, snapshot=SnapshotMaker().make,
                              watch_list=wl, keep_reads=True)  # fmt: skip
     events: list[tuple[Any, int, float]] = []  # message, frame index, analysis seconds
@@ -171,8 +173,11 @@ def compare_finders(clip: Path, truth: dict[str, Any], args: argparse.Namespace)
         for b in v["boxes"]:
             boxes[b[0]].append(Box(*b[1:]))
     det = open_model(load_manifest()["plate_det"], intra_op_threads=args.threads)
+    corners = PlateCornerDetector(open_model(load_manifest()["plate_corners"], intra_op_threads=args.threads))
+    side = detector_side_for(int(truth["width"]), 80)
     finders: dict[str, Any] = {
-        "colour+edges (ours)": lambda im: [c.box for c in CandidateFinder().find(im)],
+        f"plate detector @{side}": lambda im: [Box(*d.box) for d in corners.detect(im, max_side=side)],
+        "colour+edges": lambda im: [c.box for c in CandidateFinder().find(im)],
         "DB det @640": TextDetector(det, max_side=640),
         "DB det @960": TextDetector(det, max_side=960),
     }

@@ -96,9 +96,10 @@ class PlateCornerDetector:
             found = self._prior_cache[(height, width)] = _priors(height, width)
         return found
 
-    def detect(self, image: Image) -> list[DetectedPlate]:
+    def detect(self, image: Image, *, max_side: int | None = None) -> list[DetectedPlate]:
+        """The plates in a BGR image; `max_side` overrides the input size for this call."""
         h, w = image.shape[:2]
-        scale = min(self.max_upscale, self.max_side / max(h, w))
+        scale = min(self.max_upscale, (max_side or self.max_side) / max(h, w))
         rh, rw = max(1, round(h * scale)), max(1, round(w * scale))
         interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
         small = image if scale == 1.0 else cv2.resize(image, (rw, rh), interpolation=interpolation)

@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 
 from edge.vision.camera import CameraSettings, CameraWorker
+from edge.vision.handoff import GrabbedFrame as _Grabbed
 from edge.vision.messages import CameraStatus, CameraTelemetry, PlateHit, WorkerMessage
 from edge.vision.pipeline import FrameStamp
 from edge.vision.watchlist import WatchList, WatchListStore
-from edge.vision.worker import FrameGrabber, LatestFrameSlot, _Grabbed
+from edge.vision.worker import FrameGrabber, LatestFrameSlot
 
 ROOT = Path(__file__).resolve().parents[1]
 GEN = ROOT / "scripts" / "gen_plate_media.py"
