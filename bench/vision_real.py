@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import sys
@@ -156,7 +157,8 @@ def rapidocr() -> Callable[[Any], list[Read]]:
 def agentclpr() -> Callable[[Any], list[Read]]:
     from agentclpr import CLPSystem
 
-    system = CLPSystem()
+    system = CLPSystem()  # its sessions use onnxruntime's default threads; the pinned process gives them one core
+    logging.getLogger().setLevel(logging.WARNING)  # agentocr logs every text box at DEBUG on the root logger
 
     def read(image: Any) -> list[Read]:
         out: list[Read] = []
