@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge.vision.worker import OcrAnalyser, load_image
+from edge.vision.worker import OcrAnalyser, detector_side_for, load_image
 from models.loader import open_model
 from models.manifest import load_manifest
 from models.plate_det import PlateCornerDetector
@@ -105,3 +105,10 @@ def test_the_detector_returns_corners_clockwise_from_top_left() -> None:
     centre = found[0].corners.mean(axis=0)
     assert abs(centre[0] - (x + w / 2)) < w / 4
     assert abs(centre[1] - (y + h / 2)) < h
+
+
+def test_the_camera_sizes_the_detector_for_its_smallest_plate() -> None:
+    assert detector_side_for(1920, 80) == 768  # 1080p, plates from 80 px: a 32 px plate at the detector
+    assert detector_side_for(1280, 80) == 512
+    assert detector_side_for(1920, 40) == 960  # capped: cost
+    assert detector_side_for(320, 200) == 320  # floored
