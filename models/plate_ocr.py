@@ -53,6 +53,7 @@ class TextLineRecognizer:
         alphabet: str | None = None,
         top_k: int = 4,
         max_width: int = 480,
+        min_batch_width: int = 320,
     ) -> None:
         if model.labels is None:
             raise ValueError(f"{model.spec.name}: a recogniser needs a charset")
@@ -65,6 +66,7 @@ class TextLineRecognizer:
         self._labels = model.labels
         self._top_k = top_k
         self._max_width = max_width
+        self._min_batch_width = min_batch_width
         index = {c: i for i, c in enumerate(self._labels) if c}
         if alphabet is None:
             allowed = [i for i, c in enumerate(self._labels) if c and c != " "]
@@ -81,7 +83,9 @@ class TextLineRecognizer:
             min(self._max_width, max(self._multiple, math.ceil(self._height * c.shape[1] / max(c.shape[0], 1))))
             for c in crops
         ]
-        batch_w = -(-max(widths) // self._multiple) * self._multiple
+        # PaddleOCR pads every line to at least 320 px (ratio 320:48), as in training; a line padded
+        # less reads differently (measured on real plates: `WJ1693015` as `W1693015` alone).
+        batch_w = -(-max(self._min_batch_width, *widths) // self._multiple) * self._multiple
         batch = np.zeros((len(crops), 3, self._height, batch_w), dtype=np.float32)
         for i, (crop, w) in enumerate(zip(crops, widths, strict=True)):
             resized = cv2.resize(crop, (w, self._height), interpolation=cv2.INTER_AREA)

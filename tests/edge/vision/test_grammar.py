@@ -150,3 +150,33 @@ def test_every_new_energy_plate_parses(text: str) -> None:
 @given(ordinary, st.integers(min_value=1, max_value=6), st.sampled_from("IO"))
 def test_an_i_or_o_anywhere_after_the_province_is_rejected(text: str, pos: int, bad: str) -> None:
     assert parse_plate(text[:pos] + bad + text[pos + 1 :]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "kind", "display"),
+    [
+        ("使198476", PlateFormat.EMBASSY, PlateKind.BLACK, "使198476"),
+        ("粤A1234领", PlateFormat.CONSULATE, PlateKind.BLACK, "粤A·1234领"),
+        ("民航B9016", PlateFormat.CIVIL_AVIATION, PlateKind.GREEN, "民航B9016"),
+        ("WJ粤6788B", PlateFormat.ARMED_POLICE, PlateKind.WHITE, "WJ粤·6788B"),  # double-row, service letter
+        ("WJ粤12345", PlateFormat.ARMED_POLICE, PlateKind.WHITE, "WJ粤·12345"),
+        ("WJ1693015", PlateFormat.ARMED_POLICE, PlateKind.WHITE, "WJ16·93015"),  # older unit-code format
+        ("VA12345", PlateFormat.MILITARY, PlateKind.WHITE, "VA·12345"),
+        ("皖1946673", PlateFormat.FARM, PlateKind.GREEN, "皖19·46673"),  # double-row farm vehicle
+    ],
+)
+def test_the_other_ga36_kinds(text: str, fmt: PlateFormat, kind: PlateKind, display: str) -> None:
+    parsed = parse_plate(text)
+    assert parsed is not None
+    assert parsed.format is fmt
+    assert kind_for(parsed, None) is kind
+    assert parsed.display == display
+    assert best_plate([{c: 0.9} for c in text]) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["使19847", "使A98476", "民航B901", "WJ粤678", "WJ粤A788B", "AA12345", "皖194667", "皖A946673", "粤A12345领"],
+)
+def test_the_other_kinds_reject_near_misses(text: str) -> None:
+    assert parse_plate(text) is None

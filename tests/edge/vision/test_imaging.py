@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from edge.vision.grammar import PlateKind
-from edge.vision.imaging import CandidateFinder, SnapshotMaker, classify_colour, rectify
+from edge.vision.imaging import CandidateFinder, SnapshotMaker, classify_colour, plate_crops, rectify, sub_quad
 from edge.vision.tracker import Box
 from tests.support.media import load_generator
 
@@ -91,3 +91,53 @@ def test_snapshot_keeps_the_plate_sharp_and_hides_the_rest(scene: tuple[np.ndarr
     b = snap.box
     plate_area = scene_img[int(b.y) : int(b.y + b.h), int(b.x) : int(b.x + b.w)].astype(np.float32)
     assert plate_area.std() > 30
+
+
+def _plate_card(text_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """A 440x140 (or 440x220 double-row) blue card with white bars, warped into a tilted quadrilateral."""
+    h = 140 if text_rows == 1 else 220
+    card = np.zeros((h, 440, 3), np.uint8)
+    card[:] = (160, 60, 20)
+    if text_rows == 1:
+        card[30:110, 40:400] = 255
+    else:
+        card[20:80, 140:300] = 255  # the short top row
+        card[100:200, 40:400] = 255  # the tall bottom row
+    corners = np.array([[300, 200], [720, 250], [700, 250 + h * 0.9], [290, 200 + h]], np.float32)
+    src = np.array([[0, 0], [440, 0], [440, h], [0, h]], np.float32)
+    frame = cv2.warpPerspective(card, cv2.getPerspectiveTransform(src, corners), (1000, 600))
+    return frame, corners
+
+
+def test_rectify_by_four_corners_undoes_the_perspective() -> None:
+    frame, corners = _plate_card(1)
+    crop = rectify(frame, corners, margin=(0.0, 0.0), widen=1.0)
+    assert crop.shape[0] == 48
+    assert 2.8 < crop.shape[1] / crop.shape[0] < 3.5  # the plate's own 440:140
+    white = crop.min(axis=2) > 200
+    rows, cols = np.nonzero(white)
+    # the white bar sits where it was printed: 30..110 of 140 rows, 40..400 of 440 columns
+    assert abs(rows.min() / 48 - 30 / 140) < 0.06
+    assert abs(rows.max() / 48 - 110 / 140) < 0.06
+    assert abs(cols.min() / crop.shape[1] - 40 / 440) < 0.04
+    assert abs(cols.max() / crop.shape[1] - 400 / 440) < 0.04
+
+
+def test_sub_quad_takes_fractions_of_height_and_width() -> None:
+    quad = np.array([[0, 0], [100, 0], [100, 50], [0, 50]], np.float32)
+    top = sub_quad(quad, 0.0, 0.4, 0.1, 0.9)
+    assert np.allclose(top, [[10, 0], [90, 0], [90, 20], [10, 20]])
+
+
+def test_a_squat_plate_is_also_read_row_by_row() -> None:
+    frame, corners = _plate_card(2)
+    crops = plate_crops(frame, corners)
+    assert len(crops.singles) == 2
+    assert len(crops.tops) == 2
+    assert len(crops.bottoms) == 1
+    top = crops.tops[1]  # the centred top-row crop holds the short top row, not the bottom one
+    assert (top.min(axis=2) > 200).mean() > 0.3
+    bottom = crops.bottoms[0]
+    assert (bottom.min(axis=2) > 200).mean() > 0.4
+    single, corners = _plate_card(1)
+    assert plate_crops(single, corners).tops == ()  # 3.1:1 is single-row only

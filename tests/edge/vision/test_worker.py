@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 
 from edge.vision.camera import CameraWorker
+from edge.vision.handoff import GrabbedFrame as _Grabbed
 from edge.vision.messages import CameraStatus, CameraTelemetry, PlateHit, WorkerMessage
 from edge.vision.pipeline import FrameStamp
 from edge.vision.settings import CameraSettings
 from edge.vision.watchlist import WatchList, WatchListStore
-from edge.vision.worker import FrameGrabber, LatestFrameSlot, _Grabbed
+from edge.vision.worker import FrameGrabber, LatestFrameSlot
 from tests.support.paths import ROOT
 
 GEN = ROOT / "scripts" / "gen_plate_media.py"
