@@ -25,23 +25,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from edge.api.client import ClientError, DaemonUnavailableError, EdgeClient, RemoteError
+from edge.api.client import ApiError, DaemonUnavailableError, EdgeClient
 
-__all__ = ["CallError", "DaemonLink"]
+__all__ = ["ApiError", "DaemonLink"]
 
 log = logging.getLogger(__name__)
 
-Done = Callable[[Any, "CallError | None"], None]
-
-
-class CallError(Exception):
-    """A call failed: the daemon is away (`unavailable`) or answered with an error (`code`, `message`)."""
-
-    def __init__(self, message: str, *, code: int | None = None, unavailable: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.unavailable = unavailable
+Done = Callable[[Any, ApiError | None], None]
 
 
 class DaemonLink(QObject):
@@ -87,7 +77,7 @@ class DaemonLink(QObject):
         loop = self._loop
         if loop is None or loop.is_closed() or not self.connected:
             if done is not None:
-                self._deliver.emit(done, None, CallError("the station service is not running", unavailable=True))
+                self._deliver.emit(done, None, DaemonUnavailableError("the station service is not running"))
             return
         asyncio.run_coroutine_threadsafe(self._call(method, params, done, timeout), loop)
 
@@ -110,7 +100,7 @@ class DaemonLink(QObject):
                 await client.connect()
                 if self.topics:
                     await client.subscribe(*self.topics)
-            except ClientError:
+            except ApiError:
                 await client.close()
                 await self._sleep(delay)
                 delay = min(self.retry_max, delay * 2) * random.uniform(0.8, 1.0)  # noqa: S311 - jitter
@@ -133,16 +123,18 @@ class DaemonLink(QObject):
     async def _call(self, method: str, params: dict[str, Any] | None, done: Done | None, timeout: float) -> None:
         client = self._client
         result: Any = None
-        error: CallError | None = None
+        error: ApiError | None = None
         if client is None:
-            error = CallError("the station service is not running", unavailable=True)
+            error = DaemonUnavailableError("the station service is not running")
         else:
             try:
                 result = await asyncio.wait_for(client.call(method, params), timeout)
-            except RemoteError as exc:
-                error = CallError(exc.message, code=exc.code)
-            except (DaemonUnavailableError, TimeoutError, ConnectionError) as exc:
-                error = CallError(f"the station service did not answer: {exc}", unavailable=True)
+            except DaemonUnavailableError as exc:
+                error = DaemonUnavailableError(f"the station service did not answer: {exc.message}")
+            except (TimeoutError, ConnectionError) as exc:
+                error = DaemonUnavailableError(f"the station service did not answer: {exc}")
+            except ApiError as exc:
+                error = exc
         if done is not None:
             self._deliver.emit(done, result, error)
 
@@ -155,7 +147,7 @@ class DaemonLink(QObject):
             self.connectedChanged.emit(value)
 
     @Slot(object, object, object)
-    def _on_deliver(self, done: Done, result: Any, error: CallError | None) -> None:
+    def _on_deliver(self, done: Done, result: Any, error: ApiError | None) -> None:
         try:
             done(result, error)
         except Exception:

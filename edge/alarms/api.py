@@ -38,8 +38,9 @@ from edge.alarms.incidents import (
     IncidentNotFoundError,
     Source,
 )
-from edge.api.server import CONFLICT, INVALID_PARAMS, NOT_FOUND, Connection, Handler, RpcError
+from edge.api.server import Connection, Handler
 from edge.config.alarms import AlarmsSection
+from edge.wire.errors import CONFLICT, INVALID_PARAMS, NOT_FOUND, ApiError
 
 __all__ = ["AlarmApi"]
 
@@ -50,19 +51,19 @@ def _params(params: Any, allowed: set[str], required: frozenset[str] | set[str] 
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        raise RpcError(INVALID_PARAMS, "params must be an object")
+        raise ApiError(INVALID_PARAMS, "params must be an object")
     unknown = set(params) - allowed
     if unknown:
-        raise RpcError(INVALID_PARAMS, f"unknown params: {', '.join(sorted(unknown))}")
+        raise ApiError(INVALID_PARAMS, f"unknown params: {', '.join(sorted(unknown))}")
     missing = required - set(params)
     if missing:
-        raise RpcError(INVALID_PARAMS, f"missing params: {', '.join(sorted(missing))}")
+        raise ApiError(INVALID_PARAMS, f"missing params: {', '.join(sorted(missing))}")
     for key, limit in _TEXT_LIMITS.items():
         value = params.get(key)
         if value is not None and (not isinstance(value, str) or len(value) > limit):
-            raise RpcError(INVALID_PARAMS, f"{key} must be text of at most {limit} characters")
+            raise ApiError(INVALID_PARAMS, f"{key} must be text of at most {limit} characters")
     if "id" in params and not isinstance(params["id"], str):
-        raise RpcError(INVALID_PARAMS, "id must be an incident id (text)")
+        raise ApiError(INVALID_PARAMS, "id must be an incident id (text)")
     return params
 
 
@@ -105,9 +106,9 @@ class AlarmApi:
         try:
             change = step()  # the book changes now, before any await: the journal keeps this order
         except IncidentNotFoundError as exc:
-            raise RpcError(NOT_FOUND, str(exc.args[0])) from None
+            raise ApiError(NOT_FOUND, str(exc.args[0])) from None
         except IncidentConflictError as exc:
-            raise RpcError(CONFLICT, str(exc)) from None
+            raise ApiError(CONFLICT, str(exc)) from None
         # the answer comes once the change is saved and the crew told; not saved: a visible fault
         # (alarm.store), the crew has the change anyway
         await asyncio.shield(self.c.apply([change]))
@@ -117,7 +118,7 @@ class AlarmApi:
         p = _params(params, {"include_closed"})
         include = p.get("include_closed", False)
         if not isinstance(include, bool):
-            raise RpcError(INVALID_PARAMS, "include_closed must be true or false")
+            raise ApiError(INVALID_PARAMS, "include_closed must be true or false")
         return {"incidents": [incident_json(i) for i in self.c.book.listing(include_closed=include)]}
 
     async def get(self, params: Any, conn: Connection) -> dict[str, Any]:
@@ -125,7 +126,7 @@ class AlarmApi:
         try:
             return incident_json(self.c.book.get(p["id"]))
         except IncidentNotFoundError as exc:
-            raise RpcError(NOT_FOUND, str(exc.args[0])) from None
+            raise ApiError(NOT_FOUND, str(exc.args[0])) from None
 
     async def ack(self, params: Any, conn: Connection) -> dict[str, Any]:
         p = _params(params, {"id", "by"}, {"id"})
@@ -143,7 +144,7 @@ class AlarmApi:
     async def close(self, params: Any, conn: Connection) -> dict[str, Any]:
         p = _params(params, {"id", "outcome", "note", "by"}, {"id", "outcome"})
         if p["outcome"] not in OUTCOMES:
-            raise RpcError(INVALID_PARAMS, f"outcome must be one of {', '.join(OUTCOMES)}")
+            raise ApiError(INVALID_PARAMS, f"outcome must be one of {', '.join(OUTCOMES)}")
         return await self._run(lambda: self.c.book.close(
             p["id"], outcome=p["outcome"], now=self.c.now(), by=p.get("by", ""), note=p.get("note", "")))
 
@@ -152,11 +153,11 @@ class AlarmApi:
         kind = p.get("kind", "emergency")
         source_kind = p.get("source", "manual")
         if kind not in KINDS:
-            raise RpcError(INVALID_PARAMS, f"kind must be one of {', '.join(KINDS)}")
+            raise ApiError(INVALID_PARAMS, f"kind must be one of {', '.join(KINDS)}")
         if source_kind not in ("kiosk", "manual"):
-            raise RpcError(INVALID_PARAMS, "source must be kiosk or manual")
+            raise ApiError(INVALID_PARAMS, "source must be kiosk or manual")
         if not p["site"].strip():
-            raise RpcError(INVALID_PARAMS, "site must not be empty")
+            raise ApiError(INVALID_PARAMS, "site must not be empty")
         source = Source(kind=source_kind, site=p["site"], site_en=p.get("site_en", ""), point=p.get("point", ""),
                         point_en=p.get("point_en", ""))
         detail = "kiosk emergency button" if source_kind == "kiosk" else "raised by the crew"
@@ -170,7 +171,7 @@ class AlarmApi:
     async def siren(self, params: Any, conn: Connection) -> dict[str, Any]:
         p = _params(params, {"on"}, {"on"})
         if not isinstance(p["on"], bool):
-            raise RpcError(INVALID_PARAMS, "on must be true or false")
+            raise ApiError(INVALID_PARAMS, "on must be true or false")
         if not self.c.config.siren.manual:
-            raise RpcError(CONFLICT, "manual siren control is disabled in this station's configuration")
+            raise ApiError(CONFLICT, "manual siren control is disabled in this station's configuration")
         return {"on": self.c.set_siren(p["on"])}

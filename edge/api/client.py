@@ -21,25 +21,9 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["ClientError", "DaemonUnavailableError", "EdgeClient", "RemoteError", "Submitted"]
+from edge.wire.errors import INTERNAL_ERROR, ApiError, DaemonUnavailableError
 
-
-class ClientError(Exception):
-    """Base of the client's errors."""
-
-
-class DaemonUnavailableError(ClientError):
-    """The daemon is not running, or the connection to it was lost."""
-
-
-class RemoteError(ClientError):
-    """The daemon answered with a JSON-RPC error."""
-
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(f"{message} (code {code})")
-        self.code = code
-        self.message = message
-        self.data = data
+__all__ = ["ApiError", "DaemonUnavailableError", "EdgeClient", "Submitted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +96,7 @@ class EdgeClient:
             self._waiting.pop(rid, None)
 
     async def call_batch(self, calls: Iterable[tuple[str, dict[str, Any] | None]]) -> list[Any]:
-        """One JSON-RPC batch; returns results in order, a RemoteError instance in place of a failure."""
+        """One JSON-RPC batch; returns results in order, a ApiError instance in place of a failure."""
         if not self.connected:
             raise DaemonUnavailableError("not connected to the daemon")
         assert self._writer is not None
@@ -140,11 +124,11 @@ class EdgeClient:
         res = await self.call("events.submit", {"type": type, "priority": priority, "data": data or {}})
         return Submitted(str(res["id"]), int(res["seq"]))
 
-    async def submit_many(self, events: Iterable[tuple[str, str, dict[str, Any]]]) -> list[Submitted | RemoteError]:
+    async def submit_many(self, events: Iterable[tuple[str, str, dict[str, Any]]]) -> list[Submitted | ApiError]:
         results = await self.call_batch(
             ("events.submit", {"type": t, "priority": p, "data": d}) for t, p, d in events
         )
-        return [r if isinstance(r, RemoteError) else Submitted(str(r["id"]), int(r["seq"])) for r in results]
+        return [r if isinstance(r, ApiError) else Submitted(str(r["id"]), int(r["seq"])) for r in results]
 
     async def status(self) -> dict[str, Any]:
         res = await self.call("status.get")
@@ -152,7 +136,7 @@ class EdgeClient:
         return res
 
     async def call_hub(self, method: str, params: dict[str, Any] | None = None, *, timeout: float = 5.0) -> Any:
-        """Ask central through the daemon. RemoteError code -32010 means central cannot answer now."""
+        """Ask central through the daemon. ApiError code -32010 means central cannot answer now."""
         return await self.call("hub.call", {"method": method, "params": params or {}, "timeout": timeout})
 
     async def subscribe(self, *topics: str) -> None:
@@ -199,7 +183,7 @@ class EdgeClient:
             return
         if "error" in msg:
             err = msg["error"] or {}
-            fut.set_exception(RemoteError(int(err.get("code", -32603)), str(err.get("message", "")), err.get("data")))
+            fut.set_exception(ApiError.from_json(err))
         else:
             fut.set_result(msg.get("result"))
 
@@ -213,8 +197,8 @@ class EdgeClient:
 
 def _result_or_error(reply: Any) -> Any:
     if not isinstance(reply, dict):
-        return RemoteError(-32603, "no reply for this request")
+        return ApiError(INTERNAL_ERROR, "no reply for this request")
     if "error" in reply:
         err = reply["error"] or {}
-        return RemoteError(int(err.get("code", -32603)), str(err.get("message", "")), err.get("data"))
+        return ApiError.from_json(err)
     return reply.get("result")

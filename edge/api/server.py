@@ -18,39 +18,21 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["ApiServer", "Connection", "RpcError"]
+from edge.wire.errors import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,
+    ApiError,
+)
+
+__all__ = ["ApiServer", "Connection"]
 
 log = logging.getLogger(__name__)
 
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
-INTERNAL_ERROR = -32603
-#: Application errors.
-OUTBOX_FULL = -32001
-UNAVAILABLE = -32002
-NOT_FOUND = -32004
-HUB_UNAVAILABLE = -32010  # central cannot answer now: fall back to a durable event
-HUB_ERROR = -32011  # central answered with an error
-CONFLICT = -32009
-
 MAX_LINE = 4 * 1024 * 1024
 MAX_CONCURRENT_PER_CONNECTION = 2048
-
-
-class RpcError(Exception):
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.data = data
-
-    def to_json(self) -> dict[str, Any]:
-        err: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.data is not None:
-            err["data"] = self.data
-        return err
 
 
 Handler = Callable[[Any, "Connection"], Awaitable[Any]]
@@ -133,7 +115,7 @@ class ApiServer:
                 try:
                     line = await reader.readline()
                 except (asyncio.LimitOverrunError, ValueError):
-                    conn.send(_error(None, RpcError(INVALID_REQUEST, f"request longer than {MAX_LINE} bytes")))
+                    conn.send(_error(None, ApiError(INVALID_REQUEST, f"request longer than {MAX_LINE} bytes")))
                     break
                 except ConnectionError:
                     break
@@ -163,11 +145,11 @@ class ApiServer:
                 msg = msgspec.json.decode(line)
             except msgspec.DecodeError as exc:
                 self.errors_total += 1
-                conn.send(_error(None, RpcError(PARSE_ERROR, f"not valid JSON: {exc}")))
+                conn.send(_error(None, ApiError(PARSE_ERROR, f"not valid JSON: {exc}")))
                 return
             if isinstance(msg, list):
                 if not msg:
-                    conn.send(_error(None, RpcError(INVALID_REQUEST, "empty batch")))
+                    conn.send(_error(None, ApiError(INVALID_REQUEST, "empty batch")))
                     return
                 replies = await asyncio.gather(*(self._handle_one(conn, m) for m in msg))
                 batch = [r for r in replies if r is not None]
@@ -185,29 +167,29 @@ class ApiServer:
         if not isinstance(msg, dict) or msg.get("jsonrpc") != "2.0" or not isinstance(msg.get("method"), str):
             self.errors_total += 1
             rid = msg.get("id") if isinstance(msg, dict) else None
-            return _error(rid, RpcError(INVALID_REQUEST, 'expected {"jsonrpc": "2.0", "method": ..., "id": ...}'))
+            return _error(rid, ApiError(INVALID_REQUEST, 'expected {"jsonrpc": "2.0", "method": ..., "id": ...}'))
         rid = msg.get("id")
         is_notification = "id" not in msg
         handler = self._methods.get(msg["method"])
         if handler is None:
             self.errors_total += 1
             return None if is_notification else _error(
-                rid, RpcError(METHOD_NOT_FOUND, f"unknown method {msg['method']!r}"))
+                rid, ApiError(METHOD_NOT_FOUND, f"unknown method {msg['method']!r}"))
         params = msg.get("params")
         if params is not None and not isinstance(params, dict | list):
             self.errors_total += 1
-            return None if is_notification else _error(rid, RpcError(INVALID_PARAMS, "params must be an object"))
+            return None if is_notification else _error(rid, ApiError(INVALID_PARAMS, "params must be an object"))
         try:
             result = await handler(params, conn)
-        except RpcError as exc:
+        except ApiError as exc:
             self.errors_total += 1
             return None if is_notification else _error(rid, exc)
         except Exception as exc:
             self.errors_total += 1
             log.exception("API method %s failed", msg["method"])
-            return None if is_notification else _error(rid, RpcError(INTERNAL_ERROR, f"internal error: {exc}"))
+            return None if is_notification else _error(rid, ApiError(INTERNAL_ERROR, f"internal error: {exc}"))
         return None if is_notification else {"jsonrpc": "2.0", "id": rid, "result": result}
 
 
-def _error(rid: Any, exc: RpcError) -> dict[str, Any]:
+def _error(rid: Any, exc: ApiError) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": rid, "error": exc.to_json()}

@@ -77,7 +77,7 @@ class ComponentContext(Protocol):
         """Report a camera's telemetry figures; None removes it."""
 
     async def call_hub(self, method: str, params: dict[str, Any], *, timeout: float = 5.0) -> Any:
-        """Ask central; raises HubUnavailableError when it cannot answer, RemoteHubError when it refuses."""
+        """Ask central; raises HubUnavailableError when it cannot answer, ApiError when it refuses."""
 
 
 class Component(Protocol):

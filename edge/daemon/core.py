@@ -17,27 +17,19 @@ from typing import Any
 
 import msgspec
 
-from edge.api.server import (
-    HUB_ERROR,
-    HUB_UNAVAILABLE,
-    INVALID_PARAMS,
-    OUTBOX_FULL,
-    UNAVAILABLE,
-    ApiServer,
-    Connection,
-    RpcError,
-)
+from edge.api.server import ApiServer, Connection
 from edge.component.context import Component
 from edge.config.station import EdgeConfig
 from edge.daemon.context import DaemonContext
 from edge.spine.outbox import Draft, Outbox, OutboxClosedError, OutboxFullError, StoredEvent
 from edge.spine.relay import OutboxRelay
-from edge.spine.uplink import HubUnavailableError, MqttUplink, RemoteHubError, UplinkSettings
+from edge.spine.uplink import MqttUplink, UplinkSettings
 from edge.system.faults import Fault, FaultBoard
 from edge.system.hostinfo import host_health
 from edge.system.sdnotify import Notifier
 from edge.wire import messages as wire
 from edge.wire import payloads
+from edge.wire.errors import HUB_ERROR, INVALID_PARAMS, OUTBOX_FULL, UNAVAILABLE, ApiError, HubUnavailableError
 
 __all__ = ["Component", "EdgeDaemon", "run_daemon"]
 
@@ -139,26 +131,26 @@ class EdgeDaemon:
 
     async def _api_submit(self, params: Any, conn: Connection) -> dict[str, Any]:
         if not isinstance(params, dict):
-            raise RpcError(INVALID_PARAMS, 'params must be {"type", "priority", "data"}')
+            raise ApiError(INVALID_PARAMS, 'params must be {"type", "priority", "data"}')
         unknown = set(params) - {"type", "priority", "data"}
         if unknown:
-            raise RpcError(INVALID_PARAMS, f"unknown params: {', '.join(sorted(unknown))}")
+            raise ApiError(INVALID_PARAMS, f"unknown params: {', '.join(sorted(unknown))}")
         type_ = params.get("type")
         if not isinstance(type_, str) or not wire.EVENT_TYPE_RE.match(type_):
-            raise RpcError(INVALID_PARAMS, f"type must be a dotted lower-case name like 'kiosk.report', got {type_!r}")
+            raise ApiError(INVALID_PARAMS, f"type must be a dotted lower-case name like 'kiosk.report', got {type_!r}")
         try:
             priority = wire.Priority.parse(params.get("priority", "info"))
             data = payloads.validate(type_, params.get("data", {}))
         except ValueError as exc:
-            raise RpcError(INVALID_PARAMS, str(exc)) from None
+            raise ApiError(INVALID_PARAMS, str(exc)) from None
         if len(msgspec.json.encode(data)) > MAX_DATA_BYTES:
-            raise RpcError(INVALID_PARAMS, f"data larger than {MAX_DATA_BYTES} bytes")
+            raise ApiError(INVALID_PARAMS, f"data larger than {MAX_DATA_BYTES} bytes")
         try:
             stored = await self.submit([Draft(type_, priority, data)])
         except OutboxFullError as exc:
-            raise RpcError(OUTBOX_FULL, str(exc)) from None
+            raise ApiError(OUTBOX_FULL, str(exc)) from None
         except OutboxClosedError as exc:
-            raise RpcError(UNAVAILABLE, str(exc)) from None
+            raise ApiError(UNAVAILABLE, str(exc)) from None
         return {"id": stored[0].id, "seq": stored[0].seq}
 
     async def _api_status(self, params: Any, conn: Connection) -> dict[str, Any]:
@@ -167,7 +159,7 @@ class EdgeDaemon:
     async def _api_subscribe(self, params: Any, conn: Connection) -> dict[str, Any]:
         topics = params.get("topics") if isinstance(params, dict) else None
         if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-            raise RpcError(INVALID_PARAMS, 'params must be {"topics": ["faults", "incidents.*", ...]}')
+            raise ApiError(INVALID_PARAMS, 'params must be {"topics": ["faults", "incidents.*", ...]}')
         conn.topics.update(topics)
         return {"topics": sorted(conn.topics)}
 
@@ -179,17 +171,17 @@ class EdgeDaemon:
 
     async def _api_hub_call(self, params: Any, conn: Connection) -> Any:
         if not isinstance(params, dict) or not isinstance(params.get("method"), str):
-            raise RpcError(INVALID_PARAMS, 'params must be {"method": str, "params": {...}, "timeout": seconds}')
+            raise ApiError(INVALID_PARAMS, 'params must be {"method": str, "params": {...}, "timeout": seconds}')
         args = params.get("params") or {}
         timeout = params.get("timeout", 5.0)
         if not isinstance(args, dict) or not isinstance(timeout, int | float) or not 0 < timeout <= 60:
-            raise RpcError(INVALID_PARAMS, "params.params must be an object and timeout in (0, 60] seconds")
+            raise ApiError(INVALID_PARAMS, "params.params must be an object and timeout in (0, 60] seconds")
         try:
             return await self.call_hub(params["method"], args, timeout=float(timeout))
-        except HubUnavailableError as exc:
-            raise RpcError(HUB_UNAVAILABLE, str(exc)) from None
-        except RemoteHubError as exc:
-            raise RpcError(HUB_ERROR, exc.message, {"hub_code": exc.code}) from None
+        except HubUnavailableError:
+            raise
+        except ApiError as exc:
+            raise ApiError(HUB_ERROR, exc.message, {"hub_code": exc.code}) from None
 
     async def _api_methods(self, params: Any, conn: Connection) -> list[str]:
         return self.api.methods

@@ -28,15 +28,15 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from drivers.escpos.printer import PrinterFaultError
-from edge.api.server import INVALID_PARAMS, NOT_FOUND, UNAVAILABLE, Connection, RpcError
+from edge.api.server import Connection
 from edge.config.kiosk import KioskSection
 from edge.kiosk import events as kiosk_payloads
 from edge.kiosk.devices import KioskDevices, NoPrinterError, render_receipt
 from edge.kiosk.handlers import RequestHandlers, answer_to_result
 from edge.kiosk.notices import NoticeStore, command_refusal
 from edge.kiosk.queue import PendingQueue
-from edge.spine.uplink import HubUnavailableError, RemoteHubError
 from edge.wire import messages as wire
+from edge.wire.errors import INVALID_PARAMS, NOT_FOUND, UNAVAILABLE, ApiError
 from kiosk.catalogue import catalogue_to_data
 from kiosk.receipts import ReceiptDoc, build_receipt
 from kiosk.requests import KioskRequest, KioskResult, new_request_id
@@ -147,21 +147,21 @@ class KioskComponent:
 
     async def _api_print(self, params: Any, conn: Connection) -> dict[str, Any]:
         if not isinstance(params, dict) or not isinstance(params.get("receipt_id"), str):
-            raise RpcError(INVALID_PARAMS, 'params must be {"receipt_id": str, "lang": "zh"|"en"}')
+            raise ApiError(INVALID_PARAMS, 'params must be {"receipt_id": str, "lang": "zh"|"en"}')
         doc = self._receipts.get(params["receipt_id"])
         if doc is None:
-            raise RpcError(NOT_FOUND, "no such receipt (it is printed only during its session)")
+            raise ApiError(NOT_FOUND, "no such receipt (it is printed only during its session)")
         lang = "en" if params.get("lang") == "en" else "zh"
         data, replaced = render_receipt(doc, lang, charset=self.config.printer.charset)
         assert self.devices is not None
         try:
             await self.devices.print_receipt(data)
         except NoPrinterError:
-            raise RpcError(UNAVAILABLE, "本机没有回执打印机 / This kiosk has no receipt printer",
+            raise ApiError(UNAVAILABLE, "本机没有回执打印机 / This kiosk has no receipt printer",
                            {"zh": "本机没有回执打印机", "en": "This kiosk has no receipt printer"}) from None
         except PrinterFaultError as exc:  # a visible device fault already; an answer the screen shows
             zh, en = exc.message_zh, exc.message_en
-            raise RpcError(UNAVAILABLE, f"{zh} / {en}", {"zh": f"{zh}，请联系工作人员",
+            raise ApiError(UNAVAILABLE, f"{zh} / {en}", {"zh": f"{zh}，请联系工作人员",
                                                         "en": f"{en}; please ask the staff"}) from None
         return {"printed": True, "replaced": list(replaced)}
 
@@ -234,7 +234,7 @@ class KioskComponent:
             try:
                 answer = await self._ctx().call_hub("kiosk.resolve", {"requests": asks[:50]},
                                                        timeout=self.config.hub_timeout)
-            except (HubUnavailableError, RemoteHubError) as exc:
+            except ApiError as exc:
                 log.debug("queued kiosk requests not resolved yet: %s", exc)
                 continue
             for item in (answer or {}).get("results", []):

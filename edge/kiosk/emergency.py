@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from edge.api.client import ClientError, EdgeClient
+from edge.api.client import ApiError, EdgeClient
 
 __all__ = ["raise_incident"]
 
@@ -27,7 +27,7 @@ async def raise_incident(socket_path: Path, *, site: str, timeout: float = 2.0) 
     try:
         async with EdgeClient(socket_path, timeout=timeout) as client:
             result = await client.call("incidents.raise", params)
-    except (ClientError, TimeoutError, OSError) as exc:
+    except (ApiError, TimeoutError, OSError) as exc:
         log.error("the alarm engine did not take the kiosk emergency (%s); raised as an alarm event", exc)
         return ""
     if isinstance(result, dict):

@@ -26,7 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from edge.api.client import ClientError, EdgeClient
+from edge.api.client import ApiError, EdgeClient
 from edge.sim.broker import MosquittoProcess, free_port
 
 __all__ = ["command"]
@@ -280,7 +280,7 @@ class Demo:
             res = await client.call("kiosk.submit", {"request_id": new_event_id(), "service": "report_hazard",
                                                      "fields": {"location": "示范街与长安路口",
                                                                 "description": "井盖缺失，夜间有人险些跌倒"}})
-        except ClientError as exc:
+        except ApiError as exc:
             print(f"           kiosk report refused: {exc}")
             return
         print(f"           kiosk: a resident reported a hazard, ticket {res.get('ticket')}, receipt printed")
@@ -289,7 +289,7 @@ class Demo:
         """Without a display nobody presses the console's buttons: the demo's crew answers by itself."""
         try:
             incidents = (await client.call("incidents.list")).get("incidents", [])
-        except ClientError:
+        except ApiError:
             return
         now = time.time()
         for inc in incidents:
@@ -301,7 +301,7 @@ class Demo:
             params: dict[str, Any] = {"id": inc["id"], "by": "演示值班员 demo officer"}
             if step[0] == "incidents.close":
                 params["outcome"] = "test"
-            with contextlib.suppress(ClientError):
+            with contextlib.suppress(ApiError):
                 await client.call(step[0], params)
                 print(f"           crew: {step[0].split('.')[1]} {inc['source']['site']} ({age:.0f} s after the alarm)")
 
@@ -309,7 +309,7 @@ class Demo:
         try:
             st = await client.status()
             incidents = (await client.call("incidents.list")).get("incidents", [])
-        except ClientError as exc:
+        except ApiError as exc:
             print(f"[{time.strftime('%H:%M:%S')}] station daemon unreachable: {exc}")
             return
         stored = await asyncio.to_thread(self._hub_count)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edge.api.server import INVALID_PARAMS, Connection, RpcError
+from edge.api.server import Connection
 from edge.config.vision import CameraSection, VisionSection
 from edge.vision import events as vision_events
 from edge.vision.camera import CameraWorker
@@ -31,6 +31,7 @@ from edge.vision.messages import CameraStatus, CameraTelemetry, PlateHit, PlateR
 from edge.vision.settings import CameraSettings
 from edge.vision.watchlist import WatchList, WatchListError, WatchListStore
 from edge.wire import messages as wire
+from edge.wire.errors import INVALID_PARAMS, ApiError
 from edge.wire.messages import Priority
 
 if TYPE_CHECKING:
@@ -252,7 +253,7 @@ class VisionComponent:
 
     async def _api_watchlist(self, params: Any, conn: Connection) -> dict[str, Any]:
         if params not in (None, {}):
-            raise RpcError(INVALID_PARAMS, "vision.watchlist takes no params")
+            raise ApiError(INVALID_PARAMS, "vision.watchlist takes no params")
         assert self._store is not None
         wl = await asyncio.to_thread(self._store.load)
         return {"version": wl.version, "entries": len(wl.entries)}

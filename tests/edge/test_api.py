@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from edge.api.client import EdgeClient, RemoteError, Submitted
+from edge.api.client import ApiError, EdgeClient, Submitted
 from edge.config.station import parse_config
 from edge.daemon.core import EdgeDaemon
 
@@ -64,7 +64,7 @@ async def test_submit_returns_id_and_gap_free_seq(daemon: EdgeDaemon) -> None:
 async def test_invalid_submissions_get_a_clear_invalid_params_error(daemon: EdgeDaemon, params: dict[str, object],
                                                                      needle: str) -> None:
     async with EdgeClient(daemon.api.path) as c:
-        with pytest.raises(RemoteError) as err:
+        with pytest.raises(ApiError) as err:
             await c.call("events.submit", params)
     assert err.value.code == -32602
     assert needle.lower() in err.value.message.lower()
@@ -96,7 +96,7 @@ async def test_batches_answer_each_member(daemon: EdgeDaemon) -> None:
         res = await c.submit_many([("demo.tick", "info", {"n": i}) for i in range(50)]
                                   + [("nope.nope", "info", {})])
     assert [r.seq for r in res if isinstance(r, Submitted)] == list(range(1, 51))
-    assert isinstance(res[-1], RemoteError)
+    assert isinstance(res[-1], ApiError)
 
 
 async def test_faults_are_pushed_to_subscribers(daemon: EdgeDaemon) -> None:
@@ -114,6 +114,6 @@ async def test_faults_are_pushed_to_subscribers(daemon: EdgeDaemon) -> None:
 
 async def test_hub_calls_fail_fast_without_a_link(daemon: EdgeDaemon) -> None:
     async with EdgeClient(daemon.api.path) as c:
-        with pytest.raises(RemoteError) as err:
+        with pytest.raises(ApiError) as err:
             await c.call_hub("hub.ping", {}, timeout=5)
     assert err.value.code == -32010

@@ -24,7 +24,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from drivers.dc09.sender import Dc09Transmitter
-from edge.api.client import ClientError, EdgeClient
+from edge.api.client import ApiError, EdgeClient
 from edge.sim.broker import MosquittoProcess, free_port
 from edge.sim.school import PanelLink, SchoolPanel
 from tests.support.paths import ROOT
@@ -83,7 +83,7 @@ points = [{{ zone = 1, name = "正门一键报警", name_en = "Main gate button"
         self.edge.start()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.edge.alive:
-            with contextlib.suppress(OSError, ClientError):
+            with contextlib.suppress(OSError, ApiError):
                 if "dc09" in self.call("status.get").get("devices", {}):
                     return
             time.sleep(0.05)

@@ -46,7 +46,7 @@ from ui.console.style import STYLE, set_prop
 from ui.console.text import Language, action_label, notice_label, translate
 from ui.console.vehicle_panel import HitCard, VehicleHitPanel, show_hit
 from ui.console.widgets import DisconnectedOverlay, IncidentList, StatusStrip
-from ui.link import CallError, DaemonLink
+from ui.link import ApiError, DaemonLink
 
 __all__ = ["TOPICS", "ConsoleWindow"]
 
@@ -203,13 +203,13 @@ class ConsoleWindow(QMainWindow):
         self.load_cameras()
         self.load_history()
 
-    def _status_loaded(self, result: Any, error: CallError | None) -> None:
+    def _status_loaded(self, result: Any, error: ApiError | None) -> None:
         if error is None and isinstance(result, dict):
             self.board.load_status(result)
             self.station = str(result.get("name") or result.get("station") or "")
             self.refresh()
 
-    def _incidents_loaded(self, token: int, result: Any, error: CallError | None) -> None:
+    def _incidents_loaded(self, token: int, result: Any, error: ApiError | None) -> None:
         if error is None and isinstance(result, dict) and isinstance(result.get("incidents"), list):
             try:
                 self.board.load_incidents(result["incidents"], token)
@@ -221,7 +221,7 @@ class ConsoleWindow(QMainWindow):
             self._failed("incidents", "no_alarm_service" if missing else "incidents_failed")
         self.refresh()
 
-    def _links_loaded(self, result: Any, error: CallError | None) -> None:
+    def _links_loaded(self, result: Any, error: ApiError | None) -> None:
         if error is None and isinstance(result, dict) and isinstance(result.get("links"), list):
             self.board.load_links(result["links"])
         elif error is None or not (error.unavailable or error.code == METHOD_NOT_FOUND):
@@ -236,7 +236,7 @@ class ConsoleWindow(QMainWindow):
         self._cameras_at = None
         self.link.call("vision.cameras", None, self._cameras_loaded)
 
-    def _cameras_loaded(self, result: Any, error: CallError | None) -> None:
+    def _cameras_loaded(self, result: Any, error: ApiError | None) -> None:
         self.cameras_pending = False
         vision = self.board.vision
         if error is None:
@@ -261,7 +261,7 @@ class ConsoleWindow(QMainWindow):
         if self.board.history.want():
             self.link.call("incidents.list", {"include_closed": True}, self._history_loaded)
 
-    def _history_loaded(self, result: Any, error: CallError | None) -> None:
+    def _history_loaded(self, result: Any, error: ApiError | None) -> None:
         items = result.get("incidents") if error is None and isinstance(result, dict) else None
         try:
             again = self.board.history.load(items if isinstance(items, list) else None)
@@ -311,7 +311,7 @@ class ConsoleWindow(QMainWindow):
         self.link.call(method, params, lambda r, e: self._acted(iid, action, r, e))
         self.refresh()
 
-    def _acted(self, iid: str, action: str, result: Any, error: CallError | None) -> None:
+    def _acted(self, iid: str, action: str, result: Any, error: ApiError | None) -> None:
         self.board.pending.discard(iid)
         if error is not None:
             self.show_message(translate("Console", "%1 failed: %2").replace("%1", action_label(action))
@@ -349,7 +349,7 @@ class ConsoleWindow(QMainWindow):
             self.link.call("incidents.raise", params, self._manual_raised)
         self.refresh()
 
-    def _manual_raised(self, result: Any, error: CallError | None) -> None:
+    def _manual_raised(self, result: Any, error: ApiError | None) -> None:
         self.board.manual.done(None if error is None else error.message)
         if error is None and isinstance(result, dict):
             try:
@@ -364,11 +364,11 @@ class ConsoleWindow(QMainWindow):
             self.link.call("alarms.siren", params, self._siren_switched)
         self.refresh()
 
-    def _siren_switched(self, result: Any, error: CallError | None) -> None:
+    def _siren_switched(self, result: Any, error: ApiError | None) -> None:
         if error is None:
             self.board.siren.answered(result)
         else:
-            self.board.siren.answered(None, error.code if error.code is not None else 0, error.message)
+            self.board.siren.answered(None, error.code, error.message)
         self.refresh()
 
     def toggle_history(self) -> None:

@@ -27,7 +27,7 @@ from ui.kiosk.overlay import TimeoutOverlay
 from ui.kiosk.result_screen import ResultScreen
 from ui.kiosk.screens import AttractScreen, ConfirmScreen, HomeScreen, NoticesScreen, OutOfServiceScreen
 from ui.kiosk.theme import ELDER_SCALE, stylesheet
-from ui.link import CallError, DaemonLink
+from ui.link import ApiError, DaemonLink
 
 __all__ = ["KioskWindow"]
 
@@ -144,7 +144,7 @@ class KioskWindow(QWidget):
 
     # ---- daemon ------------------------------------------------------------------------------------
     def _call(self, method: str, params: dict[str, Any] | None,
-              done: Callable[[Any, CallError | None], None] | None = None, timeout: float = 10.0) -> None:
+              done: Callable[[Any, ApiError | None], None] | None = None, timeout: float = 10.0) -> None:
         if self.link is not None:
             self.link.call(method, params, done, timeout=timeout)
 
@@ -157,7 +157,7 @@ class KioskWindow(QWidget):
         self.keyboard.hide()
         self.stack.setCurrentWidget(self.out_of_service)
 
-    def _got_catalogue(self, result: Any, error: CallError | None) -> None:
+    def _got_catalogue(self, result: Any, error: ApiError | None) -> None:
         if error is not None or not isinstance(result, dict):
             QTimer.singleShot(2000, lambda: self._connected(bool(self.link and self.link.connected)))
             return
@@ -175,7 +175,7 @@ class KioskWindow(QWidget):
             self.session = self._new_session()
 
     def refresh_notices(self) -> None:
-        def got(result: Any, error: CallError | None) -> None:
+        def got(result: Any, error: ApiError | None) -> None:
             if error is None and isinstance(result, dict):
                 self.set_notices(list(result.get("notices") or []))
         self._call("kiosk.notices", None, got)
@@ -295,7 +295,7 @@ class KioskWindow(QWidget):
         params = {"request_id": new_request_id(), "service": spec.id, "fields": fields,
                   "lang": self.session.lang, "from_card": from_card}
 
-        def done(result: Any, error: CallError | None) -> None:
+        def done(result: Any, error: ApiError | None) -> None:
             if self.session.state is SessionState.IDLE:
                 return  # the session ended meanwhile
             if error is not None:
@@ -322,7 +322,7 @@ class KioskWindow(QWidget):
             return
         self.result.set_print_state("printing")
 
-        def done(result: Any, error: CallError | None) -> None:
+        def done(result: Any, error: ApiError | None) -> None:
             if error is None:
                 self.result.set_print_state("printed")
             else:

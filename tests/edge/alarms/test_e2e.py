@@ -17,7 +17,7 @@ import pytest
 
 from drivers.dc09.sender import Dc09Transmitter
 from drivers.modbus.sim import ModbusIoSimulator
-from edge.api.client import ClientError, EdgeClient, RemoteError
+from edge.api.client import ApiError, EdgeClient
 from edge.sim.broker import MosquittoProcess, free_port
 from edge.sim.school import PanelLink, SchoolPanel
 from tests.support.procs import EdgeProc, HubProc, stored_events
@@ -114,7 +114,7 @@ async def start_edge(edge: EdgeProc) -> None:
     await asyncio.to_thread(edge.start)
 
     async def ready() -> bool:
-        with contextlib.suppress(OSError, RemoteError, ClientError):
+        with contextlib.suppress(OSError, ApiError):
             async with EdgeClient(edge.socket, timeout=5) as client:
                 return "dc09" in (await client.status())["devices"]
         return False
@@ -174,7 +174,7 @@ async def test_school_panic_is_acked_reaches_the_crew_and_the_hub_with_its_timel
         assert closed["state"] == "closed"
         assert closed["presses"] == 2
         assert closed["restored"] is True
-        with pytest.raises(RemoteError) as err:
+        with pytest.raises(ApiError) as err:
             await c.call("incidents.close", {"id": iid, "outcome": "real"})
         assert err.value.code == -32009
         assert (await c.call("incidents.list", {}))["incidents"] == []
