@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from edge.api.server import Handler
 from edge.spine.outbox import StoredEvent
 from edge.system.faults import FaultBoard
+from edge.wire.api.base import Method
 from edge.wire.messages import Command, Priority
 
 __all__ = ["CommandHandler", "Component", "ComponentContext"]
@@ -58,8 +59,8 @@ class ComponentContext(Protocol):
     def uplink_state(self) -> str:
         """`connected`, `connecting`, `down` or `disabled`."""
 
-    def register(self, name: str, handler: Handler) -> None:
-        """Offer a local API method."""
+    def register(self, method: Method[Any, Any], handler: Handler) -> None:
+        """Offer a local API method declared in the wire contract (`edge.wire.api`)."""
 
     def publish(self, topic: str, params: dict[str, Any]) -> None:
         """Push a notification to the API clients subscribed to `topic`."""

@@ -19,6 +19,7 @@ from edge.wire.messages import STATION_ID_RE
 __all__ = ["ConfigError", "EdgeConfig", "load_config", "parse_config", "referenced_file_problems"]
 
 
+from edge.config.api import ApiSection
 from edge.config.base import Strict as _Strict
 from edge.config.sections import AlarmsSection, KioskSection, VisionSection
 
@@ -87,6 +88,7 @@ class LoggingSection(_Strict):
 class EdgeConfig(_Strict):
     station: StationSection
     paths: PathsSection = PathsSection()
+    api: ApiSection = ApiSection()
     uplink: UplinkSection = UplinkSection()
     outbox: OutboxSection = OutboxSection()
     sim: SimSection = SimSection()

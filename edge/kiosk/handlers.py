@@ -75,18 +75,15 @@ class RequestHandlers:
         self._local_tickets: dict[str, int] = {}
         self._local_day = ""
 
-    def parse(self, params: Any, *, kinds: tuple[str, ...] = ()) -> tuple[KioskRequest, ServiceSpec]:
-        try:
-            req = msgspec.convert(params, KioskRequest)
-        except msgspec.ValidationError as exc:
-            raise ApiError(INVALID_PARAMS, f"bad kiosk request: {exc}") from None
+    def service_for(self, req: KioskRequest, *, kinds: tuple[str, ...] = ()) -> ServiceSpec:
+        """The station's service the request names (the params were checked by the API already)."""
         try:
             service = self.catalogue.service(req.service)
         except KeyError:
             raise ApiError(INVALID_PARAMS, f"this station does not offer the service {req.service!r}") from None
         if kinds and service.kind not in kinds:
             raise ApiError(INVALID_PARAMS, f"service {req.service!r} is a {service.kind}, not {'/'.join(kinds)}")
-        return req, service
+        return service
 
     def validated(self, req: KioskRequest, service: ServiceSpec) -> KioskRequest:
         try:

@@ -84,8 +84,11 @@ class ApiError(Exception):
         if not isinstance(err, dict):
             return cls(INTERNAL_ERROR, f"malformed error object: {err!r}"[:200])
         code = err.get("code")
-        return cls(code if isinstance(code, int) and not isinstance(code, bool) else INTERNAL_ERROR,
-                   str(err.get("message", "")), err.get("data"))
+        return cls(
+            code if isinstance(code, int) and not isinstance(code, bool) else INTERNAL_ERROR,
+            str(err.get("message", "")),
+            err.get("data"),
+        )
 
 
 class DaemonUnavailableError(ApiError):

@@ -57,7 +57,7 @@ async def test_submit_returns_id_and_gap_free_seq(daemon: EdgeDaemon) -> None:
         ({"type": "demo.tick", "priority": "urgent", "data": {"n": 1}}, "priority must be one of"),
         ({"type": "demo.tick", "priority": "info", "data": {"n": "one"}}, "Expected `int`"),
         ({"type": "demo.tick", "priority": "info", "data": {"n": 1, "extra": 2}}, "unknown field"),
-        ({"type": "demo.tick", "priority": "info", "data": {"n": 1}, "colour": "red"}, "unknown params"),
+        ({"type": "demo.tick", "priority": "info", "data": {"n": 1}, "colour": "red"}, "unknown field `colour`"),
         ({"type": "demo.tick", "priority": "info", "data": {"n": 1, "pad": "x" * 300_000}}, "larger than"),
     ],
 )
@@ -109,7 +109,7 @@ async def test_faults_are_pushed_to_subscribers(daemon: EdgeDaemon) -> None:
             note = await asyncio.wait_for(got.get(), 5)
         assert note["active"] is True
         st = await c.status()
-        assert "device.test" in [f["code"] for f in st["faults"]]
+        assert "device.test" in [f.code for f in st.faults]
 
 
 async def test_hub_calls_fail_fast_without_a_link(daemon: EdgeDaemon) -> None:

@@ -79,7 +79,7 @@ def edge_depth(socket: Path) -> int:
     async def q() -> int:
         async with EdgeClient(socket, timeout=5) as c:
             st = await c.status()
-            return int(st["outbox"]["depth"])
+            return st.outbox.depth
     try:
         return asyncio.run(q())
     except (ApiError, OSError, TimeoutError):
@@ -210,7 +210,7 @@ def test_disk_full_alarms_still_accepted(tmp_path: Path, mosquitto: MosquittoPro
                     return await c.submit_event("demo.tick", "info", {"n": -1})
                 except ApiError as exc:
                     st = await c.status()
-                    return f"{exc.message}; host {st['host']}; outbox {st['outbox']}"
+                    return f"{exc.message}; host {st.host}; outbox {st.outbox}"
 
         again = asyncio.run(info_again())
         assert isinstance(again, Submitted), again

@@ -116,7 +116,7 @@ async def start_edge(edge: EdgeProc) -> None:
     async def ready() -> bool:
         with contextlib.suppress(OSError, ApiError):
             async with EdgeClient(edge.socket, timeout=5) as client:
-                return "dc09" in (await client.status())["devices"]
+                return "dc09" in (await client.status()).devices
         return False
 
     for _ in range(500):
@@ -231,7 +231,7 @@ buttons = [{{ input = 2, site = "阳光小学", site_en = "Sunshine Primary Scho
             await sim.stop()
             await until(lambda: crew.of("faults", code="device.modbus.gate-io", active=True), "device fault")
             status = await crew.client.status()
-            assert status["devices"]["modbus.gate-io"].startswith("fault:")
+            assert status.devices["modbus.gate-io"].startswith("fault:")
             await sim.start()
             await until(lambda: crew.of("faults", code="device.modbus.gate-io", active=False), "fault cleared")
             assert len(crew.of("faults", code="device.modbus.gate-io", active=True)) == 1
