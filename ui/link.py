@@ -8,8 +8,12 @@ successful reconnection (with the topics re-subscribed) takes it out again. The 
     link = DaemonLink(socket_path, topics=["incidents", "faults"])
     link.notified.connect(on_notify)            # (topic, params)
     link.connectedChanged.connect(show_banner)  # bool
-    link.call("incidents.ack", {"id": iid}, on_done)  # on_done(result, error) on the GUI thread
+    link.request(INCIDENTS_ACK, IncidentRef(id=iid), on_done)  # on_done(Incident | None, ApiError | None)
     link.start()
+
+Methods, params and results are the wire contract's (`edge.wire.api`): `request` sends the typed params
+and hands the callback the typed result. With `badge`, the link logs the connection in as that crew
+member (`crew.login`) after every (re)connection, so the daemon signs the crew's changes with it.
 """
 
 from __future__ import annotations
@@ -21,17 +25,22 @@ import random
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from PySide6.QtCore import QObject, Signal, Slot
 
 from edge.api.client import ApiError, DaemonUnavailableError, EdgeClient
+from edge.wire.api.base import Method, Params
+from edge.wire.errors import INTERNAL_ERROR
 
 __all__ = ["ApiError", "DaemonLink"]
 
 log = logging.getLogger(__name__)
 
 Done = Callable[[Any, ApiError | None], None]
+P = TypeVar("P", bound=Params)
+R = TypeVar("R")
 
 
 class DaemonLink(QObject):
@@ -40,10 +49,12 @@ class DaemonLink(QObject):
     _deliver = Signal(object, object, object)  # callback, result, error: crosses to the GUI thread
 
     def __init__(self, socket_path: Path | str, *, topics: list[str] | None = None,
-                 retry_min: float = 0.2, retry_max: float = 3.0, parent: QObject | None = None) -> None:
+                 badge: str = "", retry_min: float = 0.2, retry_max: float = 3.0,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.socket_path = Path(socket_path)
         self.topics = list(topics or [])
+        self.badge = badge
         self.retry_min = retry_min
         self.retry_max = retry_max
         self.connected = False
@@ -81,6 +92,22 @@ class DaemonLink(QObject):
             return
         asyncio.run_coroutine_threadsafe(self._call(method, params, done, timeout), loop)
 
+    def request(self, method: Method[P, R], params: P | None, done: Callable[[R | None, ApiError | None], None],
+                *, timeout: float = 10.0) -> None:
+        """Call a method of the contract; `done(result, error)` runs later on the GUI thread with the typed
+        result (an answer that does not fit the contract is an error, never a crash)."""
+
+        def decoded(result: Any, error: ApiError | None) -> None:
+            typed: R | None = None
+            if error is None:
+                try:
+                    typed = method.decode_result(result)
+                except Exception as exc:  # noqa: BLE001 - msgspec.ValidationError, reported as an error
+                    error = ApiError(INTERNAL_ERROR, f"{method.name} answered something unexpected: {exc}")
+            done(typed, error)
+
+        self.call(method.name, None if params is None else _params_json(params), decoded, timeout=timeout)
+
     # ---- worker thread -------------------------------------------------------------------------
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
@@ -100,6 +127,8 @@ class DaemonLink(QObject):
                 await client.connect()
                 if self.topics:
                     await client.subscribe(*self.topics)
+                if self.badge:
+                    await client.login(self.badge)
             except ApiError:
                 await client.close()
                 await self._sleep(delay)
@@ -152,3 +181,9 @@ class DaemonLink(QObject):
             done(result, error)
         except Exception:
             log.exception("UI callback failed")
+
+
+def _params_json(params: Params) -> dict[str, Any]:
+    out = msgspec.to_builtins(params)
+    assert isinstance(out, dict)
+    return out
