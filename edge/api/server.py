@@ -186,6 +186,12 @@ class ApiServer:
         if refusal is not None or role is None:
             log.warning("refused a local API connection: %s", refusal)
             writer.write(msgspec.json.encode(_error(None, refusal or ApiError(FORBIDDEN, "no role"))) + b"\n")
+            # Read (and drop) what the client sent already, for a moment: closing a socket with unread
+            # data resets it, and the client would lose the answer that says why.
+            with contextlib.suppress(ConnectionError, OSError, TimeoutError, ValueError):
+                async with asyncio.timeout(1.0):
+                    while await reader.read(65536):
+                        pass
             writer.close()
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
