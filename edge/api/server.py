@@ -97,7 +97,7 @@ class _Entry:
 
 class ApiServer:
     def __init__(self, path: Path, *, roles: RoleMap | None = None, max_connections: int = 64,
-                 max_in_flight: int = 256) -> None:
+                 max_in_flight: int = 2048) -> None:
         self.path = Path(path)
         self.roles = roles or RoleMap()
         self.max_connections = max_connections

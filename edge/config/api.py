@@ -3,7 +3,8 @@
 A connection's role comes from its peer credentials (SO_PEERCRED), checked in this order: a uid in
 `kiosk_users` is the kiosk; a uid in `crew_users` or a primary gid in `crew_groups` is the crew console;
 root, the daemon's own uid and `admin_users` are admin tools. Anyone else is refused. The socket stays
-mode 0660 (group police-kiosk), so the mapping narrows what the group already may reach.
+mode 0660 (group police-kiosk), so the mapping narrows what the group already may reach. Names are
+resolved on the station: `check-config` (without `--no-files`) and start-up report unknown ones.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import grp
 import pwd
 import re
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
@@ -19,6 +21,7 @@ from edge.config.base import Strict
 __all__ = ["ApiSection"]
 
 _BADGE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_NAME_RE = r"^[a-z_][a-z0-9_.-]{0,31}$"  # a POSIX user or group name
 
 
 def _uid(v: int | str) -> int:
@@ -39,36 +42,37 @@ def _gid(v: int | str) -> int:
         raise ValueError(f"no such group {v!r}") from None
 
 
+Account = Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=_NAME_RE)]
+
+
 class ApiSection(Strict):
-    kiosk_users: list[int] = Field(default=[], description="Users (uid or name) of the resident touchscreen.")
-    crew_users: list[int] = Field(default=[], description="Users (uid or name) of the crew console.")
-    crew_groups: list[int] = Field(default=[], description="Primary groups (gid or name) of crew consoles.")
-    admin_users: list[int] = Field(default=[], description="Admin users besides root and the daemon's own.")
+    kiosk_users: list[Account] = Field(default=[], description="Users (name or uid) of the resident touchscreen.")
+    crew_users: list[Account] = Field(default=[], description="Users (name or uid) of the crew console.")
+    crew_groups: list[Account] = Field(default=[], description="Primary groups (name or gid) of crew consoles.")
+    admin_users: list[Account] = Field(default=[], description="Admin users besides root and the daemon's own.")
     crew: dict[str, str] = Field(
-        default={}, description="The crew roster for `crew.login`: badge = name. Empty: any badge logs in as itself."
-    )
+        default={}, description="The crew roster for `crew.login`: badge = name. Empty: any badge logs in as itself.")
     max_connections: int = Field(default=64, ge=1, le=4096, description="Connections at once.")
-    max_in_flight: int = Field(
-        default=256, ge=1, le=4096, description="Requests one connection may have running (a batch counts each)."
-    )
+    max_in_flight: int = Field(default=2048, ge=1, le=8192,
+                               description="Requests one connection may have running (a batch counts each).")
 
-    @field_validator("kiosk_users", "crew_users", "admin_users", mode="before")
-    @classmethod
-    def _users(cls, v: object) -> object:
-        return (
-            [_uid(x) if isinstance(x, int | str) and not isinstance(x, bool) else x for x in v]
-            if isinstance(v, list)
-            else v
-        )
+    def ids(self) -> dict[str, list[int]]:
+        """Names resolved to uids and gids (on the station: `check-config` and start-up report unknown ones)."""
+        return {"kiosk_users": [_uid(v) for v in self.kiosk_users],
+                "crew_users": [_uid(v) for v in self.crew_users],
+                "crew_groups": [_gid(v) for v in self.crew_groups],
+                "admin_users": [_uid(v) for v in self.admin_users]}
 
-    @field_validator("crew_groups", mode="before")
-    @classmethod
-    def _groups(cls, v: object) -> object:
-        return (
-            [_gid(x) if isinstance(x, int | str) and not isinstance(x, bool) else x for x in v]
-            if isinstance(v, list)
-            else v
-        )
+    def account_problems(self, source: str) -> list[str]:
+        problems = []
+        for key in ("kiosk_users", "crew_users", "admin_users", "crew_groups"):
+            resolve = _gid if key == "crew_groups" else _uid
+            for i, v in enumerate(getattr(self, key)):
+                try:
+                    resolve(v)
+                except ValueError as exc:
+                    problems.append(f"{source}: api.{key}[{i}] = {v!r}: {exc}")
+        return problems
 
     @field_validator("crew")
     @classmethod

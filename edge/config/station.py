@@ -190,7 +190,7 @@ def referenced_file_problems(config: EdgeConfig, *, source: str = "<config>") ->
                 walk(item, f"{path}[{i}]")
 
     walk(config, "")
-    return problems
+    return problems + config.api.account_problems(source)
 
 
 def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:

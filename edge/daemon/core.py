@@ -60,8 +60,9 @@ class EdgeDaemon:
             on_committed=self._committed,
         )
         acl = config.api
-        roles = RoleMap(kiosk_users=acl.kiosk_users, crew_users=acl.crew_users, crew_groups=acl.crew_groups,
-                        admin_users=acl.admin_users, roster=acl.crew)
+        ids = acl.ids()  # an unknown user or group name: ValueError, the daemon does not start
+        roles = RoleMap(kiosk_users=ids["kiosk_users"], crew_users=ids["crew_users"],
+                        crew_groups=ids["crew_groups"], admin_users=ids["admin_users"], roster=acl.crew)
         self.api = ApiServer(config.socket_path, roles=roles, max_connections=acl.max_connections,
                              max_in_flight=acl.max_in_flight)
         self.uplink: MqttUplink | None = None

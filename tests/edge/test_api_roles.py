@@ -20,7 +20,7 @@ from edge.api.access import PeerCred, RoleMap
 from edge.api.client import ApiError, EdgeClient
 from edge.api.server import MAX_DEPTH, ApiServer, Connection
 from edge.config.alarms import AlarmsSection
-from edge.config.station import ConfigError, parse_config
+from edge.config.station import ConfigError, parse_config, referenced_file_problems
 from edge.daemon.core import EdgeDaemon
 from edge.kiosk.component import KioskComponent
 from edge.wire.api.base import ADMIN_ONLY, Empty, Method, Role
@@ -144,13 +144,17 @@ def test_role_mapping_order_and_unknown_users() -> None:
     assert roles.role_of(peer(1004)) is None and roles.role_of(None) is None
 
 
-def test_the_api_section_resolves_names_and_refuses_unknown_ones() -> None:
-    cfg = parse_config({"station": {"id": "ST-R"}, "api": {"kiosk_users": ["root", 4321], "crew_groups": [0]}})
-    assert cfg.api.kiosk_users == [0, 4321]
-    with pytest.raises(ConfigError, match=r"api\.crew_users.*no such user 'nobody-here-at-all'"):
-        parse_config({"station": {"id": "ST-R"}, "api": {"crew_users": ["nobody-here-at-all"]}})
-    with pytest.raises(ConfigError, match=r"api\.crew"):
-        parse_config({"station": {"id": "ST-R"}, "api": {"crew": {"bad badge!": "Wang"}}})
+def test_the_api_section_resolves_names_and_reports_unknown_ones() -> None:
+    good = parse_config({"station": {"id": "ST-R"}, "api": {"kiosk_users": ["root", 4321], "crew_groups": ["root"]}})
+    assert good.api.ids() == {"kiosk_users": [0, 4321], "crew_users": [], "crew_groups": [0], "admin_users": []}
+    cfg = parse_config({"station": {"id": "ST-R"}, "api": {"crew_users": ["no-such-user-here"]}})
+    with pytest.raises(ValueError, match="no such user"):
+        EdgeDaemon(cfg)  # the daemon does not start on it
+    assert referenced_file_problems(cfg, source="st.toml") == [
+        "st.toml: api.crew_users[0] = 'no-such-user-here': no such user 'no-such-user-here'"]
+    for bad in ({"crew_users": ["Bad Name!"]}, {"kiosk_users": [-1]}, {"crew": {"bad badge!": "Wang"}}):
+        with pytest.raises(ConfigError, match=r"api\.(crew_users|kiosk_users|crew)"):
+            parse_config({"station": {"id": "ST-R"}, "api": bad})
 
 
 async def test_notifications_follow_the_role_whatever_the_pattern(tmp_path: Path) -> None:
