@@ -38,6 +38,7 @@ from edge.wire.api.base import Empty, Method
 from edge.wire.api.incidents import (
     IncidentClose,
     IncidentDispatch,
+    IncidentId,
     IncidentList,
     IncidentQuery,
     IncidentRaise,
@@ -101,7 +102,7 @@ class AlarmApi:
     async def list(self, p: IncidentQuery, conn: Connection) -> IncidentList | dict[str, Any]:
         return {"incidents": [incident_json(i) for i in self.c.book.listing(include_closed=p.include_closed)]}
 
-    async def get(self, p: IncidentRef, conn: Connection) -> dict[str, Any]:
+    async def get(self, p: IncidentId, conn: Connection) -> dict[str, Any]:
         try:
             return incident_json(self.c.book.get(p.id))
         except IncidentNotFoundError as exc:

@@ -32,6 +32,7 @@ from edge.wire.api.incidents import (
     Incident,
     IncidentClose,
     IncidentDispatch,
+    IncidentId,
     IncidentQuery,
     IncidentRaise,
     IncidentRef,
@@ -179,7 +180,7 @@ class EdgeClient:
         return (await self.request(incidents.INCIDENTS_LIST, IncidentQuery(include_closed=include_closed))).incidents
 
     async def incident(self, iid: str) -> Incident:
-        return await self.request(incidents.INCIDENTS_GET, IncidentRef(id=iid))
+        return await self.request(incidents.INCIDENTS_GET, IncidentId(id=iid))
 
     async def ack_incident(self, iid: str) -> Incident:
         return await self.request(incidents.INCIDENTS_ACK, IncidentRef(id=iid))

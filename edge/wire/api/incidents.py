@@ -30,6 +30,7 @@ __all__ = [
     "Incident",
     "IncidentClose",
     "IncidentDispatch",
+    "IncidentId",
     "IncidentList",
     "IncidentQuery",
     "IncidentRaise",
@@ -133,8 +134,14 @@ class IncidentList(msgspec.Struct, frozen=True, kw_only=True):
     incidents: list[Incident]
 
 
+class IncidentId(Params, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An incident to read."""
+
+    id: Short
+
+
 class IncidentRef(Params, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """An incident to read, or to acknowledge / mark on scene.
+    """An incident to acknowledge or mark on scene.
 
     `by` is taken only from an admin tool's connection that is not logged in; a crew connection's
     changes are signed by its logged-in member (`crew.login`), and a different `by` is refused."""
@@ -185,8 +192,8 @@ class Siren(Params, frozen=True, kw_only=True, forbid_unknown_fields=True):
 INCIDENTS_LIST: Method[IncidentQuery, IncidentList] = Method(
     "incidents.list", IncidentQuery, IncidentList, CREW, "Open incidents (or all kept)."
 )
-INCIDENTS_GET: Method[IncidentRef, Incident] = Method(
-    "incidents.get", IncidentRef, Incident, CREW, "One incident (-32004 if unknown)."
+INCIDENTS_GET: Method[IncidentId, Incident] = Method(
+    "incidents.get", IncidentId, Incident, CREW, "One incident (-32004 if unknown)."
 )
 INCIDENTS_ACK: Method[IncidentRef, Incident] = Method(
     "incidents.ack", IncidentRef, Incident, CREW, "Acknowledge (-32009 if not allowed now)."
