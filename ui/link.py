@@ -92,8 +92,8 @@ class DaemonLink(QObject):
             return
         asyncio.run_coroutine_threadsafe(self._call(method, params, done, timeout), loop)
 
-    def request(self, method: Method[P, R], params: P | None, done: Callable[[R | None, ApiError | None], None],
-                *, timeout: float = 10.0) -> None:
+    def request(self, method: Method[P, R], params: P | None,
+                done: Callable[[R | None, ApiError | None], None] | None, *, timeout: float = 10.0) -> None:
         """Call a method of the contract; `done(result, error)` runs later on the GUI thread with the typed
         result (an answer that does not fit the contract is an error, never a crash)."""
 
@@ -104,7 +104,8 @@ class DaemonLink(QObject):
                     typed = method.decode_result(result)
                 except Exception as exc:  # noqa: BLE001 - msgspec.ValidationError, reported as an error
                     error = ApiError(INTERNAL_ERROR, f"{method.name} answered something unexpected: {exc}")
-            done(typed, error)
+            if done is not None:
+                done(typed, error)
 
         self.call(method.name, None if params is None else _params_json(params), decoded, timeout=timeout)
 

@@ -39,7 +39,7 @@ from edge.wire.api.incidents import (
     LinkRow,
     Siren,
 )
-from edge.wire.api.kiosk import Catalogue, KioskSubmit, Notices, Pending, Printed, PrintReceipt
+from edge.wire.api.kiosk import KioskCatalogue, KioskSubmit, Notices, Pending, Printed, PrintReceipt
 from edge.wire.api.vision import CameraInfo, WatchListInfo
 from edge.wire.errors import INTERNAL_ERROR, INVALID_PARAMS, ApiError, DaemonUnavailableError
 from kiosk.requests import KioskResult
@@ -210,7 +210,7 @@ class EdgeClient:
         return await self.request(vision.VISION_WATCHLIST)
 
     # resident services (the touchscreen)
-    async def kiosk_catalogue(self) -> Catalogue:
+    async def kiosk_catalogue(self) -> KioskCatalogue:
         return await self.request(kiosk.KIOSK_CATALOGUE)
 
     async def kiosk_submit(self, req: KioskSubmit,

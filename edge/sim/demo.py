@@ -43,7 +43,7 @@ SCHOOLS = [
 ]
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout (edge/sim/demo.py)
 GEN_MEDIA = ROOT / "scripts" / "gen_plate_media.py"
 WATCHED = "粤B8Z527"
 COMMAND_KEY = "demo-command-key-not-for-production"

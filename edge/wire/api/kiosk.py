@@ -27,7 +27,7 @@ __all__ = [
     "KIOSK_SESSION_END",
     "KIOSK_SUBMIT",
     "KIOSK_TICKET",
-    "Catalogue",
+    "KioskCatalogue",
     "KioskSettings",
     "KioskSubmit",
     "Notices",
@@ -60,7 +60,7 @@ class KioskSettings(msgspec.Struct, frozen=True, kw_only=True):
     id_reader: bool
 
 
-class Catalogue(msgspec.Struct, frozen=True, kw_only=True):
+class KioskCatalogue(msgspec.Struct, frozen=True, kw_only=True):
     catalogue: dict[str, Any]  # `kiosk.catalogue.catalogue_from_data` reads it
     settings: KioskSettings
     devices: dict[str, str]
@@ -99,8 +99,8 @@ def _submit(name: str, what: str) -> Method[KioskSubmit, KioskResult]:
     return Method(name, KioskSubmit, KioskResult, KIOSK, what)
 
 
-KIOSK_CATALOGUE: Method[Empty, Catalogue] = Method(
-    "kiosk.catalogue", Empty, Catalogue, KIOSK, "The services, settings and devices."
+KIOSK_CATALOGUE: Method[Empty, KioskCatalogue] = Method(
+    "kiosk.catalogue", Empty, KioskCatalogue, KIOSK, "The services, settings and devices."
 )
 KIOSK_SUBMIT = _submit("kiosk.submit", "Any service that takes a request.")
 KIOSK_BOOK = _submit("kiosk.book", "An appointment service only.")
