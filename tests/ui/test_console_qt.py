@@ -179,7 +179,8 @@ def wait_focus(qtbot: QtBot, console: ConsoleWindow, site: str = "阳光小学")
 
 def click(qtbot: QtBot, button: Any) -> None:
     assert button.isVisible(), button.text()
-    assert button.isEnabled(), button.text()
+    # A step's notification can come before its call's answer; the buttons stay off until the answer is in.
+    qtbot.waitUntil(button.isEnabled, timeout=WAIT_MS)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
