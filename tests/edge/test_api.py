@@ -71,6 +71,26 @@ async def test_invalid_submissions_get_a_clear_invalid_params_error(daemon: Edge
     assert daemon.outbox.next_seq == 1  # nothing was accepted, no sequence number used
 
 
+@pytest.mark.parametrize(
+    ("method", "params", "needle"),
+    [
+        ("events.submit", {"type": 5}, "Expected `str`, got `int` - at `$.type`"),
+        ("events.submit", {"type": "x" * 65}, "length <= 64 - at `$.type`"),
+        ("hub.call", {"method": "hub.ping", "timeout": 90}, "<= 60.0 - at `$.timeout`"),
+        ("hub.call", {"method": "hub.ping", "params": []}, "Expected `object`, got `array` - at `$.params`"),
+        ("notify.subscribe", {}, "missing required field `topics`"),
+        ("status.get", {"verbose": True}, "unknown field `verbose`"),
+    ],
+)
+async def test_params_are_decoded_by_the_contract_and_the_field_is_named(
+        daemon: EdgeDaemon, method: str, params: dict[str, object], needle: str) -> None:
+    async with EdgeClient(daemon.api.path) as c:
+        with pytest.raises(ApiError) as err:
+            await c.call(method, params)
+    assert err.value.code == -32602
+    assert err.value.message.startswith(f"{method}: ") and needle in err.value.message
+
+
 async def test_protocol_errors_are_answered_and_the_connection_survives(daemon: EdgeDaemon) -> None:
     replies = await raw(
         daemon.api.path,
