@@ -106,12 +106,12 @@ def _check_config(argv: list[str]) -> int:
 
 
 async def _client(socket: Path, method: str, params: dict[str, Any] | None) -> int:
-    from edge.api.client import ClientError, EdgeClient
+    from edge.api.client import ApiError, EdgeClient
 
     try:
         async with EdgeClient(socket) as client:
             result = await client.call(method, params)
-    except ClientError as exc:
+    except ApiError as exc:
         print(f"police-kiosk client: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(result, ensure_ascii=False, indent=2))

@@ -1,7 +1,7 @@
 """Answers to stations' requests (`police/v1/{station}/rpc/req` → `.../rpc/res`).
 
 Handlers are registered by name and run on a small worker pool, each worker with its own database
-connection, so a slow answer never holds up event ingest. A handler raises `HubRpcError` for an answer
+connection, so a slow answer never holds up event ingest. A handler raises `ApiError` for an answer
 the station should show ("no free slot"); any other exception becomes an internal error, logged here.
 """
 
@@ -16,22 +16,15 @@ from datetime import datetime
 from typing import Any
 
 from edge.wire import messages as wire
+from edge.wire.errors import INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, ApiError
 from hub.store import Store
 
-__all__ = ["HubRpcError", "RpcContext", "RpcRegistry"]
+__all__ = ["INVALID_PARAMS", "ApiError", "HubRpcError", "RpcContext", "RpcRegistry"]
 
 log = logging.getLogger(__name__)
 
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
-INTERNAL_ERROR = -32603
-
-
-class HubRpcError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+#: The one coded error (`edge.wire.errors.ApiError`) under the name the hub's handlers know.
+HubRpcError = ApiError
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +71,7 @@ class RpcRegistry:
             self._local.store = store
         try:
             result = handler(RpcContext(station, store, now), req.params)
-        except HubRpcError as exc:
+        except ApiError as exc:
             return _error(req, exc.code, exc.message)
         except Exception:
             log.exception("hub method %s failed", req.method)

@@ -124,6 +124,9 @@ def _kind(annotation: Any) -> Kind:
         if inner.model is not None:
             return Kind("array of tables", model=inner.model, array=True)
         return Kind(f"array of {inner.name}", bounds=inner.bounds)
+    if origin is dict:
+        _, value = typing.get_args(annotation)
+        return Kind(f"table of {_kind(value).name}")
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return Kind("table", model=annotation)
     if isinstance(annotation, type) and annotation in _SCALARS:

@@ -17,6 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication
 
+from edge.wire.api.kiosk import KioskCatalogue, KioskSettings
 from kiosk.catalogue import catalogue_to_data
 from kiosk.catalogue_default import DEFAULT_CATALOGUE
 from ui.kiosk.window import KioskWindow
@@ -116,9 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     args.outdir.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
     window = KioskWindow(None, today=TODAY)
-    window.load_catalogue({"catalogue": catalogue_to_data(DEFAULT_CATALOGUE),
-                           "settings": {"station_name": "福田区深南路智慧警务站", "id_reader": True, "printer": True,
-                                        "idle_timeout": 120, "idle_warning": 30}})
+    window.load_catalogue(KioskCatalogue(
+        catalogue=catalogue_to_data(DEFAULT_CATALOGUE), devices={},
+        settings=KioskSettings(station="SZ-FT-0042", station_name="福田区深南路智慧警务站", id_reader=True,
+                               printer=True, idle_timeout=120, idle_warning=30)))
     w, h = (int(v) for v in args.size.split("x"))
     window.resize(w, h)
     window.show()

@@ -28,7 +28,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 # ---- generated sections ------------------------------------------------------------------------------
-@pytest.mark.parametrize("script", ["scripts/gen_api_docs.py", "scripts/gen_config_docs.py"])
+@pytest.mark.parametrize(
+    "script", ["scripts/gen_api_docs.py", "scripts/gen_config_docs.py", "scripts/gen_local_api_docs.py"])
 def test_generated_sections_are_up_to_date(script: str) -> None:
     res = run(sys.executable, script, "--check")
     assert res.returncode == 0, f"{res.stderr}{res.stdout}(run `{sys.executable} {script}` and commit the result)"

@@ -8,8 +8,12 @@ successful reconnection (with the topics re-subscribed) takes it out again. The 
     link = DaemonLink(socket_path, topics=["incidents", "faults"])
     link.notified.connect(on_notify)            # (topic, params)
     link.connectedChanged.connect(show_banner)  # bool
-    link.call("incidents.ack", {"id": iid}, on_done)  # on_done(result, error) on the GUI thread
+    link.request(INCIDENTS_ACK, IncidentRef(id=iid), on_done)  # on_done(Incident | None, ApiError | None)
     link.start()
+
+Methods, params and results are the wire contract's (`edge.wire.api`): `request` sends the typed params
+and hands the callback the typed result. With `badge`, the link logs the connection in as that crew
+member (`crew.login`) after every (re)connection, so the daemon signs the crew's changes with it.
 """
 
 from __future__ import annotations
@@ -21,27 +25,22 @@ import random
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from PySide6.QtCore import QObject, Signal, Slot
 
-from edge.api.client import ClientError, DaemonUnavailableError, EdgeClient, RemoteError
+from edge.api.client import ApiError, DaemonUnavailableError, EdgeClient
+from edge.wire.api.base import Method, Params
+from edge.wire.errors import INTERNAL_ERROR
 
-__all__ = ["CallError", "DaemonLink"]
+__all__ = ["ApiError", "DaemonLink"]
 
 log = logging.getLogger(__name__)
 
-Done = Callable[[Any, "CallError | None"], None]
-
-
-class CallError(Exception):
-    """A call failed: the daemon is away (`unavailable`) or answered with an error (`code`, `message`)."""
-
-    def __init__(self, message: str, *, code: int | None = None, unavailable: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.unavailable = unavailable
+Done = Callable[[Any, ApiError | None], None]
+P = TypeVar("P", bound=Params)
+R = TypeVar("R")
 
 
 class DaemonLink(QObject):
@@ -50,10 +49,12 @@ class DaemonLink(QObject):
     _deliver = Signal(object, object, object)  # callback, result, error: crosses to the GUI thread
 
     def __init__(self, socket_path: Path | str, *, topics: list[str] | None = None,
-                 retry_min: float = 0.2, retry_max: float = 3.0, parent: QObject | None = None) -> None:
+                 badge: str = "", retry_min: float = 0.2, retry_max: float = 3.0,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.socket_path = Path(socket_path)
         self.topics = list(topics or [])
+        self.badge = badge
         self.retry_min = retry_min
         self.retry_max = retry_max
         self.connected = False
@@ -87,9 +88,26 @@ class DaemonLink(QObject):
         loop = self._loop
         if loop is None or loop.is_closed() or not self.connected:
             if done is not None:
-                self._deliver.emit(done, None, CallError("the station service is not running", unavailable=True))
+                self._deliver.emit(done, None, DaemonUnavailableError("the station service is not running"))
             return
         asyncio.run_coroutine_threadsafe(self._call(method, params, done, timeout), loop)
+
+    def request(self, method: Method[P, R], params: P | None,
+                done: Callable[[R | None, ApiError | None], None] | None, *, timeout: float = 10.0) -> None:
+        """Call a method of the contract; `done(result, error)` runs later on the GUI thread with the typed
+        result (an answer that does not fit the contract is an error, never a crash)."""
+
+        def decoded(result: Any, error: ApiError | None) -> None:
+            typed: R | None = None
+            if error is None:
+                try:
+                    typed = method.decode_result(result)
+                except Exception as exc:  # noqa: BLE001 - msgspec.ValidationError, reported as an error
+                    error = ApiError(INTERNAL_ERROR, f"{method.name} answered something unexpected: {exc}")
+            if done is not None:
+                done(typed, error)
+
+        self.call(method.name, None if params is None else _params_json(params), decoded, timeout=timeout)
 
     # ---- worker thread -------------------------------------------------------------------------
     def _run(self) -> None:
@@ -110,7 +128,9 @@ class DaemonLink(QObject):
                 await client.connect()
                 if self.topics:
                     await client.subscribe(*self.topics)
-            except ClientError:
+                if self.badge:
+                    await client.login(self.badge)
+            except ApiError:
                 await client.close()
                 await self._sleep(delay)
                 delay = min(self.retry_max, delay * 2) * random.uniform(0.8, 1.0)  # noqa: S311 - jitter
@@ -133,16 +153,18 @@ class DaemonLink(QObject):
     async def _call(self, method: str, params: dict[str, Any] | None, done: Done | None, timeout: float) -> None:
         client = self._client
         result: Any = None
-        error: CallError | None = None
+        error: ApiError | None = None
         if client is None:
-            error = CallError("the station service is not running", unavailable=True)
+            error = DaemonUnavailableError("the station service is not running")
         else:
             try:
                 result = await asyncio.wait_for(client.call(method, params), timeout)
-            except RemoteError as exc:
-                error = CallError(exc.message, code=exc.code)
-            except (DaemonUnavailableError, TimeoutError, ConnectionError) as exc:
-                error = CallError(f"the station service did not answer: {exc}", unavailable=True)
+            except DaemonUnavailableError as exc:
+                error = DaemonUnavailableError(f"the station service did not answer: {exc.message}")
+            except (TimeoutError, ConnectionError) as exc:
+                error = DaemonUnavailableError(f"the station service did not answer: {exc}")
+            except ApiError as exc:
+                error = exc
         if done is not None:
             self._deliver.emit(done, result, error)
 
@@ -155,8 +177,14 @@ class DaemonLink(QObject):
             self.connectedChanged.emit(value)
 
     @Slot(object, object, object)
-    def _on_deliver(self, done: Done, result: Any, error: CallError | None) -> None:
+    def _on_deliver(self, done: Done, result: Any, error: ApiError | None) -> None:
         try:
             done(result, error)
         except Exception:
             log.exception("UI callback failed")
+
+
+def _params_json(params: Params) -> dict[str, Any]:
+    out = msgspec.to_builtins(params)
+    assert isinstance(out, dict)
+    return out

@@ -1,17 +1,12 @@
-"""The alarms component's local API (JSON-RPC methods shared with the crew console and the kiosk).
+"""The alarms component's local API: the crew console works incidents and the siren here.
 
-    incidents.list      {"include_closed": false}                      -> {"incidents": [Incident, ...]}
-    incidents.get       {"id"}                                         -> Incident
-    incidents.ack       {"id", "by"}                                   -> Incident
-    incidents.dispatch  {"id", "unit", "by"}                           -> Incident
-    incidents.arrive    {"id", "by"}                                   -> Incident
-    incidents.close     {"id", "outcome": real|false_alarm|test, "note", "by"} -> Incident
-    incidents.raise     {"kind": "emergency", "site", "point", "source": kiosk|manual} -> Incident
-    alarms.links        {}                                             -> {"links": [...]}
-    alarms.siren        {"on": bool}                                   -> {"on": bool}
+The methods, their params and results are declared in `edge.wire.api.incidents` (the console decodes
+answers into the same `Incident`); see docs/local-api.md. Errors: -32602 bad params, -32004 unknown
+incident, -32009 transition not allowed from the incident's state (closing twice, ack of a closed
+incident) or manual siren control disabled, -32003 a crew connection that is not logged in.
 
-Errors: -32602 bad params, -32004 unknown incident, -32009 transition not allowed from the incident's
-state (closing twice, ack of a closed incident) or manual siren control disabled.
+The `by` of every change is the connection's logged-in crew member (`crew.login`), never free text
+from the params (an admin tool that is not logged in may name who it acts for).
 
 Notifications (``notify.subscribe {"topics": ["incidents", "alarm.links", "faults"]}``):
 
@@ -30,40 +25,30 @@ from typing import Any, Protocol
 import msgspec
 
 from edge.alarms.incidents import (
-    KINDS,
-    OUTCOMES,
     Change,
     IncidentBook,
     IncidentConflictError,
     IncidentNotFoundError,
     Source,
 )
-from edge.api.server import CONFLICT, INVALID_PARAMS, NOT_FOUND, Connection, Handler, RpcError
+from edge.api.server import Connection, Handler
 from edge.config.alarms import AlarmsSection
+from edge.wire.api import incidents as api
+from edge.wire.api.base import Empty, Method
+from edge.wire.api.incidents import (
+    IncidentClose,
+    IncidentDispatch,
+    IncidentId,
+    IncidentList,
+    IncidentQuery,
+    IncidentRaise,
+    IncidentRef,
+    Links,
+    Siren,
+)
+from edge.wire.errors import CONFLICT, INVALID_PARAMS, NOT_FOUND, ApiError
 
 __all__ = ["AlarmApi"]
-
-_TEXT_LIMITS = {"by": 64, "unit": 32, "note": 500, "site": 64, "site_en": 64, "point": 64, "point_en": 64}
-
-
-def _params(params: Any, allowed: set[str], required: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
-    if params is None:
-        params = {}
-    if not isinstance(params, dict):
-        raise RpcError(INVALID_PARAMS, "params must be an object")
-    unknown = set(params) - allowed
-    if unknown:
-        raise RpcError(INVALID_PARAMS, f"unknown params: {', '.join(sorted(unknown))}")
-    missing = required - set(params)
-    if missing:
-        raise RpcError(INVALID_PARAMS, f"missing params: {', '.join(sorted(missing))}")
-    for key, limit in _TEXT_LIMITS.items():
-        value = params.get(key)
-        if value is not None and (not isinstance(value, str) or len(value) > limit):
-            raise RpcError(INVALID_PARAMS, f"{key} must be text of at most {limit} characters")
-    if "id" in params and not isinstance(params["id"], str):
-        raise RpcError(INVALID_PARAMS, "id must be an incident id (text)")
-    return params
 
 
 def incident_json(change_or_incident: Any) -> dict[str, Any]:
@@ -86,91 +71,78 @@ class AlarmEngine(Protocol):
 
 
 class _Registry(Protocol):
-    def register(self, name: str, handler: Handler) -> None: ...
+    def register(self, method: Method[Any, Any], handler: Handler) -> None: ...
 
 
 class AlarmApi:
     def __init__(self, engine: AlarmEngine) -> None:
         self.c = engine
 
-    def register(self, api: _Registry) -> None:
-        for name, handler in {
-            "incidents.list": self.list, "incidents.get": self.get, "incidents.ack": self.ack,
-            "incidents.dispatch": self.dispatch, "incidents.arrive": self.arrive, "incidents.close": self.close,
-            "incidents.raise": self.raise_, "alarms.links": self.links, "alarms.siren": self.siren,
-        }.items():
-            api.register(name, handler)
+    def register(self, registry: _Registry) -> None:
+        for method, handler in (
+            (api.INCIDENTS_LIST, self.list), (api.INCIDENTS_GET, self.get), (api.INCIDENTS_ACK, self.ack),
+            (api.INCIDENTS_DISPATCH, self.dispatch), (api.INCIDENTS_ARRIVE, self.arrive),
+            (api.INCIDENTS_CLOSE, self.close), (api.INCIDENTS_RAISE, self.raise_),
+            (api.ALARMS_LINKS, self.links), (api.ALARMS_SIREN, self.siren),
+        ):
+            registry.register(method, handler)
 
     async def _run(self, step: Any) -> dict[str, Any]:
         try:
             change = step()  # the book changes now, before any await: the journal keeps this order
         except IncidentNotFoundError as exc:
-            raise RpcError(NOT_FOUND, str(exc.args[0])) from None
+            raise ApiError(NOT_FOUND, str(exc.args[0])) from None
         except IncidentConflictError as exc:
-            raise RpcError(CONFLICT, str(exc)) from None
+            raise ApiError(CONFLICT, str(exc)) from None
         # the answer comes once the change is saved and the crew told; not saved: a visible fault
         # (alarm.store), the crew has the change anyway
         await asyncio.shield(self.c.apply([change]))
         return incident_json(change)
 
-    async def list(self, params: Any, conn: Connection) -> dict[str, Any]:
-        p = _params(params, {"include_closed"})
-        include = p.get("include_closed", False)
-        if not isinstance(include, bool):
-            raise RpcError(INVALID_PARAMS, "include_closed must be true or false")
-        return {"incidents": [incident_json(i) for i in self.c.book.listing(include_closed=include)]}
+    async def list(self, p: IncidentQuery, conn: Connection) -> IncidentList | dict[str, Any]:
+        return {"incidents": [incident_json(i) for i in self.c.book.listing(include_closed=p.include_closed)]}
 
-    async def get(self, params: Any, conn: Connection) -> dict[str, Any]:
-        p = _params(params, {"id"}, {"id"})
+    async def get(self, p: IncidentId, conn: Connection) -> dict[str, Any]:
         try:
-            return incident_json(self.c.book.get(p["id"]))
+            return incident_json(self.c.book.get(p.id))
         except IncidentNotFoundError as exc:
-            raise RpcError(NOT_FOUND, str(exc.args[0])) from None
+            raise ApiError(NOT_FOUND, str(exc.args[0])) from None
 
-    async def ack(self, params: Any, conn: Connection) -> dict[str, Any]:
-        p = _params(params, {"id", "by"}, {"id"})
-        return await self._run(lambda: self.c.book.acknowledge(p["id"], now=self.c.now(), by=p.get("by", "")))
+    async def ack(self, p: IncidentRef, conn: Connection) -> dict[str, Any]:
+        by = _signer(conn, p.by)
+        return await self._run(lambda: self.c.book.acknowledge(p.id, now=self.c.now(), by=by))
 
-    async def dispatch(self, params: Any, conn: Connection) -> dict[str, Any]:
-        p = _params(params, {"id", "unit", "by"}, {"id"})
-        return await self._run(lambda: self.c.book.dispatch(
-            p["id"], now=self.c.now(), by=p.get("by", ""), unit=p.get("unit", "")))
+    async def dispatch(self, p: IncidentDispatch, conn: Connection) -> dict[str, Any]:
+        by = _signer(conn, p.by)
+        return await self._run(lambda: self.c.book.dispatch(p.id, now=self.c.now(), by=by, unit=p.unit))
 
-    async def arrive(self, params: Any, conn: Connection) -> dict[str, Any]:
-        p = _params(params, {"id", "by"}, {"id"})
-        return await self._run(lambda: self.c.book.arrive(p["id"], now=self.c.now(), by=p.get("by", "")))
+    async def arrive(self, p: IncidentRef, conn: Connection) -> dict[str, Any]:
+        by = _signer(conn, p.by)
+        return await self._run(lambda: self.c.book.arrive(p.id, now=self.c.now(), by=by))
 
-    async def close(self, params: Any, conn: Connection) -> dict[str, Any]:
-        p = _params(params, {"id", "outcome", "note", "by"}, {"id", "outcome"})
-        if p["outcome"] not in OUTCOMES:
-            raise RpcError(INVALID_PARAMS, f"outcome must be one of {', '.join(OUTCOMES)}")
+    async def close(self, p: IncidentClose, conn: Connection) -> dict[str, Any]:
+        by = _signer(conn, p.by)
         return await self._run(lambda: self.c.book.close(
-            p["id"], outcome=p["outcome"], now=self.c.now(), by=p.get("by", ""), note=p.get("note", "")))
+            p.id, outcome=p.outcome, now=self.c.now(), by=by, note=p.note))
 
-    async def raise_(self, params: Any, conn: Connection) -> dict[str, Any]:
-        p = _params(params, {"kind", "site", "site_en", "point", "point_en", "source", "by"}, {"site"})
-        kind = p.get("kind", "emergency")
-        source_kind = p.get("source", "manual")
-        if kind not in KINDS:
-            raise RpcError(INVALID_PARAMS, f"kind must be one of {', '.join(KINDS)}")
-        if source_kind not in ("kiosk", "manual"):
-            raise RpcError(INVALID_PARAMS, "source must be kiosk or manual")
-        if not p["site"].strip():
-            raise RpcError(INVALID_PARAMS, "site must not be empty")
-        source = Source(kind=source_kind, site=p["site"], site_en=p.get("site_en", ""), point=p.get("point", ""),
-                        point_en=p.get("point_en", ""))
-        detail = "kiosk emergency button" if source_kind == "kiosk" else "raised by the crew"
+    async def raise_(self, p: IncidentRaise, conn: Connection) -> dict[str, Any]:
+        if not p.site.strip():
+            raise ApiError(INVALID_PARAMS, "site must not be empty")
+        by = _signer(conn, p.by)
+        source = Source(kind=p.source, site=p.site, site_en=p.site_en, point=p.point, point_en=p.point_en)
+        detail = "kiosk emergency button" if p.source == "kiosk" else "raised by the crew"
         return await self._run(lambda: self.c.book.raise_alarm(
-            kind=kind, source=source, now=self.c.now(), detail=detail, by=p.get("by", "")))
+            kind=p.kind, source=source, now=self.c.now(), detail=detail, by=by))
 
-    async def links(self, params: Any, conn: Connection) -> dict[str, Any]:
-        _params(params, set())
+    async def links(self, p: Empty, conn: Connection) -> Links | dict[str, Any]:
         return {"links": self.c.links()}
 
-    async def siren(self, params: Any, conn: Connection) -> dict[str, Any]:
-        p = _params(params, {"on"}, {"on"})
-        if not isinstance(p["on"], bool):
-            raise RpcError(INVALID_PARAMS, "on must be true or false")
+    async def siren(self, p: Siren, conn: Connection) -> Siren:
         if not self.c.config.siren.manual:
-            raise RpcError(CONFLICT, "manual siren control is disabled in this station's configuration")
-        return {"on": self.c.set_siren(p["on"])}
+            raise ApiError(CONFLICT, "manual siren control is disabled in this station's configuration")
+        return Siren(on=self.c.set_siren(p.on))
+
+
+def _signer(conn: Connection | None, claimed: str) -> str:
+    """Who made the change: the connection's crew member (None: an in-process caller, as in tests)."""
+    return claimed if conn is None else conn.signer(claimed)

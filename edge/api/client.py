@@ -1,11 +1,16 @@
 """The one typed client of the daemon's local API (JSON-RPC 2.0 over a Unix socket).
 
 The touchscreen, the crew console, the simulators and the tools all talk to the daemon through this
-class, never through the daemon's internals. It imports nothing heavier than msgspec.
+class, never through the daemon's internals. It imports nothing heavier than msgspec and the wire
+contract: every method is declared once in `edge.wire.api` (params and result as msgspec Structs), and
+the client has a named, typed method for each (`ack_incident`, `kiosk_submit`, ...), all built on
+`request(METHOD, params) -> result`. `call(name, dict)` stays for the generic CLI and protocol tests.
 
     async with EdgeClient(path) as client:
         sub = await client.submit_event("kiosk.report", "info", {"kind": "hazard"})
         print(sub.id, sub.seq)
+        await client.login("A1234")
+        incident = await client.ack_incident(iid)   # an edge.wire.api.incidents.Incident
 """
 
 from __future__ import annotations
@@ -14,39 +19,35 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
-__all__ = ["ClientError", "DaemonUnavailableError", "EdgeClient", "RemoteError", "Submitted"]
+from edge.wire.api import core, incidents, kiosk, vision
+from edge.wire.api.base import Empty, Method, Params
+from edge.wire.api.core import CrewLogin, CrewMember, EventSubmit, HubCall, Status, Submitted, Subscribe
+from edge.wire.api.incidents import (
+    Incident,
+    IncidentClose,
+    IncidentDispatch,
+    IncidentId,
+    IncidentQuery,
+    IncidentRaise,
+    IncidentRef,
+    LinkRow,
+    Siren,
+)
+from edge.wire.api.kiosk import KioskCatalogue, KioskSubmit, Notices, Pending, Printed, PrintReceipt
+from edge.wire.api.vision import CameraInfo, WatchListInfo
+from edge.wire.errors import INTERNAL_ERROR, INVALID_PARAMS, ApiError, DaemonUnavailableError
+from kiosk.requests import KioskResult
 
+__all__ = ["ApiError", "DaemonUnavailableError", "EdgeClient", "Submitted"]
 
-class ClientError(Exception):
-    """Base of the client's errors."""
-
-
-class DaemonUnavailableError(ClientError):
-    """The daemon is not running, or the connection to it was lost."""
-
-
-class RemoteError(ClientError):
-    """The daemon answered with a JSON-RPC error."""
-
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(f"{message} (code {code})")
-        self.code = code
-        self.message = message
-        self.data = data
-
-
-@dataclass(frozen=True, slots=True)
-class Submitted:
-    id: str
-    seq: int
-
+P = TypeVar("P", bound=Params)
+R = TypeVar("R")
 
 Notification = Callable[[str, dict[str, Any]], None]
 
@@ -112,7 +113,7 @@ class EdgeClient:
             self._waiting.pop(rid, None)
 
     async def call_batch(self, calls: Iterable[tuple[str, dict[str, Any] | None]]) -> list[Any]:
-        """One JSON-RPC batch; returns results in order, a RemoteError instance in place of a failure."""
+        """One JSON-RPC batch; returns results in order, a ApiError instance in place of a failure."""
         if not self.connected:
             raise DaemonUnavailableError("not connected to the daemon")
         assert self._writer is not None
@@ -136,27 +137,98 @@ class EdgeClient:
         return [_result_or_error(by_id.get(rid)) for rid in key]
 
     # ---- typed methods -------------------------------------------------------------------------
+    async def request(self, method: Method[P, R], params: P | None = None) -> R:
+        """Call a method of the contract: typed params in, the typed result out."""
+        raw = await self.call(method.name, None if params is None else _params_json(params))
+        try:
+            return method.decode_result(raw)
+        except msgspec.ValidationError as exc:
+            raise ApiError(INVALID_PARAMS, f"{method.name} answered something unexpected: {exc}") from None
+
     async def submit_event(self, type: str, priority: str, data: dict[str, Any] | None = None) -> Submitted:
-        res = await self.call("events.submit", {"type": type, "priority": priority, "data": data or {}})
-        return Submitted(str(res["id"]), int(res["seq"]))
+        return await self.request(core.EVENTS_SUBMIT, EventSubmit(type=type, priority=priority, data=data or {}))
 
-    async def submit_many(self, events: Iterable[tuple[str, str, dict[str, Any]]]) -> list[Submitted | RemoteError]:
+    async def submit_many(self, events: Iterable[tuple[str, str, dict[str, Any]]]) -> list[Submitted | ApiError]:
         results = await self.call_batch(
-            ("events.submit", {"type": t, "priority": p, "data": d}) for t, p, d in events
+            (core.EVENTS_SUBMIT.name, {"type": t, "priority": p, "data": d}) for t, p, d in events
         )
-        return [r if isinstance(r, RemoteError) else Submitted(str(r["id"]), int(r["seq"])) for r in results]
+        return [r if isinstance(r, ApiError) else core.EVENTS_SUBMIT.decode_result(r) for r in results]
 
-    async def status(self) -> dict[str, Any]:
-        res = await self.call("status.get")
-        assert isinstance(res, dict)
-        return res
+    async def status(self) -> Status:
+        return await self.request(core.STATUS_GET)
 
     async def call_hub(self, method: str, params: dict[str, Any] | None = None, *, timeout: float = 5.0) -> Any:
-        """Ask central through the daemon. RemoteError code -32010 means central cannot answer now."""
-        return await self.call("hub.call", {"method": method, "params": params or {}, "timeout": timeout})
+        """Ask central through the daemon (admin tools only). ApiError -32010: central cannot answer now."""
+        return await self.request(core.HUB_CALL, HubCall(method=method, params=params or {}, timeout=timeout))
 
-    async def subscribe(self, *topics: str) -> None:
-        await self.call("notify.subscribe", {"topics": list(topics)})
+    async def subscribe(self, *topics: str) -> list[str]:
+        return (await self.request(core.NOTIFY_SUBSCRIBE, Subscribe(topics=list(topics)))).topics
+
+    async def methods(self) -> list[str]:
+        """The methods this connection's role may call."""
+        return await self.request(core.RPC_METHODS)
+
+    async def login(self, badge: str) -> CrewMember:
+        """Log this connection in as a crew member: the `by` of the incident changes it makes."""
+        return await self.request(core.CREW_LOGIN, CrewLogin(badge=badge))
+
+    async def logout(self) -> None:
+        await self.request(core.CREW_LOGOUT)
+
+    # incidents and alarms (the crew console)
+    async def incidents(self, *, include_closed: bool = False) -> list[Incident]:
+        return (await self.request(incidents.INCIDENTS_LIST, IncidentQuery(include_closed=include_closed))).incidents
+
+    async def incident(self, iid: str) -> Incident:
+        return await self.request(incidents.INCIDENTS_GET, IncidentId(id=iid))
+
+    async def ack_incident(self, iid: str) -> Incident:
+        return await self.request(incidents.INCIDENTS_ACK, IncidentRef(id=iid))
+
+    async def dispatch_incident(self, iid: str, unit: str = "") -> Incident:
+        return await self.request(incidents.INCIDENTS_DISPATCH, IncidentDispatch(id=iid, unit=unit))
+
+    async def arrive_incident(self, iid: str) -> Incident:
+        return await self.request(incidents.INCIDENTS_ARRIVE, IncidentRef(id=iid))
+
+    async def close_incident(self, iid: str, outcome: Any, note: str = "") -> Incident:
+        return await self.request(incidents.INCIDENTS_CLOSE, IncidentClose(id=iid, outcome=outcome, note=note))
+
+    async def raise_incident(self, params: IncidentRaise) -> Incident:
+        return await self.request(incidents.INCIDENTS_RAISE, params)
+
+    async def alarm_links(self) -> list[LinkRow]:
+        return (await self.request(incidents.ALARMS_LINKS)).links
+
+    async def siren(self, on: bool) -> bool:
+        return (await self.request(incidents.ALARMS_SIREN, Siren(on=on))).on
+
+    async def cameras(self) -> list[CameraInfo]:
+        return (await self.request(vision.VISION_CAMERAS)).cameras
+
+    async def watch_list(self) -> WatchListInfo:
+        return await self.request(vision.VISION_WATCHLIST)
+
+    # resident services (the touchscreen)
+    async def kiosk_catalogue(self) -> KioskCatalogue:
+        return await self.request(kiosk.KIOSK_CATALOGUE)
+
+    async def kiosk_submit(self, req: KioskSubmit,
+                           method: Method[KioskSubmit, KioskResult] | None = None) -> KioskResult:
+        """Submit a resident's request (`method`: one of the per-kind methods, default `kiosk.submit`)."""
+        return await self.request(method or kiosk.KIOSK_SUBMIT, req)
+
+    async def print_receipt(self, receipt_id: str, lang: Any = "zh") -> Printed:
+        return await self.request(kiosk.KIOSK_PRINT, PrintReceipt(receipt_id=receipt_id, lang=lang))
+
+    async def notices(self) -> Notices:
+        return await self.request(kiosk.KIOSK_NOTICES)
+
+    async def pending(self) -> Pending:
+        return await self.request(kiosk.KIOSK_PENDING)
+
+    async def end_session(self) -> None:
+        await self.request(kiosk.KIOSK_SESSION_END, Empty())
 
     # ---- plumbing ------------------------------------------------------------------------------
     async def _read_loop(self) -> None:
@@ -199,7 +271,7 @@ class EdgeClient:
             return
         if "error" in msg:
             err = msg["error"] or {}
-            fut.set_exception(RemoteError(int(err.get("code", -32603)), str(err.get("message", "")), err.get("data")))
+            fut.set_exception(ApiError.from_json(err))
         else:
             fut.set_result(msg.get("result"))
 
@@ -213,8 +285,14 @@ class EdgeClient:
 
 def _result_or_error(reply: Any) -> Any:
     if not isinstance(reply, dict):
-        return RemoteError(-32603, "no reply for this request")
+        return ApiError(INTERNAL_ERROR, "no reply for this request")
     if "error" in reply:
         err = reply["error"] or {}
-        return RemoteError(int(err.get("code", -32603)), str(err.get("message", "")), err.get("data"))
+        return ApiError.from_json(err)
     return reply.get("result")
+
+
+def _params_json(params: Params) -> dict[str, Any]:
+    out = msgspec.to_builtins(params)
+    assert isinstance(out, dict)
+    return out

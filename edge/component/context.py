@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from edge.api.server import Handler
 from edge.spine.records import StoredEvent
 from edge.system.faults import FaultBoard
+from edge.wire.api.base import Method
 from edge.wire.messages import Command, Priority
 
 __all__ = ["CommandHandler", "Component", "ComponentContext"]
@@ -58,8 +59,8 @@ class ComponentContext(Protocol):
     def uplink_state(self) -> str:
         """`connected`, `connecting`, `down` or `disabled`."""
 
-    def register(self, name: str, handler: Handler) -> None:
-        """Offer a local API method."""
+    def register(self, method: Method[Any, Any], handler: Handler) -> None:
+        """Offer a local API method declared in the wire contract (`edge.wire.api`)."""
 
     def publish(self, topic: str, params: dict[str, Any]) -> None:
         """Push a notification to the API clients subscribed to `topic`."""
@@ -77,7 +78,7 @@ class ComponentContext(Protocol):
         """Report a camera's telemetry figures; None removes it."""
 
     async def call_hub(self, method: str, params: dict[str, Any], *, timeout: float = 5.0) -> Any:
-        """Ask central; raises HubUnavailableError when it cannot answer, RemoteHubError when it refuses."""
+        """Ask central; raises HubUnavailableError when it cannot answer, ApiError when it refuses."""
 
 
 class Component(Protocol):

@@ -20,6 +20,7 @@ from edge.wire.messages import STATION_ID_RE
 __all__ = ["CommandsSection", "ConfigError", "EdgeConfig", "load_config", "parse_config", "referenced_file_problems"]
 
 
+from edge.config.api import ApiSection
 from edge.config.base import Strict as _Strict
 from edge.config.sections import AlarmsSection, KioskSection, VisionSection
 
@@ -103,6 +104,7 @@ class LoggingSection(_Strict):
 class EdgeConfig(_Strict):
     station: StationSection
     paths: PathsSection = PathsSection()
+    api: ApiSection = ApiSection()
     uplink: UplinkSection = UplinkSection()
     outbox: OutboxSection = OutboxSection()
     commands: CommandsSection = CommandsSection()
@@ -214,7 +216,7 @@ def referenced_file_problems(config: EdgeConfig, *, source: str = "<config>") ->
             problems.append(f"{source}: commands.public_key_file = '{key}': cannot read: {exc.strerror or exc}")
         except CommandKeyError as exc:
             problems.append(f"{source}: commands.public_key_file = '{key}': {exc}")
-    return problems
+    return problems + config.api.account_problems(source)
 
 
 def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:

@@ -10,6 +10,7 @@ from edge.api.server import ApiServer, Handler
 from edge.component.context import CommandHandler
 from edge.spine.records import StoredEvent
 from edge.system.faults import FaultBoard
+from edge.wire.api.base import Method
 from edge.wire.messages import Priority
 
 __all__ = ["DaemonContext"]
@@ -67,8 +68,8 @@ class DaemonContext:
     def uplink_state(self) -> str:
         return self._uplink_state()
 
-    def register(self, name: str, handler: Handler) -> None:
-        self._api.register(name, handler)
+    def register(self, method: Method[Any, Any], handler: Handler) -> None:
+        self._api.register(method, handler)
 
     def publish(self, topic: str, params: dict[str, Any]) -> None:
         self._api.publish(topic, params)

@@ -17,16 +17,8 @@ from typing import Any
 
 import msgspec
 
-from edge.api.server import (
-    HUB_ERROR,
-    HUB_UNAVAILABLE,
-    INVALID_PARAMS,
-    OUTBOX_FULL,
-    UNAVAILABLE,
-    ApiServer,
-    Connection,
-    RpcError,
-)
+from edge.api.access import RoleMap
+from edge.api.server import ApiServer, Connection
 from edge.component.context import Component
 from edge.config.station import EdgeConfig
 from edge.daemon.commands import CommandGate
@@ -34,13 +26,17 @@ from edge.daemon.context import DaemonContext
 from edge.spine.outbox import Outbox
 from edge.spine.records import Draft, OutboxClosedError, OutboxFullError, StoredEvent
 from edge.spine.relay import OutboxRelay
-from edge.spine.uplink import HubUnavailableError, MqttUplink, RemoteHubError, UplinkSettings
+from edge.spine.uplink import MqttUplink, UplinkSettings
 from edge.system.faults import Fault, FaultBoard
 from edge.system.hostinfo import host_health
 from edge.system.sdnotify import Notifier
 from edge.wire import messages as wire
 from edge.wire import payloads
+from edge.wire.api import core as api
+from edge.wire.api.base import Empty
+from edge.wire.api.core import EventSubmit, HubCall, Status, Submitted
 from edge.wire.commands import ROTATE_KEY
+from edge.wire.errors import HUB_ERROR, INVALID_PARAMS, OUTBOX_FULL, UNAVAILABLE, ApiError, HubUnavailableError
 
 __all__ = ["Component", "EdgeDaemon", "run_daemon"]
 
@@ -66,7 +62,12 @@ class EdgeDaemon:
             reserve_bytes=config.outbox.reserve_bytes, disk_low_bytes=config.outbox.disk_low_bytes,
             on_committed=self._committed,
         )
-        self.api = ApiServer(config.socket_path)
+        acl = config.api
+        ids = acl.ids()  # an unknown user or group name: ValueError, the daemon does not start
+        roles = RoleMap(kiosk_users=ids["kiosk_users"], crew_users=ids["crew_users"],
+                        crew_groups=ids["crew_groups"], admin_users=ids["admin_users"], roster=acl.crew)
+        self.api = ApiServer(config.socket_path, roles=roles, max_connections=acl.max_connections,
+                             max_in_flight=acl.max_in_flight)
         self.commands = CommandGate(config.commands, station=self.station, faults=self.faults,
                                     state_file=self.data_dir / "command-trust.json")
         self.uplink: MqttUplink | None = None
@@ -136,45 +137,31 @@ class EdgeDaemon:
 
     # ---- local API -----------------------------------------------------------------------------
     def _register_api(self) -> None:
-        self.api.register("events.submit", self._api_submit)
-        self.api.register("status.get", self._api_status)
-        self.api.register("notify.subscribe", self._api_subscribe)
-        self.api.register("rpc.methods", self._api_methods)
-        self.api.register("hub.call", self._api_hub_call)
+        self.api.register(api.EVENTS_SUBMIT, self._api_submit)
+        self.api.register(api.STATUS_GET, self._api_status)
+        self.api.register(api.HUB_CALL, self._api_hub_call)
 
-    async def _api_submit(self, params: Any, conn: Connection) -> dict[str, Any]:
-        if not isinstance(params, dict):
-            raise RpcError(INVALID_PARAMS, 'params must be {"type", "priority", "data"}')
-        unknown = set(params) - {"type", "priority", "data"}
-        if unknown:
-            raise RpcError(INVALID_PARAMS, f"unknown params: {', '.join(sorted(unknown))}")
-        type_ = params.get("type")
-        if not isinstance(type_, str) or not wire.EVENT_TYPE_RE.match(type_):
-            raise RpcError(INVALID_PARAMS, f"type must be a dotted lower-case name like 'kiosk.report', got {type_!r}")
+    async def _api_submit(self, params: EventSubmit, conn: Connection) -> Submitted:
+        type_ = params.type
+        if not wire.EVENT_TYPE_RE.match(type_):
+            raise ApiError(INVALID_PARAMS, f"type must be a dotted lower-case name like 'kiosk.report', got {type_!r}")
         try:
-            priority = wire.Priority.parse(params.get("priority", "info"))
-            data = payloads.validate(type_, params.get("data", {}))
+            priority = wire.Priority.parse(params.priority)
+            data = payloads.validate(type_, params.data)
         except ValueError as exc:
-            raise RpcError(INVALID_PARAMS, str(exc)) from None
+            raise ApiError(INVALID_PARAMS, str(exc)) from None
         if len(msgspec.json.encode(data)) > MAX_DATA_BYTES:
-            raise RpcError(INVALID_PARAMS, f"data larger than {MAX_DATA_BYTES} bytes")
+            raise ApiError(INVALID_PARAMS, f"data larger than {MAX_DATA_BYTES} bytes")
         try:
             stored = await self.submit([Draft(type_, priority, data)])
         except OutboxFullError as exc:
-            raise RpcError(OUTBOX_FULL, str(exc)) from None
+            raise ApiError(OUTBOX_FULL, str(exc)) from None
         except OutboxClosedError as exc:
-            raise RpcError(UNAVAILABLE, str(exc)) from None
-        return {"id": stored[0].id, "seq": stored[0].seq}
+            raise ApiError(UNAVAILABLE, str(exc)) from None
+        return Submitted(id=stored[0].id, seq=stored[0].seq)
 
-    async def _api_status(self, params: Any, conn: Connection) -> dict[str, Any]:
-        return self.status()
-
-    async def _api_subscribe(self, params: Any, conn: Connection) -> dict[str, Any]:
-        topics = params.get("topics") if isinstance(params, dict) else None
-        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-            raise RpcError(INVALID_PARAMS, 'params must be {"topics": ["faults", "incidents.*", ...]}')
-        conn.topics.update(topics)
-        return {"topics": sorted(conn.topics)}
+    async def _api_status(self, params: Empty, conn: Connection) -> Status:
+        return msgspec.convert(self.status(), Status)
 
     async def call_hub(self, method: str, params: dict[str, Any], *, timeout: float = 5.0) -> Any:
         """Ask central; raises HubUnavailableError when it cannot answer (callers fall back to events)."""
@@ -182,22 +169,13 @@ class EdgeDaemon:
             raise HubUnavailableError("the uplink is not running")
         return await self.uplink.request(method, params, timeout=timeout)
 
-    async def _api_hub_call(self, params: Any, conn: Connection) -> Any:
-        if not isinstance(params, dict) or not isinstance(params.get("method"), str):
-            raise RpcError(INVALID_PARAMS, 'params must be {"method": str, "params": {...}, "timeout": seconds}')
-        args = params.get("params") or {}
-        timeout = params.get("timeout", 5.0)
-        if not isinstance(args, dict) or not isinstance(timeout, int | float) or not 0 < timeout <= 60:
-            raise RpcError(INVALID_PARAMS, "params.params must be an object and timeout in (0, 60] seconds")
+    async def _api_hub_call(self, params: HubCall, conn: Connection) -> Any:
         try:
-            return await self.call_hub(params["method"], args, timeout=float(timeout))
-        except HubUnavailableError as exc:
-            raise RpcError(HUB_UNAVAILABLE, str(exc)) from None
-        except RemoteHubError as exc:
-            raise RpcError(HUB_ERROR, exc.message, {"hub_code": exc.code}) from None
-
-    async def _api_methods(self, params: Any, conn: Connection) -> list[str]:
-        return self.api.methods
+            return await self.call_hub(params.method, params.params, timeout=params.timeout)
+        except HubUnavailableError:
+            raise
+        except ApiError as exc:
+            raise ApiError(HUB_ERROR, exc.message, {"hub_code": exc.code}) from None
 
     def status(self) -> dict[str, Any]:
         up = self.uplink

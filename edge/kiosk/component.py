@@ -28,15 +28,18 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from drivers.escpos.printer import PrinterFaultError
-from edge.api.server import INVALID_PARAMS, NOT_FOUND, UNAVAILABLE, Connection, RpcError
+from edge.api.server import Connection
 from edge.config.kiosk import KioskSection
 from edge.kiosk import events as kiosk_payloads
 from edge.kiosk.devices import KioskDevices, NoPrinterError, render_receipt
 from edge.kiosk.handlers import RequestHandlers, answer_to_result
 from edge.kiosk.notices import NoticeStore
 from edge.kiosk.queue import PendingQueue
-from edge.spine.uplink import HubUnavailableError, RemoteHubError
 from edge.wire import messages as wire
+from edge.wire.api import kiosk as api
+from edge.wire.api.base import Empty
+from edge.wire.api.kiosk import KioskSubmit, Printed, PrintReceipt
+from edge.wire.errors import NOT_FOUND, UNAVAILABLE, ApiError
 from kiosk.catalogue import Text, catalogue_to_data
 from kiosk.receipts import ReceiptDoc, build_receipt
 from kiosk.requests import KioskRequest, KioskResult, new_request_id
@@ -80,16 +83,16 @@ class KioskComponent:
         self.handlers = RequestHandlers(ctx, catalogue=self.catalogue, pending=self.pending,
                                         hub_timeout=cfg.hub_timeout,
                                         emergency_via_incidents=cfg.emergency_via_incidents)
-        api = ctx
-        api.register("kiosk.catalogue", self._api_catalogue)
-        api.register("kiosk.submit", self._submit_for(()))
-        for method, kind in (("kiosk.book", "appointment"), ("kiosk.lookup", "lookup"), ("kiosk.ticket", "ticket"),
-                             ("kiosk.call_officer", "call_officer"), ("kiosk.emergency", "emergency")):
-            api.register(method, self._submit_for((kind,)))
-        api.register("kiosk.print", self._api_print)
-        api.register("kiosk.notices", self._api_notices)
-        api.register("kiosk.pending", self._api_pending)
-        api.register("kiosk.session.end", self._api_session_end)
+        ctx.register(api.KIOSK_CATALOGUE, self._api_catalogue)
+        ctx.register(api.KIOSK_SUBMIT, self._submit_for(()))
+        for method, kind in ((api.KIOSK_BOOK, "appointment"), (api.KIOSK_LOOKUP, "lookup"),
+                             (api.KIOSK_TICKET, "ticket"), (api.KIOSK_CALL_OFFICER, "call_officer"),
+                             (api.KIOSK_EMERGENCY, "emergency")):
+            ctx.register(method, self._submit_for((kind,)))
+        ctx.register(api.KIOSK_PRINT, self._api_print)
+        ctx.register(api.KIOSK_NOTICES, self._api_notices)
+        ctx.register(api.KIOSK_PENDING, self._api_pending)
+        ctx.register(api.KIOSK_SESSION_END, self._api_session_end)
         ctx.on_command("kiosk.notices", self._cmd_notices)
         ctx.on_command("kiosk.result", self._cmd_result)
         self.devices = KioskDevices(reader=cfg.id_reader, printer=cfg.printer, faults=ctx.faults,
@@ -108,7 +111,7 @@ class KioskComponent:
         self._receipts.clear()
 
     # ---- API -----------------------------------------------------------------------------------
-    async def _api_catalogue(self, params: Any, conn: Connection) -> dict[str, Any]:
+    async def _api_catalogue(self, params: Empty, conn: Connection) -> dict[str, Any]:
         d = self._ctx()
         return {
             "catalogue": catalogue_to_data(self.catalogue),
@@ -120,15 +123,15 @@ class KioskComponent:
         }
 
     def _submit_for(self, kinds: tuple[str, ...]) -> Any:
-        async def handler(params: Any, conn: Connection) -> dict[str, Any]:
+        async def handler(params: KioskSubmit, conn: Connection) -> dict[str, Any]:
             return await self._submit(params, kinds)
         return handler
 
-    async def _submit(self, params: Any, kinds: tuple[str, ...]) -> dict[str, Any]:
+    async def _submit(self, params: KioskSubmit, kinds: tuple[str, ...]) -> dict[str, Any]:
         h = self._handlers()
-        if isinstance(params, dict) and not params.get("request_id"):
-            params = {**params, "request_id": new_request_id()}
-        req, service = h.parse(params, kinds=kinds)
+        req = KioskRequest(request_id=params.request_id or new_request_id(), service=params.service,
+                           fields=dict(params.fields), lang=params.lang, from_card=params.from_card)
+        service = h.service_for(req, kinds=kinds)
         req = h.validated(req, service)
         result = await h.handle(req, service)
         if service.kind in _RECEIPT_KINDS and result.status != "failed":
@@ -142,38 +145,35 @@ class KioskComponent:
             result = msgspec.structs.replace(result, receipt_id=receipt_id)
         return _builtins(result)
 
-    async def _api_print(self, params: Any, conn: Connection) -> dict[str, Any]:
-        if not isinstance(params, dict) or not isinstance(params.get("receipt_id"), str):
-            raise RpcError(INVALID_PARAMS, 'params must be {"receipt_id": str, "lang": "zh"|"en"}')
-        doc = self._receipts.get(params["receipt_id"])
+    async def _api_print(self, params: PrintReceipt, conn: Connection) -> Printed:
+        doc = self._receipts.get(params.receipt_id)
         if doc is None:
-            raise RpcError(NOT_FOUND, "no such receipt (it is printed only during its session)")
-        lang = "en" if params.get("lang") == "en" else "zh"
-        data, replaced = render_receipt(doc, lang, charset=self.config.printer.charset)
+            raise ApiError(NOT_FOUND, "no such receipt (it is printed only during its session)")
+        data, replaced = render_receipt(doc, params.lang, charset=self.config.printer.charset)
         assert self.devices is not None
         try:
             await self.devices.print_receipt(data)
         except NoPrinterError:
-            raise RpcError(UNAVAILABLE, "本机没有回执打印机 / This kiosk has no receipt printer",
+            raise ApiError(UNAVAILABLE, "本机没有回执打印机 / This kiosk has no receipt printer",
                            {"zh": "本机没有回执打印机", "en": "This kiosk has no receipt printer"}) from None
         except PrinterFaultError as exc:  # a visible device fault already; an answer the screen shows
             zh, en = exc.message_zh, exc.message_en
-            raise RpcError(UNAVAILABLE, f"{zh} / {en}", {"zh": f"{zh}，请联系工作人员",
+            raise ApiError(UNAVAILABLE, f"{zh} / {en}", {"zh": f"{zh}，请联系工作人员",
                                                         "en": f"{en}; please ask the staff"}) from None
-        return {"printed": True, "replaced": list(replaced)}
+        return Printed(printed=True, replaced=list(replaced))
 
-    async def _api_notices(self, params: Any, conn: Connection) -> dict[str, Any]:
+    async def _api_notices(self, params: Empty, conn: Connection) -> dict[str, Any]:
         assert self.notices is not None
         return {"notices": msgspec.to_builtins(self.notices.current())}
 
-    async def _api_pending(self, params: Any, conn: Connection) -> dict[str, Any]:
+    async def _api_pending(self, params: Empty, conn: Connection) -> dict[str, Any]:
         assert self.pending is not None
         return {"pending": msgspec.to_builtins(list(self.pending.items.values())),
                 "resolved": [_builtins(r) for r in self.resolved]}
 
-    async def _api_session_end(self, params: Any, conn: Connection) -> dict[str, Any]:
+    async def _api_session_end(self, params: Empty, conn: Connection) -> Empty:
         self._receipts.clear()
-        return {}
+        return Empty()
 
     # ---- commands from central -----------------------------------------------------------------
     # The daemon's command gate has verified the signature, target, time and counter of every command.
@@ -238,7 +238,7 @@ class KioskComponent:
             try:
                 answer = await self._ctx().call_hub("kiosk.resolve", {"requests": asks[:50]},
                                                        timeout=self.config.hub_timeout)
-            except (HubUnavailableError, RemoteHubError) as exc:
+            except ApiError as exc:
                 log.debug("queued kiosk requests not resolved yet: %s", exc)
                 continue
             results = answer.get("results") if isinstance(answer, dict) else None

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from edge.api.client import ClientError, EdgeClient
+from edge.api.client import ApiError, EdgeClient
+from edge.wire.api.incidents import IncidentRaise
 
 __all__ = ["raise_incident"]
 
@@ -22,14 +23,12 @@ log = logging.getLogger(__name__)
 async def raise_incident(socket_path: Path, *, site: str, timeout: float = 2.0) -> str:
     """Ask the alarm engine for an incident (`incidents.raise`, see edge/alarms/api.py); returns its id,
     or "" when it could not take it."""
-    params = {"kind": "emergency", "source": "kiosk", "site": site, "site_en": "Resident kiosk",
-              "point": "自助终端紧急求助按钮", "point_en": "kiosk emergency button"}
+    params = IncidentRaise(kind="emergency", source="kiosk", site=site[:64], site_en="Resident kiosk",
+                           point="自助终端紧急求助按钮", point_en="kiosk emergency button")
     try:
         async with EdgeClient(socket_path, timeout=timeout) as client:
-            result = await client.call("incidents.raise", params)
-    except (ClientError, TimeoutError, OSError) as exc:
+            incident = await client.raise_incident(params)
+    except (ApiError, TimeoutError, OSError) as exc:
         log.error("the alarm engine did not take the kiosk emergency (%s); raised as an alarm event", exc)
         return ""
-    if isinstance(result, dict):
-        return str(result.get("id") or result.get("incident") or "")
-    return str(result or "")
+    return incident.id

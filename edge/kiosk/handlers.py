@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from edge.api.server import HUB_ERROR, INVALID_PARAMS, RpcError
 from edge.kiosk.emergency import raise_incident
 from edge.kiosk.queue import PendingQueue, PendingRequest
-from edge.spine.uplink import HubUnavailableError, RemoteHubError
 from edge.wire import messages as wire
+from edge.wire.errors import HUB_ERROR, INVALID_PARAMS, ApiError, HubUnavailableError
 from kiosk.catalogue import Catalogue, ServiceSpec, Text
 from kiosk.forms import FormError, validate_form
 from kiosk.requests import KioskRequest, KioskResult, LookupItem, ticket_for
@@ -76,18 +75,15 @@ class RequestHandlers:
         self._local_tickets: dict[str, int] = {}
         self._local_day = ""
 
-    def parse(self, params: Any, *, kinds: tuple[str, ...] = ()) -> tuple[KioskRequest, ServiceSpec]:
-        try:
-            req = msgspec.convert(params, KioskRequest)
-        except msgspec.ValidationError as exc:
-            raise RpcError(INVALID_PARAMS, f"bad kiosk request: {exc}") from None
+    def service_for(self, req: KioskRequest, *, kinds: tuple[str, ...] = ()) -> ServiceSpec:
+        """The station's service the request names (the params were checked by the API already)."""
         try:
             service = self.catalogue.service(req.service)
         except KeyError:
-            raise RpcError(INVALID_PARAMS, f"this station does not offer the service {req.service!r}") from None
+            raise ApiError(INVALID_PARAMS, f"this station does not offer the service {req.service!r}") from None
         if kinds and service.kind not in kinds:
-            raise RpcError(INVALID_PARAMS, f"service {req.service!r} is a {service.kind}, not {'/'.join(kinds)}")
-        return req, service
+            raise ApiError(INVALID_PARAMS, f"service {req.service!r} is a {service.kind}, not {'/'.join(kinds)}")
+        return service
 
     def validated(self, req: KioskRequest, service: ServiceSpec) -> KioskRequest:
         try:
@@ -95,7 +91,7 @@ class RequestHandlers:
         except FormError as exc:
             errors = [{"field": e.field, "code": e.code, "zh": e.message_zh, "en": e.message_en}
                       for e in exc.errors]
-            raise RpcError(INVALID_PARAMS, "the form has errors", {"fields": errors}) from None
+            raise ApiError(INVALID_PARAMS, "the form has errors", {"fields": errors}) from None
         return msgspec.structs.replace(req, fields=fields)
 
     async def handle(self, req: KioskRequest, service: ServiceSpec) -> KioskResult:
@@ -108,7 +104,7 @@ class RequestHandlers:
             return await self._call_officer(req, service)
         if kind == "emergency":
             return await self._emergency(req, service)
-        raise RpcError(INVALID_PARAMS, f"service {service.id!r} ({kind}) takes no request")
+        raise ApiError(INVALID_PARAMS, f"service {service.id!r} ({kind}) takes no request")
 
     @property
     def link_up(self) -> bool:
@@ -131,10 +127,10 @@ class RequestHandlers:
             answer = await self.ctx.call_hub(_HUB_METHOD[service.kind], params, timeout=self.hub_timeout)
         except HubUnavailableError:
             return await self._queue(req, service)
-        except RemoteHubError as exc:
-            raise RpcError(HUB_ERROR, exc.message, {"hub_code": exc.code}) from None
+        except ApiError as exc:
+            raise ApiError(HUB_ERROR, exc.message, {"hub_code": exc.code}) from None
         if not isinstance(answer, dict):
-            raise RpcError(HUB_ERROR, "central sent an answer the kiosk does not understand")
+            raise ApiError(HUB_ERROR, "central sent an answer the kiosk does not understand")
         return answer_to_result(req, service, answer)
 
     async def _queue(self, req: KioskRequest, service: ServiceSpec) -> KioskResult:

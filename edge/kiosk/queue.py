@@ -14,18 +14,11 @@ from pathlib import Path
 import msgspec
 
 from edge.system.files import write_atomic
+from edge.wire.api.kiosk import PendingRequest
 
 __all__ = ["PendingQueue", "PendingRequest"]
 
 log = logging.getLogger(__name__)
-
-
-class PendingRequest(msgspec.Struct, frozen=True, kw_only=True):
-    seq: int
-    request_id: str
-    service: str
-    kind: str
-    queued_at: str
 
 
 class PendingQueue:

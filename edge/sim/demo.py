@@ -26,9 +26,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from edge.api.client import ClientError, EdgeClient
+from edge.api.client import ApiError, EdgeClient
 from edge.sim.broker import MosquittoProcess, free_port
 from edge.system.files import write_atomic
+from edge.wire.api import incidents as api
+from edge.wire.api.incidents import IncidentClose, IncidentDispatch, IncidentRef
+from edge.wire.api.kiosk import KioskSubmit
 
 __all__ = ["command"]
 
@@ -287,51 +290,55 @@ class Demo:
         try:
             from edge.wire.messages import new_event_id
 
-            res = await client.call("kiosk.submit", {"request_id": new_event_id(), "service": "report_hazard",
-                                                     "fields": {"location": "示范街与长安路口",
-                                                                "description": "井盖缺失，夜间有人险些跌倒"}})
-        except ClientError as exc:
+            res = await client.kiosk_submit(KioskSubmit(
+                request_id=new_event_id(), service="report_hazard",
+                fields={"location": "示范街与长安路口", "description": "井盖缺失，夜间有人险些跌倒"}))
+        except ApiError as exc:
             print(f"           kiosk report refused: {exc}")
             return
-        print(f"           kiosk: a resident reported a hazard, ticket {res.get('ticket')}, receipt printed")
+        print(f"           kiosk: a resident reported a hazard, ticket {res.ticket}, receipt printed")
 
     async def _crew_responds(self, client: EdgeClient) -> None:
         """Without a display nobody presses the console's buttons: the demo's crew answers by itself."""
         try:
-            incidents = (await client.call("incidents.list")).get("incidents", [])
-        except ClientError:
+            incidents = await client.incidents()
+        except ApiError:
             return
         now = time.time()
+        by = "演示值班员 demo officer"
         for inc in incidents:
-            age = now - inc["raised_at"]
-            step = {"raised": ("incidents.ack", 6), "acknowledged": ("incidents.dispatch", 10),
-                    "dispatched": ("incidents.arrive", 20), "on_scene": ("incidents.close", 30)}.get(inc["state"])
+            age = now - inc.raised_at
+            step = {"raised": ("ack", 6), "acknowledged": ("dispatch", 10),
+                    "dispatched": ("arrive", 20), "on_scene": ("close", 30)}.get(inc.state)
             if step is None or age < step[1]:
                 continue
-            params: dict[str, Any] = {"id": inc["id"], "by": "演示值班员 demo officer"}
-            if step[0] == "incidents.close":
-                params["outcome"] = "test"
-            with contextlib.suppress(ClientError):
-                await client.call(step[0], params)
-                print(f"           crew: {step[0].split('.')[1]} {inc['source']['site']} ({age:.0f} s after the alarm)")
+            with contextlib.suppress(ApiError):
+                if step[0] == "ack":
+                    await client.request(api.INCIDENTS_ACK, IncidentRef(id=inc.id, by=by))
+                elif step[0] == "dispatch":
+                    await client.request(api.INCIDENTS_DISPATCH, IncidentDispatch(id=inc.id, by=by))
+                elif step[0] == "arrive":
+                    await client.request(api.INCIDENTS_ARRIVE, IncidentRef(id=inc.id, by=by))
+                else:
+                    await client.request(api.INCIDENTS_CLOSE, IncidentClose(id=inc.id, outcome="test", by=by))
+                print(f"           crew: {step[0]} {inc.source.site} ({age:.0f} s after the alarm)")
 
     async def _print_status(self, client: EdgeClient) -> None:
         try:
             st = await client.status()
-            incidents = (await client.call("incidents.list")).get("incidents", [])
-        except ClientError as exc:
+            incidents = await client.incidents()
+        except ApiError as exc:
             print(f"[{time.strftime('%H:%M:%S')}] station daemon unreachable: {exc}")
             return
         stored = await asyncio.to_thread(self._hub_count)
-        link = st["link"]
-        faults = ", ".join(f["code"] for f in st["faults"]) or "none"
-        print(f"[{time.strftime('%H:%M:%S')}] link {link['state']:<10} accepted {st['outbox']['accepted_total']:>5}  "
-              f"outbox {st['outbox']['depth']:>3}  stored at hub {stored:>5}  open incidents {len(incidents)}  "
+        faults = ", ".join(f.code for f in st.faults) or "none"
+        print(f"[{time.strftime('%H:%M:%S')}] link {st.link.state:<10} accepted {st.outbox.accepted_total:>5}  "
+              f"outbox {st.outbox.depth:>3}  stored at hub {stored:>5}  open incidents {len(incidents)}  "
               f"faults: {faults}")
         for inc in incidents[:3]:
-            src = inc["source"]
-            print(f"           ! {inc['state']:<12} {inc['kind']:<8} {src['site']} / {src['point']} "
-                  f"({time.time() - inc['raised_at']:.0f} s ago)")
+            src = inc.source
+            print(f"           ! {inc.state:<12} {inc.kind:<8} {src.site} / {src.point} "
+                  f"({time.time() - inc.raised_at:.0f} s ago)")
 
     def _hub_count(self) -> int:
         import sqlite3

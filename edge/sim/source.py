@@ -15,7 +15,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from edge.api.client import EdgeClient, RemoteError
+from edge.api.client import ApiError, EdgeClient
 from edge.spine.records import OutboxFullError
 from edge.wire.messages import Priority
 
@@ -69,7 +69,7 @@ async def _sim_events(args: argparse.Namespace) -> int:
                 [("demo.tick", args.priority, {"n": sent + i + 1}) for i in range(n)]
             )
             for r in results:
-                if isinstance(r, RemoteError):
+                if isinstance(r, ApiError):
                     print(f"refused: {r.message}", file=sys.stderr)
                 else:
                     print(f"{r.seq} {r.id}")

@@ -40,23 +40,11 @@ from edge.spine.relay import OutboxRelay
 from edge.system.faults import FaultBoard
 from edge.system.files import write_atomic
 from edge.wire import messages as wire
+from edge.wire.errors import ApiError, HubUnavailableError
 
-__all__ = ["BrokerAddress", "HubUnavailableError", "MqttUplink", "RemoteHubError", "UplinkSettings", "parse_broker_url"]
+__all__ = ["BrokerAddress", "HubUnavailableError", "MqttUplink", "UplinkSettings", "parse_broker_url"]
 
 log = logging.getLogger(__name__)
-
-
-class HubUnavailableError(Exception):
-    """A request to the hub could not be answered: the link is down or the hub did not answer in time."""
-
-
-class RemoteHubError(Exception):
-    """The hub answered a request with an error."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,8 +340,8 @@ class MqttUplink:
 
     async def request(self, method: str, params: dict[str, Any], *, timeout: float = 5.0) -> Any:
         """Ask the hub and wait for its answer. Raises HubUnavailableError at once when the link is down,
-        or when no answer comes within `timeout`; raises `wire.RpcError`-carrying RemoteHubError on a
-        hub-side error."""
+        or when no answer comes within `timeout`; raises ApiError with central's code and message when
+        central answers with an error."""
         if self.state != "connected" or self._loop is None:
             raise HubUnavailableError("no link to central")
         rid = wire.new_event_id()
@@ -383,7 +371,7 @@ class MqttUplink:
         if fut is None or fut.done():
             return  # late: the caller gave up already
         if res.error is not None:
-            fut.set_exception(RemoteHubError(res.error.code, res.error.message))
+            fut.set_exception(ApiError(res.error.code, res.error.message))
         else:
             fut.set_result(res.result)
 

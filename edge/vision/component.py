@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edge.api.server import INVALID_PARAMS, Connection, RpcError
+from edge.api.server import Connection
 from edge.config.vision import CameraSection, VisionSection
 from edge.vision import events as vision_events
 from edge.vision.camera import CameraWorker
@@ -32,6 +32,8 @@ from edge.vision.messages import CameraStatus, CameraTelemetry, PlateHit, PlateR
 from edge.vision.settings import CameraSettings
 from edge.vision.watchlist import WatchList, WatchListError, WatchListStore
 from edge.wire import messages as wire
+from edge.wire.api.base import Empty
+from edge.wire.api.vision import VISION_CAMERAS, VISION_WATCHLIST, CameraInfo, Cameras, WatchListInfo
 from edge.wire.messages import Priority
 
 if TYPE_CHECKING:
@@ -75,8 +77,8 @@ class VisionComponent:
         path = self.config.watch_list or (ctx.data_dir / "watchlist.json")
         self._store = WatchListStore(Path(path))
         ctx.on_command("vision.watchlist", self._on_watchlist)
-        ctx.register("vision.cameras", self._api_cameras)
-        ctx.register("vision.watchlist", self._api_watchlist)
+        ctx.register(VISION_CAMERAS, self._api_cameras)
+        ctx.register(VISION_WATCHLIST, self._api_watchlist)
         for cam in self.cameras.values():
             ctx.set_device(f"camera.{cam.section.id}", "starting")
             self._tasks.append(asyncio.create_task(self._supervise(cam), name=f"camera-{cam.section.id}"))
@@ -239,16 +241,14 @@ class VisionComponent:
                      {"version": new.version, "entries": len(new.entries), "command_id": cmd.id})
 
     # ---- local API -----------------------------------------------------------------------------
-    async def _api_cameras(self, params: Any, conn: Connection) -> dict[str, Any]:
-        return {"cameras": [
-            {"id": c.section.id, "name": c.section.name, "state": c.state, "detail": c.detail, "hits": c.hits,
-             "restarts_recent": len(c.restarts), "telemetry": c.telemetry}
+    async def _api_cameras(self, params: Empty, conn: Connection) -> Cameras:
+        return Cameras(cameras=[
+            CameraInfo(id=c.section.id, name=c.section.name, state=c.state, detail=c.detail, hits=c.hits,
+                       restarts_recent=len(c.restarts), telemetry=c.telemetry)
             for c in self.cameras.values()
-        ]}
+        ])
 
-    async def _api_watchlist(self, params: Any, conn: Connection) -> dict[str, Any]:
-        if params not in (None, {}):
-            raise RpcError(INVALID_PARAMS, "vision.watchlist takes no params")
+    async def _api_watchlist(self, params: Empty, conn: Connection) -> WatchListInfo:
         assert self._store is not None
         wl = await asyncio.to_thread(self._store.load)
-        return {"version": wl.version, "entries": len(wl.entries)}
+        return WatchListInfo(version=wl.version, entries=len(wl.entries))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from edge.api.client import EdgeClient, RemoteError, Submitted
+from edge.api.client import ApiError, EdgeClient, Submitted
 from edge.config.station import parse_config
 from edge.daemon.core import EdgeDaemon
 from edge.sim import payloads as sim_payloads
@@ -60,18 +60,38 @@ async def test_submit_returns_id_and_gap_free_seq(daemon: EdgeDaemon) -> None:
         ({"type": "demo.tick", "priority": "urgent", "data": {"n": 1}}, "priority must be one of"),
         ({"type": "demo.tick", "priority": "info", "data": {"n": "one"}}, "Expected `int`"),
         ({"type": "demo.tick", "priority": "info", "data": {"n": 1, "extra": 2}}, "unknown field"),
-        ({"type": "demo.tick", "priority": "info", "data": {"n": 1}, "colour": "red"}, "unknown params"),
+        ({"type": "demo.tick", "priority": "info", "data": {"n": 1}, "colour": "red"}, "unknown field `colour`"),
         ({"type": "demo.tick", "priority": "info", "data": {"n": 1, "pad": "x" * 300_000}}, "larger than"),
     ],
 )
 async def test_invalid_submissions_get_a_clear_invalid_params_error(daemon: EdgeDaemon, params: dict[str, object],
                                                                      needle: str) -> None:
     async with EdgeClient(daemon.api.path) as c:
-        with pytest.raises(RemoteError) as err:
+        with pytest.raises(ApiError) as err:
             await c.call("events.submit", params)
     assert err.value.code == -32602
     assert needle.lower() in err.value.message.lower()
     assert daemon.outbox.next_seq == 1  # nothing was accepted, no sequence number used
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "needle"),
+    [
+        ("events.submit", {"type": 5}, "Expected `str`, got `int` - at `$.type`"),
+        ("events.submit", {"type": "x" * 65}, "length <= 64 - at `$.type`"),
+        ("hub.call", {"method": "hub.ping", "timeout": 90}, "<= 60.0 - at `$.timeout`"),
+        ("hub.call", {"method": "hub.ping", "params": []}, "Expected `object`, got `array` - at `$.params`"),
+        ("notify.subscribe", {}, "missing required field `topics`"),
+        ("status.get", {"verbose": True}, "unknown field `verbose`"),
+    ],
+)
+async def test_params_are_decoded_by_the_contract_and_the_field_is_named(
+        daemon: EdgeDaemon, method: str, params: dict[str, object], needle: str) -> None:
+    async with EdgeClient(daemon.api.path) as c:
+        with pytest.raises(ApiError) as err:
+            await c.call(method, params)
+    assert err.value.code == -32602
+    assert err.value.message.startswith(f"{method}: ") and needle in err.value.message
 
 
 async def test_protocol_errors_are_answered_and_the_connection_survives(daemon: EdgeDaemon) -> None:
@@ -99,7 +119,7 @@ async def test_batches_answer_each_member(daemon: EdgeDaemon) -> None:
         res = await c.submit_many([("demo.tick", "info", {"n": i}) for i in range(50)]
                                   + [("nope.nope", "info", {})])
     assert [r.seq for r in res if isinstance(r, Submitted)] == list(range(1, 51))
-    assert isinstance(res[-1], RemoteError)
+    assert isinstance(res[-1], ApiError)
 
 
 async def test_faults_are_pushed_to_subscribers(daemon: EdgeDaemon) -> None:
@@ -112,11 +132,11 @@ async def test_faults_are_pushed_to_subscribers(daemon: EdgeDaemon) -> None:
             note = await asyncio.wait_for(got.get(), 5)
         assert note["active"] is True
         st = await c.status()
-        assert "device.test" in [f["code"] for f in st["faults"]]
+        assert "device.test" in [f.code for f in st.faults]
 
 
 async def test_hub_calls_fail_fast_without_a_link(daemon: EdgeDaemon) -> None:
     async with EdgeClient(daemon.api.path) as c:
-        with pytest.raises(RemoteError) as err:
+        with pytest.raises(ApiError) as err:
             await c.call_hub("hub.ping", {}, timeout=5)
     assert err.value.code == -32010

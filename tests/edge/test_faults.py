@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.api.client import ClientError, DaemonUnavailableError, EdgeClient, RemoteError, Submitted
+from edge.api.client import ApiError, DaemonUnavailableError, EdgeClient, Submitted
 from edge.sim.broker import MosquittoProcess
 from tests.support.procs import EdgeProc, HubProc, stored_events, wait_until
 from tests.support.require import require
@@ -63,13 +63,13 @@ class Producer(threading.Thread):
                     self.sent += n
                     try:
                         results = await client.submit_many(evs)
-                    except (ClientError, TimeoutError, ConnectionError):
+                    except (ApiError, TimeoutError, ConnectionError):
                         self.unanswered += n
                         break
                     for r in results:
                         if isinstance(r, Submitted):
                             self.accepted[r.id] = r.seq
-                        elif isinstance(r, RemoteError):
+                        elif isinstance(r, ApiError):
                             self.refused.append(r.message)
                     await asyncio.sleep(max(0.0, start + self.sent / self.rate - time.monotonic()))
             finally:
@@ -80,10 +80,10 @@ def edge_depth(socket: Path) -> int:
     async def q() -> int:
         async with EdgeClient(socket, timeout=5) as c:
             st = await c.status()
-            return int(st["outbox"]["depth"])
+            return st.outbox.depth
     try:
         return asyncio.run(q())
-    except (ClientError, OSError, TimeoutError):
+    except (ApiError, OSError, TimeoutError):
         return -1
 
 
@@ -191,7 +191,7 @@ def test_disk_full_alarms_still_accepted(tmp_path: Path, mosquitto: MosquittoPro
         assert producer.refused, "the small disk never filled up"
         assert all("full" in m for m in producer.refused), producer.refused[:3]
 
-        async def alarms_after_full() -> list[Submitted | RemoteError]:
+        async def alarms_after_full() -> list[Submitted | ApiError]:
             async with EdgeClient(edge.socket) as c:
                 return await c.submit_many([("test.probe", "alarm", {"n": i}) for i in range(20)])
 
@@ -208,9 +208,9 @@ def test_disk_full_alarms_still_accepted(tmp_path: Path, mosquitto: MosquittoPro
             async with EdgeClient(edge.socket) as c:
                 try:
                     return await c.submit_event("demo.tick", "info", {"n": -1})
-                except RemoteError as exc:
+                except ApiError as exc:
                     st = await c.status()
-                    return f"{exc.message}; host {st['host']}; outbox {st['outbox']}"
+                    return f"{exc.message}; host {st.host}; outbox {st.outbox}"
 
         again = asyncio.run(info_again())
         assert isinstance(again, Submitted), again

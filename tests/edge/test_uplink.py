@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import msgspec
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
@@ -160,7 +161,8 @@ def retained_status(port: int, station: str) -> Received:
 def edge_status(edge: EdgeProc) -> dict[str, Any]:
     async def q() -> dict[str, Any]:
         async with EdgeClient(edge.socket, timeout=10) as c:
-            return await c.status()
+            out: dict[str, Any] = msgspec.to_builtins(await c.status())
+            return out
     return asyncio.run(q())
 
 

@@ -10,8 +10,9 @@ import pytest
 
 from edge.wire import messages as wire
 from edge.wire.commands import CommandVerifier, Refusal, load_public_key
+from edge.wire.errors import ApiError
 from hub.kiosk_services import answer_request, process_events, register
-from hub.rpc import HubRpcError, RpcRegistry
+from hub.rpc import RpcRegistry
 from hub.store import Store
 from tests.support.commands import central_keys
 
@@ -45,7 +46,7 @@ def test_bookings_take_slots_until_full_and_answer_once(store: Store) -> None:
     assert _book(store, station, category, FRIDAY, period="pm")["slot"] == f"{FRIDAY} 14:00"
     assert _book(store, station, category, SATURDAY)["ok"] is False
     assert _book(store, station, category, TODAY.isoformat())["ok"] is False
-    with pytest.raises(HubRpcError):
+    with pytest.raises(ApiError):
         answer_request(store, station, "appointment", {"request_id": "x", "category": "c",
                                                         "fields": {"date": "tomorrow"}}, today=TODAY)
 

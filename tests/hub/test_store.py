@@ -164,7 +164,7 @@ async def _submit(socket: Path, count: int, *, chunk: int = 100) -> dict[int, tu
 def edge_depth(edge: EdgeProc) -> int:
     async def q() -> int:
         async with EdgeClient(edge.socket, timeout=10) as c:
-            return int((await c.status())["outbox"]["depth"])
+            return (await c.status()).outbox.depth
     return asyncio.run(q())
 
 

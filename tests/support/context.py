@@ -6,11 +6,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from edge.api.server import Handler
 from edge.component.context import CommandHandler
 from edge.spine.records import StoredEvent
 from edge.system.faults import FaultBoard
 from edge.wire import payloads
+from edge.wire.api.base import Method
 from edge.wire.messages import Priority, new_event_id
 
 __all__ = ["FakeContext"]
@@ -25,6 +28,7 @@ class FakeContext:
         self._station_name = station_name
         self._faults = FaultBoard()
         self.handlers: dict[str, Handler] = {}
+        self.declared: dict[str, Method[Any, Any]] = {}
         self.published: list[tuple[str, dict[str, Any]]] = []
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.commands: dict[str, CommandHandler] = {}
@@ -65,9 +69,10 @@ class FakeContext:
     def uplink_state(self) -> str:
         return self.link
 
-    def register(self, name: str, handler: Handler) -> None:
-        assert name not in self.handlers, f"{name} registered twice"
-        self.handlers[name] = handler
+    def register(self, method: Method[Any, Any], handler: Handler) -> None:
+        assert method.name not in self.handlers, f"{method.name} registered twice"
+        self.handlers[method.name] = handler
+        self.declared[method.name] = method
 
     def publish(self, topic: str, params: dict[str, Any]) -> None:
         self.published.append((topic, params))
@@ -100,5 +105,8 @@ class FakeContext:
         raise HubUnavailableError("no hub in this test")
 
     async def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
-        """Call a registered API method as a client would (without a connection)."""
-        return await self.handlers[method](params, None)  # type: ignore[arg-type]
+        """Call a registered API method as a client would (without a connection): params decoded by the
+        method's contract, the answer as the JSON the client would get."""
+        decoded = self.declared[method].decode_params(params)
+        result = await self.handlers[method](decoded, None)  # type: ignore[arg-type]
+        return msgspec.to_builtins(result)

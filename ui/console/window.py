@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
@@ -38,6 +39,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from edge.wire.api import incidents as api
+from edge.wire.api.incidents import Incident, Siren
+from edge.wire.errors import INVALID_PARAMS
+from ui.console.actions import raise_request, step_request
 from ui.console.crew_panel import CrewBar, HistoryPage, ManualAlarmPanel
 from ui.console.focus import FocusPanel
 from ui.console.model import ConsoleBoard, ConsoleView
@@ -46,15 +51,13 @@ from ui.console.style import STYLE, set_prop
 from ui.console.text import Language, action_label, notice_label, translate
 from ui.console.vehicle_panel import HitCard, VehicleHitPanel, show_hit
 from ui.console.widgets import DisconnectedOverlay, IncidentList, StatusStrip
-from ui.link import CallError, DaemonLink
+from ui.link import ApiError, DaemonLink
 
 __all__ = ["TOPICS", "ConsoleWindow"]
 
 log = logging.getLogger(__name__)
 
 TOPICS = ["incidents", "alarm.links", "faults", "vision.hits"]
-METHODS = {"ack": "incidents.ack", "dispatch": "incidents.dispatch", "arrive": "incidents.arrive",
-           "close": "incidents.close"}
 METHOD_NOT_FOUND = -32601
 RETRY_S = 10.0  # while the alarm service did not answer, ask again this often
 MESSAGE_S = 8.0
@@ -203,13 +206,13 @@ class ConsoleWindow(QMainWindow):
         self.load_cameras()
         self.load_history()
 
-    def _status_loaded(self, result: Any, error: CallError | None) -> None:
+    def _status_loaded(self, result: Any, error: ApiError | None) -> None:
         if error is None and isinstance(result, dict):
             self.board.load_status(result)
             self.station = str(result.get("name") or result.get("station") or "")
             self.refresh()
 
-    def _incidents_loaded(self, token: int, result: Any, error: CallError | None) -> None:
+    def _incidents_loaded(self, token: int, result: Any, error: ApiError | None) -> None:
         if error is None and isinstance(result, dict) and isinstance(result.get("incidents"), list):
             try:
                 self.board.load_incidents(result["incidents"], token)
@@ -221,7 +224,7 @@ class ConsoleWindow(QMainWindow):
             self._failed("incidents", "no_alarm_service" if missing else "incidents_failed")
         self.refresh()
 
-    def _links_loaded(self, result: Any, error: CallError | None) -> None:
+    def _links_loaded(self, result: Any, error: ApiError | None) -> None:
         if error is None and isinstance(result, dict) and isinstance(result.get("links"), list):
             self.board.load_links(result["links"])
         elif error is None or not (error.unavailable or error.code == METHOD_NOT_FOUND):
@@ -236,7 +239,7 @@ class ConsoleWindow(QMainWindow):
         self._cameras_at = None
         self.link.call("vision.cameras", None, self._cameras_loaded)
 
-    def _cameras_loaded(self, result: Any, error: CallError | None) -> None:
+    def _cameras_loaded(self, result: Any, error: ApiError | None) -> None:
         self.cameras_pending = False
         vision = self.board.vision
         if error is None:
@@ -261,7 +264,7 @@ class ConsoleWindow(QMainWindow):
         if self.board.history.want():
             self.link.call("incidents.list", {"include_closed": True}, self._history_loaded)
 
-    def _history_loaded(self, result: Any, error: CallError | None) -> None:
+    def _history_loaded(self, result: Any, error: ApiError | None) -> None:
         items = result.get("incidents") if error is None and isinstance(result, dict) else None
         try:
             again = self.board.history.load(items if isinstance(items, list) else None)
@@ -300,27 +303,22 @@ class ConsoleWindow(QMainWindow):
 
     # ---- crew actions --------------------------------------------------------------------------
     def act(self, iid: str, action: str, arg: str = "") -> None:
-        method = METHODS[action]
-        params: dict[str, Any] = {"id": iid, "by": self.officer}
-        if action == "dispatch" and arg:
-            params["unit"] = arg
-        if action == "close":
-            params["outcome"] = arg
-            params["note"] = ""
+        try:
+            method, params = step_request(action, iid, arg, self.officer)
+        except ValueError as exc:
+            self._acted(iid, action, None, ApiError(INVALID_PARAMS, str(exc)))
+            return
         self.board.pending.add(iid)
-        self.link.call(method, params, lambda r, e: self._acted(iid, action, r, e))
+        self.link.request(method, params, lambda r, e: self._acted(iid, action, r, e))
         self.refresh()
 
-    def _acted(self, iid: str, action: str, result: Any, error: CallError | None) -> None:
+    def _acted(self, iid: str, action: str, result: Incident | None, error: ApiError | None) -> None:
         self.board.pending.discard(iid)
         if error is not None:
             self.show_message(translate("Console", "%1 failed: %2").replace("%1", action_label(action))
                               .replace("%2", error.message))
-        elif isinstance(result, dict):
-            try:
-                self.board.apply_incident("", result)
-            except ValueError as exc:
-                log.error("%s answered something that is not an incident: %s", METHODS[action], exc)
+        elif result is not None:
+            self.board.apply_incident("", result)
         self.refresh()
 
     def manual_open(self) -> None:
@@ -346,29 +344,29 @@ class ConsoleWindow(QMainWindow):
     def manual_confirm(self) -> None:
         params = self.board.manual.confirm(self.officer)
         if params is not None:
-            self.link.call("incidents.raise", params, self._manual_raised)
+            try:
+                self.link.request(api.INCIDENTS_RAISE, raise_request(params), self._manual_raised)
+            except ValueError as exc:
+                self.board.manual.done(str(exc))
         self.refresh()
 
-    def _manual_raised(self, result: Any, error: CallError | None) -> None:
+    def _manual_raised(self, result: Incident | None, error: ApiError | None) -> None:
         self.board.manual.done(None if error is None else error.message)
-        if error is None and isinstance(result, dict):
-            try:
-                self.board.apply_incident("", result)  # the notification may come after the answer
-            except ValueError as exc:
-                log.error("incidents.raise answered something that is not an incident: %s", exc)
+        if result is not None:
+            self.board.apply_incident("", result)  # the notification may come after the answer
         self.refresh()
 
     def switch_siren(self, on: bool) -> None:
         params = self.board.siren.request(on)
         if params is not None:
-            self.link.call("alarms.siren", params, self._siren_switched)
+            self.link.request(api.ALARMS_SIREN, Siren(on=bool(params["on"])), self._siren_switched)
         self.refresh()
 
-    def _siren_switched(self, result: Any, error: CallError | None) -> None:
+    def _siren_switched(self, result: Siren | None, error: ApiError | None) -> None:
         if error is None:
-            self.board.siren.answered(result)
+            self.board.siren.answered(msgspec.to_builtins(result))
         else:
-            self.board.siren.answered(None, error.code if error.code is not None else 0, error.message)
+            self.board.siren.answered(None, error.code, error.message)
         self.refresh()
 
     def toggle_history(self) -> None:

@@ -9,16 +9,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
+import msgspec
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
+from edge.wire.api import kiosk as api
+from edge.wire.api.base import Empty
+from edge.wire.api.kiosk import KioskCatalogue, KioskSubmit, Notices, Printed, PrintReceipt
 from kiosk.catalogue import Catalogue, ServiceSpec, catalogue_from_data
 from kiosk.catalogue_default import DEFAULT_CATALOGUE
 from kiosk.forms import FormError, validate_form
 from kiosk.pinyin import PinyinEngine
-from kiosk.requests import new_request_id
+from kiosk.requests import KioskResult, new_request_id
 from kiosk.session import CardIdentity, ResidentSession, SessionState
 from ui.kiosk.form_screen import FormScreen
 from ui.kiosk.i18n import Language, translate
@@ -27,7 +31,7 @@ from ui.kiosk.overlay import TimeoutOverlay
 from ui.kiosk.result_screen import ResultScreen
 from ui.kiosk.screens import AttractScreen, ConfirmScreen, HomeScreen, NoticesScreen, OutOfServiceScreen
 from ui.kiosk.theme import ELDER_SCALE, stylesheet
-from ui.link import CallError, DaemonLink
+from ui.link import ApiError, DaemonLink
 
 __all__ = ["KioskWindow"]
 
@@ -131,7 +135,8 @@ class KioskWindow(QWidget):
         self.overlay.hide()
         self.language.set("zh")
         self.setStyleSheet(stylesheet(1.0))
-        self._call("kiosk.session.end", {})
+        if self.link is not None:
+            self.link.request(api.KIOSK_SESSION_END, Empty(), None)
         self.retranslate()
         self.show_attract()
 
@@ -143,22 +148,18 @@ class KioskWindow(QWidget):
             self.form = None
 
     # ---- daemon ------------------------------------------------------------------------------------
-    def _call(self, method: str, params: dict[str, Any] | None,
-              done: Callable[[Any, CallError | None], None] | None = None, timeout: float = 10.0) -> None:
-        if self.link is not None:
-            self.link.call(method, params, done, timeout=timeout)
-
     def _connected(self, ok: bool) -> None:
         if ok:
-            self._call("kiosk.catalogue", None, self._got_catalogue)
+            if self.link is not None:
+                self.link.request(api.KIOSK_CATALOGUE, None, self._got_catalogue)
             return
         if self.session.state is not SessionState.IDLE:
             self.session.wipe()  # nobody can be served now: do not keep what was entered
         self.keyboard.hide()
         self.stack.setCurrentWidget(self.out_of_service)
 
-    def _got_catalogue(self, result: Any, error: CallError | None) -> None:
-        if error is not None or not isinstance(result, dict):
+    def _got_catalogue(self, result: KioskCatalogue | None, error: ApiError | None) -> None:
+        if error is not None or result is None:
             QTimer.singleShot(2000, lambda: self._connected(bool(self.link and self.link.connected)))
             return
         self.load_catalogue(result)
@@ -168,17 +169,18 @@ class KioskWindow(QWidget):
         else:
             self.show_home()
 
-    def load_catalogue(self, data: dict[str, Any]) -> None:
-        self.catalogue = catalogue_from_data(data["catalogue"], source="daemon")
-        self.settings.update(data.get("settings") or {})
+    def load_catalogue(self, data: KioskCatalogue) -> None:
+        self.catalogue = catalogue_from_data(data.catalogue, source="daemon")
+        self.settings.update(msgspec.to_builtins(data.settings))
         if self.session.state is SessionState.IDLE:
             self.session = self._new_session()
 
     def refresh_notices(self) -> None:
-        def got(result: Any, error: CallError | None) -> None:
-            if error is None and isinstance(result, dict):
-                self.set_notices(list(result.get("notices") or []))
-        self._call("kiosk.notices", None, got)
+        def got(result: Notices | None, error: ApiError | None) -> None:
+            if result is not None:
+                self.set_notices(msgspec.to_builtins(result.notices))
+        if self.link is not None:
+            self.link.request(api.KIOSK_NOTICES, None, got)
 
     def set_notices(self, notices: list[dict[str, Any]]) -> None:
         self.notices = notices
@@ -292,21 +294,23 @@ class KioskWindow(QWidget):
         self._send(self.catalogue.service(self.session.service_id or "emergency"), {})
 
     def _send(self, spec: ServiceSpec, fields: dict[str, str], *, from_card: bool = False) -> None:
-        params = {"request_id": new_request_id(), "service": spec.id, "fields": fields,
-                  "lang": self.session.lang, "from_card": from_card}
+        lang: Literal["zh", "en"] = "en" if self.session.lang == "en" else "zh"
+        params = KioskSubmit(request_id=new_request_id(), service=spec.id, fields=fields, lang=lang,
+                             from_card=from_card)
 
-        def done(result: Any, error: CallError | None) -> None:
+        def done(result: KioskResult | None, error: ApiError | None) -> None:
             if self.session.state is SessionState.IDLE:
                 return  # the session ended meanwhile
-            if error is not None:
+            if error is not None or result is None:
                 text = translate("Kiosk", "Sorry, this could not be done now. Please ask the officer on duty.")
                 if self.form is not None and self.form.service.id == spec.id:
                     self.form.set_busy(False)
                     self.form.set_status(text)
                 return
-            self.show_result(result, spec)
+            self.show_result(msgspec.to_builtins(result), spec)
 
-        self._call("kiosk.submit", params, done, timeout=30.0)
+        if self.link is not None:
+            self.link.request(api.KIOSK_SUBMIT, params, done, timeout=30.0)
 
     def show_result(self, result: dict[str, Any], spec: ServiceSpec) -> None:
         self._drop_form()
@@ -322,10 +326,13 @@ class KioskWindow(QWidget):
             return
         self.result.set_print_state("printing")
 
-        def done(result: Any, error: CallError | None) -> None:
+        def done(result: Printed | None, error: ApiError | None) -> None:
             if error is None:
                 self.result.set_print_state("printed")
             else:
                 zh, _, en = error.message.partition(" / ")
                 self.result.set_print_state((en or zh) if self.session.lang == "en" else zh)
-        self._call("kiosk.print", {"receipt_id": receipt_id, "lang": self.session.lang}, done, timeout=20.0)
+        if self.link is not None:
+            lang: Literal["zh", "en"] = "en" if self.session.lang == "en" else "zh"
+            self.link.request(api.KIOSK_PRINT, PrintReceipt(receipt_id=str(receipt_id), lang=lang), done,
+                              timeout=20.0)

@@ -17,7 +17,7 @@ import pytest
 
 from drivers.dc09.sender import Dc09Transmitter
 from drivers.modbus.sim import ModbusIoSimulator
-from edge.api.client import ClientError, EdgeClient, RemoteError
+from edge.api.client import ApiError, EdgeClient
 from edge.sim.broker import MosquittoProcess, free_port
 from edge.sim.school import PanelLink, SchoolPanel
 from tests.support.procs import EdgeProc, HubProc, stored_events
@@ -114,9 +114,9 @@ async def start_edge(edge: EdgeProc) -> None:
     await asyncio.to_thread(edge.start)
 
     async def ready() -> bool:
-        with contextlib.suppress(OSError, RemoteError, ClientError):
+        with contextlib.suppress(OSError, ApiError):
             async with EdgeClient(edge.socket, timeout=5) as client:
-                return "dc09" in (await client.status())["devices"]
+                return "dc09" in (await client.status()).devices
         return False
 
     for _ in range(500):
@@ -174,7 +174,7 @@ async def test_school_panic_is_acked_reaches_the_crew_and_the_hub_with_its_timel
         assert closed["state"] == "closed"
         assert closed["presses"] == 2
         assert closed["restored"] is True
-        with pytest.raises(RemoteError) as err:
+        with pytest.raises(ApiError) as err:
             await c.call("incidents.close", {"id": iid, "outcome": "real"})
         assert err.value.code == -32009
         assert (await c.call("incidents.list", {}))["incidents"] == []
@@ -231,7 +231,7 @@ buttons = [{{ input = 2, site = "阳光小学", site_en = "Sunshine Primary Scho
             await sim.stop()
             await until(lambda: crew.of("faults", code="device.modbus.gate-io", active=True), "device fault")
             status = await crew.client.status()
-            assert status["devices"]["modbus.gate-io"].startswith("fault:")
+            assert status.devices["modbus.gate-io"].startswith("fault:")
             await sim.start()
             await until(lambda: crew.of("faults", code="device.modbus.gate-io", active=False), "fault cleared")
             assert len(crew.of("faults", code="device.modbus.gate-io", active=True)) == 1

@@ -29,9 +29,9 @@ from edge.alarms.journal import IncidentStore, PendingEvent
 from edge.alarms.links import LinkTable, RejectTally
 from edge.alarms.outputs import OutputState, SirenPolicy
 from edge.alarms.sources import SignalError, dc09_signals, modbus_signal
-from edge.api.server import RpcError
 from edge.config.alarms import AlarmsSection, ModbusModuleSection, SirenSection
 from edge.wire import payloads
+from edge.wire.errors import ApiError
 from edge.wire.messages import Priority
 from tests.support.context import FakeContext
 
@@ -460,11 +460,11 @@ async def test_api_errors_are_json_rpc_errors_with_clear_codes(tmp_path: Path) -
             ("incidents.ack", {"id": inc["id"], "by": "x" * 65}, -32602),
             ("alarms.siren", {"on": True}, -32009),
         ]:
-            with pytest.raises(RpcError) as err:
+            with pytest.raises(ApiError) as err:
                 await api.call(method, params)
             assert err.value.code == code, (method, params)
         await api.call("incidents.close", {"id": inc["id"], "outcome": "false_alarm"})
-        with pytest.raises(RpcError) as err:
+        with pytest.raises(ApiError) as err:
             await api.call("incidents.ack", {"id": inc["id"]})
         assert err.value.code == -32009
         assert "already closed" in err.value.message

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.api.client import RemoteError
+from edge.api.client import ApiError
 from edge.sim.broker import MosquittoProcess
 from edge.wire import messages as wire
 from tests.support.procs import stored_events, wait_until
@@ -86,7 +86,7 @@ def test_every_service_end_to_end(station: Station) -> None:
     assert f"Reference: {rep['ticket']}" in _print(st, rep["receipt_id"], "en")
 
     # form errors come back per field, in both languages
-    with pytest.raises(RemoteError) as err:
+    with pytest.raises(ApiError) as err:
         st.call("kiosk.book", {"service": "appt_id_card", "fields": {
             "name": "张三丰", "id_number": "360426199101010072", "phone": "13800138000", "date": next_weekday(),
             "period": "am"}})
@@ -155,7 +155,7 @@ def test_printer_fault_is_visible_and_answered(station: Station) -> None:
     st.printer.paper_out = True
     rep = st.call("kiosk.submit", {"service": "report_hazard",
                                    "fields": {"description": "井盖缺失", "location": "路口"}})
-    with pytest.raises(RemoteError) as err:
+    with pytest.raises(ApiError) as err:
         st.call("kiosk.print", {"receipt_id": rep["receipt_id"]})
     assert "纸" in err.value.data["zh"]
     faults = [f["code"] for f in st.call("status.get")["faults"]]
