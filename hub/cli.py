@@ -12,12 +12,13 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from edge.system.sdnotify import Notifier
 
 if TYPE_CHECKING:
     from hub.rpc import RpcRegistry
+    from hub.web.server import ConsoleServer
 
 __all__ = ["command"]
 
@@ -59,11 +60,18 @@ def _run(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     service.on_failure = stop.set
     service.start()
+    console = _console(args) if args.http else None
+    if console is False:
+        service.stop()
+        store.close()
+        return 2
     logging.getLogger("hub").info("hub running: broker %s, database %s, group %s", args.broker, args.db, args.group)
     notifier = Notifier()
     notifier.ready(f"hub: broker {args.broker}, group {args.group}")
     stop.wait()
     notifier.stopping()
+    if console:
+        console.stop()
     service.stop()
     store.close()
     if service.failed is not None:
@@ -72,6 +80,21 @@ def _run(args: argparse.Namespace) -> int:
     logging.getLogger("hub").info("hub stopped: %d events stored, %d duplicates, %d malformed",
                                   c.events_stored, c.duplicates, c.malformed)
     return 0
+
+
+def _console(args: argparse.Namespace) -> ConsoleServer | Literal[False]:
+    """The command console (`--http`), served from a thread of this process (hub/web/server.py)."""
+    from hub.web.console import ConsoleSettings
+    from hub.web.server import ConsoleServer, parse_http
+
+    try:
+        host, port = parse_http(args.http)
+        server = ConsoleServer(ConsoleSettings(db_url=args.db), host=host, port=port)
+    except (OSError, ValueError) as exc:
+        print(f"police-kiosk hub: --http {args.http}: {exc}", file=sys.stderr)
+        return False
+    server.start()
+    return server
 
 
 def _plugins() -> list[Callable[[RpcRegistry], None]]:
@@ -153,6 +176,7 @@ def command(name: str, argv: list[str]) -> int:
         parser.add_argument("--username", help="broker user (the password comes from $PK_HUB_PASSWORD)")
         parser.add_argument("--ca-file", help="CA certificate(s) to verify an mqtts:// broker (default: system CAs)")
         parser.add_argument("--command-key-file", help="HMAC key shared with stations, to sign commands to them")
+        parser.add_argument("--http", metavar="HOST:PORT", help="serve the command console (off unless given)")
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     ex = sub.add_parser("export", help="print stored events as JSON lines, in per-station order")
     ex.add_argument("--db", required=True)
@@ -169,7 +193,12 @@ def command(name: str, argv: list[str]) -> int:
     cm.add_argument("--expires", type=float, default=0.0, help="seconds until stations refuse it (0: never)")
     cm.add_argument("name", help="command name, e.g. vision.watchlist or kiosk.notices")
     cm.add_argument("args", help="JSON object, or @FILE holding one")
+    from hub.web import cli as web_cli
+
+    web_cli.add_parsers(sub)
     args = p.parse_args(argv)
+    if args.action in ("user", "token"):
+        return web_cli.run(args)
     if args.action == "command":
         return _command(args)
     if args.action == "export":

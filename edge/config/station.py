@@ -26,6 +26,8 @@ from edge.config.sections import AlarmsSection, KioskSection, VisionSection
 class StationSection(_Strict):
     id: str = Field(description="Station id; appears in MQTT topics. Letters, digits, `_.-`, at most 64.")
     name: str = Field(default="", description="Human-readable name shown on screens and at central.")
+    district: str = Field(default="", max_length=64, description="District at central (rights, filters, map).")
+    position: tuple[float, float] | None = Field(default=None, description="[latitude, longitude] for central's map.")
 
     @field_validator("id")
     @classmethod

@@ -230,6 +230,7 @@ class EdgeDaemon:
             faults=[f.code for f in self.faults.active()],
             devices=self.context.devices,
             cameras={k: dict(v) for k, v in self.context.cameras.items()},
+            place=_place(self.config.station),
         )
 
     def _fault_changed(self, code: str, fault: Fault | None) -> None:
@@ -359,3 +360,9 @@ async def run_daemon(config: EdgeConfig, *, components: list[Component] | None =
     log.info("stopping")
     await daemon.stop()
     return 0
+
+
+def _place(station: Any) -> wire.Place:
+    pos = station.position
+    return wire.Place(name=station.name, district=station.district,
+                      lat=pos[0] if pos else None, lon=pos[1] if pos else None)

@@ -40,6 +40,7 @@ __all__ = [
     "Command",
     "Event",
     "EventBatch",
+    "Place",
     "Priority",
     "RpcError",
     "RpcRequest",
@@ -203,6 +204,15 @@ class HostHealth(msgspec.Struct, frozen=True, kw_only=True):
     uptime_s: float
 
 
+class Place(msgspec.Struct, frozen=True, kw_only=True):
+    """Where central shows the station: its name, district and position (from `[station]`)."""
+
+    name: str = ""
+    district: str = ""
+    lat: float | None = None
+    lon: float | None = None
+
+
 class Telemetry(msgspec.Struct, frozen=True, kw_only=True):
     """QoS 0 on `.../telemetry`, sent with a message expiry so a stale report is never delivered."""
 
@@ -214,6 +224,7 @@ class Telemetry(msgspec.Struct, frozen=True, kw_only=True):
     faults: list[str] = msgspec.field(default_factory=list)
     devices: dict[str, str] = msgspec.field(default_factory=dict)
     cameras: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)  # per camera: frames, lag, drops...
+    place: Place | None = None  # added in version 1.1: readers that predate it ignore it
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,0 +1,108 @@
+"""A thin database handle for the console: the same SQL on SQLite and PostgreSQL (`?` placeholders).
+
+Each thread gets its own connection (`DbPool.get`): Starlette runs sync work in a thread pool and the
+feed polls from another thread. Statements are autocommitted; `transaction()` groups several.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Db", "DbPool", "is_postgres"]
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+class Db:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.pg = is_postgres(url)
+        if self.pg:
+            import psycopg
+
+            self._pg = psycopg.connect(url, autocommit=True)
+        else:
+            from hub.store import sqlite_path
+
+            path = sqlite_path(url) if url.startswith("sqlite:") else Path(url)
+            self._lite = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+            self._lite.execute("PRAGMA busy_timeout=10000")
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.pg else sql
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self.pg:
+            with self._pg.cursor() as cur:
+                cur.execute(self._sql(sql), params)
+                return list(cur.fetchall()) if cur.description else []
+        return list(self._lite.execute(sql, params).fetchall())
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        got = self.rows(sql, params)
+        return got[0] if got else None
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Execute one statement; returns the number of rows it changed."""
+        if self.pg:
+            with self._pg.cursor() as cur:
+                cur.execute(self._sql(sql), params)
+                return int(cur.rowcount)
+        return int(self._lite.execute(sql, params).rowcount)
+
+    def script(self, sql: str) -> None:
+        for statement in (s.strip() for s in sql.split(";")):
+            if statement:
+                self.run(statement)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self.pg:
+            with self._pg.transaction():
+                yield
+            return
+        self._lite.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._lite.execute("ROLLBACK")
+            raise
+        self._lite.execute("COMMIT")
+
+    def close(self) -> None:
+        if self.pg:
+            self._pg.close()
+        else:
+            self._lite.close()
+
+
+class DbPool:
+    """One connection per thread, all closed by `close()`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._local = threading.local()
+        self._all: list[Db] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Db:
+        db: Db | None = getattr(self._local, "db", None)
+        if db is None:
+            db = Db(self.url)
+            self._local.db = db
+            with self._lock:
+                self._all.append(db)
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._all:
+                db.close()
+            self._all.clear()
