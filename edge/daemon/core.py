@@ -363,6 +363,4 @@ async def run_daemon(config: EdgeConfig, *, components: list[Component] | None =
 
 
 def _place(station: Any) -> wire.Place:
-    pos = station.position
-    return wire.Place(name=station.name, district=station.district,
-                      lat=pos[0] if pos else None, lon=pos[1] if pos else None)
+    return wire.Place(name=station.name, district=station.district, lat=station.latitude, lon=station.longitude)

@@ -51,7 +51,8 @@ def edge_config(path: Path, dc09_port: int) -> Path:
 id = "{EAST}"
 name = "东城一号警务站"
 district = "东城"
-position = [39.91, 116.41]
+latitude = 39.91
+longitude = 116.41
 
 [uplink]
 telemetry_interval = 1
