@@ -1,5 +1,4 @@
-"""A central with a console for browser tests: a real Mosquitto, the hub with `--http`, accounts, and
-stations seeded straight into the hub's database (their incidents as a station would send them)."""
+"""A central with a console for browser tests: the hub with `--http` as a process, and its API."""
 
 from __future__ import annotations
 
@@ -11,47 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from edge.sim.broker import free_port
-from edge.wire import messages as wire
-from hub.store import open_store
+from hub.web.demo import incident_dict, seed_station
 from tests.support.procs import PYTHON, Proc
 
-__all__ = ["Central", "incident_dict", "seed_station"]
-
-
-def incident_dict(iid: str, now: float, *, site: str, site_en: str, account: str = "9999") -> dict[str, Any]:
-    return {"id": iid, "state": "raised", "kind": "panic",
-            "source": {"kind": "dc09", "site": site, "site_en": site_en, "point": "正门一键报警",
-                       "point_en": "Main gate button", "account": account, "zone": 1},
-            "raised_at": now, "presses": 1, "restored": False, "unit": "",
-            "targets": {"respond_s": 60.0, "arrive_s": 180.0, "resolve_s": 300.0},
-            "deadlines": {"respond": now + 60, "arrive": now + 180, "resolve": now + 300},
-            "missed": [], "escalations": 0, "rev": 1,
-            "timeline": [{"at": now, "what": "raised", "by": "", "detail": ""}]}
-
-
-def seed_station(db_url: str, station: str, *, name: str, district: str, incident: dict[str, Any] | None,
-                 position: tuple[float, float] = (39.9, 116.4)) -> None:
-    """A station as the hub would have stored it: online, a telemetry report with its place, one alarm."""
-    store = open_store(db_url)
-    try:
-        now = time.time()
-        store.update_status(station, wire.Status(state="online", counter=1, ts=wire.utc_now_iso(now)))
-        tele = {"v": 1, "ts": wire.utc_now_iso(now),
-                "outbox": {"depth": 0, "by_priority": {}, "bytes": 0, "oldest_age_s": 0.0, "accepted_total": 1,
-                           "rejected_total": 0, "confirmed_total": 1},
-                "link": {"state": "connected", "connects": 1, "in_flight": 0, "published_total": 1,
-                         "resent_total": 0, "publish_failures": 0},
-                "host": {"load1": 0.1, "mem_available_mb": 900.0, "disk_free_mb": 9000.0, "uptime_s": 60.0},
-                "faults": [], "devices": {}, "cameras": {},
-                "place": {"name": name, "district": district, "lat": position[0], "lon": position[1]}}
-        store.update_telemetry(station, tele["ts"], json.dumps(tele, ensure_ascii=False).encode())
-        if incident is not None:
-            ev = wire.Event(id=wire.new_event_id(), station=station, seq=1, ts=wire.utc_now_iso(now),
-                            type="alarm.raised", priority=wire.Priority.ALARM,
-                            data={"incident_id": incident["id"], "change": "raised", "at": now, "incident": incident})
-            store.store_events([ev], [wire.encode(ev)])
-    finally:
-        store.close()
+__all__ = ["Central", "incident_dict", "seed_station"]  # the seeding helpers live in hub.web.demo
 
 
 @dataclass

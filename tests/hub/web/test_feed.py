@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from edge.wire import messages as wire
-from hub.store import open_store
 from hub.web import queries
 from hub.web.accounts import Principal
 from hub.web.console import prepare_database
 from hub.web.db import DbPool
+from hub.web.demo import incident_dict, seed_station, store_change
 from hub.web.feed import Feed
-from tests.support.central import incident_dict, seed_station
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -24,17 +21,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'hub.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_db_url")
     prepare_database(url)
     return url
-
-
-def store_change(url: str, station: str, seq: int, incident: dict[str, Any], change: str) -> None:
-    store = open_store(url)
-    try:
-        ev = wire.Event(id=wire.new_event_id(), station=station, seq=seq, ts=wire.utc_now_iso(),
-                        type=f"alarm.{change}", priority=wire.Priority.ALARM,
-                        data={"incident_id": incident["id"], "change": change, "at": time.time(), "incident": incident})
-        store.store_events([ev], [wire.encode(ev)])
-    finally:
-        store.close()
 
 
 def test_incidents_follow_the_latest_revision_and_the_stream_resumes(db_url: str) -> None:
