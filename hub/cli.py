@@ -59,12 +59,11 @@ def _run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     service.on_failure = stop.set
-    service.start()
-    console = _console(args) if args.http else None
+    console = _console(args) if args.http else None  # bound before ingest starts: a busy port stops the hub
     if console is False:
-        service.stop()
         store.close()
         return 2
+    service.start()
     logging.getLogger("hub").info("hub running: broker %s, database %s, group %s", args.broker, args.db, args.group)
     notifier = Notifier()
     notifier.ready(f"hub: broker {args.broker}, group {args.group}")

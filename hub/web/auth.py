@@ -19,7 +19,7 @@ from starlette.routing import Route
 from hub.web.accounts import Principal
 from hub.web.console import Console, run
 
-__all__ = ["SESSION_COOKIE", "csrf_ok", "principal", "require_page", "routes"]
+__all__ = ["SESSION_COOKIE", "csrf_ok", "local_path", "principal", "require_page", "routes"]
 
 SESSION_COOKIE = "pk_session"
 _LOGIN_COOKIE = "pk_login"
@@ -60,9 +60,16 @@ async def csrf_ok(request: Request, who: Principal) -> bool:
     return bool(who.csrf) and hmac.compare_digest(sent.encode(), who.csrf.encode())
 
 
-def _safe_next(value: object) -> str:
+def local_path(value: object) -> str:
+    """`value` if it is a path on this server, else "" (never `//host` or `/\\host`: browsers go there)."""
     nxt = value if isinstance(value, str) else ""
-    return nxt if nxt.startswith("/") and not nxt.startswith("//") else "/alarms"
+    if not nxt.startswith("/") or nxt.startswith(("//", "/\\")) or any(c in nxt for c in "\r\n"):
+        return ""
+    return nxt
+
+
+def _safe_next(value: object) -> str:
+    return local_path(value) or "/alarms"
 
 
 async def login_page(request: Request, *, error: str = "", status: int = 200) -> Response:

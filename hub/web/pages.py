@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from hub.web import queries
 from hub.web.accounts import Principal
-from hub.web.auth import console_of, csrf_ok, require_page
+from hub.web.auth import console_of, csrf_ok, local_path, require_page
 from hub.web.console import run
 
 __all__ = ["routes"]
@@ -82,9 +82,7 @@ async def mark_seen(request: Request) -> Response:
                                  f"state={view.incident['state']} escalations={view.incident.get('escalations', 0)}")
 
     await run(write)
-    back = (await request.form()).get("next")
-    target = back if isinstance(back, str) and back.startswith("/") and not back.startswith("//") else "/alarms"
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(local_path((await request.form()).get("next")) or "/alarms", status_code=303)
 
 
 def _station_filter(request: Request, who: Principal) -> tuple[list[queries.StationView], dict[str, str], list[str]]:

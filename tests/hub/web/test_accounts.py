@@ -10,7 +10,6 @@ import pytest
 from hub.web.accounts import AccountError, Accounts, hash_password, verify_password
 from hub.web.console import prepare_database
 from hub.web.db import Db
-from hub.web.server import parse_http
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -64,12 +63,3 @@ def test_tokens_roles_and_districts(db: Db) -> None:
         acc.add_user("x", "admin", "long-enough")
     with pytest.raises(AccountError):
         acc.add_user("x", "viewer", "short")
-
-
-def test_http_option() -> None:
-    assert parse_http("8080") == ("127.0.0.1", 8080)
-    assert parse_http(":8080") == ("127.0.0.1", 8080)
-    assert parse_http("0.0.0.0:80") == ("0.0.0.0", 80)
-    assert parse_http("[::1]:8080") == ("::1", 8080)
-    with pytest.raises(ValueError, match="HOST:PORT"):
-        parse_http("localhost")
