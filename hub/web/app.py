@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.web import api, auth, pages
 from hub.web.console import HERE, Console, ConsoleSettings
+from hub.web.db import db_executor
 
 __all__ = ["create_app"]
 
@@ -51,6 +52,7 @@ def create_app(settings: ConsoleSettings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         console.loop = asyncio.get_running_loop()
+        console.loop.set_default_executor(db_executor())  # this loop is the console's own (server.py)
         task = asyncio.create_task(console.feed.run(), name="console-feed")
         try:
             yield

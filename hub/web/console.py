@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -18,7 +17,7 @@ from starlette.templating import Jinja2Templates
 from hub.web import queries
 from hub.web.accounts import SCHEMA as ACCOUNTS_SCHEMA
 from hub.web.accounts import Accounts, Principal
-from hub.web.db import DbPool
+from hub.web.db import DbPool, in_db_thread
 from hub.web.feed import Feed
 from hub.web.i18n import LANGS, translator
 
@@ -30,7 +29,7 @@ T = TypeVar("T")
 
 async def run(fn: Callable[[], T]) -> T:
     """Database work off the event loop (each worker thread has its own connection)."""
-    return await anyio.to_thread.run_sync(fn)
+    return await in_db_thread(fn)
 
 
 @dataclass(frozen=True, slots=True)

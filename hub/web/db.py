@@ -1,19 +1,35 @@
 """A thin database handle for the console: the same SQL on SQLite and PostgreSQL (`?` placeholders).
 
-Each thread gets its own connection (`DbPool.get`): Starlette runs sync work in a thread pool and the
-feed polls from another thread. Statements are autocommitted; `transaction()` groups several.
+Each thread gets its own connection (`DbPool.get`). Database work runs off the event loop in the loop's
+default executor (`in_db_thread`), which the app sets to a small fixed pool of long-lived threads
+(`DB_THREADS`), so a hub holds at most that many connections (anyio's own pool would create and retire
+threads, leaving their connections behind). Statements are autocommitted; `transaction()` groups several.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["Db", "DbPool", "is_postgres"]
+__all__ = ["DB_THREADS", "Db", "DbPool", "db_executor", "in_db_thread", "is_postgres"]
+
+T = TypeVar("T")
+DB_THREADS = 8
+
+
+def db_executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="hub-console-db")
+
+
+async def in_db_thread(fn: Callable[[], T]) -> T:
+    """Run blocking database work in the running loop's default executor (see the module docstring)."""
+    return await asyncio.get_running_loop().run_in_executor(None, fn)
 
 
 def is_postgres(url: str) -> bool:

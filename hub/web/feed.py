@@ -20,11 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import anyio.to_thread
-
 from hub.web import queries
 from hub.web.accounts import Principal
-from hub.web.db import DbPool
+from hub.web.db import DbPool, in_db_thread
 
 __all__ = ["Feed", "FeedEvent", "parse_cursor"]
 
@@ -185,15 +183,15 @@ class Feed:
         return out
 
     async def run(self) -> None:
-        await anyio.to_thread.run_sync(self.start_cursor)
+        await in_db_thread(self.start_cursor)
         next_stations = 0.0
         while True:
             try:
-                events = await anyio.to_thread.run_sync(lambda: self._poll_alarms(publish=True))
+                events = await in_db_thread(lambda: self._poll_alarms(publish=True))
                 now = time.monotonic()
                 if now >= next_stations:
                     next_stations = now + self.station_poll_s
-                    events += await anyio.to_thread.run_sync(lambda: self._refresh_stations(publish=True))
+                    events += await in_db_thread(lambda: self._refresh_stations(publish=True))
             except Exception:  # the database restarting must not end the console: log and poll again
                 log.warning("console feed: polling the database failed", exc_info=True)
                 events = []

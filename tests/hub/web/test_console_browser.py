@@ -32,7 +32,8 @@ pytestmark = [pytest.mark.slow]
 
 KEY = "000102030405060708090a0b0c0d0e0f"
 EAST, WEST, NORTH = "ST-EAST", "ST-WEST", "ST-NORTH"
-PASSWORDS = {"boss": "boss-pass-1", "west": "west-pass-1", "east": "east-pass-1", "lockme": "lock-pass-1"}
+PASSWORDS = {"boss": "boss-pass-1", "west": "west-pass-1", "east": "east-pass-1", "lockme": "lock-pass-1",
+             "wall": "wall-pass-1"}
 T = TypeVar("T")
 
 
@@ -103,6 +104,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     cli("user", "add", "west", "--role", "district", "--district", "西城", "--db", db, stdin=PASSWORDS["west"] + "\n")
     cli("user", "add", "east", "--role", "district", "--district", "东城", "--db", db, stdin=PASSWORDS["east"] + "\n")
     cli("user", "add", "lockme", "--role", "viewer", "--db", db, stdin=PASSWORDS["lockme"] + "\n")
+    cli("user", "add", "wall", "--role", "viewer", "--db", db, stdin=PASSWORDS["wall"] + "\n")
     for name, role, district in (("boss", "command", ""), ("west", "district", "西城"), ("east", "district", "东城")):
         extra = ["--district", district] if district else []
         central.tokens[name] = cli("token", "add", f"{name}-script", "--role", role, *extra, "--db", db
@@ -268,6 +270,19 @@ def test_a_district_officer_sees_and_acts_only_on_their_district(world: World, b
     assert WEST not in east_view and NORTH in east_view
     every = {s["station"] for s in world.central.api("/api/v1/stations", tokens["boss"])["stations"]}
     assert every == {EAST, WEST, NORTH}
+
+
+def test_a_viewer_sees_every_station_but_changes_nothing(world: World, browser: Any) -> None:
+    west = world.seeded[WEST]
+    with signed_in(browser, world, "wall") as page:
+        row = page.wait_for_selector(f"tr[data-incident='{west}']")
+        assert row is not None and row.query_selector(".seen-btn") is None
+        csrf = page.get_attribute("input[name=csrf]", "value")
+        assert page.request.post(f"{world.url}/incidents/{WEST}/{west}/seen", form={"csrf": csrf or ""}).status == 403
+        assert page.goto(f"{world.url}/audit").status == 403  # type: ignore[union-attr]
+        page.goto(f"{world.url}/stations")
+        shown = page.eval_on_selector_all("#stations tr[data-station]", "rows => rows.map(r => r.dataset.station)")
+        assert set(shown) == {EAST, WEST, NORTH}
 
 
 def test_the_stations_page_shows_state_and_filters_by_district_and_state(world: World, browser: Any) -> None:

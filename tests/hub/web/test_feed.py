@@ -59,3 +59,24 @@ def test_incidents_follow_the_latest_revision_and_the_stream_resumes(db_url: str
             "ST-A": "silent", "ST-B": "silent"}
     finally:
         pool.close()
+
+
+def test_live_events_reach_only_the_tabs_that_may_see_the_station(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    prepare_database(url)
+    seed_station(url, "ST-A", name="A", district="东城", incident=None)
+    pool = DbPool(url)
+    try:
+        feed = Feed(pool, silent_s=90)
+        feed.start_cursor()
+        boss = feed.subscribe(Principal(name="boss", role="command"))
+        east = feed.subscribe(Principal(name="e", role="district", district="东城"))
+        west = feed.subscribe(Principal(name="w", role="district", district="西城"))
+        store_change(url, "ST-A", 1, incident_dict("INC-9", time.time(), site="s", site_en="s"), "raised")
+        for event in feed._poll_alarms(publish=True):
+            feed._publish(event)
+        assert (boss.qsize(), east.qsize(), west.qsize()) == (1, 1, 0)
+        feed.close_all()
+        assert boss.get_nowait() is not None and boss.get_nowait() is None  # the stream is told to end
+    finally:
+        pool.close()
