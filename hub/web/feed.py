@@ -146,8 +146,8 @@ class Feed:
             out.append(event)
         if high > self._high:
             self._high = high
-            db.run("DELETE FROM console_meta WHERE name='cursor'")
-            db.run("INSERT INTO console_meta VALUES ('cursor', ?)", (repr(high),))
+            db.run("INSERT INTO console_meta VALUES ('cursor', ?) "
+                   "ON CONFLICT (name) DO UPDATE SET value=excluded.value", (repr(high),))
         floor = self._high - self.lookback_s
         self._recent = {k: v for k, v in self._recent.items() if v >= floor}
         return out if publish else []

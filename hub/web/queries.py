@@ -184,7 +184,6 @@ def incident(db: Db, station: str, incident_id: str, *, places: dict[str, Statio
 
 
 def mark_seen(db: Db, view: IncidentView, by: str) -> None:
-    with db.transaction():
-        db.run("DELETE FROM console_seen WHERE station=? AND incident_id=?", (view.station, view.id))
-        db.run("INSERT INTO console_seen VALUES (?, ?, ?, ?, ?)",
-               (view.station, view.id, int(view.incident.get("escalations", 0)), by, time.time()))
+    db.run("INSERT INTO console_seen VALUES (?, ?, ?, ?, ?) ON CONFLICT (station, incident_id) DO UPDATE SET "
+           "escalations=excluded.escalations, by_name=excluded.by_name, at=excluded.at",
+           (view.station, view.id, int(view.incident.get("escalations", 0)), by, time.time()))
