@@ -51,6 +51,10 @@ class Db:
             self._lite = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
             self._lite.execute("PRAGMA busy_timeout=10000")
 
+    @property
+    def broken(self) -> bool:
+        return self.pg and (self._pg.closed or self._pg.broken)
+
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.pg else sql
 
@@ -109,7 +113,13 @@ class DbPool:
         self._lock = threading.Lock()
 
     def get(self) -> Db:
+        """This thread's connection; a new one if the last was lost (PostgreSQL restarted)."""
         db: Db | None = getattr(self._local, "db", None)
+        if db is not None and db.broken:
+            with self._lock:
+                self._all.remove(db)
+            db.close()
+            db = None
         if db is None:
             db = Db(self.url)
             self._local.db = db

@@ -183,18 +183,27 @@ class Feed:
         return out
 
     async def run(self) -> None:
-        await in_db_thread(self.start_cursor)
+        started = False
+        failing = False
         next_stations = 0.0
         while True:
+            events: list[FeedEvent] = []
             try:
+                if not started:
+                    await in_db_thread(self.start_cursor)
+                    started = True
                 events = await in_db_thread(lambda: self._poll_alarms(publish=True))
                 now = time.monotonic()
                 if now >= next_stations:
                     next_stations = now + self.station_poll_s
                     events += await in_db_thread(lambda: self._refresh_stations(publish=True))
-            except Exception:  # the database restarting must not end the console: log and poll again
-                log.warning("console feed: polling the database failed", exc_info=True)
-                events = []
+                if failing:
+                    failing = False
+                    log.warning("console feed: the database answers again")
+            except Exception:  # the database restarting must not end the console: say so once, poll again
+                if not failing:
+                    failing = True
+                    log.warning("console feed: reading the database failed; retrying", exc_info=True)
             self.polls += 1
             for event in events:
                 self._publish(event)

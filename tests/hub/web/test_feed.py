@@ -80,3 +80,21 @@ def test_live_events_reach_only_the_tabs_that_may_see_the_station(tmp_path: Path
         assert boss.get_nowait() is not None and boss.get_nowait() is None  # the stream is told to end
     finally:
         pool.close()
+
+
+def test_a_lost_postgresql_connection_is_replaced(pg_db_url: str, postgres_url: str) -> None:
+    import psycopg
+
+    prepare_database(pg_db_url)
+    pool = DbPool(pg_db_url)
+    try:
+        db = pool.get()
+        row = db.one("SELECT pg_backend_pid()")
+        assert row is not None
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (row[0],))
+        with pytest.raises(psycopg.OperationalError):
+            db.one("SELECT 1")
+        assert pool.get().one("SELECT 1") == (1,)
+    finally:
+        pool.close()
