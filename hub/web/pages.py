@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -85,33 +86,64 @@ async def mark_seen(request: Request) -> Response:
     return RedirectResponse(local_path((await request.form()).get("next")) or "/alarms", status_code=303)
 
 
-def _station_filter(request: Request, who: Principal) -> tuple[list[queries.StationView], dict[str, str], list[str]]:
+PAGE_SIZE = 200  # rows a wall screen can show; the fleet's counts are above the table
+_PROBLEM_FIRST = {"offline": 0, "silent": 1, "online": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class StationListing:
+    rows: list[queries.StationView]  # this page of the matching stations, problems first
+    matching: int
+    counts: dict[str, int]  # per state, of the stations one may see in the chosen district
+    chosen: dict[str, str]
+    districts: list[str]
+    page: int
+    pages: int
+
+    def link(self, **change: str | int) -> str:
+        """The query string of this listing with some parameters changed (`page=1` is left out)."""
+        params = {**self.chosen, "page": str(self.page), **{k: str(v) for k, v in change.items()}}
+        if params["page"] == "1":
+            del params["page"]
+        return urlencode({k: v for k, v in params.items() if v})
+
+
+def _station_listing(request: Request, who: Principal) -> StationListing:
     console = console_of(request)
     every = [v for v in queries.stations(console.pool.get(), silent_s=console.settings.silent_s)
              if who.sees(v.district)]
     district = request.query_params.get("district", "")
     state = request.query_params.get("state", "")
-    shown = [v for v in every if (not district or v.district == district) and (not state or v.state == state)]
-    districts = sorted({v.district for v in every if v.district})
-    return shown, {"district": district, "state": state}, districts
+    in_district = [v for v in every if not district or v.district == district]
+    counts = dict.fromkeys(queries.STATES, 0)
+    for v in in_district:
+        counts[v.state] = counts.get(v.state, 0) + 1
+    shown = sorted((v for v in in_district if not state or v.state == state),
+                   key=lambda v: (_PROBLEM_FIRST.get(v.state, 3), v.station))
+    pages = max(1, -(-len(shown) // PAGE_SIZE))
+    try:
+        page = min(max(1, int(request.query_params.get("page", "1"))), pages)
+    except ValueError:
+        page = 1
+    return StationListing(rows=shown[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], matching=len(shown), counts=counts,
+                          chosen={"district": district, "state": state},
+                          districts=sorted({v.district for v in every if v.district}), page=page, pages=pages)
 
 
 async def stations_page(request: Request) -> Response:
     who = await require_page(request)
     if isinstance(who, Response):
         return who
-    shown, chosen, districts = await run(lambda: _station_filter(request, who))
-    return console_of(request).render(request, "stations.html", who, stations=shown, chosen=chosen,
-                                      districts=districts, states=queries.STATES,
-                                      query=urlencode({k: v for k, v in chosen.items() if v}))
+    listing = await run(lambda: _station_listing(request, who))
+    return console_of(request).render(request, "stations.html", who, listing=listing, states=queries.STATES)
 
 
 async def stations_table(request: Request) -> Response:
     who = await require_page(request)
     if isinstance(who, Response):
         return who
-    shown, _, _ = await run(lambda: _station_filter(request, who))
-    return console_of(request).render(request, "_stations_table.html", who, stations=shown)
+    listing = await run(lambda: _station_listing(request, who))
+    return console_of(request).render(request, "_stations_table.html", who, listing=listing, states=queries.STATES)
 
 
 async def audit_page(request: Request) -> Response:

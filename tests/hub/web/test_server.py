@@ -37,3 +37,13 @@ def test_a_port_in_use_stops_the_hub(tmp_path: Path) -> None:
                                "--http", f"127.0.0.1:{port}"], capture_output=True, timeout=60)
     assert done.returncode == 2
     assert f"--http 127.0.0.1:{port}" in done.stderr.decode()
+
+
+def test_station_listing_links_keep_the_filters() -> None:
+    from hub.web.pages import StationListing
+
+    listing = StationListing(rows=[], matching=450, counts={}, chosen={"district": "东城", "state": ""},
+                             districts=["东城"], page=2, pages=3)
+    assert listing.link() == "district=%E4%B8%9C%E5%9F%8E&page=2"
+    assert listing.link(page=1) == "district=%E4%B8%9C%E5%9F%8E"
+    assert listing.link(state="silent", page=1) == "district=%E4%B8%9C%E5%9F%8E&state=silent"
