@@ -36,6 +36,7 @@ bench: system-deps $(STAMP)
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) scripts/screenshots_kiosk.py docs/screenshots/kiosk
 	QT_QPA_PLATFORM=offscreen $(PY) scripts/screenshots_console.py docs/screenshots/console
+	$(PY) scripts/screenshots_central.py docs/screenshots/central
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

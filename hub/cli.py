@@ -12,13 +12,14 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from edge.system.sdnotify import Notifier
 
 if TYPE_CHECKING:
     from edge.wire.commands import CommandSigner
     from hub.rpc import RpcRegistry
+    from hub.web.server import ConsoleServer
 
 MAX_KEY_FILE_BYTES = 4096
 
@@ -62,12 +63,18 @@ def _run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     service.on_failure = stop.set
+    console = _console(args) if args.http else None  # bound before ingest starts: a busy port stops the hub
+    if console is False:
+        store.close()
+        return 2
     service.start()
     logging.getLogger("hub").info("hub running: broker %s, database %s, group %s", args.broker, args.db, args.group)
     notifier = Notifier()
     notifier.ready(f"hub: broker {args.broker}, group {args.group}")
     stop.wait()
     notifier.stopping()
+    if console:
+        console.stop()
     service.stop()
     store.close()
     if service.failed is not None:
@@ -76,6 +83,21 @@ def _run(args: argparse.Namespace) -> int:
     logging.getLogger("hub").info("hub stopped: %d events stored, %d duplicates, %d malformed",
                                   c.events_stored, c.duplicates, c.malformed)
     return 0
+
+
+def _console(args: argparse.Namespace) -> ConsoleServer | Literal[False]:
+    """The command console (`--http`), served from a thread of this process (hub/web/server.py)."""
+    from hub.web.console import ConsoleSettings
+    from hub.web.server import ConsoleServer, parse_http
+
+    try:
+        host, port = parse_http(args.http)
+        server = ConsoleServer(ConsoleSettings(db_url=args.db), host=host, port=port)
+    except (OSError, ValueError) as exc:
+        print(f"police-kiosk hub: --http {args.http}: {exc}", file=sys.stderr)
+        return False
+    server.start()
+    return server
 
 
 def _plugins() -> list[Callable[[RpcRegistry], None]]:
@@ -227,6 +249,7 @@ def command(name: str, argv: list[str]) -> int:
         parser.add_argument("--cert-file", help="client certificate (PEM) the hub presents to the broker")
         parser.add_argument("--cert-key-file", help="private key (PEM) of --cert-file")
         parser.add_argument("--signing-key-file", help="central's Ed25519 private key (PEM) that signs commands")
+        parser.add_argument("--http", metavar="HOST:PORT", help="serve the command console (off unless given)")
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     ex = sub.add_parser("export", help="print stored events as JSON lines, in per-station order")
     ex.add_argument("--db", required=True)
@@ -253,7 +276,12 @@ def command(name: str, argv: list[str]) -> int:
     kg = sub.add_parser("keygen", help="make central's Ed25519 command key pair")
     kg.add_argument("--private", required=True, help="file for the private key (kept at central, mode 0600)")
     kg.add_argument("--public", required=True, help="file for the public key (to every station)")
+    from hub.web import cli as web_cli
+
+    web_cli.add_parsers(sub)
     args = p.parse_args(argv)
+    if args.action in ("user", "token"):
+        return web_cli.run(args)
     if args.action == "command":
         return _command(args)
     if args.action == "rotate-key":

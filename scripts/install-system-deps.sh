@@ -4,12 +4,13 @@
 # PostgreSQL: the tests start their own throwaway cluster with initdb.
 # python3-venv: `python3 -m venv` on Debian. The Qt offscreen libraries and CJK fonts: the touchscreen.
 # alsa-utils: `aplay`, which the crew console uses to sound the alarm tone.
+# chromium: the real browser the command-console tests and screenshots drive with Playwright.
 set -euo pipefail
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
-for lib in libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-noto-cjk alsa-utils; do
+for lib in libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-noto-cjk alsa-utils chromium; do
   dpkg -s "$lib" >/dev/null 2>&1 || need+=("$lib")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

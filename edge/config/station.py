@@ -28,6 +28,9 @@ from edge.config.sections import AlarmsSection, KioskSection, VisionSection
 class StationSection(_Strict):
     id: str = Field(description="Station id; appears in MQTT topics. Letters, digits, `_.-`, at most 64.")
     name: str = Field(default="", description="Human-readable name shown on screens and at central.")
+    district: str = Field(default="", max_length=64, description="District at central (rights, filters, map).")
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = Field(default=None, description="For central's map.")
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = Field(default=None, description="For central's map.")
 
     @field_validator("id")
     @classmethod

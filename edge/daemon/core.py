@@ -214,6 +214,7 @@ class EdgeDaemon:
             devices=self.context.devices,
             cameras={k: dict(v) for k, v in self.context.cameras.items()},
             commands=self.commands.counts(),
+            place=_place(self.config.station),
         )
 
     def _fault_changed(self, code: str, fault: Fault | None) -> None:
@@ -353,3 +354,7 @@ async def run_daemon(config: EdgeConfig, *, components: list[Component] | None =
     log.info("stopping")
     await daemon.stop()
     return 0
+
+
+def _place(station: Any) -> wire.Place:
+    return wire.Place(name=station.name, district=station.district, lat=station.latitude, lon=station.longitude)

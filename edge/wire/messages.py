@@ -38,6 +38,7 @@ __all__ = [
     "Command",
     "Event",
     "EventBatch",
+    "Place",
     "Priority",
     "RpcError",
     "RpcRequest",
@@ -199,6 +200,15 @@ class HostHealth(msgspec.Struct, frozen=True, kw_only=True):
     uptime_s: float
 
 
+class Place(msgspec.Struct, frozen=True, kw_only=True):
+    """Where central shows the station: its name, district and position (from `[station]`)."""
+
+    name: str = ""
+    district: str = ""
+    lat: float | None = None
+    lon: float | None = None
+
+
 class Telemetry(msgspec.Struct, frozen=True, kw_only=True):
     """QoS 0 on `.../telemetry`, sent with a message expiry so a stale report is never delivered."""
 
@@ -211,6 +221,7 @@ class Telemetry(msgspec.Struct, frozen=True, kw_only=True):
     devices: dict[str, str] = msgspec.field(default_factory=dict)
     cameras: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)  # per camera: frames, lag, drops...
     commands: dict[str, int] = msgspec.field(default_factory=dict)  # accepted, refused_{reason} since start
+    place: Place | None = None  # added in version 1.1: readers that predate it ignore it
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):

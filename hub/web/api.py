@@ -1,0 +1,87 @@
+"""The JSON API (`docs/central-api.md`): the same rights as the pages, a bearer token or the session."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from hub.web import queries
+from hub.web.accounts import Principal
+from hub.web.auth import console_of, principal
+from hub.web.console import run
+
+__all__ = ["routes"]
+
+_KEEPALIVE_S = 15.0
+
+
+async def _who(request: Request) -> Principal | Response:
+    who = await principal(request)
+    if who is None:
+        return JSONResponse({"error": "unauthorized"}, status_code=401,
+                            headers={"WWW-Authenticate": 'Bearer realm="police-kiosk"'})
+    return who
+
+
+async def stations(request: Request) -> Response:
+    who = await _who(request)
+    if isinstance(who, Response):
+        return who
+    console = console_of(request)
+    views = await run(lambda: queries.stations(console.pool.get(), silent_s=console.settings.silent_s))
+    return JSONResponse({"stations": [v.as_json() for v in views if who.sees(v.district)]})
+
+
+async def incidents(request: Request) -> Response:
+    who = await _who(request)
+    if isinstance(who, Response):
+        return who
+    console = console_of(request)
+    open_only = request.query_params.get("open", "0") in ("1", "true")
+    feed = console.feed
+    views = await run(lambda: queries.incidents(console.pool.get(), places=feed.places, open_only=open_only))
+    return JSONResponse({"incidents": [v.as_json() for v in views
+                                       if who.sees(feed.districts.get(v.station, v.district))]})
+
+
+async def stream(request: Request) -> Response:
+    """Server-Sent Events: `alarm` (an incident changed; the id resumes), `station` (a state changed),
+    `hello` on connect, comments as keep-alives."""
+    who = await _who(request)
+    if isinstance(who, Response):
+        return who
+    feed = console_of(request).feed
+    last_id = request.headers.get("last-event-id", "") or request.query_params.get("last_event_id", "")
+
+    async def events() -> AsyncIterator[str]:
+        queue = feed.subscribe(who)
+        try:
+            yield "retry: 1000\nevent: hello\ndata: {}\n\n"
+            if last_id:
+                for missed in await run(lambda: feed.replay(last_id, who)):
+                    yield missed.sse()
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), _KEEPALIVE_S)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                if event is None:
+                    return
+                yield event.sse()
+        finally:
+            feed.unsubscribe(queue)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+routes = [
+    Route("/api/v1/stations", stations),
+    Route("/api/v1/incidents", incidents),
+    Route("/api/v1/stream", stream),
+]
