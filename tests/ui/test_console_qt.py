@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import shutil
 import subprocess
+import sys
 import time
 import wave
 import xml.etree.ElementTree as ET
@@ -27,7 +28,6 @@ from drivers.dc09.sender import Dc09Transmitter
 from edge.api.client import ApiError, EdgeClient
 from edge.sim.broker import MosquittoProcess, free_port
 from edge.sim.school import PanelLink, SchoolPanel
-from tests.support.paths import ROOT
 from tests.support.procs import EdgeProc
 from tests.support.require import require
 from ui.console.model import clock_text
@@ -172,10 +172,10 @@ def console(qtbot: QtBot, open_console: Opener, station: Station) -> ConsoleWind
 
 def wait_focus(qtbot: QtBot, console: ConsoleWindow, site: str = "阳光小学") -> str:
     """Until the console shows an incident of `site` in focus; returns its id."""
-    qtbot.waitUntil(lambda: console.stack.currentIndex() == 1 and console.focus.view is not None
-                    and console.focus.site.text() == site, timeout=WAIT_MS)
-    assert console.focus.view is not None
-    return console.focus.view.id
+    qtbot.waitUntil(lambda: console.ui.stack.currentIndex() == 1 and console.ui.focus.view is not None
+                    and console.ui.focus.site.text() == site, timeout=WAIT_MS)
+    assert console.ui.focus.view is not None
+    return console.ui.focus.view.id
 
 
 def click(qtbot: QtBot, button: Any) -> None:
@@ -188,15 +188,15 @@ def click(qtbot: QtBot, button: Any) -> None:
 # ---- tests ---------------------------------------------------------------------------------------
 def test_a_dc09_panic_from_a_school_takes_over_the_screen(qtbot: QtBot, console: ConsoleWindow,
                                                           station: Station) -> None:
-    assert console.stack.currentIndex() == 0  # idle
-    assert "1 所学校链路正常" in console.strip.texts()
+    assert console.ui.stack.currentIndex() == 0  # idle
+    assert "1 所学校链路正常" in console.ui.strip.texts()
     qtbot.waitUntil(lambda: not console.cameras_pending, timeout=WAIT_MS)  # no vision here: "method not found"
     assert console.board.vision.cameras is None
-    assert not any(t.startswith("摄像头") or t == "无法加载摄像头状态" for t in console.strip.texts())
-    assert not console.hits.isVisible()
+    assert not any(t.startswith("摄像头") or t == "无法加载摄像头状态" for t in console.ui.strip.texts())
+    assert not console.ui.hits.isVisible()
     assert station.press("panic") == "ACK"
     iid = wait_focus(qtbot, console)
-    focus = console.focus
+    focus = console.ui.focus
     inc = station.call("incidents.get", {"id": iid})
     assert focus.point.text() == "正门一键报警"
     assert focus.site_other.text() == "Sunshine Primary School"
@@ -222,7 +222,7 @@ def test_the_elapsed_counter_and_a_missed_target_follow_the_consoles_clock(
     inc = station.call("incidents.raise", {"kind": "emergency", "site": "站前广场", "point": "自助终端",
                                            "source": "kiosk"})
     wait_focus(qtbot, console, "站前广场")
-    focus = console.focus
+    focus = console.ui.focus
     clock.now = inc["raised_at"] + 83
     console.refresh()
     assert focus.elapsed.text() == "1:23"
@@ -234,7 +234,7 @@ def test_the_buttons_call_the_daemon_and_the_view_follows(qtbot: QtBot, console:
                                                           station: Station) -> None:
     assert station.press("panic") == "ACK"
     iid = wait_focus(qtbot, console)
-    focus = console.focus
+    focus = console.ui.focus
     click(qtbot, focus.buttons["ack"])
     qtbot.waitUntil(lambda: focus.state.text() == "已接警", timeout=WAIT_MS)
     assert focus.property("alert") == "off"
@@ -248,7 +248,7 @@ def test_the_buttons_call_the_daemon_and_the_view_follows(qtbot: QtBot, console:
     click(qtbot, focus.buttons["close"])
     assert focus.outcome_row.isVisible()
     click(qtbot, focus.outcomes["false_alarm"])
-    qtbot.waitUntil(lambda: console.stack.currentIndex() == 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: console.ui.stack.currentIndex() == 0, timeout=WAIT_MS)
     closed = station.call("incidents.get", {"id": iid})
     assert (closed["state"], closed["outcome"], closed["unit"]) == ("closed", "false_alarm", "巡逻一组")
     assert [(t["what"], t["by"]) for t in closed["timeline"]][1:] == [
@@ -259,7 +259,7 @@ def test_notifications_move_the_view_and_a_refused_step_is_shown(qtbot: QtBot, c
                                                                  station: Station) -> None:
     assert station.press("panic") == "ACK"
     iid = wait_focus(qtbot, console)
-    focus = console.focus
+    focus = console.ui.focus
     station.call("incidents.ack", {"id": iid, "by": "另一台"})  # acknowledged at another console
     qtbot.waitUntil(lambda: focus.state.text() == "已接警", timeout=WAIT_MS)
     assert focus.property("alert") == "off"
@@ -267,36 +267,36 @@ def test_notifications_move_the_view_and_a_refused_step_is_shown(qtbot: QtBot, c
     qtbot.waitUntil(lambda: focus.state.text() == "已出警", timeout=WAIT_MS)
     station.call("incidents.close", {"id": iid, "outcome": "test", "by": "另一台"})
     focus.buttons["arrive"].click()  # clicked before the console heard of the close: the daemon refuses
-    qtbot.waitUntil(lambda: console.message.isVisible() and console.stack.currentIndex() == 0, timeout=WAIT_MS)
-    assert console.message.text().startswith("到达现场失败：")
-    assert "already closed" in console.message.text()
+    qtbot.waitUntil(lambda: console.ui.message.isVisible() and console.ui.stack.currentIndex() == 0, timeout=WAIT_MS)
+    assert console.ui.message.text().startswith("到达现场失败：")
+    assert "already closed" in console.ui.message.text()
 
 
 def test_several_incidents_newest_on_top(qtbot: QtBot, console: ConsoleWindow, station: Station) -> None:
     assert station.press("panic") == "ACK"
     first = wait_focus(qtbot, console)
-    click(qtbot, console.focus.buttons["ack"])
-    qtbot.waitUntil(lambda: console.focus.state.text() == "已接警", timeout=WAIT_MS)
+    click(qtbot, console.ui.focus.buttons["ack"])
+    qtbot.waitUntil(lambda: console.ui.focus.state.text() == "已接警", timeout=WAIT_MS)
     second = station.call("incidents.raise", {"kind": "emergency", "site": "站前广场", "point": "自助终端",
                                               "source": "kiosk"})["id"]
-    qtbot.waitUntil(lambda: console.list.order() == [second, first], timeout=WAIT_MS)
-    assert console.list.isVisible()
-    assert console.focus.site.text() == "站前广场"  # the new alarm took over
-    assert console.focus.property("alert") in {"a", "b"}
-    click(qtbot, console.list.cards[first])
-    assert console.focus.site.text() == "阳光小学"
+    qtbot.waitUntil(lambda: console.ui.list.order() == [second, first], timeout=WAIT_MS)
+    assert console.ui.list.isVisible()
+    assert console.ui.focus.site.text() == "站前广场"  # the new alarm took over
+    assert console.ui.focus.property("alert") in {"a", "b"}
+    click(qtbot, console.ui.list.cards[first])
+    assert console.ui.focus.site.text() == "阳光小学"
 
 
 def test_the_language_toggle_switches_to_english(qtbot: QtBot, console: ConsoleWindow, station: Station) -> None:
     assert station.press("panic") == "ACK"
     wait_focus(qtbot, console)
-    assert console.focus.buttons["ack"].text() == "确认接警"
-    click(qtbot, console.lang_button)
-    assert console.focus.buttons["ack"].text() == "Acknowledge"
-    assert console.focus.site.text() == "Sunshine Primary School"
-    assert console.focus.point.text() == "Main gate button"
-    click(qtbot, console.lang_button)
-    assert console.focus.buttons["ack"].text() == "确认接警"
+    assert console.ui.focus.buttons["ack"].text() == "确认接警"
+    click(qtbot, console.ui.lang_button)
+    assert console.ui.focus.buttons["ack"].text() == "Acknowledge"
+    assert console.ui.focus.site.text() == "Sunshine Primary School"
+    assert console.ui.focus.point.text() == "Main gate button"
+    click(qtbot, console.ui.lang_button)
+    assert console.ui.focus.buttons["ack"].text() == "确认接警"
 
 
 @pytest.mark.slow
@@ -308,7 +308,7 @@ def test_a_missed_target_turns_red_escalates_and_re_alerts(qtbot: QtBot, open_co
         console = open_console(station.socket)
         assert station.press("panic") == "ACK"
         iid = wait_focus(qtbot, console)
-        focus = console.focus
+        focus = console.ui.focus
         station.call("incidents.dispatch", {"id": iid, "by": "另一台"})  # respond met (or missed: either way)
         qtbot.waitUntil(lambda: focus.timers[1].status == "red", timeout=WAIT_MS)  # on scene not reached in time
         qtbot.waitUntil(lambda: "到场超时" in focus.reason.text() and focus.property("alert") in {"a", "b"},
@@ -338,14 +338,14 @@ link_test_interval_s = 1
     try:
         console = open_console(station.socket)
         # listed with a 1 s link-test interval and never heard: the link is lost
-        qtbot.waitUntil(lambda: any(t.startswith("链路中断：明德中学") for t in console.strip.texts()),
+        qtbot.waitUntil(lambda: any(t.startswith("链路中断：明德中学") for t in console.ui.strip.texts()),
                         timeout=WAIT_MS)
         assert station.press("link", account="2001", key=None) == "ACK"
-        qtbot.waitUntil(lambda: not any(t.startswith("链路中断：明德中学") for t in console.strip.texts()),
+        qtbot.waitUntil(lambda: not any(t.startswith("链路中断：明德中学") for t in console.ui.strip.texts()),
                         timeout=WAIT_MS)
         # a panel whose clock is an hour behind is refused (NAK): a fault the crew must see
         assert station.press("panic", clock_offset=-3600) == "NAK"
-        qtbot.waitUntil(lambda: any(t.startswith("故障：") and "1234" in t for t in console.strip.texts()),
+        qtbot.waitUntil(lambda: any(t.startswith("故障：") and "1234" in t for t in console.ui.strip.texts()),
                         timeout=WAIT_MS)
     finally:
         station.edge.stop()
@@ -356,29 +356,29 @@ def test_a_killed_daemon_shows_disconnected_and_recovers(qtbot: QtBot, console: 
                                                          station: Station) -> None:
     assert station.press("panic") == "ACK"
     iid = wait_focus(qtbot, console)
-    assert not console.overlay.isVisible()
+    assert not console.ui.overlay.isVisible()
     station.edge.kill()  # SIGKILL
-    qtbot.waitUntil(console.overlay.isVisible, timeout=WAIT_MS)
-    assert console.overlay.title.text() == "站务服务未连接"
-    assert console.conn.text() == "● 未连接"
+    qtbot.waitUntil(console.ui.overlay.isVisible, timeout=WAIT_MS)
+    assert console.ui.overlay.title.text() == "站务服务未连接"
+    assert console.ui.conn.text() == "● 未连接"
     console.board.incidents.clear()  # forget what the console knew: it must come back from the daemon
     console.station = ""
     console.refresh()
-    assert console.stack.currentIndex() == 0
+    assert console.ui.stack.currentIndex() == 0
     station.start()
-    qtbot.waitUntil(lambda: not console.overlay.isVisible() and console.station == "阳光街警务站", timeout=WAIT_MS)
-    assert console.conn.text() == "● 已连接"
+    qtbot.waitUntil(lambda: not console.ui.overlay.isVisible() and console.station == "阳光街警务站", timeout=WAIT_MS)
+    assert console.ui.conn.text() == "● 已连接"
     assert wait_focus(qtbot, console) == iid  # the incident survived the restart and was reloaded
-    assert console.focus.property("alert") in {"a", "b"}  # still not acknowledged
+    assert console.ui.focus.property("alert") in {"a", "b"}  # still not acknowledged
 
 
 # ---- the crew bar: manual alarm, siren, history ------------------------------------------------------
 def test_a_manual_alarm_is_raised_only_after_the_confirmation(qtbot: QtBot, console: ConsoleWindow,
                                                               station: Station) -> None:
-    bar, form = console.crew, console.manual
+    bar, form = console.ui.crew, console.ui.manual
     assert bar.manual.text() == "手动报警"
     click(qtbot, bar.manual)
-    assert console.stack.currentWidget() is form
+    assert console.ui.stack.currentWidget() is form
     assert form.site.text() == "阳光街警务站"  # the station itself, by default
     form.site.clear()
     click(qtbot, form.raise_button)
@@ -392,9 +392,9 @@ def test_a_manual_alarm_is_raised_only_after_the_confirmation(qtbot: QtBot, cons
     assert station.call("incidents.list")["incidents"] == []  # the first tap raised nothing
     click(qtbot, form.confirm_button)
     wait_focus(qtbot, console, "站前广场")  # raised, notified, and it takes over like any other alarm
-    assert console.focus.kind.text() == "一键报警"
-    assert console.focus.point.text() == "北侧人行道"
-    assert "值班人员录入" in console.focus.point_other.text()
+    assert console.ui.focus.kind.text() == "一键报警"
+    assert console.ui.focus.point.text() == "北侧人行道"
+    assert "值班人员录入" in console.ui.focus.point_other.text()
     assert console.board.manual.step == "closed"
     [inc] = station.call("incidents.list")["incidents"]
     assert (inc["kind"], inc["source"]["kind"], inc["source"]["site"]) == ("panic", "manual", "站前广场")
@@ -402,7 +402,7 @@ def test_a_manual_alarm_is_raised_only_after_the_confirmation(qtbot: QtBot, cons
 
 
 def test_the_siren_switch_shows_the_daemons_answer(qtbot: QtBot, console: ConsoleWindow, station: Station) -> None:
-    bar = console.crew
+    bar = console.ui.crew
     assert bar.siren_state.text() == "警笛与警灯：未知"
     click(qtbot, bar.siren_on)
     qtbot.waitUntil(lambda: bar.siren_state.text() == "警笛与警灯：开启", timeout=WAIT_MS)
@@ -412,7 +412,7 @@ def test_the_siren_switch_shows_the_daemons_answer(qtbot: QtBot, console: Consol
     assert station.press("panic") == "ACK"  # a new alarm: the engine's policy takes the relays back
     wait_focus(qtbot, console)
     assert bar.siren_state.text() == "警笛与警灯：未知"
-    click(qtbot, console.lang_button)
+    click(qtbot, console.ui.lang_button)
     assert bar.siren_on.text() == "Siren on"
     assert bar.siren_state.text() == "Siren and strobe: not known"
 
@@ -423,7 +423,7 @@ def test_a_refused_siren_switch_says_manual_control_is_disabled(qtbot: QtBot, op
     station.start()
     try:
         console = open_console(station.socket)
-        bar = console.crew
+        bar = console.ui.crew
         qtbot.waitUntil(lambda: console.station == "阳光街警务站", timeout=WAIT_MS)
         click(qtbot, bar.siren_on)
         qtbot.waitUntil(lambda: bar.siren_state.text() == "本站已禁用手动警笛控制", timeout=WAIT_MS)
@@ -442,10 +442,10 @@ def test_the_history_shows_closed_incidents_with_outcome_and_response_times(
     second = wait_focus(qtbot, console)
     station.call("incidents.ack", {"id": second, "by": "另一台"})
     qtbot.waitUntil(lambda: console.view is not None and not console.view.alerting, timeout=WAIT_MS)
-    click(qtbot, console.crew.history)
-    page = console.history
-    assert console.stack.currentWidget() is page
-    assert console.crew.history.text() == "返回"
+    click(qtbot, console.ui.crew.history)
+    page = console.ui.history
+    assert console.ui.stack.currentWidget() is page
+    assert console.ui.crew.history.text() == "返回"
     qtbot.waitUntil(lambda: [r.id for r in page.rows] == [first], timeout=WAIT_MS)  # from incidents.list
     assert [page.cell(0, c) for c in (1, 2, 3, 4, 5)] == ["站前广场 · 自助终端", "紧急求助", "测试", "—", "—"]
     assert page.cell(0, 6).endswith(" / 5:00")
@@ -456,11 +456,11 @@ def test_the_history_shows_closed_incidents_with_outcome_and_response_times(
     assert page.cell(0, 4).endswith(" / 1:00")
     assert page.table.item(0, 4).data(Qt.ItemDataRole.UserRole) == "met"  # type: ignore[union-attr]
     assert page.title.text() == "已结案警情：2"
-    click(qtbot, console.lang_button)
+    click(qtbot, console.ui.lang_button)
     assert page.cell(0, 3) == "Real incident"
     assert page.cell(0, 1) == "Sunshine Primary School · Main gate button"
-    click(qtbot, console.crew.history)
-    assert console.stack.currentIndex() == 0
+    click(qtbot, console.ui.crew.history)
+    assert console.ui.stack.currentIndex() == 0
 
 
 # ---- sound and translations ------------------------------------------------------------------------
@@ -499,7 +499,7 @@ def test_no_sound_backend_is_reported() -> None:
 def test_translations_are_complete_and_compiled(tmp_path: Path) -> None:
     ts = I18N_DIR / "console_zh_CN.ts"
     lupdate, lrelease = shutil.which("pyside6-lupdate"), shutil.which("pyside6-lrelease")
-    bindir = ROOT / ".venv" / "bin"
+    bindir = Path(sys.executable).parent  # the venv running the tests
     lupdate = lupdate or str(bindir / "pyside6-lupdate")
     lrelease = lrelease or str(bindir / "pyside6-lrelease")
     require(Path(lupdate).exists() and Path(lrelease).exists(), "pyside6-lupdate/lrelease (PySide6 wheel tools)")

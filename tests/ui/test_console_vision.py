@@ -97,13 +97,13 @@ def test_a_hit_during_an_alarm_waits_beside_it_and_the_alarm_tone_wins(
     console, sound = offline_console
     console.board.vision.apply_hit(make_hit("粤B8Z5Z7", listed=WANTED, at=T0 + 20, plate_jpeg_b64=jpeg_b64()))
     console.refresh()
-    assert console.hits.card.isVisible()
+    assert console.ui.hits.card.isVisible()
     assert (sound.active, sound.tone) == (True, "warning")
     console.board.apply_incident("raised", make_incident(raised_at=T0 + 25))
     console.refresh()
-    assert console.stack.currentIndex() == 1  # the alarm takes over ...
-    assert not console.hits.isVisible()  # ... and the vehicle warning moves beside it
-    side = console.side_hit
+    assert console.ui.stack.currentIndex() == 1  # the alarm takes over ...
+    assert not console.ui.hits.isVisible()  # ... and the vehicle warning moves beside it
+    side = console.ui.side_hit
     assert side.isVisible()
     assert (side.plate.text(), side.near.text(), side.reason.text()) == (
         "粤B8Z5Z7", f"近似匹配 · 布控号牌 {WANTED}", REASON)
@@ -117,11 +117,11 @@ def test_a_hit_during_an_alarm_waits_beside_it_and_the_alarm_tone_wins(
     console.board.apply_incident("closed", {**make_incident(raised_at=T0 + 25), "state": "closed", "rev": 2,
                                             "closed_at": T0 + 29, "outcome": "test"})
     console.refresh()
-    assert console.stack.currentIndex() == 0
+    assert console.ui.stack.currentIndex() == 0
     assert not sound.active
-    assert console.hits.isVisible()  # back on top: the recent list, the hit noted
-    assert not console.hits.card.isVisible()
-    assert console.hits.row_texts() == [f"{clock_text(T0 + 20, T0 + 30)}  粤B8Z5Z7  {REASON} · {CAMERA}  ✓ 已知悉"]
+    assert console.ui.hits.isVisible()  # back on top: the recent list, the hit noted
+    assert not console.ui.hits.card.isVisible()
+    assert console.ui.hits.row_texts() == [f"{clock_text(T0 + 20, T0 + 30)}  粤B8Z5Z7  {REASON} · {CAMERA}  ✓ 已知悉"]
 
 
 def test_the_warning_tone_is_a_second_sound() -> None:
@@ -180,7 +180,7 @@ def test_a_watch_listed_vehicle_is_warned_until_noted(qtbot: QtBot, vision_stati
     try:
         vision_station.start()
         qtbot.waitUntil(lambda: console.station == "阳光街警务站", timeout=WAIT_MS)
-        panel = console.hits
+        panel = console.ui.hits
         card = panel.card  # the full-size card: no incident on screen
         qtbot.waitUntil(card.isVisible, timeout=WAIT_MS)
         hit = panel.alert
@@ -198,7 +198,7 @@ def test_a_watch_listed_vehicle_is_warned_until_noted(qtbot: QtBot, vision_stati
         assert card.priority.text() == "优先级 1"
         assert card.has_image()  # the plate crop the camera sent
         assert card.sound_note.text() == "声音不可用"
-        assert console.stack.currentIndex() == 0  # a warning, not the alarm takeover
+        assert console.ui.stack.currentIndex() == 0  # a warning, not the alarm takeover
         assert (sound.active, sound.tone) == (True, "warning")
         assert panel.row_texts()[0].startswith(f"{hit.clock}  {hit.plate}  {REASON} · {CAMERA}")
 
@@ -208,10 +208,10 @@ def test_a_watch_listed_vehicle_is_warned_until_noted(qtbot: QtBot, vision_stati
         assert panel.isVisible()  # still listed, as noted
         assert panel.row_texts()[0].endswith("✓ 已知悉")
 
-        click(qtbot, console.lang_button)
+        click(qtbot, console.ui.lang_button)
         assert panel.row_texts()[0].endswith("✓ Noted")
         assert panel.list_title.text() == "Recent vehicle hits: 1"
-        click(qtbot, console.lang_button)
+        click(qtbot, console.ui.lang_button)
 
         # The clip plays once; when the daemon says the camera ended, a reload names it in the status strip.
         deadline = time.monotonic() + WAIT_MS / 1000
@@ -219,8 +219,9 @@ def test_a_watch_listed_vehicle_is_warned_until_noted(qtbot: QtBot, vision_stati
             assert time.monotonic() < deadline, "the clip did not end"
             qtbot.wait(300)
         console.reload()
-        qtbot.waitUntil(lambda: f"摄像头 0/1 在线 · 离线：{CAMERA}（已结束）" in console.strip.texts(), timeout=WAIT_MS)
-        assert not any("camera.gate-east" in t for t in console.strip.texts())  # not again as a raw fault
+        gone = f"摄像头 0/1 在线 · 离线：{CAMERA}（已结束）"
+        qtbot.waitUntil(lambda: gone in console.ui.strip.texts(), timeout=WAIT_MS)
+        assert not any("camera.gate-east" in t for t in console.ui.strip.texts())  # not again as a raw fault
     finally:
         console.close()
         link.stop()

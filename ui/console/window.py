@@ -26,16 +26,11 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
     QMainWindow,
-    QPushButton,
     QSizePolicy,
-    QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -43,14 +38,12 @@ from edge.wire.api import incidents as api
 from edge.wire.api.incidents import Incident, Siren
 from edge.wire.errors import INVALID_PARAMS
 from ui.console.actions import raise_request, step_request
-from ui.console.crew_panel import CrewBar, HistoryPage, ManualAlarmPanel
-from ui.console.focus import FocusPanel
+from ui.console.layout import ConsoleLayout
 from ui.console.model import ConsoleBoard, ConsoleView
 from ui.console.sound import AlarmSound
 from ui.console.style import STYLE, set_prop
 from ui.console.text import Language, action_label, notice_label, translate
-from ui.console.vehicle_panel import HitCard, VehicleHitPanel, show_hit
-from ui.console.widgets import DisconnectedOverlay, IncidentList, StatusStrip
+from ui.console.vehicle_panel import show_hit
 from ui.link import ApiError, DaemonLink
 
 __all__ = ["TOPICS", "ConsoleWindow"]
@@ -96,98 +89,21 @@ class ConsoleWindow(QMainWindow):
         self.refresh()
 
     def _build(self) -> None:
-        self.setWindowTitle("police-kiosk console")
-        header = QWidget()
-        header.setObjectName("header")
-        self.title = QLabel()
-        self.title.setObjectName("title")
-        self.conn = QLabel()
-        self.conn.setObjectName("conn")
-        self.clock_label = QLabel()
-        self.clock_label.setObjectName("clock")
-        self.lang_button = QPushButton()
-        self.lang_button.setObjectName("lang")
-        self.lang_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.lang_button.clicked.connect(self.toggle_language)
-        top = QHBoxLayout(header)
-        top.setContentsMargins(20, 10, 20, 10)
-        top.addWidget(self.title, 1)
-        top.addWidget(self.conn)
-        top.addSpacing(24)
-        top.addWidget(self.clock_label)
-        top.addSpacing(16)
-        top.addWidget(self.lang_button)
-        self.strip = StatusStrip()
-        self.hits = VehicleHitPanel()
-        self.hits.noted.connect(self.note_hit)
-        self.hits.hide()
-        self.idle = QLabel()
-        self.idle.setObjectName("idle")
-        self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.idle_sub = QLabel()
-        self.idle_sub.setObjectName("idleSub")
-        self.idle_sub.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        idle_page = QWidget()
-        idle_lay = QVBoxLayout(idle_page)
-        idle_lay.addStretch(1)
-        idle_lay.addWidget(self.idle)
-        idle_lay.addWidget(self.idle_sub)
-        idle_lay.addStretch(1)
-        self.focus = FocusPanel()
-        self.focus.action.connect(self.act)
-        self.focus.silence.connect(self.silence)
-        self.list = IncidentList()
-        self.list.selected.connect(self.select)
-        self.side_hit = HitCard(compact=True)  # a vehicle warning while an incident is on screen
-        self.side_hit.noted.connect(self.note_hit)
-        self.side_hit.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        self.side_hit.hide()
-        self.side = QWidget()
-        self.side.setMinimumWidth(420)
-        self.side.setMaximumWidth(560)
-        side = QVBoxLayout(self.side)
-        side.setContentsMargins(0, 0, 0, 0)
-        side.setSpacing(12)
-        side.addWidget(self.side_hit)
-        side.addWidget(self.list, 1)
-        side.addStretch(0)  # keeps the card at the top while the list is hidden
-        incidents_page = QWidget()
-        body = QHBoxLayout(incidents_page)
-        body.setContentsMargins(16, 16, 16, 16)
-        body.setSpacing(16)
-        body.addWidget(self.focus, 3)
-        body.addWidget(self.side, 1)
-        self.history = HistoryPage()
-        self.manual = ManualAlarmPanel()
-        self.stack = QStackedWidget()
-        self.pages = (idle_page, incidents_page, self.history, self.manual)
-        for page in self.pages:
-            self.stack.addWidget(page)
-        self.message = QLabel()
-        self.message.setObjectName("message")
-        self.message.setWordWrap(True)
-        self.message.hide()
-        self.manual.kindChosen.connect(self.manual_kind)
-        self.manual.review.connect(self.manual_review)
-        self.manual.confirmed.connect(self.manual_confirm)
-        self.manual.back.connect(self.manual_back)
-        self.manual.cancelled.connect(self.manual_cancel)
-        self.crew = CrewBar()
-        self.crew.manualClicked.connect(self.manual_open)
-        self.crew.historyClicked.connect(self.toggle_history)
-        self.crew.sirenSwitched.connect(self.switch_siren)
-        central = QWidget()
-        lay = QVBoxLayout(central)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(0)
-        lay.addWidget(header)
-        lay.addWidget(self.strip)
-        lay.addWidget(self.hits)
-        lay.addWidget(self.stack, 1)
-        lay.addWidget(self.message)
-        lay.addWidget(self.crew)
-        self.setCentralWidget(central)
-        self.overlay = DisconnectedOverlay(central)
+        self.ui = ConsoleLayout(self)
+        self.ui.lang_button.clicked.connect(self.toggle_language)
+        self.ui.hits.noted.connect(self.note_hit)
+        self.ui.focus.action.connect(self.act)
+        self.ui.focus.silence.connect(self.silence)
+        self.ui.list.selected.connect(self.select)
+        self.ui.side_hit.noted.connect(self.note_hit)
+        self.ui.manual.kindChosen.connect(self.manual_kind)
+        self.ui.manual.review.connect(self.manual_review)
+        self.ui.manual.confirmed.connect(self.manual_confirm)
+        self.ui.manual.back.connect(self.manual_back)
+        self.ui.manual.cancelled.connect(self.manual_cancel)
+        self.ui.crew.manualClicked.connect(self.manual_open)
+        self.ui.crew.historyClicked.connect(self.toggle_history)
+        self.ui.crew.sirenSwitched.connect(self.switch_siren)
 
     # ---- daemon --------------------------------------------------------------------------------
     def _on_connected(self, up: bool) -> None:
@@ -393,8 +309,8 @@ class ConsoleWindow(QMainWindow):
         self.refresh()
 
     def show_message(self, text: str) -> None:
-        self.message.setText(text)
-        self.message.show()
+        self.ui.message.setText(text)
+        self.ui.message.show()
         self._message_until = self.clock() + MESSAGE_S
 
     # ---- drawing -------------------------------------------------------------------------------
@@ -411,40 +327,41 @@ class ConsoleWindow(QMainWindow):
                                   tone="alarm" if view.alerting else "warning")
             if started:
                 self.sound.restart()
-        self.title.setText(translate("Console", "Street police station · Crew console")
+        self.ui.title.setText(translate("Console", "Street police station · Crew console")
                            + (f" · {self.station}" if self.station else ""))
-        self.conn.setText("● " + (translate("Console", "Connected") if view.connected
+        self.ui.conn.setText("● " + (translate("Console", "Connected") if view.connected
                                   else translate("Console", "Not connected")))
-        set_prop(self.conn, "ok", "true" if view.connected else "false")
-        self.clock_label.setText(time.strftime("%H:%M:%S", time.localtime(now)))
-        self.lang_button.setText("EN" if self.language.code == "zh" else "中文")
-        self.strip.show_status(view)
+        set_prop(self.ui.conn, "ok", "true" if view.connected else "false")
+        self.ui.clock_label.setText(time.strftime("%H:%M:%S", time.localtime(now)))
+        self.ui.lang_button.setText("EN" if self.language.code == "zh" else "中文")
+        self.ui.strip.show_status(view)
         sound_note = "" if self.sound is not None and self.sound.available else notice_label("sound_unavailable")
         manual_open = view.manual.step != "closed"
         self._show_page(3 if manual_open else 2 if view.history_open else 0 if view.focus is None else 1)
-        self.crew.show_state(view.siren, manual_open=manual_open, history_open=view.history_open,
+        self.ui.crew.show_state(view.siren, manual_open=manual_open, history_open=view.history_open,
                              connected=view.connected)
-        self.manual.show_form(view.manual)
+        self.ui.manual.show_form(view.manual)
         if view.history_open or manual_open:
             history = self.board.history
             if view.history_open:
-                self.history.show_history(view.history, lang=self.language.code, loading=history.pending,
+                self.ui.history.show_history(view.history, lang=self.language.code, loading=history.pending,
                                           failed=history.failed)
-            self.hits.show_hits(view.vision, sound_note=sound_note)
+            self.ui.hits.show_hits(view.vision, sound_note=sound_note)
         elif view.focus is None:
-            self.hits.show_hits(view.vision, sound_note=sound_note)
-            self.idle.setText(translate("Console", "No open incidents"))
-            self.idle_sub.setText(translate("Console", "New alarms appear here at once, with sound."))
+            self.ui.hits.show_hits(view.vision, sound_note=sound_note)
+            self.ui.idle.setText(translate("Console", "No open incidents"))
+            self.ui.idle_sub.setText(translate("Console", "New alarms appear here at once, with sound."))
         else:
-            self.focus.show_incident(view.focus, sound_note=sound_note)
-            self.list.show_incidents(view.incidents, view.focus.id)
-            self.list.setVisible(len(view.incidents) > 1)
-            self.hits.hide()  # the vehicle warning moves to the side column: the alarm keeps its room
-            show_hit(self.side_hit, view.vision, sound_note=sound_note)
-            self.side.setVisible(self.list.isVisibleTo(self.side) or self.side_hit.isVisibleTo(self.side))
-        if self.message.isVisible() and now >= self._message_until:
-            self.message.hide()
-        self.overlay.show_state(view)
+            self.ui.focus.show_incident(view.focus, sound_note=sound_note)
+            self.ui.list.show_incidents(view.incidents, view.focus.id)
+            self.ui.list.setVisible(len(view.incidents) > 1)
+            self.ui.hits.hide()  # the vehicle warning moves to the side column: the alarm keeps its room
+            show_hit(self.ui.side_hit, view.vision, sound_note=sound_note)
+            ui = self.ui
+            ui.side.setVisible(ui.list.isVisibleTo(ui.side) or ui.side_hit.isVisibleTo(ui.side))
+        if self.ui.message.isVisible() and now >= self._message_until:
+            self.ui.message.hide()
+        self.ui.overlay.show_state(view)
 
     def _show_page(self, index: int) -> None:
         """Only the page on show counts for the window's minimum size (the incident page's is large): the
@@ -452,16 +369,16 @@ class ConsoleWindow(QMainWindow):
         if self._page == index:
             return
         self._page = index
-        for i, page in enumerate(self.pages):
+        for i, page in enumerate(self.ui.pages):
             policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
             page.setSizePolicy(policy, policy)
-        self.stack.setCurrentIndex(index)
+        self.ui.stack.setCurrentIndex(index)
 
     def _pulse(self) -> None:
         if self.view is not None and self.view.alerting:
-            self.focus.pulse()
+            self.ui.focus.pulse()
         if self.view is not None and self.view.vision.alerting:
-            (self.side_hit if self.view.focus is not None else self.hits.card).pulse()
+            (self.ui.side_hit if self.view.focus is not None else self.ui.hits.card).pulse()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.timer.stop()
