@@ -5,7 +5,7 @@ Every request carries the kiosk's `request_id`; central answers each (station, r
 returns the same answer when asked again, so a live request that timed out at the station and the same
 request queued as a `kiosk.request` event never book two slots. Answers are `{"ok": true, ...}` or
 `{"ok": false, "reason": {"zh", "en"}}` (a refusal the resident reads); malformed requests raise
-`HubRpcError`. Tables live beside the events, on SQLite or PostgreSQL (`hub.kiosk_db`).
+`ApiError`. Tables live beside the events, on SQLite or PostgreSQL (`hub.kiosk_db`).
 
 Register with `register(rpc)` (hub/cli.py `_plugins()`). For queued requests, `process_events(store,
 events, signer=...)` answers newly stored `kiosk.request` events and returns the signed `kiosk.result`
@@ -23,8 +23,9 @@ import msgspec
 
 from edge.wire import messages as wire
 from edge.wire.commands import CommandSigner
+from edge.wire.errors import INVALID_PARAMS, ApiError
 from hub.kiosk_db import KioskDb
-from hub.rpc import INVALID_PARAMS, HubRpcError, RpcContext, RpcRegistry
+from hub.rpc import RpcContext, RpcRegistry
 from hub.store import Store
 
 __all__ = ["answer_request", "process_events", "register", "result_command"]
@@ -43,14 +44,14 @@ def _refuse(zh: str, en: str) -> dict[str, Any]:
 def _str(params: dict[str, Any], key: str) -> str:
     value = params.get(key)
     if not isinstance(value, str) or not value:
-        raise HubRpcError(INVALID_PARAMS, f"{key} must be a non-empty string")
+        raise ApiError(INVALID_PARAMS, f"{key} must be a non-empty string")
     return value
 
 
 def _fields(params: dict[str, Any]) -> dict[str, str]:
     fields = params.get("fields") or {}
     if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
-        raise HubRpcError(INVALID_PARAMS, "fields must be an object of strings")
+        raise ApiError(INVALID_PARAMS, "fields must be an object of strings")
     return fields
 
 
@@ -62,9 +63,9 @@ def _book(db: KioskDb, station: str, request_id: str, params: dict[str, Any], to
     try:
         day = date.fromisoformat(fields.get("date", ""))
     except ValueError:
-        raise HubRpcError(INVALID_PARAMS, "fields.date must be YYYY-MM-DD") from None
+        raise ApiError(INVALID_PARAMS, "fields.date must be YYYY-MM-DD") from None
     if period not in _PERIODS:
-        raise HubRpcError(INVALID_PARAMS, "fields.period must be am or pm")
+        raise ApiError(INVALID_PARAMS, "fields.period must be am or pm")
     if not today < day <= today + timedelta(days=MAX_DAYS_AHEAD):
         return _refuse("该日期不能预约，请另选日期", "That day cannot be booked; please choose another")
     if day.weekday() >= 5:
@@ -92,7 +93,7 @@ def _book(db: KioskDb, station: str, request_id: str, params: dict[str, Any], to
 def _lookup(db: KioskDb, station: str, request_id: str, params: dict[str, Any], today: date) -> dict[str, Any]:
     plate = _fields(params).get("plate", "")
     if not plate:
-        raise HubRpcError(INVALID_PARAMS, "fields.plate is required")
+        raise ApiError(INVALID_PARAMS, "fields.plate is required")
     rows = db.all("SELECT day, place, what_zh, what_en, points, fine, handled FROM kiosk_traffic "
                   "WHERE plate=? ORDER BY day", (plate,))
     items = [{"date": d, "place": p, "what": {"zh": wz, "en": we}, "points": int(pt), "fine": int(f),
@@ -103,7 +104,7 @@ def _lookup(db: KioskDb, station: str, request_id: str, params: dict[str, Any], 
 def _ticket(db: KioskDb, station: str, request_id: str, params: dict[str, Any], today: date) -> dict[str, Any]:
     queue = _fields(params).get("queue", "A")
     if queue not in _QUEUES:
-        raise HubRpcError(INVALID_PARAMS, "fields.queue must be one letter A-H")
+        raise ApiError(INVALID_PARAMS, "fields.queue must be one letter A-H")
     day = today.isoformat()
     db.execute("INSERT INTO kiosk_tickets VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING", (station, day, queue))
     db.execute("UPDATE kiosk_tickets SET last = last + 1 WHERE station=? AND day=? AND queue=?", (station, day, queue))
@@ -122,7 +123,7 @@ def answer_request(store: Store, station: str, kind: str, params: dict[str, Any]
     request_id = _str(params, "request_id")
     work = _WORK.get(kind)
     if work is None:
-        raise HubRpcError(INVALID_PARAMS, f"unknown kiosk request kind {kind!r}")
+        raise ApiError(INVALID_PARAMS, f"unknown kiosk request kind {kind!r}")
     db = KioskDb(store)
     with db.transaction():
         row = db.one("SELECT answer FROM kiosk_answers WHERE station=? AND request_id=?", (station, request_id))
@@ -149,11 +150,11 @@ def _stored_request(store: Store, station: str, seq: int) -> dict[str, Any] | No
 def _resolve(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     asks = params.get("requests")
     if not isinstance(asks, list) or len(asks) > 100:
-        raise HubRpcError(INVALID_PARAMS, "requests must be a list of at most 100 {seq, request_id}")
+        raise ApiError(INVALID_PARAMS, "requests must be a list of at most 100 {seq, request_id}")
     results = []
     for ask in asks:
         if not isinstance(ask, dict) or not isinstance(ask.get("seq"), int):
-            raise HubRpcError(INVALID_PARAMS, "each request is {seq: int, request_id: str}")
+            raise ApiError(INVALID_PARAMS, "each request is {seq: int, request_id: str}")
         data = _stored_request(ctx.store, ctx.station, ask["seq"])
         if data is None or data.get("request_id") != ask.get("request_id"):
             results.append({"request_id": ask.get("request_id"), "state": "missing"})
@@ -183,7 +184,7 @@ def process_events(store: Store, events: list[wire.Event], *,
             continue
         try:
             answer = answer_request(store, ev.station, str(ev.data.get("kind")), ev.data)
-        except HubRpcError:
+        except ApiError:
             continue
         if signer is not None:
             cmd = result_command(ev.station, str(ev.data["request_id"]), answer, signer)

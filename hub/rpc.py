@@ -16,16 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from edge.wire import messages as wire
-from edge.wire.errors import INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, ApiError
+from edge.wire.errors import INTERNAL_ERROR, METHOD_NOT_FOUND, ApiError
 from hub.store import Store
 
-__all__ = ["INVALID_PARAMS", "ApiError", "HubRpcError", "RpcContext", "RpcRegistry"]
+__all__ = ["RpcContext", "RpcRegistry"]
 
 log = logging.getLogger(__name__)
-
-#: The one coded error (`edge.wire.errors.ApiError`) under the name the hub's handlers know.
-HubRpcError = ApiError
-
 
 @dataclass(frozen=True, slots=True)
 class RpcContext:

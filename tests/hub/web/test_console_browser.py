@@ -21,9 +21,10 @@ from typing import Any, TypeVar
 import pytest
 
 from drivers.dc09.sender import Dc09Transmitter
-from edge.api.client import ClientError, EdgeClient, RemoteError
+from edge.api.client import EdgeClient
 from edge.sim.broker import MosquittoProcess, free_port
 from edge.sim.school import PanelLink, SchoolPanel
+from edge.wire.errors import ApiError
 from tests.support.browser import axe_violations, chromium
 from tests.support.central import Central, incident_dict, seed_station
 from tests.support.procs import PYTHON, EdgeProc, stored_events, wait_until
@@ -135,7 +136,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 def wait_for_alarms_component(edge: EdgeProc) -> None:
     async def ready() -> bool:
-        with contextlib.suppress(OSError, RemoteError, ClientError):
+        with contextlib.suppress(OSError, ApiError):
             async with EdgeClient(edge.socket, timeout=5) as client:
                 return "dc09" in (await client.status())["devices"]
         return False
