@@ -25,11 +25,14 @@ __all__ = ["command"]
 def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from hub.mqtt import HubMqtt, Inbound
-    from hub.service import HubService
-    from hub.store import open_store
+    from hub.service import HubService, LivenessSettings
+    from hub.store import SchemaTooNewError, open_store
 
     try:
         store = open_store(args.db)
+    except SchemaTooNewError as exc:
+        print(f"police-kiosk hub: refusing to start: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - any driver error: say which database and exit non-zero
         print(f"police-kiosk hub: cannot open database {args.db!r}: {exc}", file=sys.stderr)
         return 1
@@ -53,14 +56,22 @@ def _run(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"police-kiosk hub: cannot read --command-key-file {args.command_key_file}: {exc}", file=sys.stderr)
             return 2
-    service = HubService(store, mqtt, rpc=rpc, store_factory=lambda: open_store(args.db), kiosk_key=kiosk_key)
+    if not 0 < args.silent_after < args.offline_after or not 0 < args.check_interval <= args.silent_after:
+        print("police-kiosk hub: need 0 < --check-interval <= --silent-after < --offline-after", file=sys.stderr)
+        return 2
+    liveness = LivenessSettings(silent_after=args.silent_after, offline_after=args.offline_after,
+                                check_interval=args.check_interval)
+    service = HubService(store, mqtt, rpc=rpc, store_factory=lambda: open_store(args.db), kiosk_key=kiosk_key,
+                         liveness=liveness)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     service.on_failure = stop.set
+    notifier = Notifier()
+    if notifier.watchdog_interval is not None:  # fed from the ingest loop: a wedged loop gets restarted
+        service.on_tick = _every(notifier.watchdog_interval, notifier.watchdog)
     service.start()
     logging.getLogger("hub").info("hub running: broker %s, database %s, group %s", args.broker, args.db, args.group)
-    notifier = Notifier()
     notifier.ready(f"hub: broker {args.broker}, group {args.group}")
     stop.wait()
     notifier.stopping()
@@ -72,6 +83,19 @@ def _run(args: argparse.Namespace) -> int:
     logging.getLogger("hub").info("hub stopped: %d events stored, %d duplicates, %d malformed",
                                   c.events_stored, c.duplicates, c.malformed)
     return 0
+
+
+def _every(interval: float, fn: Callable[[], None]) -> Callable[[], None]:
+    import time
+
+    last = [0.0]
+
+    def tick() -> None:
+        now = time.monotonic()
+        if now - last[0] >= interval:
+            last[0] = now
+            fn()
+    return tick
 
 
 def _plugins() -> list[Callable[[RpcRegistry], None]]:
@@ -132,9 +156,24 @@ def _stations(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     try:
         for row in store.stations():
-            print(json.dumps({"station": row.station, "state": row.state, "counter": row.counter,
-                              "status_ts": row.status_ts, "events": row.events,
+            print(json.dumps({"station": row.station, "state": row.state, "liveness": row.liveness,
+                              "last_heard": row.last_heard, "counter": row.counter,
+                              "status_ts": row.status_ts, "events": row.events, "dead_letters": row.dead_letters,
                               "telemetry": row.telemetry}, ensure_ascii=False))
+    finally:
+        store.close()
+    return 0
+
+
+def _dead_letters(args: argparse.Namespace) -> int:
+    from hub.store import open_store
+
+    store = open_store(args.db)
+    try:
+        for d in store.dead_letters(args.limit):
+            print(json.dumps({"received_at": d.received_at, "topic": d.topic, "station": d.station, "size": d.size,
+                              "reason": d.reason, "payload": d.payload.decode("utf-8", "backslashreplace")},
+                             ensure_ascii=False))
     finally:
         store.close()
     return 0
@@ -153,12 +192,21 @@ def command(name: str, argv: list[str]) -> int:
         parser.add_argument("--username", help="broker user (the password comes from $PK_HUB_PASSWORD)")
         parser.add_argument("--ca-file", help="CA certificate(s) to verify an mqtts:// broker (default: system CAs)")
         parser.add_argument("--command-key-file", help="HMAC key shared with stations, to sign commands to them")
+        parser.add_argument("--silent-after", type=float, default=4.0,
+                            help="seconds without a message before a station shows as silent (default 4)")
+        parser.add_argument("--offline-after", type=float, default=60.0,
+                            help="seconds without a message before a silent station shows as offline (default 60)")
+        parser.add_argument("--check-interval", type=float, default=0.5,
+                            help="how often the hub checks for silent stations, in seconds (default 0.5)")
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     ex = sub.add_parser("export", help="print stored events as JSON lines, in per-station order")
     ex.add_argument("--db", required=True)
     ex.add_argument("--station")
     st = sub.add_parser("stations", help="print each station's state and latest telemetry")
     st.add_argument("--db", required=True)
+    dl = sub.add_parser("dead-letters", help="print the latest messages the hub refused, newest first")
+    dl.add_argument("--db", required=True)
+    dl.add_argument("--limit", type=int, default=100)
     cm = sub.add_parser("command", help="sign and publish a command to a station or to all (watch list, notices)")
     cm.add_argument("--broker", default="mqtt://127.0.0.1:1883")
     cm.add_argument("--key-file", required=True, help="the HMAC key shared with the stations")
@@ -176,4 +224,6 @@ def command(name: str, argv: list[str]) -> int:
         return _export(args)
     if args.action == "stations":
         return _stations(args)
+    if args.action == "dead-letters":
+        return _dead_letters(args)
     return _run(args)

@@ -1,8 +1,14 @@
 """The hub's ingest loop: take what the broker delivers, store it, then acknowledge it.
 
-One thread drains the inbox in batches: all event batches that arrived together are stored in one
-transaction, and each station's ack (`police/v1/{station}/ack`) is published only after the commit.
-Malformed messages are counted and logged (rate-limited), never fatal.
+One thread drains the inbox in batches. Each message is decoded and validated on its own
+(`hub.ingest`); whatever cannot be stored as what it claims to be goes to the dead-letter table. The
+event batches that arrived together are stored in one transaction; if the database refuses that, each
+delivery and then each event is stored on its own, and an event the database still refuses is
+dead-lettered. Each batch's ack (`police/v1/{station}/ack`, naming the batch) is published only after
+the commit. The loop also moves stations through online -> silent -> offline (`hub.liveness`).
+
+The hub exits (non-zero, for systemd to restart it) only when its database is unreachable
+(`StoreUnavailableError`): nothing of the failed drain was acknowledged, so stations resend it.
 """
 
 from __future__ import annotations
@@ -15,15 +21,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import msgspec
-
 from edge.wire import messages as wire
 from hub import kiosk_services
+from hub.ingest import Delivery, HeartbeatMsg, RpcMsg, StatusMsg, TelemetryMsg, letter, parse
+from hub.liveness import LivenessNotifier
 from hub.mqtt import HubMqtt, Inbound
 from hub.rpc import RpcRegistry
-from hub.store import Store
+from hub.store import DeadLetter, Store, StoreUnavailableError
 
-__all__ = ["HubCounters", "HubService"]
+__all__ = ["HubCounters", "HubService", "LivenessSettings"]
 
 log = logging.getLogger(__name__)
 
@@ -36,27 +42,40 @@ class HubCounters:
     events_stored: int = 0
     duplicates: int = 0
     conflicts: int = 0
-    malformed: int = 0
+    malformed: int = 0  # messages or events dead-lettered
+    dead_letter_failures: int = 0
     stale_status: int = 0
     acks_sent: int = 0
+    notices: int = 0
     last_malformed_log: float = field(default=0.0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LivenessSettings:
+    silent_after: float = 4.0
+    offline_after: float = 60.0
+    check_interval: float = 0.5
 
 
 class HubService:
     def __init__(self, store: Store, mqtt: HubMqtt, *, rpc: RpcRegistry | None = None,
                  store_factory: Callable[[], Store] | None = None, rpc_workers: int = 2,
-                 kiosk_key: bytes | None = None) -> None:
+                 kiosk_key: bytes | None = None, liveness: LivenessSettings | None = None) -> None:
         self.store = store
         self.mqtt = mqtt
         self.inbox = mqtt.inbox
         self.counters = HubCounters()
         self.rpc = rpc or RpcRegistry()
         self.kiosk_key = kiosk_key
+        self.liveness = liveness or LivenessSettings()
+        self.notifier = LivenessNotifier()
         self._store_factory = store_factory
         self._pool = ThreadPoolExecutor(max_workers=rpc_workers, thread_name_prefix="hub-rpc")
         self._thread: threading.Thread | None = None
+        self._next_check = 0.0
         self.failed: BaseException | None = None
         self.on_failure: Callable[[], None] | None = None
+        self.on_tick: Callable[[], None] | None = None  # fed from the loop: the systemd watchdog
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="hub-ingest", daemon=False)
@@ -72,9 +91,7 @@ class HubService:
         self._pool.shutdown(wait=True)
 
     def run(self) -> None:
-        """The ingest loop. A failure (database gone, disk full) is fatal on purpose: nothing was
-        acknowledged for the failed batch, so stations resend it, and the process exits non-zero for
-        systemd to restart it (see `failed`)."""
+        """The ingest loop. Only an unreachable database is fatal (see the module's docstring)."""
         try:
             self._run()
         except Exception as exc:
@@ -85,7 +102,13 @@ class HubService:
 
     def _run(self) -> None:
         while True:
-            first = self.inbox.get()
+            if self.on_tick is not None:
+                self.on_tick()
+            self._maybe_check()
+            try:
+                first = self.inbox.get(timeout=max(0.01, self._next_check - time.monotonic()))
+            except queue.Empty:
+                continue
             if first is None:
                 return
             items = [first]
@@ -104,54 +127,133 @@ class HubService:
                 return
 
     def process(self, items: list[Inbound]) -> None:
-        events: list[wire.Event] = []
-        bodies: list[bytes] = []
+        now = time.time()
+        deliveries: list[Delivery] = []
+        heard: dict[str, int | None] = {}
         self.counters.messages += len(items)
         for item in items:
-            parts = item.topic.split("/")
-            if len(parts) not in (4, 5) or f"{parts[0]}/{parts[1]}" != wire.PREFIX:
-                self._malformed(item, "unexpected topic")
-                continue
-            if len(parts) == 5 and parts[3] == "rpc" and parts[4] == "req":
-                self._rpc(parts[2], item.payload)
-                continue
-            station, kind = parts[2], parts[3]
             try:
-                if kind == "event":
-                    batch = wire.decode_batch(item.payload)
-                    for ev in batch.events:
-                        if ev.station != station:
-                            raise ValueError(f"event of station {ev.station!r} on the topic of {station!r}")
-                        events.append(ev)
-                        bodies.append(wire.encode(ev))
-                elif kind == "status":
-                    if not item.payload:
-                        continue  # a cleared retained status
-                    if not self.store.update_status(station, wire.decode_status(item.payload)):
-                        self.counters.stale_status += 1
-                elif kind == "telemetry":
-                    tele = wire.decode_telemetry(item.payload)
-                    self.store.update_telemetry(station, tele.ts, item.payload)
-            except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
-                self._malformed(item, str(exc))
+                self._one(item, now, deliveries, heard)
+            except StoreUnavailableError:
+                raise
+            except Exception as exc:
+                log.exception("handling a message on %s failed", item.topic[:200])
+                self._dead_letter(letter(item.topic, "", item.payload, f"internal error: {exc!r}", now))
+        if deliveries:
+            self._store(deliveries, now)
+        if heard:
+            self.notifier.feed(self.store.heard(heard, now))
+
+    def _one(self, item: Inbound, now: float, deliveries: list[Delivery], heard: dict[str, int | None]) -> None:
+        parsed, letters = parse(item.topic, item.payload, now)
+        for dead in letters:
+            self._dead_letter(dead)
+        if parsed is None:
+            return
+        station = parsed.station
+        if isinstance(parsed, Delivery):
+            deliveries.append(parsed)
+            heard.setdefault(station, None)
+        elif isinstance(parsed, StatusMsg):
+            if parsed.status is None:
+                return  # a cleared retained status
+            ok, change = self.store.apply_status(station, parsed.status, now)
+            if not ok:
+                self.counters.stale_status += 1
+            if change is not None:
+                self.notifier.feed([change])
+        elif isinstance(parsed, TelemetryMsg):
+            self.store.update_telemetry(station, parsed.ts, parsed.body)
+            heard.setdefault(station, None)
+        elif isinstance(parsed, HeartbeatMsg):
+            prev = heard.get(station)
+            heard[station] = parsed.counter if prev is None else max(prev, parsed.counter)
+        elif isinstance(parsed, RpcMsg):
+            heard.setdefault(station, None)
+            self._rpc(station, parsed.request)
+
+    # ---- events --------------------------------------------------------------------------------
+    def _store(self, deliveries: list[Delivery], now: float) -> None:
+        try:
+            self._commit([e for d in deliveries for e in d.events], [b for d in deliveries for b in d.bodies])
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the database refused something: find what, store the rest
+            log.warning("the database refused a drain of %d deliveries (%s); storing them one by one",
+                        len(deliveries), exc)
+            for d in deliveries:
+                self._store_one_by_one(d, now)
+        for d in deliveries:
+            seqs = sorted({*(e.seq for e in d.events), *d.refused})
+            if seqs:
+                self.mqtt.publish(wire.topic(d.station, "ack"), wire.encode(wire.Ack(seqs=seqs, batch=d.batch)), qos=1)
+                self.counters.acks_sent += 1
+
+    def _commit(self, events: list[wire.Event], bodies: list[bytes]) -> None:
         if not events:
             return
         result = self.store.store_events(events, bodies)
-        for topic, payload in kiosk_services.process_events(self.store, events, key=self.kiosk_key):
-            self.mqtt.publish(topic, payload, qos=1)
         self.counters.events_stored += result.stored
         self.counters.duplicates += result.duplicates
         self.counters.conflicts += result.conflicts
-        for station, seqs in result.acked.items():
-            self.mqtt.publish(wire.topic(station, "ack"), wire.encode(wire.Ack(seqs=seqs)), qos=1)
-            self.counters.acks_sent += 1
-
-    def _rpc(self, station: str, payload: bytes) -> None:
         try:
-            req = wire.decode_rpc_request(payload)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            self._malformed(Inbound(wire.topic(station, "rpc", "req"), payload), str(exc))
+            replies = kiosk_services.process_events(self.store, events, key=self.kiosk_key)
+        except StoreUnavailableError:
+            raise
+        except Exception:
+            log.exception("answering kiosk requests failed")
             return
+        for topic, payload in replies:
+            self.mqtt.publish(topic, payload, qos=1)
+
+    def _store_one_by_one(self, d: Delivery, now: float) -> None:
+        try:
+            self._commit(d.events, d.bodies)
+            return
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one of its events is refused: find which
+            log.info("the database refused a delivery of %s (%s); storing its events one by one", d.station, exc)
+        for ev, body in zip(d.events, d.bodies):
+            try:
+                self._commit([ev], [body])
+            except StoreUnavailableError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                self._dead_letter(letter(wire.topic(d.station, "event"), d.station, body,
+                                         f"the database refused the event: {exc}", now))
+
+    # ---- the rest ------------------------------------------------------------------------------
+    def _dead_letter(self, dead: DeadLetter) -> None:
+        self.counters.malformed += 1
+        try:
+            self.store.dead_letter(dead)
+        except StoreUnavailableError:
+            raise
+        except Exception:
+            self.counters.dead_letter_failures += 1
+            log.exception("could not keep a dead letter from %s", dead.topic)
+        now = time.monotonic()
+        if now - self.counters.last_malformed_log > 10:
+            self.counters.last_malformed_log = now
+            log.warning("refused a message on %s: %s (%d refused so far; see `police-kiosk hub dead-letters`)",
+                        dead.topic, dead.reason[:200], self.counters.malformed)
+
+    def _maybe_check(self) -> None:
+        mono = time.monotonic()
+        if mono < self._next_check:
+            return
+        self._next_check = mono + self.liveness.check_interval
+        now = time.time()
+        lv = self.liveness
+        self.notifier.feed(self.store.check_liveness(now, silent_after=lv.silent_after,
+                                                     offline_after=lv.offline_after))
+        notices = self.notifier.flush(now, known=self.store.count_stations())
+        for n in notices:
+            self.counters.notices += 1
+            log.log(logging.INFO if n.text.endswith("online") else logging.WARNING, "%s", n.text)
+
+    def _rpc(self, station: str, req: wire.RpcRequest) -> None:
         factory = self._store_factory
         if factory is None:
             raise RuntimeError("the hub was started without a store factory for requests")
@@ -161,11 +263,3 @@ class HubService:
         res = self.rpc.dispatch(station, req, factory)
         if res is not None:
             self.mqtt.publish(wire.topic(station, "rpc", "res"), wire.encode(res), qos=1)
-
-    def _malformed(self, item: Inbound, why: str) -> None:
-        self.counters.malformed += 1
-        now = time.monotonic()
-        if now - self.counters.last_malformed_log > 10:
-            self.counters.last_malformed_log = now
-            log.warning("rejected a malformed message on %s: %s (%d rejected so far)",
-                        item.topic, why[:200], self.counters.malformed)

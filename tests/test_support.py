@@ -6,6 +6,8 @@ import socket
 import threading
 from pathlib import Path
 
+import pytest
+
 from tests.support.procs import wait_for_listener
 
 
@@ -41,9 +43,5 @@ def test_wait_for_listener_waits_for_listen_not_for_the_file(tmp_path: Path) -> 
 
 
 def test_wait_for_listener_stops_when_the_process_died(tmp_path: Path) -> None:
-    try:
+    with pytest.raises(RuntimeError, match="exited early"):
         wait_for_listener(tmp_path / "none.sock", alive=lambda: False, timeout=30)
-    except RuntimeError as exc:
-        assert "exited early" in str(exc)
-    else:
-        raise AssertionError("no error for a dead process")

@@ -302,7 +302,7 @@ class EdgeDaemon:
             return
         try:
             cmd = wire.decode_command(payload)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except ValueError as exc:  # msgspec errors and BoundsError
             log.warning("ignored malformed command %r: %s", name, exc)
             return
         task = asyncio.ensure_future(handler(cmd))

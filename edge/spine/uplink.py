@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
@@ -317,7 +316,7 @@ class MqttUplink:
     def _hub_ack(self, payload: bytes) -> None:
         try:
             ack = wire.decode_ack(payload)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:  # logged, never fatal
+        except ValueError as exc:  # msgspec errors and BoundsError: logged, never fatal
             log.warning("ignored a malformed ack: %s", exc)
             return
         confirmed = self.relay.on_ack(ack.seqs)
@@ -376,7 +375,7 @@ class MqttUplink:
     def _rpc_response(self, payload: bytes) -> None:
         try:
             res = wire.decode_rpc_response(payload)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except ValueError as exc:  # msgspec errors and BoundsError
             log.warning("ignored a malformed hub response: %s", exc)
             return
         fut = self._requests.get(res.id)
