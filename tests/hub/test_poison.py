@@ -165,3 +165,14 @@ def test_poison_messages_leave_the_hub_running_and_good_events_stored(
         evil.close()
         good.stop()
         hub.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [3])
+def test_a_fuzz_run_of_hostile_messages_leaves_the_hub_running(tmp_path: Path, db_url: str, seed: int) -> None:
+    """scripts/fuzz_hub.py with a few hundred messages (the script's default is 10,000)."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "fuzz_hub.py"
+    res = subprocess.run([*PYTHON[:1], str(script), "--count", "300", "--seed", str(seed), "--db", db_url,
+                          "--workdir", str(tmp_path / "fuzz")], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr + (tmp_path / "fuzz" / "hub.log").read_text()[-3000:]
+    assert "the hub kept running" in res.stdout
