@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 import time
 from pathlib import Path
@@ -56,7 +57,8 @@ class EdgeDaemon:
         self.started_at = time.time()
         self.loop: asyncio.AbstractEventLoop | None = None
         up = config.uplink
-        self.relay = OutboxRelay(window=up.window, batch_max=up.batch_max, ack_timeout=up.ack_timeout)
+        self.relay = OutboxRelay(window=up.window, batch_max=up.batch_max, ack_timeout=up.ack_timeout,
+                                 first_batch_id=secrets.randbelow(1 << 40) + 1)
         self.outbox = Outbox(
             self.data_dir / "outbox.db", station=self.station, faults=self.faults,
             max_events=config.outbox.max_events, max_bytes=config.outbox.max_bytes,
@@ -219,6 +221,7 @@ class EdgeDaemon:
             "published_total": self.relay.published_total,
             "resent_total": self.relay.resent_total,
             "publish_failures": self.relay.publish_failures,
+            "acks_ignored": self.relay.acks_ignored,
         }
 
     def telemetry(self) -> wire.Telemetry:

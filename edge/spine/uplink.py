@@ -319,7 +319,7 @@ class MqttUplink:
         except ValueError as exc:  # msgspec errors and BoundsError: logged, never fatal
             log.warning("ignored a malformed ack: %s", exc)
             return
-        confirmed = self.relay.on_ack(ack.seqs)
+        confirmed = self.relay.on_ack(ack.batch, ack.seqs)
         if confirmed:
             self.faults.clear_fault("uplink.publish_refused")
             self.on_confirmed(confirmed)
@@ -333,7 +333,7 @@ class MqttUplink:
         if self.relay.expire(now):
             log.info("resending event batches that the hub did not confirm in time")
         for batch in self.relay.next_batches(now):
-            payload = wire.batch_payload(self.settings.station, batch.bodies)
+            payload = wire.batch_payload(self.settings.station, batch.bodies, batch=batch.id)
             info = self._client.publish(self.t_event, payload, qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 # paho keeps a QoS 1 message for its next connection; the relay resends on link-up anyway.

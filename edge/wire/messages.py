@@ -224,6 +224,7 @@ class LinkHealth(msgspec.Struct, frozen=True, kw_only=True):
     published_total: int
     resent_total: int
     publish_failures: int
+    acks_ignored: int = 0  # acks that named no batch in flight (forged, stale, late)
 
 
 class HostHealth(msgspec.Struct, frozen=True, kw_only=True):
