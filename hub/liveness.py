@@ -76,7 +76,7 @@ class Notice:
 
 @dataclass(slots=True)
 class _Held:
-    last_notice: float
+    told: list[float]  # when the last notices were told (at most `burst`)
     held: int = 0
     latest: LivenessChange | None = None
 
@@ -86,6 +86,7 @@ class LivenessNotifier:
     """Sans-IO: feed it liveness changes with the time; take notices at every check."""
 
     debounce: float = 30.0
+    burst: int = 2  # notices per station per `debounce` seconds: down and up again are told at once
     mass_min: int = 10  # at least this many stations going down in one check ...
     mass_fraction: float = 0.2  # ... and this share of the known stations, is a mass outage
     mass_outage: bool = False
@@ -119,18 +120,17 @@ class LivenessNotifier:
             if notice is not None:
                 notices.append(notice)
         for st, h in list(self._held.items()):  # held-back changes are told once the debounce ends
-            if h.latest is not None and now - h.last_notice >= self.debounce:
+            h.told = [t for t in h.told if now - t < self.debounce]
+            if h.latest is not None and len(h.told) < self.burst:
                 notices.append(self._tell(h, h.latest, now))
-            elif h.latest is None and now - h.last_notice >= self.debounce:
+            elif h.latest is None and not h.told:
                 del self._held[st]
         return notices
 
     def _station(self, ch: LivenessChange, now: float) -> Notice | None:
-        h = self._held.get(ch.station)
-        if h is None:
-            h = self._held[ch.station] = _Held(last_notice=now)
-            return self._tell(h, ch, now)
-        if now - h.last_notice >= self.debounce:
+        h = self._held.setdefault(ch.station, _Held(told=[]))
+        h.told = [t for t in h.told if now - t < self.debounce]
+        if len(h.told) < self.burst and h.latest is None:
             return self._tell(h, ch, now)
         h.held += 1
         h.latest = ch
@@ -138,5 +138,6 @@ class LivenessNotifier:
 
     def _tell(self, h: _Held, ch: LivenessChange, now: float) -> Notice:
         extra = f" ({h.held} changes held back while it flapped)" if h.held else ""
-        h.last_notice, h.held, h.latest = now, 0, None
+        h.told.append(now)
+        h.held, h.latest = 0, None
         return Notice("station", f"station {ch.station}: {ch.old} -> {ch.new}{extra}", station=ch.station)

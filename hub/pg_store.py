@@ -93,9 +93,10 @@ class PostgresStore:
             if status.counter < row[0]:
                 return False, None
             cur.execute(
-                "UPDATE stations SET state=%s, counter=%s, status_ts=%s, last_seen=%s, liveness=%s, "
+                "UPDATE stations SET state=%s, counter=%s, status_ts=%s, last_seen=%s, "
+                "liveness_since = CASE WHEN liveness = %s THEN liveness_since ELSE %s END, liveness=%s, "
                 "last_heard = CASE WHEN %s THEN last_heard ELSE %s END WHERE station=%s",
-                (status.state, status.counter, status.ts, now, new, new == "offline", now, station),
+                (status.state, status.counter, status.ts, now, new, now, new, new == "offline", now, station),
             )
             old = str(row[1])
         return True, (LivenessChange(station, old, new) if old != new else None)
@@ -121,12 +122,13 @@ class PostgresStore:
             known = {str(st): (str(state), int(counter), str(live)) for st, state, counter, live in cur.fetchall()}
             changes, updates, inserts = rules.heard(stations, known)
             if updates:
-                cur.executemany("UPDATE stations SET last_heard=%s, liveness=%s WHERE station=%s",
-                                [(now, live, st) for st, live in updates])
+                cur.executemany("UPDATE stations SET last_heard=%s, liveness_since=CASE WHEN liveness=%s THEN "
+                                "liveness_since ELSE %s END, liveness=%s WHERE station=%s",
+                                [(now, live, now, live, st) for st, live in updates])
             if inserts:
                 cur.executemany("INSERT INTO stations (station, state, counter, status_ts, last_seen, last_heard, "
-                                "liveness) VALUES (%s, 'unknown', 0, '', %s, %s, 'online') ON CONFLICT DO NOTHING",
-                                [(st, now, now) for st in inserts])
+                                "liveness, liveness_since) VALUES (%s, 'unknown', 0, '', %s, %s, 'online', %s) "
+                                "ON CONFLICT DO NOTHING", [(st, now, now, now) for st in inserts])
         return changes
 
     @_unavailable
@@ -135,8 +137,8 @@ class PostgresStore:
         with self.conn.transaction(), self.conn.cursor() as cur:
             for old, new, after in rules.TIMEOUTS:
                 limit = now - (silent_after if after == "silent_after" else offline_after)
-                cur.execute("UPDATE stations SET liveness=%s WHERE liveness=%s AND last_heard < %s RETURNING station",
-                            (new, old, limit))
+                cur.execute("UPDATE stations SET liveness=%s, liveness_since=%s WHERE liveness=%s AND last_heard < %s "
+                            "RETURNING station", (new, now, old, limit))
                 out += [LivenessChange(str(st), old, new) for (st,) in cur.fetchall()]
         return out
 
@@ -183,10 +185,10 @@ class PostgresStore:
             cur.execute("SELECT station, COUNT(*) FROM events GROUP BY station")
             counts: dict[str, int] = dict(cur.fetchall())
             cur.execute("SELECT station, state, counter, status_ts, last_seen, telemetry, liveness, last_heard, "
-                        "dead_letters FROM stations ORDER BY station")
+                        "dead_letters, liveness_since FROM stations ORDER BY station")
             rows = cur.fetchall()
-        return [StationRow(st, state, counter, ts, last, counts.get(st, 0), tele, live, heard, dead)
-                for st, state, counter, ts, last, tele, live, heard, dead in rows]
+        return [StationRow(st, state, counter, ts, last, counts.get(st, 0), tele, live, heard, dead, since)
+                for st, state, counter, ts, last, tele, live, heard, dead, since in rows]
 
     def close(self) -> None:
         self.conn.close()

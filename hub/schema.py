@@ -45,7 +45,9 @@ CREATE INDEX dead_letters_by_station ON dead_letters (station, received_at);
 ALTER TABLE stations ADD COLUMN dead_letters INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE stations ADD COLUMN last_heard REAL NOT NULL DEFAULT 0;
 ALTER TABLE stations ADD COLUMN liveness TEXT NOT NULL DEFAULT 'unknown';
-UPDATE stations SET last_heard = last_seen, liveness = CASE state WHEN 'offline' THEN 'offline' ELSE 'online' END
+ALTER TABLE stations ADD COLUMN liveness_since REAL NOT NULL DEFAULT 0;
+UPDATE stations SET last_heard = last_seen, liveness_since = last_seen,
+    liveness = CASE state WHEN 'offline' THEN 'offline' ELSE 'online' END
 """
 
 SQLITE_MIGRATIONS: list[str] = [_SQLITE_V1, _SQLITE_V2]
@@ -77,7 +79,9 @@ CREATE INDEX dead_letters_by_station ON dead_letters (station, received_at);
 ALTER TABLE stations ADD COLUMN dead_letters BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE stations ADD COLUMN last_heard DOUBLE PRECISION NOT NULL DEFAULT 0;
 ALTER TABLE stations ADD COLUMN liveness TEXT NOT NULL DEFAULT 'unknown';
-UPDATE stations SET last_heard = last_seen, liveness = CASE state WHEN 'offline' THEN 'offline' ELSE 'online' END
+ALTER TABLE stations ADD COLUMN liveness_since DOUBLE PRECISION NOT NULL DEFAULT 0;
+UPDATE stations SET last_heard = last_seen, liveness_since = last_seen,
+    liveness = CASE state WHEN 'offline' THEN 'offline' ELSE 'online' END
 """
 
 PG_MIGRATIONS: list[str] = [_PG_V1, _PG_V2]

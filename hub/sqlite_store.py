@@ -100,11 +100,13 @@ class SqliteStore:
             new = rules.liveness_of_status(status)
             heard = now if new != "offline" else (row[2] if row else 0.0)
             db.execute(
-                "INSERT INTO stations (station, state, counter, status_ts, last_seen, last_heard, liveness) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(station) DO UPDATE SET state=excluded.state, "
-                "counter=excluded.counter, status_ts=excluded.status_ts, last_seen=excluded.last_seen, "
-                "last_heard=excluded.last_heard, liveness=excluded.liveness",
-                (station, status.state, status.counter, status.ts, now, heard, new),
+                "INSERT INTO stations (station, state, counter, status_ts, last_seen, last_heard, liveness, "
+                "liveness_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(station) DO UPDATE SET "
+                "state=excluded.state, counter=excluded.counter, status_ts=excluded.status_ts, "
+                "last_seen=excluded.last_seen, last_heard=excluded.last_heard, liveness=excluded.liveness, "
+                "liveness_since=CASE WHEN liveness=excluded.liveness THEN liveness_since "
+                "ELSE excluded.liveness_since END",
+                (station, status.state, status.counter, status.ts, now, heard, new, now),
             )
             return True, (LivenessChange(station, old, new) if old != new else None)
         return self._tx(work)
@@ -130,11 +132,12 @@ class SqliteStore:
                 "SELECT station, state, counter, liveness FROM stations "
                 "WHERE station IN (SELECT value FROM json_each(?))", (names,))}
             changes, updates, inserts = rules.heard(stations, known)
-            db.executemany("UPDATE stations SET last_heard=?, liveness=? WHERE station=?",
-                           [(now, live, st) for st, live in updates])
+            db.executemany("UPDATE stations SET last_heard=?, liveness_since=CASE WHEN liveness=? THEN "
+                           "liveness_since ELSE ? END, liveness=? WHERE station=?",
+                           [(now, live, now, live, st) for st, live in updates])
             db.executemany("INSERT OR IGNORE INTO stations (station, state, counter, status_ts, last_seen, "
-                           "last_heard, liveness) VALUES (?, 'unknown', 0, '', ?, ?, 'online')",
-                           [(st, now, now) for st in inserts])
+                           "last_heard, liveness, liveness_since) VALUES (?, 'unknown', 0, '', ?, ?, 'online', ?)",
+                           [(st, now, now, now) for st in inserts])
             return changes
         return self._tx(work)
 
@@ -144,8 +147,8 @@ class SqliteStore:
             out: list[LivenessChange] = []
             for old, new, after in rules.TIMEOUTS:
                 limit = now - (silent_after if after == "silent_after" else offline_after)
-                for (st,) in db.execute("UPDATE stations SET liveness=? WHERE liveness=? AND last_heard < ? "
-                                        "RETURNING station", (new, old, limit)).fetchall():
+                for (st,) in db.execute("UPDATE stations SET liveness=?, liveness_since=? WHERE liveness=? "
+                                        "AND last_heard < ? RETURNING station", (new, now, old, limit)).fetchall():
                     out.append(LivenessChange(st, old, new))
             return out
         return self._tx(work)
@@ -184,13 +187,13 @@ class SqliteStore:
     def stations(self) -> list[StationRow]:
         counts = dict(self.db.execute("SELECT station, COUNT(*) FROM events GROUP BY station").fetchall())
         out = []
-        for st, state, counter, status_ts, last_seen, tele, live, heard, dead in self.db.execute(
-            "SELECT station, state, counter, status_ts, last_seen, telemetry, liveness, last_heard, dead_letters "
-            "FROM stations ORDER BY station"
+        for st, state, counter, status_ts, last_seen, tele, live, heard, dead, since in self.db.execute(
+            "SELECT station, state, counter, status_ts, last_seen, telemetry, liveness, last_heard, dead_letters, "
+            "liveness_since FROM stations ORDER BY station"
         ):
             tel: dict[str, Any] | None = json.loads(tele) if tele else None
             out.append(StationRow(st, state, counter, status_ts, last_seen, counts.get(st, 0), tel,
-                                  live, heard, dead))
+                                  live, heard, dead, since))
         return out
 
     def close(self) -> None:

@@ -53,6 +53,7 @@ class StationRow:
     liveness: str = "unknown"  # the hub's view: online | silent | restarting | offline | unknown
     last_heard: float = 0.0
     dead_letters: int = 0
+    liveness_since: float = 0.0  # hub time of the last liveness change
 
 
 @dataclass(frozen=True, slots=True)

@@ -274,6 +274,7 @@ class EdgeDaemon:
                 url=up.url, station=self.station, state_dir=self.data_dir, username=up.username, password=password,
                 ca_file=up.ca_file, cert_file=up.cert_file, key_file=up.key_file, keepalive=up.keepalive,
                 session_expiry=up.session_expiry, reconnect_min=up.reconnect_min, reconnect_max=up.reconnect_max,
+                heartbeat_interval=up.heartbeat_interval,
             ),
             relay=self.relay, faults=self.faults, on_confirmed=self._confirmed, on_command=self._command,
         )

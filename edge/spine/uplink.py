@@ -12,6 +12,8 @@ every `publish()` happen on the asyncio loop, which only queues bytes for paho's
 - Reconnect with jittered exponential backoff (paho's own backoff has no jitter: we set its delay
   before each wait).
 - Telemetry as QoS 0 messages with a message expiry interval.
+- A heartbeat (QoS 0, expiring) every `heartbeat_interval` seconds while connected, so central sees a
+  frozen station or a link cut without a will as "silent" within seconds.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -35,6 +36,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from edge.spine.link import BrokerAddress, HubUnavailableError, RemoteHubError, parse_broker_url
 from edge.spine.relay import OutboxRelay
 from edge.system.faults import FaultBoard
 from edge.system.files import write_atomic
@@ -43,40 +45,6 @@ from edge.wire import messages as wire
 __all__ = ["BrokerAddress", "HubUnavailableError", "MqttUplink", "RemoteHubError", "UplinkSettings", "parse_broker_url"]
 
 log = logging.getLogger(__name__)
-
-
-class HubUnavailableError(Exception):
-    """A request to the hub could not be answered: the link is down or the hub did not answer in time."""
-
-
-class RemoteHubError(Exception):
-    """The hub answered a request with an error."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerAddress:
-    host: str
-    port: int
-    tls: bool
-
-
-def parse_broker_url(url: str) -> BrokerAddress:
-    """`mqtt://host:1883`, `mqtts://host:8883` (TLS); `tcp://` and `ssl://` are accepted aliases."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in {"mqtt", "tcp", "mqtts", "ssl"} or not parts.hostname:
-        raise ValueError(f"broker URL must look like mqtt://HOST:PORT or mqtts://HOST:PORT, got {url!r}")
-    tls = scheme in {"mqtts", "ssl"}
-    try:
-        port = parts.port or (8883 if tls else 1883)
-    except ValueError as exc:
-        raise ValueError(f"bad port in broker URL {url!r}") from exc
-    return BrokerAddress(parts.hostname, port, tls)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,6 +62,7 @@ class UplinkSettings:
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
     telemetry_expiry: int = 120
+    heartbeat_interval: float = 1.5  # 0: no heartbeats
     software: str = "police-kiosk"
 
 
@@ -120,6 +89,8 @@ class MqttUplink:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._mid_batch: dict[int, int] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._heartbeat_timer: asyncio.TimerHandle | None = None
+        self.heartbeats_sent = 0
         self._attempt = 0
         self._stopping = False
         self._counter_path = Path(settings.state_dir) / "uplink.counter"
@@ -129,6 +100,7 @@ class MqttUplink:
         self.t_event = wire.topic(st, "event")
         self.t_ack = wire.topic(st, "ack")
         self.t_telemetry = wire.topic(st, "telemetry")
+        self.t_heartbeat = wire.topic(st, "heartbeat")
         self.t_rpc_req = wire.topic(st, "rpc", "req")
         self.t_rpc_res = wire.topic(st, "rpc", "res")
         self._requests: dict[str, asyncio.Future[Any]] = {}
@@ -180,6 +152,9 @@ class MqttUplink:
         """Say goodbye properly: offline status (same counter), then disconnect."""
         if self._timer is not None:
             self._timer.cancel()
+        if self._heartbeat_timer is not None:
+            self._heartbeat_timer.cancel()
+            self._heartbeat_timer = None
         if self._client.is_connected():
             info = self._client.publish(self.t_status, self._status_payload("offline", "shutdown"), qos=1, retain=True)
             with contextlib.suppress(RuntimeError, ValueError):
@@ -276,6 +251,22 @@ class MqttUplink:
         self.faults.clear_fault("uplink.down")
         self.relay.link_up()
         self.pump()
+        self._heartbeat()
+
+    def _heartbeat(self) -> None:
+        """Publish a heartbeat now and every `heartbeat_interval` seconds while connected."""
+        if self._heartbeat_timer is not None:
+            self._heartbeat_timer.cancel()
+            self._heartbeat_timer = None
+        interval = self.settings.heartbeat_interval
+        if interval <= 0 or self.state != "connected" or self._loop is None or self._stopping:
+            return
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.MessageExpiryInterval = max(1, int(interval * 2))
+        payload = wire.encode(wire.Heartbeat(counter=self._counter, ts=wire.utc_now_iso()))
+        self._client.publish(self.t_heartbeat, payload, qos=0, properties=props)
+        self.heartbeats_sent += 1
+        self._heartbeat_timer = self._loop.call_later(interval, self._heartbeat)
 
     def _link_down(self, reason: str) -> None:
         was = self.state

@@ -24,17 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
-import threading
-import time
-from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Annotated, Any, Final
 
 import msgspec
 
 from edge.wire.bounds import INT64_MAX, MAX_DEPTH, MAX_PAYLOAD_BYTES, BoundsError, check_text, check_value
+from edge.wire.ids import new_event_id, utc_now_iso
 
 __all__ = [
     "PREFIX",
@@ -112,43 +109,6 @@ def topic(station: str, kind: str, name: str | None = None) -> str:
     return f"{PREFIX}/{station}/{kind}"
 
 
-def utc_now_iso(now: float | None = None) -> str:
-    """RFC 3339 UTC with milliseconds: `2026-11-23T07:00:00.123Z`."""
-    t = time.time() if now is None else now
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-class _Uuid7:
-    """Time-ordered ids (UUIDv7 layout): 48-bit unix ms, then a counter and random bits.
-
-    Within one millisecond the 12-bit counter keeps ids strictly increasing from this process.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last_ms = 0
-        self._counter = 0
-
-    def __call__(self, now: float | None = None) -> str:
-        ms = int((time.time() if now is None else now) * 1000)
-        with self._lock:
-            if ms <= self._last_ms:
-                ms = self._last_ms
-                self._counter += 1
-                if self._counter > 0xFFF:
-                    ms += 1
-                    self._counter = 0
-            else:
-                self._counter = int.from_bytes(os.urandom(2), "big") & 0x3FF
-            self._last_ms = ms
-            counter = self._counter
-        rand = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
-        value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand
-        h = f"{value:032x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-new_event_id = _Uuid7()
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True):
@@ -410,8 +370,8 @@ def decode_command(payload: bytes) -> Command:
 def batch_payload(station: str, encoded_events: list[bytes], *, batch: int = 0) -> bytes:
     """An EventBatch from events already encoded once (at accept time), without re-encoding them."""
     head = _encoder.encode(station)
-    return (b'{"v":1,"station":' + head + b',"batch":' + str(int(batch)).encode() + b',"events":['
-            + b",".join(encoded_events) + b"]}")
+    return (b'{"v":1,"station":' + head + b',"events":[' + b",".join(encoded_events) + b'],"batch":'
+            + str(int(batch)).encode() + b"}")
 
 
 def json_schemas() -> dict[str, Any]:
