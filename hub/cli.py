@@ -220,10 +220,13 @@ def command(name: str, argv: list[str]) -> int:
     args = p.parse_args(argv)
     if args.action == "command":
         return _command(args)
-    if args.action == "export":
-        return _export(args)
-    if args.action == "stations":
-        return _stations(args)
-    if args.action == "dead-letters":
-        return _dead_letters(args)
+    readers = {"export": _export, "stations": _stations, "dead-letters": _dead_letters}
+    if args.action in readers:
+        from hub.store import SchemaTooNewError, StoreUnavailableError
+
+        try:
+            return readers[args.action](args)
+        except (SchemaTooNewError, StoreUnavailableError) as exc:
+            print(f"police-kiosk hub {args.action}: {exc}", file=sys.stderr)
+            return 1
     return _run(args)
