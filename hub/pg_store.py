@@ -121,10 +121,11 @@ class PostgresStore:
                         "ORDER BY station FOR UPDATE", (names,))
             known = {str(st): (str(state), int(counter), str(live)) for st, state, counter, live in cur.fetchall()}
             changes, updates, inserts = rules.heard(stations, known)
-            if updates:
-                cur.executemany("UPDATE stations SET last_heard=%s, liveness_since=CASE WHEN liveness=%s THEN "
-                                "liveness_since ELSE %s END, liveness=%s WHERE station=%s",
-                                [(now, live, now, live, st) for st, live in updates])
+            if updates:  # one statement for all of them (2,000 stations' heartbeats in one drain)
+                cur.execute("UPDATE stations s SET last_heard=%s, liveness_since=CASE WHEN s.liveness=u.live THEN "
+                            "s.liveness_since ELSE %s END, liveness=u.live FROM unnest(%s::text[], %s::text[]) "
+                            "AS u(st, live) WHERE s.station=u.st",
+                            (now, now, [st for st, _ in updates], [live for _, live in updates]))
             if inserts:
                 cur.executemany("INSERT INTO stations (station, state, counter, status_ts, last_seen, last_heard, "
                                 "liveness, liveness_since) VALUES (%s, 'unknown', 0, '', %s, %s, 'online', %s) "

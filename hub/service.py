@@ -55,6 +55,7 @@ class LivenessSettings:
     silent_after: float = 4.0
     offline_after: float = 60.0
     check_interval: float = 0.5
+    heard_granularity: float = 1.0
 
 
 class HubService:
@@ -73,6 +74,7 @@ class HubService:
         self._pool = ThreadPoolExecutor(max_workers=rpc_workers, thread_name_prefix="hub-rpc")
         self._thread: threading.Thread | None = None
         self._next_check = 0.0
+        self._written: dict[str, float] = {}  # station -> when its last_heard was last written
         self.failed: BaseException | None = None
         self.on_failure: Callable[[], None] | None = None
         self.on_tick: Callable[[], None] | None = None  # fed from the loop: the systemd watchdog
@@ -142,7 +144,7 @@ class HubService:
         if deliveries:
             self._store(deliveries, now)
         if heard:
-            self.notifier.feed(self.store.heard(heard, now))
+            self._heard(heard, now)
 
     def _one(self, item: Inbound, now: float, deliveries: list[Delivery], heard: dict[str, int | None]) -> None:
         parsed, letters = parse(item.topic, item.payload, now)
@@ -222,6 +224,21 @@ class HubService:
             except Exception as exc:  # noqa: BLE001
                 self._dead_letter(letter(wire.topic(d.station, "event"), d.station, body,
                                          f"the database refused the event: {exc}", now))
+
+    def _heard(self, heard: dict[str, int | None], now: float) -> None:
+        """Record who was heard. A station written less than `heard_granularity` s ago is skipped (its
+        last_heard is then at most that much behind): 2,000 stations' heartbeats cost one write per
+        station per second at most, and a station coming back from silence is written at once."""
+        grain = self.liveness.heard_granularity
+        due = {st: c for st, c in heard.items() if now - self._written.get(st, 0.0) >= grain}
+        if not due:
+            return
+        self.notifier.feed(self.store.heard(due, now))
+        for st in due:
+            self._written[st] = now
+        if len(self._written) > 100_000:  # stations come and go: forget the oldest half
+            keep = sorted(self._written.items(), key=lambda kv: kv[1])[len(self._written) // 2:]
+            self._written = dict(keep)
 
     # ---- the rest ------------------------------------------------------------------------------
     def _dead_letter(self, dead: DeadLetter) -> None:

@@ -118,13 +118,14 @@ def test_the_units_match_what_the_programs_send_to_systemd() -> None:
     for unit in (edge, hub):
         assert unit["Type"] == ["notify"]
         assert unit["NotifyAccess"] == ["main"]
-    assert "READY=1" in (ROOT / "edge" / "sdnotify.py").read_text(encoding="utf-8")
-    assert "READY=1" in (ROOT / "hub" / "cli.py").read_text(encoding="utf-8")
-    # The edge feeds a watchdog; a hub unit with WatchdogSec= would be killed, since the hub never does.
-    assert "WATCHDOG=1" in (ROOT / "edge" / "sdnotify.py").read_text(encoding="utf-8")
+    assert "READY=1" in (ROOT / "edge" / "system" / "sdnotify.py").read_text(encoding="utf-8")
+    assert "notifier.ready(" in (ROOT / "hub" / "cli.py").read_text(encoding="utf-8")  # the shared helper
+    # Both feed a watchdog (the shared sd_notify helper); a unit with WatchdogSec= whose program never
+    # feeds it would be killed.
+    assert "WATCHDOG=1" in (ROOT / "edge" / "system" / "sdnotify.py").read_text(encoding="utf-8")
     assert edge.get("WatchdogSec")
     hub_sources = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "hub").glob("*.py"))
-    assert ("WATCHDOG=1" in hub_sources) == ("WatchdogSec" in hub)
+    assert ("notifier.watchdog" in hub_sources) == ("WatchdogSec" in hub)
     assert edge["ExecStart"] == [
         "/opt/police-kiosk/venv/bin/police-kiosk edge --config /etc/police-kiosk/station.toml"
     ]
