@@ -101,14 +101,19 @@ class PostgresStore:
             old = str(row[1])
         return True, (LivenessChange(station, old, new) if old != new else None)
 
-    @_unavailable
     def update_telemetry(self, station: str, ts: str, body: bytes) -> None:
+        self.update_telemetry_many([(station, ts, body)])
+
+    @_unavailable
+    def update_telemetry_many(self, reports: list[tuple[str, str, bytes]]) -> None:
+        """The latest report of each station: one statement, one transaction."""
         with self.conn.transaction(), self.conn.cursor() as cur:
             cur.execute(
                 "INSERT INTO stations (station, state, counter, status_ts, last_seen, telemetry, telemetry_ts) "
-                "VALUES (%s, 'unknown', 0, '', %s, %s::jsonb, %s) ON CONFLICT (station) DO UPDATE SET "
-                "telemetry=excluded.telemetry, telemetry_ts=excluded.telemetry_ts, last_seen=excluded.last_seen",
-                (station, time.time(), body.decode(), ts),
+                "SELECT s, 'unknown', 0, '', %s, b::jsonb, t FROM unnest(%s::text[], %s::text[], %s::text[]) "
+                "AS u(s, t, b) ON CONFLICT (station) DO UPDATE SET telemetry=excluded.telemetry, "
+                "telemetry_ts=excluded.telemetry_ts, last_seen=excluded.last_seen",
+                (time.time(), [r[0] for r in reports], [r[1] for r in reports], [r[2].decode() for r in reports]),
             )
 
     @_unavailable

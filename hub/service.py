@@ -132,10 +132,11 @@ class HubService:
         now = time.time()
         deliveries: list[Delivery] = []
         heard: dict[str, int | None] = {}
+        telemetry: dict[str, tuple[str, str, bytes]] = {}
         self.counters.messages += len(items)
         for item in items:
             try:
-                self._one(item, now, deliveries, heard)
+                self._one(item, now, deliveries, heard, telemetry)
             except StoreUnavailableError:
                 raise
             except Exception as exc:
@@ -143,10 +144,13 @@ class HubService:
                 self._dead_letter(letter(item.topic, "", item.payload, f"internal error: {exc!r}", now))
         if deliveries:
             self._store(deliveries, now)
+        if telemetry:
+            self._telemetry(list(telemetry.values()), now)
         if heard:
             self._heard(heard, now)
 
-    def _one(self, item: Inbound, now: float, deliveries: list[Delivery], heard: dict[str, int | None]) -> None:
+    def _one(self, item: Inbound, now: float, deliveries: list[Delivery], heard: dict[str, int | None],
+             telemetry: dict[str, tuple[str, str, bytes]]) -> None:
         parsed, letters = parse(item.topic, item.payload, now)
         for dead in letters:
             self._dead_letter(dead)
@@ -165,7 +169,7 @@ class HubService:
             if change is not None:
                 self.notifier.feed([change])
         elif isinstance(parsed, TelemetryMsg):
-            self.store.update_telemetry(station, parsed.ts, parsed.body)
+            telemetry[station] = (station, parsed.ts, parsed.body)  # the latest of the drain wins
             heard.setdefault(station, None)
         elif isinstance(parsed, HeartbeatMsg):
             prev = heard.get(station)
@@ -224,6 +228,22 @@ class HubService:
             except Exception as exc:  # noqa: BLE001
                 self._dead_letter(letter(wire.topic(d.station, "event"), d.station, body,
                                          f"the database refused the event: {exc}", now))
+
+    def _telemetry(self, reports: list[tuple[str, str, bytes]], now: float) -> None:
+        try:
+            self.store.update_telemetry_many(reports)
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - validated already; one the database refuses is kept aside
+            log.warning("the database refused %d telemetry reports together (%s); one by one", len(reports), exc)
+            for station, ts, body in reports:
+                try:
+                    self.store.update_telemetry(station, ts, body)
+                except StoreUnavailableError:
+                    raise
+                except Exception as one:  # noqa: BLE001
+                    self._dead_letter(letter(wire.topic(station, "telemetry"), station, body,
+                                             f"the database refused the report: {one}", now))
 
     def _heard(self, heard: dict[str, int | None], now: float) -> None:
         """Record who was heard. A station written less than `heard_granularity` s ago is skipped (its

@@ -111,14 +111,21 @@ class SqliteStore:
             return True, (LivenessChange(station, old, new) if old != new else None)
         return self._tx(work)
 
-    @_unavailable
     def update_telemetry(self, station: str, ts: str, body: bytes) -> None:
-        self.db.execute(
-            "INSERT INTO stations (station, state, counter, status_ts, last_seen, telemetry, telemetry_ts) "
-            "VALUES (?, 'unknown', 0, '', ?, ?, ?) ON CONFLICT(station) DO UPDATE SET "
-            "telemetry=excluded.telemetry, telemetry_ts=excluded.telemetry_ts, last_seen=excluded.last_seen",
-            (station, time.time(), body.decode(), ts),
-        )
+        self.update_telemetry_many([(station, ts, body)])
+
+    @_unavailable
+    def update_telemetry_many(self, reports: list[tuple[str, str, bytes]]) -> None:
+        """The latest report of each station, all in one transaction."""
+        now = time.time()
+
+        def work(db: sqlite3.Connection) -> None:
+            db.executemany(
+                "INSERT INTO stations (station, state, counter, status_ts, last_seen, telemetry, telemetry_ts) "
+                "VALUES (?, 'unknown', 0, '', ?, ?, ?) ON CONFLICT(station) DO UPDATE SET "
+                "telemetry=excluded.telemetry, telemetry_ts=excluded.telemetry_ts, last_seen=excluded.last_seen",
+                [(st, now, body.decode(), ts) for st, ts, body in reports])
+        self._tx(work)
 
     @_unavailable
     def heard(self, stations: dict[str, int | None], now: float) -> list[LivenessChange]:
