@@ -25,13 +25,24 @@ R = TypeVar("R")
 
 
 def _unavailable(fn: Callable[P, R]) -> Callable[P, R]:
+    """A deadlock or serialisation failure (another hub process) is retried; a lost connection is
+    StoreUnavailableError."""
     import psycopg
+    from psycopg.errors import DeadlockDetected, SerializationFailure, TransactionRollback
+
+    retry = (DeadlockDetected, SerializationFailure, TransactionRollback)
 
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            raise StoreUnavailableError(f"PostgreSQL: {exc}") from exc
+        for attempt in range(3):
+            try:
+                return fn(*args, **kwargs)
+            except retry as exc:
+                if attempt == 2:
+                    raise StoreUnavailableError(f"PostgreSQL: {exc}") from exc
+                log.info("retrying after %s", exc)
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                raise StoreUnavailableError(f"PostgreSQL: {exc}") from exc
+        raise AssertionError("unreachable")
     return wrapper
 
 
@@ -79,27 +90,37 @@ class PostgresStore:
     def update_status(self, station: str, status: Status) -> bool:
         return self.apply_status(station, status, time.time())[0]
 
-    @_unavailable
     def apply_status(self, station: str, status: Status, now: float) -> tuple[bool, LivenessChange | None]:
-        """The station's own status, unless its counter is older than the stored one (idempotent by
-        counter in the database, whichever hub process handles it); with the liveness it implies."""
-        new = rules.liveness_of_status(status)
+        return self.apply_statuses([(station, status)], now)[0]
+
+    @_unavailable
+    def apply_statuses(self, items: list[tuple[str, Status]], now: float) -> list[tuple[bool, LivenessChange | None]]:
+        """Each station's own status, in one transaction: applied unless its counter is older than the
+        stored one (idempotent by counter in the database, whichever hub process handles it), with the
+        liveness it implies. Rows are locked in station order (a stable sort keeps each station's own
+        order), so hubs handling the same wills at once cannot deadlock."""
+        order = sorted(range(len(items)), key=lambda i: items[i][0])
+        out: list[tuple[bool, LivenessChange | None]] = [(False, None)] * len(items)
         with self.conn.transaction(), self.conn.cursor() as cur:
-            cur.execute("INSERT INTO stations (station, state, counter, status_ts, last_seen) "
-                        "VALUES (%s, 'unknown', 0, '', %s) ON CONFLICT DO NOTHING", (station, now))
-            cur.execute("SELECT counter, liveness FROM stations WHERE station = %s FOR UPDATE", (station,))
-            row = cur.fetchone()
-            assert row is not None
-            if status.counter < row[0]:
-                return False, None
-            cur.execute(
-                "UPDATE stations SET state=%s, counter=%s, status_ts=%s, last_seen=%s, "
-                "liveness_since = CASE WHEN liveness = %s THEN liveness_since ELSE %s END, liveness=%s, "
-                "last_heard = CASE WHEN %s THEN last_heard ELSE %s END WHERE station=%s",
-                (status.state, status.counter, status.ts, now, new, now, new, new == "offline", now, station),
-            )
-            old = str(row[1])
-        return True, (LivenessChange(station, old, new) if old != new else None)
+            for i in order:
+                station, status = items[i]
+                new = rules.liveness_of_status(status)
+                cur.execute("INSERT INTO stations (station, state, counter, status_ts, last_seen) "
+                            "VALUES (%s, 'unknown', 0, '', %s) ON CONFLICT DO NOTHING", (station, now))
+                cur.execute("SELECT counter, liveness FROM stations WHERE station = %s FOR UPDATE", (station,))
+                row = cur.fetchone()
+                assert row is not None
+                if status.counter < row[0]:
+                    continue
+                cur.execute(
+                    "UPDATE stations SET state=%s, counter=%s, status_ts=%s, last_seen=%s, "
+                    "liveness_since = CASE WHEN liveness = %s THEN liveness_since ELSE %s END, liveness=%s, "
+                    "last_heard = CASE WHEN %s THEN last_heard ELSE %s END WHERE station=%s",
+                    (status.state, status.counter, status.ts, now, new, now, new, new == "offline", now, station),
+                )
+                old = str(row[1])
+                out[i] = (True, LivenessChange(station, old, new) if old != new else None)
+        return out
 
     def update_telemetry(self, station: str, ts: str, body: bytes) -> None:
         self.update_telemetry_many([(station, ts, body)])

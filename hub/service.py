@@ -50,6 +50,16 @@ class HubCounters:
     last_malformed_log: float = field(default=0.0)
 
 
+@dataclass(slots=True)
+class _Drain:
+    """What one drain of the inbox gathers, to write in as few transactions as possible."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    heard: dict[str, int | None] = field(default_factory=dict)
+    telemetry: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)  # the latest per station
+    statuses: list[tuple[str, wire.Status]] = field(default_factory=list)  # in arrival order
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LivenessSettings:
     silent_after: float = 4.0
@@ -130,27 +140,26 @@ class HubService:
 
     def process(self, items: list[Inbound]) -> None:
         now = time.time()
-        deliveries: list[Delivery] = []
-        heard: dict[str, int | None] = {}
-        telemetry: dict[str, tuple[str, str, bytes]] = {}
+        d = _Drain()
         self.counters.messages += len(items)
         for item in items:
             try:
-                self._one(item, now, deliveries, heard, telemetry)
+                self._one(item, now, d)
             except StoreUnavailableError:
                 raise
             except Exception as exc:
                 log.exception("handling a message on %s failed", item.topic[:200])
                 self._dead_letter(letter(item.topic, "", item.payload, f"internal error: {exc!r}", now))
-        if deliveries:
-            self._store(deliveries, now)
-        if telemetry:
-            self._telemetry(list(telemetry.values()), now)
-        if heard:
-            self._heard(heard, now)
+        if d.statuses:
+            self._statuses(d.statuses, now)
+        if d.deliveries:
+            self._store(d.deliveries, now)
+        if d.telemetry:
+            self._telemetry(list(d.telemetry.values()), now)
+        if d.heard:
+            self._heard(d.heard, now)
 
-    def _one(self, item: Inbound, now: float, deliveries: list[Delivery], heard: dict[str, int | None],
-             telemetry: dict[str, tuple[str, str, bytes]]) -> None:
+    def _one(self, item: Inbound, now: float, d: _Drain) -> None:
         parsed, letters = parse(item.topic, item.payload, now)
         for dead in letters:
             self._dead_letter(dead)
@@ -158,24 +167,19 @@ class HubService:
             return
         station = parsed.station
         if isinstance(parsed, Delivery):
-            deliveries.append(parsed)
-            heard.setdefault(station, None)
+            d.deliveries.append(parsed)
+            d.heard.setdefault(station, None)
         elif isinstance(parsed, StatusMsg):
-            if parsed.status is None:
-                return  # a cleared retained status
-            ok, change = self.store.apply_status(station, parsed.status, now)
-            if not ok:
-                self.counters.stale_status += 1
-            if change is not None:
-                self.notifier.feed([change])
+            if parsed.status is not None:  # None: a cleared retained status
+                d.statuses.append((station, parsed.status))
         elif isinstance(parsed, TelemetryMsg):
-            telemetry[station] = (station, parsed.ts, parsed.body)  # the latest of the drain wins
-            heard.setdefault(station, None)
+            d.telemetry[station] = (station, parsed.ts, parsed.body)  # the latest of the drain wins
+            d.heard.setdefault(station, None)
         elif isinstance(parsed, HeartbeatMsg):
-            prev = heard.get(station)
-            heard[station] = parsed.counter if prev is None else max(prev, parsed.counter)
+            prev = d.heard.get(station)
+            d.heard[station] = parsed.counter if prev is None else max(prev, parsed.counter)
         elif isinstance(parsed, RpcMsg):
-            heard.setdefault(station, None)
+            d.heard.setdefault(station, None)
             self._rpc(station, parsed.request)
 
     # ---- events --------------------------------------------------------------------------------
@@ -228,6 +232,30 @@ class HubService:
             except Exception as exc:  # noqa: BLE001
                 self._dead_letter(letter(wire.topic(d.station, "event"), d.station, body,
                                          f"the database refused the event: {exc}", now))
+
+    def _statuses(self, statuses: list[tuple[str, wire.Status]], now: float) -> None:
+        """Every status of the drain in one transaction (2,000 wills at once are one commit)."""
+        try:
+            results = self.store.apply_statuses(statuses, now)
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - validated already; one the database refuses is kept aside
+            log.warning("the database refused %d statuses together (%s); one by one", len(statuses), exc)
+            results = []
+            for station, status in statuses:
+                try:
+                    results.append(self.store.apply_status(station, status, now))
+                except StoreUnavailableError:
+                    raise
+                except Exception as one:  # noqa: BLE001
+                    results.append((True, None))
+                    self._dead_letter(letter(wire.topic(station, "status"), station, wire.encode(status),
+                                             f"the database refused the status: {one}", now))
+        for ok, change in results:
+            if not ok:
+                self.counters.stale_status += 1
+            if change is not None:
+                self.notifier.feed([change])
 
     def _telemetry(self, reports: list[tuple[str, str, bytes]], now: float) -> None:
         try:

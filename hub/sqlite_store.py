@@ -87,11 +87,14 @@ class SqliteStore:
     def update_status(self, station: str, status: Status) -> bool:
         return self.apply_status(station, status, time.time())[0]
 
-    @_unavailable
     def apply_status(self, station: str, status: Status, now: float) -> tuple[bool, LivenessChange | None]:
-        """The station's own status, if its counter is not older than the one stored (a stale will is
-        ignored); with the liveness it implies."""
-        def work(db: sqlite3.Connection) -> tuple[bool, LivenessChange | None]:
+        return self.apply_statuses([(station, status)], now)[0]
+
+    @_unavailable
+    def apply_statuses(self, items: list[tuple[str, Status]], now: float) -> list[tuple[bool, LivenessChange | None]]:
+        """Each station's own status, in order, in one transaction: applied if its counter is not older
+        than the one stored (a stale will is ignored), with the liveness it implies."""
+        def one(db: sqlite3.Connection, station: str, status: Status) -> tuple[bool, LivenessChange | None]:
             row = db.execute("SELECT counter, liveness, last_heard FROM stations WHERE station=?",
                              (station,)).fetchone()
             if row is not None and status.counter < row[0]:
@@ -109,7 +112,7 @@ class SqliteStore:
                 (station, status.state, status.counter, status.ts, now, heard, new, now),
             )
             return True, (LivenessChange(station, old, new) if old != new else None)
-        return self._tx(work)
+        return self._tx(lambda db: [one(db, st, status) for st, status in items])
 
     def update_telemetry(self, station: str, ts: str, body: bytes) -> None:
         self.update_telemetry_many([(station, ts, body)])

@@ -199,3 +199,18 @@ def test_many_wills_at_once_are_one_mass_outage(tmp_path: Path, mosquitto: Mosqu
     finally:
         client.close()
         hub.stop()
+
+
+def test_statuses_of_one_drain_apply_in_order_in_one_transaction(store: Store) -> None:
+    wills = [(f"ST-W{i:04d}", status("online", 5)) for i in range(300)]
+    assert all(ok for ok, _ in store.apply_statuses(wills, T0))
+    batch = [("ST-W0001", status("online", 6)), ("ST-W0001", status("offline", 6, "connection lost")),
+             ("ST-W0002", status("offline", 4, "connection lost")),  # stale: counter 4 < 5
+             *[(f"ST-W{i:04d}", status("offline", 5, "connection lost")) for i in range(3, 300)]]
+    results = store.apply_statuses(list(reversed(batch[3:])) + batch[:3], T0 + 1)
+    assert results[-1] == (False, None), "the stale will changes nothing"
+    assert results[-2] == (True, LivenessChange("ST-W0001", "online", "offline")), "birth then will, in order"
+    rows = {r.station: r for r in store.stations()}
+    assert rows["ST-W0001"].counter == 6 and rows["ST-W0001"].liveness == "offline"
+    assert rows["ST-W0002"].liveness == "online"
+    assert sum(1 for r in rows.values() if r.liveness == "offline") == 298
