@@ -29,11 +29,14 @@ __all__ = ["command"]
 def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from hub.mqtt import HubMqtt, Inbound
-    from hub.service import HubService
-    from hub.store import open_store
+    from hub.service import HubService, LivenessSettings
+    from hub.store import SchemaTooNewError, open_store
 
     try:
         store = open_store(args.db)
+    except SchemaTooNewError as exc:
+        print(f"police-kiosk hub: refusing to start: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - any driver error: say which database and exit non-zero
         print(f"police-kiosk hub: cannot open database {args.db!r}: {exc}", file=sys.stderr)
         return 1
@@ -58,7 +61,13 @@ def _run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"police-kiosk hub: --signing-key-file {args.signing_key_file}: {exc}", file=sys.stderr)
             return 2
-    service = HubService(store, mqtt, rpc=rpc, store_factory=lambda: open_store(args.db), signer=signer)
+    if not 0 < args.silent_after < args.offline_after or not 0 < args.check_interval <= args.silent_after:
+        print("police-kiosk hub: need 0 < --check-interval <= --silent-after < --offline-after", file=sys.stderr)
+        return 2
+    liveness = LivenessSettings(silent_after=args.silent_after, offline_after=args.offline_after,
+                                check_interval=args.check_interval)
+    service = HubService(store, mqtt, rpc=rpc, store_factory=lambda: open_store(args.db), signer=signer,
+                         liveness=liveness)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -67,9 +76,11 @@ def _run(args: argparse.Namespace) -> int:
     if console is False:
         store.close()
         return 2
+    notifier = Notifier()
+    if notifier.watchdog_interval is not None:  # fed from the ingest loop: a wedged loop gets restarted
+        service.on_tick = _every(notifier.watchdog_interval, notifier.watchdog)
     service.start()
     logging.getLogger("hub").info("hub running: broker %s, database %s, group %s", args.broker, args.db, args.group)
-    notifier = Notifier()
     notifier.ready(f"hub: broker {args.broker}, group {args.group}")
     stop.wait()
     notifier.stopping()
@@ -98,6 +109,19 @@ def _console(args: argparse.Namespace) -> ConsoleServer | Literal[False]:
         return False
     server.start()
     return server
+
+
+def _every(interval: float, fn: Callable[[], None]) -> Callable[[], None]:
+    import time
+
+    last = [0.0]
+
+    def tick() -> None:
+        now = time.monotonic()
+        if now - last[0] >= interval:
+            last[0] = now
+            fn()
+    return tick
 
 
 def _plugins() -> list[Callable[[RpcRegistry], None]]:
@@ -226,9 +250,24 @@ def _stations(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     try:
         for row in store.stations():
-            print(json.dumps({"station": row.station, "state": row.state, "counter": row.counter,
-                              "status_ts": row.status_ts, "events": row.events,
+            print(json.dumps({"station": row.station, "state": row.state, "liveness": row.liveness,
+                              "last_heard": row.last_heard, "counter": row.counter,
+                              "status_ts": row.status_ts, "events": row.events, "dead_letters": row.dead_letters,
                               "telemetry": row.telemetry}, ensure_ascii=False))
+    finally:
+        store.close()
+    return 0
+
+
+def _dead_letters(args: argparse.Namespace) -> int:
+    from hub.store import open_store
+
+    store = open_store(args.db)
+    try:
+        for d in store.dead_letters(args.limit):
+            print(json.dumps({"received_at": d.received_at, "topic": d.topic, "station": d.station, "size": d.size,
+                              "reason": d.reason, "payload": d.payload.decode("utf-8", "backslashreplace")},
+                             ensure_ascii=False))
     finally:
         store.close()
     return 0
@@ -250,12 +289,21 @@ def command(name: str, argv: list[str]) -> int:
         parser.add_argument("--cert-key-file", help="private key (PEM) of --cert-file")
         parser.add_argument("--signing-key-file", help="central's Ed25519 private key (PEM) that signs commands")
         parser.add_argument("--http", metavar="HOST:PORT", help="serve the command console (off unless given)")
+        parser.add_argument("--silent-after", type=float, default=4.0,
+                            help="seconds without a message before a station shows as silent (default 4)")
+        parser.add_argument("--offline-after", type=float, default=60.0,
+                            help="seconds without a message before a silent station shows as offline (default 60)")
+        parser.add_argument("--check-interval", type=float, default=0.5,
+                            help="how often the hub checks for silent stations, in seconds (default 0.5)")
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     ex = sub.add_parser("export", help="print stored events as JSON lines, in per-station order")
     ex.add_argument("--db", required=True)
     ex.add_argument("--station")
     st = sub.add_parser("stations", help="print each station's state and latest telemetry")
     st.add_argument("--db", required=True)
+    dl = sub.add_parser("dead-letters", help="print the latest messages the hub refused, newest first")
+    dl.add_argument("--db", required=True)
+    dl.add_argument("--limit", type=int, default=100)
     cm = sub.add_parser("command", help="sign and publish a command to a station or to all (watch list, notices)")
     rk = sub.add_parser("rotate-key", help="tell stations to trust a new public key (signed by the current key)")
     for parser in (cm, rk):
@@ -288,8 +336,13 @@ def command(name: str, argv: list[str]) -> int:
         return _rotate_key(args)
     if args.action == "keygen":
         return _keygen(args)
-    if args.action == "export":
-        return _export(args)
-    if args.action == "stations":
-        return _stations(args)
+    readers = {"export": _export, "stations": _stations, "dead-letters": _dead_letters}
+    if args.action in readers:
+        from hub.store import SchemaTooNewError, StoreUnavailableError
+
+        try:
+            return readers[args.action](args)
+        except (SchemaTooNewError, StoreUnavailableError) as exc:
+            print(f"police-kiosk hub {args.action}: {exc}", file=sys.stderr)
+            return 1
     return _run(args)

@@ -1,7 +1,8 @@
 """The hub's MQTT client (paho-mqtt 2.x, MQTT v5). The only module of the hub that imports paho.
 
 Callbacks only put messages on a queue; the service thread does the work. Events and telemetry come
-through a shared subscription (`$share/GROUP/...`), so several hub processes split the load; status
+through a shared subscription (`$share/GROUP/...`), so several hub processes split the load (liveness lives in the
+database, so heartbeats are shared too); status
 topics are subscribed normally by every hub (retained messages are not delivered on shared
 subscriptions, and every hub should know every station's state).
 """
@@ -92,6 +93,7 @@ class HubMqtt:
         client.subscribe([
             (f"$share/{self.group}/{PREFIX}/+/event", 1),
             (f"$share/{self.group}/{PREFIX}/+/telemetry", 0),
+            (f"$share/{self.group}/{PREFIX}/+/heartbeat", 0),
             (f"$share/{self.group}/{PREFIX}/+/rpc/req", 1),
             (f"{PREFIX}/+/status", 1),
         ])

@@ -1,8 +1,14 @@
 """The hub's ingest loop: take what the broker delivers, store it, then acknowledge it.
 
-One thread drains the inbox in batches: all event batches that arrived together are stored in one
-transaction, and each station's ack (`police/v1/{station}/ack`) is published only after the commit.
-Malformed messages are counted and logged (rate-limited), never fatal.
+One thread drains the inbox in batches. Each message is decoded and validated on its own
+(`hub.ingest`); whatever cannot be stored as what it claims to be goes to the dead-letter table. The
+event batches that arrived together are stored in one transaction; if the database refuses that, each
+delivery and then each event is stored on its own, and an event the database still refuses is
+dead-lettered. Each batch's ack (`police/v1/{station}/ack`, naming the batch) is published only after
+the commit. The loop also moves stations through online -> silent -> offline (`hub.liveness`).
+
+The hub exits (non-zero, for systemd to restart it) only when its database is unreachable
+(`StoreUnavailableError`): nothing of the failed drain was acknowledged, so stations resend it.
 """
 
 from __future__ import annotations
@@ -15,16 +21,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import msgspec
-
 from edge.wire import messages as wire
 from edge.wire.commands import CommandSigner
 from hub import kiosk_services
+from hub.ingest import Delivery, HeartbeatMsg, RpcMsg, StatusMsg, TelemetryMsg, letter, parse
+from hub.liveness import LivenessNotifier
 from hub.mqtt import HubMqtt, Inbound
 from hub.rpc import RpcRegistry
-from hub.store import Store
+from hub.store import DeadLetter, Store, StoreUnavailableError
 
-__all__ = ["HubCounters", "HubService"]
+__all__ = ["HubCounters", "HubService", "LivenessSettings"]
 
 log = logging.getLogger(__name__)
 
@@ -37,27 +43,52 @@ class HubCounters:
     events_stored: int = 0
     duplicates: int = 0
     conflicts: int = 0
-    malformed: int = 0
+    malformed: int = 0  # messages or events dead-lettered
+    dead_letter_failures: int = 0
     stale_status: int = 0
     acks_sent: int = 0
+    notices: int = 0
     last_malformed_log: float = field(default=0.0)
+
+
+@dataclass(slots=True)
+class _Drain:
+    """What one drain of the inbox gathers, to write in as few transactions as possible."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    heard: dict[str, int | None] = field(default_factory=dict)
+    telemetry: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)  # the latest per station
+    statuses: list[tuple[str, wire.Status]] = field(default_factory=list)  # in arrival order
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LivenessSettings:
+    silent_after: float = 4.0
+    offline_after: float = 60.0
+    check_interval: float = 0.5
+    heard_granularity: float = 1.0
 
 
 class HubService:
     def __init__(self, store: Store, mqtt: HubMqtt, *, rpc: RpcRegistry | None = None,
                  store_factory: Callable[[], Store] | None = None, rpc_workers: int = 2,
-                 signer: CommandSigner | None = None) -> None:
+                 signer: CommandSigner | None = None, liveness: LivenessSettings | None = None) -> None:
         self.store = store
         self.mqtt = mqtt
         self.inbox = mqtt.inbox
         self.counters = HubCounters()
         self.rpc = rpc or RpcRegistry()
         self.signer = signer
+        self.liveness = liveness or LivenessSettings()
+        self.notifier = LivenessNotifier()
         self._store_factory = store_factory
         self._pool = ThreadPoolExecutor(max_workers=rpc_workers, thread_name_prefix="hub-rpc")
         self._thread: threading.Thread | None = None
+        self._next_check = 0.0
+        self._written: dict[str, float] = {}  # station -> when its last_heard was last written
         self.failed: BaseException | None = None
         self.on_failure: Callable[[], None] | None = None
+        self.on_tick: Callable[[], None] | None = None  # fed from the loop: the systemd watchdog
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="hub-ingest", daemon=False)
@@ -73,9 +104,7 @@ class HubService:
         self._pool.shutdown(wait=True)
 
     def run(self) -> None:
-        """The ingest loop. A failure (database gone, disk full) is fatal on purpose: nothing was
-        acknowledged for the failed batch, so stations resend it, and the process exits non-zero for
-        systemd to restart it (see `failed`)."""
+        """The ingest loop. Only an unreachable database is fatal (see the module's docstring)."""
         try:
             self._run()
         except Exception as exc:
@@ -86,7 +115,13 @@ class HubService:
 
     def _run(self) -> None:
         while True:
-            first = self.inbox.get()
+            if self.on_tick is not None:
+                self.on_tick()
+            self._maybe_check()
+            try:
+                first = self.inbox.get(timeout=max(0.01, self._next_check - time.monotonic()))
+            except queue.Empty:
+                continue
             if first is None:
                 return
             items = [first]
@@ -105,54 +140,186 @@ class HubService:
                 return
 
     def process(self, items: list[Inbound]) -> None:
-        events: list[wire.Event] = []
-        bodies: list[bytes] = []
+        now = time.time()
+        d = _Drain()
         self.counters.messages += len(items)
         for item in items:
-            parts = item.topic.split("/")
-            if len(parts) not in (4, 5) or f"{parts[0]}/{parts[1]}" != wire.PREFIX:
-                self._malformed(item, "unexpected topic")
-                continue
-            if len(parts) == 5 and parts[3] == "rpc" and parts[4] == "req":
-                self._rpc(parts[2], item.payload)
-                continue
-            station, kind = parts[2], parts[3]
             try:
-                if kind == "event":
-                    batch = wire.decode_batch(item.payload)
-                    for ev in batch.events:
-                        if ev.station != station:
-                            raise ValueError(f"event of station {ev.station!r} on the topic of {station!r}")
-                        events.append(ev)
-                        bodies.append(wire.encode(ev))
-                elif kind == "status":
-                    if not item.payload:
-                        continue  # a cleared retained status
-                    if not self.store.update_status(station, wire.decode_status(item.payload)):
-                        self.counters.stale_status += 1
-                elif kind == "telemetry":
-                    tele = wire.decode_telemetry(item.payload)
-                    self.store.update_telemetry(station, tele.ts, item.payload)
-            except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
-                self._malformed(item, str(exc))
+                self._one(item, now, d)
+            except StoreUnavailableError:
+                raise
+            except Exception as exc:
+                log.exception("handling a message on %s failed", item.topic[:200])
+                self._dead_letter(letter(item.topic, "", item.payload, f"internal error: {exc!r}", now))
+        if d.statuses:
+            self._statuses(d.statuses, now)
+        if d.deliveries:
+            self._store(d.deliveries, now)
+        if d.telemetry:
+            self._telemetry(list(d.telemetry.values()), now)
+        if d.heard:
+            self._heard(d.heard, now)
+
+    def _one(self, item: Inbound, now: float, d: _Drain) -> None:
+        parsed, letters = parse(item.topic, item.payload, now)
+        for dead in letters:
+            self._dead_letter(dead)
+        if parsed is None:
+            return
+        station = parsed.station
+        if isinstance(parsed, Delivery):
+            d.deliveries.append(parsed)
+            d.heard.setdefault(station, None)
+        elif isinstance(parsed, StatusMsg):
+            if parsed.status is not None:  # None: a cleared retained status
+                d.statuses.append((station, parsed.status))
+        elif isinstance(parsed, TelemetryMsg):
+            d.telemetry[station] = (station, parsed.ts, parsed.body)  # the latest of the drain wins
+            d.heard.setdefault(station, None)
+        elif isinstance(parsed, HeartbeatMsg):
+            prev = d.heard.get(station)
+            d.heard[station] = parsed.counter if prev is None else max(prev, parsed.counter)
+        elif isinstance(parsed, RpcMsg):
+            d.heard.setdefault(station, None)
+            self._rpc(station, parsed.request)
+
+    # ---- events --------------------------------------------------------------------------------
+    def _store(self, deliveries: list[Delivery], now: float) -> None:
+        try:
+            self._commit([e for d in deliveries for e in d.events], [b for d in deliveries for b in d.bodies])
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the database refused something: find what, store the rest
+            log.warning("the database refused a drain of %d deliveries (%s); storing them one by one",
+                        len(deliveries), exc)
+            for d in deliveries:
+                self._store_one_by_one(d, now)
+        for d in deliveries:
+            seqs = sorted({*(e.seq for e in d.events), *d.refused})
+            if seqs:
+                self.mqtt.publish(wire.topic(d.station, "ack"), wire.encode(wire.Ack(seqs=seqs, batch=d.batch)), qos=1)
+                self.counters.acks_sent += 1
+
+    def _commit(self, events: list[wire.Event], bodies: list[bytes]) -> None:
         if not events:
             return
         result = self.store.store_events(events, bodies)
-        for topic, payload in kiosk_services.process_events(self.store, events, signer=self.signer):
-            self.mqtt.publish(topic, payload, qos=1)
         self.counters.events_stored += result.stored
         self.counters.duplicates += result.duplicates
         self.counters.conflicts += result.conflicts
-        for station, seqs in result.acked.items():
-            self.mqtt.publish(wire.topic(station, "ack"), wire.encode(wire.Ack(seqs=seqs)), qos=1)
-            self.counters.acks_sent += 1
-
-    def _rpc(self, station: str, payload: bytes) -> None:
         try:
-            req = wire.decode_rpc_request(payload)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            self._malformed(Inbound(wire.topic(station, "rpc", "req"), payload), str(exc))
+            replies = kiosk_services.process_events(self.store, events, signer=self.signer)
+        except StoreUnavailableError:
+            raise
+        except Exception:
+            log.exception("answering kiosk requests failed")
             return
+        for topic, payload in replies:
+            self.mqtt.publish(topic, payload, qos=1)
+
+    def _store_one_by_one(self, d: Delivery, now: float) -> None:
+        try:
+            self._commit(d.events, d.bodies)
+            return
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one of its events is refused: find which
+            log.info("the database refused a delivery of %s (%s); storing its events one by one", d.station, exc)
+        for ev, body in zip(d.events, d.bodies):
+            try:
+                self._commit([ev], [body])
+            except StoreUnavailableError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                self._dead_letter(letter(wire.topic(d.station, "event"), d.station, body,
+                                         f"the database refused the event: {exc}", now))
+
+    def _statuses(self, statuses: list[tuple[str, wire.Status]], now: float) -> None:
+        """Every status of the drain in one transaction (2,000 wills at once are one commit)."""
+        try:
+            results = self.store.apply_statuses(statuses, now)
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - validated already; one the database refuses is kept aside
+            log.warning("the database refused %d statuses together (%s); one by one", len(statuses), exc)
+            results = []
+            for station, status in statuses:
+                try:
+                    results.append(self.store.apply_status(station, status, now))
+                except StoreUnavailableError:
+                    raise
+                except Exception as one:  # noqa: BLE001
+                    results.append((True, None))
+                    self._dead_letter(letter(wire.topic(station, "status"), station, wire.encode(status),
+                                             f"the database refused the status: {one}", now))
+        for ok, change in results:
+            if not ok:
+                self.counters.stale_status += 1
+            if change is not None:
+                self.notifier.feed([change])
+
+    def _telemetry(self, reports: list[tuple[str, str, bytes]], now: float) -> None:
+        try:
+            self.store.update_telemetry_many(reports)
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - validated already; one the database refuses is kept aside
+            log.warning("the database refused %d telemetry reports together (%s); one by one", len(reports), exc)
+            for station, ts, body in reports:
+                try:
+                    self.store.update_telemetry(station, ts, body)
+                except StoreUnavailableError:
+                    raise
+                except Exception as one:  # noqa: BLE001
+                    self._dead_letter(letter(wire.topic(station, "telemetry"), station, body,
+                                             f"the database refused the report: {one}", now))
+
+    def _heard(self, heard: dict[str, int | None], now: float) -> None:
+        """Record who was heard. A station written less than `heard_granularity` s ago is skipped (its
+        last_heard is then at most that much behind): 2,000 stations' heartbeats cost one write per
+        station per second at most, and a station coming back from silence is written at once."""
+        grain = self.liveness.heard_granularity
+        due = {st: c for st, c in heard.items() if now - self._written.get(st, 0.0) >= grain}
+        if not due:
+            return
+        self.notifier.feed(self.store.heard(due, now))
+        for st in due:
+            self._written[st] = now
+        if len(self._written) > 100_000:  # stations come and go: forget the oldest half
+            keep = sorted(self._written.items(), key=lambda kv: kv[1])[len(self._written) // 2:]
+            self._written = dict(keep)
+
+    # ---- the rest ------------------------------------------------------------------------------
+    def _dead_letter(self, dead: DeadLetter) -> None:
+        self.counters.malformed += 1
+        try:
+            self.store.dead_letter(dead)
+        except StoreUnavailableError:
+            raise
+        except Exception:
+            self.counters.dead_letter_failures += 1
+            log.exception("could not keep a dead letter from %s", dead.topic)
+        now = time.monotonic()
+        if now - self.counters.last_malformed_log > 10:
+            self.counters.last_malformed_log = now
+            log.warning("refused a message on %s: %s (%d refused so far; see `police-kiosk hub dead-letters`)",
+                        dead.topic, dead.reason[:200], self.counters.malformed)
+
+    def _maybe_check(self) -> None:
+        mono = time.monotonic()
+        if mono < self._next_check:
+            return
+        self._next_check = mono + self.liveness.check_interval
+        now = time.time()
+        lv = self.liveness
+        self.notifier.feed(self.store.check_liveness(now, silent_after=lv.silent_after,
+                                                     offline_after=lv.offline_after))
+        notices = self.notifier.flush(now, known=self.store.count_stations())
+        for n in notices:
+            self.counters.notices += 1
+            log.log(logging.INFO if n.text.endswith("online") else logging.WARNING, "%s", n.text)
+
+    def _rpc(self, station: str, req: wire.RpcRequest) -> None:
         factory = self._store_factory
         if factory is None:
             raise RuntimeError("the hub was started without a store factory for requests")
@@ -162,11 +329,3 @@ class HubService:
         res = self.rpc.dispatch(station, req, factory)
         if res is not None:
             self.mqtt.publish(wire.topic(station, "rpc", "res"), wire.encode(res), qos=1)
-
-    def _malformed(self, item: Inbound, why: str) -> None:
-        self.counters.malformed += 1
-        now = time.monotonic()
-        if now - self.counters.last_malformed_log > 10:
-            self.counters.last_malformed_log = now
-            log.warning("rejected a malformed message on %s: %s (%d rejected so far)",
-                        item.topic, why[:200], self.counters.malformed)

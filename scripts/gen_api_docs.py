@@ -95,14 +95,15 @@ def examples() -> list[str]:
                type_="station.note", priority=wire.Priority.ALARM,
                data={"text": "second panic button, side door", "author": "duty officer"}),
     ]
-    batch = _checked(wire.batch_payload(STATION, events), wire.decode_batch)
-    ack = _checked(wire.encode(wire.Ack(seqs=[41, 42])), wire.decode_ack)
+    batch = _checked(wire.batch_payload(STATION, events, batch=73019), wire.decode_batch)
+    ack = _checked(wire.encode(wire.Ack(seqs=[41, 42], batch=73019)), wire.decode_ack)
+    heartbeat = _checked(wire.encode(wire.Heartbeat(counter=7, ts="2026-11-23T07:22:24.382Z")), wire.decode_heartbeat)
     telemetry = wire.Telemetry(
         ts="2026-11-23T07:22:26.383Z",
         outbox=wire.OutboxHealth(depth=0, by_priority={"info": 0, "warning": 0, "alarm": 0}, bytes=0,
                                  oldest_age_s=0.0, accepted_total=2, rejected_total=0, confirmed_total=2),
         link=wire.LinkHealth(state="connected", connects=1, in_flight=0, published_total=2, resent_total=0,
-                             publish_failures=0),
+                             publish_failures=0, acks_ignored=0),
         host=wire.HostHealth(load1=0.76, mem_available_mb=23275.7, disk_free_mb=80223.6, uptime_s=6.0),
         faults=[],
         devices={},
@@ -133,8 +134,10 @@ def examples() -> list[str]:
     out += _raw_block(batch)
     out += ["", "The same, indented:", ""]
     out += _json_block(json.loads(batch))
-    out += ["", "### Ack (`police/v1/{station}/ack`): the hub stored seqs 41 and 42", ""]
+    out += ["", "### Ack (`police/v1/{station}/ack`): the hub stored seqs 41 and 42 of batch 73019", ""]
     out += _raw_block(ack)
+    out += ["", "### Heartbeat (`police/v1/{station}/heartbeat`, QoS 0, every `uplink.heartbeat_interval` s)", ""]
+    out += _raw_block(heartbeat)
     out += ["", "### Telemetry (`police/v1/{station}/telemetry`, indented here)", ""]
     out += _json_block(json.loads(_checked(wire.encode(telemetry), wire.decode_telemetry)))
     out += [

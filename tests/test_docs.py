@@ -121,8 +121,9 @@ def test_the_units_match_what_the_programs_send_to_systemd() -> None:
         assert unit["Type"] == ["notify"]
         assert unit["NotifyAccess"] == ["main"]
     # What the programs send is tested by running them (tests/edge/test_systemd_notify.py,
-    # tests/hub/test_systemd_notify.py); here only that the units ask for it.
+    # tests/hub/test_systemd_notify.py); here only that the units ask for it, and the hub feeds its watchdog.
     assert edge.get("WatchdogSec")
+    assert hub.get("WatchdogSec")
     assert edge["ExecStart"] == [
         "/opt/police-kiosk/venv/bin/police-kiosk edge --config /etc/police-kiosk/station.toml"
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 import time
 from pathlib import Path
@@ -55,7 +56,8 @@ class EdgeDaemon:
         self.started_at = time.time()
         self.loop: asyncio.AbstractEventLoop | None = None
         up = config.uplink
-        self.relay = OutboxRelay(window=up.window, batch_max=up.batch_max, ack_timeout=up.ack_timeout)
+        self.relay = OutboxRelay(window=up.window, batch_max=up.batch_max, ack_timeout=up.ack_timeout,
+                                 first_batch_id=secrets.randbelow(1 << 40) + 1)
         self.outbox = Outbox(
             self.data_dir / "outbox.db", station=self.station, faults=self.faults,
             max_events=config.outbox.max_events, max_bytes=config.outbox.max_bytes,
@@ -202,6 +204,7 @@ class EdgeDaemon:
             "published_total": self.relay.published_total,
             "resent_total": self.relay.resent_total,
             "publish_failures": self.relay.publish_failures,
+            "acks_ignored": self.relay.acks_ignored,
         }
 
     def telemetry(self) -> wire.Telemetry:
@@ -256,6 +259,7 @@ class EdgeDaemon:
                 url=up.url, station=self.station, state_dir=self.data_dir, username=up.username, password=password,
                 ca_file=up.ca_file, cert_file=up.cert_file, key_file=up.key_file, keepalive=up.keepalive,
                 session_expiry=up.session_expiry, reconnect_min=up.reconnect_min, reconnect_max=up.reconnect_max,
+                heartbeat_interval=up.heartbeat_interval,
             ),
             relay=self.relay, faults=self.faults, on_confirmed=self._confirmed, on_command=self._command,
         )
@@ -283,7 +287,7 @@ class EdgeDaemon:
     def _command(self, name: str, payload: bytes) -> None:
         try:
             cmd = wire.decode_command(payload)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except ValueError as exc:  # msgspec errors and BoundsError
             log.warning("ignored malformed command %r: %s", name[:64], exc)
             return
         if cmd.name != name:  # the topic names the command the signature covers

@@ -8,7 +8,9 @@ PUBACKs, hub acks, the time) and it answers with batches to publish and sequence
 - A batch carries events of one lane, in sequence order, at most `batch_max` events / `batch_bytes`.
 - A small window of unconfirmed batches bounds what is in flight; alarms get `alarm_reserve` extra
   slots so a full window of bulk traffic never holds an alarm back.
-- An event is delivered only when the hub's application-level ack names its sequence number. A batch
+- An event is delivered only when the hub's application-level ack names its batch and its sequence
+  number: an ack confirms only seqs of the in-flight batch it names; anything else (a forged or
+  stale ack, a seq that batch does not hold, a batch no longer in flight) is ignored and counted. A batch
   not fully acked within `ack_timeout` seconds (a PUBACK failure code included) goes back to its lane;
   after a reconnect everything unconfirmed is sent again. The hub stores idempotently.
 """
@@ -45,6 +47,7 @@ class OutboxRelay:
         batch_max: int = 256,
         batch_bytes: int = 256 * 1024,
         ack_timeout: float = 10.0,
+        first_batch_id: int = 1,
     ) -> None:
         if window < 1 or batch_max < 1:
             raise ValueError("window and batch_max must be at least 1")
@@ -58,11 +61,15 @@ class OutboxRelay:
         self._queued: set[int] = set()
         self._in_flight: dict[int, Batch] = {}  # batch id -> batch
         self._seq_batch: dict[int, int] = {}  # seq in flight -> batch id
-        self._ids = itertools.count(1)
+        # The daemon starts at a random id, so an ack from before a restart rarely names a live batch
+        # (and when it does, it can only confirm seqs that batch holds, which the hub did store).
+        self._ids = itertools.count(first_batch_id)
         self.connected = False
         self.published_total = 0
         self.resent_total = 0
         self.publish_failures = 0
+        self.acks_ignored = 0  # acks naming no batch in flight
+        self.seqs_ignored = 0  # seqs an ack named that its batch does not hold (still in flight)
 
     # ---- inputs --------------------------------------------------------------------------------
     def add(self, events: list[StoredEvent]) -> None:
@@ -88,20 +95,25 @@ class OutboxRelay:
         if not ok:
             self.publish_failures += 1
 
-    def on_ack(self, seqs: list[int]) -> list[int]:
-        """The hub's ack. Returns the seqs now confirmed (to delete from the outbox)."""
+    def on_ack(self, batch_id: int, seqs: list[int]) -> list[int]:
+        """The hub's ack for batch `batch_id`. Returns the seqs now confirmed (to delete from the outbox):
+        only seqs that batch holds and that are still unconfirmed."""
+        batch = self._in_flight.get(batch_id)
+        if batch is None:
+            self.acks_ignored += 1  # forged, or for a batch that timed out or went before a reconnect
+            return []
         confirmed = []
         for seq in seqs:
-            if self._pending.pop(seq, None) is None:
-                continue  # a duplicate ack, or an ack for an event confirmed before a restart
-            confirmed.append(seq)
-            self._queued.discard(seq)  # lazily dropped from its lane heap
-            bid = self._seq_batch.pop(seq, None)
-            if bid is not None:
-                batch = self._in_flight[bid]
-                batch.unacked.discard(seq)
-                if not batch.unacked:
-                    del self._in_flight[bid]
+            if seq not in batch.unacked:
+                self.seqs_ignored += 1
+                continue
+            batch.unacked.discard(seq)
+            self._seq_batch.pop(seq, None)
+            if self._pending.pop(seq, None) is not None:
+                confirmed.append(seq)
+                self._queued.discard(seq)
+        if not batch.unacked:
+            del self._in_flight[batch_id]
         return confirmed
 
     def expire(self, now: float) -> int:

@@ -12,6 +12,8 @@ every `publish()` happen on the asyncio loop, which only queues bytes for paho's
 - Reconnect with jittered exponential backoff (paho's own backoff has no jitter: we set its delay
   before each wait).
 - Telemetry as QoS 0 messages with a message expiry interval.
+- A heartbeat (QoS 0, expiring) every `heartbeat_interval` seconds while connected, so central sees a
+  frozen station or a link cut without a will as "silent" within seconds.
 """
 
 from __future__ import annotations
@@ -27,15 +29,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from edge.spine.link import BrokerAddress, parse_broker_url
 from edge.spine.relay import OutboxRelay
 from edge.system.faults import FaultBoard
 from edge.system.files import write_atomic
@@ -45,27 +46,6 @@ from edge.wire.errors import ApiError, HubUnavailableError
 __all__ = ["BrokerAddress", "HubUnavailableError", "MqttUplink", "UplinkSettings", "parse_broker_url"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerAddress:
-    host: str
-    port: int
-    tls: bool
-
-
-def parse_broker_url(url: str) -> BrokerAddress:
-    """`mqtt://host:1883`, `mqtts://host:8883` (TLS); `tcp://` and `ssl://` are accepted aliases."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in {"mqtt", "tcp", "mqtts", "ssl"} or not parts.hostname:
-        raise ValueError(f"broker URL must look like mqtt://HOST:PORT or mqtts://HOST:PORT, got {url!r}")
-    tls = scheme in {"mqtts", "ssl"}
-    try:
-        port = parts.port or (8883 if tls else 1883)
-    except ValueError as exc:
-        raise ValueError(f"bad port in broker URL {url!r}") from exc
-    return BrokerAddress(parts.hostname, port, tls)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +63,7 @@ class UplinkSettings:
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
     telemetry_expiry: int = 120
+    heartbeat_interval: float = 1.5  # 0: no heartbeats
     software: str = "police-kiosk"
 
 
@@ -109,6 +90,8 @@ class MqttUplink:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._mid_batch: dict[int, int] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._heartbeat_timer: asyncio.TimerHandle | None = None
+        self.heartbeats_sent = 0
         self._attempt = 0
         self._stopping = False
         self._counter_path = Path(settings.state_dir) / "uplink.counter"
@@ -118,6 +101,7 @@ class MqttUplink:
         self.t_event = wire.topic(st, "event")
         self.t_ack = wire.topic(st, "ack")
         self.t_telemetry = wire.topic(st, "telemetry")
+        self.t_heartbeat = wire.topic(st, "heartbeat")
         self.t_rpc_req = wire.topic(st, "rpc", "req")
         self.t_rpc_res = wire.topic(st, "rpc", "res")
         self._requests: dict[str, asyncio.Future[Any]] = {}
@@ -169,6 +153,9 @@ class MqttUplink:
         """Say goodbye properly: offline status (same counter), then disconnect."""
         if self._timer is not None:
             self._timer.cancel()
+        if self._heartbeat_timer is not None:
+            self._heartbeat_timer.cancel()
+            self._heartbeat_timer = None
         if self._client.is_connected():
             info = self._client.publish(self.t_status, self._status_payload("offline", "shutdown"), qos=1, retain=True)
             with contextlib.suppress(RuntimeError, ValueError):
@@ -265,6 +252,22 @@ class MqttUplink:
         self.faults.clear_fault("uplink.down")
         self.relay.link_up()
         self.pump()
+        self._heartbeat()
+
+    def _heartbeat(self) -> None:
+        """Publish a heartbeat now and every `heartbeat_interval` seconds while connected."""
+        if self._heartbeat_timer is not None:
+            self._heartbeat_timer.cancel()
+            self._heartbeat_timer = None
+        interval = self.settings.heartbeat_interval
+        if interval <= 0 or self.state != "connected" or self._loop is None or self._stopping:
+            return
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.MessageExpiryInterval = max(1, int(interval * 2))
+        payload = wire.encode(wire.Heartbeat(counter=self._counter, ts=wire.utc_now_iso()))
+        self._client.publish(self.t_heartbeat, payload, qos=0, properties=props)
+        self.heartbeats_sent += 1
+        self._heartbeat_timer = self._loop.call_later(interval, self._heartbeat)
 
     def _link_down(self, reason: str) -> None:
         was = self.state
@@ -305,10 +308,10 @@ class MqttUplink:
     def _hub_ack(self, payload: bytes) -> None:
         try:
             ack = wire.decode_ack(payload)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:  # logged, never fatal
+        except ValueError as exc:  # msgspec errors and BoundsError: logged, never fatal
             log.warning("ignored a malformed ack: %s", exc)
             return
-        confirmed = self.relay.on_ack(ack.seqs)
+        confirmed = self.relay.on_ack(ack.batch, ack.seqs)
         if confirmed:
             self.faults.clear_fault("uplink.publish_refused")
             self.on_confirmed(confirmed)
@@ -322,7 +325,7 @@ class MqttUplink:
         if self.relay.expire(now):
             log.info("resending event batches that the hub did not confirm in time")
         for batch in self.relay.next_batches(now):
-            payload = wire.batch_payload(self.settings.station, batch.bodies)
+            payload = wire.batch_payload(self.settings.station, batch.bodies, batch=batch.id)
             info = self._client.publish(self.t_event, payload, qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 # paho keeps a QoS 1 message for its next connection; the relay resends on link-up anyway.
@@ -364,7 +367,7 @@ class MqttUplink:
     def _rpc_response(self, payload: bytes) -> None:
         try:
             res = wire.decode_rpc_response(payload)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except ValueError as exc:  # msgspec errors and BoundsError
             log.warning("ignored a malformed hub response: %s", exc)
             return
         fut = self._requests.get(res.id)

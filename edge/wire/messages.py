@@ -10,6 +10,7 @@ Topic tree (``{station}`` is a station id, ``{name}`` a command name)::
     police/v1/{station}/event       QoS 1, a batch of events (EventBatch)
     police/v1/{station}/ack         QoS 1, hub -> station: event seqs stored (Ack)
     police/v1/{station}/telemetry   QoS 0, expiring health report (Telemetry)
+    police/v1/{station}/heartbeat   QoS 0, expiring "still alive" (Heartbeat)
     police/v1/{station}/cmd/{name}  QoS 1, hub -> station command (Command)
     police/v1/all/cmd/{name}        QoS 1, broadcast command (Command)
     police/v1/{station}/rpc/req     QoS 1, station -> hub request (RpcRequest), answered on
@@ -21,23 +22,24 @@ durable: when the link is down the caller gets an error at once and falls back t
 
 from __future__ import annotations
 
-import os
 import re
-import threading
-import time
-from datetime import UTC, datetime
 from enum import IntEnum
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import msgspec
+
+from edge.wire.bounds import INT64_MAX, MAX_DEPTH, MAX_PAYLOAD_BYTES, BoundsError, check_text, check_value
+from edge.wire.ids import new_event_id, utc_now_iso
 
 __all__ = [
     "PREFIX",
     "STATION_ID_RE",
     "Ack",
+    "BoundsError",
     "Command",
     "Event",
     "EventBatch",
+    "Heartbeat",
     "Place",
     "Priority",
     "RpcError",
@@ -45,9 +47,12 @@ __all__ = [
     "RpcResponse",
     "Status",
     "Telemetry",
+    "check_event",
     "decode_ack",
     "decode_batch",
     "decode_command",
+    "decode_event",
+    "decode_heartbeat",
     "decode_rpc_request",
     "decode_rpc_response",
     "decode_status",
@@ -65,6 +70,12 @@ WIRE_VERSION: Final = 1
 STATION_ID_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 #: Event types are dotted lower-case names: `alarm.raised`, `kiosk.report`, `vision.plate_hit`.
 EVENT_TYPE_RE: Final = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+#: A per-station sequence number: 1, 2, 3, ... within signed 64-bit.
+Seq = Annotated[int, msgspec.Meta(ge=1, le=INT64_MAX)]
+#: A connection counter or batch id: 0 or more, within signed 64-bit.
+Counter = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
+StationId = Annotated[str, msgspec.Meta(pattern=STATION_ID_RE.pattern)]
 
 
 class Priority(IntEnum):
@@ -95,43 +106,6 @@ def topic(station: str, kind: str, name: str | None = None) -> str:
     return f"{PREFIX}/{station}/{kind}"
 
 
-def utc_now_iso(now: float | None = None) -> str:
-    """RFC 3339 UTC with milliseconds: `2026-11-23T07:00:00.123Z`."""
-    t = time.time() if now is None else now
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-class _Uuid7:
-    """Time-ordered ids (UUIDv7 layout): 48-bit unix ms, then a counter and random bits.
-
-    Within one millisecond the 12-bit counter keeps ids strictly increasing from this process.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last_ms = 0
-        self._counter = 0
-
-    def __call__(self, now: float | None = None) -> str:
-        ms = int((time.time() if now is None else now) * 1000)
-        with self._lock:
-            if ms <= self._last_ms:
-                ms = self._last_ms
-                self._counter += 1
-                if self._counter > 0xFFF:
-                    ms += 1
-                    self._counter = 0
-            else:
-                self._counter = int.from_bytes(os.urandom(2), "big") & 0x3FF
-            self._last_ms = ms
-            counter = self._counter
-        rand = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
-        value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand
-        h = f"{value:032x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-new_event_id = _Uuid7()
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True):
@@ -139,8 +113,8 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
 
     v: int = WIRE_VERSION
     id: str  # UUIDv7, time-ordered, unique across all stations
-    station: str
-    seq: int  # per-station sequence: 1, 2, 3, ... with no gaps, assigned when the outbox commits
+    station: StationId
+    seq: Seq  # per-station sequence: 1, 2, 3, ... with no gaps, assigned when the outbox commits
     ts: str  # UTC, RFC 3339 with milliseconds, when the event was accepted
     type: str
     priority: Priority
@@ -148,18 +122,34 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class EventBatch(msgspec.Struct, frozen=True, kw_only=True):
-    """One MQTT message on `.../event`: events of one station, usually of one priority lane."""
+    """One MQTT message on `.../event`: events of one station, usually of one priority lane.
+
+    `batch` (since v1.1) names this delivery; the hub's ack repeats it, and the station confirms only
+    seqs of the batch that ack names. 0 from stations that predate it."""
 
     v: int = WIRE_VERSION
-    station: str
+    station: StationId
     events: list[Event]
+    batch: Counter = 0
 
 
 class Ack(msgspec.Struct, frozen=True, kw_only=True):
-    """Hub → station on `.../ack`: these seqs are committed in central storage (or were already)."""
+    """Hub → station on `.../ack`: these seqs of batch `batch` are committed in central storage (or
+    were already, or were refused for good and kept in the hub's dead-letter table)."""
 
     v: int = WIRE_VERSION
-    seqs: list[int]
+    seqs: list[Seq]
+    batch: Counter = 0
+
+
+class Heartbeat(msgspec.Struct, frozen=True, kw_only=True):
+    """QoS 0 on `.../heartbeat`, every `uplink.heartbeat_interval` seconds: "this station is alive".
+
+    `counter` is the connection counter of the Status the station last published."""
+
+    v: int = WIRE_VERSION
+    counter: Counter
+    ts: str
 
 
 class Status(msgspec.Struct, frozen=True, kw_only=True):
@@ -168,7 +158,7 @@ class Status(msgspec.Struct, frozen=True, kw_only=True):
 
     v: int = WIRE_VERSION
     state: str  # "online" | "offline"
-    counter: int
+    counter: Counter
     ts: str
     software: str = ""
     reason: str = ""
@@ -191,6 +181,7 @@ class LinkHealth(msgspec.Struct, frozen=True, kw_only=True):
     published_total: int
     resent_total: int
     publish_failures: int
+    acks_ignored: int = 0  # acks that named no batch in flight (forged, stale, late)
 
 
 class HostHealth(msgspec.Struct, frozen=True, kw_only=True):
@@ -289,47 +280,96 @@ _batch_decoder = msgspec.json.Decoder(EventBatch)
 _ack_decoder = msgspec.json.Decoder(Ack)
 _status_decoder = msgspec.json.Decoder(Status)
 _telemetry_decoder = msgspec.json.Decoder(Telemetry)
+_heartbeat_decoder = msgspec.json.Decoder(Heartbeat)
 _command_decoder = msgspec.json.Decoder(Command)
 _rpc_request_decoder = msgspec.json.Decoder(RpcRequest)
 _rpc_response_decoder = msgspec.json.Decoder(RpcResponse)
 
 
+def _bounded(decoder: msgspec.json.Decoder[Any], payload: bytes) -> Any:
+    """Decode within the size limit; a nesting too deep for the decoder is a BoundsError, not a crash."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise BoundsError(f"payload of {len(payload)} bytes, over the limit of {MAX_PAYLOAD_BYTES}")
+    try:
+        return decoder.decode(payload)
+    except RecursionError:
+        raise BoundsError(f"nested deeper than {MAX_DEPTH} levels") from None
+
+
+def _checked(value: msgspec.Struct) -> None:
+    check_value(msgspec.to_builtins(value))
+
+
+def check_event(ev: Event, where: str = "$", depth: int = 1) -> None:
+    """The limits msgspec's schema does not express: text without U+0000, data depth and integers."""
+    for name in ("id", "ts", "type"):
+        check_text(getattr(ev, name), f"{where}.{name}")
+    check_value(ev.data, f"{where}.data", depth + 1)
+
+
 def decode_rpc_request(payload: bytes) -> RpcRequest:
-    return _rpc_request_decoder.decode(payload)
+    req: RpcRequest = _bounded(_rpc_request_decoder, payload)
+    _checked(req)
+    return req
 
 
 def decode_rpc_response(payload: bytes) -> RpcResponse:
-    return _rpc_response_decoder.decode(payload)
+    res: RpcResponse = _bounded(_rpc_response_decoder, payload)
+    return res
 
 
 def decode_batch(payload: bytes) -> EventBatch:
-    return _batch_decoder.decode(payload)
+    batch: EventBatch = _bounded(_batch_decoder, payload)
+    for i, ev in enumerate(batch.events):
+        check_event(ev, f"$.events[{i}]", 3)
+    return batch
+
+
+def decode_event(payload: bytes | str) -> Event:
+    """One event on its own (the hub's fallback when a batch does not decode as a whole)."""
+    ev = msgspec.json.decode(payload, type=Event)
+    check_event(ev)
+    return ev
 
 
 def decode_ack(payload: bytes) -> Ack:
-    return _ack_decoder.decode(payload)
+    ack: Ack = _bounded(_ack_decoder, payload)
+    return ack
 
 
 def decode_status(payload: bytes) -> Status:
-    return _status_decoder.decode(payload)
+    status: Status = _bounded(_status_decoder, payload)
+    _checked(status)
+    return status
 
 
 def decode_telemetry(payload: bytes) -> Telemetry:
-    return _telemetry_decoder.decode(payload)
+    tele: Telemetry = _bounded(_telemetry_decoder, payload)
+    _checked(tele)
+    return tele
+
+
+def decode_heartbeat(payload: bytes) -> Heartbeat:
+    hb: Heartbeat = _bounded(_heartbeat_decoder, payload)
+    _checked(hb)
+    return hb
 
 
 def decode_command(payload: bytes) -> Command:
-    return _command_decoder.decode(payload)
+    cmd: Command = _bounded(_command_decoder, payload)
+    _checked(cmd)
+    return cmd
 
 
-def batch_payload(station: str, encoded_events: list[bytes]) -> bytes:
+def batch_payload(station: str, encoded_events: list[bytes], *, batch: int = 0) -> bytes:
     """An EventBatch from events already encoded once (at accept time), without re-encoding them."""
     head = _encoder.encode(station)
-    return b'{"v":1,"station":' + head + b',"events":[' + b",".join(encoded_events) + b"]}"
+    return (b'{"v":1,"station":' + head + b',"events":[' + b",".join(encoded_events) + b'],"batch":'
+            + str(int(batch)).encode() + b"}")
 
 
 def json_schemas() -> dict[str, Any]:
     """JSON Schemas of every payload, for docs/mqtt-api.md and for central's other consumers."""
-    kinds = [Status, EventBatch, Ack, Telemetry, Command, RpcRequest, RpcResponse]
+    kinds = [Status, EventBatch, Ack, Telemetry, Heartbeat, Command, RpcRequest, RpcResponse]
     _, components = msgspec.json.schema_components(kinds, ref_template="#/$defs/{name}")
     return {"$defs": components}

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from edge.wire.bounds import BoundsError, check_value
 from edge.wire.messages import EVENT_TYPE_RE
 
 __all__ = ["PayloadError", "register", "registered_types", "schema_of", "validate"]
@@ -52,6 +53,10 @@ def validate(event_type: str, data: Any) -> dict[str, Any]:
         raise PayloadError(f"{event_type}: {exc}") from None
     out = msgspec.to_builtins(obj)
     assert isinstance(out, dict)
+    try:  # what central would have to refuse is refused here (depth 4: batch, events, event, data)
+        check_value(out, "data", 4)
+    except BoundsError as exc:
+        raise PayloadError(f"{event_type}: {exc}") from None
     return out
 
 

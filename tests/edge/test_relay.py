@@ -28,14 +28,15 @@ def test_window_bounds_unconfirmed_batches_and_alarms_have_reserve_slots() -> No
     r = OutboxRelay(window=2, alarm_reserve=1, batch_max=1)
     r.add([ev(s) for s in range(1, 6)])
     r.link_up()
-    assert [b.seqs for b in r.next_batches(0.0)] == [[1], [2]]
+    b1, b2 = r.next_batches(0.0)
+    assert [b1.seqs, b2.seqs] == [[1], [2]]
     assert r.next_batches(0.0) == []  # window full
     r.add([ev(6, Priority.ALARM)])
     out = r.next_batches(0.0)
     assert [b.seqs for b in out] == [[6]]  # the alarm uses the reserve slot
-    assert r.on_ack([1]) == [1]
+    assert r.on_ack(b1.id, [1]) == [1]
     assert [b.seqs for b in r.next_batches(0.0)] == []  # 3 in flight, window 2: still full
-    assert r.on_ack([2, 6]) == [2, 6]
+    assert r.on_ack(b2.id, [2]) + r.on_ack(out[0].id, [6]) == [2, 6]
     assert [b.seqs for b in r.next_batches(0.0)] == [[3], [4]]
 
 
@@ -51,9 +52,9 @@ def test_unacked_batches_are_resent_after_the_timeout_only() -> None:
     r = OutboxRelay(window=4, ack_timeout=10.0)
     r.add([ev(1), ev(2)])
     r.link_up()
-    (_b,) = r.next_batches(0.0)
+    (b,) = r.next_batches(0.0)
     assert r.expire(9.9) == 0
-    r.on_ack([1])
+    r.on_ack(b.id, [1])
     assert r.expire(10.0) == 1
     (again,) = r.next_batches(10.0)
     assert again.seqs == [2]
@@ -80,8 +81,8 @@ def test_nothing_is_sent_while_down_and_everything_unconfirmed_goes_again_on_rec
     r.add([ev(s) for s in range(1, 5)])
     assert r.next_batches(0.0) == []
     r.link_up()
-    assert len(r.next_batches(0.0)) == 2
-    r.on_ack([1])
+    first, _ = r.next_batches(0.0)
+    r.on_ack(first.id, [1])
     r.link_down()
     r.link_up()
     assert [b.seqs for b in r.next_batches(1.0)] == [[2, 3], [4]]
@@ -89,13 +90,37 @@ def test_nothing_is_sent_while_down_and_everything_unconfirmed_goes_again_on_rec
 
 def test_duplicate_and_unknown_acks_are_harmless() -> None:
     r = OutboxRelay()
-    r.add([ev(1)])
+    r.add([ev(1), ev(2)])
     r.link_up()
-    r.next_batches(0.0)
-    assert r.on_ack([1, 1, 99]) == [1]
-    assert r.on_ack([1]) == []
+    (b,) = r.next_batches(0.0)
+    assert r.on_ack(b.id, [1, 1, 99]) == [1]
+    assert r.seqs_ignored == 2, "the repeated 1 and the 99 its batch never held"
+    assert r.on_ack(b.id, [1]) == []
+    assert r.on_ack(b.id, [2]) == [2]
+    assert r.on_ack(b.id, [2]) == [], "the batch is complete: no longer in flight"
+    assert r.acks_ignored == 1
     assert r.unconfirmed == 0
     assert r.in_flight == 0
+
+
+def test_an_ack_confirms_only_seqs_of_the_in_flight_batch_it_names() -> None:
+    r = OutboxRelay(window=4, batch_max=2, first_batch_id=1000)
+    r.add([ev(s) for s in range(1, 7)])
+    r.link_up()
+    a, b, _c = r.next_batches(0.0)
+    assert a.id == 1000
+    r.add([ev(7)])  # queued, never sent
+    # A forged ack: no batch named, or a batch never sent, or the right batch with seqs of others.
+    assert r.on_ack(0, [1, 2, 3, 4, 5, 6, 7]) == []
+    assert r.on_ack(999_999, [1, 2, 3, 4, 5, 6, 7]) == []
+    assert r.acks_ignored == 2
+    assert r.on_ack(a.id, [3, 4, 7]) == [], "seqs of other batches and of the queue are not a's"
+    assert r.unconfirmed == 7
+    assert r.on_ack(b.id, [3, 4]) == [3, 4]
+    # A batch that timed out went back to its lane: a late ack for it confirms nothing (it is resent).
+    r.expire(100.0)
+    assert r.on_ack(a.id, [1, 2]) == []
+    assert r.unconfirmed == 5
 
 
 @settings(max_examples=200, deadline=None)
@@ -118,7 +143,7 @@ def test_every_event_is_confirmed_exactly_once_whatever_happens(ops: list[tuple[
     seq = 0
     added: set[int] = set()
     confirmed: list[int] = []
-    flying: list[list[int]] = []
+    flying: list[tuple[int, list[int]]] = []
     r.link_up()
     for op, arg in ops:
         if op == "add":
@@ -126,9 +151,9 @@ def test_every_event_is_confirmed_exactly_once_whatever_happens(ops: list[tuple[
             added.add(seq)
             r.add([ev(seq, arg)])  # type: ignore[arg-type]
         elif op == "pump":
-            flying += [b.seqs for b in r.next_batches(now)]
+            flying += [(b.id, b.seqs) for b in r.next_batches(now)]
         elif op == "ack_some" and flying:
-            confirmed += r.on_ack(flying.pop(int(arg) % len(flying)))  # type: ignore[call-overload]
+            confirmed += r.on_ack(*flying.pop(int(arg) % len(flying)))  # type: ignore[call-overload]
         elif op == "drop_link":
             r.link_down()
             r.link_up()
@@ -143,7 +168,7 @@ def test_every_event_is_confirmed_exactly_once_whatever_happens(ops: list[tuple[
         if not batches and r.in_flight == 0:
             break
         for b in batches:
-            confirmed += r.on_ack(b.seqs)
+            confirmed += r.on_ack(b.id, b.seqs)
         now += 6.0
         r.expire(now)
     assert sorted(confirmed) == sorted(added)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import msgspec
@@ -76,13 +77,33 @@ class EdgeProc(Proc):
             self.socket.unlink()
         super().start()
         if wait:
-            deadline = time.monotonic() + timeout
-            while not self.socket.exists():
-                if not self.alive:
-                    raise RuntimeError(f"edge exited early:\n{self.log()[-3000:]}")
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"edge socket did not appear:\n{self.log()[-3000:]}")
-                time.sleep(0.02)
+            try:
+                wait_for_listener(self.socket, alive=lambda: self.alive, timeout=timeout)
+            except RuntimeError as exc:
+                raise RuntimeError(f"{exc}:\n{self.log()[-3000:]}") from None
+
+
+def wait_for_listener(path: Path, *, alive: Callable[[], bool], timeout: float) -> None:
+    """Return once a Unix socket at `path` accepts connections.
+
+    The file appearing is not enough: asyncio binds the socket (the file exists) and only then calls
+    listen(), and a connection in between is refused (ECONNREFUSED). On a loaded machine the daemon
+    can be descheduled between the two, which made the end-to-end tests fail now and then.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if path.exists():
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                try:
+                    s.connect(str(path))
+                    return
+                except (ConnectionRefusedError, FileNotFoundError):
+                    pass
+        if not alive():
+            raise RuntimeError("edge exited early")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"edge socket {path} did not accept connections within {timeout} s")
+        time.sleep(0.02)
 
 
 class HubProc(Proc):

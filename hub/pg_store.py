@@ -1,0 +1,221 @@
+"""The hub's store on PostgreSQL (psycopg 3), the production store.
+
+A lost connection (`OperationalError`, `InterfaceError`) is `StoreUnavailableError`: the hub exits and
+the service manager restarts it. Anything else a write raises (`DataError`, a constraint) is about the
+data, and the transaction it happened in is rolled back whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, ParamSpec, TypeVar
+
+from edge.wire.messages import Event, Status
+from hub import liveness as rules
+from hub.schema import migrate_postgres
+from hub.store_base import DeadLetter, LivenessChange, StationRow, StoreResult, StoreUnavailableError, acks_of
+
+__all__ = ["PostgresStore"]
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _unavailable(fn: Callable[P, R]) -> Callable[P, R]:
+    """A deadlock or serialisation failure (another hub process) is retried; a lost connection is
+    StoreUnavailableError."""
+    import psycopg
+    from psycopg.errors import DeadlockDetected, SerializationFailure, TransactionRollback
+
+    retry = (DeadlockDetected, SerializationFailure, TransactionRollback)
+
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(3):
+            try:
+                return fn(*args, **kwargs)
+            except retry as exc:
+                if attempt == 2:
+                    raise StoreUnavailableError(f"PostgreSQL: {exc}") from exc
+                log.info("retrying after %s", exc)
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                raise StoreUnavailableError(f"PostgreSQL: {exc}") from exc
+        raise AssertionError("unreachable")
+    return wrapper
+
+
+class PostgresStore:
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url, autocommit=False)
+        migrate_postgres(self.conn, "the PostgreSQL database")
+
+    @_unavailable
+    def store_events(self, events: list[Event], bodies: list[bytes]) -> StoreResult:
+        now = time.time()
+        cols: list[list[Any]] = [[], [], [], [], [], [], []]
+        for e, b in zip(events, bodies):
+            for col, val in zip(cols, (e.station, e.seq, e.id, e.ts, e.type, int(e.priority), b.decode())):
+                col.append(val)
+        conflicts = 0
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO events (station, seq, id, ts, type, priority, body, received_at) "
+                "SELECT s, q, i, t, ty, p, b, %s FROM unnest(%s::text[], %s::bigint[], %s::text[], "
+                "%s::text[], %s::text[], %s::smallint[], %s::text[]) AS u(s, q, i, t, ty, p, b) "
+                "ON CONFLICT (station, seq) DO NOTHING RETURNING station, seq",
+                (now, *cols),
+            )
+            stored = len(cur.fetchall())
+            if stored < len(events):
+                cur.execute(
+                    "SELECT e.station, e.seq, u.i, u.b FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[]) "
+                    "AS u(s, q, i, b) JOIN events e ON e.station = u.s AND e.seq = u.q WHERE e.id <> u.i",
+                    (cols[0], cols[1], cols[2], cols[6]),
+                )
+                for st, seq, eid, body in cur.fetchall():
+                    conflicts += 1
+                    cur.execute(
+                        "INSERT INTO event_conflicts VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                        (st, seq, eid, body, now),
+                    )
+        if conflicts:
+            log.error("%d events reused a (station, seq) already stored with another id: kept in event_conflicts",
+                      conflicts)
+        return StoreResult(acks_of(events), stored, len(events) - stored - conflicts, conflicts)
+
+    def update_status(self, station: str, status: Status) -> bool:
+        return self.apply_status(station, status, time.time())[0]
+
+    def apply_status(self, station: str, status: Status, now: float) -> tuple[bool, LivenessChange | None]:
+        return self.apply_statuses([(station, status)], now)[0]
+
+    @_unavailable
+    def apply_statuses(self, items: list[tuple[str, Status]], now: float) -> list[tuple[bool, LivenessChange | None]]:
+        """Each station's own status, in one transaction: applied unless its counter is older than the
+        stored one (idempotent by counter in the database, whichever hub process handles it), with the
+        liveness it implies. Rows are locked in station order (a stable sort keeps each station's own
+        order), so hubs handling the same wills at once cannot deadlock."""
+        order = sorted(range(len(items)), key=lambda i: items[i][0])
+        out: list[tuple[bool, LivenessChange | None]] = [(False, None)] * len(items)
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            for i in order:
+                station, status = items[i]
+                new = rules.liveness_of_status(status)
+                cur.execute("INSERT INTO stations (station, state, counter, status_ts, last_seen) "
+                            "VALUES (%s, 'unknown', 0, '', %s) ON CONFLICT DO NOTHING", (station, now))
+                cur.execute("SELECT counter, liveness FROM stations WHERE station = %s FOR UPDATE", (station,))
+                row = cur.fetchone()
+                assert row is not None
+                if status.counter < row[0]:
+                    continue
+                cur.execute(
+                    "UPDATE stations SET state=%s, counter=%s, status_ts=%s, last_seen=%s, "
+                    "liveness_since = CASE WHEN liveness = %s THEN liveness_since ELSE %s END, liveness=%s, "
+                    "last_heard = CASE WHEN %s THEN last_heard ELSE %s END WHERE station=%s",
+                    (status.state, status.counter, status.ts, now, new, now, new, new == "offline", now, station),
+                )
+                old = str(row[1])
+                out[i] = (True, LivenessChange(station, old, new) if old != new else None)
+        return out
+
+    def update_telemetry(self, station: str, ts: str, body: bytes) -> None:
+        self.update_telemetry_many([(station, ts, body)])
+
+    @_unavailable
+    def update_telemetry_many(self, reports: list[tuple[str, str, bytes]]) -> None:
+        """The latest report of each station: one statement, one transaction."""
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO stations (station, state, counter, status_ts, last_seen, telemetry, telemetry_ts) "
+                "SELECT s, 'unknown', 0, '', %s, b::jsonb, t FROM unnest(%s::text[], %s::text[], %s::text[]) "
+                "AS u(s, t, b) ON CONFLICT (station) DO UPDATE SET telemetry=excluded.telemetry, "
+                "telemetry_ts=excluded.telemetry_ts, last_seen=excluded.last_seen",
+                (time.time(), [r[0] for r in reports], [r[1] for r in reports], [r[2].decode() for r in reports]),
+            )
+
+    @_unavailable
+    def heard(self, stations: dict[str, int | None], now: float) -> list[LivenessChange]:
+        if not stations:
+            return []
+        names = sorted(stations)  # one lock order for every hub process
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute("SELECT station, state, counter, liveness FROM stations WHERE station = ANY(%s) "
+                        "ORDER BY station FOR UPDATE", (names,))
+            known = {str(st): (str(state), int(counter), str(live)) for st, state, counter, live in cur.fetchall()}
+            changes, updates, inserts = rules.heard(stations, known)
+            if updates:  # one statement for all of them (2,000 stations' heartbeats in one drain)
+                cur.execute("UPDATE stations s SET last_heard=%s, liveness_since=CASE WHEN s.liveness=u.live THEN "
+                            "s.liveness_since ELSE %s END, liveness=u.live FROM unnest(%s::text[], %s::text[]) "
+                            "AS u(st, live) WHERE s.station=u.st",
+                            (now, now, [st for st, _ in updates], [live for _, live in updates]))
+            if inserts:
+                cur.executemany("INSERT INTO stations (station, state, counter, status_ts, last_seen, last_heard, "
+                                "liveness, liveness_since) VALUES (%s, 'unknown', 0, '', %s, %s, 'online', %s) "
+                                "ON CONFLICT DO NOTHING", [(st, now, now, now) for st in inserts])
+        return changes
+
+    @_unavailable
+    def check_liveness(self, now: float, *, silent_after: float, offline_after: float) -> list[LivenessChange]:
+        out: list[LivenessChange] = []
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            for old, new, after in rules.TIMEOUTS:
+                limit = now - (silent_after if after == "silent_after" else offline_after)
+                cur.execute("UPDATE stations SET liveness=%s, liveness_since=%s WHERE liveness=%s AND last_heard < %s "
+                            "RETURNING station", (new, now, old, limit))
+                out += [LivenessChange(str(st), old, new) for (st,) in cur.fetchall()]
+        return out
+
+    @_unavailable
+    def dead_letter(self, letter: DeadLetter) -> None:
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute("INSERT INTO dead_letters (received_at, topic, station, size, reason, payload) "
+                        "VALUES (%s, %s, %s, %s, %s, %s)", (letter.received_at, letter.topic, letter.station,
+                                                            letter.size, letter.reason, letter.payload))
+            if rules.is_station_id(letter.station):
+                cur.execute("INSERT INTO stations (station, state, counter, status_ts, last_seen, dead_letters) "
+                            "VALUES (%s, 'unknown', 0, '', %s, 1) ON CONFLICT (station) DO UPDATE SET "
+                            "dead_letters = stations.dead_letters + 1", (letter.station, letter.received_at))
+
+    @_unavailable
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute("SELECT received_at, topic, station, size, reason, payload FROM dead_letters "
+                        "ORDER BY id DESC LIMIT %s", (limit,))
+            rows = cur.fetchall()
+        return [DeadLetter(float(a), str(b), str(c), int(d), str(e), bytes(f)) for a, b, c, d, e, f in rows]
+
+    @_unavailable
+    def count_stations(self) -> int:
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM stations")
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    def export(self, station: str | None = None) -> Iterator[bytes]:
+        """Streamed through a server-side cursor: memory stays flat however many events there are."""
+        with self.conn.transaction(), self.conn.cursor(name="pk_export") as cur:
+            cur.itersize = 2000
+            if station is None:
+                cur.execute("SELECT body FROM events ORDER BY station, seq")
+            else:
+                cur.execute("SELECT body FROM events WHERE station=%s ORDER BY seq", (station,))
+            for (body,) in cur:
+                yield str(body).encode()
+
+    @_unavailable
+    def stations(self) -> list[StationRow]:
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute("SELECT station, COUNT(*) FROM events GROUP BY station")
+            counts: dict[str, int] = dict(cur.fetchall())
+            cur.execute("SELECT station, state, counter, status_ts, last_seen, telemetry, liveness, last_heard, "
+                        "dead_letters, liveness_since FROM stations ORDER BY station")
+            rows = cur.fetchall()
+        return [StationRow(st, state, counter, ts, last, counts.get(st, 0), tele, live, heard, dead, since)
+                for st, state, counter, ts, last, tele, live, heard, dead, since in rows]
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,106 @@
+"""What every hub store offers (SQLite and PostgreSQL alike): the protocol, its rows and its errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from edge.wire.messages import Event, Status
+
+__all__ = [
+    "DEAD_LETTER_PREFIX",
+    "DeadLetter",
+    "LivenessChange",
+    "SchemaTooNewError",
+    "StationRow",
+    "Store",
+    "StoreResult",
+    "StoreUnavailableError",
+    "acks_of",
+    "safe_text",
+]
+
+#: How much of a refused payload the dead-letter table keeps.
+DEAD_LETTER_PREFIX = 1024
+
+
+class StoreUnavailableError(Exception):
+    """The database cannot be reached or written (connection lost, disk full): the hub must exit."""
+
+
+class SchemaTooNewError(Exception):
+    """The database was migrated by a newer hub than this one: refuse to start, touch nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    acked: dict[str, list[int]]  # station -> seqs now safely stored (new or duplicate)
+    stored: int
+    duplicates: int
+    conflicts: int
+
+
+@dataclass(frozen=True, slots=True)
+class StationRow:
+    station: str
+    state: str  # from the station's own status: online | offline | unknown
+    counter: int
+    status_ts: str
+    last_seen: float
+    events: int
+    telemetry: dict[str, Any] | None
+    liveness: str = "unknown"  # the hub's view: online | silent | restarting | offline | unknown
+    last_heard: float = 0.0
+    dead_letters: int = 0
+    liveness_since: float = 0.0  # hub time of the last liveness change
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message the hub could not store as what it claims to be, kept for a person to look at."""
+
+    received_at: float
+    topic: str
+    station: str
+    size: int
+    reason: str
+    payload: bytes  # the first DEAD_LETTER_PREFIX bytes
+
+
+@dataclass(frozen=True, slots=True)
+class LivenessChange:
+    station: str
+    old: str
+    new: str
+
+
+class Store(Protocol):
+    def store_events(self, events: list[Event], bodies: list[bytes]) -> StoreResult: ...
+    def update_status(self, station: str, status: Status) -> bool: ...
+    def apply_status(self, station: str, status: Status, now: float) -> tuple[bool, LivenessChange | None]: ...
+    def apply_statuses(self, items: list[tuple[str, Status]], now: float
+                       ) -> list[tuple[bool, LivenessChange | None]]: ...
+    def count_stations(self) -> int: ...
+    def update_telemetry(self, station: str, ts: str, body: bytes) -> None: ...
+    def update_telemetry_many(self, reports: list[tuple[str, str, bytes]]) -> None: ...
+    def dead_letter(self, letter: DeadLetter) -> None: ...
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
+    def heard(self, stations: dict[str, int | None], now: float) -> list[LivenessChange]: ...
+    def check_liveness(self, now: float, *, silent_after: float, offline_after: float) -> list[LivenessChange]: ...
+    def export(self, station: str | None = None) -> Iterator[bytes]: ...
+    def stations(self) -> list[StationRow]: ...
+    def close(self) -> None: ...
+
+
+def safe_text(value: str, limit: int = 200) -> str:
+    """Text any backend stores: cut to `limit`, U+0000 and lone surrogates escaped."""
+    cut = value[:limit]
+    return cut.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+def acks_of(events: list[Event]) -> dict[str, list[int]]:
+    acked: dict[str, list[int]] = {}
+    for e in events:
+        acked.setdefault(e.station, []).append(e.seq)
+    return acked
