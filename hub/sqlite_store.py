@@ -40,7 +40,12 @@ def _unavailable(fn: Callable[P, R]) -> Callable[P, R]:
 
 def _private(path: Path) -> None:
     """The database (and the WAL, which SQLite creates with the database's mode) 0640, whatever the umask."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o640))
+    # Create only: never open and close an existing database file. Closing any descriptor of a file drops
+    # every POSIX lock this process holds on it, SQLite's included (the hub opens its database more than
+    # once): a reader in another process would then take the WAL for unused and delete it under the writer,
+    # and what the hub committed afterwards would be seen by nobody until it stopped.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640))
     for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         with contextlib.suppress(FileNotFoundError):
             os.chmod(p, 0o640)

@@ -51,7 +51,11 @@ def private_files(path: Path, suffixes: tuple[str, ...] = (), *, mode: int = 0o6
     """Create `path` if missing and give it (and each existing `path + suffix`) `mode`, whatever the umask
     and whatever mode an older version left: for files holding personal data (SQLite databases, journals)."""
     path = Path(path)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, mode))
+    # Create only: never open and close a database file that exists. Closing any descriptor of a file drops
+    # every POSIX lock this process holds on it, including SQLite's (another connection of this process may
+    # have it open): another process would then take the WAL for unused and delete it under the writer.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
     for p in [path, *(path.with_name(path.name + s) for s in suffixes)]:
         with contextlib.suppress(FileNotFoundError):
             os.chmod(p, mode)

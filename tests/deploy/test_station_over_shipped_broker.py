@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from edge.api.client import EdgeClient, Submitted
 from tests.support.commands import central_keys
 from tests.support.procs import EdgeProc, HubProc, stored_events, wait_until
@@ -31,7 +33,7 @@ def submit(edge: EdgeProc, count: int) -> None:
 def status(edge: EdgeProc) -> dict[str, Any]:
     async def q() -> dict[str, Any]:
         async with EdgeClient(edge.socket, timeout=10) as c:
-            return await c.status()
+            return dict(msgspec.to_builtins(await c.status()))
     return asyncio.run(q())
 
 

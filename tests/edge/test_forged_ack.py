@@ -11,6 +11,7 @@ import asyncio
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from edge.api.client import EdgeClient
@@ -24,7 +25,7 @@ from tests.support.procs import EdgeProc, HubProc, stored_events, wait_until
 def link(edge: EdgeProc) -> dict[str, int]:
     async def q() -> dict[str, int]:
         async with EdgeClient(edge.socket, timeout=10) as c:
-            return dict((await c.status())["link"])
+            return dict(msgspec.to_builtins((await c.status()).link))
     return asyncio.run(q())
 
 

@@ -27,7 +27,7 @@ async def submit_ticks(socket: Path, first: int, count: int, *, chunk: int = 50)
 def edge_depth(edge: EdgeProc) -> int:
     async def q() -> int:
         async with EdgeClient(edge.socket, timeout=10) as c:
-            return int((await c.status())["outbox"]["depth"])
+            return int((await c.status()).outbox.depth)
     return asyncio.run(q())
 
 

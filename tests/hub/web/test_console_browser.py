@@ -138,7 +138,7 @@ def wait_for_alarms_component(edge: EdgeProc) -> None:
     async def ready() -> bool:
         with contextlib.suppress(OSError, ApiError):
             async with EdgeClient(edge.socket, timeout=5) as client:
-                return "dc09" in (await client.status())["devices"]
+                return "dc09" in (await client.status()).devices
         return False
 
     wait_until(lambda: arun(ready), timeout=60, interval=0.3, what="the alarms component")
