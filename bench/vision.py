@@ -49,10 +49,10 @@ from edge.vision.grammar import normalise_plate
 from edge.vision.imaging import CandidateFinder, SnapshotMaker
 from edge.vision.messages import CameraTelemetry, PlateHit, PlateReadMessage
 from edge.vision.pipeline import FrameSampler, FrameStamp, PlatePipeline
-from edge.vision.settings import CameraSettings
+from edge.vision.settings import CameraSettings, detector_side_for
 from edge.vision.tracker import Box
 from edge.vision.watchlist import WatchList, WatchListStore
-from edge.vision.worker import OcrAnalyser, detector_side_for
+from edge.vision.worker import OcrAnalyser
 from models.loader import open_model
 from models.manifest import load_manifest
 from models.plate_det import PlateCornerDetector

