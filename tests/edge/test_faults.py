@@ -90,8 +90,8 @@ def edge_depth(socket: Path) -> int:
 def check_delivery(producer: Producer, db_url: str, station: str) -> None:
     stored = [e for e in stored_events(db_url) if e["station"] == station]
     ids = [str(e["id"]) for e in stored]
-    seqs = [int(e["seq"]) for e in stored]  # type: ignore[call-overload]
-    by_id = {str(e["id"]): int(e["seq"]) for e in stored}  # type: ignore[call-overload]
+    seqs = [int(e["seq"]) for e in stored]
+    by_id = {str(e["id"]): int(e["seq"]) for e in stored}
     lost = [eid for eid in producer.accepted if eid not in by_id]
     duplicates = len(ids) - len(set(ids))
     wrong_seq = [eid for eid, seq in producer.accepted.items() if eid in by_id and by_id[eid] != seq]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -38,7 +39,7 @@ def draft(prio: Priority = Priority.INFO, n: int = 0) -> Draft:
     return Draft("demo.tick", prio, {"n": n})
 
 
-def make(tmp_path: Path, **kw: int) -> Outbox:
+def make(tmp_path: Path, **kw: Any) -> Outbox:
     ob = Outbox(tmp_path / "outbox.db", station="ST-T", faults=FaultBoard(), reserve_bytes=0, disk_low_bytes=0,
                 **kw)
     ob.open()

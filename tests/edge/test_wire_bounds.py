@@ -11,11 +11,12 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from edge.api.client import EdgeClient, RemoteError
+from edge.api.client import EdgeClient
 from edge.config.station import parse_config
 from edge.daemon.core import EdgeDaemon
 from edge.wire import messages as wire
 from edge.wire.bounds import INT64_MAX, MAX_DEPTH, MAX_PAYLOAD_BYTES, BoundsError, check_value
+from edge.wire.errors import ApiError
 
 
 def test_check_value_accepts_what_every_backend_stores() -> None:
@@ -95,7 +96,7 @@ async def test_events_submit_refuses_what_central_would_refuse(daemon: EdgeDaemo
                                                                needle: str) -> None:
     type_ = "station.note" if "text" in data else "demo.tick"
     async with EdgeClient(daemon.api.path) as c:
-        with pytest.raises(RemoteError) as err:
+        with pytest.raises(ApiError) as err:
             await c.call("events.submit", {"type": type_, "priority": "info", "data": data})
     assert err.value.code == -32602
     assert needle in err.value.message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, timedelta
+from typing import Any
 
 import msgspec
 import pytest
@@ -27,7 +28,9 @@ def _rid() -> str:
     return secrets.token_hex(8)
 
 
-def _book(store: Store, station: str, category: str, day: str, period: str = "am", rid: str | None = None) -> dict:
+def _book(
+    store: Store, station: str, category: str, day: str, period: str = "am", rid: str | None = None
+) -> dict[str, Any]:
     return answer_request(store, station, "appointment", {
         "request_id": rid or _rid(), "category": category,
         "fields": {"name": "张三", "id_number": "11010519491231002X", "date": day, "period": period}}, today=TODAY)

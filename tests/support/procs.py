@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -114,7 +115,7 @@ class HubProc(Proc):
         super().__init__(client_id, argv, workdir / f"{client_id}.log")
 
 
-def stored_events(db_url: str) -> list[dict[str, object]]:
+def stored_events(db_url: str) -> list[dict[str, Any]]:
     """Every event stored at the hub, in per-station sequence order (what `hub export` prints)."""
     if db_url.startswith("sqlite:"):
         from hub.store import sqlite_path
@@ -132,8 +133,8 @@ def stored_events(db_url: str) -> list[dict[str, object]]:
         return [msgspec.json.decode(r[0]) for r in rows]
     import psycopg
 
-    with psycopg.connect(db_url) as con:
-        rows = con.execute("SELECT body FROM events ORDER BY station, seq").fetchall()
+    with psycopg.connect(db_url) as pg:
+        rows = pg.execute("SELECT body FROM events ORDER BY station, seq").fetchall()
     return [msgspec.json.decode(r[0]) for r in rows]
 
 

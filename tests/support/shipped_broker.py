@@ -146,6 +146,7 @@ class TlsClient:
 
     def subscribe(self, topic: str, *, timeout: float = 15) -> ReasonCode:
         _, mid = self.client.subscribe(topic, qos=1)
+        assert mid is not None
         with self._cond:
             assert self._cond.wait_for(lambda: mid in self.subacks, timeout=timeout), f"no SUBACK for {topic}"
             return self.subacks[mid][0]

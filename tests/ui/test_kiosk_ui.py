@@ -98,8 +98,9 @@ class Kiosk:
 
     def all_text(self) -> str:
         parts = []
-        for cls in (QLineEdit, QLabel, QPushButton):
-            parts += [w.text() for w in self.w.findChildren(cls)]
+        parts += [w.text() for w in self.w.findChildren(QLineEdit)]
+        parts += [w.text() for w in self.w.findChildren(QLabel)]
+        parts += [w.text() for w in self.w.findChildren(QPushButton)]
         parts += [w.toPlainText() for w in self.w.findChildren(QPlainTextEdit)]
         return "\n".join(parts)
 
@@ -204,9 +205,9 @@ def test_booking_takes_a_slot_and_other_services(station: Station, qtbot: QtBot,
     k.start()
     k.service("traffic_lookup")
     k.field("plate")
-    k.w.keyboard.set_target(k.w.form.edits["plate"], "pinyin")  # type: ignore[union-attr]
+    k.w.keyboard.set_target(k.w.form.edits["plate"], "pinyin")
     k.type_pinyin("yue", "粤")
-    k.w.keyboard.set_target(k.w.form.edits["plate"], "letters")  # type: ignore[union-attr]
+    k.w.keyboard.set_target(k.w.form.edits["plate"], "letters")
     for ch in "B12345":
         k.key(ch)
     res = k.submit_and_wait_result()

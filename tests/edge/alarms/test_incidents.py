@@ -30,6 +30,7 @@ from edge.alarms.links import LinkTable, RejectTally
 from edge.alarms.outputs import OutputState, SirenPolicy
 from edge.alarms.sources import SignalError, dc09_signals, modbus_signal
 from edge.config.alarms import AlarmsSection, ModbusModuleSection, SirenSection
+from edge.spine.records import StoredEvent
 from edge.wire import payloads
 from edge.wire.errors import ApiError
 from edge.wire.messages import Priority
@@ -88,7 +89,7 @@ def test_invalid_transitions_are_conflicts_with_clear_messages() -> None:
     with pytest.raises(IncidentNotFoundError):
         b.get("INC-nope")
     with pytest.raises(ValueError, match="outcome"):
-        b.close(b.raise_alarm(kind="panic", source=BACK, now=T0).incident.id, outcome="maybe", now=T0)
+        b.close(b.raise_alarm(kind="panic", source=BACK, now=T0).incident.id, outcome="maybe", now=T0)  # type: ignore[arg-type]
 
 
 def test_skipped_steps_are_stamped_and_written_in_the_timeline() -> None:
@@ -479,8 +480,9 @@ async def test_a_crashed_component_resumes_from_the_journal_and_resends_unsent_e
     daemon = FakeContext(tmp_path)
     comp = component()
 
-    async def never(type_: str, priority: Priority, data: dict[str, Any]) -> None:
+    async def never(type_: str, priority: Priority, data: dict[str, Any]) -> StoredEvent:
         await asyncio.Event().wait()  # the outbox never answers: the event stays unsent
+        raise AssertionError("unreachable")
 
     daemon.emit = never  # type: ignore[method-assign]
     await comp.start(daemon)

@@ -129,7 +129,7 @@ def test_notices_must_be_signed(station: Station) -> None:
     publish_command(st.broker.url, "police/v1/all/cmd/kiosk.notices", notice_command("all", [notice("f1")]))
     wait_until(lambda: st.call("kiosk.notices")["notices"], timeout=10, what="the signed notice")
     own = "police/v1/ST-K1/cmd/kiosk.notices"
-    args = {"scope": "ST-K1", "issued_at": wire.utc_now_iso(), "notices": [notice("bad")]}
+    args: dict[str, object] = {"scope": "ST-K1", "issued_at": wire.utc_now_iso(), "notices": [notice("bad")]}
     publish_command(st.broker.url, own, notice_command("ST-K1", [notice("forged")], keys=FORGER))
     publish_command(st.broker.url, own, notice_command("ST-K1", [notice("unsigned")], keys=None))
     publish_command(st.broker.url, own, CENTRAL.signer.command("kiosk.notices", args, targets=["ST-OTHER"],
@@ -138,7 +138,7 @@ def test_notices_must_be_signed(station: Station) -> None:
                                                                lifetime=600, now=time.time() - 3600))
     publish_command(st.broker.url, "police/v1/all/cmd/kiosk.notices", older)  # replayed (and now retained)
     for why in ("unknown_key", "unsigned", "wrong_target", "expired", "replayed"):
-        wait_until(lambda why=why: "refused command kiosk.notices" in st.edge.log()  # type: ignore[misc]
+        wait_until(lambda why=why: "refused command kiosk.notices" in st.edge.log()
                    and f": {why}" in st.edge.log(), timeout=15, what=f"a command refused as {why}")
     assert [n["id"] for n in st.call("kiosk.notices")["notices"]] == ["f1"]
     # retained: a restarted daemon has them from its file, and refuses the replayed copy the broker keeps

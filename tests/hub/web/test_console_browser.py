@@ -280,7 +280,7 @@ def test_a_viewer_sees_every_station_but_changes_nothing(world: World, browser: 
         assert row is not None and row.query_selector(".seen-btn") is None
         csrf = page.get_attribute("input[name=csrf]", "value")
         assert page.request.post(f"{world.url}/incidents/{WEST}/{west}/seen", form={"csrf": csrf or ""}).status == 403
-        assert page.goto(f"{world.url}/audit").status == 403  # type: ignore[union-attr]
+        assert page.goto(f"{world.url}/audit").status == 403
         page.goto(f"{world.url}/stations")
         shown = page.eval_on_selector_all("#stations tr[data-station]", "rows => rows.map(r => r.dataset.station)")
         assert set(shown) == {EAST, WEST, NORTH}
