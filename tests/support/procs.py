@@ -134,7 +134,10 @@ def stored_events(db_url: str) -> list[dict[str, Any]]:
     import psycopg
 
     with psycopg.connect(db_url) as pg:
-        rows = pg.execute("SELECT body FROM events ORDER BY station, seq").fetchall()
+        try:
+            rows = pg.execute("SELECT body FROM events ORDER BY station, seq").fetchall()
+        except psycopg.errors.UndefinedTable:  # the hub has not made its tables yet
+            return []
     return [msgspec.json.decode(r[0]) for r in rows]
 
 
