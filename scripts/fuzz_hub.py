@@ -169,8 +169,8 @@ def run(count: int, seed: int, db: str | None, workdir: Path) -> str | None:
     sock = workdir / "edge.sock"
     edge = subprocess.Popen([*PY, "edge", "--station", GOOD, "--uplink", broker.url, "--data-dir",
                              str(workdir / "edge"), "--socket", str(sock), "--ack-timeout", "3",
-                             "--set", "sim.test_events=true", "--set", "uplink.reconnect_max=1"], stdout=logs[1], stderr=logs[1],
-                            cwd=ROOT, env=_env())
+                             "--set", "sim.test_events=true", "--set", "uplink.reconnect_max=1"],
+                            stdout=logs[1], stderr=logs[1], cwd=ROOT, env=_env())
     client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="fuzzer", protocol=mqtt.MQTTv5)
     client.max_inflight_messages_set(200)
     client.reconnect_delay_set(0.05, 0.5)
