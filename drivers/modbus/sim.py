@@ -23,7 +23,13 @@ coil                 32 (clear-all)          write ON clears every latch bit (``
 ===================  =====================  ===============================================
 
 The datastore is the simulator's own state; pymodbus's ``SimDevice.action`` hook copies it into
-the server's registers on every read and applies every coil write to it.
+the server's registers on every read and applies every coil write to it. With ``clear = on_read`` a
+read that starts in the latch block clears the latch bits (a read of the live levels does not, even
+when both share a 16-bit word).
+
+Faults on the wire, for tests: :meth:`ModbusIoSimulator.delay_replies` answers the next requests of
+a function late (the module has acted, a clear-on-read latch is cleared, the reply comes after the
+delay), :meth:`ModbusIoSimulator.drop_replies` acts and never answers (a reply lost on the line).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import logging
 import os
 import tty
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 
 from pymodbus.constants import ExcCodes
@@ -134,8 +141,10 @@ class ModbusIoSimulator:
         self._coils = [False] * coils
         #: Every coil write that reached an output, in order: (index, on).
         self.coil_writes: list[tuple[int, bool]] = []
-        #: Number of discrete-input reads answered (one per driver poll).
+        #: Number of reads of the live input levels answered (one per driver poll).
         self.polls_served = 0
+        self._faults: list[_Fault] = []
+        self._drop_reply = False
         self._server: ModbusSerialServer | None = None
         self._null_modem: PtyNullModem | None = None
         self._resolved_port = port
@@ -174,7 +183,8 @@ class ModbusIoSimulator:
                 self._null_modem.start()
             serve_on = self._null_modem.device_a
         server = ModbusSerialServer(
-            self._device(), framer=FramerType.RTU, port=serve_on, baudrate=self._baudrate
+            self._device(), framer=FramerType.RTU, port=serve_on, baudrate=self._baudrate,
+            trace_packet=self._trace_packet,
         )
         try:
             await server.serve_forever(background=True)
@@ -224,6 +234,36 @@ class ModbusIoSimulator:
 
     def coil(self, index: int) -> bool:
         return self._coils[index]
+
+    def delay_replies(self, function: int, seconds: float, *, address: int | None = None, count: int = 1) -> None:
+        """Answer the next ``count`` requests of ``function`` (at ``address``, None: any) ``seconds``
+        late, after acting on them (a clear-on-read latch is cleared when the request arrives)."""
+        self._faults.extend(_Fault(function, address, seconds) for _ in range(count))
+
+    def drop_replies(self, function: int, *, address: int | None = None, count: int = 1) -> None:
+        """Act on the next ``count`` requests of ``function`` (at ``address``) but lose their replies."""
+        self._faults.extend(_Fault(function, address, None) for _ in range(count))
+
+    def faults_pending(self) -> int:
+        """Delays and drops not yet applied."""
+        return len(self._faults)
+
+    def _trace_packet(self, sending: bool, data: bytes) -> bytes:
+        """pymodbus hook on every packet: the reply to a request whose reply is dropped becomes nothing."""
+        if sending and self._drop_reply:
+            self._drop_reply = False
+            return b""
+        return data
+
+    async def _apply_fault(self, function_code: int, address: int) -> None:
+        for fault in self._faults:
+            if fault.function == function_code and fault.address in (None, address):
+                self._faults.remove(fault)
+                if fault.delay is None:
+                    self._drop_reply = True
+                else:
+                    await asyncio.sleep(fault.delay)
+                return
 
     def command(self, line: str) -> str:
         """A one-line console command (``press N``, ``release N``, ``tap N``, ``status``, ``help``)."""
@@ -276,27 +316,29 @@ class ModbusIoSimulator:
         if set_values is not None:
             for offset, value in enumerate(set_values):
                 self._write_coil(address + offset, bool(value))
+            await self._apply_fault(function_code, address)
             return None
         if function_code not in (_READ_COILS, _READ_DISCRETE_INPUTS):
             return None  # the read-back of a coil write echoes what was written
-        if function_code == _READ_DISCRETE_INPUTS:
+        if function_code == _READ_DISCRETE_INPUTS and address == self._input_address:
             self.polls_served += 1
         size = (start_address + len(registers)) * 16
         image = self._coil_image(size) if function_code == _READ_COILS else self._input_image(size)
         for reg in range(len(registers) - 1):  # pymodbus keeps one padding register at the end
             bits = image[(start_address + reg) * 16 : (start_address + reg + 1) * 16]
             registers[reg] = sum(1 << bit for bit, on in enumerate(bits) if on)
-        if self._latch_read_clears(function_code, address, count):
+        if self._latch_read_clears(function_code, address):
             self._latched = [False] * len(self._latched)
+        await self._apply_fault(function_code, address)
         return None
 
-    def _latch_read_clears(self, function_code: int, address: int, count: int) -> bool:
+    def _latch_read_clears(self, function_code: int, address: int) -> bool:
+        """A read that starts in the latch block clears it (``address`` counts bits)."""
         latch = self.latch
         if latch is None or latch.clear is not LatchClear.ON_READ:
             return False
         table = _READ_COILS if latch.table is LatchTable.COILS else _READ_DISCRETE_INPUTS
-        first_reg = address // 16
-        return function_code == table and first_reg <= latch.address // 16 < first_reg + count
+        return function_code == table and latch.address <= address < latch.address + len(self._latched)
 
     def _coil_image(self, size: int) -> list[bool]:
         image = [False] * size
@@ -326,6 +368,13 @@ class ModbusIoSimulator:
             self._latched[index] = False
         elif address == self._clear_coil and on:
             self._latched = [False] * len(self._latched)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fault:
+    function: int
+    address: int | None
+    delay: float | None  # None: drop the reply
 
 
 def _place(image: list[bool], address: int, bits: Sequence[bool]) -> None:

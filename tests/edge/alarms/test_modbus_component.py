@@ -7,8 +7,7 @@ No test asserts a duration: waits are "until N more polls were served" with a ge
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -27,47 +26,10 @@ from drivers.modbus.module import (
     with_crc,
 )
 from drivers.modbus.sim import SIM_CLEAR_COIL, SIM_LATCH, ModbusIoSimulator, run_simulator
+from tests.support.modbus import Recorder, module_for, wait_polls, wait_until
 
 READ_8_INPUTS = bytes.fromhex("01 02 00 00 00 08 79 CC")
 COIL_0_ON = bytes.fromhex("01 05 00 00 FF 00 8C 3A")
-E = TypeVar("E")
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[ModbusIoEvent] = []
-
-    def __call__(self, event: ModbusIoEvent) -> None:
-        self.events.append(event)
-
-    def of(self, kind: type[E]) -> list[E]:
-        return [e for e in self.events if isinstance(e, kind)]
-
-    def edges(self) -> list[tuple[int, bool]]:
-        return [(e.index, e.pressed) for e in self.of(InputChanged)]
-
-
-async def wait_until(predicate: Callable[[], bool], what: str, give_up: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + give_up
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        await asyncio.sleep(0.005)
-
-
-async def wait_polls(sim: ModbusIoSimulator, count: int) -> None:
-    target = sim.polls_served + count
-    await wait_until(lambda: sim.polls_served >= target, f"{count} more polls")
-
-
-def module_for(
-    sim: ModbusIoSimulator, recorder: Callable[[ModbusIoEvent], object], **settings: object
-) -> ModbusIoModule:
-    assert sim.client_port is not None
-    options: dict[str, object] = {"latch": sim.latch, "poll_interval": 0.02, "timeout": 0.1,
-                                  "failure_threshold": 3, "reconnect_max": 0.2, **settings}
-    return ModbusIoModule(port=sim.client_port, on_event=recorder, **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture(autouse=True)
