@@ -192,7 +192,8 @@ class RtuLink:
                 return None
             self._heard_event.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._heard_event.wait(), remaining)
+                async with asyncio.timeout(remaining):  # not wait_for: it can swallow a cancellation (3.11)
+                    await self._heard_event.wait()
 
 
 def _bits_of(frame: bytes, function: int, count: int) -> list[bool]:

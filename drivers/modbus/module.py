@@ -243,7 +243,7 @@ class ModbusIoModule:
         start = self._clock()
         current: bool | None = None
         warned = False
-        while True:
+        while self._patterns.get(index) is asyncio.current_task():  # see _poll_forever
             elapsed = self._clock() - start
             wanted = pattern.state_at(elapsed)
             if wanted != current:
@@ -269,7 +269,9 @@ class ModbusIoModule:
 
     async def _poll_forever(self) -> None:
         next_at = self._clock()
-        while True:
+        # Not ``while True``: under Python 3.11, asyncio.wait_for (inside pymodbus) can swallow a
+        # cancellation whose reply arrives in the same loop step, and stop() would wait forever.
+        while self._poll_task is asyncio.current_task():
             try:
                 await self.poll_once()
             except Exception:  # a bug must not silence the buttons: log it, count a failed poll
