@@ -120,7 +120,8 @@ async def test_the_receiver_answers_every_variant_over_tcp() -> None:
                     chunk = await asyncio.wait_for(reader.read(4096), timeout=10)
                     assert chunk, f"connection closed without an answer to {name}"
                     got = answers.feed(chunk)
-                assert [(a.kind.value, a.sequence) for a in got] == [(verdict, 0 if verdict == "NAK" else sequence)], name
+                wanted = (verdict, 0 if verdict == "NAK" else sequence)
+                assert [(a.kind.value, a.sequence) for a in got] == [wanted], name
         finally:
             writer.close()
             await writer.wait_closed()
