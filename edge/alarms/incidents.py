@@ -2,8 +2,20 @@
 
 Sans-IO: :class:`IncidentBook` never reads a clock, touches a file or a socket. Every method takes
 ``now`` (unix epoch seconds) and returns the :class:`Change` it made; the caller persists the book,
-tells the crew and commits the change's event to the outbox. Deadlines are absolute epoch times, so
-a book restored from disk after a crash keeps its timers.
+tells the crew and commits the change's event to the outbox.
+
+Two clocks. ``now`` (the wall clock) stamps what happened: ``raised_at``, the timeline, and the
+``deadlines`` shown to the crew. Whether a target is *missed* is decided on a monotonic clock
+(``mono``, e.g. ``time.monotonic()``), so an NTP step of the wall clock neither fires escalations
+early nor holds them back: :meth:`IncidentBook.anchor` pins the open incidents' timers to ``mono``;
+:meth:`IncidentBook.due` then uses ``mono`` only. Passing no ``mono`` anywhere means one clock for both.
+
+Restarts. A monotonic clock does not survive a reboot, so what is saved is the time left to each
+target and the wall time it was measured at (:class:`Budget`, :meth:`IncidentBook.budgets`). On start
+the time the box was off is measured on the wall clock (``now - budget.at``, never less than 0: a
+wall clock that went back while the box was off counts as no time off) and taken from the budget. A
+box that was off longer than a target escalates that target at once when it starts (each target
+once, as usual); a box with no saved budget (an older snapshot) uses the wall-clock deadlines.
 
 Lifecycle::
 
@@ -23,7 +35,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -31,6 +43,7 @@ import msgspec
 
 __all__ = [
     "CHANGE_EVENT",
+    "Budget",
     "Change",
     "Deadlines",
     "Incident",
@@ -109,6 +122,18 @@ class Deadlines(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     resolve: float
 
 
+class Budget(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Seconds left to each target at wall time ``at`` (negative: overdue). What survives a restart."""
+
+    at: float
+    respond: float
+    arrive: float
+    resolve: float
+
+
+TARGETS: Final[tuple[Target, ...]] = ("respond", "arrive", "resolve")
+
+
 class TimelineEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     at: float
     what: str
@@ -181,6 +206,7 @@ class IncidentBook:
         self.targets = targets
         self.keep_closed = keep_closed
         self._by_id: dict[str, Incident] = {i.id: i for i in sorted(incidents, key=lambda i: i.raised_at)}
+        self._due: dict[str, dict[Target, float]] = {}  # monotonic due times of the anchored incidents
         self._forget_old()
 
     # ---- reading ---------------------------------------------------------------------------------
@@ -208,16 +234,60 @@ class IncidentBook:
         return any(i.state in states for i in self._by_id.values())
 
     def next_deadline(self) -> float | None:
-        """The earliest target not yet met or escalated, over every open incident."""
+        """The earliest wall-clock deadline (as shown to the crew) not yet met or escalated."""
         pending = [
             getattr(i.deadlines, t) for i in self._by_id.values() if i.open
-            for t in ("respond", "arrive", "resolve") if t not in i.missed and not i.met(t)
+            for t in TARGETS if t not in i.missed and not i.met(t)
         ]
         return min(pending, default=None)
 
+    def seconds_to_next_due(self, *, now: float, mono: float | None = None) -> float | None:
+        """Seconds until the next target not yet met or escalated falls due (0 or less: due now)."""
+        pending = [
+            self._left(i, t, now=now, mono=mono) for i in self._by_id.values() if i.open
+            for t in TARGETS if t not in i.missed and not i.met(t)
+        ]
+        return min(pending, default=None)
+
+    def budgets(self, *, now: float, mono: float | None = None,
+                ids: Iterable[str] | None = None) -> dict[str, Budget]:
+        """The time left to each target of the open incidents (those of ``ids``), to save."""
+        chosen = self._by_id.values() if ids is None else [self._by_id[i] for i in ids if i in self._by_id]
+        return {
+            i.id: Budget(at=now, **{t: self._left(i, t, now=now, mono=mono) for t in TARGETS})
+            for i in chosen if i.open
+        }
+
+    # ---- clocks ----------------------------------------------------------------------------------
+    def anchor(self, *, now: float, mono: float, budgets: Mapping[str, Budget] | None = None) -> None:
+        """Pin the timers of every open incident not pinned yet to the monotonic clock ``mono``.
+
+        The time left is the saved budget less the time the box was off (``now - budget.at`` on the
+        wall clock, at least 0) when ``budgets`` has one, else the wall-clock deadline less ``now``.
+        Call it at start-up with the saved budgets, and after a change made without ``mono``.
+        """
+        for incident in self._by_id.values():
+            if not incident.open or incident.id in self._due:
+                continue
+            budget = (budgets or {}).get(incident.id)
+            if budget is not None:
+                off = max(0.0, now - budget.at)
+                left = {t: getattr(budget, t) - off for t in TARGETS}
+            else:
+                left = {t: getattr(incident.deadlines, t) - now for t in TARGETS}
+            self._due[incident.id] = {t: mono + left[t] for t in TARGETS}
+
+    def _left(self, incident: Incident, target: Target, *, now: float, mono: float | None) -> float:
+        due = self._due.get(incident.id)
+        if due is None:
+            return float(getattr(incident.deadlines, target)) - now
+        return due[target] - (now if mono is None else mono)
+
     # ---- transitions -----------------------------------------------------------------------------
-    def raise_alarm(self, *, kind: Kind, source: Source, now: float, detail: str = "", by: str = "") -> Change:
-        """A new alarm: merged into the source's open incident, else a new incident."""
+    def raise_alarm(self, *, kind: Kind, source: Source, now: float, detail: str = "", by: str = "",
+                    mono: float | None = None) -> Change:
+        """A new alarm: merged into the source's open incident, else a new incident (its timers pinned
+        to ``mono`` when given, else by the next :meth:`anchor`)."""
         key = source.merge_key
         if key is not None:
             current = self._open_for(key)
@@ -235,6 +305,8 @@ class IncidentBook:
             timeline=[TimelineEntry(at=now, what="raised", by=by, detail=detail)],
         )
         self._put(incident)
+        if mono is not None:
+            self._due[incident.id] = {name: mono + getattr(t, name + "_s") for name in TARGETS}
         self._forget_old()
         return Change(incident, "raised", now, by, detail)
 
@@ -270,18 +342,21 @@ class IncidentBook:
         self._forget_old()
         return change
 
-    def due(self, now: float) -> list[Change]:
-        """Escalate every target missed by ``now`` (each target of each incident once)."""
+    def due(self, now: float, *, mono: float | None = None) -> list[Change]:
+        """Escalate every target missed by ``mono`` (by ``now`` for an incident not anchored), each
+        target of each incident once. ``now`` stamps the escalation."""
         changes: list[Change] = []
         for current in list(self._by_id.values()):
             if not current.open:
                 continue
             incident = current
-            for target in ("respond", "arrive", "resolve"):
-                deadline = getattr(incident.deadlines, target)
-                if target in incident.missed or incident.met(target) or now < deadline:
+            for target in TARGETS:
+                if target in incident.missed or incident.met(target):
                     continue
-                late = now - deadline
+                left = self._left(incident, target, now=now, mono=mono)
+                if left > 0:
+                    continue
+                late = max(0.0, -left)
                 detail = f"{target} target of {getattr(incident.targets, target + '_s'):g} s missed"
                 entry = TimelineEntry(at=now, what="escalated", detail=detail)
                 incident = self._put(msgspec.structs.replace(
@@ -340,3 +415,5 @@ class IncidentBook:
         closed = sorted((i for i in self._by_id.values() if not i.open), key=lambda i: i.closed_at or 0.0)
         for old in closed[: max(0, len(closed) - self.keep_closed)]:
             del self._by_id[old.id]
+        for gone in [i for i in self._due if i not in self._by_id or not self._by_id[i].open]:
+            del self._due[gone]
