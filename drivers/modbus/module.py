@@ -148,6 +148,7 @@ class ModbusIoModule:
         self._poll_task: asyncio.Task[None] | None = None
         self._patterns: dict[int, asyncio.Task[None]] = {}
         self._desired: dict[int, bool] = {}
+        self._reassert = False  # a wished coil state is not confirmed written
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -207,7 +208,11 @@ class ModbusIoModule:
         self._check_output(index)
         await self._cancel_pattern(index)
         self._desired[index] = on
-        await self._write_coil(self._coil_address + index, on)
+        try:
+            await self._write_coil(self._coil_address + index, on)
+        except OutputWriteError:
+            self._reassert = True  # written again after the next good poll
+            raise
 
     def start_pattern(self, index: int, pattern: PulsePattern) -> None:
         """Run ``pattern`` on coil ``index`` in the background (replacing any running pattern)."""
@@ -304,7 +309,7 @@ class ModbusIoModule:
         self._carried = None
         self._emit(events)
         await self._clear_latches()
-        if restored is not None:
+        if restored is not None or self._reassert:
             await self._reassert_outputs()
         return events
 
@@ -366,9 +371,12 @@ class ModbusIoModule:
             self._tracker.latches_cleared(indices)
 
     async def _reassert_outputs(self) -> None:
-        """The module may have lost power with the link: write the wanted coil states again."""
+        """Write the wanted coil states again: the module may have lost power with the link, or a write
+        failed (e.g. one made before the port was first open)."""
+        self._reassert = False
         for index, on in sorted(self._desired.items()):
             try:
                 await self._write_coil(self._coil_address + index, on)
             except OutputWriteError as exc:
+                self._reassert = True
                 logger.debug("Modbus unit %d: output %d not restored: %s", self.unit, index, exc)

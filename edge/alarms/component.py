@@ -193,9 +193,10 @@ class AlarmComponent:
         if not self._closing:  # stopping: the journal keeps them unsent for the next start
             for p in pendings:
                 self._spawn_emit(p)
-        if any(c.change in ("raised", "merged", "escalated") for c in changes):
+        alarm = any(c.change in ("raised", "merged", "escalated") for c in changes)
+        if alarm:
             self.policy.new_alarm()
-        self._update_outputs()
+        self._update_outputs(retrigger=alarm)
         self._arm_timer()
         if not told.done():
             told.set_result(exc is None)
@@ -281,9 +282,9 @@ class AlarmComponent:
         else:
             self._arm_timer()
 
-    def _update_outputs(self) -> None:
+    def _update_outputs(self, *, retrigger: bool = False) -> None:
         if self.bank is not None:
-            self.bank.want(self.policy.wanted(self.book))
+            self.bank.want(self.policy.wanted(self.book), retrigger=retrigger)
 
     def set_siren(self, on: bool) -> bool:
         self.policy.manual = on

@@ -116,7 +116,10 @@ async def test_outputs_and_patterns_reach_the_module(transport: str) -> None:
         assert not sim.coil(5)
         module.start_pattern(1, PulsePattern(on=0.03, off=0.03, cycles=2))
         await wait_until(lambda: not module.pattern_running(1), "the pattern to finish")
-        assert [w for w in sim.coil_writes if w[0] == 1] == [(1, True), (1, False), (1, True), (1, False)]
+        # The pattern keeps its phase on the clock: a slow write (a loaded host) may skip a whole cycle,
+        # so the writes alternate from on and end off, two cycles at most.
+        pattern_writes = [on for index, on in sim.coil_writes if index == 1]
+        assert pattern_writes in ([True, False], [True, False, True, False])
         module.start_pattern(2, PulsePattern(on=10, off=10))
         await wait_until(lambda: sim.coil(2), "the strobe to switch on")
         await module.stop_pattern(2)
