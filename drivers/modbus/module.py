@@ -14,11 +14,14 @@ The port is anything pyserial opens: ``/dev/ttyUSB0``, a pty path, or ``socket:/
 Latency budget: a press is reported at most one poll interval plus one or two transactions after it
 starts (at 9600 baud, reading 8 inputs is 14 bytes on the wire, about 15 ms plus the module's
 turn-around). "Modbus: add one poll interval" (50 ms by default) plus ~20-40 ms. A latching module
-(see :class:`LatchConfig`) never misses a press however short; with a non-latching module the poll
-interval must be shorter than the shortest press.
+(see :class:`LatchConfig`) reports every press at least once however short, and whatever replies are
+late or lost, with the limits of its clear mode (docs/alarms.md): late replies are heard out by
+:class:`~drivers.modbus.link.RtuLink`, latch bits read in a poll that fails later are kept for the next
+good one, and a clear of unknown outcome re-arms the bit. With a non-latching module the poll interval
+must be shorter than the shortest press.
 
 Edges, debounce, latch bookkeeping and the link state machine are sans-IO classes in
-:mod:`drivers.modbus.logic`; this module only moves requests and replies through pymodbus.
+:mod:`drivers.modbus.logic`; requests and replies go through :mod:`drivers.modbus.link` (pymodbus).
 """
 
 from __future__ import annotations
