@@ -22,6 +22,8 @@ stop_hogs() {
     for pid in "${hogs[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap stop_hogs EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 for _ in 1 2; do
     ( while :; do :; done ) &
     hogs+=($!)
