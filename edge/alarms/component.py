@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -40,7 +41,7 @@ import edge.alarms.events  # noqa: F401 - registers the alarm.* payload schemas
 from drivers.modbus.module import InputChanged, LinkLost, LinkRestored, ModbusIoEvent
 from edge.alarms.api import AlarmApi, incident_json
 from edge.alarms.dc09 import Dc09Intake
-from edge.alarms.incidents import Budget, Change, Incident, IncidentBook, Targets
+from edge.alarms.incidents import Budget, Change, Incident, IncidentBook, Targets, budgets_of
 from edge.alarms.journal import IncidentStore, JournalWriter, PendingEvent
 from edge.alarms.links import LinkRow, LinkTable
 from edge.alarms.outputs import ModbusBank, SirenPolicy
@@ -207,11 +208,11 @@ class AlarmComponent:
         """Submit one journal record (a checkpoint instead if the journal is full) to the writer thread."""
         assert self._writer is not None
         assert self._store is not None
-        now = self.now()
+        now, every = self.now(), list(self.book)
+        whole_budgets = functools.partial(budgets_of, every, self.book.due_times(), now=now, mono=self.mono())
         saving = self._writer.run(
             self._store.append, incidents=list(incidents), unsent=list(unsent), sent=list(sent), durable=durable,
-            budgets=budgets, now=now,
-            whole=(list(self.book), list(self._unsent.values()), self.book.budgets(now=now, mono=self.mono())))
+            budgets=budgets, now=now, whole=(every, list(self._unsent.values()), whole_budgets))
         if self._store.usage > 0.5 and self._lazy_checkpoint is None and not self._closing:
             self._lazy_checkpoint = asyncio.get_running_loop().call_later(1.0, self._checkpoint_later)
         return saving

@@ -33,16 +33,40 @@ Lifecycle::
 
 from __future__ import annotations
 
-import secrets
-import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Final, Literal
 
 import msgspec
 
+from edge.alarms.model import (
+    CHANGE_EVENT,
+    KINDS,
+    OUTCOMES,
+    STATE_RANK,
+    STATES,
+    TARGETS,
+    Budget,
+    Change,
+    Deadlines,
+    Incident,
+    IncidentConflictError,
+    IncidentNotFoundError,
+    Kind,
+    Outcome,
+    Source,
+    State,
+    Target,
+    Targets,
+    TimelineEntry,
+    budgets_of,
+    new_incident_id,
+    time_left,
+)
+
 __all__ = [
     "CHANGE_EVENT",
+    "KINDS",
+    "OUTCOMES",
+    "STATES",
     "Budget",
     "Change",
     "Deadlines",
@@ -50,154 +74,16 @@ __all__ = [
     "IncidentBook",
     "IncidentConflictError",
     "IncidentNotFoundError",
+    "Kind",
+    "Outcome",
     "Source",
+    "State",
+    "Target",
     "Targets",
     "TimelineEntry",
+    "budgets_of",
+    "new_incident_id",
 ]
-
-State = Literal["raised", "acknowledged", "dispatched", "on_scene", "closed"]
-Kind = Literal["panic", "duress", "holdup", "emergency"]
-SourceKind = Literal["dc09", "modbus", "kiosk", "manual"]
-Outcome = Literal["real", "false_alarm", "test"]
-ChangeName = Literal[
-    "raised", "merged", "acknowledged", "dispatched", "on_scene", "closed", "restored", "escalated"
-]
-Target = Literal["respond", "arrive", "resolve"]
-
-STATES: Final[tuple[State, ...]] = ("raised", "acknowledged", "dispatched", "on_scene", "closed")
-KINDS: Final[tuple[Kind, ...]] = ("panic", "duress", "holdup", "emergency")
-OUTCOMES: Final[tuple[Outcome, ...]] = ("real", "false_alarm", "test")
-#: The outbox event type of each change.
-CHANGE_EVENT: Final[dict[str, str]] = {
-    "raised": "alarm.raised",
-    "merged": "alarm.merged",
-    "acknowledged": "alarm.acknowledged",
-    "dispatched": "alarm.dispatched",
-    "on_scene": "alarm.on_scene",
-    "closed": "alarm.closed",
-    "restored": "alarm.restored",
-    "escalated": "alarm.escalated",
-}
-_RANK: Final = {s: i for i, s in enumerate(STATES)}
-
-
-class IncidentNotFoundError(KeyError):
-    """No incident with this id (or it was closed long ago and forgotten)."""
-
-
-class IncidentConflictError(ValueError):
-    """The transition is not allowed from the incident's state (closing twice, ack of a closed one...)."""
-
-
-class Source(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Where the alarm came from. ``account`` is the DC-09 account or the Modbus module name."""
-
-    kind: SourceKind
-    site: str = ""
-    site_en: str = ""
-    point: str = ""
-    point_en: str = ""
-    account: str = ""
-    zone: int | None = None
-
-    @property
-    def merge_key(self) -> str | None:
-        """Presses with the same key merge into one open incident; None: never merge (manual)."""
-        if self.kind == "manual":
-            return None
-        if self.kind in ("dc09", "modbus"):
-            return f"{self.kind}|{self.account}|{self.zone}"
-        return f"{self.kind}|{self.site}|{self.point}"
-
-
-class Targets(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    respond_s: float = 60.0
-    arrive_s: float = 180.0
-    resolve_s: float = 300.0
-
-
-class Deadlines(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    respond: float
-    arrive: float
-    resolve: float
-
-
-class Budget(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Seconds left to each target at wall time ``at`` (negative: overdue). What survives a restart."""
-
-    at: float
-    respond: float
-    arrive: float
-    resolve: float
-
-
-TARGETS: Final[tuple[Target, ...]] = ("respond", "arrive", "resolve")
-
-
-class TimelineEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    at: float
-    what: str
-    by: str = ""
-    detail: str = ""
-
-
-class Incident(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The incident as the console and central see it (the local API's and the events' ``incident``)."""
-
-    id: str
-    state: State
-    kind: Kind
-    source: Source
-    raised_at: float
-    acked_at: float | None = None
-    dispatched_at: float | None = None
-    on_scene_at: float | None = None
-    closed_at: float | None = None
-    outcome: Outcome | None = None
-    presses: int = 1
-    restored: bool = False
-    unit: str = ""
-    targets: Targets
-    deadlines: Deadlines
-    missed: list[Target] = msgspec.field(default_factory=list)
-    escalations: int = 0
-    rev: int = 1  # grows with every change: (id, rev) identifies a change, e.g. a re-sent event
-    timeline: list[TimelineEntry] = msgspec.field(default_factory=list)
-
-    @property
-    def open(self) -> bool:
-        return self.state != "closed"
-
-    def met(self, target: Target) -> bool:
-        """Whether the step a target asks for has been done."""
-        if target == "respond":
-            return self.dispatched_at is not None or self.closed_at is not None
-        if target == "arrive":
-            return self.on_scene_at is not None or self.closed_at is not None
-        return self.closed_at is not None
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One transition: the incident after it, what happened, and the outbox event it becomes."""
-
-    incident: Incident
-    change: ChangeName
-    at: float
-    by: str = ""
-    detail: str = ""
-    target: Target | None = None  # for "escalated"
-
-    @property
-    def event_type(self) -> str:
-        return CHANGE_EVENT[self.change]
-
-
-def new_incident_id(now: float) -> str:
-    """``INC-YYYYMMDD-HHMMSS-xxxx`` in UTC: sortable, readable over the radio, unique enough."""
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
-    return f"INC-{stamp}-{secrets.token_hex(2)}"
-
 
 class IncidentBook:
     """All incidents of the station: the open ones and the last ``keep_closed`` closed ones."""
@@ -207,6 +93,7 @@ class IncidentBook:
         self.keep_closed = keep_closed
         self._by_id: dict[str, Incident] = {i.id: i for i in sorted(incidents, key=lambda i: i.raised_at)}
         self._due: dict[str, dict[Target, float]] = {}  # monotonic due times of the anchored incidents
+        self._unanchored = {i.id for i in self._by_id.values() if i.open}
         self._forget_old()
 
     # ---- reading ---------------------------------------------------------------------------------
@@ -253,10 +140,11 @@ class IncidentBook:
                 ids: Iterable[str] | None = None) -> dict[str, Budget]:
         """The time left to each target of the open incidents (those of ``ids``), to save."""
         chosen = self._by_id.values() if ids is None else [self._by_id[i] for i in ids if i in self._by_id]
-        return {
-            i.id: Budget(at=now, **{t: self._left(i, t, now=now, mono=mono) for t in TARGETS})
-            for i in chosen if i.open
-        }
+        return budgets_of(chosen, self._due, now=now, mono=mono)
+
+    def due_times(self) -> dict[str, dict[Target, float]]:
+        """A copy of the monotonic due times, for :func:`budgets_of` on another thread."""
+        return dict(self._due)  # the inner dicts are replaced, never changed
 
     # ---- clocks ----------------------------------------------------------------------------------
     def anchor(self, *, now: float, mono: float, budgets: Mapping[str, Budget] | None = None) -> None:
@@ -266,8 +154,10 @@ class IncidentBook:
         wall clock, at least 0) when ``budgets`` has one, else the wall-clock deadline less ``now``.
         Call it at start-up with the saved budgets, and after a change made without ``mono``.
         """
-        for incident in self._by_id.values():
-            if not incident.open or incident.id in self._due:
+        for incident_id in list(self._unanchored):
+            self._unanchored.discard(incident_id)
+            incident = self._by_id.get(incident_id)
+            if incident is None or not incident.open:
                 continue
             budget = (budgets or {}).get(incident.id)
             if budget is not None:
@@ -278,10 +168,7 @@ class IncidentBook:
             self._due[incident.id] = {t: mono + left[t] for t in TARGETS}
 
     def _left(self, incident: Incident, target: Target, *, now: float, mono: float | None) -> float:
-        due = self._due.get(incident.id)
-        if due is None:
-            return float(getattr(incident.deadlines, target)) - now
-        return due[target] - (now if mono is None else mono)
+        return time_left(incident, target, self._due.get(incident.id), now=now, mono=mono)
 
     # ---- transitions -----------------------------------------------------------------------------
     def raise_alarm(self, *, kind: Kind, source: Source, now: float, detail: str = "", by: str = "",
@@ -307,6 +194,8 @@ class IncidentBook:
         self._put(incident)
         if mono is not None:
             self._due[incident.id] = {name: mono + getattr(t, name + "_s") for name in TARGETS}
+        else:
+            self._unanchored.add(incident.id)
         self._forget_old()
         return Change(incident, "raised", now, by, detail)
 
@@ -375,7 +264,7 @@ class IncidentBook:
         current = self.get(incident_id)
         if current.state == "closed":
             raise IncidentConflictError(f"incident {incident_id} is already closed ({current.outcome})")
-        if to != "closed" and _RANK[current.state] >= _RANK[to]:
+        if to != "closed" and STATE_RANK[current.state] >= STATE_RANK[to]:
             raise IncidentConflictError(
                 f"incident {incident_id} is already {current.state.replace('_', ' ')}: cannot mark it "
                 f"{to.replace('_', ' ')}")
@@ -391,7 +280,7 @@ class IncidentBook:
         on_scene = current.on_scene_at if current.on_scene_at is not None or to != "on_scene" else now
         entries = list(current.timeline)
         if to != "closed":
-            for skipped in STATES[_RANK[current.state] + 1 : _RANK[to]]:
+            for skipped in STATES[STATE_RANK[current.state] + 1 : STATE_RANK[to]]:
                 entries.append(TimelineEntry(at=now, what=skipped, by=by, detail=f"implied by {to}"))
         entries.append(TimelineEntry(at=now, what=to, by=by, detail=detail))
         incident = self._put(msgspec.structs.replace(
@@ -417,3 +306,4 @@ class IncidentBook:
             del self._by_id[old.id]
         for gone in [i for i in self._due if i not in self._by_id or not self._by_id[i].open]:
             del self._due[gone]
+        self._unanchored.intersection_update(self._by_id)

@@ -202,11 +202,13 @@ class IncidentStore:
 
     def append(self, *, incidents: Iterable[Incident] = (), unsent: Iterable[PendingEvent] = (),
                sent: Iterable[str] = (), durable: bool = True, budgets: dict[str, Budget] | None = None,
-               whole: tuple[list[Incident], list[PendingEvent], dict[str, Budget]], now: float) -> None:
+               whole: tuple[list[Incident], list[PendingEvent], Callable[[], dict[str, Budget]]],
+               now: float) -> None:
         """:meth:`record`, or when the journal is full, :meth:`checkpoint` of ``whole`` (every incident,
-        unsent event and budget, this change included) instead. Raises OSError when the disk refuses."""
+        unsent event and, computed only then, budget; this change included) instead. Raises OSError
+        when the disk refuses."""
         if not self.record(incidents=incidents, unsent=unsent, sent=sent, durable=durable, budgets=budgets):
-            self.checkpoint(whole[0], whole[1], now=now, budgets=whole[2])
+            self.checkpoint(whole[0], whole[1], now=now, budgets=whole[2]())
 
     def checkpoint(self, incidents: Iterable[Incident], unsent: Iterable[PendingEvent], *, now: float,
                    budgets: dict[str, Budget] | None = None) -> None:
