@@ -322,6 +322,8 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
                 probe.cancel()
                 await asyncio.wait([probe], timeout=0.1)
             await link.close()
+            if not probe.cancelled() and (failed := probe.exception()) is not None:
+                raise failed
 
         for _ in range(args.modbus_samples):
             t0 = time.perf_counter_ns()
