@@ -318,10 +318,12 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
                 await crew.close_incident(incident["id"])
                 await asyncio.sleep(args.gap)
         finally:
-            probe.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await probe
+            while not probe.done():  # Python 3.11's wait_for (in the panel link) can swallow one cancel
+                probe.cancel()
+                await asyncio.wait([probe], timeout=0.1)
             await link.close()
+            if not probe.cancelled() and (failed := probe.exception()) is not None:
+                raise failed
 
         for _ in range(args.modbus_samples):
             t0 = time.perf_counter_ns()

@@ -38,13 +38,12 @@ import contextlib
 import inspect
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
-from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any, Self, cast
+from typing import Any, Self
 
 from drivers.dc09.codec import CrcFormat, Dc09Counters, Dc09Decoded, Dc09Decoder, Dc09Message, ResponseKind
+from drivers.dc09.connections import Pending, ServerStats, TcpConnection, UdpEndpoint
 from drivers.dc09.supervision import DuplicateFilter, LinkChange, LinkEvent, LinkSupervisor
 
 __all__ = [
@@ -78,192 +77,6 @@ async def _await(outcome: Awaitable[None]) -> None:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _peer(addr: Any) -> str:
-    if isinstance(addr, tuple) and len(addr) >= 2:
-        host, port = addr[0], addr[1]
-        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
-    return str(addr)
-
-
-@dataclass(slots=True)
-class ServerStats:
-    """Transport-level counts (the codec's own are in :attr:`Dc09Server.counters`)."""
-
-    delivered: int = 0
-    duplicates: int = 0
-    callback_errors: int = 0
-    connections: int = 0
-    refused_connections: int = 0
-    idle_closed: int = 0
-    datagrams: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {f.name: int(getattr(self, f.name)) for f in fields(self)}
-
-
-class _Lane:
-    """The frames of one peer (a TCP connection, a UDP sender), handled and answered in their order.
-
-    Frames are handled at once while every hand-off is synchronous; when one is awaited, the frames
-    behind it queue and a task of this lane works through them.
-    """
-
-    def __init__(self, server: Dc09Server, send: Callable[[bytes], None],
-                 on_idle: Callable[[], object] | None = None) -> None:
-        self._server = server
-        self._send = send
-        self._on_idle = on_idle
-        self._queue: deque[tuple[Dc09Decoded, str]] = deque()
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def busy(self) -> bool:
-        return self._task is not None
-
-    def feed(self, results: list[Dc09Decoded], peer: str) -> None:
-        if self._task is not None:
-            self._queue.extend((result, peer) for result in results)
-            return
-        for i, result in enumerate(results):
-            step = self._server._step(result, peer)
-            if isinstance(step, _Pending):
-                self._queue.extend((r, peer) for r in results[i + 1 :])
-                self._task = self._server._spawn(self._drain(step), name=f"dc09-lane-{peer}")
-                return
-            if step is not None:
-                self._send(step)
-
-    async def _drain(self, pending: _Pending) -> None:
-        try:
-            while True:
-                reply = await pending.settle()
-                if reply is not None:
-                    self._send(reply)
-                while self._queue:
-                    result, peer = self._queue.popleft()
-                    step = self._server._step(result, peer)
-                    if isinstance(step, _Pending):
-                        pending = step
-                        break
-                    if step is not None:
-                        self._send(step)
-                else:
-                    return
-        finally:
-            self._task = None
-            self._queue.clear()
-            if self._on_idle is not None:
-                self._on_idle()
-
-
-@dataclass(slots=True)
-class _Pending:
-    """A frame whose answer waits for a hand-off task: its own, or (a retransmission) the first copy's."""
-
-    server: Dc09Server
-    result: Dc09Decoded
-    peer: str
-    hand_off: asyncio.Task[None]
-    first: bool
-
-    async def settle(self) -> bytes | None:
-        """The answer to send once the hand-off is over (None: no ACK, the panel sends it again)."""
-        await asyncio.wait([self.hand_off])  # waits without taking on the hand-off's error or cancellation
-        if not self.hand_off.cancelled() and self.hand_off.exception() is None:
-            if not self.first:
-                self.server.stats.duplicates += 1
-            return self.result.reply
-        if self.first:
-            return None
-        step = self.server._step(self.result, self.peer)  # the first copy failed: this one is delivered
-        return await step.settle() if isinstance(step, _Pending) else step
-
-
-class _TcpConnection(asyncio.Protocol):
-    def __init__(self, server: Dc09Server) -> None:
-        self._server = server
-        self._decoder = server._new_decoder()
-        self._transport: asyncio.Transport | None = None
-        self._peer = "?"
-        self._idle: asyncio.TimerHandle | None = None
-        self._lane = _Lane(server, self._send)
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport = cast(asyncio.Transport, transport)
-        self._peer = _peer(transport.get_extra_info("peername"))
-        if not self._server._admit(self):
-            transport.abort()
-            return
-        self._arm_idle()
-
-    def data_received(self, data: bytes) -> None:
-        transport = self._transport
-        if transport is None or transport.is_closing():
-            return
-        self._arm_idle()
-        self._lane.feed(self._decoder.feed(data, now=self._server._utc()), self._peer)
-
-    def _send(self, reply: bytes) -> None:
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(reply)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._idle is not None:
-            self._idle.cancel()
-            self._idle = None
-        self._decoder.flush()
-        self._server._connections.discard(self)
-
-    def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-
-    def _arm_idle(self) -> None:
-        timeout = self._server._idle_timeout
-        if timeout is None:
-            return
-        if self._idle is not None:
-            self._idle.cancel()
-        self._idle = asyncio.get_running_loop().call_later(timeout, self._on_idle)
-
-    def _on_idle(self) -> None:
-        self._idle = None
-        self._server.stats.idle_closed += 1
-        _LOG.info("DC-09 TCP connection from %s closed after %.0f s idle", self._peer, self._server._idle_timeout)
-        self.close()
-
-
-class _UdpEndpoint(asyncio.DatagramProtocol):
-    def __init__(self, server: Dc09Server) -> None:
-        self._server = server
-        self._decoder = server._new_decoder()
-        self._transport: asyncio.DatagramTransport | None = None
-        self._lanes: dict[str, _Lane] = {}  # only senders with frames waiting behind an awaited hand-off
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        self._server.stats.datagrams += 1
-        results = self._decoder.feed(data, now=self._server._utc())
-        self._decoder.flush()  # one datagram, whole frames: never carry bytes to the next sender
-        peer = _peer(addr)
-        lane = self._lanes.get(peer)
-        if lane is None:
-            lane = _Lane(self._server, lambda reply: self._sendto(reply, addr),
-                         on_idle=lambda: self._lanes.pop(peer, None))
-        lane.feed(results, peer)
-        if lane.busy:
-            self._lanes[peer] = lane
-
-    def _sendto(self, reply: bytes, addr: tuple[str | Any, int]) -> None:
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.sendto(reply, addr)
-
-    def error_received(self, exc: Exception) -> None:
-        _LOG.warning("DC-09 UDP endpoint error: %s", exc)
 
 
 class Dc09Server:
@@ -332,7 +145,7 @@ class Dc09Server:
         self._max_connections = max_connections
         self._utc = utc_clock
         self._monotonic = monotonic
-        self._connections: set[_TcpConnection] = set()
+        self._connections: set[TcpConnection] = set()
         self._tcp: asyncio.Server | None = None
         self._udp: asyncio.DatagramTransport | None = None
         self._supervision: asyncio.Task[None] | None = None
@@ -363,11 +176,11 @@ class Dc09Server:
         try:
             if self._port_tcp is not None:
                 self._tcp = await loop.create_server(
-                    lambda: _TcpConnection(self), self._host, self._port_tcp, reuse_address=True
+                    lambda: TcpConnection(self), self._host, self._port_tcp, reuse_address=True
                 )
             if self._port_udp is not None:
                 self._udp, _ = await loop.create_datagram_endpoint(
-                    lambda: _UdpEndpoint(self), local_addr=(self._host, self._port_udp)
+                    lambda: UdpEndpoint(self), local_addr=(self._host, self._port_udp)
                 )
         except BaseException:
             await self.close()
@@ -415,7 +228,7 @@ class Dc09Server:
     def _new_decoder(self) -> Dc09Decoder:
         return Dc09Decoder(counters=self.counters, **self._decoder_settings)
 
-    def _admit(self, conn: _TcpConnection) -> bool:
+    def _admit(self, conn: TcpConnection) -> bool:
         if len(self._connections) >= self._max_connections:
             self.stats.refused_connections += 1
             _LOG.warning("DC-09: refusing a TCP connection, %d already open", len(self._connections))
@@ -424,10 +237,10 @@ class Dc09Server:
         self._connections.add(conn)
         return True
 
-    def _step(self, result: Dc09Decoded, peer: str) -> bytes | _Pending | None:
+    def _step(self, result: Dc09Decoded, peer: str) -> bytes | Pending | None:
         """Handle one decoded frame: the answer to send now, a hand-off to await first, or no answer."""
         now = self._monotonic()
-        restored = self.supervisor.alive(result.account, now=now)
+        restored = self.supervisor.alive(result.account, now=now) if result.account else None
         if restored is not None:
             self._emit_link(restored)
         if result.verdict is not ResponseKind.ACK or result.message is None:
@@ -446,7 +259,7 @@ class Dc09Server:
         key = _inflight_key(message)
         running = self._inflight.get(key)
         if running is not None:  # a retransmission of a message still being handed over
-            return _Pending(self, result, peer, running, first=False)
+            return Pending(self, result, peer, running, first=False)
         try:
             outcome = self._on_message(message, peer)
         except Exception as exc:  # noqa: BLE001 - a failed hand-off must not ACK: the panel sends it again
@@ -456,7 +269,7 @@ class Dc09Server:
             task = self._spawn(_await(outcome), name=f"dc09-hand-off-{message.account}-{message.sequence:04d}")
             self._inflight[key] = task
             task.add_done_callback(lambda t: self._handed_off(t, message, key, now))
-            return _Pending(self, result, peer, task, first=True)
+            return Pending(self, result, peer, task, first=True)
         self.stats.delivered += 1
         self.duplicates.remember(message, now=now)
         return result.reply

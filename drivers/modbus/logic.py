@@ -171,7 +171,8 @@ class LatchClear(enum.Enum):
     #: Write ON (function 05) to one "clear all latches" coil. A press on another input that lands
     #: between the read and the clear is lost: prefer WRITE_BACK when the module supports it.
     CLEAR_COIL = "clear_coil"
-    #: The module clears its latch bits itself when they are read.
+    #: The module clears its latch bits itself when they are read. A press whose latch-read reply is
+    #: lost on the line is lost (the module forgot it when it answered): prefer WRITE_BACK.
     ON_READ = "on_read"
 
 

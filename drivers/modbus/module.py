@@ -14,11 +14,14 @@ The port is anything pyserial opens: ``/dev/ttyUSB0``, a pty path, or ``socket:/
 Latency budget: a press is reported at most one poll interval plus one or two transactions after it
 starts (at 9600 baud, reading 8 inputs is 14 bytes on the wire, about 15 ms plus the module's
 turn-around). "Modbus: add one poll interval" (50 ms by default) plus ~20-40 ms. A latching module
-(see :class:`LatchConfig`) never misses a press however short; with a non-latching module the poll
-interval must be shorter than the shortest press.
+(see :class:`LatchConfig`) reports every press at least once however short, and whatever replies are
+late or lost, with the limits of its clear mode (docs/alarms.md): late replies are heard out by
+:class:`~drivers.modbus.link.RtuLink`, latch bits read in a poll that fails later are kept for the next
+good one, and a clear of unknown outcome re-arms the bit. With a non-latching module the poll interval
+must be shorter than the shortest press.
 
 Edges, debounce, latch bookkeeping and the link state machine are sans-IO classes in
-:mod:`drivers.modbus.logic`; this module only moves requests and replies through pymodbus.
+:mod:`drivers.modbus.logic`; requests and replies go through :mod:`drivers.modbus.link` (pymodbus).
 """
 
 from __future__ import annotations
@@ -26,16 +29,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable
 from types import TracebackType
 
-from pymodbus.client import AsyncModbusSerialClient
-from pymodbus.exceptions import ModbusException
-from pymodbus.framer import FramerType
-from pymodbus.pdu import ModbusPDU
-
+from drivers.modbus.link import READ_COILS, READ_DISCRETE_INPUTS, LinkFailed, RtuLink, UnconfirmedWriteError
 from drivers.modbus.logic import (
     SIREN_BURSTS,
     STROBE,
@@ -76,6 +74,7 @@ __all__ = [
     "ModbusIoModule",
     "OutputWriteError",
     "PulsePattern",
+    "UnconfirmedWriteError",
     "crc16_modbus",
     "crc_ok",
     "find_reply",
@@ -86,18 +85,6 @@ logger = logging.getLogger(__name__)
 
 #: Default poll period in seconds: the latency a Modbus button adds to the alarm path.
 DEFAULT_POLL_INTERVAL = 0.05
-
-_READ_COILS = 0x01
-_READ_DISCRETE_INPUTS = 0x02
-_WRITE_SINGLE_COIL = 0x05
-
-
-class _PollFailed(Exception):
-    """One request of a poll failed; ``reason`` is short, fixed text (no payload)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class ModbusIoModule:
@@ -129,6 +116,7 @@ class ModbusIoModule:
         normally_closed: frozenset[int] = frozenset(),
         failure_threshold: int = 3,
         reconnect_max: float = 5.0,
+        late_reply_grace: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not 1 <= unit <= 247:
@@ -137,31 +125,33 @@ class ModbusIoModule:
             raise ModbusIoConfigError(f"poll_interval: {poll_interval} is not in (0, 60] seconds")
         if not 0 < timeout <= 10:
             raise ModbusIoConfigError(f"timeout: {timeout} is not in (0, 10] seconds")
+        grace = timeout if late_reply_grace is None else late_reply_grace
+        if not 0 <= grace <= 10:
+            raise ModbusIoConfigError(f"late_reply_grace: {grace} is not in [0, 10] seconds")
         if not 0 <= coil_count <= 1968:
             raise ModbusIoConfigError(f"coil_count: {coil_count} is not in 0..1968")
         self.port = port
         self.unit = unit
-        self._line = (baudrate, bytesize, parity, stopbits)
         self._input_address = input_address
         self._input_count = input_count
         self._coil_address = coil_address
         self._coil_count = coil_count
         self._poll_interval = poll_interval
-        self._timeout = timeout
         self._latch = latch
-        self._reconnect_max = max(reconnect_max, poll_interval)
         self._clock = clock
         self._on_event = on_event
         self._tracker = InputTracker(
             unit=unit, count=input_count, debounce=debounce, normally_closed=normally_closed
         )
         self._link = LinkMonitor(unit=unit, failure_threshold=failure_threshold)
-        self._client: AsyncModbusSerialClient | None = None
+        self.link = RtuLink(port=port, unit=unit, line=(baudrate, bytesize, parity, stopbits), timeout=timeout,
+                            late_reply_grace=grace, poll_interval=poll_interval,
+                            reconnect_max=max(reconnect_max, poll_interval))
+        self._carried: list[bool] | None = None  # latch bits read in a poll that failed later
         self._poll_task: asyncio.Task[None] | None = None
         self._patterns: dict[int, asyncio.Task[None]] = {}
         self._desired: dict[int, bool] = {}
-        self._next_connect_at = 0.0
-        self._connect_backoff = 0.0
+        self._reassert = False  # a wished coil state is not confirmed written
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -178,20 +168,7 @@ class ModbusIoModule:
         """Open the port (failure is a failed poll, not an error) and start polling."""
         if self._poll_task is not None:
             raise ModbusIoError("ModbusIoModule already started")
-        baudrate, bytesize, parity, stopbits = self._line
-        self._client = AsyncModbusSerialClient(
-            self.port,
-            framer=FramerType.RTU,
-            baudrate=baudrate,
-            bytesize=bytesize,
-            parity=parity,
-            stopbits=stopbits,
-            timeout=self._timeout,
-            retries=0,  # the link monitor decides; a retry would only delay the next poll
-            reconnect_delay=0,  # reconnection is ours (_ensure_connected), with backoff
-            name=f"modbus-io-{self.unit}",
-            trace_packet=self._resync_reply,
-        )
+        self.link.start()
         self._poll_task = asyncio.create_task(self._poll_forever(), name=f"modbus-io-{self.unit}-poll")
 
     async def stop(self) -> None:
@@ -208,17 +185,7 @@ class ModbusIoModule:
         for index in patterned:
             with contextlib.suppress(OutputWriteError):
                 await self._write_coil(self._coil_address + index, False)
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-
-    def _resync_reply(self, sending: bool, data: bytes) -> bytes:
-        """pymodbus ``trace_packet`` hook (documented as allowed to change the stream): hand the RTU
-        framer only a complete, CRC-valid reply. pymodbus 3.16.1 drops the whole buffer when a byte
-        of noise precedes a reply; here noise is skipped and an incomplete reply waits for more."""
-        if sending:
-            return data
-        return find_reply(data, unit=self.unit) or b""
+        self.link.close()
 
     # ------------------------------------------------------------------ state
 
@@ -244,7 +211,11 @@ class ModbusIoModule:
         self._check_output(index)
         await self._cancel_pattern(index)
         self._desired[index] = on
-        await self._write_coil(self._coil_address + index, on)
+        try:
+            await self._write_coil(self._coil_address + index, on)
+        except OutputWriteError:
+            self._reassert = True  # written again after the next good poll
+            raise
 
     def start_pattern(self, index: int, pattern: PulsePattern) -> None:
         """Run ``pattern`` on coil ``index`` in the background (replacing any running pattern)."""
@@ -280,7 +251,7 @@ class ModbusIoModule:
         start = self._clock()
         current: bool | None = None
         warned = False
-        while True:
+        while self._patterns.get(index) is asyncio.current_task():  # see _poll_forever
             elapsed = self._clock() - start
             wanted = pattern.state_at(elapsed)
             if wanted != current:
@@ -300,24 +271,15 @@ class ModbusIoModule:
             del self._patterns[index]
 
     async def _write_coil(self, address: int, on: bool) -> None:
-        client = self._client
-        if client is None or not client.connected:
-            raise OutputWriteError(f"unit {self.unit}: not connected")
-        try:
-            reply = await client.write_coil(address, on, device_id=self.unit)
-        except (ModbusException, OSError, TimeoutError) as exc:
-            raise OutputWriteError(f"unit {self.unit} coil {address}: {type(exc).__name__}") from exc
-        if reply.isError() or reply.function_code != _WRITE_SINGLE_COIL or reply.address != address:
-            raise OutputWriteError(
-                f"unit {self.unit} coil {address}: reply function {reply.function_code:#04x} "
-                f"exception code {reply.exception_code}"
-            )
+        await self.link.write_coil(address, on)
 
     # ------------------------------------------------------------------ polling
 
     async def _poll_forever(self) -> None:
         next_at = self._clock()
-        while True:
+        # Not ``while True``: under Python 3.11, asyncio.wait_for (inside pymodbus) can swallow a
+        # cancellation whose reply arrives in the same loop step, and stop() would wait forever.
+        while self._poll_task is asyncio.current_task():
             try:
                 await self.poll_once()
             except Exception:  # a bug must not silence the buttons: log it, count a failed poll
@@ -334,10 +296,10 @@ class ModbusIoModule:
         now = self._clock()
         events: list[ModbusIoEvent] = []
         try:
-            await self._ensure_connected(now)
+            await self.link.ensure_connected(now)
             latched = await self._read_latches()
-            levels = await self._read_bits(_READ_DISCRETE_INPUTS, self._input_address, self._input_count)
-        except _PollFailed as failure:
+            levels = await self._read_bits(READ_DISCRETE_INPUTS, self._input_address, self._input_count)
+        except LinkFailed as failure:
             events = self._record_failure(now, failure.reason)
             self._emit(events)
             return events
@@ -347,9 +309,10 @@ class ModbusIoModule:
                         restored.down_for)
             events.append(restored)
         events.extend(self._tracker.update(levels=levels, now=now, latched=latched))
+        self._carried = None
         self._emit(events)
         await self._clear_latches()
-        if restored is not None:
+        if restored is not None or self._reassert:
             await self._reassert_outputs()
         return events
 
@@ -368,48 +331,27 @@ class ModbusIoModule:
             except Exception:
                 logger.exception("Modbus unit %d: event handler failed", self.unit)
 
-    async def _ensure_connected(self, now: float) -> None:
-        client = self._client
-        if client is None:
-            raise _PollFailed("not started")
-        if client.connected:
-            return
-        if now < self._next_connect_at:
-            raise _PollFailed("port not open")
-        if await client.connect():
-            self._connect_backoff = 0.0
-            return
-        self._connect_backoff = min(self._reconnect_max, max(self._poll_interval, 2 * self._connect_backoff))
-        jitter = random.uniform(0.8, 1.2)  # noqa: S311 - spreading retries, not cryptography
-        self._next_connect_at = now + self._connect_backoff * jitter
-        raise _PollFailed("cannot open port")
-
     async def _read_latches(self) -> list[bool] | None:
+        """The latch bits, merged with bits read in an earlier poll that failed after reading them (a
+        clear-on-read module has forgotten those: they exist only here until a good poll reports them)."""
         latch = self._latch
         if latch is None:
             return None
-        function = _READ_COILS if latch.table is LatchTable.COILS else _READ_DISCRETE_INPUTS
-        return await self._read_bits(function, latch.address, self._input_count)
+        function = READ_COILS if latch.table is LatchTable.COILS else READ_DISCRETE_INPUTS
+        bits = await self._read_bits(function, latch.address, self._input_count)
+        if self._carried is not None:
+            bits = [a or b for a, b in zip(bits, self._carried, strict=True)]
+        self._carried = bits
+        return bits
 
     async def _read_bits(self, function: int, address: int, count: int) -> list[bool]:
-        client = self._client
-        if client is None or not client.connected:
-            raise _PollFailed("port closed")
-        try:
-            if function == _READ_COILS:
-                reply: ModbusPDU = await client.read_coils(address, count=count, device_id=self.unit)
-            else:
-                reply = await client.read_discrete_inputs(address, count=count, device_id=self.unit)
-        except (ModbusException, OSError, TimeoutError) as exc:
-            raise _PollFailed(f"no valid reply to function {function:#04x} ({type(exc).__name__})") from exc
-        if reply.isError():
-            raise _PollFailed(f"exception reply {reply.exception_code} to function {function:#04x}")
-        if reply.function_code != function or len(reply.bits) < count:
-            # RTU has no transaction id: a late reply to an earlier request can arrive here.
-            raise _PollFailed(f"mismatched reply (function {reply.function_code:#04x}) to {function:#04x}")
-        return [bool(bit) for bit in reply.bits[:count]]
+        return await self.link.read_bits(function, address, count)
 
     async def _clear_latches(self) -> None:
+        """Clear the consumed latch bits. A clear the module refused is retried at the next poll (the
+        bit is not a new press meanwhile); a clear of unknown outcome (sent, never answered) counts as
+        done: a bit read set after it may be a new press and is reported, at the risk of reporting
+        the same press twice, never of losing one."""
         latch = self._latch
         pending = self._tracker.latches_to_clear()
         if latch is None or not pending:
@@ -417,21 +359,27 @@ class ModbusIoModule:
         if latch.clear is LatchClear.ON_READ:
             self._tracker.latches_cleared(pending)
             return
-        try:
-            if latch.clear is LatchClear.CLEAR_COIL and latch.clear_coil is not None:
-                await self._write_coil(latch.clear_coil, True)
-                self._tracker.latches_cleared(pending)
+        if latch.clear is LatchClear.CLEAR_COIL and latch.clear_coil is not None:
+            writes = [(latch.clear_coil, True, pending)]
+        else:
+            writes = [(latch.address + index, False, (index,)) for index in pending]
+        for address, on, indices in writes:
+            try:
+                await self._write_coil(address, on)
+            except UnconfirmedWriteError as exc:
+                logger.debug("Modbus unit %d: latch clear not confirmed: %s", self.unit, exc)
+            except OutputWriteError as exc:
+                logger.debug("Modbus unit %d: latch clear failed, retried next poll: %s", self.unit, exc)
                 return
-            for index in pending:
-                await self._write_coil(latch.address + index, False)
-                self._tracker.latches_cleared((index,))
-        except OutputWriteError as exc:
-            logger.debug("Modbus unit %d: latch clear failed, retried next poll: %s", self.unit, exc)
+            self._tracker.latches_cleared(indices)
 
     async def _reassert_outputs(self) -> None:
-        """The module may have lost power with the link: write the wanted coil states again."""
+        """Write the wanted coil states again: the module may have lost power with the link, or a write
+        failed (e.g. one made before the port was first open)."""
+        self._reassert = False
         for index, on in sorted(self._desired.items()):
             try:
                 await self._write_coil(self._coil_address + index, on)
             except OutputWriteError as exc:
+                self._reassert = True
                 logger.debug("Modbus unit %d: output %d not restored: %s", self.unit, index, exc)

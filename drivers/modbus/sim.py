@@ -23,17 +23,21 @@ coil                 32 (clear-all)          write ON clears every latch bit (``
 ===================  =====================  ===============================================
 
 The datastore is the simulator's own state; pymodbus's ``SimDevice.action`` hook copies it into
-the server's registers on every read and applies every coil write to it.
+the server's registers on every read and applies every coil write to it. With ``clear = on_read`` a
+read that starts in the latch block clears the latch bits (a read of the live levels does not, even
+when both share a 16-bit word).
+
+Faults on the wire, for tests: :meth:`ModbusIoSimulator.delay_replies` answers the next requests of
+a function late (the module has acted, a clear-on-read latch is cleared, the reply comes after the
+delay), :meth:`ModbusIoSimulator.drop_replies` acts and never answers (a reply lost on the line).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import tty
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 
 from pymodbus.constants import ExcCodes
@@ -42,6 +46,7 @@ from pymodbus.server import ModbusSerialServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from drivers.modbus.logic import LatchClear, LatchConfig, LatchTable, ModbusIoError
+from drivers.modbus.pty import PtyNullModem
 
 __all__ = ["SIM_CLEAR_COIL", "SIM_LATCH", "ModbusIoSimulator", "PtyNullModem", "run_simulator"]
 
@@ -53,54 +58,6 @@ SIM_LATCH = LatchConfig(address=16)
 SIM_CLEAR_COIL = 32
 _READ_COILS = 1
 _READ_DISCRETE_INPUTS = 2
-
-
-class PtyNullModem:
-    """Two pseudo-terminals joined back to back: bytes written on ``device_a`` are read on
-    ``device_b`` and the other way round. Both slave ends are raw and kept open by us, so either
-    side may close and reopen its end (as a restarted device would). Bytes that find the other
-    side's buffer full are dropped, like on a wire with nobody listening."""
-
-    def __init__(self) -> None:
-        self._fds: list[int] = []
-        a_master, a_slave = os.openpty()
-        b_master, b_slave = os.openpty()
-        self._fds = [a_master, a_slave, b_master, b_slave]
-        for slave in (a_slave, b_slave):
-            tty.setraw(slave)
-        for master in (a_master, b_master):
-            os.set_blocking(master, False)
-        self._masters = (a_master, b_master)
-        self.device_a = os.ttyname(a_slave)
-        self.device_b = os.ttyname(b_slave)
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def start(self) -> None:
-        """Start relaying bytes in the running event loop."""
-        self._loop = asyncio.get_running_loop()
-        a_master, b_master = self._masters
-        self._loop.add_reader(a_master, self._pump, a_master, b_master)
-        self._loop.add_reader(b_master, self._pump, b_master, a_master)
-
-    def close(self) -> None:
-        if self._loop is not None:
-            for master in self._masters:
-                self._loop.remove_reader(master)
-            self._loop = None
-        for fd in self._fds:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self._fds = []
-
-    @staticmethod
-    def _pump(source: int, target: int) -> None:
-        try:
-            data = os.read(source, 4096)
-            os.write(target, data)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            logger.debug("pty null modem: %s", exc)
 
 
 class ModbusIoSimulator:
@@ -134,8 +91,10 @@ class ModbusIoSimulator:
         self._coils = [False] * coils
         #: Every coil write that reached an output, in order: (index, on).
         self.coil_writes: list[tuple[int, bool]] = []
-        #: Number of discrete-input reads answered (one per driver poll).
+        #: Number of reads of the live input levels answered (one per driver poll).
         self.polls_served = 0
+        self._faults: list[_Fault] = []
+        self._drop_reply = False
         self._server: ModbusSerialServer | None = None
         self._null_modem: PtyNullModem | None = None
         self._resolved_port = port
@@ -174,7 +133,8 @@ class ModbusIoSimulator:
                 self._null_modem.start()
             serve_on = self._null_modem.device_a
         server = ModbusSerialServer(
-            self._device(), framer=FramerType.RTU, port=serve_on, baudrate=self._baudrate
+            self._device(), framer=FramerType.RTU, port=serve_on, baudrate=self._baudrate,
+            trace_packet=self._trace_packet,
         )
         try:
             await server.serve_forever(background=True)
@@ -224,6 +184,36 @@ class ModbusIoSimulator:
 
     def coil(self, index: int) -> bool:
         return self._coils[index]
+
+    def delay_replies(self, function: int, seconds: float, *, address: int | None = None, count: int = 1) -> None:
+        """Answer the next ``count`` requests of ``function`` (at ``address``, None: any) ``seconds``
+        late, after acting on them (a clear-on-read latch is cleared when the request arrives)."""
+        self._faults.extend(_Fault(function, address, seconds) for _ in range(count))
+
+    def drop_replies(self, function: int, *, address: int | None = None, count: int = 1) -> None:
+        """Act on the next ``count`` requests of ``function`` (at ``address``) but lose their replies."""
+        self._faults.extend(_Fault(function, address, None) for _ in range(count))
+
+    def faults_pending(self) -> int:
+        """Delays and drops not yet applied."""
+        return len(self._faults)
+
+    def _trace_packet(self, sending: bool, data: bytes) -> bytes:
+        """pymodbus hook on every packet: the reply to a request whose reply is dropped becomes nothing."""
+        if sending and self._drop_reply:
+            self._drop_reply = False
+            return b""
+        return data
+
+    async def _apply_fault(self, function_code: int, address: int) -> None:
+        for fault in self._faults:
+            if fault.function == function_code and fault.address in (None, address):
+                self._faults.remove(fault)
+                if fault.delay is None:
+                    self._drop_reply = True
+                else:
+                    await asyncio.sleep(fault.delay)
+                return
 
     def command(self, line: str) -> str:
         """A one-line console command (``press N``, ``release N``, ``tap N``, ``status``, ``help``)."""
@@ -276,27 +266,29 @@ class ModbusIoSimulator:
         if set_values is not None:
             for offset, value in enumerate(set_values):
                 self._write_coil(address + offset, bool(value))
+            await self._apply_fault(function_code, address)
             return None
         if function_code not in (_READ_COILS, _READ_DISCRETE_INPUTS):
             return None  # the read-back of a coil write echoes what was written
-        if function_code == _READ_DISCRETE_INPUTS:
+        if function_code == _READ_DISCRETE_INPUTS and address == self._input_address:
             self.polls_served += 1
         size = (start_address + len(registers)) * 16
         image = self._coil_image(size) if function_code == _READ_COILS else self._input_image(size)
         for reg in range(len(registers) - 1):  # pymodbus keeps one padding register at the end
             bits = image[(start_address + reg) * 16 : (start_address + reg + 1) * 16]
             registers[reg] = sum(1 << bit for bit, on in enumerate(bits) if on)
-        if self._latch_read_clears(function_code, address, count):
+        if self._latch_read_clears(function_code, address):
             self._latched = [False] * len(self._latched)
+        await self._apply_fault(function_code, address)
         return None
 
-    def _latch_read_clears(self, function_code: int, address: int, count: int) -> bool:
+    def _latch_read_clears(self, function_code: int, address: int) -> bool:
+        """A read that starts in the latch block clears it (``address`` counts bits)."""
         latch = self.latch
         if latch is None or latch.clear is not LatchClear.ON_READ:
             return False
         table = _READ_COILS if latch.table is LatchTable.COILS else _READ_DISCRETE_INPUTS
-        first_reg = address // 16
-        return function_code == table and first_reg <= latch.address // 16 < first_reg + count
+        return function_code == table and latch.address <= address < latch.address + len(self._latched)
 
     def _coil_image(self, size: int) -> list[bool]:
         image = [False] * size
@@ -326,6 +318,13 @@ class ModbusIoSimulator:
             self._latched[index] = False
         elif address == self._clear_coil and on:
             self._latched = [False] * len(self._latched)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fault:
+    function: int
+    address: int | None
+    delay: float | None  # None: drop the reply
 
 
 def _place(image: list[bool], address: int, bits: Sequence[bool]) -> None:

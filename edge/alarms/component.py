@@ -18,14 +18,18 @@ Order: the book changes on the event loop, at once, in the order inputs and API 
 change is submitted to the one journal thread in that same step, and the crew is told in that order
 (:meth:`AlarmComponent.apply` returns a future that is done once the change is saved and told).
 
-Timers: one loop timer at the book's next deadline (re-checked at least every 5 s, so a wall-clock
-step cannot make it late); deadlines are absolute, so a restarted daemon escalates what it missed.
+Timers: one loop timer at the book's next due target (re-checked at least every 5 s), measured on the
+monotonic clock: a wall-clock step (NTP, a crew member setting the time) neither fires escalations
+early nor holds them back. What is saved with every change is the time left to each target and the
+wall time it was measured at (:class:`~edge.alarms.incidents.Budget`); a restarted daemon takes the
+time it was off (on the wall clock) from that and escalates at once what fell due meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -37,7 +41,7 @@ import edge.alarms.events  # noqa: F401 - registers the alarm.* payload schemas
 from drivers.modbus.module import InputChanged, LinkLost, LinkRestored, ModbusIoEvent
 from edge.alarms.api import AlarmApi, incident_json
 from edge.alarms.dc09 import Dc09Intake
-from edge.alarms.incidents import Change, Incident, IncidentBook, Targets
+from edge.alarms.incidents import Budget, Change, Incident, IncidentBook, Targets, budgets_of
 from edge.alarms.journal import IncidentStore, JournalWriter, PendingEvent
 from edge.alarms.links import LinkRow, LinkTable
 from edge.alarms.outputs import ModbusBank, SirenPolicy
@@ -57,9 +61,11 @@ class AlarmComponent:
     name = "alarms"
     critical = False
 
-    def __init__(self, config: AlarmsSection, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, config: AlarmsSection, *, clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.now = clock
+        self.mono = monotonic
         t = config.targets
         self.book = IncidentBook(targets=Targets(respond_s=t.respond_s, arrive_s=t.arrive_s, resolve_s=t.resolve_s),
                                  keep_closed=config.keep_closed)
@@ -91,8 +97,8 @@ class AlarmComponent:
             self.book = IncidentBook(targets=self.book.targets, keep_closed=self.config.keep_closed,
                                      incidents=snapshot.incidents)
             self._unsent = {p.key: p for p in snapshot.unsent}
-            await self._writer.run(self._store.checkpoint, list(self.book), list(self._unsent.values()),
-                                   now=self.now())
+            self.book.anchor(now=self.now(), mono=self.mono(), budgets=snapshot.budgets)
+            await self._checkpoint()
         except BaseException:
             await self._writer.close()
             raise
@@ -163,7 +169,10 @@ class AlarmComponent:
         for p in pendings:
             self._unsent[p.key] = p
         touched = {c.incident.id: c.incident for c in changes}
-        saving = self._journal(incidents=touched.values(), unsent=pendings)
+        now, mono = self.now(), self.mono()
+        self.book.anchor(now=now, mono=mono)  # incidents raised without mono (the local API)
+        saving = self._journal(incidents=touched.values(), unsent=pendings,
+                               budgets=self.book.budgets(now=now, mono=mono, ids=touched))
         saving.add_done_callback(lambda f: self._tell(changes, pendings, f, told))
         return told
 
@@ -185,21 +194,25 @@ class AlarmComponent:
         if not self._closing:  # stopping: the journal keeps them unsent for the next start
             for p in pendings:
                 self._spawn_emit(p)
-        if any(c.change in ("raised", "merged", "escalated") for c in changes):
+        alarm = any(c.change in ("raised", "merged", "escalated") for c in changes)
+        if alarm:
             self.policy.new_alarm()
-        self._update_outputs()
+        self._update_outputs(retrigger=alarm)
         self._arm_timer()
         if not told.done():
             told.set_result(exc is None)
 
     def _journal(self, *, incidents: Iterable[Incident] = (), unsent: Iterable[PendingEvent] = (),
-                 sent: Iterable[str] = (), durable: bool = True) -> asyncio.Future[None]:
+                 sent: Iterable[str] = (), durable: bool = True,
+                 budgets: dict[str, Budget] | None = None) -> asyncio.Future[None]:
         """Submit one journal record (a checkpoint instead if the journal is full) to the writer thread."""
         assert self._writer is not None
         assert self._store is not None
+        now, every = self.now(), list(self.book)
+        whole_budgets = functools.partial(budgets_of, every, self.book.due_times(), now=now, mono=self.mono())
         saving = self._writer.run(
             self._store.append, incidents=list(incidents), unsent=list(unsent), sent=list(sent), durable=durable,
-            whole=(list(self.book), list(self._unsent.values())), now=self.now())
+            budgets=budgets, now=now, whole=(every, list(self._unsent.values()), whole_budgets))
         if self._store.usage > 0.5 and self._lazy_checkpoint is None and not self._closing:
             self._lazy_checkpoint = asyncio.get_running_loop().call_later(1.0, self._checkpoint_later)
         return saving
@@ -207,7 +220,9 @@ class AlarmComponent:
     def _checkpoint(self) -> asyncio.Future[None]:
         assert self._writer is not None
         assert self._store is not None
-        return self._writer.run(self._store.checkpoint, list(self.book), list(self._unsent.values()), now=self.now())
+        now = self.now()
+        return self._writer.run(self._store.checkpoint, list(self.book), list(self._unsent.values()), now=now,
+                                budgets=self.book.budgets(now=now, mono=self.mono()))
 
     def _checkpoint_later(self) -> None:
         self._lazy_checkpoint = None
@@ -253,14 +268,14 @@ class AlarmComponent:
             self._timer = None
         if self._closing:
             return
-        deadline = self.book.next_deadline()
-        if deadline is not None:
-            delay = min(max(0.0, deadline - self.now()), 5.0)
+        left = self.book.seconds_to_next_due(now=self.now(), mono=self.mono())
+        if left is not None:
+            delay = min(max(0.0, left), 5.0)  # a monotonic loop timer; re-checked every 5 s all the same
             self._timer = asyncio.get_running_loop().call_later(delay, self._tick)
 
     def _tick(self) -> None:
         self._timer = None
-        changes = self.book.due(self.now())
+        changes = self.book.due(self.now(), mono=self.mono())
         for c in changes:
             log.warning("incident %s escalated: %s", c.incident.id, c.detail)
         if changes:
@@ -268,9 +283,9 @@ class AlarmComponent:
         else:
             self._arm_timer()
 
-    def _update_outputs(self) -> None:
+    def _update_outputs(self, *, retrigger: bool = False) -> None:
         if self.bank is not None:
-            self.bank.want(self.policy.wanted(self.book))
+            self.bank.want(self.policy.wanted(self.book), retrigger=retrigger)
 
     def set_siren(self, on: bool) -> bool:
         self.policy.manual = on
@@ -289,7 +304,8 @@ class AlarmComponent:
         changes: list[Change] = []
         for s in signals:
             if s.action == "raise":
-                changes.append(self.book.raise_alarm(kind=s.kind, source=s.source, now=now, detail=s.detail))
+                changes.append(self.book.raise_alarm(kind=s.kind, source=s.source, now=now, detail=s.detail,
+                                                     mono=self.mono()))
             else:
                 restored = self.book.restore(source=s.source, now=now, detail=s.detail)
                 if restored is not None:

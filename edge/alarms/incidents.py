@@ -2,8 +2,20 @@
 
 Sans-IO: :class:`IncidentBook` never reads a clock, touches a file or a socket. Every method takes
 ``now`` (unix epoch seconds) and returns the :class:`Change` it made; the caller persists the book,
-tells the crew and commits the change's event to the outbox. Deadlines are absolute epoch times, so
-a book restored from disk after a crash keeps its timers.
+tells the crew and commits the change's event to the outbox.
+
+Two clocks. ``now`` (the wall clock) stamps what happened: ``raised_at``, the timeline, and the
+``deadlines`` shown to the crew. Whether a target is *missed* is decided on a monotonic clock
+(``mono``, e.g. ``time.monotonic()``), so an NTP step of the wall clock neither fires escalations
+early nor holds them back: :meth:`IncidentBook.anchor` pins the open incidents' timers to ``mono``;
+:meth:`IncidentBook.due` then uses ``mono`` only. Passing no ``mono`` anywhere means one clock for both.
+
+Restarts. A monotonic clock does not survive a reboot, so what is saved is the time left to each
+target and the wall time it was measured at (:class:`Budget`, :meth:`IncidentBook.budgets`). On start
+the time the box was off is measured on the wall clock (``now - budget.at``, never less than 0: a
+wall clock that went back while the box was off counts as no time off) and taken from the budget. A
+box that was off longer than a target escalates that target at once when it starts (each target
+once, as usual); a box with no saved budget (an older snapshot) uses the wall-clock deadlines.
 
 Lifecycle::
 
@@ -21,158 +33,57 @@ Lifecycle::
 
 from __future__ import annotations
 
-import secrets
-import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Final, Literal
+from collections.abc import Iterable, Iterator, Mapping
 
 import msgspec
 
+from edge.alarms.model import (
+    CHANGE_EVENT,
+    KINDS,
+    OUTCOMES,
+    STATE_RANK,
+    STATES,
+    TARGETS,
+    Budget,
+    Change,
+    Deadlines,
+    Incident,
+    IncidentConflictError,
+    IncidentNotFoundError,
+    Kind,
+    Outcome,
+    Source,
+    State,
+    Target,
+    Targets,
+    TimelineEntry,
+    budgets_of,
+    new_incident_id,
+    time_left,
+)
+
 __all__ = [
     "CHANGE_EVENT",
+    "KINDS",
+    "OUTCOMES",
+    "STATES",
+    "Budget",
     "Change",
     "Deadlines",
     "Incident",
     "IncidentBook",
     "IncidentConflictError",
     "IncidentNotFoundError",
+    "Kind",
+    "Outcome",
     "Source",
+    "State",
+    "Target",
     "Targets",
     "TimelineEntry",
+    "budgets_of",
+    "new_incident_id",
 ]
-
-State = Literal["raised", "acknowledged", "dispatched", "on_scene", "closed"]
-Kind = Literal["panic", "duress", "holdup", "emergency"]
-SourceKind = Literal["dc09", "modbus", "kiosk", "manual"]
-Outcome = Literal["real", "false_alarm", "test"]
-ChangeName = Literal[
-    "raised", "merged", "acknowledged", "dispatched", "on_scene", "closed", "restored", "escalated"
-]
-Target = Literal["respond", "arrive", "resolve"]
-
-STATES: Final[tuple[State, ...]] = ("raised", "acknowledged", "dispatched", "on_scene", "closed")
-KINDS: Final[tuple[Kind, ...]] = ("panic", "duress", "holdup", "emergency")
-OUTCOMES: Final[tuple[Outcome, ...]] = ("real", "false_alarm", "test")
-#: The outbox event type of each change.
-CHANGE_EVENT: Final[dict[str, str]] = {
-    "raised": "alarm.raised",
-    "merged": "alarm.merged",
-    "acknowledged": "alarm.acknowledged",
-    "dispatched": "alarm.dispatched",
-    "on_scene": "alarm.on_scene",
-    "closed": "alarm.closed",
-    "restored": "alarm.restored",
-    "escalated": "alarm.escalated",
-}
-_RANK: Final = {s: i for i, s in enumerate(STATES)}
-
-
-class IncidentNotFoundError(KeyError):
-    """No incident with this id (or it was closed long ago and forgotten)."""
-
-
-class IncidentConflictError(ValueError):
-    """The transition is not allowed from the incident's state (closing twice, ack of a closed one...)."""
-
-
-class Source(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Where the alarm came from. ``account`` is the DC-09 account or the Modbus module name."""
-
-    kind: SourceKind
-    site: str = ""
-    site_en: str = ""
-    point: str = ""
-    point_en: str = ""
-    account: str = ""
-    zone: int | None = None
-
-    @property
-    def merge_key(self) -> str | None:
-        """Presses with the same key merge into one open incident; None: never merge (manual)."""
-        if self.kind == "manual":
-            return None
-        if self.kind in ("dc09", "modbus"):
-            return f"{self.kind}|{self.account}|{self.zone}"
-        return f"{self.kind}|{self.site}|{self.point}"
-
-
-class Targets(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    respond_s: float = 60.0
-    arrive_s: float = 180.0
-    resolve_s: float = 300.0
-
-
-class Deadlines(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    respond: float
-    arrive: float
-    resolve: float
-
-
-class TimelineEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    at: float
-    what: str
-    by: str = ""
-    detail: str = ""
-
-
-class Incident(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The incident as the console and central see it (the local API's and the events' ``incident``)."""
-
-    id: str
-    state: State
-    kind: Kind
-    source: Source
-    raised_at: float
-    acked_at: float | None = None
-    dispatched_at: float | None = None
-    on_scene_at: float | None = None
-    closed_at: float | None = None
-    outcome: Outcome | None = None
-    presses: int = 1
-    restored: bool = False
-    unit: str = ""
-    targets: Targets
-    deadlines: Deadlines
-    missed: list[Target] = msgspec.field(default_factory=list)
-    escalations: int = 0
-    rev: int = 1  # grows with every change: (id, rev) identifies a change, e.g. a re-sent event
-    timeline: list[TimelineEntry] = msgspec.field(default_factory=list)
-
-    @property
-    def open(self) -> bool:
-        return self.state != "closed"
-
-    def met(self, target: Target) -> bool:
-        """Whether the step a target asks for has been done."""
-        if target == "respond":
-            return self.dispatched_at is not None or self.closed_at is not None
-        if target == "arrive":
-            return self.on_scene_at is not None or self.closed_at is not None
-        return self.closed_at is not None
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One transition: the incident after it, what happened, and the outbox event it becomes."""
-
-    incident: Incident
-    change: ChangeName
-    at: float
-    by: str = ""
-    detail: str = ""
-    target: Target | None = None  # for "escalated"
-
-    @property
-    def event_type(self) -> str:
-        return CHANGE_EVENT[self.change]
-
-
-def new_incident_id(now: float) -> str:
-    """``INC-YYYYMMDD-HHMMSS-xxxx`` in UTC: sortable, readable over the radio, unique enough."""
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
-    return f"INC-{stamp}-{secrets.token_hex(2)}"
-
 
 class IncidentBook:
     """All incidents of the station: the open ones and the last ``keep_closed`` closed ones."""
@@ -181,6 +92,8 @@ class IncidentBook:
         self.targets = targets
         self.keep_closed = keep_closed
         self._by_id: dict[str, Incident] = {i.id: i for i in sorted(incidents, key=lambda i: i.raised_at)}
+        self._due: dict[str, dict[Target, float]] = {}  # monotonic due times of the anchored incidents
+        self._unanchored = {i.id for i in self._by_id.values() if i.open}
         self._forget_old()
 
     # ---- reading ---------------------------------------------------------------------------------
@@ -208,16 +121,60 @@ class IncidentBook:
         return any(i.state in states for i in self._by_id.values())
 
     def next_deadline(self) -> float | None:
-        """The earliest target not yet met or escalated, over every open incident."""
+        """The earliest wall-clock deadline (as shown to the crew) not yet met or escalated."""
         pending = [
             getattr(i.deadlines, t) for i in self._by_id.values() if i.open
-            for t in ("respond", "arrive", "resolve") if t not in i.missed and not i.met(t)
+            for t in TARGETS if t not in i.missed and not i.met(t)
         ]
         return min(pending, default=None)
 
+    def seconds_to_next_due(self, *, now: float, mono: float | None = None) -> float | None:
+        """Seconds until the next target not yet met or escalated falls due (0 or less: due now)."""
+        pending = [
+            self._left(i, t, now=now, mono=mono) for i in self._by_id.values() if i.open
+            for t in TARGETS if t not in i.missed and not i.met(t)
+        ]
+        return min(pending, default=None)
+
+    def budgets(self, *, now: float, mono: float | None = None,
+                ids: Iterable[str] | None = None) -> dict[str, Budget]:
+        """The time left to each target of the open incidents (those of ``ids``), to save."""
+        chosen = self._by_id.values() if ids is None else [self._by_id[i] for i in ids if i in self._by_id]
+        return budgets_of(chosen, self._due, now=now, mono=mono)
+
+    def due_times(self) -> dict[str, dict[Target, float]]:
+        """A copy of the monotonic due times, for :func:`budgets_of` on another thread."""
+        return dict(self._due)  # the inner dicts are replaced, never changed
+
+    # ---- clocks ----------------------------------------------------------------------------------
+    def anchor(self, *, now: float, mono: float, budgets: Mapping[str, Budget] | None = None) -> None:
+        """Pin the timers of every open incident not pinned yet to the monotonic clock ``mono``.
+
+        The time left is the saved budget less the time the box was off (``now - budget.at`` on the
+        wall clock, at least 0) when ``budgets`` has one, else the wall-clock deadline less ``now``.
+        Call it at start-up with the saved budgets, and after a change made without ``mono``.
+        """
+        for incident_id in list(self._unanchored):
+            self._unanchored.discard(incident_id)
+            incident = self._by_id.get(incident_id)
+            if incident is None or not incident.open:
+                continue
+            budget = (budgets or {}).get(incident.id)
+            if budget is not None:
+                off = max(0.0, now - budget.at)
+                left = {t: getattr(budget, t) - off for t in TARGETS}
+            else:
+                left = {t: getattr(incident.deadlines, t) - now for t in TARGETS}
+            self._due[incident.id] = {t: mono + left[t] for t in TARGETS}
+
+    def _left(self, incident: Incident, target: Target, *, now: float, mono: float | None) -> float:
+        return time_left(incident, target, self._due.get(incident.id), now=now, mono=mono)
+
     # ---- transitions -----------------------------------------------------------------------------
-    def raise_alarm(self, *, kind: Kind, source: Source, now: float, detail: str = "", by: str = "") -> Change:
-        """A new alarm: merged into the source's open incident, else a new incident."""
+    def raise_alarm(self, *, kind: Kind, source: Source, now: float, detail: str = "", by: str = "",
+                    mono: float | None = None) -> Change:
+        """A new alarm: merged into the source's open incident, else a new incident (its timers pinned
+        to ``mono`` when given, else by the next :meth:`anchor`)."""
         key = source.merge_key
         if key is not None:
             current = self._open_for(key)
@@ -235,6 +192,10 @@ class IncidentBook:
             timeline=[TimelineEntry(at=now, what="raised", by=by, detail=detail)],
         )
         self._put(incident)
+        if mono is not None:
+            self._due[incident.id] = {name: mono + getattr(t, name + "_s") for name in TARGETS}
+        else:
+            self._unanchored.add(incident.id)
         self._forget_old()
         return Change(incident, "raised", now, by, detail)
 
@@ -270,18 +231,21 @@ class IncidentBook:
         self._forget_old()
         return change
 
-    def due(self, now: float) -> list[Change]:
-        """Escalate every target missed by ``now`` (each target of each incident once)."""
+    def due(self, now: float, *, mono: float | None = None) -> list[Change]:
+        """Escalate every target missed by ``mono`` (by ``now`` for an incident not anchored), each
+        target of each incident once. ``now`` stamps the escalation."""
         changes: list[Change] = []
         for current in list(self._by_id.values()):
             if not current.open:
                 continue
             incident = current
-            for target in ("respond", "arrive", "resolve"):
-                deadline = getattr(incident.deadlines, target)
-                if target in incident.missed or incident.met(target) or now < deadline:
+            for target in TARGETS:
+                if target in incident.missed or incident.met(target):
                     continue
-                late = now - deadline
+                left = self._left(incident, target, now=now, mono=mono)
+                if left > 0:
+                    continue
+                late = max(0.0, -left)
                 detail = f"{target} target of {getattr(incident.targets, target + '_s'):g} s missed"
                 entry = TimelineEntry(at=now, what="escalated", detail=detail)
                 incident = self._put(msgspec.structs.replace(
@@ -300,7 +264,7 @@ class IncidentBook:
         current = self.get(incident_id)
         if current.state == "closed":
             raise IncidentConflictError(f"incident {incident_id} is already closed ({current.outcome})")
-        if to != "closed" and _RANK[current.state] >= _RANK[to]:
+        if to != "closed" and STATE_RANK[current.state] >= STATE_RANK[to]:
             raise IncidentConflictError(
                 f"incident {incident_id} is already {current.state.replace('_', ' ')}: cannot mark it "
                 f"{to.replace('_', ' ')}")
@@ -316,7 +280,7 @@ class IncidentBook:
         on_scene = current.on_scene_at if current.on_scene_at is not None or to != "on_scene" else now
         entries = list(current.timeline)
         if to != "closed":
-            for skipped in STATES[_RANK[current.state] + 1 : _RANK[to]]:
+            for skipped in STATES[STATE_RANK[current.state] + 1 : STATE_RANK[to]]:
                 entries.append(TimelineEntry(at=now, what=skipped, by=by, detail=f"implied by {to}"))
         entries.append(TimelineEntry(at=now, what=to, by=by, detail=detail))
         incident = self._put(msgspec.structs.replace(
@@ -340,3 +304,6 @@ class IncidentBook:
         closed = sorted((i for i in self._by_id.values() if not i.open), key=lambda i: i.closed_at or 0.0)
         for old in closed[: max(0, len(closed) - self.keep_closed)]:
             del self._by_id[old.id]
+        for gone in [i for i in self._due if i not in self._by_id or not self._by_id[i].open]:
+            del self._due[gone]
+        self._unanchored.intersection_update(self._by_id)

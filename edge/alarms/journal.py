@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from edge.alarms.incidents import Incident
+from edge.alarms.incidents import Budget, Incident
 from edge.system.files import fsync_dir, write_atomic
 
 __all__ = ["IncidentSnapshot", "IncidentStore", "JournalWriter", "PendingEvent"]
@@ -69,12 +69,14 @@ class IncidentSnapshot(msgspec.Struct, kw_only=True):
     saved_at: float = 0.0
     incidents: list[Incident] = msgspec.field(default_factory=list)
     unsent: list[PendingEvent] = msgspec.field(default_factory=list)
+    budgets: dict[str, Budget] = msgspec.field(default_factory=dict)  # time left to targets (see incidents)
 
 
 class JournalRecord(msgspec.Struct, kw_only=True, omit_defaults=True):
     incidents: list[Incident] = msgspec.field(default_factory=list)
     unsent: list[PendingEvent] = msgspec.field(default_factory=list)
     sent: list[str] = msgspec.field(default_factory=list)
+    budgets: dict[str, Budget] = msgspec.field(default_factory=dict)
 
 
 _snapshot_decoder = msgspec.json.Decoder(IncidentSnapshot)
@@ -110,10 +112,12 @@ class IncidentStore:
         snapshot = self._load_snapshot()
         incidents = {i.id: i for i in snapshot.incidents}
         unsent = {p.key: p for p in snapshot.unsent}
+        budgets = dict(snapshot.budgets)
         records, end = self._replay(snapshot.epoch)
         for record in records:
             incidents.update((i.id, i) for i in record.incidents)
             unsent.update((p.key, p) for p in record.unsent)
+            budgets.update(record.budgets)
             for key in record.sent:
                 unsent.pop(key, None)
         if records:
@@ -122,7 +126,8 @@ class IncidentStore:
         self.epoch = snapshot.epoch
         self._offset = end  # appending goes on after the last good record (a torn one is overwritten)
         return IncidentSnapshot(epoch=snapshot.epoch, saved_at=snapshot.saved_at, incidents=list(incidents.values()),
-                                unsent=list(unsent.values()))
+                                unsent=list(unsent.values()),
+                                budgets={k: b for k, b in budgets.items() if k in incidents})
 
     def _load_snapshot(self) -> IncidentSnapshot:
         try:
@@ -180,12 +185,13 @@ class IncidentStore:
 
     # ---- writing ---------------------------------------------------------------------------------
     def record(self, *, incidents: Iterable[Incident] = (), unsent: Iterable[PendingEvent] = (),
-               sent: Iterable[str] = (), durable: bool = True) -> bool:
+               sent: Iterable[str] = (), durable: bool = True, budgets: dict[str, Budget] | None = None) -> bool:
         """Append one record (flushed to disk when ``durable``). False: no room, nothing written; the
         caller must ``checkpoint()`` the whole state instead. Raises OSError when the disk refuses."""
         if self._fd is None:
             raise RuntimeError("IncidentStore.open() first")
-        payload = _encoder.encode(JournalRecord(incidents=list(incidents), unsent=list(unsent), sent=list(sent)))
+        payload = _encoder.encode(JournalRecord(incidents=list(incidents), unsent=list(unsent), sent=list(sent),
+                                                budgets=budgets or {}))
         if self._offset + _HEADER.size + len(payload) > self.journal_bytes:
             return False
         os.pwrite(self._fd, _HEADER.pack(len(payload), zlib.crc32(payload), self.epoch) + payload, self._offset)
@@ -196,17 +202,20 @@ class IncidentStore:
         return True
 
     def append(self, *, incidents: Iterable[Incident] = (), unsent: Iterable[PendingEvent] = (),
-               sent: Iterable[str] = (), durable: bool = True,
-               whole: tuple[list[Incident], list[PendingEvent]], now: float) -> None:
-        """:meth:`record`, or when the journal is full, :meth:`checkpoint` of ``whole`` (every incident and
-        unsent event, this change included) instead. Raises OSError when the disk refuses."""
-        if not self.record(incidents=incidents, unsent=unsent, sent=sent, durable=durable):
-            self.checkpoint(*whole, now=now)
+               sent: Iterable[str] = (), durable: bool = True, budgets: dict[str, Budget] | None = None,
+               whole: tuple[list[Incident], list[PendingEvent], Callable[[], dict[str, Budget]]],
+               now: float) -> None:
+        """:meth:`record`, or when the journal is full, :meth:`checkpoint` of ``whole`` (every incident,
+        unsent event and, computed only then, budget; this change included) instead. Raises OSError
+        when the disk refuses."""
+        if not self.record(incidents=incidents, unsent=unsent, sent=sent, durable=durable, budgets=budgets):
+            self.checkpoint(whole[0], whole[1], now=now, budgets=whole[2]())
 
-    def checkpoint(self, incidents: Iterable[Incident], unsent: Iterable[PendingEvent], *, now: float) -> None:
+    def checkpoint(self, incidents: Iterable[Incident], unsent: Iterable[PendingEvent], *, now: float,
+                   budgets: dict[str, Budget] | None = None) -> None:
         """Write the whole state as the snapshot of the next epoch; the journal starts again empty."""
         snapshot = IncidentSnapshot(epoch=self.epoch + 1, saved_at=now, incidents=list(incidents),
-                                    unsent=list(unsent))
+                                    unsent=list(unsent), budgets=budgets or {})
         write_atomic(self.path, _encoder.encode(snapshot), mode=0o640)
         self.epoch = snapshot.epoch
         self._offset = 0

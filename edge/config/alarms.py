@@ -164,7 +164,20 @@ class ModbusModuleSection(Strict):
     coil_count: int = Field(default=8, ge=0, le=1968, description="Coils (relay outputs) on the module.")
     latch_address: int | None = Field(
         default=None, ge=0, le=65535,
-        description="Latching module: first latch coil (cleared by writing OFF). None: non-latching.",
+        description="Latching module: address of the first latch bit (one per input). None: non-latching.",
+    )
+    latch_table: Literal["coils", "discrete_inputs"] = Field(
+        default="coils", description="Where the module keeps its latch bits (function 01 or 02)."
+    )
+    latch_clear: Literal["write_back", "clear_coil", "on_read"] = Field(
+        default="write_back",
+        description="How latch bits are cleared: write_back (write OFF to each latch coil read set: no "
+        "press lost whatever replies are late or lost; choose it when the module offers it), clear_coil "
+        "(write ON to latch_clear_coil: a tap on another input between read and clear is lost) or "
+        "on_read (the module clears on read: a press whose read reply is lost on the line is lost).",
+    )
+    latch_clear_coil: int | None = Field(
+        default=None, ge=0, le=65535, description="The module's 'clear all latches' coil (latch_clear = clear_coil)."
     )
     failure_threshold: int = Field(default=3, ge=1, le=100, description="Failed polls in a row = link lost.")
     siren_coil: int | None = Field(default=None, ge=0, le=1967, description="Coil index of the siren relay.")
@@ -191,10 +204,17 @@ class ModbusModuleSection(Strict):
                 raise ValueError(f"{label} {coil} is beyond coil_count {self.coil_count}")
         if self.siren_coil is not None and self.siren_coil == self.strobe_coil:
             raise ValueError("siren_coil and strobe_coil must be different coils")
+        if self.latch_address is not None:
+            if self.latch_clear == "write_back" and self.latch_table != "coils":
+                raise ValueError("latch_clear = write_back needs latch_table = coils")
+            if self.latch_clear == "clear_coil" and self.latch_clear_coil is None:
+                raise ValueError("latch_clear_coil is required when latch_clear = clear_coil")
         return self
 
 
 SirenMode = Literal["raised", "open", "off"]
+SirenPattern = Literal["steady", "bursts"]
+StrobePattern = Literal["steady", "pulse"]
 
 
 class SirenSection(Strict):
@@ -204,6 +224,16 @@ class SirenSection(Strict):
         "open (until every incident is closed) or off (manual only).",
     )
     strobe: SirenMode = Field(default="open", description="When the strobe relays are on (same choices).")
+    siren_pattern: SirenPattern = Field(
+        default="steady",
+        description="How an 'on' siren relay is driven: steady, or bursts (2 s on, 1 s off, ten times, then "
+        "off until the next alarm or escalation). Choose steady for a siren with its own pattern generator.",
+    )
+    strobe_pattern: StrobePattern = Field(
+        default="steady",
+        description="How an 'on' strobe relay is driven: steady, or pulse (a 0.1 s flash every second) for a "
+        "lamp without its own flasher.",
+    )
     manual: bool = Field(default=True, description="Allow the crew to switch siren and strobe by hand (alarms.siren).")
 
 

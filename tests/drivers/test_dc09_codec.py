@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -204,12 +205,14 @@ def test_lower_case_hex_fields_are_accepted() -> None:
     assert body[:8] == "cda80026"
 
 
-def test_lower_case_token_is_a_format_error_without_answer() -> None:
+def test_lower_case_token_is_a_format_error_answered_with_duh() -> None:
     span = b'"sia-dcs"0001L0#1234[]'
     dec = decoder()
-    assert dec.feed(frame_span(span), now=NOW) == []
+    (out,) = dec.feed(frame_span(span), now=NOW)
+    assert (out.verdict, out.reason, out.sequence, out.account) == (ResponseKind.DUH, "malformed-header", 1, "1234")
+    assert out.reply == encode_response("DUH", sequence=1, account="1234", prefix="0")
     assert dec.counters.format_errors == 1
-    assert dec.counters.duhs == 0
+    assert dec.counters.duhs == 1
 
 
 def test_length_field_must_start_with_zero() -> None:
@@ -219,9 +222,11 @@ def test_length_field_must_start_with_zero() -> None:
     assert dec.counters.length_errors == 0
 
 
-def test_missing_account_is_a_format_error() -> None:
+def test_missing_account_is_a_format_error_answered_with_duh() -> None:
     dec = decoder()
-    assert dec.feed(frame_span(b'"SIA-DCS"0001L0[]'), now=NOW) == []
+    (out,) = dec.feed(frame_span(b'"SIA-DCS"0001L0[]'), now=NOW)
+    assert (out.verdict, out.reason, out.account) == (ResponseKind.DUH, "missing-account", "")
+    assert out.reply == frame_span(b'"DUH"0001L0[]')
     assert dec.counters.format_errors == 1
 
 
@@ -346,12 +351,36 @@ def test_random_padding_differs_and_never_holds_delimiters() -> None:
 
 
 def test_wrong_key_gets_duh_and_unknown_key_gets_duh() -> None:
-    raw = encode_frame(token="SIA-DCS", sequence=3, account="1234", data="#1234|Nri1/PA1", timestamp=NOW, key=bytes(16))
+    raw = encode_frame(token="SIA-DCS", sequence=3, account="1234", data="#1234|Nri1/PA1", timestamp=NOW,
+                       key=bytes(16), rng=fixed_rng)
     (out,) = Dc09Decoder(keys={"1234": b"\x01" * 16}).feed(raw, now=NOW)
     assert (out.verdict, out.reason) == (ResponseKind.DUH, "undecryptable")
     (out,) = Dc09Decoder(keys={"9999": bytes(16)}).feed(raw, now=NOW)
     assert (out.verdict, out.reason) == (ResponseKind.DUH, "unknown-account-key")
     assert out.reply == encode_response("DUH", sequence=3, account="1234", prefix="0")
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_a_wrong_key_is_always_undecryptable_whatever_the_pad(seed: int) -> None:
+    """Decrypted with a wrong key the text is random and may hold a ``|`` and a ``]`` by chance (the
+    flaky "missing-timestamp"); only printable text that parses with its timestamp is accepted."""
+    pad = random.Random(seed).randbytes
+    raw = encode_frame(token="SIA-DCS", sequence=3, account="1234", data="#1234|Nri1/PA1", timestamp=NOW,
+                       key=bytes(16), rng=pad)
+    wrong = random.Random(-seed).randbytes(16)
+    (out,) = Dc09Decoder(keys={"1234": wrong}).feed(raw, now=NOW)
+    assert (out.verdict, out.reason) == (ResponseKind.DUH, "undecryptable")
+
+
+def test_random_plaintext_that_looks_like_a_tail_is_undecryptable_not_missing_timestamp() -> None:
+    """The failure seen once, made deterministic: the "decrypted" text holds a pad mark and a ``]``
+    but also bytes no panel sends."""
+    key = bytes(16)
+    garbage = "\x8f" * 28 + "|\x9ax]"  # old codec: pad, mark, data "\x9ax", no timestamp
+    enc = Cipher(algorithms.AES(key), modes.CBC(bytes(16))).encryptor()
+    hexed = (enc.update(garbage.encode("latin-1")) + enc.finalize()).hex().upper()
+    (out,) = Dc09Decoder(keys={"1234": key}).feed(frame_span(f'"*SIA-DCS"0001L0#1234[{hexed}'.encode()), now=NOW)
+    assert (out.verdict, out.reason) == (ResponseKind.DUH, "undecryptable")
 
 
 def test_encrypted_frame_needs_timestamp() -> None:

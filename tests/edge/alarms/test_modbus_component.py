@@ -7,8 +7,7 @@ No test asserts a duration: waits are "until N more polls were served" with a ge
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -27,47 +26,10 @@ from drivers.modbus.module import (
     with_crc,
 )
 from drivers.modbus.sim import SIM_CLEAR_COIL, SIM_LATCH, ModbusIoSimulator, run_simulator
+from tests.support.modbus import Recorder, module_for, wait_polls, wait_until
 
 READ_8_INPUTS = bytes.fromhex("01 02 00 00 00 08 79 CC")
 COIL_0_ON = bytes.fromhex("01 05 00 00 FF 00 8C 3A")
-E = TypeVar("E")
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[ModbusIoEvent] = []
-
-    def __call__(self, event: ModbusIoEvent) -> None:
-        self.events.append(event)
-
-    def of(self, kind: type[E]) -> list[E]:
-        return [e for e in self.events if isinstance(e, kind)]
-
-    def edges(self) -> list[tuple[int, bool]]:
-        return [(e.index, e.pressed) for e in self.of(InputChanged)]
-
-
-async def wait_until(predicate: Callable[[], bool], what: str, give_up: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + give_up
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        await asyncio.sleep(0.005)
-
-
-async def wait_polls(sim: ModbusIoSimulator, count: int) -> None:
-    target = sim.polls_served + count
-    await wait_until(lambda: sim.polls_served >= target, f"{count} more polls")
-
-
-def module_for(
-    sim: ModbusIoSimulator, recorder: Callable[[ModbusIoEvent], object], **settings: object
-) -> ModbusIoModule:
-    assert sim.client_port is not None
-    options: dict[str, object] = {"latch": sim.latch, "poll_interval": 0.02, "timeout": 0.1,
-                                  "failure_threshold": 3, "reconnect_max": 0.2, **settings}
-    return ModbusIoModule(port=sim.client_port, on_event=recorder, **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture(autouse=True)
@@ -154,7 +116,10 @@ async def test_outputs_and_patterns_reach_the_module(transport: str) -> None:
         assert not sim.coil(5)
         module.start_pattern(1, PulsePattern(on=0.03, off=0.03, cycles=2))
         await wait_until(lambda: not module.pattern_running(1), "the pattern to finish")
-        assert [w for w in sim.coil_writes if w[0] == 1] == [(1, True), (1, False), (1, True), (1, False)]
+        # The pattern keeps its phase on the clock: a slow write (a loaded host) may skip a whole cycle,
+        # so the writes alternate from on and end off, two cycles at most.
+        pattern_writes = [on for index, on in sim.coil_writes if index == 1]
+        assert pattern_writes in ([True, False], [True, False, True, False])
         module.start_pattern(2, PulsePattern(on=10, off=10))
         await wait_until(lambda: sim.coil(2), "the strobe to switch on")
         await module.stop_pattern(2)
