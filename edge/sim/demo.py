@@ -17,11 +17,13 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import webbrowser
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,7 @@ SCHOOLS = [
 ROOT = Path(__file__).resolve().parents[2]  # the repository (edge/sim/demo.py)
 GEN_MEDIA = ROOT / "scripts" / "gen_plate_media.py"
 WATCHED = "粤B8Z527"
+CONSOLE_USER = "demo"
 
 
 def _camera_toml(video: Path | None) -> str:
@@ -141,6 +144,8 @@ class Demo:
         self.broker = MosquittoProcess(work / "mosquitto")
         self.dc09_port = free_port()
         self.modbus_port = free_port()
+        self.http_port = free_port()
+        self.console_password = secrets.token_urlsafe(9)  # made for this run, printed for the person watching
         self.hub_db = f"sqlite:///{work}/hub.db"
         self.log_dir = work / "logs"
         self.modbus_stdin: Any = None
@@ -170,9 +175,15 @@ class Demo:
             modbus = self.spawn("sim-modbus", [*PY, "sim", "modbus", "--port",
                                                f"socket://127.0.0.1:{self.modbus_port}"], stdin=True)
             self.modbus_stdin = modbus.stdin
+            self._console_account()
             self.spawn("hub", [*PY, "hub", "--broker", self.broker.url, "--db", self.hub_db,
-                               "--signing-key-file", str(self.work / "central.key")])
+                               "--signing-key-file", str(self.work / "central.key"),
+                               "--http", f"127.0.0.1:{self.http_port}"])
             print(f"hub        central hub, database {self.hub_db}")
+            url = f"http://127.0.0.1:{self.http_port}/"
+            print(f"central    command console at {url} (sign in as {CONSOLE_USER} / {self.console_password})")
+            if self.ui:
+                webbrowser.open(url)
             if video is not None:
                 await self._push_watch_list()
             self.spawn("edge", [*PY, "edge", "--config", str(config)])
@@ -193,6 +204,14 @@ class Demo:
                 print(f"           police-kiosk kiosk --windowed --socket {socket}")
             print(f"logs       {self.log_dir}\n")
             return await self._show(socket, reader)
+
+    def _console_account(self) -> None:
+        """A command-staff account for the demo's console, with a password made for this run."""
+        res = subprocess.run([*PY, "hub", "user", "add", CONSOLE_USER, "--role", "command", "--db", self.hub_db],
+                             input=self.console_password + "\n", capture_output=True, text=True, timeout=60,
+                             check=False)
+        if res.returncode != 0:
+            print(f"central    could not make the console account: {res.stderr.strip()[-300:]}")
 
     async def _make_video(self) -> Path | None:
         """A street camera's view: a generated clip (three vehicles, one of them watch-listed), looped."""

@@ -19,6 +19,7 @@ def test_demo_runs_a_station_end_to_end(tmp_path: Path) -> None:
                           "--ui", "no"], capture_output=True, text=True, timeout=240)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "stored at hub" in res.stdout
+    assert "command console at http://127.0.0.1:" in res.stdout  # central's console, with this run's login
     con = sqlite3.connect(work / "hub.db")
     types = [t for (t,) in con.execute("SELECT type FROM events WHERE station='DEMO-001' ORDER BY seq")]
     seqs = [s for (s,) in con.execute("SELECT seq FROM events WHERE station='DEMO-001' ORDER BY seq")]
