@@ -83,21 +83,48 @@ def pct(values: list[float], q: float) -> float:
 
 def config_text(args: argparse.Namespace, port: int, modbus_port: str) -> str:
     lines = [
-        "[alarms]", "enabled = true", "", "[alarms.dc09]", 'host = "127.0.0.1"', f"port_tcp = {port}",
-        f"port_udp = {port}", "max_connections = 64", "",
-        "[alarms.targets]", "respond_s = 600", "arrive_s = 1200", "resolve_s = 1800", "",
-        "[[alarms.schools]]", f'account = "{PANIC_ACCOUNT}"', 'name = "基准测试小学"',
-        'points = [{ zone = 1, name = "正门一键报警", name_en = "Main gate button" }]', "",
+        "[alarms]",
+        "enabled = true",
+        "",
+        "[alarms.dc09]",
+        'host = "127.0.0.1"',
+        f"port_tcp = {port}",
+        f"port_udp = {port}",
+        "max_connections = 64",
+        "",
+        "[alarms.targets]",
+        "respond_s = 600",
+        "arrive_s = 1200",
+        "resolve_s = 1800",
+        "",
+        "[[alarms.schools]]",
+        f'account = "{PANIC_ACCOUNT}"',
+        'name = "基准测试小学"',
+        'points = [{ zone = 1, name = "正门一键报警", name_en = "Main gate button" }]',
+        "",
     ]
     if args.key:
         lines.insert(-3, f'key = "{args.key}"')
     lines += ["[[alarms.schools]]", f'account = "{PROBE_ACCOUNT}"', 'name = "旁路学校"', ""]
     for account in school_accounts(FIRST_SCHOOL, args.schools):
-        lines += ["[[alarms.schools]]", f'account = "{account}"', f'name = "学校 {account}"',
-                  f"link_test_interval_s = {max(5.0, args.link_interval * 5)}", ""]
-    lines += ["[[alarms.modbus]]", 'name = "bench-io"', f'port = "{modbus_port}"', f"poll_interval_s = {args.poll}",
-              "latch_address = 16", "siren_coil = 0", "strobe_coil = 1",
-              'buttons = [{ input = 0, site = "派出所门口", point = "一键报警" }]', ""]
+        lines += [
+            "[[alarms.schools]]",
+            f'account = "{account}"',
+            f'name = "学校 {account}"',
+            f"link_test_interval_s = {max(5.0, args.link_interval * 5)}",
+            "",
+        ]
+    lines += [
+        "[[alarms.modbus]]",
+        'name = "bench-io"',
+        f'port = "{modbus_port}"',
+        f"poll_interval_s = {args.poll}",
+        "latch_address = 16",
+        "siren_coil = 0",
+        "strobe_coil = 1",
+        'buttons = [{ input = 0, site = "派出所门口", point = "一键报警" }]',
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -192,8 +219,9 @@ class Crew:
 
 
 async def spawn(argv: list[str], log: Any) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(*argv, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL,
-                                                cwd=ROOT)
+    return await asyncio.create_subprocess_exec(
+        *argv, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL, cwd=ROOT
+    )
 
 
 async def flush_times(path: Path, n: int) -> list[float]:
@@ -251,9 +279,21 @@ async def probe_links(port: int, interval: float, out: list[float]) -> None:
 
 
 async def run(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
-    results: dict[str, list[float]] = {k: [] for k in (
-        "echo", "mqtt", "flush", "probe", "dc09_accepted", "dc09_ack", "dc09_crew", "dc09_hub", "modbus_crew",
-        "modbus_hub")}
+    results: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "echo",
+            "mqtt",
+            "flush",
+            "probe",
+            "dc09_accepted",
+            "dc09_ack",
+            "dc09_crew",
+            "dc09_hub",
+            "modbus_crew",
+            "modbus_hub",
+        )
+    }
     procs: list[asyncio.subprocess.Process] = []
     broker = MosquittoProcess(work / "mosquitto", persistence=False)
     broker.start()
@@ -267,12 +307,46 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
         logs = (work / "procs.log").open("ab")
         api_socket = work / "edge.sock"
         procs.append(await spawn([sys.executable, "-c", ECHO_SERVER, str(echo_port)], logs))
-        procs.append(await spawn([*py, "hub", "--broker", broker.url, "--db", f"sqlite:///{work / 'hub.db'}",
-                                       "--client-id", "bench-hub", "--log-level", "WARNING"], logs))
-        procs.append(await spawn([*py, "edge", "--config", str(work / "station.toml"), "--station", STATION,
-                                       "--uplink", broker.url, "--data-dir", str(work / "edge"),
-                                       "--socket", str(api_socket), "--log-level", "WARNING",
-                                       "--set", "uplink.ack_timeout=5"], logs))
+        procs.append(
+            await spawn(
+                [
+                    *py,
+                    "hub",
+                    "--broker",
+                    broker.url,
+                    "--db",
+                    f"sqlite:///{work / 'hub.db'}",
+                    "--client-id",
+                    "bench-hub",
+                    "--log-level",
+                    "WARNING",
+                ],
+                logs,
+            )
+        )
+        procs.append(
+            await spawn(
+                [
+                    *py,
+                    "edge",
+                    "--config",
+                    str(work / "station.toml"),
+                    "--station",
+                    STATION,
+                    "--uplink",
+                    broker.url,
+                    "--data-dir",
+                    str(work / "edge"),
+                    "--socket",
+                    str(api_socket),
+                    "--log-level",
+                    "WARNING",
+                    "--set",
+                    "uplink.ack_timeout=5",
+                ],
+                logs,
+            )
+        )
         crew = Crew(api_socket)
         for _ in range(1000):
             with contextlib.suppress(Exception):
@@ -283,10 +357,30 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
             await asyncio.sleep(0.05)
         await crew.client.subscribe("incidents", "events.accepted")
         acks = HubAcks(broker.port)
-        procs.append(await spawn(
-            [sys.executable, "-m", "edge.sim.school", "school", "--port", str(dc09_port), "--account", FIRST_SCHOOL,
-             "--schools", str(args.schools), "--connections", str(args.connections), "--count", "0",
-             "--link-test-interval", str(args.link_interval), "--quiet"], logs))
+        procs.append(
+            await spawn(
+                [
+                    sys.executable,
+                    "-m",
+                    "edge.sim.school",
+                    "school",
+                    "--port",
+                    str(dc09_port),
+                    "--account",
+                    FIRST_SCHOOL,
+                    "--schools",
+                    str(args.schools),
+                    "--connections",
+                    str(args.connections),
+                    "--count",
+                    "0",
+                    "--link-test-interval",
+                    str(args.link_interval),
+                    "--quiet",
+                ],
+                logs,
+            )
+        )
         await asyncio.sleep(args.warmup)
         for n in range(50):
             results["mqtt"].append(await acks.loopback_rtt(n))
@@ -356,12 +450,16 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, list[float]]:
 def report(args: argparse.Namespace, r: dict[str, list[float]]) -> None:
     echo50, echo99 = pct(r["echo"], 50), pct(r["echo"], 99)
     mqtt50, mqtt99 = pct(r["mqtt"], 50), pct(r["mqtt"], 99)
-    print(f"\none-key alarm latency, {args.schools} schools sending link tests every {args.link_interval:g} s "
-          f"over {args.connections} TCP connections; {len(r['dc09_ack'])} DC-09 panics, "
-          f"{len(r['modbus_crew'])} Modbus presses (poll {args.poll * 1000:.0f} ms)")
-    print(f"baselines: TCP echo round trip p50 {echo50:.2f} ms p99 {echo99:.2f} ms; "
-          f"MQTT QoS 1 loopback p50 {mqtt50:.2f} ms p99 {mqtt99:.2f} ms; "
-          f"disk flush (2 KiB pwrite + fdatasync) p50 {pct(r['flush'], 50):.2f} ms p99 {pct(r['flush'], 99):.2f} ms\n")
+    print(
+        f"\none-key alarm latency, {args.schools} schools sending link tests every {args.link_interval:g} s "
+        f"over {args.connections} TCP connections; {len(r['dc09_ack'])} DC-09 panics, "
+        f"{len(r['modbus_crew'])} Modbus presses (poll {args.poll * 1000:.0f} ms)"
+    )
+    print(
+        f"baselines: TCP echo round trip p50 {echo50:.2f} ms p99 {echo99:.2f} ms; "
+        f"MQTT QoS 1 loopback p50 {mqtt50:.2f} ms p99 {mqtt99:.2f} ms; "
+        f"disk flush (2 KiB pwrite + fdatasync) p50 {pct(r['flush'], 50):.2f} ms p99 {pct(r['flush'], 99):.2f} ms\n"
+    )
     print(f"{'path':<34}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'target p99':>12}  ratio to baseline (p50 / p99)")
     rows = [
         ("DC-09 panic -> ACK", "dc09_ack", 10.0, echo50, echo99, "TCP echo"),
@@ -374,16 +472,22 @@ def report(args: argparse.Namespace, r: dict[str, list[float]]) -> None:
         v = r[key]
         p50, p99 = pct(v, 50), pct(v, 99)
         ok = "ok" if p99 < target else "MISSED"
-        print(f"{label:<34}{p50:>9.2f}{p99:>9.2f}{max(v):>9.2f}{target:>9.0f} {ok:<6} "
-              f"x{p50 / b50:.1f} / x{p99 / b99:.1f} {base}")
+        print(
+            f"{label:<34}{p50:>9.2f}{p99:>9.2f}{max(v):>9.2f}{target:>9.0f} {ok:<6} "
+            f"x{p50 / b50:.1f} / x{p99 / b99:.1f} {base}"
+        )
     probe = r["probe"]
-    print(f"\nanother school's link test -> ACK while the panics are handled ({len(probe)} link tests): "
-          f"p50 {pct(probe, 50):.2f} ms p99 {pct(probe, 99):.2f} ms max {max(probe, default=float('nan')):.2f} ms")
+    print(
+        f"\nanother school's link test -> ACK while the panics are handled ({len(probe)} link tests): "
+        f"p50 {pct(probe, 50):.2f} ms p99 {pct(probe, 99):.2f} ms max {max(probe, default=float('nan')):.2f} ms"
+    )
     acc = r["dc09_accepted"]
     print(f"\nDC-09 panic -> alarm.raised committed to the outbox: p50 {pct(acc, 50):.2f} ms p99 {pct(acc, 99):.2f} ms")
     print(f"machine load average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    print(f"mean DC-09 ACK {statistics.fmean(r['dc09_ack']):.2f} ms; hub path measured by the hub's ack on "
-          f"police/v1/{STATION}/ack (published after its database commit), seen by a paho subscriber")
+    print(
+        f"mean DC-09 ACK {statistics.fmean(r['dc09_ack']):.2f} ms; hub path measured by the hub's ack on "
+        f"police/v1/{STATION}/ack (published after its database commit), seen by a paho subscriber"
+    )
 
 
 def main() -> int:
@@ -394,8 +498,12 @@ def main() -> int:
     p.add_argument("--link-interval", type=float, default=1.0, help="seconds between a school's link tests")
     p.add_argument("--connections", type=int, default=4, help="TCP connections the schools share")
     p.add_argument("--poll", type=float, default=0.05, help="Modbus poll interval, seconds")
-    p.add_argument("--probe-interval", type=float, default=0.002,
-                   help="seconds between another school's link tests during the DC-09 panics")
+    p.add_argument(
+        "--probe-interval",
+        type=float,
+        default=0.002,
+        help="seconds between another school's link tests during the DC-09 panics",
+    )
     p.add_argument("--gap", type=float, default=0.05, help="seconds between two alarms")
     p.add_argument("--warmup", type=float, default=3.0, help="seconds of background load before measuring")
     p.add_argument("--key", help="AES key (hex) of the panic school: encrypted frames")

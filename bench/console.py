@@ -48,8 +48,14 @@ from hub.web.db import Db
 from hub.web.demo import incident_dict
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 PASSWORD = "bench-pass-1"
 
 
@@ -60,12 +66,24 @@ def seed(db_url: str, stations: int) -> list[str]:
     ids = [f"ST-{i:05d}" for i in range(stations)]
     with db.transaction():
         for i, st in enumerate(ids):
-            tele = {"v": 1, "ts": wire.utc_now_iso(now), "outbox": {"depth": i % 7}, "link": {"state": "connected"},
-                    "faults": [], "place": {"name": f"警务站 {i}", "district": f"区{i % 16:02d}",
-                                            "lat": 22.5 + i / 1e4, "lon": 114.0 + i / 1e4}}
-            db.run("INSERT INTO stations (station, state, counter, status_ts, last_seen, telemetry, telemetry_ts) "
-                   "VALUES (?, 'online', 1, ?, ?, ?, ?)",
-                   (st, wire.utc_now_iso(now), now, json.dumps(tele, ensure_ascii=False), wire.utc_now_iso(now)))
+            tele = {
+                "v": 1,
+                "ts": wire.utc_now_iso(now),
+                "outbox": {"depth": i % 7},
+                "link": {"state": "connected"},
+                "faults": [],
+                "place": {
+                    "name": f"警务站 {i}",
+                    "district": f"区{i % 16:02d}",
+                    "lat": 22.5 + i / 1e4,
+                    "lon": 114.0 + i / 1e4,
+                },
+            }
+            db.run(
+                "INSERT INTO stations (station, state, counter, status_ts, last_seen, telemetry, telemetry_ts) "
+                "VALUES (?, 'online', 1, ?, ?, ?, ?)",
+                (st, wire.utc_now_iso(now), now, json.dumps(tele, ensure_ascii=False), wire.utc_now_iso(now)),
+            )
     Accounts(db).add_user("bench", "command", PASSWORD, actor="bench")
     db.close()
     return ids
@@ -78,8 +96,10 @@ def pct(values: list[float], p: float) -> float:
 
 def line(name: str, values: list[float]) -> str:
     ms = [v * 1000 for v in values]
-    return (f"{name:<62} n={len(ms):<4} p50 {statistics.median(ms):7.1f} ms   p95 {pct(ms, 95):7.1f} ms   "
-            f"max {max(ms):7.1f} ms")
+    return (
+        f"{name:<62} n={len(ms):<4} p50 {statistics.median(ms):7.1f} ms   p95 {pct(ms, 95):7.1f} ms   "
+        f"max {max(ms):7.1f} ms"
+    )
 
 
 def sse_reader(url: str, token: str, seen: dict[str, float], stop: threading.Event) -> None:
@@ -113,8 +133,23 @@ def main() -> int:
         broker.start()
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        hub = subprocess.Popen([sys.executable, "-m", "police_kiosk", "hub", "--broker", broker.url, "--db", db_url,
-                                "--http", f"127.0.0.1:{port}", "--log-level", "WARNING"], start_new_session=True)
+        hub = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "police_kiosk",
+                "hub",
+                "--broker",
+                broker.url,
+                "--db",
+                db_url,
+                "--http",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "WARNING",
+            ],
+            start_new_session=True,
+        )
         stop = threading.Event()
         sse_seen: dict[str, float] = {}
         try:
@@ -149,9 +184,15 @@ def main() -> int:
                     iid = f"INC-BENCH-{n:04d}"
                     now = time.time()
                     inc = incident_dict(iid, now, site="阳光小学", site_en="Sunshine")
-                    ev = wire.Event(id=wire.new_event_id(), station=st, seq=1 + n, ts=wire.utc_now_iso(now),
-                                    type="alarm.raised", priority=wire.Priority.ALARM,
-                                    data={"incident_id": iid, "change": "raised", "at": now, "incident": inc})
+                    ev = wire.Event(
+                        id=wire.new_event_id(),
+                        station=st,
+                        seq=1 + n,
+                        ts=wire.utc_now_iso(now),
+                        type="alarm.raised",
+                        priority=wire.Priority.ALARM,
+                        data={"incident_id": iid, "change": "raised", "at": now, "incident": inc},
+                    )
                     store.store_events([ev], [wire.encode(ev)])
                     stored[iid] = now  # the commit returned: the row's received_at is just before this
                     time.sleep(args.interval)
@@ -160,8 +201,10 @@ def main() -> int:
                 page.wait_for_function(f"() => '{last}' in window.__drawnAt")
                 drawn: dict[str, float] = page.evaluate("window.__drawnAt")
                 con = Db(db_url)
-                received = {json.loads(b)["data"]["incident_id"]: float(t) for b, t in con.rows(
-                    "SELECT body, received_at FROM events WHERE type='alarm.raised'")}
+                received = {
+                    json.loads(b)["data"]["incident_id"]: float(t)
+                    for b, t in con.rows("SELECT body, received_at FROM events WHERE type='alarm.raised'")
+                }
                 con.close()
                 browser_lat = [drawn[i] - received[i] for i in stored if i in drawn]
                 sse_lat = [sse_seen[i] - received[i] for i in stored if i in sse_seen]
@@ -172,7 +215,8 @@ def main() -> int:
                     page.wait_for_load_state("load")
                     got, html = page.evaluate(
                         "() => { const t = performance.getEntriesByType('navigation')[0];"
-                        " return [(t.loadEventEnd - t.startTime) / 1000, (t.responseEnd - t.startTime) / 1000]; }")
+                        " return [(t.loadEventEnd - t.startTime) / 1000, (t.responseEnd - t.startTime) / 1000]; }"
+                    )
                     loads.append(got)
                     served.append(html)
                     page.select_option("#f-district", f"区{k:02d}")
@@ -184,8 +228,9 @@ def main() -> int:
                 api = []
                 for _ in range(5):
                     t0 = time.time()
-                    with urllib.request.urlopen(urllib.request.Request(
-                            url + "/api/v1/stations", headers={"Authorization": f"Bearer {token}"})) as r:
+                    with urllib.request.urlopen(
+                        urllib.request.Request(url + "/api/v1/stations", headers={"Authorization": f"Bearer {token}"})
+                    ) as r:
                         r.read()
                     api.append(time.time() - t0)
                 browser.close()

@@ -39,8 +39,10 @@ from edge.wire import messages as wire
 from tests.support.procs import HubProc
 
 PAD = "x" * 120
-EVENT = (b'{"v":1,"id":"%s","station":"%s","seq":%d,"ts":"%s","type":"demo.tick","priority":1,'
-         b'"data":{"n":%d,"pad":"' + PAD.encode() + b'"}}')
+EVENT = (
+    b'{"v":1,"id":"%s","station":"%s","seq":%d,"ts":"%s","type":"demo.tick","priority":1,'
+    b'"data":{"n":%d,"pad":"' + PAD.encode() + b'"}}'
+)
 
 
 def client(port: int, cid: str, on_message: Callable[[str, bytes], None] | None = None) -> mqtt.Client:
@@ -111,12 +113,24 @@ def steady(fleet: Fleet, seconds: float, heartbeat: float, event_every: float) -
     """Telemetry every 10 s, heartbeats, events; returns (messages, events) published."""
     rng = random.Random(1)
     n = len(fleet.names)
-    tele = wire.encode(wire.Telemetry(
-        ts=wire.utc_now_iso(), outbox=wire.OutboxHealth(depth=0, by_priority={}, bytes=0, oldest_age_s=0.0,
-                                                        accepted_total=0, rejected_total=0, confirmed_total=0),
-        link=wire.LinkHealth(state="connected", connects=1, in_flight=0, published_total=0, resent_total=0,
-                             publish_failures=0),
-        host=wire.HostHealth(load1=0.1, mem_available_mb=1000.0, disk_free_mb=1000.0, uptime_s=1.0)))
+    tele = wire.encode(
+        wire.Telemetry(
+            ts=wire.utc_now_iso(),
+            outbox=wire.OutboxHealth(
+                depth=0,
+                by_priority={},
+                bytes=0,
+                oldest_age_s=0.0,
+                accepted_total=0,
+                rejected_total=0,
+                confirmed_total=0,
+            ),
+            link=wire.LinkHealth(
+                state="connected", connects=1, in_flight=0, published_total=0, resent_total=0, publish_failures=0
+            ),
+            host=wire.HostHealth(load1=0.1, mem_available_mb=1000.0, disk_free_mb=1000.0, uptime_s=1.0),
+        )
+    )
     due_hb = [rng.uniform(0, heartbeat) for _ in range(n)]
     due_tele = [rng.uniform(0, 10) for _ in range(n)]
     due_ev = [rng.expovariate(1 / event_every) for _ in range(n)]
@@ -185,6 +199,7 @@ def raw_fanout(port: int, payloads: list[tuple[str, bytes]]) -> float:
         got[0] += 1
         if got[0] >= len(payloads):
             done.set()
+
     sub = client(port, "raw-sub", count)
     sub.subscribe("rawbench/#", qos=1)
     time.sleep(0.3)
@@ -204,13 +219,24 @@ def raw_copy(url: str, rows: int) -> float:
     """Rows/s of a plain COPY of event rows of the same size into a table of the same shape."""
     import psycopg
 
-    body = wire.encode(wire.Event(id=wire.new_event_id(), station="ST-00000", seq=1, ts=wire.utc_now_iso(),
-                                  type="demo.tick", priority=wire.Priority.INFO, data={"n": 1, "pad": PAD})).decode()
+    body = wire.encode(
+        wire.Event(
+            id=wire.new_event_id(),
+            station="ST-00000",
+            seq=1,
+            ts=wire.utc_now_iso(),
+            type="demo.tick",
+            priority=wire.Priority.INFO,
+            data={"n": 1, "pad": PAD},
+        )
+    ).decode()
     with psycopg.connect(url) as con:
         con.execute("DROP TABLE IF EXISTS copy_bench")
-        con.execute("CREATE TABLE copy_bench (station TEXT NOT NULL, seq BIGINT NOT NULL, id TEXT NOT NULL, "
-                    "ts TEXT NOT NULL, type TEXT NOT NULL, priority SMALLINT NOT NULL, body TEXT NOT NULL, "
-                    "received_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (station, seq))")
+        con.execute(
+            "CREATE TABLE copy_bench (station TEXT NOT NULL, seq BIGINT NOT NULL, id TEXT NOT NULL, "
+            "ts TEXT NOT NULL, type TEXT NOT NULL, priority SMALLINT NOT NULL, body TEXT NOT NULL, "
+            "received_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (station, seq))"
+        )
         con.commit()
         t0 = time.monotonic()
         with con.cursor() as cur, cur.copy("COPY copy_bench FROM STDIN") as cp:
@@ -227,8 +253,9 @@ def db_stats(url: str) -> tuple[int, int, int]:
     import psycopg
 
     with psycopg.connect(url) as con:
-        row = con.execute("SELECT COUNT(*), COUNT(DISTINCT (station, seq)), pg_total_relation_size('events') "
-                          "FROM events").fetchone()
+        row = con.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT (station, seq)), pg_total_relation_size('events') FROM events"
+        ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1]), int(row[2])
 
@@ -265,14 +292,27 @@ def run_once(work: Path, broker: MosquittoProcess, db: str, hubs: int, args: arg
             h.stop()
     import re
 
-    dups = sum(int(m.group(1)) for h in procs for m in re.finditer(r"hub stopped: \d+ events stored, (\d+) duplicates",
-                                                                  h.log()))
-    return {"hub_duplicates": float(dups), "steady_msgs_s": msgs / args.steady, "steady_events": events,
-            "p50": percentile(lags, 50) * 1000 if lags else float("nan"),
-            "p99": percentile(lags, 99) * 1000 if lags else float("nan"),
-            "backlog": total, "drain_s": took, "drain_rate": total / took, "cpu_per_1000": cpu / total * 1000,
-            "stored": stored, "expected": events + total, "distinct": distinct, "bytes_per_event": size / stored,
-            "alive": float(alive)}
+    dups = sum(
+        int(m.group(1))
+        for h in procs
+        for m in re.finditer(r"hub stopped: \d+ events stored, (\d+) duplicates", h.log())
+    )
+    return {
+        "hub_duplicates": float(dups),
+        "steady_msgs_s": msgs / args.steady,
+        "steady_events": events,
+        "p50": percentile(lags, 50) * 1000 if lags else float("nan"),
+        "p99": percentile(lags, 99) * 1000 if lags else float("nan"),
+        "backlog": total,
+        "drain_s": took,
+        "drain_rate": total / took,
+        "cpu_per_1000": cpu / total * 1000,
+        "stored": stored,
+        "expected": events + total,
+        "distinct": distinct,
+        "bytes_per_event": size / stored,
+        "alive": float(alive),
+    }
 
 
 def main() -> int:
@@ -299,27 +339,37 @@ def main() -> int:
         broker = MosquittoProcess(work / "mosquitto", persistence=False)
         broker.start()
         try:
-            sample = [(wire.topic(f"ST-{i % args.stations:05d}", "event"), b"x" * 700)
-                      for i in range(min(50_000, args.stations * args.backlog // 64 + 1000))]
+            sample = [
+                (wire.topic(f"ST-{i % args.stations:05d}", "event"), b"x" * 700)
+                for i in range(min(50_000, args.stations * args.backlog // 64 + 1000))
+            ]
             fanout = raw_fanout(broker.port, sample)
             copy_rate = raw_copy(admin, min(200_000, args.stations * args.backlog))
-            print(f"baseline   raw broker fan-out {fanout:,.0f} msgs/s (QoS 1, 700 B); raw PostgreSQL COPY "
-                  f"{copy_rate:,.0f} rows/s")
+            print(
+                f"baseline   raw broker fan-out {fanout:,.0f} msgs/s (QoS 1, 700 B); raw PostgreSQL COPY "
+                f"{copy_rate:,.0f} rows/s"
+            )
             for hubs in (int(x) for x in args.hubs.split(",")):
                 r = run_once(work, broker, fresh_db(admin, f"hubscale{hubs}"), hubs, args)
                 per_day = r["bytes_per_event"] * 8640
-                print(f"{hubs} hub(s)   steady {r['steady_msgs_s']:,.0f} msgs/s from {args.stations} stations: "
-                      f"ack lag p50 {r['p50']:.0f} ms, p99 {r['p99']:.0f} ms")
-                print(f"           backlog {r['backlog']:,.0f} events in {r['drain_s']:.1f} s = "
-                      f"{r['drain_rate']:,.0f} events/s ({r['drain_rate'] / copy_rate:.0%} of raw COPY; "
-                      f"{r['drain_rate'] / 256:,.0f} batches/s beside {fanout:,.0f} msgs/s raw fan-out); hub CPU "
-                      f"{r['cpu_per_1000']:.2f} s per 1,000 events")
-                print(f"           stored {r['stored']:,.0f} of {r['expected']:,.0f} expected, distinct "
-                      f"{r['distinct']:,.0f} (loss {r['expected'] - r['stored']:,.0f}, duplicates "
-                      f"{r['stored'] - r['distinct']:,.0f}; resends seen as duplicates {r['hub_duplicates']:,.0f}); "
-                      f"{r['bytes_per_event']:.0f} B per event = "
-                      f"{per_day / 1e6:.1f} MB per station-day at one event per 10 s; hubs alive: "
-                      f"{bool(r['alive'])}")
+                print(
+                    f"{hubs} hub(s)   steady {r['steady_msgs_s']:,.0f} msgs/s from {args.stations} stations: "
+                    f"ack lag p50 {r['p50']:.0f} ms, p99 {r['p99']:.0f} ms"
+                )
+                print(
+                    f"           backlog {r['backlog']:,.0f} events in {r['drain_s']:.1f} s = "
+                    f"{r['drain_rate']:,.0f} events/s ({r['drain_rate'] / copy_rate:.0%} of raw COPY; "
+                    f"{r['drain_rate'] / 256:,.0f} batches/s beside {fanout:,.0f} msgs/s raw fan-out); hub CPU "
+                    f"{r['cpu_per_1000']:.2f} s per 1,000 events"
+                )
+                print(
+                    f"           stored {r['stored']:,.0f} of {r['expected']:,.0f} expected, distinct "
+                    f"{r['distinct']:,.0f} (loss {r['expected'] - r['stored']:,.0f}, duplicates "
+                    f"{r['stored'] - r['distinct']:,.0f}; resends seen as duplicates {r['hub_duplicates']:,.0f}); "
+                    f"{r['bytes_per_event']:.0f} B per event = "
+                    f"{per_day / 1e6:.1f} MB per station-day at one event per 10 s; hubs alive: "
+                    f"{bool(r['alive'])}"
+                )
         finally:
             broker.stop()
             if cluster is not None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CHILD = r'''
+CHILD = r"""
 import json, os, sys, time
 sys.path.insert(0, ROOT)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -115,15 +115,16 @@ else:
     result = {"first_frame": first_frame, "first_interactive": first, "taps_ms": home_taps, "form_taps_ms": form_taps}
 result["rss_mb"] = rss_mb()
 print("RESULT " + json.dumps(result))
-'''
+"""
 
 
 def run_child(mode: str, taps: int, sock: str) -> dict[str, object]:
     code = f"ROOT = {str(ROOT)!r}\nMODE = {mode!r}\nTAPS = {taps}\nSOCKET = {sock!r}\n" + CHILD
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     t0 = time.time()
-    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env, timeout=120
+    )
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"{mode} child failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
@@ -139,10 +140,29 @@ def start_daemon(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens there: the daemon runs without central
     sock = str(tmp / "edge.sock")
-    proc = subprocess.Popen([sys.executable, "-m", "police_kiosk", "edge", "--station", "BENCH", "--uplink",
-                             f"mqtt://127.0.0.1:{port}", "--data-dir", str(tmp / "data"), "--socket", sock,
-                             "--set", "kiosk.enabled=true", "--log-level", "WARNING"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "police_kiosk",
+            "edge",
+            "--station",
+            "BENCH",
+            "--uplink",
+            f"mqtt://127.0.0.1:{port}",
+            "--data-dir",
+            str(tmp / "data"),
+            "--socket",
+            sock,
+            "--set",
+            "kiosk.enabled=true",
+            "--log-level",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     end = time.monotonic() + 20
     while not Path(sock).exists():
         if proc.poll() is not None or time.monotonic() > end:
@@ -177,18 +197,27 @@ def main(argv: list[str] | None = None) -> int:
         return statistics.median(values), values[int(len(values) * 0.95) - 1]
 
     summary = {
-        "bare": {"cold_start_ms": med("bare", "cold_start_ms"), "tap_ms_p50_p95": taps("bare", "taps_ms"),
-                 "rss_mb": med("bare", "rss_mb")},
-        "kiosk": {"first_frame_ms": med("kiosk", "first_frame_ms"), "cold_start_ms": med("kiosk", "cold_start_ms"),
-                  "tap_attract_to_home_ms_p50_p95": taps("kiosk", "taps_ms"),
-                  "tap_home_to_form_ms_p50_p95": taps("kiosk", "form_taps_ms"), "rss_mb": med("kiosk", "rss_mb")},
+        "bare": {
+            "cold_start_ms": med("bare", "cold_start_ms"),
+            "tap_ms_p50_p95": taps("bare", "taps_ms"),
+            "rss_mb": med("bare", "rss_mb"),
+        },
+        "kiosk": {
+            "first_frame_ms": med("kiosk", "first_frame_ms"),
+            "cold_start_ms": med("kiosk", "cold_start_ms"),
+            "tap_attract_to_home_ms_p50_p95": taps("kiosk", "taps_ms"),
+            "tap_home_to_form_ms_p50_p95": taps("kiosk", "form_taps_ms"),
+            "rss_mb": med("kiosk", "rss_mb"),
+        },
     }
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
     b, k = summary["bare"], summary["kiosk"]
-    print(f"runs: {args.runs} cold starts each, {args.taps} taps per measurement, "
-          f"platform {os.environ.get('QT_QPA_PLATFORM', 'offscreen')}")
+    print(
+        f"runs: {args.runs} cold starts each, {args.taps} taps per measurement, "
+        f"platform {os.environ.get('QT_QPA_PLATFORM', 'offscreen')}"
+    )
     print(f"{'':34}{'bare PySide6':>16}{'kiosk':>16}")
     print(f"{'cold start to interactive (ms)':34}{b['cold_start_ms']:>16.0f}{k['cold_start_ms']:>16.0f}")
     print(f"{'  kiosk: first frame (ms)':34}{'':>16}{k['first_frame_ms']:>16.0f}")

@@ -92,8 +92,9 @@ class AckWatcher:
         self.arrived: dict[int, float] = {}
         self.lock = threading.Lock()
         self.cond = threading.Condition(self.lock)
-        self.client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="bench-acks",
-                                  protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2, client_id="bench-acks", protocol=mqtt.MQTTv5
+        )
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
         self.client.subscribe(f"police/v1/{STATION}/ack", qos=1)
@@ -185,8 +186,11 @@ async def alarm_latency(socket: Path, acks: AckWatcher, *, alarms: int, backgrou
         raise RuntimeError("the hub did not store every alarm")
     lat = [(acks.arrived[s] - t0) * 1000 for s, t0 in sent_at.items()]
     return {
-        "p50": statistics.median(lat), "p99": percentile(lat, 99), "max": max(lat),
-        "background_rate": bg_sent / (elapsed + 1.0), "n": len(lat),
+        "p50": statistics.median(lat),
+        "p99": percentile(lat, 99),
+        "max": max(lat),
+        "background_rate": bg_sent / (elapsed + 1.0),
+        "n": len(lat),
     }
 
 
@@ -211,8 +215,12 @@ def main() -> int:
             edge.start()
             acks = AckWatcher(broker.port)
             time.sleep(1.0)
-            procs = {"bench client": os.getpid(), "edge": edge.proc.pid if edge.proc else None,
-                     "broker": broker.pid, "hub": hub.proc.pid if hub.proc else None}
+            procs = {
+                "bench client": os.getpid(),
+                "edge": edge.proc.pid if edge.proc else None,
+                "broker": broker.pid,
+                "hub": hub.proc.pid if hub.proc else None,
+            }
             cpu0 = {k: cpu_seconds(v) for k, v in procs.items()}
             durable = asyncio.run(durable_throughput(edge.socket, acks, n, batch=100, concurrency=4))
             cpu = {k: (cpu_seconds(v) - cpu0[k]) * 1000 / (n / 1000) for k, v in procs.items()}
@@ -222,15 +230,24 @@ def main() -> int:
             edge.stop()
             hub.stop()
             broker.stop()
-    print(f"uplink benchmark ({'quick' if args.quick else 'full'}): {n} events of ~{size} B, 1 station, "
-          f"Mosquitto + hub (SQLite, fsync) + edge (SQLite WAL, fsync) on this machine")
+    print(
+        f"uplink benchmark ({'quick' if args.quick else 'full'}): {n} events of ~{size} B, 1 station, "
+        f"Mosquitto + hub (SQLite, fsync) + edge (SQLite WAL, fsync) on this machine"
+    )
     print(f"  raw paho QoS 1 publish (baseline)      {raw:10.0f} msg/s")
-    print(f"  durable edge -> hub stored             {durable:10.0f} events/s   ratio {durable / raw:5.2f}x"
-          f"   (target >= 0.80x)")
-    print("    CPU per 1,000 events: " + ", ".join(f"{k} {v:.0f} ms" for k, v in cpu.items())
-          + f" (this machine has {os.cpu_count()} cores)")
-    print(f"  alarm submit -> stored at hub          p50 {lat['p50']:6.1f} ms   p99 {lat['p99']:6.1f} ms   "
-          f"max {lat['max']:6.1f} ms   (target p99 < 25 ms)")
+    print(
+        f"  durable edge -> hub stored             {durable:10.0f} events/s   ratio {durable / raw:5.2f}x"
+        f"   (target >= 0.80x)"
+    )
+    print(
+        "    CPU per 1,000 events: "
+        + ", ".join(f"{k} {v:.0f} ms" for k, v in cpu.items())
+        + f" (this machine has {os.cpu_count()} cores)"
+    )
+    print(
+        f"  alarm submit -> stored at hub          p50 {lat['p50']:6.1f} ms   p99 {lat['p99']:6.1f} ms   "
+        f"max {lat['max']:6.1f} ms   (target p99 < 25 ms)"
+    )
     print(f"    with background info traffic at      {lat['background_rate']:6.0f} events/s, {lat['n']:.0f} alarms")
     return 0
 

@@ -330,33 +330,47 @@ def main() -> int:
         ours = run_ours(clip, truth, args, wl)
         summary["ours"] = ours
         summary["watch_list"] = score_hits(ours.pop("hits"), listed, truth)
-        print(f"ours: real-time factor {ours['realtime_factor']:.2f}x ({ours['wall_s']:.1f} s wall, "
-              f"{ours['cpu_s']:.1f} s CPU for {truth['frames'] / truth['fps']:.0f} s of video; decode included)")
-        print(f"  analysed {ours['analysed']} frames: {ours['analysis_fps']:.1f} frames/s of analysis, "
-              f"p50 {ours['analyse_ms_p50']:.0f} ms, p99 {ours['analyse_ms_p99']:.0f} ms, "
-              f"{ours['candidates_per_frame']:.1f} candidates/frame")
-        print(f"  on thread CPU time: p50 {ours['analyse_cpu_ms_p50']:.0f} ms, p99 {ours['analyse_cpu_ms_p99']:.0f} ms "
-              f"({ours['analysis_fps_cpu']:.1f} frames/s)")
-        print(f"  recall {ours['recall']:.1%} of {ours['gt_vehicles']} vehicles (missed {ours['missed']}), "
-              f"precision {ours['precision']:.1%} ({ours['wrong_reads']} wrong, {ours['duplicate_reads']} duplicate)")
-        print(f"  first read after appearance: p50 {ours['first_read_ms_p50']:.0f} ms, "
-              f"p99 {ours['first_read_ms_p99']:.0f} ms, max {ours['first_read_ms_max']:.0f} ms "
-              f"(p99 {ours['first_read_cpu_ms_p99']:.0f} ms with the analysis on thread CPU time)")
+        print(
+            f"ours: real-time factor {ours['realtime_factor']:.2f}x ({ours['wall_s']:.1f} s wall, "
+            f"{ours['cpu_s']:.1f} s CPU for {truth['frames'] / truth['fps']:.0f} s of video; decode included)"
+        )
+        print(
+            f"  analysed {ours['analysed']} frames: {ours['analysis_fps']:.1f} frames/s of analysis, "
+            f"p50 {ours['analyse_ms_p50']:.0f} ms, p99 {ours['analyse_ms_p99']:.0f} ms, "
+            f"{ours['candidates_per_frame']:.1f} candidates/frame"
+        )
+        print(
+            f"  on thread CPU time: p50 {ours['analyse_cpu_ms_p50']:.0f} ms, p99 {ours['analyse_cpu_ms_p99']:.0f} ms "
+            f"({ours['analysis_fps_cpu']:.1f} frames/s)"
+        )
+        print(
+            f"  recall {ours['recall']:.1%} of {ours['gt_vehicles']} vehicles (missed {ours['missed']}), "
+            f"precision {ours['precision']:.1%} ({ours['wrong_reads']} wrong, {ours['duplicate_reads']} duplicate)"
+        )
+        print(
+            f"  first read after appearance: p50 {ours['first_read_ms_p50']:.0f} ms, "
+            f"p99 {ours['first_read_ms_p99']:.0f} ms, max {ours['first_read_ms_max']:.0f} ms "
+            f"(p99 {ours['first_read_cpu_ms_p99']:.0f} ms with the analysis on thread CPU time)"
+        )
         print(f"  watch list: {summary['watch_list']}")
         print(f"  peak RSS {ours['peak_rss_mb']:.0f} MB")
         if not args.no_finders:
             summary["finders"] = compare_finders(clip, truth, args)
             for f in summary["finders"]:
-                print(f"finder {f['finder']:<20} plate recall {f['plate_recall']:.1%}, "
-                      f"{f['candidates_per_frame']:.1f} candidates/frame, {f['ms_per_frame']:.1f} ms/frame")
+                print(
+                    f"finder {f['finder']:<20} plate recall {f['plate_recall']:.1%}, "
+                    f"{f['candidates_per_frame']:.1f} candidates/frame, {f['ms_per_frame']:.1f} ms/frame"
+                )
         if not args.no_baseline:
             base = run_baseline(clip, truth, args)
             summary["baseline"] = base
-            print(f"baseline RapidOCR: {base['analysis_fps']:.2f} frames/s ({base['ms_per_frame']:.0f} ms/frame on "
-                  f"{base['frames']} frames), recall {base['recall']:.1%}; ours is "
-                  f"{ours['analysis_fps'] / base['analysis_fps']:.1f}x its throughput; on thread CPU time "
-                  f"{ours['analysis_fps_cpu']:.1f} vs {base['analysis_fps_cpu']:.2f} frames/s: "
-                  f"{ours['analysis_fps_cpu'] / base['analysis_fps_cpu']:.1f}x")
+            print(
+                f"baseline RapidOCR: {base['analysis_fps']:.2f} frames/s ({base['ms_per_frame']:.0f} ms/frame on "
+                f"{base['frames']} frames), recall {base['recall']:.1%}; ours is "
+                f"{ours['analysis_fps'] / base['analysis_fps']:.1f}x its throughput; on thread CPU time "
+                f"{ours['analysis_fps_cpu']:.1f} vs {base['analysis_fps_cpu']:.2f} frames/s: "
+                f"{ours['analysis_fps_cpu'] / base['analysis_fps_cpu']:.1f}x"
+            )
         if args.live:
             summary["live"] = run_live(clip, media / "watch.json", args)
             print(f"live worker (paced): {summary['live']}")

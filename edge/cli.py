@@ -26,8 +26,13 @@ def _edge_parser() -> argparse.ArgumentParser:
     p.add_argument("--sim-rate", type=float, help="simulated info events per second (overrides sim.rate)")
     p.add_argument("--ack-timeout", type=float, help="seconds before an unconfirmed batch is resent")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override any setting by its dotted key, e.g. --set uplink.window=16 (repeatable)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any setting by its dotted key, e.g. --set uplink.window=16 (repeatable)",
+    )
     return p
 
 
@@ -44,9 +49,15 @@ def _parse_set(item: str) -> tuple[str, Any]:
 
 def config_from_args(args: argparse.Namespace) -> EdgeConfig:
     overrides: dict[str, Any] = dict(_parse_set(item) for item in args.set)
-    for attr, key in [("station", "station.id"), ("uplink", "uplink.url"), ("data_dir", "paths.data_dir"),
-                      ("socket", "paths.socket"), ("sim_rate", "sim.rate"), ("ack_timeout", "uplink.ack_timeout"),
-                      ("log_level", "logging.level")]:
+    for attr, key in [
+        ("station", "station.id"),
+        ("uplink", "uplink.url"),
+        ("data_dir", "paths.data_dir"),
+        ("socket", "paths.socket"),
+        ("sim_rate", "sim.rate"),
+        ("ack_timeout", "uplink.ack_timeout"),
+        ("log_level", "logging.level"),
+    ]:
         value = getattr(args, attr, None)
         if value is not None:
             overrides[key] = str(value) if isinstance(value, Path) else value
@@ -86,9 +97,13 @@ def _run_edge(argv: list[str]) -> int:
 def _check_config(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="police-kiosk check-config", description="Validate station configuration files.")
     p.add_argument("files", nargs="+", type=Path)
-    p.add_argument("--no-files", dest="files_exist", action="store_false",
-                   help="do not check that referenced files (CA, keys, passwords) exist: for checking a station's "
-                        "file on another machine")
+    p.add_argument(
+        "--no-files",
+        dest="files_exist",
+        action="store_false",
+        help="do not check that referenced files (CA, keys, passwords) exist: for checking a station's "
+        "file on another machine",
+    )
     args = p.parse_args(argv)
     bad = 0
     for f in args.files:

@@ -43,9 +43,17 @@ def _run(args: argparse.Namespace) -> int:
     inbox: queue.Queue[Inbound | None] = queue.Queue()
     client_id = args.client_id or f"hub-{socket.gethostname()}-{args.group}"
     try:
-        mqtt = HubMqtt(args.broker, client_id=client_id, group=args.group, inbox=inbox,
-                       username=args.username, password=os.environ.get("PK_HUB_PASSWORD"), ca_file=args.ca_file,
-                       cert_file=args.cert_file, key_file=args.cert_key_file)
+        mqtt = HubMqtt(
+            args.broker,
+            client_id=client_id,
+            group=args.group,
+            inbox=inbox,
+            username=args.username,
+            password=os.environ.get("PK_HUB_PASSWORD"),
+            ca_file=args.ca_file,
+            cert_file=args.cert_file,
+            key_file=args.cert_key_file,
+        )
     except ValueError as exc:
         print(f"police-kiosk hub: {exc}", file=sys.stderr)
         return 2
@@ -64,10 +72,12 @@ def _run(args: argparse.Namespace) -> int:
     if not 0 < args.silent_after < args.offline_after or not 0 < args.check_interval <= args.silent_after:
         print("police-kiosk hub: need 0 < --check-interval <= --silent-after < --offline-after", file=sys.stderr)
         return 2
-    liveness = LivenessSettings(silent_after=args.silent_after, offline_after=args.offline_after,
-                                check_interval=args.check_interval)
-    service = HubService(store, mqtt, rpc=rpc, store_factory=lambda: open_store(args.db), signer=signer,
-                         liveness=liveness)
+    liveness = LivenessSettings(
+        silent_after=args.silent_after, offline_after=args.offline_after, check_interval=args.check_interval
+    )
+    service = HubService(
+        store, mqtt, rpc=rpc, store_factory=lambda: open_store(args.db), signer=signer, liveness=liveness
+    )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -91,8 +101,9 @@ def _run(args: argparse.Namespace) -> int:
     if service.failed is not None:
         return 1
     c = service.counters
-    logging.getLogger("hub").info("hub stopped: %d events stored, %d duplicates, %d malformed",
-                                  c.events_stored, c.duplicates, c.malformed)
+    logging.getLogger("hub").info(
+        "hub stopped: %d events stored, %d duplicates, %d malformed", c.events_stored, c.duplicates, c.malformed
+    )
     return 0
 
 
@@ -121,6 +132,7 @@ def _every(interval: float, fn: Callable[[], None]) -> Callable[[], None]:
         if now - last[0] >= interval:
             last[0] = now
             fn()
+
     return tick
 
 
@@ -185,14 +197,24 @@ def _publish_command(args: argparse.Namespace, name: str, cmd_args: dict[str, ob
     topics = [wire.topic(t, "cmd", name) for t in targets]
     try:
         for topic in topics:
-            publish_once(args.broker, topic, wire.encode(cmd), retain=args.retain, ca_file=args.ca_file,
-                         cert_file=args.cert_file, key_file=args.cert_key_file,
-                         username=args.username, password=os.environ.get("PK_HUB_PASSWORD"))
+            publish_once(
+                args.broker,
+                topic,
+                wire.encode(cmd),
+                retain=args.retain,
+                ca_file=args.ca_file,
+                cert_file=args.cert_file,
+                key_file=args.cert_key_file,
+                username=args.username,
+                password=os.environ.get("PK_HUB_PASSWORD"),
+            )
     except (OSError, TimeoutError, RuntimeError, ValueError) as exc:
         print(f"police-kiosk hub {args.action}: {exc}", file=sys.stderr)
         return 1
-    print(f"published {name} ({cmd.id}, counter {cmd.counter}, key {cmd.key_id}) to {', '.join(topics)}"
-          f"{' (retained)' if args.retain else ''}")
+    print(
+        f"published {name} ({cmd.id}, counter {cmd.counter}, key {cmd.key_id}) to {', '.join(topics)}"
+        f"{' (retained)' if args.retain else ''}"
+    )
     return 0
 
 
@@ -250,10 +272,22 @@ def _stations(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     try:
         for row in store.stations():
-            print(json.dumps({"station": row.station, "state": row.state, "liveness": row.liveness,
-                              "last_heard": row.last_heard, "counter": row.counter,
-                              "status_ts": row.status_ts, "events": row.events, "dead_letters": row.dead_letters,
-                              "telemetry": row.telemetry}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "station": row.station,
+                        "state": row.state,
+                        "liveness": row.liveness,
+                        "last_heard": row.last_heard,
+                        "counter": row.counter,
+                        "status_ts": row.status_ts,
+                        "events": row.events,
+                        "dead_letters": row.dead_letters,
+                        "telemetry": row.telemetry,
+                    },
+                    ensure_ascii=False,
+                )
+            )
     finally:
         store.close()
     return 0
@@ -265,9 +299,19 @@ def _dead_letters(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     try:
         for d in store.dead_letters(args.limit):
-            print(json.dumps({"received_at": d.received_at, "topic": d.topic, "station": d.station, "size": d.size,
-                              "reason": d.reason, "payload": d.payload.decode("utf-8", "backslashreplace")},
-                             ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "received_at": d.received_at,
+                        "topic": d.topic,
+                        "station": d.station,
+                        "size": d.size,
+                        "reason": d.reason,
+                        "payload": d.payload.decode("utf-8", "backslashreplace"),
+                    },
+                    ensure_ascii=False,
+                )
+            )
     finally:
         store.close()
     return 0
@@ -279,8 +323,11 @@ def command(name: str, argv: list[str]) -> int:
     run = sub.add_parser("run", help="run the hub (the default)")
     for parser in (p, run):
         parser.add_argument("--broker", default="mqtt://127.0.0.1:1883", help="mqtt://HOST:PORT")
-        parser.add_argument("--db", default="sqlite:////var/lib/police-kiosk-hub/hub.db",
-                            help="sqlite:////ABS/PATH, sqlite:///REL/PATH or postgresql://...")
+        parser.add_argument(
+            "--db",
+            default="sqlite:////var/lib/police-kiosk-hub/hub.db",
+            help="sqlite:////ABS/PATH, sqlite:///REL/PATH or postgresql://...",
+        )
         parser.add_argument("--group", default="hub", help="shared-subscription group of cooperating hubs")
         parser.add_argument("--client-id", help="MQTT client id (default hub-HOSTNAME-GROUP); unique per process")
         parser.add_argument("--username", help="broker user (the password comes from $PK_HUB_PASSWORD)")
@@ -289,12 +336,24 @@ def command(name: str, argv: list[str]) -> int:
         parser.add_argument("--cert-key-file", help="private key (PEM) of --cert-file")
         parser.add_argument("--signing-key-file", help="central's Ed25519 private key (PEM) that signs commands")
         parser.add_argument("--http", metavar="HOST:PORT", help="serve the command console (off unless given)")
-        parser.add_argument("--silent-after", type=float, default=4.0,
-                            help="seconds without a message before a station shows as silent (default 4)")
-        parser.add_argument("--offline-after", type=float, default=60.0,
-                            help="seconds without a message before a silent station shows as offline (default 60)")
-        parser.add_argument("--check-interval", type=float, default=0.5,
-                            help="how often the hub checks for silent stations, in seconds (default 0.5)")
+        parser.add_argument(
+            "--silent-after",
+            type=float,
+            default=4.0,
+            help="seconds without a message before a station shows as silent (default 4)",
+        )
+        parser.add_argument(
+            "--offline-after",
+            type=float,
+            default=60.0,
+            help="seconds without a message before a silent station shows as offline (default 60)",
+        )
+        parser.add_argument(
+            "--check-interval",
+            type=float,
+            default=0.5,
+            help="how often the hub checks for silent stations, in seconds (default 0.5)",
+        )
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     ex = sub.add_parser("export", help="print stored events as JSON lines, in per-station order")
     ex.add_argument("--db", required=True)
@@ -314,10 +373,15 @@ def command(name: str, argv: list[str]) -> int:
         parser.add_argument("--cert-key-file", help="private key (PEM) of --cert-file")
         parser.add_argument("--username", help="broker user (the password comes from $PK_HUB_PASSWORD)")
         parser.add_argument("--station", default="all", help="station id(s) separated by commas, or `all`")
-        parser.add_argument("--retain", action="store_true",
-                            help="keep it on the broker for stations that connect later")
-        parser.add_argument("--expires", type=float, default=7 * 24 * 3600.0,
-                            help="seconds until stations refuse it (mandatory; default 7 days, at most 31)")
+        parser.add_argument(
+            "--retain", action="store_true", help="keep it on the broker for stations that connect later"
+        )
+        parser.add_argument(
+            "--expires",
+            type=float,
+            default=7 * 24 * 3600.0,
+            help="seconds until stations refuse it (mandatory; default 7 days, at most 31)",
+        )
     cm.add_argument("name", help="command name, e.g. vision.watchlist or kiosk.notices")
     cm.add_argument("args", help="JSON object, or @FILE holding one")
     rk.add_argument("new_public_key", help="the new public key (PEM) stations are to trust")

@@ -73,8 +73,14 @@ class _LooseEvent(msgspec.Struct):
 
 
 def letter(topic: str, station: str, payload: bytes, reason: str, now: float) -> DeadLetter:
-    return DeadLetter(received_at=now, topic=safe_text(topic, 300), station=safe_text(station, 64),
-                      size=len(payload), reason=safe_text(reason, 500), payload=bytes(payload[:DEAD_LETTER_PREFIX]))
+    return DeadLetter(
+        received_at=now,
+        topic=safe_text(topic, 300),
+        station=safe_text(station, 64),
+        size=len(payload),
+        reason=safe_text(reason, 500),
+        payload=bytes(payload[:DEAD_LETTER_PREFIX]),
+    )
 
 
 def parse(topic: str, payload: bytes, now: float) -> tuple[Parsed | None, list[DeadLetter]]:
@@ -83,8 +89,7 @@ def parse(topic: str, payload: bytes, now: float) -> tuple[Parsed | None, list[D
     if len(parts) not in (4, 5) or f"{parts[0]}/{parts[1]}" != wire.PREFIX:
         return None, [letter(topic, station, payload, "unexpected topic", now)]
     if not is_station_id(station):
-        return None, [letter(topic, station, payload, "the station id in the topic does not match the id pattern",
-                             now)]
+        return None, [letter(topic, station, payload, "the station id in the topic does not match the id pattern", now)]
     kind = parts[3]
     if len(parts) == 5:
         if kind == "rpc" and parts[4] == "req":
@@ -118,8 +123,11 @@ def _events(topic: str, station: str, payload: bytes, now: float) -> tuple[Parse
     for ev in batch.events:
         if ev.station != station:
             out.refused.append(ev.seq)
-            letters.append(letter(topic, station, wire.encode(ev),
-                                  f"event of station {ev.station!r} on the topic of {station!r}", now))
+            letters.append(
+                letter(
+                    topic, station, wire.encode(ev), f"event of station {ev.station!r} on the topic of {station!r}", now
+                )
+            )
             continue
         out.events.append(ev)
         out.bodies.append(wire.encode(ev))

@@ -31,8 +31,10 @@ from hub.store import Store
 __all__ = ["answer_request", "process_events", "register", "result_command"]
 
 MAX_DAYS_AHEAD = 30
-_PERIODS = {"am": ("09:00", "09:30", "10:00", "10:30", "11:00", "11:30"),
-            "pm": ("14:00", "14:30", "15:00", "15:30", "16:00", "16:30")}
+_PERIODS = {
+    "am": ("09:00", "09:30", "10:00", "10:30", "11:00", "11:30"),
+    "pm": ("14:00", "14:30", "15:00", "15:30", "16:00", "16:30"),
+}
 _SLOT_CAPACITY = 1
 _QUEUES = frozenset("ABCDEFGH")
 
@@ -74,19 +76,26 @@ def _book(db: KioskDb, station: str, request_id: str, params: dict[str, Any], to
     if db.one("SELECT COUNT(*) FROM kiosk_slots WHERE category=? AND day=?", (category, iso))[0] == 0:
         for per, starts in _PERIODS.items():
             for start in starts:
-                db.execute("INSERT INTO kiosk_slots VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING",
-                           (category, iso, start, per, _SLOT_CAPACITY))
-    row = db.one("SELECT start FROM kiosk_slots WHERE category=? AND day=? AND period=? AND taken < capacity "
-                 "ORDER BY start LIMIT 1", (category, iso, period))
+                db.execute(
+                    "INSERT INTO kiosk_slots VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING",
+                    (category, iso, start, per, _SLOT_CAPACITY),
+                )
+    row = db.one(
+        "SELECT start FROM kiosk_slots WHERE category=? AND day=? AND period=? AND taken < capacity "
+        "ORDER BY start LIMIT 1",
+        (category, iso, period),
+    )
     if row is None:
         return _refuse("该时段已约满，请选择其他日期或时段", "That time is fully booked; please choose another")
     start = str(row[0])
-    db.execute("UPDATE kiosk_slots SET taken = taken + 1 WHERE category=? AND day=? AND start=?",
-               (category, iso, start))
+    db.execute(
+        "UPDATE kiosk_slots SET taken = taken + 1 WHERE category=? AND day=? AND start=?", (category, iso, start)
+    )
     ref = f"{category[:1].upper()}{iso[5:7]}{iso[8:10]}-{start.replace(':', '')}"
-    db.execute("INSERT INTO kiosk_bookings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-               (station, request_id, category, iso, start, ref, json.dumps(fields, ensure_ascii=False),
-                wire.utc_now_iso()))
+    db.execute(
+        "INSERT INTO kiosk_bookings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (station, request_id, category, iso, start, ref, json.dumps(fields, ensure_ascii=False), wire.utc_now_iso()),
+    )
     return {"ok": True, "slot": f"{iso} {start}", "ref": ref}
 
 
@@ -94,10 +103,14 @@ def _lookup(db: KioskDb, station: str, request_id: str, params: dict[str, Any], 
     plate = _fields(params).get("plate", "")
     if not plate:
         raise ApiError(INVALID_PARAMS, "fields.plate is required")
-    rows = db.all("SELECT day, place, what_zh, what_en, points, fine, handled FROM kiosk_traffic "
-                  "WHERE plate=? ORDER BY day", (plate,))
-    items = [{"date": d, "place": p, "what": {"zh": wz, "en": we}, "points": int(pt), "fine": int(f),
-              "handled": bool(h)} for d, p, wz, we, pt, f, h in rows]
+    rows = db.all(
+        "SELECT day, place, what_zh, what_en, points, fine, handled FROM kiosk_traffic WHERE plate=? ORDER BY day",
+        (plate,),
+    )
+    items = [
+        {"date": d, "place": p, "what": {"zh": wz, "en": we}, "points": int(pt), "fine": int(f), "handled": bool(h)}
+        for d, p, wz, we, pt, f, h in rows
+    ]
     return {"ok": True, "items": items}
 
 
@@ -113,12 +126,15 @@ def _ticket(db: KioskDb, station: str, request_id: str, params: dict[str, Any], 
 
 
 _WORK: dict[str, Callable[[KioskDb, str, str, dict[str, Any], date], dict[str, Any]]] = {
-    "appointment": _book, "lookup": _lookup, "ticket": _ticket,
+    "appointment": _book,
+    "lookup": _lookup,
+    "ticket": _ticket,
 }
 
 
-def answer_request(store: Store, station: str, kind: str, params: dict[str, Any], *,
-                   today: date | None = None) -> dict[str, Any]:
+def answer_request(
+    store: Store, station: str, kind: str, params: dict[str, Any], *, today: date | None = None
+) -> dict[str, Any]:
     """Answer one request exactly once per (station, request_id); the stored answer when asked again."""
     request_id = _str(params, "request_id")
     work = _WORK.get(kind)
@@ -131,8 +147,10 @@ def answer_request(store: Store, station: str, kind: str, params: dict[str, Any]
             answer: dict[str, Any] = json.loads(row[0])
             return answer
         answer = work(db, station, request_id, params, today or date.today())
-        db.execute("INSERT INTO kiosk_answers VALUES (?, ?, ?, ?, ?)",
-                   (station, request_id, kind, json.dumps(answer, ensure_ascii=False), wire.utc_now_iso()))
+        db.execute(
+            "INSERT INTO kiosk_answers VALUES (?, ?, ?, ?, ?)",
+            (station, request_id, kind, json.dumps(answer, ensure_ascii=False), wire.utc_now_iso()),
+        )
     return answer
 
 
@@ -169,12 +187,12 @@ RESULT_LIFETIME_S = 24 * 3600.0
 
 
 def result_command(station: str, request_id: str, answer: dict[str, Any], signer: CommandSigner) -> wire.Command:
-    return signer.command("kiosk.result", {"request_id": request_id, "answer": answer}, targets=[station],
-                          lifetime=RESULT_LIFETIME_S)
+    return signer.command(
+        "kiosk.result", {"request_id": request_id, "answer": answer}, targets=[station], lifetime=RESULT_LIFETIME_S
+    )
 
 
-def process_events(store: Store, events: list[wire.Event], *,
-                   signer: CommandSigner | None) -> list[tuple[str, bytes]]:
+def process_events(store: Store, events: list[wire.Event], *, signer: CommandSigner | None) -> list[tuple[str, bytes]]:
     """Answer newly stored `kiosk.request` events; (topic, payload) of the `kiosk.result` commands to
     publish (QoS 1), each signed for its one station. Without a signing key no command is sent: the
     station then asks with `kiosk.resolve`."""
@@ -193,8 +211,11 @@ def process_events(store: Store, events: list[wire.Event], *,
 
 
 def register(rpc: RpcRegistry) -> None:
-    for name, kind in (("kiosk.book", "appointment"), ("kiosk.traffic_lookup", "lookup"),
-                       ("kiosk.queue_ticket", "ticket")):
+    for name, kind in (
+        ("kiosk.book", "appointment"),
+        ("kiosk.traffic_lookup", "lookup"),
+        ("kiosk.queue_ticket", "ticket"),
+    ):
         rpc.register(name, _live(kind))
     rpc.register("kiosk.resolve", _resolve)
 
@@ -202,4 +223,5 @@ def register(rpc: RpcRegistry) -> None:
 def _live(kind: str) -> Callable[[RpcContext, dict[str, Any]], dict[str, Any]]:
     def handler(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
         return answer_request(ctx.store, ctx.station, kind, params)
+
     return handler

@@ -24,8 +24,11 @@ __all__ = ["TIMEOUTS", "LivenessNotifier", "Notice", "heard", "is_station_id", "
 
 DOWN: Final = frozenset({"silent", "offline"})
 #: (from, to, which limit): the transitions the hub's periodic check makes.
-TIMEOUTS: Final = (("online", "silent", "silent_after"), ("silent", "offline", "offline_after"),
-                   ("restarting", "offline", "offline_after"))
+TIMEOUTS: Final = (
+    ("online", "silent", "silent_after"),
+    ("silent", "offline", "offline_after"),
+    ("restarting", "offline", "offline_after"),
+)
 
 
 def is_station_id(value: str) -> bool:
@@ -40,8 +43,9 @@ def liveness_of_status(status: Status) -> str:
     return "unknown"
 
 
-def heard(stations: dict[str, int | None], known: dict[str, tuple[str, int, str]]
-          ) -> tuple[list[LivenessChange], list[tuple[str, str]], list[str]]:
+def heard(
+    stations: dict[str, int | None], known: dict[str, tuple[str, int, str]]
+) -> tuple[list[LivenessChange], list[tuple[str, str]], list[str]]:
     """What hearing from `stations` (station -> the heartbeat's counter, or None) changes.
 
     `known` is station -> (state, counter, liveness) as stored. Returns the changes, the
@@ -106,14 +110,22 @@ class LivenessNotifier:
         threshold = max(self.mass_min, int(self.mass_fraction * known))
         if not self.mass_outage and len(went_down) >= threshold:
             self.mass_outage = True
-            notices.append(Notice("mass_outage", f"mass outage: {len(went_down)} stations went down at once "
-                                  f"({len(self.down)} of {known} down)", count=len(self.down)))
+            notices.append(
+                Notice(
+                    "mass_outage",
+                    f"mass outage: {len(went_down)} stations went down at once ({len(self.down)} of {known} down)",
+                    count=len(self.down),
+                )
+            )
             changes = [ch for ch in changes if ch.station not in went_down]
         elif self.mass_outage:
             if len(self.down) < threshold // 2:
                 self.mass_outage = False
-                notices.append(Notice("mass_outage_over", f"mass outage over: {len(self.down)} of {known} down",
-                                      count=len(self.down)))
+                notices.append(
+                    Notice(
+                        "mass_outage_over", f"mass outage over: {len(self.down)} of {known} down", count=len(self.down)
+                    )
+                )
             changes = []  # during a mass outage the displayed states say it all
         for ch in changes:
             notice = self._station(ch, now)

@@ -46,9 +46,20 @@ def _tls(c: mqtt.Client, tls: bool, *, ca_file: str | None, cert_file: str | Non
 
 
 class HubMqtt:
-    def __init__(self, url: str, *, client_id: str, group: str, inbox: queue.Queue[Inbound | None],
-                 username: str | None = None, password: str | None = None, session_expiry: int = 86400,
-                 ca_file: str | None = None, cert_file: str | None = None, key_file: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        client_id: str,
+        group: str,
+        inbox: queue.Queue[Inbound | None],
+        username: str | None = None,
+        password: str | None = None,
+        session_expiry: int = 86400,
+        ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+    ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in {"mqtt", "tcp", "mqtts", "ssl"} or not parts.hostname:
             raise ValueError(f"broker URL must look like mqtt://HOST:PORT, got {url!r}")
@@ -84,23 +95,27 @@ class HubMqtt:
     def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
         self.client.publish(topic, payload, qos=qos, retain=retain)
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode,
-                    props: Properties | None) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Properties | None
+    ) -> None:
         if reason.is_failure:
             log.error("broker refused the hub: %s", reason)
             return
         self.connected = True
-        client.subscribe([
-            (f"$share/{self.group}/{PREFIX}/+/event", 1),
-            (f"$share/{self.group}/{PREFIX}/+/telemetry", 0),
-            (f"$share/{self.group}/{PREFIX}/+/heartbeat", 0),
-            (f"$share/{self.group}/{PREFIX}/+/rpc/req", 1),
-            (f"{PREFIX}/+/status", 1),
-        ])
+        client.subscribe(
+            [
+                (f"$share/{self.group}/{PREFIX}/+/event", 1),
+                (f"$share/{self.group}/{PREFIX}/+/telemetry", 0),
+                (f"$share/{self.group}/{PREFIX}/+/heartbeat", 0),
+                (f"$share/{self.group}/{PREFIX}/+/rpc/req", 1),
+                (f"{PREFIX}/+/status", 1),
+            ]
+        )
         log.info("hub connected to %s:%d", self.host, self.port)
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode,
-                       props: Properties | None) -> None:
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Properties | None
+    ) -> None:
         if self.connected:
             log.warning("hub lost the broker: %s", reason)
         self.connected = False
@@ -118,9 +133,20 @@ def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def publish_once(url: str, topic: str, payload: bytes, *, retain: bool = False, client_id: str = "",
-                 username: str | None = None, password: str | None = None, timeout: float = 10.0,
-                 ca_file: str | None = None, cert_file: str | None = None, key_file: str | None = None) -> None:
+def publish_once(
+    url: str,
+    topic: str,
+    payload: bytes,
+    *,
+    retain: bool = False,
+    client_id: str = "",
+    username: str | None = None,
+    password: str | None = None,
+    timeout: float = 10.0,
+    ca_file: str | None = None,
+    cert_file: str | None = None,
+    key_file: str | None = None,
+) -> None:
     """Connect, publish one QoS 1 message, wait for its PUBACK (a failure code raises), disconnect."""
     parts = urlsplit(url)
     if parts.scheme not in {"mqtt", "tcp", "mqtts", "ssl"} or not parts.hostname:

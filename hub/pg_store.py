@@ -43,6 +43,7 @@ def _unavailable(fn: Callable[P, R]) -> Callable[P, R]:
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
                 raise StoreUnavailableError(f"PostgreSQL: {exc}") from exc
         raise AssertionError("unreachable")
+
     return wrapper
 
 
@@ -83,8 +84,9 @@ class PostgresStore:
                         (st, seq, eid, body, now),
                     )
         if conflicts:
-            log.error("%d events reused a (station, seq) already stored with another id: kept in event_conflicts",
-                      conflicts)
+            log.error(
+                "%d events reused a (station, seq) already stored with another id: kept in event_conflicts", conflicts
+            )
         return StoreResult(acks_of(events), stored, len(events) - stored - conflicts, conflicts)
 
     def update_status(self, station: str, status: Status) -> bool:
@@ -105,8 +107,11 @@ class PostgresStore:
             for i in order:
                 station, status = items[i]
                 new = rules.liveness_of_status(status)
-                cur.execute("INSERT INTO stations (station, state, counter, status_ts, last_seen) "
-                            "VALUES (%s, 'unknown', 0, '', %s) ON CONFLICT DO NOTHING", (station, now))
+                cur.execute(
+                    "INSERT INTO stations (station, state, counter, status_ts, last_seen) "
+                    "VALUES (%s, 'unknown', 0, '', %s) ON CONFLICT DO NOTHING",
+                    (station, now),
+                )
                 cur.execute("SELECT counter, liveness FROM stations WHERE station = %s FOR UPDATE", (station,))
                 row = cur.fetchone()
                 assert row is not None
@@ -143,19 +148,27 @@ class PostgresStore:
             return []
         names = sorted(stations)  # one lock order for every hub process
         with self.conn.transaction(), self.conn.cursor() as cur:
-            cur.execute("SELECT station, state, counter, liveness FROM stations WHERE station = ANY(%s) "
-                        "ORDER BY station FOR UPDATE", (names,))
+            cur.execute(
+                "SELECT station, state, counter, liveness FROM stations WHERE station = ANY(%s) "
+                "ORDER BY station FOR UPDATE",
+                (names,),
+            )
             known = {str(st): (str(state), int(counter), str(live)) for st, state, counter, live in cur.fetchall()}
             changes, updates, inserts = rules.heard(stations, known)
             if updates:  # one statement for all of them (2,000 stations' heartbeats in one drain)
-                cur.execute("UPDATE stations s SET last_heard=%s, liveness_since=CASE WHEN s.liveness=u.live THEN "
-                            "s.liveness_since ELSE %s END, liveness=u.live FROM unnest(%s::text[], %s::text[]) "
-                            "AS u(st, live) WHERE s.station=u.st",
-                            (now, now, [st for st, _ in updates], [live for _, live in updates]))
+                cur.execute(
+                    "UPDATE stations s SET last_heard=%s, liveness_since=CASE WHEN s.liveness=u.live THEN "
+                    "s.liveness_since ELSE %s END, liveness=u.live FROM unnest(%s::text[], %s::text[]) "
+                    "AS u(st, live) WHERE s.station=u.st",
+                    (now, now, [st for st, _ in updates], [live for _, live in updates]),
+                )
             if inserts:
-                cur.executemany("INSERT INTO stations (station, state, counter, status_ts, last_seen, last_heard, "
-                                "liveness, liveness_since) VALUES (%s, 'unknown', 0, '', %s, %s, 'online', %s) "
-                                "ON CONFLICT DO NOTHING", [(st, now, now, now) for st in inserts])
+                cur.executemany(
+                    "INSERT INTO stations (station, state, counter, status_ts, last_seen, last_heard, "
+                    "liveness, liveness_since) VALUES (%s, 'unknown', 0, '', %s, %s, 'online', %s) "
+                    "ON CONFLICT DO NOTHING",
+                    [(st, now, now, now) for st in inserts],
+                )
         return changes
 
     @_unavailable
@@ -164,27 +177,37 @@ class PostgresStore:
         with self.conn.transaction(), self.conn.cursor() as cur:
             for old, new, after in rules.TIMEOUTS:
                 limit = now - (silent_after if after == "silent_after" else offline_after)
-                cur.execute("UPDATE stations SET liveness=%s, liveness_since=%s WHERE liveness=%s AND last_heard < %s "
-                            "RETURNING station", (new, now, old, limit))
+                cur.execute(
+                    "UPDATE stations SET liveness=%s, liveness_since=%s WHERE liveness=%s AND last_heard < %s "
+                    "RETURNING station",
+                    (new, now, old, limit),
+                )
                 out += [LivenessChange(str(st), old, new) for (st,) in cur.fetchall()]
         return out
 
     @_unavailable
     def dead_letter(self, letter: DeadLetter) -> None:
         with self.conn.transaction(), self.conn.cursor() as cur:
-            cur.execute("INSERT INTO dead_letters (received_at, topic, station, size, reason, payload) "
-                        "VALUES (%s, %s, %s, %s, %s, %s)", (letter.received_at, letter.topic, letter.station,
-                                                            letter.size, letter.reason, letter.payload))
+            cur.execute(
+                "INSERT INTO dead_letters (received_at, topic, station, size, reason, payload) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                (letter.received_at, letter.topic, letter.station, letter.size, letter.reason, letter.payload),
+            )
             if rules.is_station_id(letter.station):
-                cur.execute("INSERT INTO stations (station, state, counter, status_ts, last_seen, dead_letters) "
-                            "VALUES (%s, 'unknown', 0, '', %s, 1) ON CONFLICT (station) DO UPDATE SET "
-                            "dead_letters = stations.dead_letters + 1", (letter.station, letter.received_at))
+                cur.execute(
+                    "INSERT INTO stations (station, state, counter, status_ts, last_seen, dead_letters) "
+                    "VALUES (%s, 'unknown', 0, '', %s, 1) ON CONFLICT (station) DO UPDATE SET "
+                    "dead_letters = stations.dead_letters + 1",
+                    (letter.station, letter.received_at),
+                )
 
     @_unavailable
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         with self.conn.transaction(), self.conn.cursor() as cur:
-            cur.execute("SELECT received_at, topic, station, size, reason, payload FROM dead_letters "
-                        "ORDER BY id DESC LIMIT %s", (limit,))
+            cur.execute(
+                "SELECT received_at, topic, station, size, reason, payload FROM dead_letters ORDER BY id DESC LIMIT %s",
+                (limit,),
+            )
             rows = cur.fetchall()
         return [DeadLetter(float(a), str(b), str(c), int(d), str(e), bytes(f)) for a, b, c, d, e, f in rows]
 
@@ -211,11 +234,15 @@ class PostgresStore:
         with self.conn.transaction(), self.conn.cursor() as cur:
             cur.execute("SELECT station, COUNT(*) FROM events GROUP BY station")
             counts: dict[str, int] = dict(cur.fetchall())
-            cur.execute("SELECT station, state, counter, status_ts, last_seen, telemetry, liveness, last_heard, "
-                        "dead_letters, liveness_since FROM stations ORDER BY station")
+            cur.execute(
+                "SELECT station, state, counter, status_ts, last_seen, telemetry, liveness, last_heard, "
+                "dead_letters, liveness_since FROM stations ORDER BY station"
+            )
             rows = cur.fetchall()
-        return [StationRow(st, state, counter, ts, last, counts.get(st, 0), tele, live, heard, dead, since)
-                for st, state, counter, ts, last, tele, live, heard, dead, since in rows]
+        return [
+            StationRow(st, state, counter, ts, last, counts.get(st, 0), tele, live, heard, dead, since)
+            for st, state, counter, ts, last, tele, live, heard, dead, since in rows
+        ]
 
     def close(self) -> None:
         self.conn.close()

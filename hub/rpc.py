@@ -23,6 +23,7 @@ __all__ = ["RpcContext", "RpcRegistry"]
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True, slots=True)
 class RpcContext:
     station: str

@@ -97,7 +97,8 @@ def _statements(script: str) -> list[str]:
 def _refuse(found: int, where: str) -> None:
     raise SchemaTooNewError(
         f"{where} has schema version {found}, newer than this hub knows ({LATEST}): "
-        "run the newer hub, or restore a backup made for this version; nothing was changed")
+        "run the newer hub, or restore a backup made for this version; nothing was changed"
+    )
 
 
 def migrate_sqlite(db: sqlite3.Connection, where: str = "the database") -> int:

@@ -70,9 +70,17 @@ class LivenessSettings:
 
 
 class HubService:
-    def __init__(self, store: Store, mqtt: HubMqtt, *, rpc: RpcRegistry | None = None,
-                 store_factory: Callable[[], Store] | None = None, rpc_workers: int = 2,
-                 signer: CommandSigner | None = None, liveness: LivenessSettings | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        mqtt: HubMqtt,
+        *,
+        rpc: RpcRegistry | None = None,
+        store_factory: Callable[[], Store] | None = None,
+        rpc_workers: int = 2,
+        signer: CommandSigner | None = None,
+        liveness: LivenessSettings | None = None,
+    ) -> None:
         self.store = store
         self.mqtt = mqtt
         self.inbox = mqtt.inbox
@@ -190,8 +198,9 @@ class HubService:
         except StoreUnavailableError:
             raise
         except Exception as exc:  # noqa: BLE001 - the database refused something: find what, store the rest
-            log.warning("the database refused a drain of %d deliveries (%s); storing them one by one",
-                        len(deliveries), exc)
+            log.warning(
+                "the database refused a drain of %d deliveries (%s); storing them one by one", len(deliveries), exc
+            )
             for d in deliveries:
                 self._store_one_by_one(d, now)
         for d in deliveries:
@@ -231,8 +240,11 @@ class HubService:
             except StoreUnavailableError:
                 raise
             except Exception as exc:  # noqa: BLE001
-                self._dead_letter(letter(wire.topic(d.station, "event"), d.station, body,
-                                         f"the database refused the event: {exc}", now))
+                self._dead_letter(
+                    letter(
+                        wire.topic(d.station, "event"), d.station, body, f"the database refused the event: {exc}", now
+                    )
+                )
 
     def _statuses(self, statuses: list[tuple[str, wire.Status]], now: float) -> None:
         """Every status of the drain in one transaction (2,000 wills at once are one commit)."""
@@ -250,8 +262,15 @@ class HubService:
                     raise
                 except Exception as one:  # noqa: BLE001
                     results.append((True, None))
-                    self._dead_letter(letter(wire.topic(station, "status"), station, wire.encode(status),
-                                             f"the database refused the status: {one}", now))
+                    self._dead_letter(
+                        letter(
+                            wire.topic(station, "status"),
+                            station,
+                            wire.encode(status),
+                            f"the database refused the status: {one}",
+                            now,
+                        )
+                    )
         for ok, change in results:
             if not ok:
                 self.counters.stale_status += 1
@@ -271,8 +290,15 @@ class HubService:
                 except StoreUnavailableError:
                     raise
                 except Exception as one:  # noqa: BLE001
-                    self._dead_letter(letter(wire.topic(station, "telemetry"), station, body,
-                                             f"the database refused the report: {one}", now))
+                    self._dead_letter(
+                        letter(
+                            wire.topic(station, "telemetry"),
+                            station,
+                            body,
+                            f"the database refused the report: {one}",
+                            now,
+                        )
+                    )
 
     def _heard(self, heard: dict[str, int | None], now: float) -> None:
         """Record who was heard. A station written less than `heard_granularity` s ago is skipped (its
@@ -286,7 +312,7 @@ class HubService:
         for st in due:
             self._written[st] = now
         if len(self._written) > 100_000:  # stations come and go: forget the oldest half
-            keep = sorted(self._written.items(), key=lambda kv: kv[1])[len(self._written) // 2:]
+            keep = sorted(self._written.items(), key=lambda kv: kv[1])[len(self._written) // 2 :]
             self._written = dict(keep)
 
     # ---- the rest ------------------------------------------------------------------------------
@@ -302,8 +328,12 @@ class HubService:
         now = time.monotonic()
         if now - self.counters.last_malformed_log > 10:
             self.counters.last_malformed_log = now
-            log.warning("refused a message on %s: %s (%d refused so far; see `police-kiosk hub dead-letters`)",
-                        dead.topic, dead.reason[:200], self.counters.malformed)
+            log.warning(
+                "refused a message on %s: %s (%d refused so far; see `police-kiosk hub dead-letters`)",
+                dead.topic,
+                dead.reason[:200],
+                self.counters.malformed,
+            )
 
     def _maybe_check(self) -> None:
         mono = time.monotonic()
@@ -312,8 +342,7 @@ class HubService:
         self._next_check = mono + self.liveness.check_interval
         now = time.time()
         lv = self.liveness
-        self.notifier.feed(self.store.check_liveness(now, silent_after=lv.silent_after,
-                                                     offline_after=lv.offline_after))
+        self.notifier.feed(self.store.check_liveness(now, silent_after=lv.silent_after, offline_after=lv.offline_after))
         notices = self.notifier.flush(now, known=self.store.count_stations())
         for n in notices:
             self.counters.notices += 1

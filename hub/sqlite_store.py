@@ -35,6 +35,7 @@ def _unavailable(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except sqlite3.OperationalError as exc:
             raise StoreUnavailableError(f"SQLite: {exc}") from exc
+
     return wrapper
 
 
@@ -78,8 +79,9 @@ class SqliteStore:
     @_unavailable
     def store_events(self, events: list[Event], bodies: list[bytes]) -> StoreResult:
         now = time.time()
-        rows = [(e.station, e.seq, e.id, e.ts, e.type, int(e.priority), b.decode(), now)
-                for e, b in zip(events, bodies)]
+        rows = [
+            (e.station, e.seq, e.id, e.ts, e.type, int(e.priority), b.decode(), now) for e, b in zip(events, bodies)
+        ]
 
         def work(db: sqlite3.Connection) -> tuple[int, int]:
             before = db.total_changes
@@ -91,14 +93,17 @@ class SqliteStore:
                     got = db.execute("SELECT id FROM events WHERE station=? AND seq=?", (e.station, e.seq)).fetchone()
                     if got is not None and got[0] != e.id:
                         conflicts += 1
-                        db.execute("INSERT OR IGNORE INTO event_conflicts VALUES (?, ?, ?, ?, ?)",
-                                   (e.station, e.seq, e.id, body.decode(), now))
+                        db.execute(
+                            "INSERT OR IGNORE INTO event_conflicts VALUES (?, ?, ?, ?, ?)",
+                            (e.station, e.seq, e.id, body.decode(), now),
+                        )
             return stored, conflicts
 
         stored, conflicts = self._tx(work)
         if conflicts:
-            log.error("%d events reused a (station, seq) already stored with another id: kept in event_conflicts",
-                      conflicts)
+            log.error(
+                "%d events reused a (station, seq) already stored with another id: kept in event_conflicts", conflicts
+            )
         return StoreResult(acks_of(events), stored, len(rows) - stored - conflicts, conflicts)
 
     def update_status(self, station: str, status: Status) -> bool:
@@ -111,9 +116,11 @@ class SqliteStore:
     def apply_statuses(self, items: list[tuple[str, Status]], now: float) -> list[tuple[bool, LivenessChange | None]]:
         """Each station's own status, in order, in one transaction: applied if its counter is not older
         than the one stored (a stale will is ignored), with the liveness it implies."""
+
         def one(db: sqlite3.Connection, station: str, status: Status) -> tuple[bool, LivenessChange | None]:
-            row = db.execute("SELECT counter, liveness, last_heard FROM stations WHERE station=?",
-                             (station,)).fetchone()
+            row = db.execute(
+                "SELECT counter, liveness, last_heard FROM stations WHERE station=?", (station,)
+            ).fetchone()
             if row is not None and status.counter < row[0]:
                 return False, None
             old = row[1] if row else "unknown"
@@ -129,6 +136,7 @@ class SqliteStore:
                 (station, status.state, status.counter, status.ts, now, heard, new, now),
             )
             return True, (LivenessChange(station, old, new) if old != new else None)
+
         return self._tx(lambda db: [one(db, st, status) for st, status in items])
 
     def update_telemetry(self, station: str, ts: str, body: bytes) -> None:
@@ -144,7 +152,9 @@ class SqliteStore:
                 "INSERT INTO stations (station, state, counter, status_ts, last_seen, telemetry, telemetry_ts) "
                 "VALUES (?, 'unknown', 0, '', ?, ?, ?) ON CONFLICT(station) DO UPDATE SET "
                 "telemetry=excluded.telemetry, telemetry_ts=excluded.telemetry_ts, last_seen=excluded.last_seen",
-                [(st, now, body.decode(), ts) for st, ts, body in reports])
+                [(st, now, body.decode(), ts) for st, ts, body in reports],
+            )
+
         self._tx(work)
 
     @_unavailable
@@ -155,17 +165,27 @@ class SqliteStore:
 
         def work(db: sqlite3.Connection) -> list[LivenessChange]:
             names = json.dumps(list(stations))
-            known = {st: (state, counter, live) for st, state, counter, live in db.execute(
-                "SELECT station, state, counter, liveness FROM stations "
-                "WHERE station IN (SELECT value FROM json_each(?))", (names,))}
+            known = {
+                st: (state, counter, live)
+                for st, state, counter, live in db.execute(
+                    "SELECT station, state, counter, liveness FROM stations "
+                    "WHERE station IN (SELECT value FROM json_each(?))",
+                    (names,),
+                )
+            }
             changes, updates, inserts = rules.heard(stations, known)
-            db.executemany("UPDATE stations SET last_heard=?, liveness_since=CASE WHEN liveness=? THEN "
-                           "liveness_since ELSE ? END, liveness=? WHERE station=?",
-                           [(now, live, now, live, st) for st, live in updates])
-            db.executemany("INSERT OR IGNORE INTO stations (station, state, counter, status_ts, last_seen, "
-                           "last_heard, liveness, liveness_since) VALUES (?, 'unknown', 0, '', ?, ?, 'online', ?)",
-                           [(st, now, now, now) for st in inserts])
+            db.executemany(
+                "UPDATE stations SET last_heard=?, liveness_since=CASE WHEN liveness=? THEN "
+                "liveness_since ELSE ? END, liveness=? WHERE station=?",
+                [(now, live, now, live, st) for st, live in updates],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO stations (station, state, counter, status_ts, last_seen, "
+                "last_heard, liveness, liveness_since) VALUES (?, 'unknown', 0, '', ?, ?, 'online', ?)",
+                [(st, now, now, now) for st in inserts],
+            )
             return changes
+
         return self._tx(work)
 
     @_unavailable
@@ -174,28 +194,40 @@ class SqliteStore:
             out: list[LivenessChange] = []
             for old, new, after in rules.TIMEOUTS:
                 limit = now - (silent_after if after == "silent_after" else offline_after)
-                for (st,) in db.execute("UPDATE stations SET liveness=?, liveness_since=? WHERE liveness=? "
-                                        "AND last_heard < ? RETURNING station", (new, now, old, limit)).fetchall():
+                for (st,) in db.execute(
+                    "UPDATE stations SET liveness=?, liveness_since=? WHERE liveness=? "
+                    "AND last_heard < ? RETURNING station",
+                    (new, now, old, limit),
+                ).fetchall():
                     out.append(LivenessChange(st, old, new))
             return out
+
         return self._tx(work)
 
     @_unavailable
     def dead_letter(self, letter: DeadLetter) -> None:
         def work(db: sqlite3.Connection) -> None:
-            db.execute("INSERT INTO dead_letters (received_at, topic, station, size, reason, payload) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (letter.received_at, letter.topic, letter.station,
-                                                    letter.size, letter.reason, letter.payload))
+            db.execute(
+                "INSERT INTO dead_letters (received_at, topic, station, size, reason, payload) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (letter.received_at, letter.topic, letter.station, letter.size, letter.reason, letter.payload),
+            )
             if rules.is_station_id(letter.station):
-                db.execute("INSERT INTO stations (station, state, counter, status_ts, last_seen, dead_letters) "
-                           "VALUES (?, 'unknown', 0, '', ?, 1) ON CONFLICT(station) DO UPDATE SET "
-                           "dead_letters = dead_letters + 1", (letter.station, letter.received_at))
+                db.execute(
+                    "INSERT INTO stations (station, state, counter, status_ts, last_seen, dead_letters) "
+                    "VALUES (?, 'unknown', 0, '', ?, 1) ON CONFLICT(station) DO UPDATE SET "
+                    "dead_letters = dead_letters + 1",
+                    (letter.station, letter.received_at),
+                )
+
         self._tx(work)
 
     @_unavailable
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
-        rows = self.db.execute("SELECT received_at, topic, station, size, reason, payload FROM dead_letters "
-                               "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        rows = self.db.execute(
+            "SELECT received_at, topic, station, size, reason, payload FROM dead_letters ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
         return [DeadLetter(float(a), str(b), str(c), int(d), str(e), bytes(f)) for a, b, c, d, e, f in rows]
 
     @_unavailable
@@ -219,8 +251,9 @@ class SqliteStore:
             "liveness_since FROM stations ORDER BY station"
         ):
             tel: dict[str, Any] | None = json.loads(tele) if tele else None
-            out.append(StationRow(st, state, counter, status_ts, last_seen, counts.get(st, 0), tel,
-                                  live, heard, dead, since))
+            out.append(
+                StationRow(st, state, counter, status_ts, last_seen, counts.get(st, 0), tel, live, heard, dead, since)
+            )
         return out
 
     def close(self) -> None:

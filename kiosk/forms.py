@@ -54,8 +54,11 @@ def _clean(raw: str) -> str:
 def validate_plate(raw: str) -> str:
     s = unicodedata.normalize("NFKC", raw).replace(" ", "").replace("·", "").upper()
     if not _PLATE.match(s):
-        raise ValidationError("plate.format", message_zh="车牌号码格式不正确，例如 粤B12345",
-                              message_en="That is not a licence plate; for example 粤B12345")
+        raise ValidationError(
+            "plate.format",
+            message_zh="车牌号码格式不正确，例如 粤B12345",
+            message_en="That is not a licence plate; for example 粤B12345",
+        )
     return s
 
 
@@ -64,14 +67,18 @@ def validate_field(spec: FieldSpec, raw: str, *, today: date) -> str:
     value = _clean(raw)
     if not value:
         if spec.required:
-            raise ValidationError("required", message_zh=f"请填写{spec.label.zh}",
-                                  message_en=f"Please fill in: {spec.label.en}")
+            raise ValidationError(
+                "required", message_zh=f"请填写{spec.label.zh}", message_en=f"Please fill in: {spec.label.en}"
+            )
         return ""
     if spec.kind not in ("multiline",):
         value = value.replace("\n", " ")
     if len(value) > spec.max_length and spec.kind not in ("phone", "id_number"):
-        raise ValidationError("too_long", message_zh=f"{spec.label.zh}不能超过 {spec.max_length} 个字",
-                              message_en=f"{spec.label.en}: at most {spec.max_length} characters")
+        raise ValidationError(
+            "too_long",
+            message_zh=f"{spec.label.zh}不能超过 {spec.max_length} 个字",
+            message_en=f"{spec.label.en}: at most {spec.max_length} characters",
+        )
     if spec.kind == "phone":
         return validate_phone(value)
     if spec.kind == "id_number":
@@ -80,18 +87,26 @@ def validate_field(spec: FieldSpec, raw: str, *, today: date) -> str:
         return validate_plate(value)
     if spec.kind == "name":
         if not _NAME.match(value):
-            raise ValidationError("name.characters", message_zh="姓名只能包含汉字、字母和间隔号",
-                                  message_en="A name contains only Chinese characters, letters and dots")
+            raise ValidationError(
+                "name.characters",
+                message_zh="姓名只能包含汉字、字母和间隔号",
+                message_en="A name contains only Chinese characters, letters and dots",
+            )
         return value
     if spec.kind == "date":
-        d = validate_date(value, earliest=today + timedelta(days=spec.min_days),
-                          latest=today + timedelta(days=spec.max_days),
-                          field_zh=spec.label.zh, field_en=spec.label.en.lower())
+        d = validate_date(
+            value,
+            earliest=today + timedelta(days=spec.min_days),
+            latest=today + timedelta(days=spec.max_days),
+            field_zh=spec.label.zh,
+            field_en=spec.label.en.lower(),
+        )
         return d.isoformat()
     if spec.kind == "choice":
         if value not in {c.value for c in spec.choices}:
-            raise ValidationError("choice", message_zh=f"请选择{spec.label.zh}",
-                                  message_en=f"Please choose: {spec.label.en}")
+            raise ValidationError(
+                "choice", message_zh=f"请选择{spec.label.zh}", message_en=f"Please choose: {spec.label.en}"
+            )
         return value
     return value
 

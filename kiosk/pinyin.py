@@ -22,8 +22,8 @@ def split_syllables(letters: str) -> list[str]:
     s = letters.lower()
     while i < len(s):
         for n in range(min(_MAX_SYLLABLE, len(s) - i), 0, -1):
-            if s[i:i + n] in SYLLABLES:
-                out.append(s[i:i + n])
+            if s[i : i + n] in SYLLABLES:
+                out.append(s[i : i + n])
                 i += n
                 break
         else:

@@ -49,13 +49,21 @@ def mask_value(kind: str, value: str) -> str:
     return value
 
 
-def build_receipt(result: KioskResult, service: ServiceSpec, *, station: str, when: str,
-                  fields: dict[str, str]) -> ReceiptDoc:
+def build_receipt(
+    result: KioskResult, service: ServiceSpec, *, station: str, when: str, fields: dict[str, str]
+) -> ReceiptDoc:
     lines = [ReceiptLine(Text("业务", "Service"), service.title.zh)]
     status = _STATUS[result.status]
     if result.ticket:
-        lines.append(ReceiptLine(Text("受理号" if result.kind != "ticket" else "排队号",
-                                      "Reference" if result.kind != "ticket" else "Queue number"), result.ticket))
+        lines.append(
+            ReceiptLine(
+                Text(
+                    "受理号" if result.kind != "ticket" else "排队号",
+                    "Reference" if result.kind != "ticket" else "Queue number",
+                ),
+                result.ticket,
+            )
+        )
     if result.slot:
         lines.append(ReceiptLine(Text("预约时间", "Appointment"), result.slot))
     for spec in service.fields:
@@ -71,8 +79,13 @@ def build_receipt(result: KioskResult, service: ServiceSpec, *, station: str, wh
         lines.append(ReceiptLine(Text(item.date, item.date), summary))
     lines.append(ReceiptLine(Text("时间", "Time"), when))
     note = Text("请妥善保管本回执。" + status.zh, "Please keep this receipt. " + status.en)
-    return ReceiptDoc(station=station, title=service.title, lines=tuple(lines), note=note,
-                      qr=f"PK:{result.ticket}" if result.ticket else "")
+    return ReceiptDoc(
+        station=station,
+        title=service.title,
+        lines=tuple(lines),
+        note=note,
+        qr=f"PK:{result.ticket}" if result.ticket else "",
+    )
 
 
 def receipt_lines(doc: ReceiptDoc, lang: str) -> list[str]:

@@ -55,6 +55,7 @@ class ValidationError(ValueError):
 
 # --------------------------------------------------------------------------- normalisation
 
+
 def _fold(raw: str) -> str:
     """Full-width digits, letters, ``＋``, ``－``, brackets and spaces to ASCII (NFKC)."""
     return unicodedata.normalize("NFKC", raw)
@@ -66,8 +67,43 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 # GB/T 2260 province-level codes; 71 Taiwan, 81 Hong Kong, 82 Macao (83: Taiwan residence permits).
 _PROVINCES = frozenset(
-    {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
-     50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
+    {
+        11,
+        12,
+        13,
+        14,
+        15,
+        21,
+        22,
+        23,
+        31,
+        32,
+        33,
+        34,
+        35,
+        36,
+        37,
+        41,
+        42,
+        43,
+        44,
+        45,
+        46,
+        50,
+        51,
+        52,
+        53,
+        54,
+        61,
+        62,
+        63,
+        64,
+        65,
+        71,
+        81,
+        82,
+        83,
+    }
 )
 _EARLIEST_BIRTH = date(1800, 1, 1)
 
@@ -185,7 +221,7 @@ def normalize_phone(raw: str) -> str:
     s = re.sub(r"[\s\-.()\u2010-\u2015]", "", _fold(raw))
     for prefix in ("+86", "0086"):
         if s.startswith(prefix):
-            return s[len(prefix):]
+            return s[len(prefix) :]
     if len(s) == 13 and s.startswith("86"):
         return s[2:]
     return s

@@ -52,9 +52,34 @@ GOLDEN = [
     '53350022"SIA-DCS"0001L0#AAA[#AAA|Nri0/ZY0]',
     'EDA70039"SIA-DCS"0013L0#AAA[#AAA|Nri0/RP0000]_09:19:30,02-20-2023',
 ]
-_FRAGMENTS = [b"\n", b"\r", b'"', b"[", b"]", b"|", b"#", b"_", b"*", b"0", b"F", b"00", b"0029", b'"SIA-DCS"',
-              b'"*ADM-CID"', b'"NULL"', b"0001", b"L0", b"R0", b"#AAA", b"[]", b"_12:00:00,03-01-2024", b"\x00",
-              b"\xff", b"ACK", b'"NAK"0000R0L0A0[]']
+_FRAGMENTS = [
+    b"\n",
+    b"\r",
+    b'"',
+    b"[",
+    b"]",
+    b"|",
+    b"#",
+    b"_",
+    b"*",
+    b"0",
+    b"F",
+    b"00",
+    b"0029",
+    b'"SIA-DCS"',
+    b'"*ADM-CID"',
+    b'"NULL"',
+    b"0001",
+    b"L0",
+    b"R0",
+    b"#AAA",
+    b"[]",
+    b"_12:00:00,03-01-2024",
+    b"\x00",
+    b"\xff",
+    b"ACK",
+    b'"NAK"0000R0L0A0[]',
+]
 _SPECIAL = b'\n\r"[]|#_*0F '
 
 
@@ -98,7 +123,8 @@ def _pad_rng(rnd: random.Random) -> object:
 def frame_pool(rnd: random.Random, size: int = 300) -> list[tuple[bytes, tuple[object, ...] | None]]:
     """Valid frames and, for those the fuzz decoder must accept as they are, what they decode to."""
     pool: list[tuple[bytes, tuple[object, ...] | None]] = [
-        (b"\n" + g.encode() + b"\r", None) for g in GOLDEN  # accepted, but some carry old timestamps
+        (b"\n" + g.encode() + b"\r", None)
+        for g in GOLDEN  # accepted, but some carry old timestamps
     ]
     text = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in "[]")
     for _ in range(size):
@@ -113,9 +139,16 @@ def frame_pool(rnd: random.Random, size: int = 300) -> list[tuple[bytes, tuple[o
             data = rnd.choice([f"#{account}|1120 01 003", f"#{account}|Nri1/PA01", f"#{account}|3121 00 002"])
         extended = tuple("X" + str(rnd.randrange(1000)) for _ in range(rnd.randrange(0, 3)))
         raw = encode_frame(
-            token=token, sequence=rnd.randrange(0, 10000), account=account, data=data, extended=extended,
-            receiver=rnd.choice([None, "0", "F3"]), prefix=rnd.choice([None, "0", "77"]), timestamp=stamp,
-            key=KEYS[account] if encrypted else None, crc_format=rnd.choice(["hex", "binary"]),
+            token=token,
+            sequence=rnd.randrange(0, 10000),
+            account=account,
+            data=data,
+            extended=extended,
+            receiver=rnd.choice([None, "0", "F3"]),
+            prefix=rnd.choice([None, "0", "77"]),
+            timestamp=stamp,
+            key=KEYS[account] if encrypted else None,
+            crc_format=rnd.choice(["hex", "binary"]),
             rng=_pad_rng(rnd),  # type: ignore[arg-type]
         )
         pool.append((raw, None))
@@ -188,8 +221,15 @@ def _decode(
                 if len(answer) != 1 or answer[0].kind is not res.verdict:
                     report.invariant_failures.append(f"{label}: reply {res.reply!r} is not one {res.verdict}")
                 m = res.message
-                out.append((res.verdict, res.account, res.sequence, res.reason,
-                            None if m is None else (m.token, m.data, m.extended, m.timestamp, m.encrypted)))
+                out.append(
+                    (
+                        res.verdict,
+                        res.account,
+                        res.sequence,
+                        res.reason,
+                        None if m is None else (m.token, m.data, m.extended, m.timestamp, m.encrypted),
+                    )
+                )
         dec.flush()
     except OWN_ERRORS:
         report.own_errors += 1

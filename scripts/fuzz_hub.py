@@ -45,25 +45,71 @@ KINDS = ("event", "status", "telemetry", "heartbeat", "rpc")
 def _valid(kind: str, station: str, rng: random.Random) -> Any:
     now = wire.utc_now_iso()
     if kind == "event":
-        events = [{"v": 1, "id": wire.new_event_id(), "station": station, "seq": rng.randint(1, 10**6), "ts": now,
-                   "type": "demo.tick", "priority": rng.choice([1, 2, 3]), "data": {"n": rng.randint(0, 99)}}
-                  for _ in range(rng.randint(1, 4))]
+        events = [
+            {
+                "v": 1,
+                "id": wire.new_event_id(),
+                "station": station,
+                "seq": rng.randint(1, 10**6),
+                "ts": now,
+                "type": "demo.tick",
+                "priority": rng.choice([1, 2, 3]),
+                "data": {"n": rng.randint(0, 99)},
+            }
+            for _ in range(rng.randint(1, 4))
+        ]
         return {"v": 1, "station": station, "batch": rng.randint(0, 10**6), "events": events}
     if kind == "status":
         return {"v": 1, "state": rng.choice(["online", "offline"]), "counter": rng.randint(0, 10**6), "ts": now}
     if kind == "heartbeat":
         return {"v": 1, "counter": rng.randint(0, 10**6), "ts": now}
     if kind == "telemetry":
-        return {"v": 1, "ts": now, "outbox": {"depth": 0, "by_priority": {}, "bytes": 0, "oldest_age_s": 0.0,
-                                              "accepted_total": 0, "rejected_total": 0, "confirmed_total": 0},
-                "link": {"state": "connected", "connects": 1, "in_flight": 0, "published_total": 0,
-                         "resent_total": 0, "publish_failures": 0},
-                "host": {"load1": 0.1, "mem_available_mb": 100.0, "disk_free_mb": 100.0, "uptime_s": 1.0}}
+        return {
+            "v": 1,
+            "ts": now,
+            "outbox": {
+                "depth": 0,
+                "by_priority": {},
+                "bytes": 0,
+                "oldest_age_s": 0.0,
+                "accepted_total": 0,
+                "rejected_total": 0,
+                "confirmed_total": 0,
+            },
+            "link": {
+                "state": "connected",
+                "connects": 1,
+                "in_flight": 0,
+                "published_total": 0,
+                "resent_total": 0,
+                "publish_failures": 0,
+            },
+            "host": {"load1": 0.1, "mem_available_mb": 100.0, "disk_free_mb": 100.0, "uptime_s": 1.0},
+        }
     return {"v": 1, "id": wire.new_event_id(), "method": "hub.ping", "params": {}}
 
 
-_NASTY: list[Any] = [2**63, -(2**63) - 1, 2**64, 10**40, -1, 0, 1.5e308, True, None, "", "\x00", "a\x00b",
-                     "SURROGATE", "x" * 70_000, [], {}, [[[[[]]]]], "DEEP", "🚓" * 100]
+_NASTY: list[Any] = [
+    2**63,
+    -(2**63) - 1,
+    2**64,
+    10**40,
+    -1,
+    0,
+    1.5e308,
+    True,
+    None,
+    "",
+    "\x00",
+    "a\x00b",
+    "SURROGATE",
+    "x" * 70_000,
+    [],
+    {},
+    [[[[[]]]]],
+    "DEEP",
+    "🚓" * 100,
+]
 
 
 def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -87,12 +133,25 @@ def _set(value: Any, path: tuple[Any, ...], new: Any) -> Any:
 def hostile(rng: random.Random) -> tuple[str, bytes]:
     """One generated hostile (topic, payload)."""
     kind = rng.choice(KINDS)
-    station = rng.choice(["ST-FUZZ-1", "ST-FUZZ-2", GOOD if rng.random() < 0.05 else "ST-FUZZ-3",
-                          "bad id", "ST/../x", "A" * 65, "", "ST-\u00e9", "ST*x", "ST-FUZZ-1 "])
+    station = rng.choice(
+        [
+            "ST-FUZZ-1",
+            "ST-FUZZ-2",
+            GOOD if rng.random() < 0.05 else "ST-FUZZ-3",
+            "bad id",
+            "ST/../x",
+            "A" * 65,
+            "",
+            "ST-\u00e9",
+            "ST*x",
+            "ST-FUZZ-1 ",
+        ]
+    )
     topic = f"{wire.PREFIX}/{station}/{kind}" + ("/req" if kind == "rpc" else "")
     if rng.random() < 0.03:
-        topic = rng.choice([f"{wire.PREFIX}/{station}", f"{wire.PREFIX}/{station}/event/x",
-                            f"police/v2/{station}/event"])
+        topic = rng.choice(
+            [f"{wire.PREFIX}/{station}", f"{wire.PREFIX}/{station}/event/x", f"police/v2/{station}/event"]
+        )
     roll = rng.random()
     if roll < 0.1:
         return topic, rng.randbytes(rng.randint(0, 300))
@@ -164,13 +223,38 @@ def run(count: int, seed: int, db: str | None, workdir: Path) -> str | None:
     broker = MosquittoProcess(workdir / "mosquitto")
     broker.start()
     logs = [open(workdir / n, "wb") for n in ("hub.log", "edge.log")]  # noqa: SIM115 - closed below
-    hub = subprocess.Popen([*PY, "hub", "--broker", broker.url, "--db", db, "--client-id", "hub-fuzz"],
-                           stdout=logs[0], stderr=logs[0], cwd=ROOT, env=_env())
+    hub = subprocess.Popen(
+        [*PY, "hub", "--broker", broker.url, "--db", db, "--client-id", "hub-fuzz"],
+        stdout=logs[0],
+        stderr=logs[0],
+        cwd=ROOT,
+        env=_env(),
+    )
     sock = workdir / "edge.sock"
-    edge = subprocess.Popen([*PY, "edge", "--station", GOOD, "--uplink", broker.url, "--data-dir",
-                             str(workdir / "edge"), "--socket", str(sock), "--ack-timeout", "3",
-                             "--set", "sim.test_events=true", "--set", "uplink.reconnect_max=1"],
-                            stdout=logs[1], stderr=logs[1], cwd=ROOT, env=_env())
+    edge = subprocess.Popen(
+        [
+            *PY,
+            "edge",
+            "--station",
+            GOOD,
+            "--uplink",
+            broker.url,
+            "--data-dir",
+            str(workdir / "edge"),
+            "--socket",
+            str(sock),
+            "--ack-timeout",
+            "3",
+            "--set",
+            "sim.test_events=true",
+            "--set",
+            "uplink.reconnect_max=1",
+        ],
+        stdout=logs[1],
+        stderr=logs[1],
+        cwd=ROOT,
+        env=_env(),
+    )
     client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="fuzzer", protocol=mqtt.MQTTv5)
     client.max_inflight_messages_set(200)
     client.reconnect_delay_set(0.05, 0.5)
@@ -244,8 +328,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.workdir is None:
                 print((workdir / "hub.log").read_text(errors="replace")[-4000:], file=sys.stderr)
             return 1
-    print(f"fuzz_hub: {args.count} hostile messages (seed {args.seed}) in {took:.1f} s: the hub kept running, "
-          "the good station's events all stored in order")
+    print(
+        f"fuzz_hub: {args.count} hostile messages (seed {args.seed}) in {took:.1f} s: the hub kept running, "
+        "the good station's events all stored in order"
+    )
     return 0
 
 

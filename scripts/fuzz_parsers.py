@@ -129,8 +129,9 @@ def contact_id_cases(rng: random.Random) -> Iterator[Case]:
         account = "".join(rng.choice("0123456789BCDEF") for _ in range(4))
         code, group, zone = rng.randrange(1000), rng.randrange(100), rng.randrange(1000)
         full = build_contact_id(account=account, qualifier=rng.choice((1, 3, 6)), code=code, group=group, zone=zone)
-        adm = build_adm_cid_data(account=rng.choice((None, account)), qualifier=rng.choice((1, 3, 6)), code=code,
-                                 group=group, zone=zone)
+        adm = build_adm_cid_data(
+            account=rng.choice((None, account)), qualifier=rng.choice((1, 3, 6)), code=code, group=group, zone=zone
+        )
         text = mutate_text(full, rng) if rng.random() < 0.9 else full
         yield f"parse_contact_id({text!r})", lambda t=text: parse_contact_id(t)  # type: ignore[misc]
         text = mutate_text(adm, rng) if rng.random() < 0.9 else adm
@@ -139,16 +140,31 @@ def contact_id_cases(rng: random.Random) -> Iterator[Case]:
 
 def sia_dcs_cases(rng: random.Random) -> Iterator[Case]:
     while True:
-        data = build_sia_dcs(account=rng.choice((None, "1234", "ABCDEF")), code=rng.choice(("PA", "BA", "HA", "RP")),
-                             zone=str(rng.randrange(1000)), area=rng.choice((None, "1")),
-                             time=rng.choice((None, "12:30:00")), text=rng.choice((None, "gate")))
+        data = build_sia_dcs(
+            account=rng.choice((None, "1234", "ABCDEF")),
+            code=rng.choice(("PA", "BA", "HA", "RP")),
+            zone=str(rng.randrange(1000)),
+            area=rng.choice((None, "1")),
+            time=rng.choice((None, "12:30:00")),
+            text=rng.choice((None, "gate")),
+        )
         text = mutate_text(data, rng) if rng.random() < 0.9 else data
         yield f"parse_sia_dcs({text!r})", lambda t=text: parse_sia_dcs(t)  # type: ignore[misc]
 
 
 def _card_text(rng: random.Random) -> bytes:
-    fields = ["张三丰" + " " * 12, rng.choice("12"), "01", "19491231", "北京市东城区" + " " * 29, "11010519491231002X",
-              "北京市公安局" + " " * 9, "20200101", rng.choice(("20400101", "长期    ")), " " * 18]
+    fields = [
+        "张三丰" + " " * 12,
+        rng.choice("12"),
+        "01",
+        "19491231",
+        "北京市东城区" + " " * 29,
+        "11010519491231002X",
+        "北京市公安局" + " " * 9,
+        "20200101",
+        rng.choice(("20400101", "长期    ")),
+        " " * 18,
+    ]
     return "".join(fields).encode("utf-16-le")[:256].ljust(256, b" \x00"[:1])
 
 
@@ -161,9 +177,14 @@ def idcard_text_cases(rng: random.Random) -> Iterator[Case]:
 
 
 def idcard_frame_cases(rng: random.Random) -> Iterator[Case]:
-    valid = [encode_command(SAM_STATUS), encode_command(FIND_CARD), encode_command(READ_TEXT_PHOTO),
-             encode_reply(SamReply(0, 0, 0x90)), encode_reply(SamReply(0, 0, 0x9F, bytes(4))),
-             encode_reply(SamReply(0, 0, 0x90, (256).to_bytes(2, "big") + (16).to_bytes(2, "big") + bytes(272)))]
+    valid = [
+        encode_command(SAM_STATUS),
+        encode_command(FIND_CARD),
+        encode_command(READ_TEXT_PHOTO),
+        encode_reply(SamReply(0, 0, 0x90)),
+        encode_reply(SamReply(0, 0, 0x9F, bytes(4))),
+        encode_reply(SamReply(0, 0, 0x90, (256).to_bytes(2, "big") + (16).to_bytes(2, "big") + bytes(272))),
+    ]
 
     def feed_chunks(decoder: SamCodec | SamCommandDecoder, data: bytes, cuts: list[int]) -> None:
         prev = 0
@@ -172,12 +193,13 @@ def idcard_frame_cases(rng: random.Random) -> Iterator[Case]:
             prev = cut
 
     while True:
-        data = b"".join(mutate_bytes(rng.choice(valid), rng) if rng.random() < 0.8 else rng.choice(valid)
-                        for _ in range(rng.randint(1, 4)))
+        data = b"".join(
+            mutate_bytes(rng.choice(valid), rng) if rng.random() < 0.8 else rng.choice(valid)
+            for _ in range(rng.randint(1, 4))
+        )
         cuts = sorted(rng.sample(range(len(data) + 1), k=min(3, len(data) + 1)))
         yield f"SamCodec.feed({data!r})", lambda d=data, c=cuts: feed_chunks(SamCodec(), d, c)  # type: ignore[misc]
-        yield f"SamCommandDecoder.feed({data!r})", \
-            lambda d=data, c=cuts: feed_chunks(SamCommandDecoder(), d, c)  # type: ignore[misc]
+        yield f"SamCommandDecoder.feed({data!r})", lambda d=data, c=cuts: feed_chunks(SamCommandDecoder(), d, c)  # type: ignore[misc]
 
 
 def escpos_status_cases(rng: random.Random) -> Iterator[Case]:
@@ -235,8 +257,21 @@ def config_cases(rng: random.Random) -> Iterator[Case]:
         set_dotted(data, dotted, value)
         return parse_config(data, source="fuzz.toml")
 
-    keys = ["station.id", "station.id.x", "uplink", "uplink.url.a.b", "outbox.max_events", "alarms.dc09",
-            "alarms.dc09.accounts", "sim.rate", "x.y", "", ".", "station..id", "paths.data_dir"]
+    keys = [
+        "station.id",
+        "station.id.x",
+        "uplink",
+        "uplink.url.a.b",
+        "outbox.max_events",
+        "alarms.dc09",
+        "alarms.dc09.accounts",
+        "sim.rate",
+        "x.y",
+        "",
+        ".",
+        "station..id",
+        "paths.data_dir",
+    ]
     while True:
         text = mutate_text(_CONFIG_TEMPLATE, rng)
         yield f"config({text!r})", lambda t=text: load(t)  # type: ignore[misc]
@@ -285,8 +320,10 @@ def main(argv: list[str] | None = None) -> int:
     for target in args.target or sorted(TARGETS):
         t0 = time.perf_counter()
         r = run(target, inputs=args.inputs, seed=args.seed)
-        print(f"{target:<14} {r.inputs:>7} inputs  {r.parsed:>7} parsed  {r.own_errors:>7} own errors  "
-              f"{len(r.failures):>3} foreign exceptions  {time.perf_counter() - t0:6.1f} s")
+        print(
+            f"{target:<14} {r.inputs:>7} inputs  {r.parsed:>7} parsed  {r.own_errors:>7} own errors  "
+            f"{len(r.failures):>3} foreign exceptions  {time.perf_counter() - t0:6.1f} s"
+        )
         for line in r.failures:
             print(f"    {line}")
         failed += bool(r.failures)

@@ -77,50 +77,90 @@ def _checked(payload: bytes, decode: Callable[[bytes], msgspec.Struct]) -> bytes
 def _event(*, seq: int, id_: str, ts: str, type_: str, priority: wire.Priority, data: dict[str, Any]) -> bytes:
     """An event as the outbox stores and sends it: data normalised by its schema, encoded once."""
     normalised = payloads.validate(type_, data)
-    return wire.encode(wire.Event(id=id_, station=STATION, seq=seq, ts=ts, type=type_, priority=priority,
-                                  data=normalised))
+    return wire.encode(
+        wire.Event(id=id_, station=STATION, seq=seq, ts=ts, type=type_, priority=priority, data=normalised)
+    )
 
 
 def examples() -> list[str]:
     birth = wire.Status(state="online", counter=7, ts="2026-11-23T07:22:20.381Z", software="police-kiosk")
-    will = wire.Status(state="offline", counter=7, ts="2026-11-23T07:22:20.379Z", software="police-kiosk",
-                       reason="connection lost")
-    shutdown = wire.Status(state="offline", counter=7, ts="2026-11-23T07:30:02.118Z", software="police-kiosk",
-                           reason="shutdown")
+    will = wire.Status(
+        state="offline", counter=7, ts="2026-11-23T07:22:20.379Z", software="police-kiosk", reason="connection lost"
+    )
+    shutdown = wire.Status(
+        state="offline", counter=7, ts="2026-11-23T07:30:02.118Z", software="police-kiosk", reason="shutdown"
+    )
     events = [
-        _event(seq=41, id_="01a20748-d111-727f-98c7-dfada473501d", ts="2026-11-23T07:22:22.353Z",
-               type_="station.note", priority=wire.Priority.ALARM,
-               data={"text": "panic button pressed at the front door"}),
-        _event(seq=42, id_="01a20748-d111-7280-8a41-5f0c2e9b7d13", ts="2026-11-23T07:22:22.353Z",
-               type_="station.note", priority=wire.Priority.ALARM,
-               data={"text": "second panic button, side door", "author": "duty officer"}),
+        _event(
+            seq=41,
+            id_="01a20748-d111-727f-98c7-dfada473501d",
+            ts="2026-11-23T07:22:22.353Z",
+            type_="station.note",
+            priority=wire.Priority.ALARM,
+            data={"text": "panic button pressed at the front door"},
+        ),
+        _event(
+            seq=42,
+            id_="01a20748-d111-7280-8a41-5f0c2e9b7d13",
+            ts="2026-11-23T07:22:22.353Z",
+            type_="station.note",
+            priority=wire.Priority.ALARM,
+            data={"text": "second panic button, side door", "author": "duty officer"},
+        ),
     ]
     batch = _checked(wire.batch_payload(STATION, events, batch=73019), wire.decode_batch)
     ack = _checked(wire.encode(wire.Ack(seqs=[41, 42], batch=73019)), wire.decode_ack)
     heartbeat = _checked(wire.encode(wire.Heartbeat(counter=7, ts="2026-11-23T07:22:24.382Z")), wire.decode_heartbeat)
     telemetry = wire.Telemetry(
         ts="2026-11-23T07:22:26.383Z",
-        outbox=wire.OutboxHealth(depth=0, by_priority={"info": 0, "warning": 0, "alarm": 0}, bytes=0,
-                                 oldest_age_s=0.0, accepted_total=2, rejected_total=0, confirmed_total=2),
-        link=wire.LinkHealth(state="connected", connects=1, in_flight=0, published_total=2, resent_total=0,
-                             publish_failures=0, acks_ignored=0),
+        outbox=wire.OutboxHealth(
+            depth=0,
+            by_priority={"info": 0, "warning": 0, "alarm": 0},
+            bytes=0,
+            oldest_age_s=0.0,
+            accepted_total=2,
+            rejected_total=0,
+            confirmed_total=2,
+        ),
+        link=wire.LinkHealth(
+            state="connected",
+            connects=1,
+            in_flight=0,
+            published_total=2,
+            resent_total=0,
+            publish_failures=0,
+            acks_ignored=0,
+        ),
         host=wire.HostHealth(load1=0.76, mem_available_mb=23275.7, disk_free_mb=80223.6, uptime_s=6.0),
         faults=[],
         devices={},
     )
     signer = CommandSigner(Ed25519PrivateKey.from_private_bytes(EXAMPLE_COMMAND_SEED))
-    command = signer.sign(wire.Command(
-        id="01a2074a-2b3c-7d4e-9f60-718293a4b5c6", name="notice",
-        args={"text": "Road closed for the marathon until 14:00"},
-        targets=[STATION], counter=1795937400000000, issued_at="2026-11-23T07:40:00.000Z",
-        expires_at="2026-11-23T14:00:00.000Z"))
+    command = signer.sign(
+        wire.Command(
+            id="01a2074a-2b3c-7d4e-9f60-718293a4b5c6",
+            name="notice",
+            args={"text": "Road closed for the marathon until 14:00"},
+            targets=[STATION],
+            counter=1795937400000000,
+            issued_at="2026-11-23T07:40:00.000Z",
+            expires_at="2026-11-23T14:00:00.000Z",
+        )
+    )
     unsigned = msgspec.structs.replace(command, sig="")
-    request = wire.RpcRequest(id="01a2074e-5a1a-721a-b1aa-c08c9ff6bc1a", method="hub.ping", params={"echo": "hi"},
-                              deadline="2026-11-23T07:28:30.114Z")
-    answer = wire.RpcResponse(id=request.id, result={"pong": True, "station": STATION,
-                                                     "ts": "2026-11-23T07:28:25.115Z", "echo": "hi"})
-    refusal = wire.RpcResponse(id="01a2074e-5af2-73e4-9458-ffacfa2cdb31", error=wire.RpcError(
-        code=-32601, message="unknown hub method 'appointments.free_slots'"))
+    request = wire.RpcRequest(
+        id="01a2074e-5a1a-721a-b1aa-c08c9ff6bc1a",
+        method="hub.ping",
+        params={"echo": "hi"},
+        deadline="2026-11-23T07:28:30.114Z",
+    )
+    answer = wire.RpcResponse(
+        id=request.id, result={"pong": True, "station": STATION, "ts": "2026-11-23T07:28:25.115Z", "echo": "hi"}
+    )
+    refusal = wire.RpcResponse(
+        id="01a2074e-5af2-73e4-9458-ffacfa2cdb31",
+        error=wire.RpcError(code=-32601, message="unknown hub method 'appointments.free_slots'"),
+    )
 
     out: list[str] = []
     out += ["### Status: birth (`police/v1/{station}/status`, retained)", ""]
@@ -129,8 +169,13 @@ def examples() -> list[str]:
     out += _raw_block(_checked(wire.encode(will), wire.decode_status))
     out += ["", "### Status: orderly shutdown (`police-kiosk edge` stopped with SIGTERM)", ""]
     out += _raw_block(_checked(wire.encode(shutdown), wire.decode_status))
-    out += ["", "### EventBatch (`police/v1/{station}/event`): two alarms of one lane", "",
-            "Exactly as the uplink publishes it (`wire.batch_payload` over the events encoded at accept time):", ""]
+    out += [
+        "",
+        "### EventBatch (`police/v1/{station}/event`): two alarms of one lane",
+        "",
+        "Exactly as the uplink publishes it (`wire.batch_payload` over the events encoded at accept time):",
+        "",
+    ]
     out += _raw_block(batch)
     out += ["", "The same, indented:", ""]
     out += _json_block(json.loads(batch))
@@ -141,7 +186,9 @@ def examples() -> list[str]:
     out += ["", "### Telemetry (`police/v1/{station}/telemetry`, indented here)", ""]
     out += _json_block(json.loads(_checked(wire.encode(telemetry), wire.decode_telemetry)))
     out += [
-        "", "### Command (`police/v1/{station}/cmd/notice` or `police/v1/all/cmd/notice`, indented here)", "",
+        "",
+        "### Command (`police/v1/{station}/cmd/notice` or `police/v1/all/cmd/notice`, indented here)",
+        "",
         "`sig` is the Ed25519 signature (hex) over `Command.signing_bytes()` by the example private key whose "
         "seed is the bytes 00 01 02 … 1f (documentation only); its public key, as stations hold it "
         "(`commands.public_key_file`), and the bytes signed (one line after the `police-kiosk command` line) are:",
@@ -151,9 +198,14 @@ def examples() -> list[str]:
     out += ["```", public_key_pem(public).decode().rstrip(), "```", ""]
     out += ["```", unsigned.signing_bytes().decode(), "```", ""]
     out += _json_block(json.loads(_checked(wire.encode(command), wire.decode_command)))
-    out += ["", "### RpcRequest (`police/v1/{station}/rpc/req`)", "",
-            "Published with the MQTT v5 properties Response Topic `police/v1/{station}/rpc/res`, Correlation Data "
-            "(the `id`) and Message Expiry (timeout + 1 s).", ""]
+    out += [
+        "",
+        "### RpcRequest (`police/v1/{station}/rpc/req`)",
+        "",
+        "Published with the MQTT v5 properties Response Topic `police/v1/{station}/rpc/res`, Correlation Data "
+        "(the `id`) and Message Expiry (timeout + 1 s).",
+        "",
+    ]
     out += _raw_block(_checked(wire.encode(request), wire.decode_rpc_request))
     out += ["", "### RpcResponse (`police/v1/{station}/rpc/res`): an answer, and an error", ""]
     out += _raw_block(_checked(wire.encode(answer), wire.decode_rpc_response))

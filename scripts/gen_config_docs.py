@@ -267,8 +267,10 @@ def render() -> str:
                 f"| {_cell(meaning)} |"
             )
     if missing:
-        print("gen_config_docs: keys without a description (give each a Field description):\n  "
-              + "\n  ".join(missing), file=sys.stderr)
+        print(
+            "gen_config_docs: keys without a description (give each a Field description):\n  " + "\n  ".join(missing),
+            file=sys.stderr,
+        )
     return "\n".join(lines).lstrip("\n")
 
 

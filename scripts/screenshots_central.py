@@ -29,8 +29,14 @@ from hub.web.db import Db
 from hub.web.demo import incident_dict, seed_station, store_change
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 PASSWORD = "demo-pass-1"  # noqa: S105 - a throwaway account in a temporary database
 
 
@@ -45,21 +51,56 @@ def seed(db_url: str) -> dict[str, str]:
     now = time.time()
     new = incident_dict("INC-20261203-0931-a1f0", now - 25, site="阳光小学", site_en="Sunshine Primary School")
     seed_station(db_url, "SZ-FT-0042", name="福田深南路警务站", district="福田", incident=new, position=(22.54, 114.05))
-    acked = incident_dict("INC-20261203-0928-77c2", now - 200, site="育才中学", site_en="Yucai Middle School",
-                          account="2001")
+    acked = incident_dict(
+        "INC-20261203-0928-77c2", now - 200, site="育才中学", site_en="Yucai Middle School", account="2001"
+    )
     seed_station(db_url, "SZ-LH-0007", name="罗湖东门警务站", district="罗湖", incident=acked, position=(22.55, 114.12))
-    acked = dict(acked, state="dispatched", rev=3, acked_at=now - 190, dispatched_at=now - 120, unit="巡逻 3",
-                 missed=["respond"], escalations=1,
-                 timeline=[*acked["timeline"], {"at": now - 190, "what": "acknowledged", "by": "7701", "detail": ""},
-                           {"at": now - 140, "what": "escalated", "by": "", "detail": "respond"},
-                           {"at": now - 120, "what": "dispatched", "by": "7701", "detail": "巡逻 3"}])
+    acked = dict(
+        acked,
+        state="dispatched",
+        rev=3,
+        acked_at=now - 190,
+        dispatched_at=now - 120,
+        unit="巡逻 3",
+        missed=["respond"],
+        escalations=1,
+        timeline=[
+            *acked["timeline"],
+            {"at": now - 190, "what": "acknowledged", "by": "7701", "detail": ""},
+            {"at": now - 140, "what": "escalated", "by": "", "detail": "respond"},
+            {"at": now - 120, "what": "dispatched", "by": "7701", "detail": "巡逻 3"},
+        ],
+    )
     store_change(db_url, "SZ-LH-0007", 2, acked, "dispatched", by="7701")
-    seed_station(db_url, "SZ-NS-0113", name="南山科技园警务站", district="南山", incident=None, heard_ago=400,
-                 position=(22.53, 113.95))
-    seed_station(db_url, "SZ-NS-0120", name="南山后海警务站", district="南山", incident=None, state="offline",
-                 heard_ago=3600, position=(22.51, 113.94))
-    seed_station(db_url, "SZ-FT-0051", name="福田华强北警务站", district="福田", incident=None, depth=37,
-                 faults=("printer.paper_out",), position=(22.55, 114.09))
+    seed_station(
+        db_url,
+        "SZ-NS-0113",
+        name="南山科技园警务站",
+        district="南山",
+        incident=None,
+        heard_ago=400,
+        position=(22.53, 113.95),
+    )
+    seed_station(
+        db_url,
+        "SZ-NS-0120",
+        name="南山后海警务站",
+        district="南山",
+        incident=None,
+        state="offline",
+        heard_ago=3600,
+        position=(22.51, 113.94),
+    )
+    seed_station(
+        db_url,
+        "SZ-FT-0051",
+        name="福田华强北警务站",
+        district="福田",
+        incident=None,
+        depth=37,
+        faults=("printer.paper_out",),
+        position=(22.55, 114.09),
+    )
     return {"incident": "/incidents/SZ-LH-0007/INC-20261203-0928-77c2"}
 
 
@@ -79,8 +120,23 @@ def main() -> int:
         broker = MosquittoProcess(work / "mosquitto")
         broker.start()
         port = free_port()
-        hub = subprocess.Popen([sys.executable, "-m", "police_kiosk", "hub", "--broker", broker.url, "--db", db_url,
-                                "--http", f"127.0.0.1:{port}", "--log-level", "WARNING"], start_new_session=True)
+        hub = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "police_kiosk",
+                "hub",
+                "--broker",
+                broker.url,
+                "--db",
+                db_url,
+                "--http",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "WARNING",
+            ],
+            start_new_session=True,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             for _ in range(300):
@@ -101,8 +157,12 @@ def main() -> int:
                     page.click("form.login button[type=submit]")
                     page.wait_for_url(f"{url}/alarms")
                     page.wait_for_timeout(1500)  # the feed has read the seeded incidents
-                    for name, path in (("alarms", "/alarms"), ("incident", paths["incident"]),
-                                       ("stations", "/stations"), ("audit", "/audit")):
+                    for name, path in (
+                        ("alarms", "/alarms"),
+                        ("incident", paths["incident"]),
+                        ("stations", "/stations"),
+                        ("audit", "/audit"),
+                    ):
                         page.goto(url + path)
                         page.wait_for_timeout(500)  # never "networkidle": the event stream stays open
                         page.screenshot(path=str(args.out / f"central-{name}-{lang}.png"), full_page=True)

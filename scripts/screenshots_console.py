@@ -35,9 +35,20 @@ from ui.link import DaemonLink
 NOW = time.time()
 
 
-def incident(iid: str, *, ago: float, state: str = "raised", site: str = "阳光小学",
-             site_en: str = "Sunshine Primary School", point: str = "正门一键报警", point_en: str = "Main gate button",
-             kind: str = "panic", account: str = "1234", zone: int = 1, **times: float | None) -> dict[str, Any]:
+def incident(
+    iid: str,
+    *,
+    ago: float,
+    state: str = "raised",
+    site: str = "阳光小学",
+    site_en: str = "Sunshine Primary School",
+    point: str = "正门一键报警",
+    point_en: str = "Main gate button",
+    kind: str = "panic",
+    account: str = "1234",
+    zone: int = 1,
+    **times: float | None,
+) -> dict[str, Any]:
     raised = NOW - ago
     stamps = {k: (None if v is None else NOW - v) for k, v in times.items()}
     timeline = [{"at": raised, "what": "raised", "by": "", "detail": ""}]
@@ -45,19 +56,39 @@ def incident(iid: str, *, ago: float, state: str = "raised", site: str = "阳光
         if stamps.get(key) is not None:
             timeline.append({"at": stamps[key], "what": what, "by": "王警官", "detail": ""})
     return {
-        "id": iid, "state": state, "kind": kind,
-        "source": {"kind": "dc09", "site": site, "site_en": site_en, "point": point, "point_en": point_en,
-                   "account": account, "zone": zone},
-        "raised_at": raised, "acked_at": None, "dispatched_at": None, "on_scene_at": None, "closed_at": None,
-        **stamps, "outcome": None, "presses": 1, "restored": False,
+        "id": iid,
+        "state": state,
+        "kind": kind,
+        "source": {
+            "kind": "dc09",
+            "site": site,
+            "site_en": site_en,
+            "point": point,
+            "point_en": point_en,
+            "account": account,
+            "zone": zone,
+        },
+        "raised_at": raised,
+        "acked_at": None,
+        "dispatched_at": None,
+        "on_scene_at": None,
+        "closed_at": None,
+        **stamps,
+        "outcome": None,
+        "presses": 1,
+        "restored": False,
         "targets": {"respond_s": 60, "arrive_s": 180, "resolve_s": 300},
         "deadlines": {"respond": raised + 60, "arrive": raised + 180, "resolve": raised + 300},
-        "missed": [], "escalations": 0, "timeline": timeline,
+        "missed": [],
+        "escalations": 0,
+        "timeline": timeline,
     }
 
 
-LINKS = [{"account": f"{1230 + i}", "site": s, "state": "ok", "since": NOW - 3600}
-         for i, s in enumerate(["阳光小学", "实验中学", "育才小学", "第二幼儿园", "朝阳中学", "光明小学"])]
+LINKS = [
+    {"account": f"{1230 + i}", "site": s, "state": "ok", "since": NOW - 3600}
+    for i, s in enumerate(["阳光小学", "实验中学", "育才小学", "第二幼儿园", "朝阳中学", "光明小学"])
+]
 
 
 def state_idle(w: ConsoleWindow) -> None:
@@ -71,12 +102,39 @@ def state_alarm(w: ConsoleWindow) -> None:
 
 def state_several(w: ConsoleWindow) -> None:
     state_alarm(w)
-    w.board.apply_incident("acknowledged", incident(
-        "inc-0", ago=130, state="dispatched", site="实验中学", site_en="Experimental Middle School",
-        point="东门报警按钮", point_en="East gate button", account="1231", zone=3, acked_at=118, dispatched_at=95))
-    w.board.apply_incident("acknowledged", incident(
-        "inc-00", ago=250, state="on_scene", site="育才小学", site_en="Yucai Primary School",
-        point="传达室", point_en="Gatehouse", account="1232", zone=2, acked_at=230, dispatched_at=200, on_scene_at=40))
+    w.board.apply_incident(
+        "acknowledged",
+        incident(
+            "inc-0",
+            ago=130,
+            state="dispatched",
+            site="实验中学",
+            site_en="Experimental Middle School",
+            point="东门报警按钮",
+            point_en="East gate button",
+            account="1231",
+            zone=3,
+            acked_at=118,
+            dispatched_at=95,
+        ),
+    )
+    w.board.apply_incident(
+        "acknowledged",
+        incident(
+            "inc-00",
+            ago=250,
+            state="on_scene",
+            site="育才小学",
+            site_en="Yucai Primary School",
+            point="传达室",
+            point_en="Gatehouse",
+            account="1232",
+            zone=2,
+            acked_at=230,
+            dispatched_at=200,
+            on_scene_at=40,
+        ),
+    )
     w.board.apply_link({"account": "1234", "site": "第二幼儿园", "state": "lost", "since": NOW - 95}, NOW)
     w.board.apply_fault({"code": "device.siren", "active": True, "message": "警号继电器模块无应答 (Modbus unit 2)"})
     w.board.select("inc-1")
@@ -84,9 +142,22 @@ def state_several(w: ConsoleWindow) -> None:
 
 def state_timers(w: ConsoleWindow) -> None:
     w.board.load_links(LINKS)
-    w.board.apply_incident("dispatched", incident(
-        "inc-5", ago=200, state="dispatched", site="实验中学", site_en="Experimental Middle School",
-        point="东门报警按钮", point_en="East gate button", account="1231", zone=3, acked_at=170, dispatched_at=150))
+    w.board.apply_incident(
+        "dispatched",
+        incident(
+            "inc-5",
+            ago=200,
+            state="dispatched",
+            site="实验中学",
+            site_en="Experimental Middle School",
+            point="东门报警按钮",
+            point_en="East gate button",
+            account="1231",
+            zone=3,
+            acked_at=170,
+            dispatched_at=150,
+        ),
+    )
     w.board.apply_incident("dispatched", incident("inc-6", ago=40, state="acknowledged", acked_at=30))
     w.board.tick(NOW)
     w.board.silence("inc-5")  # the crew has seen the missed arrival: red, but no longer sounding
@@ -112,27 +183,60 @@ def plate_jpeg(text: str) -> str:
     return base64.b64encode(bytes(data.data())).decode()
 
 
-def hit(plate: str, listed: str, *, ago: float, reason: str, priority: int, camera: str = "gate-east",
-        camera_name: str = "东门 East gate", image: bool = True) -> dict[str, Any]:
-    return {"camera": camera, "camera_name": camera_name, "plate": plate, "kind": "blue", "confidence": 0.93,
-            "listed_plate": listed, "reason": reason, "list_priority": priority, "list_version": 6,
-            "distance": 0.0 if plate == listed else 0.5, "seen_at": NOW - ago, "first_seen": NOW - ago - 1.2,
-            "box": [412.0, 388.0, 96.0, 30.0], "plate_jpeg_b64": plate_jpeg(plate) if image else "",
-            "privacy": "faces-blurred"}
+def hit(
+    plate: str,
+    listed: str,
+    *,
+    ago: float,
+    reason: str,
+    priority: int,
+    camera: str = "gate-east",
+    camera_name: str = "东门 East gate",
+    image: bool = True,
+) -> dict[str, Any]:
+    return {
+        "camera": camera,
+        "camera_name": camera_name,
+        "plate": plate,
+        "kind": "blue",
+        "confidence": 0.93,
+        "listed_plate": listed,
+        "reason": reason,
+        "list_priority": priority,
+        "list_version": 6,
+        "distance": 0.0 if plate == listed else 0.5,
+        "seen_at": NOW - ago,
+        "first_seen": NOW - ago - 1.2,
+        "box": [412.0, 388.0, 96.0, 30.0],
+        "plate_jpeg_b64": plate_jpeg(plate) if image else "",
+        "privacy": "faces-blurred",
+    }
 
 
-CAMERAS = {"cameras": [
-    {"id": "gate-east", "name": "东门 East gate", "state": "connected", "detail": "", "hits": 2},
-    {"id": "plaza", "name": "站前广场 Plaza", "state": "connected", "detail": "", "hits": 0},
-    {"id": "bodycam-3", "name": "执法记录仪 3 Body cam 3", "state": "disconnected", "detail": "stream stalled"},
-]}
+CAMERAS = {
+    "cameras": [
+        {"id": "gate-east", "name": "东门 East gate", "state": "connected", "detail": "", "hits": 2},
+        {"id": "plaza", "name": "站前广场 Plaza", "state": "connected", "detail": "", "hits": 0},
+        {"id": "bodycam-3", "name": "执法记录仪 3 Body cam 3", "state": "disconnected", "detail": "stream stalled"},
+    ]
+}
 
 
 def state_vehicle(w: ConsoleWindow) -> None:
     w.board.load_links(LINKS)
     w.board.vision.load_cameras(CAMERAS)
-    older = w.board.vision.apply_hit(hit("浙C67D90", "浙C67D90", ago=1500, reason="肇事逃逸 hit and run", priority=3,
-                                         camera="plaza", camera_name="站前广场 Plaza", image=False))
+    older = w.board.vision.apply_hit(
+        hit(
+            "浙C67D90",
+            "浙C67D90",
+            ago=1500,
+            reason="肇事逃逸 hit and run",
+            priority=3,
+            camera="plaza",
+            camera_name="站前广场 Plaza",
+            image=False,
+        )
+    )
     w.board.vision.note(older)
     w.board.vision.apply_hit(hit("粤B8Z5Z7", "粤B8Z527", ago=4, reason="被盗车辆 stolen vehicle", priority=1))
 
@@ -142,13 +246,26 @@ def state_vehicle_alarm(w: ConsoleWindow) -> None:
     w.board.apply_incident("raised", incident("inc-1", ago=12))
 
 
-def closed(iid: str, *, ago: float, outcome: str, dispatched: float | None, on_scene: float | None,
-           closed_after: float, missed: tuple[str, ...] = (), **where: Any) -> dict[str, Any]:
+def closed(
+    iid: str,
+    *,
+    ago: float,
+    outcome: str,
+    dispatched: float | None,
+    on_scene: float | None,
+    closed_after: float,
+    missed: tuple[str, ...] = (),
+    **where: Any,
+) -> dict[str, Any]:
     """A closed incident raised `ago` seconds before NOW, its steps given as seconds after the alarm."""
     inc = incident(iid, ago=ago, state="closed", **where)
     raised = inc["raised_at"]
-    for key, after in (("acked_at", dispatched), ("dispatched_at", dispatched), ("on_scene_at", on_scene),
-                       ("closed_at", closed_after)):
+    for key, after in (
+        ("acked_at", dispatched),
+        ("dispatched_at", dispatched),
+        ("on_scene_at", on_scene),
+        ("closed_at", closed_after),
+    ):
         inc[key] = None if after is None else raised + after
     inc.update(outcome=outcome, missed=list(missed), unit="巡逻一组" if dispatched is not None else "")
     return inc
@@ -171,14 +288,39 @@ def state_manual_confirm(w: ConsoleWindow) -> None:
 
 def state_history(w: ConsoleWindow) -> None:
     w.board.load_links(LINKS)
-    w.board.history.load([
-        closed("inc-h1", ago=900, outcome="real", dispatched=41, on_scene=150, closed_after=280),
-        closed("inc-h2", ago=5400, outcome="false_alarm", dispatched=75, on_scene=230, closed_after=410,
-               missed=("respond", "arrive", "resolve"), site="实验中学", site_en="Experimental Middle School",
-               point="东门报警按钮", point_en="East gate button", account="1231", zone=3),
-        closed("inc-h3", ago=86400 + 3600, outcome="test", dispatched=None, on_scene=None, closed_after=35,
-               site="育才小学", site_en="Yucai Primary School", point="传达室", point_en="Gatehouse", kind="emergency"),
-    ])
+    w.board.history.load(
+        [
+            closed("inc-h1", ago=900, outcome="real", dispatched=41, on_scene=150, closed_after=280),
+            closed(
+                "inc-h2",
+                ago=5400,
+                outcome="false_alarm",
+                dispatched=75,
+                on_scene=230,
+                closed_after=410,
+                missed=("respond", "arrive", "resolve"),
+                site="实验中学",
+                site_en="Experimental Middle School",
+                point="东门报警按钮",
+                point_en="East gate button",
+                account="1231",
+                zone=3,
+            ),
+            closed(
+                "inc-h3",
+                ago=86400 + 3600,
+                outcome="test",
+                dispatched=None,
+                on_scene=None,
+                closed_after=35,
+                site="育才小学",
+                site_en="Yucai Primary School",
+                point="传达室",
+                point_en="Gatehouse",
+                kind="emergency",
+            ),
+        ]
+    )
     w.board.siren.answered(None, -32009, "manual siren control is disabled in this station's configuration")
     w.board.history_open = True
 
@@ -188,9 +330,18 @@ def state_disconnected(w: ConsoleWindow) -> None:
     w.board.set_connected(False, NOW - 42)
 
 
-STATES = {"idle": state_idle, "alarm": state_alarm, "several": state_several, "timers": state_timers,
-          "disconnected": state_disconnected, "vehicle": state_vehicle, "vehicle-alarm": state_vehicle_alarm,
-          "manual": state_manual, "manual-confirm": state_manual_confirm, "history": state_history}
+STATES = {
+    "idle": state_idle,
+    "alarm": state_alarm,
+    "several": state_several,
+    "timers": state_timers,
+    "disconnected": state_disconnected,
+    "vehicle": state_vehicle,
+    "vehicle-alarm": state_vehicle_alarm,
+    "manual": state_manual,
+    "manual-confirm": state_manual_confirm,
+    "history": state_history,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

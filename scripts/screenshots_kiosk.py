@@ -24,16 +24,34 @@ from ui.kiosk.window import KioskWindow
 
 TODAY = date(2026, 5, 6)
 NOTICES = [
-    {"id": "f1", "kind": "anti_fraud", "title": {"zh": "警惕冒充公检法诈骗", "en": "Beware of fake police calls"},
-     "body": {"zh": "公检法机关不会通过电话要求转账，更没有所谓“安全账户”。接到此类电话请立即挂断并拨打 110。",
-              "en": "The police never ask you to transfer money by phone; there is no 'safe account'. Hang up "
-                    "and call 110."}},
-    {"id": "b1", "kind": "bulletin", "title": {"zh": "本周辖区警情通报", "en": "This week's incident bulletin"},
-     "body": {"zh": "本周辖区共接报警情 42 起，同比下降 12%。电动车被盗 3 起，请锁好车辆。",
-              "en": "42 incidents this week, down 12% on last year. 3 e-bike thefts: please lock your bike."}},
+    {
+        "id": "f1",
+        "kind": "anti_fraud",
+        "title": {"zh": "警惕冒充公检法诈骗", "en": "Beware of fake police calls"},
+        "body": {
+            "zh": "公检法机关不会通过电话要求转账，更没有所谓“安全账户”。接到此类电话请立即挂断并拨打 110。",
+            "en": "The police never ask you to transfer money by phone; there is no 'safe account'. Hang up "
+            "and call 110.",
+        },
+    },
+    {
+        "id": "b1",
+        "kind": "bulletin",
+        "title": {"zh": "本周辖区警情通报", "en": "This week's incident bulletin"},
+        "body": {
+            "zh": "本周辖区共接报警情 42 起，同比下降 12%。电动车被盗 3 起，请锁好车辆。",
+            "en": "42 incidents this week, down 12% on last year. 3 e-bike thefts: please lock your bike.",
+        },
+    },
 ]
-CARD = {"name": "张三丰", "id_number": "11010519491231002X", "gender": "male", "birth_date": "1949-12-31",
-        "address": "北京市东城区景山前街4号", "card_type": "resident"}
+CARD = {
+    "name": "张三丰",
+    "id_number": "11010519491231002X",
+    "gender": "male",
+    "birth_date": "1949-12-31",
+    "address": "北京市东城区景山前街4号",
+    "card_type": "resident",
+}
 
 
 def shoot(window: KioskWindow, out: Path, name: str) -> None:
@@ -79,25 +97,64 @@ def render(window: KioskWindow, out: Path, lang: str) -> None:
     shoot(window, out, f"form_errors_{lang}")
     spec = DEFAULT_CATALOGUE.service
     booked = {"zh": "预约成功，请按时到窗口办理", "en": "Booked: please come to the counter on time"}
-    window.show_result({"kind": "appointment", "status": "booked", "ticket": "I0508-0900", "slot": "2026-05-08 09:00",
-                        "message": booked, "receipt_id": "r"}, spec("appt_id_card"))
+    window.show_result(
+        {
+            "kind": "appointment",
+            "status": "booked",
+            "ticket": "I0508-0900",
+            "slot": "2026-05-08 09:00",
+            "message": booked,
+            "receipt_id": "r",
+        },
+        spec("appt_id_card"),
+    )
     window.result.set_print_state("printed")
     shoot(window, out, f"result_booked_{lang}")
-    window.show_result({"kind": "report", "status": "queued", "ticket": "SZ-FT-0042-000123", "queued": True,
-                        "message": {"zh": "网络暂时中断：已在本站登记，恢复后自动提交",
-                                    "en": "Network down: saved at this station and sent when the network returns"},
-                        "receipt_id": "r"}, spec("report_dispute"))
+    window.show_result(
+        {
+            "kind": "report",
+            "status": "queued",
+            "ticket": "SZ-FT-0042-000123",
+            "queued": True,
+            "message": {
+                "zh": "网络暂时中断：已在本站登记，恢复后自动提交",
+                "en": "Network down: saved at this station and sent when the network returns",
+            },
+            "receipt_id": "r",
+        },
+        spec("report_dispute"),
+    )
     window.result.set_print_state("printed")
     shoot(window, out, f"result_queued_{lang}")
     found = {"zh": "查询完成", "en": "Here is what we found"}
-    window.show_result({"kind": "lookup", "status": "found", "message": found,
-                        "items": [{"date": "2026-03-02", "place": "深南大道华强路口",
-                                   "what": {"zh": "闯红灯", "en": "Ran a red light"}, "points": 6, "fine": 200,
-                                   "handled": False}]}, spec("traffic_lookup"))
+    window.show_result(
+        {
+            "kind": "lookup",
+            "status": "found",
+            "message": found,
+            "items": [
+                {
+                    "date": "2026-03-02",
+                    "place": "深南大道华强路口",
+                    "what": {"zh": "闯红灯", "en": "Ran a red light"},
+                    "points": 6,
+                    "fine": 200,
+                    "handled": False,
+                }
+            ],
+        },
+        spec("traffic_lookup"),
+    )
     shoot(window, out, f"result_lookup_{lang}")
-    window.show_result({"kind": "ticket", "status": "issued", "ticket": "A023",
-                        "message": {"zh": "请留意叫号", "en": "Please wait for your number to be called"}},
-                       spec("queue_ticket"))
+    window.show_result(
+        {
+            "kind": "ticket",
+            "status": "issued",
+            "ticket": "A023",
+            "message": {"zh": "请留意叫号", "en": "Please wait for your number to be called"},
+        },
+        spec("queue_ticket"),
+    )
     shoot(window, out, f"result_ticket_{lang}")
     window.choose("notices")
     shoot(window, out, f"notices_{lang}")
@@ -117,10 +174,20 @@ def main(argv: list[str] | None = None) -> int:
     args.outdir.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
     window = KioskWindow(None, today=TODAY)
-    window.load_catalogue(KioskCatalogue(
-        catalogue=catalogue_to_data(DEFAULT_CATALOGUE), devices={},
-        settings=KioskSettings(station="SZ-FT-0042", station_name="福田区深南路智慧警务站", id_reader=True,
-                               printer=True, idle_timeout=120, idle_warning=30)))
+    window.load_catalogue(
+        KioskCatalogue(
+            catalogue=catalogue_to_data(DEFAULT_CATALOGUE),
+            devices={},
+            settings=KioskSettings(
+                station="SZ-FT-0042",
+                station_name="福田区深南路智慧警务站",
+                id_reader=True,
+                printer=True,
+                idle_timeout=120,
+                idle_warning=30,
+            ),
+        )
+    )
     w, h = (int(v) for v in args.size.split("x"))
     window.resize(w, h)
     window.show()

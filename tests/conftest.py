@@ -55,8 +55,12 @@ def _our_children() -> dict[int, str]:
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[-1].split()
-        if len(fields) > 2 and int(fields[1]) == me and fields[0] != "Z" and (
-                "police_kiosk" in cmdline or "mosquitto" in cmdline):
+        if (
+            len(fields) > 2
+            and int(fields[1]) == me
+            and fields[0] != "Z"
+            and ("police_kiosk" in cmdline or "mosquitto" in cmdline)
+        ):
             found[int(entry)] = cmdline[:160]
     return found
 
@@ -124,8 +128,11 @@ def _no_leftover_threads() -> Iterator[None]:
     before = set(threading.enumerate())
     yield
     leftovers = [
-        t for t in threading.enumerate()
-        if t not in before and t.is_alive() and t is not threading.current_thread()
+        t
+        for t in threading.enumerate()
+        if t not in before
+        and t.is_alive()
+        and t is not threading.current_thread()
         and (not t.daemon or t.name.startswith(OUR_THREADS))
     ]
     for t in leftovers:

@@ -29,7 +29,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 # ---- generated sections ------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "script", ["scripts/gen_api_docs.py", "scripts/gen_config_docs.py", "scripts/gen_local_api_docs.py"])
+    "script", ["scripts/gen_api_docs.py", "scripts/gen_config_docs.py", "scripts/gen_local_api_docs.py"]
+)
 def test_generated_sections_are_up_to_date(script: str) -> None:
     res = run(sys.executable, script, "--check")
     assert res.returncode == 0, f"{res.stderr}{res.stdout}(run `{sys.executable} {script}` and commit the result)"
@@ -76,8 +77,9 @@ def test_the_bad_example_fails_naming_file_line_and_key() -> None:
 
 def test_the_check_config_output_shown_in_the_docs_is_the_real_one() -> None:
     text = (DOCS / "configuration.md").read_text(encoding="utf-8")
-    shown = re.search(r"^\$ police-kiosk check-config examples/bad-station.toml\n(.*?)^\$ ", text,
-                      re.MULTILINE | re.DOTALL)
+    shown = re.search(
+        r"^\$ police-kiosk check-config examples/bad-station.toml\n(.*?)^\$ ", text, re.MULTILINE | re.DOTALL
+    )
     assert shown is not None, "docs/configuration.md no longer shows check-config on examples/bad-station.toml"
     res = run(*POLICE_KIOSK, "check-config", "examples/bad-station.toml")
     assert shown.group(1) == res.stderr
@@ -124,14 +126,11 @@ def test_the_units_match_what_the_programs_send_to_systemd() -> None:
     # tests/hub/test_systemd_notify.py); here only that the units ask for it, and the hub feeds its watchdog.
     assert edge.get("WatchdogSec")
     assert hub.get("WatchdogSec")
-    assert edge["ExecStart"] == [
-        "/opt/police-kiosk/venv/bin/police-kiosk edge --config /etc/police-kiosk/station.toml"
-    ]
+    assert edge["ExecStart"] == ["/opt/police-kiosk/venv/bin/police-kiosk edge --config /etc/police-kiosk/station.toml"]
 
 
 def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
-    host_units = next((p for p in (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system")) if p.is_dir()),
-                      None)
+    host_units = next((p for p in (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system")) if p.is_dir()), None)
     require(shutil.which("systemd-analyze") and host_units, "systemd-analyze and its unit directory (package systemd)")
     assert host_units is not None
     # A scratch root: the host's units (sysinit.target, ...), ours, and stand-ins for the programs the

@@ -48,9 +48,16 @@ class DaemonLink(QObject):
     notified = Signal(str, dict)
     _deliver = Signal(object, object, object)  # callback, result, error: crosses to the GUI thread
 
-    def __init__(self, socket_path: Path | str, *, topics: list[str] | None = None,
-                 badge: str = "", retry_min: float = 0.2, retry_max: float = 3.0,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        socket_path: Path | str,
+        *,
+        topics: list[str] | None = None,
+        badge: str = "",
+        retry_min: float = 0.2,
+        retry_max: float = 3.0,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.socket_path = Path(socket_path)
         self.topics = list(topics or [])
@@ -82,8 +89,9 @@ class DaemonLink(QObject):
             self._thread.join(timeout=5)
             self._thread = None
 
-    def call(self, method: str, params: dict[str, Any] | None = None, done: Done | None = None,
-             *, timeout: float = 10.0) -> None:
+    def call(
+        self, method: str, params: dict[str, Any] | None = None, done: Done | None = None, *, timeout: float = 10.0
+    ) -> None:
         """Call a daemon method; `done(result, error)` runs later on the GUI thread."""
         loop = self._loop
         if loop is None or loop.is_closed() or not self.connected:
@@ -92,8 +100,14 @@ class DaemonLink(QObject):
             return
         asyncio.run_coroutine_threadsafe(self._call(method, params, done, timeout), loop)
 
-    def request(self, method: Method[P, R], params: P | None,
-                done: Callable[[R | None, ApiError | None], None] | None, *, timeout: float = 10.0) -> None:
+    def request(
+        self,
+        method: Method[P, R],
+        params: P | None,
+        done: Callable[[R | None, ApiError | None], None] | None,
+        *,
+        timeout: float = 10.0,
+    ) -> None:
         """Call a method of the contract; `done(result, error)` runs later on the GUI thread with the typed
         result (an answer that does not fit the contract is an error, never a crash)."""
 

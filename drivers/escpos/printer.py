@@ -100,8 +100,7 @@ class EscPosPrinter:
             except SerialLinkError:
                 raise self._port_fault() from None
             if not self._check_status:
-                return PrinterStatus(online=True, cover_open=False, paper_near_end=False,
-                                     paper_out=False, error=False)
+                return PrinterStatus(online=True, cover_open=False, paper_near_end=False, paper_out=False, error=False)
             after = await self._status_locked()
             self._raise_faults(after)
             return after
@@ -148,4 +147,3 @@ class EscPosPrinter:
         else:
             _LOG.info("receipt printer on %s is ready again", self.port)
         self._last_faults = faults
-

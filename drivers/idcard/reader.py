@@ -155,8 +155,10 @@ class CardRemoved:
 
 ReaderEvent = CardRead | CardReadFailed | CardRemoved | ReaderStatus
 
-_SW3_FAULTS = {Sw3.SAM_SELF_TEST_FAILED: ReaderFault.SAM_SELF_TEST_FAILED,
-               Sw3.SAM_NOT_AUTHORISED: ReaderFault.SAM_NOT_AUTHORISED}
+_SW3_FAULTS = {
+    Sw3.SAM_SELF_TEST_FAILED: ReaderFault.SAM_SELF_TEST_FAILED,
+    Sw3.SAM_NOT_AUTHORISED: ReaderFault.SAM_NOT_AUTHORISED,
+}
 
 
 class IdCardReader:

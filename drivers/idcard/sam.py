@@ -174,14 +174,12 @@ def parse_read_data(data: bytes) -> CardBlocks:
     text_len = int.from_bytes(data[0:2], "big")
     photo_len = int.from_bytes(data[2:4], "big")
     if 4 + text_len + photo_len == len(data):
-        return CardBlocks(text=data[4:4 + text_len], photo=data[4 + text_len:])
+        return CardBlocks(text=data[4 : 4 + text_len], photo=data[4 + text_len :])
     if len(data) >= 6:
         finger_len = int.from_bytes(data[4:6], "big")
         start = 6 + text_len + photo_len
         if start + finger_len == len(data):
-            return CardBlocks(
-                text=data[6:6 + text_len], photo=data[6 + text_len:start], fingerprint=data[start:]
-            )
+            return CardBlocks(text=data[6 : 6 + text_len], photo=data[6 + text_len : start], fingerprint=data[start:])
     raise SamLengthError(f"read reply lengths do not add up to its {len(data)} data bytes")
 
 
@@ -229,7 +227,7 @@ class _Deframer:
             self._drop(start)
         if len(buf) < _HEADER:
             return None
-        length = int.from_bytes(buf[len(PREAMBLE):_HEADER], "big")
+        length = int.from_bytes(buf[len(PREAMBLE) : _HEADER], "big")
         if not self._min_length <= length <= self._max_length:
             self.length_errors += 1
             self._drop(1)
@@ -237,11 +235,11 @@ class _Deframer:
         end = _HEADER + length
         if len(buf) < end:
             return None
-        if reduce(xor, buf[len(PREAMBLE):end - 1], 0) != buf[end - 1]:
+        if reduce(xor, buf[len(PREAMBLE) : end - 1], 0) != buf[end - 1]:
             self.checksum_errors += 1
             self._drop(1)
             raise SamChecksumError(f"bad checksum in a {end}-byte frame")
-        payload = bytes(buf[_HEADER:end - 1])
+        payload = bytes(buf[_HEADER : end - 1])
         self._drop(end)
         return payload
 

@@ -47,7 +47,7 @@ def _put(block: bytearray, offset: int, size: int, value: str, name: str) -> Non
     raw = value.encode("utf-16-le")
     if len(raw) > size:
         raise ValueError(f"{name} does not fit in {size // 2} characters")
-    block[offset:offset + size] = raw + " ".encode("utf-16-le") * ((size - len(raw)) // 2)
+    block[offset : offset + size] = raw + " ".encode("utf-16-le") * ((size - len(raw)) // 2)
 
 
 def _ymd(value: date) -> str:
@@ -196,4 +196,4 @@ class IdCardReaderSimulator:
             self._pty.send(wire)
             return
         for i in range(0, len(wire), self.split_chunk):
-            self._pty.send_later(self.chunk_delay * (i // self.split_chunk), wire[i:i + self.split_chunk])
+            self._pty.send_later(self.chunk_delay * (i // self.split_chunk), wire[i : i + self.split_chunk])

@@ -26,8 +26,7 @@ from pymodbus.pdu import ModbusPDU
 
 from drivers.modbus.logic import ModbusIoError, OutputWriteError, find_reply
 
-__all__ = ["READ_COILS", "READ_DISCRETE_INPUTS", "WRITE_SINGLE_COIL", "LinkFailed", "RtuLink",
-           "UnconfirmedWriteError"]
+__all__ = ["READ_COILS", "READ_DISCRETE_INPUTS", "WRITE_SINGLE_COIL", "LinkFailed", "RtuLink", "UnconfirmedWriteError"]
 
 READ_COILS = 0x01
 READ_DISCRETE_INPUTS = 0x02

@@ -284,9 +284,7 @@ class InputTracker:
         self._pending_clear.add(index)
         return not expected
 
-    def _report_latch(
-        self, index: int, state: _Input, level: bool, now: float, events: list[InputChanged]
-    ) -> None:
+    def _report_latch(self, index: int, state: _Input, level: bool, now: float, events: list[InputChanged]) -> None:
         if state.pressed:  # released and pressed again since the last poll
             events.append(InputChanged(self.unit, index, False, now, latched=True))
         events.append(InputChanged(self.unit, index, True, now, latched=True))

@@ -140,13 +140,17 @@ class ModbusIoModule:
         self._latch = latch
         self._clock = clock
         self._on_event = on_event
-        self._tracker = InputTracker(
-            unit=unit, count=input_count, debounce=debounce, normally_closed=normally_closed
-        )
+        self._tracker = InputTracker(unit=unit, count=input_count, debounce=debounce, normally_closed=normally_closed)
         self._link = LinkMonitor(unit=unit, failure_threshold=failure_threshold)
-        self.link = RtuLink(port=port, unit=unit, line=(baudrate, bytesize, parity, stopbits), timeout=timeout,
-                            late_reply_grace=grace, poll_interval=poll_interval,
-                            reconnect_max=max(reconnect_max, poll_interval))
+        self.link = RtuLink(
+            port=port,
+            unit=unit,
+            line=(baudrate, bytesize, parity, stopbits),
+            timeout=timeout,
+            late_reply_grace=grace,
+            poll_interval=poll_interval,
+            reconnect_max=max(reconnect_max, poll_interval),
+        )
         self._carried: list[bool] | None = None  # latch bits read in a poll that failed later
         self._poll_task: asyncio.Task[None] | None = None
         self._patterns: dict[int, asyncio.Task[None]] = {}
@@ -305,8 +309,7 @@ class ModbusIoModule:
             return events
         restored = self._link.record_success(now)
         if restored is not None:
-            logger.info("Modbus unit %d on %s available again after %.1f s", self.unit, self.port,
-                        restored.down_for)
+            logger.info("Modbus unit %d on %s available again after %.1f s", self.unit, self.port, restored.down_for)
             events.append(restored)
         events.extend(self._tracker.update(levels=levels, now=now, latched=latched))
         self._carried = None
@@ -320,8 +323,13 @@ class ModbusIoModule:
         lost = self._link.record_failure(now, reason)
         if lost is None:
             return []
-        logger.warning("Modbus unit %d on %s unavailable after %d failed polls: %s",
-                       self.unit, self.port, lost.failures, lost.reason)
+        logger.warning(
+            "Modbus unit %d on %s unavailable after %d failed polls: %s",
+            self.unit,
+            self.port,
+            lost.failures,
+            lost.reason,
+        )
         return [lost]
 
     def _emit(self, events: list[ModbusIoEvent]) -> None:

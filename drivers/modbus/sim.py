@@ -133,7 +133,10 @@ class ModbusIoSimulator:
                 self._null_modem.start()
             serve_on = self._null_modem.device_a
         server = ModbusSerialServer(
-            self._device(), framer=FramerType.RTU, port=serve_on, baudrate=self._baudrate,
+            self._device(),
+            framer=FramerType.RTU,
+            port=serve_on,
+            baudrate=self._baudrate,
             trace_packet=self._trace_packet,
         )
         try:
@@ -218,8 +221,7 @@ class ModbusIoSimulator:
     def command(self, line: str) -> str:
         """A one-line console command (``press N``, ``release N``, ``tap N``, ``status``, ``help``)."""
         words = line.split()
-        actions: dict[str, Callable[[int], None]] = {"press": self.press, "release": self.release,
-                                                     "tap": self.tap}
+        actions: dict[str, Callable[[int], None]] = {"press": self.press, "release": self.release, "tap": self.tap}
         if len(words) == 2 and words[0] in actions and words[1].isdigit():
             index = int(words[1])
             if not 0 <= index < len(self._levels):
@@ -227,8 +229,7 @@ class ModbusIoSimulator:
             actions[words[0]](index)
             return f"ok: {words[0]} {index}"
         if words == ["status"]:
-            return (f"inputs {_bits(self._levels)} latched {_bits(self._latched)} "
-                    f"coils {_bits(self._coils)}")
+            return f"inputs {_bits(self._levels)} latched {_bits(self._latched)} coils {_bits(self._coils)}"
         return "commands: press N | release N | tap N | status"
 
     # ------------------------------------------------------------------ pymodbus datastore
@@ -351,8 +352,7 @@ async def run_simulator(
     the driver is ``sim.client_port``). ``on_ready`` receives the running simulator, e.g. to print
     ``client_port`` and feed console lines to :meth:`ModbusIoSimulator.command`.
     """
-    simulator = ModbusIoSimulator(port=port, unit=unit, latch=SIM_LATCH if latching else None,
-                                  baudrate=baudrate)
+    simulator = ModbusIoSimulator(port=port, unit=unit, latch=SIM_LATCH if latching else None, baudrate=baudrate)
     try:
         await simulator.start()
         if on_ready is not None:

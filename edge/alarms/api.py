@@ -80,10 +80,15 @@ class AlarmApi:
 
     def register(self, registry: _Registry) -> None:
         for method, handler in (
-            (api.INCIDENTS_LIST, self.list), (api.INCIDENTS_GET, self.get), (api.INCIDENTS_ACK, self.ack),
-            (api.INCIDENTS_DISPATCH, self.dispatch), (api.INCIDENTS_ARRIVE, self.arrive),
-            (api.INCIDENTS_CLOSE, self.close), (api.INCIDENTS_RAISE, self.raise_),
-            (api.ALARMS_LINKS, self.links), (api.ALARMS_SIREN, self.siren),
+            (api.INCIDENTS_LIST, self.list),
+            (api.INCIDENTS_GET, self.get),
+            (api.INCIDENTS_ACK, self.ack),
+            (api.INCIDENTS_DISPATCH, self.dispatch),
+            (api.INCIDENTS_ARRIVE, self.arrive),
+            (api.INCIDENTS_CLOSE, self.close),
+            (api.INCIDENTS_RAISE, self.raise_),
+            (api.ALARMS_LINKS, self.links),
+            (api.ALARMS_SIREN, self.siren),
         ):
             registry.register(method, handler)
 
@@ -122,8 +127,7 @@ class AlarmApi:
 
     async def close(self, p: IncidentClose, conn: Connection) -> dict[str, Any]:
         by = _signer(conn, p.by)
-        return await self._run(lambda: self.c.book.close(
-            p.id, outcome=p.outcome, now=self.c.now(), by=by, note=p.note))
+        return await self._run(lambda: self.c.book.close(p.id, outcome=p.outcome, now=self.c.now(), by=by, note=p.note))
 
     async def raise_(self, p: IncidentRaise, conn: Connection) -> dict[str, Any]:
         if not p.site.strip():
@@ -131,8 +135,9 @@ class AlarmApi:
         by = _signer(conn, p.by)
         source = Source(kind=p.source, site=p.site, site_en=p.site_en, point=p.point, point_en=p.point_en)
         detail = "kiosk emergency button" if p.source == "kiosk" else "raised by the crew"
-        return await self._run(lambda: self.c.book.raise_alarm(
-            kind=p.kind, source=source, now=self.c.now(), detail=detail, by=by))
+        return await self._run(
+            lambda: self.c.book.raise_alarm(kind=p.kind, source=source, now=self.c.now(), detail=detail, by=by)
+        )
 
     async def links(self, p: Empty, conn: Connection) -> Links | dict[str, Any]:
         return {"links": self.c.links()}

@@ -57,18 +57,26 @@ __all__ = ["AlarmComponent"]
 
 log = logging.getLogger(__name__)
 
+
 class AlarmComponent:
     name = "alarms"
     critical = False
 
-    def __init__(self, config: AlarmsSection, *, clock: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        config: AlarmsSection,
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.config = config
         self.now = clock
         self.mono = monotonic
         t = config.targets
-        self.book = IncidentBook(targets=Targets(respond_s=t.respond_s, arrive_s=t.arrive_s, resolve_s=t.resolve_s),
-                                 keep_closed=config.keep_closed)
+        self.book = IncidentBook(
+            targets=Targets(respond_s=t.respond_s, arrive_s=t.arrive_s, resolve_s=t.resolve_s),
+            keep_closed=config.keep_closed,
+        )
         self.links_table = LinkTable()
         self.policy = SirenPolicy(config.siren)
         self.dc09 = Dc09Intake(self)
@@ -94,8 +102,9 @@ class AlarmComponent:
         self._writer = JournalWriter(self._store)
         try:
             snapshot = await self._writer.run(self._store.open)
-            self.book = IncidentBook(targets=self.book.targets, keep_closed=self.config.keep_closed,
-                                     incidents=snapshot.incidents)
+            self.book = IncidentBook(
+                targets=self.book.targets, keep_closed=self.config.keep_closed, incidents=snapshot.incidents
+            )
             self._unsent = {p.key: p for p in snapshot.unsent}
             self.book.anchor(now=self.now(), mono=self.mono(), budgets=snapshot.budgets)
             await self._checkpoint()
@@ -171,13 +180,19 @@ class AlarmComponent:
         touched = {c.incident.id: c.incident for c in changes}
         now, mono = self.now(), self.mono()
         self.book.anchor(now=now, mono=mono)  # incidents raised without mono (the local API)
-        saving = self._journal(incidents=touched.values(), unsent=pendings,
-                               budgets=self.book.budgets(now=now, mono=mono, ids=touched))
+        saving = self._journal(
+            incidents=touched.values(), unsent=pendings, budgets=self.book.budgets(now=now, mono=mono, ids=touched)
+        )
         saving.add_done_callback(lambda f: self._tell(changes, pendings, f, told))
         return told
 
-    def _tell(self, changes: list[Change], pendings: list[PendingEvent], saving: asyncio.Future[None],
-              told: asyncio.Future[bool]) -> None:
+    def _tell(
+        self,
+        changes: list[Change],
+        pendings: list[PendingEvent],
+        saving: asyncio.Future[None],
+        told: asyncio.Future[bool],
+    ) -> None:
         """On the loop, once the journal write is over (these run in the order of the writes)."""
         exc = OSError("cancelled") if saving.cancelled() else saving.exception()
         if exc is None:
@@ -188,9 +203,10 @@ class AlarmComponent:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             self.ctx.faults.raise_fault("alarm.store", f"incidents cannot be saved: {reason}")
         for c in changes:
-            self.ctx.publish("incidents", {
-                "change": c.change, "incident": incident_json(c), "at": c.at, "detail": c.detail,
-                "target": c.target})
+            self.ctx.publish(
+                "incidents",
+                {"change": c.change, "incident": incident_json(c), "at": c.at, "detail": c.detail, "target": c.target},
+            )
         if not self._closing:  # stopping: the journal keeps them unsent for the next start
             for p in pendings:
                 self._spawn_emit(p)
@@ -202,17 +218,30 @@ class AlarmComponent:
         if not told.done():
             told.set_result(exc is None)
 
-    def _journal(self, *, incidents: Iterable[Incident] = (), unsent: Iterable[PendingEvent] = (),
-                 sent: Iterable[str] = (), durable: bool = True,
-                 budgets: dict[str, Budget] | None = None) -> asyncio.Future[None]:
+    def _journal(
+        self,
+        *,
+        incidents: Iterable[Incident] = (),
+        unsent: Iterable[PendingEvent] = (),
+        sent: Iterable[str] = (),
+        durable: bool = True,
+        budgets: dict[str, Budget] | None = None,
+    ) -> asyncio.Future[None]:
         """Submit one journal record (a checkpoint instead if the journal is full) to the writer thread."""
         assert self._writer is not None
         assert self._store is not None
         now, every = self.now(), list(self.book)
         whole_budgets = functools.partial(budgets_of, every, self.book.due_times(), now=now, mono=self.mono())
         saving = self._writer.run(
-            self._store.append, incidents=list(incidents), unsent=list(unsent), sent=list(sent), durable=durable,
-            budgets=budgets, now=now, whole=(every, list(self._unsent.values()), whole_budgets))
+            self._store.append,
+            incidents=list(incidents),
+            unsent=list(unsent),
+            sent=list(sent),
+            durable=durable,
+            budgets=budgets,
+            now=now,
+            whole=(every, list(self._unsent.values()), whole_budgets),
+        )
         if self._store.usage > 0.5 and self._lazy_checkpoint is None and not self._closing:
             self._lazy_checkpoint = asyncio.get_running_loop().call_later(1.0, self._checkpoint_later)
         return saving
@@ -221,8 +250,13 @@ class AlarmComponent:
         assert self._writer is not None
         assert self._store is not None
         now = self.now()
-        return self._writer.run(self._store.checkpoint, list(self.book), list(self._unsent.values()), now=now,
-                                budgets=self.book.budgets(now=now, mono=self.mono()))
+        return self._writer.run(
+            self._store.checkpoint,
+            list(self.book),
+            list(self._unsent.values()),
+            now=now,
+            budgets=self.book.budgets(now=now, mono=self.mono()),
+        )
 
     def _checkpoint_later(self) -> None:
         self._lazy_checkpoint = None
@@ -244,8 +278,7 @@ class AlarmComponent:
             except OutboxClosedError:
                 return  # kept as unsent in the journal: submitted again at the next start
             except Exception:  # kept as unsent, and tried again while the daemon runs
-                log.exception("alarm event %s not accepted by the outbox; trying again in %.1f s", pending.type,
-                              delay)
+                log.exception("alarm event %s not accepted by the outbox; trying again in %.1f s", pending.type, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
         if self._unsent.pop(pending.key, None) is not None:
@@ -304,8 +337,9 @@ class AlarmComponent:
         changes: list[Change] = []
         for s in signals:
             if s.action == "raise":
-                changes.append(self.book.raise_alarm(kind=s.kind, source=s.source, now=now, detail=s.detail,
-                                                     mono=self.mono()))
+                changes.append(
+                    self.book.raise_alarm(kind=s.kind, source=s.source, now=now, detail=s.detail, mono=self.mono())
+                )
             else:
                 restored = self.book.restore(source=s.source, now=now, detail=s.detail)
                 if restored is not None:
@@ -313,8 +347,10 @@ class AlarmComponent:
         return changes
 
     def publish_link(self, row: LinkRow) -> None:
-        self.ctx.publish("alarm.links", {"account": row.account, "site": row.site, "state": row.state,
-                                                "kind": row.kind, "since": row.since})
+        self.ctx.publish(
+            "alarm.links",
+            {"account": row.account, "site": row.site, "state": row.state, "kind": row.kind, "since": row.since},
+        )
 
     def _on_modbus(self, module: ModbusModuleSection, event: ModbusIoEvent) -> None:
         now = self.now()
@@ -332,8 +368,9 @@ class AlarmComponent:
         code = f"device.modbus.{name}"
         if isinstance(event, LinkLost):
             self.ctx.set_device(f"modbus.{name}", f"fault: unit {module.unit} not answering ({event.reason})")
-            self.ctx.faults.raise_fault(code, f"Modbus module {name} (unit {module.unit}) not answering: "
-                                                 f"{event.reason}")
+            self.ctx.faults.raise_fault(
+                code, f"Modbus module {name} (unit {module.unit}) not answering: {event.reason}"
+            )
             silence = float(event.failures) * module.poll_interval_s
             reason = event.reason
         else:
@@ -343,9 +380,18 @@ class AlarmComponent:
             silence, reason = event.down_for, ""
         if row is not None:
             self.publish_link(row)
-            self.emit_info("alarm.link_lost" if lost else "alarm.link_restored", Priority.WARNING, {
-                "source": "modbus", "account": name, "site": _module_site(module), "state": row.state,
-                "silence_s": round(silence, 3), "reason": reason})
+            self.emit_info(
+                "alarm.link_lost" if lost else "alarm.link_restored",
+                Priority.WARNING,
+                {
+                    "source": "modbus",
+                    "account": name,
+                    "site": _module_site(module),
+                    "state": row.state,
+                    "silence_s": round(silence, 3),
+                    "reason": reason,
+                },
+            )
 
 
 def _module_site(module: ModbusModuleSection) -> str:
@@ -354,10 +400,18 @@ def _module_site(module: ModbusModuleSection) -> str:
 
 def _pending(change: Change) -> PendingEvent:
     incident = change.incident
-    data = {"incident_id": incident.id, "change": change.change, "at": change.at, "by": change.by,
-            "detail": change.detail, "target": change.target, "incident": msgspec.to_builtins(incident)}
-    return PendingEvent(key=f"{incident.id}:{incident.rev}", type=change.event_type, priority=int(Priority.ALARM),
-                        data=data)
+    data = {
+        "incident_id": incident.id,
+        "change": change.change,
+        "at": change.at,
+        "by": change.by,
+        "detail": change.detail,
+        "target": change.target,
+        "incident": msgspec.to_builtins(incident),
+    }
+    return PendingEvent(
+        key=f"{incident.id}:{incident.rev}", type=change.event_type, priority=int(Priority.ALARM), data=data
+    )
 
 
 def _nothing() -> None:
@@ -372,4 +426,3 @@ def _log_checkpoint(saving: asyncio.Future[None]) -> None:
 def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.warning("alarm event not accepted by the outbox: %s", task.exception())
-

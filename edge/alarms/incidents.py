@@ -85,6 +85,7 @@ __all__ = [
     "new_incident_id",
 ]
 
+
 class IncidentBook:
     """All incidents of the station: the open ones and the last ``keep_closed`` closed ones."""
 
@@ -123,21 +124,26 @@ class IncidentBook:
     def next_deadline(self) -> float | None:
         """The earliest wall-clock deadline (as shown to the crew) not yet met or escalated."""
         pending = [
-            getattr(i.deadlines, t) for i in self._by_id.values() if i.open
-            for t in TARGETS if t not in i.missed and not i.met(t)
+            getattr(i.deadlines, t)
+            for i in self._by_id.values()
+            if i.open
+            for t in TARGETS
+            if t not in i.missed and not i.met(t)
         ]
         return min(pending, default=None)
 
     def seconds_to_next_due(self, *, now: float, mono: float | None = None) -> float | None:
         """Seconds until the next target not yet met or escalated falls due (0 or less: due now)."""
         pending = [
-            self._left(i, t, now=now, mono=mono) for i in self._by_id.values() if i.open
-            for t in TARGETS if t not in i.missed and not i.met(t)
+            self._left(i, t, now=now, mono=mono)
+            for i in self._by_id.values()
+            if i.open
+            for t in TARGETS
+            if t not in i.missed and not i.met(t)
         ]
         return min(pending, default=None)
 
-    def budgets(self, *, now: float, mono: float | None = None,
-                ids: Iterable[str] | None = None) -> dict[str, Budget]:
+    def budgets(self, *, now: float, mono: float | None = None, ids: Iterable[str] | None = None) -> dict[str, Budget]:
         """The time left to each target of the open incidents (those of ``ids``), to save."""
         chosen = self._by_id.values() if ids is None else [self._by_id[i] for i in ids if i in self._by_id]
         return budgets_of(chosen, self._due, now=now, mono=mono)
@@ -171,8 +177,9 @@ class IncidentBook:
         return time_left(incident, target, self._due.get(incident.id), now=now, mono=mono)
 
     # ---- transitions -----------------------------------------------------------------------------
-    def raise_alarm(self, *, kind: Kind, source: Source, now: float, detail: str = "", by: str = "",
-                    mono: float | None = None) -> Change:
+    def raise_alarm(
+        self, *, kind: Kind, source: Source, now: float, detail: str = "", by: str = "", mono: float | None = None
+    ) -> Change:
         """A new alarm: merged into the source's open incident, else a new incident (its timers pinned
         to ``mono`` when given, else by the next :meth:`anchor`)."""
         key = source.merge_key
@@ -180,14 +187,24 @@ class IncidentBook:
             current = self._open_for(key)
             if current is not None:
                 entry = TimelineEntry(at=now, what="merged", by=by, detail=detail or "repeated alarm")
-                merged = self._put(msgspec.structs.replace(
-                    current, presses=current.presses + 1, restored=False, rev=current.rev + 1,
-                    timeline=[*current.timeline, entry],
-                ))
+                merged = self._put(
+                    msgspec.structs.replace(
+                        current,
+                        presses=current.presses + 1,
+                        restored=False,
+                        rev=current.rev + 1,
+                        timeline=[*current.timeline, entry],
+                    )
+                )
                 return Change(merged, "merged", now, by, entry.detail)
         t = self.targets
         incident = Incident(
-            id=self._new_id(now), state="raised", kind=kind, source=source, raised_at=now, targets=t,
+            id=self._new_id(now),
+            state="raised",
+            kind=kind,
+            source=source,
+            raised_at=now,
+            targets=t,
             deadlines=Deadlines(respond=now + t.respond_s, arrive=now + t.arrive_s, resolve=now + t.resolve_s),
             timeline=[TimelineEntry(at=now, what="raised", by=by, detail=detail)],
         )
@@ -206,8 +223,9 @@ class IncidentBook:
         if current is None or current.restored:
             return None
         entry = TimelineEntry(at=now, what="restored", detail=detail)
-        incident = self._put(msgspec.structs.replace(
-            current, restored=True, rev=current.rev + 1, timeline=[*current.timeline, entry]))
+        incident = self._put(
+            msgspec.structs.replace(current, restored=True, rev=current.rev + 1, timeline=[*current.timeline, entry])
+        )
         return Change(incident, "restored", now, "", detail)
 
     def acknowledge(self, incident_id: str, *, now: float, by: str = "") -> Change:
@@ -248,10 +266,15 @@ class IncidentBook:
                 late = max(0.0, -left)
                 detail = f"{target} target of {getattr(incident.targets, target + '_s'):g} s missed"
                 entry = TimelineEntry(at=now, what="escalated", detail=detail)
-                incident = self._put(msgspec.structs.replace(
-                    incident, missed=[*incident.missed, target], escalations=incident.escalations + 1,
-                    rev=incident.rev + 1, timeline=[*incident.timeline, entry],
-                ))
+                incident = self._put(
+                    msgspec.structs.replace(
+                        incident,
+                        missed=[*incident.missed, target],
+                        escalations=incident.escalations + 1,
+                        rev=incident.rev + 1,
+                        timeline=[*incident.timeline, entry],
+                    )
+                )
                 changes.append(Change(incident, "escalated", now, "", f"{detail} ({late:.0f} s late)", target))
         return changes
 
@@ -267,11 +290,21 @@ class IncidentBook:
         if to != "closed" and STATE_RANK[current.state] >= STATE_RANK[to]:
             raise IncidentConflictError(
                 f"incident {incident_id} is already {current.state.replace('_', ' ')}: cannot mark it "
-                f"{to.replace('_', ' ')}")
+                f"{to.replace('_', ' ')}"
+            )
         return current
 
-    def _step(self, current: Incident, to: State, *, now: float, by: str, detail: str = "",
-              unit: str = "", outcome: Outcome | None = None) -> Change:
+    def _step(
+        self,
+        current: Incident,
+        to: State,
+        *,
+        now: float,
+        by: str,
+        detail: str = "",
+        unit: str = "",
+        outcome: Outcome | None = None,
+    ) -> Change:
         """Move forward to ``to``; steps skipped on the way are stamped with the same time."""
         acked = current.acked_at if current.acked_at is not None or to == "closed" else now
         dispatched = current.dispatched_at
@@ -283,11 +316,20 @@ class IncidentBook:
             for skipped in STATES[STATE_RANK[current.state] + 1 : STATE_RANK[to]]:
                 entries.append(TimelineEntry(at=now, what=skipped, by=by, detail=f"implied by {to}"))
         entries.append(TimelineEntry(at=now, what=to, by=by, detail=detail))
-        incident = self._put(msgspec.structs.replace(
-            current, state=to, acked_at=acked, dispatched_at=dispatched, on_scene_at=on_scene,
-            closed_at=now if to == "closed" else current.closed_at, outcome=outcome or current.outcome,
-            unit=unit or current.unit, rev=current.rev + 1, timeline=entries,
-        ))
+        incident = self._put(
+            msgspec.structs.replace(
+                current,
+                state=to,
+                acked_at=acked,
+                dispatched_at=dispatched,
+                on_scene_at=on_scene,
+                closed_at=now if to == "closed" else current.closed_at,
+                outcome=outcome or current.outcome,
+                unit=unit or current.unit,
+                rev=current.rev + 1,
+                timeline=entries,
+            )
+        )
         return Change(incident, to, now, by, detail)
 
     def _put(self, incident: Incident) -> Incident:

@@ -125,9 +125,13 @@ class IncidentStore:
         self._prepare_journal()
         self.epoch = snapshot.epoch
         self._offset = end  # appending goes on after the last good record (a torn one is overwritten)
-        return IncidentSnapshot(epoch=snapshot.epoch, saved_at=snapshot.saved_at, incidents=list(incidents.values()),
-                                unsent=list(unsent.values()),
-                                budgets={k: b for k, b in budgets.items() if k in incidents})
+        return IncidentSnapshot(
+            epoch=snapshot.epoch,
+            saved_at=snapshot.saved_at,
+            incidents=list(incidents.values()),
+            unsent=list(unsent.values()),
+            budgets={k: b for k, b in budgets.items() if k in incidents},
+        )
 
     def _load_snapshot(self) -> IncidentSnapshot:
         try:
@@ -184,14 +188,22 @@ class IncidentStore:
         self._fd = fd
 
     # ---- writing ---------------------------------------------------------------------------------
-    def record(self, *, incidents: Iterable[Incident] = (), unsent: Iterable[PendingEvent] = (),
-               sent: Iterable[str] = (), durable: bool = True, budgets: dict[str, Budget] | None = None) -> bool:
+    def record(
+        self,
+        *,
+        incidents: Iterable[Incident] = (),
+        unsent: Iterable[PendingEvent] = (),
+        sent: Iterable[str] = (),
+        durable: bool = True,
+        budgets: dict[str, Budget] | None = None,
+    ) -> bool:
         """Append one record (flushed to disk when ``durable``). False: no room, nothing written; the
         caller must ``checkpoint()`` the whole state instead. Raises OSError when the disk refuses."""
         if self._fd is None:
             raise RuntimeError("IncidentStore.open() first")
-        payload = _encoder.encode(JournalRecord(incidents=list(incidents), unsent=list(unsent), sent=list(sent),
-                                                budgets=budgets or {}))
+        payload = _encoder.encode(
+            JournalRecord(incidents=list(incidents), unsent=list(unsent), sent=list(sent), budgets=budgets or {})
+        )
         if self._offset + _HEADER.size + len(payload) > self.journal_bytes:
             return False
         os.pwrite(self._fd, _HEADER.pack(len(payload), zlib.crc32(payload), self.epoch) + payload, self._offset)
@@ -201,21 +213,35 @@ class IncidentStore:
         self.records += 1
         return True
 
-    def append(self, *, incidents: Iterable[Incident] = (), unsent: Iterable[PendingEvent] = (),
-               sent: Iterable[str] = (), durable: bool = True, budgets: dict[str, Budget] | None = None,
-               whole: tuple[list[Incident], list[PendingEvent], Callable[[], dict[str, Budget]]],
-               now: float) -> None:
+    def append(
+        self,
+        *,
+        incidents: Iterable[Incident] = (),
+        unsent: Iterable[PendingEvent] = (),
+        sent: Iterable[str] = (),
+        durable: bool = True,
+        budgets: dict[str, Budget] | None = None,
+        whole: tuple[list[Incident], list[PendingEvent], Callable[[], dict[str, Budget]]],
+        now: float,
+    ) -> None:
         """:meth:`record`, or when the journal is full, :meth:`checkpoint` of ``whole`` (every incident,
         unsent event and, computed only then, budget; this change included) instead. Raises OSError
         when the disk refuses."""
         if not self.record(incidents=incidents, unsent=unsent, sent=sent, durable=durable, budgets=budgets):
             self.checkpoint(whole[0], whole[1], now=now, budgets=whole[2]())
 
-    def checkpoint(self, incidents: Iterable[Incident], unsent: Iterable[PendingEvent], *, now: float,
-                   budgets: dict[str, Budget] | None = None) -> None:
+    def checkpoint(
+        self,
+        incidents: Iterable[Incident],
+        unsent: Iterable[PendingEvent],
+        *,
+        now: float,
+        budgets: dict[str, Budget] | None = None,
+    ) -> None:
         """Write the whole state as the snapshot of the next epoch; the journal starts again empty."""
-        snapshot = IncidentSnapshot(epoch=self.epoch + 1, saved_at=now, incidents=list(incidents),
-                                    unsent=list(unsent), budgets=budgets or {})
+        snapshot = IncidentSnapshot(
+            epoch=self.epoch + 1, saved_at=now, incidents=list(incidents), unsent=list(unsent), budgets=budgets or {}
+        )
         write_atomic(self.path, _encoder.encode(snapshot), mode=0o640)
         self.epoch = snapshot.epoch
         self._offset = 0
@@ -238,8 +264,7 @@ class JournalWriter:
 
     def __init__(self, store: IncidentStore) -> None:
         self.store = store
-        self._pool: ThreadPoolExecutor | None = ThreadPoolExecutor(max_workers=1,
-                                                                   thread_name_prefix="incident-journal")
+        self._pool: ThreadPoolExecutor | None = ThreadPoolExecutor(max_workers=1, thread_name_prefix="incident-journal")
 
     def run(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> asyncio.Future[_T]:
         loop = asyncio.get_running_loop()

@@ -25,8 +25,7 @@ class LinkRow:
     since: float
 
     def as_json(self) -> dict[str, Any]:
-        return {"account": self.account, "site": self.site, "state": self.state, "since": self.since,
-                "kind": self.kind}
+        return {"account": self.account, "site": self.site, "state": self.state, "since": self.since, "kind": self.kind}
 
 
 class LinkTable:
@@ -41,8 +40,9 @@ class LinkTable:
         key = self._key(kind, account)
         self._rows.setdefault(key, LinkRow(key[1], site, kind, "unknown", now))
 
-    def set(self, kind: Literal["dc09", "modbus"], account: str, state: LinkState, *, now: float,
-            site: str = "") -> LinkRow | None:
+    def set(
+        self, kind: Literal["dc09", "modbus"], account: str, state: LinkState, *, now: float, site: str = ""
+    ) -> LinkRow | None:
         """Record a state; returns the row if it changed (a transition to report), else None."""
         key = self._key(kind, account)
         row = self._rows.get(key)
@@ -76,8 +76,9 @@ class RejectTally:
         self.refused_accounts: set[str] = set()  # accounts refused in the current or the last period
         self.totals = {"naks": 0, "duhs": 0}
 
-    def add(self, account: str, *, nak: bool, reason: str, clock_error_s: float | None, panic: bool,
-            delivered: bool) -> None:
+    def add(
+        self, account: str, *, nak: bool, reason: str, clock_error_s: float | None, panic: bool, delivered: bool
+    ) -> None:
         account = account.upper()
         t = self._open.setdefault(account, _Tally())
         if nak:
@@ -96,9 +97,15 @@ class RejectTally:
     def flush(self) -> tuple[list[dict[str, Any]], list[str]]:
         """The period's reports (one per refused account) and the accounts no longer refused."""
         reports = [
-            {"account": account, "naks": t.naks, "duhs": t.duhs, "reasons": dict(t.reasons),
-             "clock_error_s": t.clock_error_s, "panic_refused": t.panic_refused,
-             "delivered_anyway": t.delivered_anyway}
+            {
+                "account": account,
+                "naks": t.naks,
+                "duhs": t.duhs,
+                "reasons": dict(t.reasons),
+                "clock_error_s": t.clock_error_s,
+                "panic_refused": t.panic_refused,
+                "delivered_anyway": t.delivered_anyway,
+            }
             for account, t in sorted(self._open.items())
         ]
         cleared = sorted(self.refused_accounts - set(self._open))

@@ -45,9 +45,7 @@ State = Literal["raised", "acknowledged", "dispatched", "on_scene", "closed"]
 Kind = Literal["panic", "duress", "holdup", "emergency"]
 SourceKind = Literal["dc09", "modbus", "kiosk", "manual"]
 Outcome = Literal["real", "false_alarm", "test"]
-ChangeName = Literal[
-    "raised", "merged", "acknowledged", "dispatched", "on_scene", "closed", "restored", "escalated"
-]
+ChangeName = Literal["raised", "merged", "acknowledged", "dispatched", "on_scene", "closed", "restored", "escalated"]
 Target = Literal["respond", "arrive", "resolve"]
 
 STATES: Final[tuple[State, ...]] = ("raised", "acknowledged", "dispatched", "on_scene", "closed")
@@ -185,21 +183,26 @@ def new_incident_id(now: float) -> str:
     return f"INC-{stamp}-{secrets.token_hex(2)}"
 
 
-def time_left(incident: Incident, target: Target, due: Mapping[Target, float] | None, *, now: float,
-          mono: float | None) -> float:
+def time_left(
+    incident: Incident, target: Target, due: Mapping[Target, float] | None, *, now: float, mono: float | None
+) -> float:
     if due is None:  # not anchored: the wall-clock deadline
         return float(getattr(incident.deadlines, target)) - now
     return due[target] - (now if mono is None else mono)
 
 
-def budgets_of(incidents: Iterable[Incident], due: Mapping[str, Mapping[Target, float]], *, now: float,
-               mono: float | None) -> dict[str, Budget]:
+def budgets_of(
+    incidents: Iterable[Incident], due: Mapping[str, Mapping[Target, float]], *, now: float, mono: float | None
+) -> dict[str, Budget]:
     """The time left to each target of the open ``incidents``, given the book's :meth:`~IncidentBook.due_times`."""
     out: dict[str, Budget] = {}
     for i in incidents:
         if i.open:
             d = due.get(i.id)
-            out[i.id] = Budget(at=now, respond=time_left(i, "respond", d, now=now, mono=mono),
-                               arrive=time_left(i, "arrive", d, now=now, mono=mono),
-                               resolve=time_left(i, "resolve", d, now=now, mono=mono))
+            out[i.id] = Budget(
+                at=now,
+                respond=time_left(i, "respond", d, now=now, mono=mono),
+                arrive=time_left(i, "arrive", d, now=now, mono=mono),
+                resolve=time_left(i, "resolve", d, now=now, mono=mono),
+            )
     return out

@@ -68,8 +68,9 @@ class SirenPolicy:
         patterns = {"siren_pattern": self.config.siren_pattern, "strobe_pattern": self.config.strobe_pattern}
         if self.manual is not None:
             return OutputState(siren=self.manual, strobe=self.manual, **patterns)
-        return OutputState(siren=self._auto(self.config.siren, book), strobe=self._auto(self.config.strobe, book),
-                           **patterns)
+        return OutputState(
+            siren=self._auto(self.config.siren, book), strobe=self._auto(self.config.strobe, book), **patterns
+        )
 
     def new_alarm(self) -> None:
         """A new alarm (or an escalation) takes the relays back from a manual 'off'."""
@@ -94,8 +95,13 @@ class ModbusBank:
     async def start(self) -> None:
         for cfg in self.configs:
             module = ModbusIoModule(
-                port=cfg.port, unit=cfg.unit, baudrate=cfg.baudrate, poll_interval=cfg.poll_interval_s,
-                timeout=cfg.timeout_s, input_count=cfg.input_count, coil_count=cfg.coil_count,
+                port=cfg.port,
+                unit=cfg.unit,
+                baudrate=cfg.baudrate,
+                poll_interval=cfg.poll_interval_s,
+                timeout=cfg.timeout_s,
+                input_count=cfg.input_count,
+                coil_count=cfg.coil_count,
                 latch=_latch(cfg),
                 normally_closed=frozenset(b.input for b in cfg.buttons if b.normally_closed),
                 failure_threshold=cfg.failure_threshold,
@@ -125,7 +131,8 @@ class ModbusBank:
         self._wanted = state
         self._retrigger = self._retrigger or retrigger
         pending = self._retrigger or any(
-            self._applied.get(cfg.name) != state for cfg in self.configs if _has_outputs(cfg))
+            self._applied.get(cfg.name) != state for cfg in self.configs if _has_outputs(cfg)
+        )
         if pending and (self._task is None or self._task.done()):
             self._task = asyncio.create_task(self._apply(), name="alarm-outputs")
 
@@ -146,8 +153,10 @@ class ModbusBank:
         module = self.modules.get(cfg.name)
         if module is None:
             return
-        for label, coil, on, pattern in (("siren", cfg.siren_coil, state.siren, state.siren_pattern),
-                                         ("strobe", cfg.strobe_coil, state.strobe, state.strobe_pattern)):
+        for label, coil, on, pattern in (
+            ("siren", cfg.siren_coil, state.siren, state.siren_pattern),
+            ("strobe", cfg.strobe_coil, state.strobe, state.strobe_pattern),
+        ):
             if coil is None:
                 continue
             if on and pattern in PATTERNS:
@@ -168,8 +177,12 @@ class ModbusBank:
 def _latch(cfg: ModbusModuleSection) -> LatchConfig | None:
     if cfg.latch_address is None:
         return None
-    return LatchConfig(address=cfg.latch_address, table=LatchTable(cfg.latch_table), clear=LatchClear(cfg.latch_clear),
-                       clear_coil=cfg.latch_clear_coil)
+    return LatchConfig(
+        address=cfg.latch_address,
+        table=LatchTable(cfg.latch_table),
+        clear=LatchClear(cfg.latch_clear),
+        clear_coil=cfg.latch_clear_coil,
+    )
 
 
 def _has_outputs(cfg: ModbusModuleSection) -> bool:

@@ -36,14 +36,24 @@ def school_source(config: AlarmsSection, account: str, zone: int | None) -> Sour
     """The source of an alarm from a school panel, named from the config (or by its account)."""
     school = config.school(account)
     if school is None:
-        return Source(kind="dc09", site=f"未登记账号 {account.upper()}", site_en=f"Unlisted account {account.upper()}",
-                      point=_zone_name(zone), point_en=_zone_name_en(zone), account=account.upper(), zone=zone)
+        return Source(
+            kind="dc09",
+            site=f"未登记账号 {account.upper()}",
+            site_en=f"Unlisted account {account.upper()}",
+            point=_zone_name(zone),
+            point_en=_zone_name_en(zone),
+            account=account.upper(),
+            zone=zone,
+        )
     point = school.point(zone)
     return Source(
-        kind="dc09", site=school.name, site_en=school.name_en or school.name,
+        kind="dc09",
+        site=school.name,
+        site_en=school.name_en or school.name,
         point=point.name if point and point.name else _zone_name(zone),
         point_en=point.name_en if point and point.name_en else _zone_name_en(zone),
-        account=school.account, zone=zone,
+        account=school.account,
+        zone=zone,
     )
 
 
@@ -92,9 +102,13 @@ def modbus_signal(module: ModbusModuleSection, index: int, pressed: bool) -> Ala
     if button is None:
         return None
     source = Source(
-        kind="modbus", site=button.site, site_en=button.site_en or button.site,
-        point=button.point or f"输入 {index}", point_en=button.point_en or f"Input {index}",
-        account=module.name, zone=index,
+        kind="modbus",
+        site=button.site,
+        site_en=button.site_en or button.site,
+        point=button.point or f"输入 {index}",
+        point_en=button.point_en or f"Input {index}",
+        account=module.name,
+        zone=index,
     )
     if pressed:
         return AlarmSignal("raise", button.kind, source, f"Modbus unit {module.unit} input {index} pressed")

@@ -213,8 +213,9 @@ class EdgeClient:
     async def kiosk_catalogue(self) -> KioskCatalogue:
         return await self.request(kiosk.KIOSK_CATALOGUE)
 
-    async def kiosk_submit(self, req: KioskSubmit,
-                           method: Method[KioskSubmit, KioskResult] | None = None) -> KioskResult:
+    async def kiosk_submit(
+        self, req: KioskSubmit, method: Method[KioskSubmit, KioskResult] | None = None
+    ) -> KioskResult:
         """Submit a resident's request (`method`: one of the per-kind methods, default `kiosk.submit`)."""
         return await self.request(method or kiosk.KIOSK_SUBMIT, req)
 

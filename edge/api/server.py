@@ -81,12 +81,13 @@ class Connection:
         An admin tool that is not logged in may name who it acts for (simulators, maintenance)."""
         if self.member is not None:
             if claimed and claimed not in (self.member.name, self.member.badge):
-                raise ApiError(FORBIDDEN, f"this connection is logged in as {self.member.badge}; "
-                               f"by={claimed!r} is not allowed")
+                raise ApiError(
+                    FORBIDDEN, f"this connection is logged in as {self.member.badge}; by={claimed!r} is not allowed"
+                )
             return self.member.name
         if self.role is Role.ADMIN:
             return claimed
-        raise ApiError(FORBIDDEN, "log in first: crew.login {\"badge\": ...}")
+        raise ApiError(FORBIDDEN, 'log in first: crew.login {"badge": ...}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +97,9 @@ class _Entry:
 
 
 class ApiServer:
-    def __init__(self, path: Path, *, roles: RoleMap | None = None, max_connections: int = 64,
-                 max_in_flight: int = 2048) -> None:
+    def __init__(
+        self, path: Path, *, roles: RoleMap | None = None, max_connections: int = 64, max_in_flight: int = 2048
+    ) -> None:
         self.path = Path(path)
         self.roles = roles or RoleMap()
         self.max_connections = max_connections
@@ -166,8 +168,9 @@ class ApiServer:
 
     async def _login(self, params: CrewLogin, conn: Connection) -> CrewMember:
         conn.member = self.roles.login(params.badge)
-        log.info("crew member %s logged in on the local API (pid %s)", conn.member.badge,
-                 conn.peer.pid if conn.peer else "?")
+        log.info(
+            "crew member %s logged in on the local API (pid %s)", conn.member.badge, conn.peer.pid if conn.peer else "?"
+        )
         return conn.member
 
     async def _logout(self, params: Empty, conn: Connection) -> Empty:

@@ -51,17 +51,21 @@ class ApiSection(Strict):
     crew_groups: list[Account] = Field(default=[], description="Primary groups (name or gid) of crew consoles.")
     admin_users: list[Account] = Field(default=[], description="Admin users besides root and the daemon's own.")
     crew: dict[str, str] = Field(
-        default={}, description="The crew roster for `crew.login`: badge = name. Empty: any badge logs in as itself.")
+        default={}, description="The crew roster for `crew.login`: badge = name. Empty: any badge logs in as itself."
+    )
     max_connections: int = Field(default=64, ge=1, le=4096, description="Connections at once.")
-    max_in_flight: int = Field(default=2048, ge=1, le=8192,
-                               description="Requests one connection may have running (a batch counts each).")
+    max_in_flight: int = Field(
+        default=2048, ge=1, le=8192, description="Requests one connection may have running (a batch counts each)."
+    )
 
     def ids(self) -> dict[str, list[int]]:
         """Names resolved to uids and gids (on the station: `check-config` and start-up report unknown ones)."""
-        return {"kiosk_users": [_uid(v) for v in self.kiosk_users],
-                "crew_users": [_uid(v) for v in self.crew_users],
-                "crew_groups": [_gid(v) for v in self.crew_groups],
-                "admin_users": [_uid(v) for v in self.admin_users]}
+        return {
+            "kiosk_users": [_uid(v) for v in self.kiosk_users],
+            "crew_users": [_uid(v) for v in self.crew_users],
+            "crew_groups": [_gid(v) for v in self.crew_groups],
+            "admin_users": [_uid(v) for v in self.admin_users],
+        }
 
     def account_problems(self, source: str) -> list[str]:
         problems = []

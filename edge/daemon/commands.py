@@ -38,8 +38,9 @@ class CommandGate:
             state = state_file.read_bytes()
         except FileNotFoundError:
             state = b""
-        self.verifier = CommandVerifier(station, key, state=state, max_lifetime=config.max_lifetime,
-                                        clock_skew=config.clock_skew)
+        self.verifier = CommandVerifier(
+            station, key, state=state, max_lifetime=config.max_lifetime, clock_skew=config.clock_skew
+        )
         if key is None:
             log.warning("no commands.public_key_file: every command from central will be refused")
 
@@ -61,6 +62,7 @@ class CommandGate:
         if cmd.id not in self._logged and len(self._logged) < _MAX_LOGGED_IDS:
             self._logged.add(cmd.id)
             log.warning("refused command %s (%s): %s", cmd.name[:64], cmd.id[:64], verdict.value)
-        self._faults.raise_fault("commands", f"refused a command from central ({cmd.name[:64]}): {verdict.value}",
-                                 severity="warning")
+        self._faults.raise_fault(
+            "commands", f"refused a command from central ({cmd.name[:64]}): {verdict.value}", severity="warning"
+        )
         return False

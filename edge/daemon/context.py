@@ -20,9 +20,16 @@ class DaemonContext:
     """What the daemon lends its components: one object per daemon, shared by all of them."""
 
     def __init__(
-        self, *, station: str, station_name: str, data_dir: Path, api: ApiServer, faults: FaultBoard,
+        self,
+        *,
+        station: str,
+        station_name: str,
+        data_dir: Path,
+        api: ApiServer,
+        faults: FaultBoard,
         emit: Callable[[str, Priority, dict[str, Any]], Awaitable[StoredEvent]],
-        call_hub: Callable[..., Awaitable[Any]], uplink_state: Callable[[], str],
+        call_hub: Callable[..., Awaitable[Any]],
+        uplink_state: Callable[[], str],
     ) -> None:
         self._station = station
         self._station_name = station_name

@@ -56,30 +56,50 @@ class EdgeDaemon:
         self.started_at = time.time()
         self.loop: asyncio.AbstractEventLoop | None = None
         up = config.uplink
-        self.relay = OutboxRelay(window=up.window, batch_max=up.batch_max, ack_timeout=up.ack_timeout,
-                                 first_batch_id=secrets.randbelow(1 << 40) + 1)
+        self.relay = OutboxRelay(
+            window=up.window,
+            batch_max=up.batch_max,
+            ack_timeout=up.ack_timeout,
+            first_batch_id=secrets.randbelow(1 << 40) + 1,
+        )
         self.outbox = Outbox(
-            self.data_dir / "outbox.db", station=self.station, faults=self.faults,
-            max_events=config.outbox.max_events, max_bytes=config.outbox.max_bytes,
-            reserve_bytes=config.outbox.reserve_bytes, disk_low_bytes=config.outbox.disk_low_bytes,
+            self.data_dir / "outbox.db",
+            station=self.station,
+            faults=self.faults,
+            max_events=config.outbox.max_events,
+            max_bytes=config.outbox.max_bytes,
+            reserve_bytes=config.outbox.reserve_bytes,
+            disk_low_bytes=config.outbox.disk_low_bytes,
             on_committed=self._committed,
         )
         acl = config.api
         ids = acl.ids()  # an unknown user or group name: ValueError, the daemon does not start
-        roles = RoleMap(kiosk_users=ids["kiosk_users"], crew_users=ids["crew_users"],
-                        crew_groups=ids["crew_groups"], admin_users=ids["admin_users"], roster=acl.crew)
-        self.api = ApiServer(config.socket_path, roles=roles, max_connections=acl.max_connections,
-                             max_in_flight=acl.max_in_flight)
-        self.commands = CommandGate(config.commands, station=self.station, faults=self.faults,
-                                    state_file=self.data_dir / "command-trust.json")
+        roles = RoleMap(
+            kiosk_users=ids["kiosk_users"],
+            crew_users=ids["crew_users"],
+            crew_groups=ids["crew_groups"],
+            admin_users=ids["admin_users"],
+            roster=acl.crew,
+        )
+        self.api = ApiServer(
+            config.socket_path, roles=roles, max_connections=acl.max_connections, max_in_flight=acl.max_in_flight
+        )
+        self.commands = CommandGate(
+            config.commands, station=self.station, faults=self.faults, state_file=self.data_dir / "command-trust.json"
+        )
         self.uplink: MqttUplink | None = None
         self.components: list[Component] = list(components or [])
         self._started: list[Component] = []
         self._coalesce: dict[wire.Priority, list[tuple[list[Draft], asyncio.Future[list[StoredEvent]]]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.context = DaemonContext(
-            station=self.station, station_name=config.station.name, data_dir=self.data_dir, api=self.api,
-            faults=self.faults, emit=self.emit, call_hub=self.call_hub,
+            station=self.station,
+            station_name=config.station.name,
+            data_dir=self.data_dir,
+            api=self.api,
+            faults=self.faults,
+            emit=self.emit,
+            call_hub=self.call_hub,
             uplink_state=lambda: self.uplink.state if self.uplink else "disabled",
         )
         self._register_api()
@@ -188,8 +208,10 @@ class EdgeDaemon:
             "next_seq": self.outbox.next_seq,
             "outbox": self.outbox.health(),
             "link": self.link_health(),
-            "faults": [{"code": f.code, "message": f.message, "since": f.since, "severity": f.severity}
-                       for f in self.faults.active()],
+            "faults": [
+                {"code": f.code, "message": f.message, "since": f.since, "severity": f.severity}
+                for f in self.faults.active()
+            ],
             "devices": self.context.devices,
             "host": host_health(self.data_dir),
             "uplink_url": up.settings.url if up else None,
@@ -244,8 +266,9 @@ class EdgeDaemon:
                 if comp.critical:
                     raise
                 log.exception("optional component %s failed to start", comp.name)
-                self.faults.raise_fault(f"component.{comp.name}", f"{comp.name} failed to start: {exc}",
-                                        severity="warning")
+                self.faults.raise_fault(
+                    f"component.{comp.name}", f"{comp.name} failed to start: {exc}", severity="warning"
+                )
                 continue
             self._started.append(comp)
         # The uplink last: commands retained at the broker arrive at once, and every component's
@@ -256,12 +279,24 @@ class EdgeDaemon:
             password = up.password_file.read_text().strip()
         self.uplink = MqttUplink(
             UplinkSettings(
-                url=up.url, station=self.station, state_dir=self.data_dir, username=up.username, password=password,
-                ca_file=up.ca_file, cert_file=up.cert_file, key_file=up.key_file, keepalive=up.keepalive,
-                session_expiry=up.session_expiry, reconnect_min=up.reconnect_min, reconnect_max=up.reconnect_max,
+                url=up.url,
+                station=self.station,
+                state_dir=self.data_dir,
+                username=up.username,
+                password=password,
+                ca_file=up.ca_file,
+                cert_file=up.cert_file,
+                key_file=up.key_file,
+                keepalive=up.keepalive,
+                session_expiry=up.session_expiry,
+                reconnect_min=up.reconnect_min,
+                reconnect_max=up.reconnect_max,
                 heartbeat_interval=up.heartbeat_interval,
             ),
-            relay=self.relay, faults=self.faults, on_confirmed=self._confirmed, on_command=self._command,
+            relay=self.relay,
+            faults=self.faults,
+            on_confirmed=self._confirmed,
+            on_command=self._command,
         )
         self.uplink.start(self.loop)
         self._tasks.append(asyncio.create_task(self._telemetry_loop(), name="telemetry"))
@@ -322,8 +357,9 @@ class EdgeDaemon:
             await asyncio.sleep(interval)
 
 
-def _settle_group(group: list[tuple[list[Draft], asyncio.Future[list[StoredEvent]]]],
-                  result: list[StoredEvent] | BaseException) -> None:
+def _settle_group(
+    group: list[tuple[list[Draft], asyncio.Future[list[StoredEvent]]]], result: list[StoredEvent] | BaseException
+) -> None:
     """Hand each submitter its own events (in order), or the shared error."""
     i = 0
     for drafts, fut in group:
@@ -332,7 +368,7 @@ def _settle_group(group: list[tuple[list[Draft], asyncio.Future[list[StoredEvent
             if isinstance(result, BaseException):
                 fut.set_exception(result)
             else:
-                fut.set_result(result[i:i + n])
+                fut.set_result(result[i : i + n])
         i += n
 
 

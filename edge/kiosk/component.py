@@ -80,14 +80,22 @@ class KioskComponent:
         self.pending = PendingQueue(ctx.data_dir / "kiosk-pending.json")
         await asyncio.to_thread(self.notices.load)
         await asyncio.to_thread(self.pending.load)
-        self.handlers = RequestHandlers(ctx, catalogue=self.catalogue, pending=self.pending,
-                                        hub_timeout=cfg.hub_timeout,
-                                        emergency_via_incidents=cfg.emergency_via_incidents)
+        self.handlers = RequestHandlers(
+            ctx,
+            catalogue=self.catalogue,
+            pending=self.pending,
+            hub_timeout=cfg.hub_timeout,
+            emergency_via_incidents=cfg.emergency_via_incidents,
+        )
         ctx.register(api.KIOSK_CATALOGUE, self._api_catalogue)
         ctx.register(api.KIOSK_SUBMIT, self._submit_for(()))
-        for method, kind in ((api.KIOSK_BOOK, "appointment"), (api.KIOSK_LOOKUP, "lookup"),
-                             (api.KIOSK_TICKET, "ticket"), (api.KIOSK_CALL_OFFICER, "call_officer"),
-                             (api.KIOSK_EMERGENCY, "emergency")):
+        for method, kind in (
+            (api.KIOSK_BOOK, "appointment"),
+            (api.KIOSK_LOOKUP, "lookup"),
+            (api.KIOSK_TICKET, "ticket"),
+            (api.KIOSK_CALL_OFFICER, "call_officer"),
+            (api.KIOSK_EMERGENCY, "emergency"),
+        ):
             ctx.register(method, self._submit_for((kind,)))
         ctx.register(api.KIOSK_PRINT, self._api_print)
         ctx.register(api.KIOSK_NOTICES, self._api_notices)
@@ -95,12 +103,17 @@ class KioskComponent:
         ctx.register(api.KIOSK_SESSION_END, self._api_session_end)
         ctx.on_command("kiosk.notices", self._cmd_notices)
         ctx.on_command("kiosk.result", self._cmd_result)
-        self.devices = KioskDevices(reader=cfg.id_reader, printer=cfg.printer, faults=ctx.faults,
-                                    set_device=ctx.set_device, notify=ctx.publish)
+        self.devices = KioskDevices(
+            reader=cfg.id_reader, printer=cfg.printer, faults=ctx.faults, set_device=ctx.set_device, notify=ctx.publish
+        )
         await self.devices.start()
         self._tasks.append(asyncio.create_task(self._resolve_loop(), name="kiosk-resolve"))
-        log.info("kiosk ready: %d services, reader %s, printer %s", len(self.catalogue.services),
-                 cfg.id_reader.port or "none", cfg.printer.port or "none")
+        log.info(
+            "kiosk ready: %d services, reader %s, printer %s",
+            len(self.catalogue.services),
+            cfg.id_reader.port or "none",
+            cfg.printer.port or "none",
+        )
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -115,30 +128,45 @@ class KioskComponent:
         d = self._ctx()
         return {
             "catalogue": catalogue_to_data(self.catalogue),
-            "settings": {"idle_timeout": self.config.idle_timeout, "idle_warning": self.config.idle_warning,
-                         "station": d.station, "station_name": d.station_name,
-                         "printer": self.config.printer.port is not None,
-                         "id_reader": self.config.id_reader.port is not None},
+            "settings": {
+                "idle_timeout": self.config.idle_timeout,
+                "idle_warning": self.config.idle_warning,
+                "station": d.station,
+                "station_name": d.station_name,
+                "printer": self.config.printer.port is not None,
+                "id_reader": self.config.id_reader.port is not None,
+            },
             "devices": d.devices,
         }
 
     def _submit_for(self, kinds: tuple[str, ...]) -> Any:
         async def handler(params: KioskSubmit, conn: Connection) -> dict[str, Any]:
             return await self._submit(params, kinds)
+
         return handler
 
     async def _submit(self, params: KioskSubmit, kinds: tuple[str, ...]) -> dict[str, Any]:
         h = self._handlers()
-        req = KioskRequest(request_id=params.request_id or new_request_id(), service=params.service,
-                           fields=dict(params.fields), lang=params.lang, from_card=params.from_card)
+        req = KioskRequest(
+            request_id=params.request_id or new_request_id(),
+            service=params.service,
+            fields=dict(params.fields),
+            lang=params.lang,
+            from_card=params.from_card,
+        )
         service = h.service_for(req, kinds=kinds)
         req = h.validated(req, service)
         result = await h.handle(req, service)
         if service.kind in _RECEIPT_KINDS and result.status != "failed":
             receipt_id = new_request_id()
             d = self._ctx()
-            doc = build_receipt(result, service, station=d.station_name or d.station,
-                                when=time.strftime("%Y-%m-%d %H:%M"), fields=req.fields)
+            doc = build_receipt(
+                result,
+                service,
+                station=d.station_name or d.station,
+                when=time.strftime("%Y-%m-%d %H:%M"),
+                fields=req.fields,
+            )
             self._receipts[receipt_id] = doc
             while len(self._receipts) > _MAX_RECEIPTS:
                 self._receipts.popitem(last=False)
@@ -154,12 +182,16 @@ class KioskComponent:
         try:
             await self.devices.print_receipt(data)
         except NoPrinterError:
-            raise ApiError(UNAVAILABLE, "本机没有回执打印机 / This kiosk has no receipt printer",
-                           {"zh": "本机没有回执打印机", "en": "This kiosk has no receipt printer"}) from None
+            raise ApiError(
+                UNAVAILABLE,
+                "本机没有回执打印机 / This kiosk has no receipt printer",
+                {"zh": "本机没有回执打印机", "en": "This kiosk has no receipt printer"},
+            ) from None
         except PrinterFaultError as exc:  # a visible device fault already; an answer the screen shows
             zh, en = exc.message_zh, exc.message_en
-            raise ApiError(UNAVAILABLE, f"{zh} / {en}", {"zh": f"{zh}，请联系工作人员",
-                                                        "en": f"{en}; please ask the staff"}) from None
+            raise ApiError(
+                UNAVAILABLE, f"{zh} / {en}", {"zh": f"{zh}，请联系工作人员", "en": f"{en}; please ask the staff"}
+            ) from None
         return Printed(printed=True, replaced=list(replaced))
 
     async def _api_notices(self, params: Empty, conn: Connection) -> dict[str, Any]:
@@ -168,8 +200,10 @@ class KioskComponent:
 
     async def _api_pending(self, params: Empty, conn: Connection) -> dict[str, Any]:
         assert self.pending is not None
-        return {"pending": msgspec.to_builtins(list(self.pending.items.values())),
-                "resolved": [_builtins(r) for r in self.resolved]}
+        return {
+            "pending": msgspec.to_builtins(list(self.pending.items.values())),
+            "resolved": [_builtins(r) for r in self.resolved],
+        }
 
     async def _api_session_end(self, params: Empty, conn: Connection) -> Empty:
         self._receipts.clear()
@@ -221,8 +255,13 @@ class KioskComponent:
                 # central's answer is unusable, and asking again gets the same one: the request ends as
                 # not done (the resident is told), instead of being asked about forever
                 log.warning("central's answer to queued kiosk request %s is malformed: %s", pending.request_id, exc)
-                result = KioskResult(request_id=req.request_id, service=service.id, kind=service.kind,
-                                     status="failed", message=Text("未能办理", "Not done"))
+                result = KioskResult(
+                    request_id=req.request_id,
+                    service=service.id,
+                    kind=service.kind,
+                    status="failed",
+                    message=Text("未能办理", "Not done"),
+                )
             self.resolved.append(result)
             self._ctx().publish("kiosk.result", _builtins(result))
         self.pending.remove(pending.request_id)
@@ -236,8 +275,9 @@ class KioskComponent:
                 continue
             asks = [{"seq": p.seq, "request_id": p.request_id} for p in self.pending.items.values()]
             try:
-                answer = await self._ctx().call_hub("kiosk.resolve", {"requests": asks[:50]},
-                                                       timeout=self.config.hub_timeout)
+                answer = await self._ctx().call_hub(
+                    "kiosk.resolve", {"requests": asks[:50]}, timeout=self.config.hub_timeout
+                )
             except ApiError as exc:
                 log.debug("queued kiosk requests not resolved yet: %s", exc)
                 continue

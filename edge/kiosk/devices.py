@@ -60,9 +60,15 @@ def render_receipt(doc: ReceiptDoc, lang: str, *, charset: str) -> tuple[bytes, 
 
 
 class KioskDevices:
-    def __init__(self, *, reader: IdReaderSection, printer: PrinterSection, faults: FaultBoard,
-                 set_device: Callable[[str, str | None], None],
-                 notify: Callable[[str, dict[str, Any]], object]) -> None:
+    def __init__(
+        self,
+        *,
+        reader: IdReaderSection,
+        printer: PrinterSection,
+        faults: FaultBoard,
+        set_device: Callable[[str, str | None], None],
+        notify: Callable[[str, dict[str, Any]], object],
+    ) -> None:
         self._reader_cfg = reader
         self._printer_cfg = printer
         self._faults = faults
@@ -74,13 +80,15 @@ class KioskDevices:
 
     async def start(self) -> None:
         if self._reader_cfg.port:
-            self.reader = IdCardReader(self._reader_cfg.port, baudrate=self._reader_cfg.baudrate,
-                                       poll_interval=self._reader_cfg.poll_interval)
+            self.reader = IdCardReader(
+                self._reader_cfg.port, baudrate=self._reader_cfg.baudrate, poll_interval=self._reader_cfg.poll_interval
+            )
             self._set_device("idcard", "starting")
             self._tasks.append(asyncio.create_task(self._reader_loop(self.reader), name="kiosk-idcard"))
         if self._printer_cfg.port:
-            self.printer = EscPosPrinter(self._printer_cfg.port, baudrate=self._printer_cfg.baudrate,
-                                         check_status=self._printer_cfg.check_status)
+            self.printer = EscPosPrinter(
+                self._printer_cfg.port, baudrate=self._printer_cfg.baudrate, check_status=self._printer_cfg.check_status
+            )
             self._set_device("printer", "starting")
             self._tasks.append(asyncio.create_task(self._printer_loop(self.printer), name="kiosk-printer"))
 

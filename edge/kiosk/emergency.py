@@ -23,8 +23,14 @@ log = logging.getLogger(__name__)
 async def raise_incident(socket_path: Path, *, site: str, timeout: float = 2.0) -> str:
     """Ask the alarm engine for an incident (`incidents.raise`, see edge/alarms/api.py); returns its id,
     or "" when it could not take it."""
-    params = IncidentRaise(kind="emergency", source="kiosk", site=site[:64], site_en="Resident kiosk",
-                           point="自助终端紧急求助按钮", point_en="kiosk emergency button")
+    params = IncidentRaise(
+        kind="emergency",
+        source="kiosk",
+        site=site[:64],
+        site_en="Resident kiosk",
+        point="自助终端紧急求助按钮",
+        point_en="kiosk emergency button",
+    )
     try:
         async with EdgeClient(socket_path, timeout=timeout) as client:
             incident = await client.raise_incident(params)

@@ -34,8 +34,10 @@ log = logging.getLogger(__name__)
 
 MSG = {
     "submitted": Text("已受理，民警会尽快处理", "Received; an officer will follow it up"),
-    "queued": Text("网络暂时中断：已在本站登记，恢复后自动提交", "Network down: saved at this station and sent "
-                   "when the network returns"),
+    "queued": Text(
+        "网络暂时中断：已在本站登记，恢复后自动提交",
+        "Network down: saved at this station and sent when the network returns",
+    ),
     "booked": Text("预约成功，请按时到窗口办理", "Booked: please come to the counter on time"),
     "found": Text("查询完成", "Here is what we found"),
     "issued": Text("请留意叫号", "Please wait for your number to be called"),
@@ -48,25 +50,57 @@ def answer_to_result(req: KioskRequest, service: ServiceSpec, answer: dict[str, 
     """Central's answer (`kiosk.book`, `kiosk.traffic_lookup`, `kiosk.queue_ticket`, `kiosk.resolve`)."""
     if not answer.get("ok"):
         reason = answer.get("reason") or {}
-        return KioskResult(request_id=req.request_id, service=service.id, kind=service.kind, status="failed",
-                           message=Text(str(reason.get("zh", "未能办理")), str(reason.get("en", "Not done"))))
+        return KioskResult(
+            request_id=req.request_id,
+            service=service.id,
+            kind=service.kind,
+            status="failed",
+            message=Text(str(reason.get("zh", "未能办理")), str(reason.get("en", "Not done"))),
+        )
     if service.kind == "appointment":
-        return KioskResult(request_id=req.request_id, service=service.id, kind=service.kind, status="booked",
-                           message=MSG["booked"], ticket=str(answer.get("ref", "")), slot=str(answer.get("slot", "")))
+        return KioskResult(
+            request_id=req.request_id,
+            service=service.id,
+            kind=service.kind,
+            status="booked",
+            message=MSG["booked"],
+            ticket=str(answer.get("ref", "")),
+            slot=str(answer.get("slot", "")),
+        )
     if service.kind == "lookup":
         items = msgspec.convert(answer.get("items", []), tuple[LookupItem, ...])
-        return KioskResult(request_id=req.request_id, service=service.id, kind=service.kind, status="found",
-                           message=MSG["found"], items=items, ticket=str(answer.get("ref", "")))
-    return KioskResult(request_id=req.request_id, service=service.id, kind=service.kind, status="issued",
-                       message=MSG["issued"], ticket=str(answer.get("number", "")))
+        return KioskResult(
+            request_id=req.request_id,
+            service=service.id,
+            kind=service.kind,
+            status="found",
+            message=MSG["found"],
+            items=items,
+            ticket=str(answer.get("ref", "")),
+        )
+    return KioskResult(
+        request_id=req.request_id,
+        service=service.id,
+        kind=service.kind,
+        status="issued",
+        message=MSG["issued"],
+        ticket=str(answer.get("number", "")),
+    )
 
 
 _HUB_METHOD = {"appointment": "kiosk.book", "lookup": "kiosk.traffic_lookup", "ticket": "kiosk.queue_ticket"}
 
 
 class RequestHandlers:
-    def __init__(self, ctx: ComponentContext, *, catalogue: Catalogue, pending: PendingQueue, hub_timeout: float,
-                 emergency_via_incidents: bool) -> None:
+    def __init__(
+        self,
+        ctx: ComponentContext,
+        *,
+        catalogue: Catalogue,
+        pending: PendingQueue,
+        hub_timeout: float,
+        emergency_via_incidents: bool,
+    ) -> None:
         self.ctx = ctx
         self.catalogue = catalogue
         self.pending = pending
@@ -89,8 +123,7 @@ class RequestHandlers:
         try:
             fields = validate_form(service, req.fields, today=date.today())
         except FormError as exc:
-            errors = [{"field": e.field, "code": e.code, "zh": e.message_zh, "en": e.message_en}
-                      for e in exc.errors]
+            errors = [{"field": e.field, "code": e.code, "zh": e.message_zh, "en": e.message_en} for e in exc.errors]
             raise ApiError(INVALID_PARAMS, "the form has errors", {"fields": errors}) from None
         return msgspec.structs.replace(req, fields=fields)
 
@@ -111,18 +144,37 @@ class RequestHandlers:
         return self.ctx.uplink_state == "connected"
 
     async def _report(self, req: KioskRequest, service: ServiceSpec) -> KioskResult:
-        stored = await self.ctx.emit("kiosk.report", wire.Priority.WARNING, {
-            "request_id": req.request_id, "service": service.id, "category": service.category,
-            "fields": req.fields, "lang": req.lang, "from_card": req.from_card})
+        stored = await self.ctx.emit(
+            "kiosk.report",
+            wire.Priority.WARNING,
+            {
+                "request_id": req.request_id,
+                "service": service.id,
+                "category": service.category,
+                "fields": req.fields,
+                "lang": req.lang,
+                "from_card": req.from_card,
+            },
+        )
         queued = not self.link_up
-        return KioskResult(request_id=req.request_id, service=service.id, kind=service.kind,
-                           status="queued" if queued else "submitted", queued=queued,
-                           message=MSG["queued" if queued else "submitted"],
-                           ticket=ticket_for(self.ctx.station, stored.seq))
+        return KioskResult(
+            request_id=req.request_id,
+            service=service.id,
+            kind=service.kind,
+            status="queued" if queued else "submitted",
+            queued=queued,
+            message=MSG["queued" if queued else "submitted"],
+            ticket=ticket_for(self.ctx.station, stored.seq),
+        )
 
     async def _ask_central(self, req: KioskRequest, service: ServiceSpec) -> KioskResult:
-        params = {"request_id": req.request_id, "service": service.id, "category": service.category,
-                  "fields": req.fields, "lang": req.lang}
+        params = {
+            "request_id": req.request_id,
+            "service": service.id,
+            "category": service.category,
+            "fields": req.fields,
+            "lang": req.lang,
+        }
         try:
             answer = await self.ctx.call_hub(_HUB_METHOD[service.kind], params, timeout=self.hub_timeout)
         except HubUnavailableError:
@@ -136,15 +188,40 @@ class RequestHandlers:
     async def _queue(self, req: KioskRequest, service: ServiceSpec) -> KioskResult:
         if service.kind == "ticket":
             return await self._local_ticket(req, service)
-        stored = await self.ctx.emit("kiosk.request", wire.Priority.INFO, {
-            "request_id": req.request_id, "service": service.id, "kind": service.kind,
-            "category": service.category, "fields": req.fields, "lang": req.lang, "from_card": req.from_card})
-        self.pending.add(PendingRequest(seq=stored.seq, request_id=req.request_id, service=service.id,
-                                        kind=service.kind, queued_at=wire.utc_now_iso()))
-        log.info("kiosk request %s (%s) queued as event %d until central can answer",
-                 req.request_id, service.id, stored.seq)
-        return KioskResult(request_id=req.request_id, service=service.id, kind=service.kind, status="queued",
-                           queued=True, message=MSG["queued"], ticket=ticket_for(self.ctx.station, stored.seq))
+        stored = await self.ctx.emit(
+            "kiosk.request",
+            wire.Priority.INFO,
+            {
+                "request_id": req.request_id,
+                "service": service.id,
+                "kind": service.kind,
+                "category": service.category,
+                "fields": req.fields,
+                "lang": req.lang,
+                "from_card": req.from_card,
+            },
+        )
+        self.pending.add(
+            PendingRequest(
+                seq=stored.seq,
+                request_id=req.request_id,
+                service=service.id,
+                kind=service.kind,
+                queued_at=wire.utc_now_iso(),
+            )
+        )
+        log.info(
+            "kiosk request %s (%s) queued as event %d until central can answer", req.request_id, service.id, stored.seq
+        )
+        return KioskResult(
+            request_id=req.request_id,
+            service=service.id,
+            kind=service.kind,
+            status="queued",
+            queued=True,
+            message=MSG["queued"],
+            ticket=ticket_for(self.ctx.station, stored.seq),
+        )
 
     async def _local_ticket(self, req: KioskRequest, service: ServiceSpec) -> KioskResult:
         today = date.today().isoformat()
@@ -153,24 +230,50 @@ class RequestHandlers:
         queue = req.fields.get("queue", "A")
         n = self._local_tickets[queue] = self._local_tickets.get(queue, 0) + 1
         number = f"L{queue}{n:03d}"
-        await self.ctx.emit("kiosk.ticket", wire.Priority.INFO,
-                               {"request_id": req.request_id, "queue": queue, "number": number, "local": True})
-        return KioskResult(request_id=req.request_id, service=service.id, kind=service.kind, status="issued",
-                           queued=True, message=MSG["issued"], ticket=number)
+        await self.ctx.emit(
+            "kiosk.ticket",
+            wire.Priority.INFO,
+            {"request_id": req.request_id, "queue": queue, "number": number, "local": True},
+        )
+        return KioskResult(
+            request_id=req.request_id,
+            service=service.id,
+            kind=service.kind,
+            status="issued",
+            queued=True,
+            message=MSG["issued"],
+            ticket=number,
+        )
 
     async def _call_officer(self, req: KioskRequest, service: ServiceSpec) -> KioskResult:
-        stored = await self.ctx.emit("kiosk.call_officer", wire.Priority.WARNING,
-                                        {"request_id": req.request_id, "service": service.id})
+        stored = await self.ctx.emit(
+            "kiosk.call_officer", wire.Priority.WARNING, {"request_id": req.request_id, "service": service.id}
+        )
         self.ctx.publish("kiosk.officer_called", {"seq": stored.seq, "station": self.ctx.station})
-        return KioskResult(request_id=req.request_id, service=service.id, kind=service.kind, status="called",
-                           message=MSG["called"], ticket=ticket_for(self.ctx.station, stored.seq))
+        return KioskResult(
+            request_id=req.request_id,
+            service=service.id,
+            kind=service.kind,
+            status="called",
+            message=MSG["called"],
+            ticket=ticket_for(self.ctx.station, stored.seq),
+        )
 
     async def _emergency(self, req: KioskRequest, service: ServiceSpec) -> KioskResult:
         incident = ""
         if self.emergency_via_incidents and "incidents.raise" in self.ctx.methods:
             site = self.ctx.station_name or self.ctx.station
             incident = await raise_incident(self.ctx.socket_path, site=site)
-        stored = await self.ctx.emit("kiosk.emergency", wire.Priority.ALARM,
-                                        {"request_id": req.request_id, "service": service.id, "incident": incident})
-        return KioskResult(request_id=req.request_id, service=service.id, kind=service.kind, status="raised",
-                           message=MSG["raised"], ticket=ticket_for(self.ctx.station, stored.seq))
+        stored = await self.ctx.emit(
+            "kiosk.emergency",
+            wire.Priority.ALARM,
+            {"request_id": req.request_id, "service": service.id, "incident": incident},
+        )
+        return KioskResult(
+            request_id=req.request_id,
+            service=service.id,
+            kind=service.kind,
+            status="raised",
+            message=MSG["raised"],
+            ticket=ticket_for(self.ctx.station, stored.seq),
+        )

@@ -86,7 +86,10 @@ class MosquittoProcess:
         log = self.log_path.open("ab")
         self._proc = subprocess.Popen(
             [find_mosquitto(), "-c", str(self.conf_path)],
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         log.close()
         deadline = time.monotonic() + timeout

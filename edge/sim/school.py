@@ -122,8 +122,9 @@ class SchoolPanel:
             return Dc09Token.NULL, ""
         if self.fmt == "cid":
             q = EventQualifier.NEW if action == "panic" else EventQualifier.RESTORE
-            return Dc09Token.ADM_CID, build_adm_cid_data(account=self.tx.account, qualifier=q, code=120, group=1,
-                                                         zone=self.zone)
+            return Dc09Token.ADM_CID, build_adm_cid_data(
+                account=self.tx.account, qualifier=q, code=120, group=1, zone=self.zone
+            )
         code = "PA" if action == "panic" else "PR"
         return Dc09Token.SIA_DCS, build_sia_dcs(account=self.tx.account, code=code, zone=f"{self.zone:02d}", area="1")
 
@@ -143,11 +144,20 @@ def school_accounts(first: str, count: int) -> list[str]:
 async def _run_school(args: argparse.Namespace) -> int:
     key = bytes.fromhex(args.key) if args.key else None
     accounts = school_accounts(args.account, args.schools)
-    panels = [SchoolPanel(Dc09Transmitter(account=a, key=key), fmt=args.format, zone=args.zone,
-                          clock_offset=args.clock_offset, timestamps=not args.no_timestamp or key is not None)
-              for a in accounts]
-    links = [PanelLink(host=args.host, port=args.port, udp=args.udp,
-                       keys=dict.fromkeys(accounts, key) if key else None) for _ in range(max(1, args.connections))]
+    panels = [
+        SchoolPanel(
+            Dc09Transmitter(account=a, key=key),
+            fmt=args.format,
+            zone=args.zone,
+            clock_offset=args.clock_offset,
+            timestamps=not args.no_timestamp or key is not None,
+        )
+        for a in accounts
+    ]
+    links = [
+        PanelLink(host=args.host, port=args.port, udp=args.udp, keys=dict.fromkeys(accounts, key) if key else None)
+        for _ in range(max(1, args.connections))
+    ]
     actions: list[Action] = []
     if args.panic:
         actions.append("panic")
@@ -190,17 +200,19 @@ async def _send(panel: SchoolPanel, link: PanelLink, action: Action, args: argpa
         answer = await link.exchange(frame, timeout=args.timeout)
         ms = (time.perf_counter() - t0) * 1000
         if answer is None:
-            print(f"{what}: no answer within {args.timeout:g} s" + (", sending again" if attempt < args.retries
-                                                                     else ""))
+            print(
+                f"{what}: no answer within {args.timeout:g} s" + (", sending again" if attempt < args.retries else "")
+            )
             if attempt < args.retries:
                 seq, frame = panel.frame(action, sequence=seq)
             continue
         if answer.kind == "NAK":
             skew = ""
             if answer.timestamp is not None:
-                offset = (datetime.now(UTC) + timedelta(seconds=panel.clock_offset) - answer.timestamp)
-                skew = f" (receiver time {answer.timestamp:%H:%M:%S}; our clock is off by " \
-                       f"{offset.total_seconds():+.0f} s)"
+                offset = datetime.now(UTC) + timedelta(seconds=panel.clock_offset) - answer.timestamp
+                skew = (
+                    f" (receiver time {answer.timestamp:%H:%M:%S}; our clock is off by {offset.total_seconds():+.0f} s)"
+                )
             print(f"{what}: NAK in {ms:.1f} ms{skew}")
             return 1
         if answer.kind != "ACK" or not args.quiet:
@@ -217,8 +229,10 @@ async def _run_modbus(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     reading = False
     try:
-        print(f"Modbus I/O module simulator, unit {args.unit}: the daemon opens {sim.client_port or args.port}",
-              flush=True)
+        print(
+            f"Modbus I/O module simulator, unit {args.unit}: the daemon opens {sim.client_port or args.port}",
+            flush=True,
+        )
         with contextlib.suppress(OSError, ValueError, PermissionError):
             loop.add_reader(sys.stdin.fileno(), _console_line, sim, loop)
             reading = True

@@ -65,9 +65,7 @@ async def _sim_events(args: argparse.Namespace) -> int:
         start = time.monotonic()
         while sent < args.count:
             n = min(args.batch, args.count - sent)
-            results = await client.submit_many(
-                [("demo.tick", args.priority, {"n": sent + i + 1}) for i in range(n)]
-            )
+            results = await client.submit_many([("demo.tick", args.priority, {"n": sent + i + 1}) for i in range(n)])
             for r in results:
                 if isinstance(r, ApiError):
                     print(f"refused: {r.message}", file=sys.stderr)

@@ -243,12 +243,25 @@ class Outbox:
             top = max((d.priority for d in ap.drafts), default=Priority.ALARM)
             max_n, max_b = self._limit_for(top)
             if depth + len(ap.drafts) > max_n or size > max_b:
-                refused.append((ap, OutboxFullError(
-                    f"outbox full ({depth} events, {size} bytes): {top.name.lower()} events refused")))
+                refused.append(
+                    (
+                        ap,
+                        OutboxFullError(
+                            f"outbox full ({depth} events, {size} bytes): {top.name.lower()} events refused"
+                        ),
+                    )
+                )
                 continue
             if disk_low and top is not Priority.ALARM:
-                refused.append((ap, OutboxFullError(
-                    f"disk nearly full under {self.path.parent}: {top.name.lower()} events refused, alarms accepted")))
+                refused.append(
+                    (
+                        ap,
+                        OutboxFullError(
+                            f"disk nearly full under {self.path.parent}: "
+                            f"{top.name.lower()} events refused, alarms accepted"
+                        ),
+                    )
+                )
                 continue
             admitted.append(ap)
             depth += len(ap.drafts)
@@ -306,9 +319,7 @@ class Outbox:
         failed += [(ap, OutboxFullError("disk full: the alarm could not be stored")) for ap in alarms]
         return [], failed
 
-    def _transaction(
-        self, admitted: list[_Append], confirms: list[int]
-    ) -> list[tuple[_Append, list[StoredEvent]]]:
+    def _transaction(self, admitted: list[_Append], confirms: list[int]) -> list[tuple[_Append, list[StoredEvent]]]:
         assert self._db is not None
         db = self._db
         now = time.time()
@@ -320,9 +331,17 @@ class Outbox:
             evs = []
             for d in ap.drafts:
                 eid = new_event_id(now)
-                body = self._encoder.encode(Event(
-                    id=eid, station=self.station, seq=seq, ts=ts, type=d.type, priority=d.priority, data=d.data,
-                ))
+                body = self._encoder.encode(
+                    Event(
+                        id=eid,
+                        station=self.station,
+                        seq=seq,
+                        ts=ts,
+                        type=d.type,
+                        priority=d.priority,
+                        data=d.data,
+                    )
+                )
                 evs.append(StoredEvent(seq, eid, d.priority, now, body))
                 rows.append((seq, eid, int(d.priority), now, body))
                 seq += 1

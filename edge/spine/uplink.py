@@ -144,8 +144,11 @@ class MqttUplink:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = self.settings.session_expiry
         self._client.connect_async(
-            self.address.host, self.address.port, keepalive=self.settings.keepalive,
-            clean_start=False, properties=props,
+            self.address.host,
+            self.address.port,
+            keepalive=self.settings.keepalive,
+            clean_start=False,
+            properties=props,
         )
         self._client.loop_start()
 
@@ -175,9 +178,15 @@ class MqttUplink:
         write_atomic(self._counter_path, str(value).encode())
 
     def _status_payload(self, state: str, reason: str = "") -> bytes:
-        return wire.encode(wire.Status(
-            state=state, counter=self._counter, ts=wire.utc_now_iso(), software=self.settings.software, reason=reason,
-        ))
+        return wire.encode(
+            wire.Status(
+                state=state,
+                counter=self._counter,
+                ts=wire.utc_now_iso(),
+                software=self.settings.software,
+                reason=reason,
+            )
+        )
 
     # ---- paho thread callbacks: hand off only --------------------------------------------------
     def _cb_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
@@ -196,8 +205,9 @@ class MqttUplink:
         if reason.is_failure:
             self._post(self._link_refused, str(reason))
             return
-        client.subscribe([(self.t_ack, 1), (self.t_rpc_res, 1),
-                          (self._cmd_prefixes[0] + "+", 1), (self._cmd_prefixes[1] + "+", 1)])
+        client.subscribe(
+            [(self.t_ack, 1), (self.t_rpc_res, 1), (self._cmd_prefixes[0] + "+", 1), (self._cmd_prefixes[1] + "+", 1)]
+        )
         client.publish(self.t_status, self._status_payload("online"), qos=1, retain=True)
         self._post(self._link_up)
 
@@ -350,8 +360,7 @@ class MqttUplink:
         rid = wire.new_event_id()
         fut: asyncio.Future[Any] = self._loop.create_future()
         self._requests[rid] = fut
-        req = wire.RpcRequest(id=rid, method=method, params=params,
-                              deadline=wire.utc_now_iso(time.time() + timeout))
+        req = wire.RpcRequest(id=rid, method=method, params=params, deadline=wire.utc_now_iso(time.time() + timeout))
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         props.ResponseTopic = self.t_rpc_res
         props.CorrelationData = rid.encode()

@@ -39,7 +39,7 @@ class Notifier:
         return True
 
     def ready(self, status: str = "") -> None:
-        self.notify("READY=1", *( [f"STATUS={status}"] if status else []))
+        self.notify("READY=1", *([f"STATUS={status}"] if status else []))
 
     def watchdog(self) -> None:
         self.notify("WATCHDOG=1")

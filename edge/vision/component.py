@@ -99,9 +99,15 @@ class VisionComponent:
     def _settings(self, cam: CameraSection) -> CameraSettings:
         assert self._store is not None
         return CameraSettings(
-            camera_id=cam.id, source=cam.source, watch_list=self._store.path,
-            analyses_per_second=cam.analyses_per_second, intra_op_threads=cam.threads, keep_reads=cam.keep_reads,
-            loop=cam.loop, min_plate_width=cam.min_plate_width, match_max_distance=cam.match_max_distance,
+            camera_id=cam.id,
+            source=cam.source,
+            watch_list=self._store.path,
+            analyses_per_second=cam.analyses_per_second,
+            intra_op_threads=cam.threads,
+            keep_reads=cam.keep_reads,
+            loop=cam.loop,
+            min_plate_width=cam.min_plate_width,
+            match_max_distance=cam.match_max_distance,
         )
 
     async def _supervise(self, cam: _CameraState) -> None:
@@ -134,8 +140,9 @@ class VisionComponent:
             while cam.restarts and now - cam.restarts[0] > _BUDGET_WINDOW_S:
                 cam.restarts.popleft()
             if len(cam.restarts) > self.config.restart_budget:
-                await self._camera_fault(cam, "gave_up", f"worker exited {code}; restart budget spent, "
-                                         f"retrying in {_COOL_DOWN_S:.0f} s")
+                await self._camera_fault(
+                    cam, "gave_up", f"worker exited {code}; restart budget spent, retrying in {_COOL_DOWN_S:.0f} s"
+                )
                 await asyncio.sleep(_COOL_DOWN_S)
                 cam.restarts.clear()
                 continue
@@ -149,10 +156,23 @@ class VisionComponent:
         elif isinstance(message, CameraTelemetry):
             cam.telemetry = message.to_dict()
             if self._ctx is not None:
-                self._ctx.set_camera(cam.section.id, {
-                    k: cam.telemetry[k] for k in ("connected", "frames_in", "frames_analysed", "frames_dropped",
-                                                  "lag_ms", "reconnects", "reads", "hits", "watch_list_version")
-                })
+                self._ctx.set_camera(
+                    cam.section.id,
+                    {
+                        k: cam.telemetry[k]
+                        for k in (
+                            "connected",
+                            "frames_in",
+                            "frames_analysed",
+                            "frames_dropped",
+                            "lag_ms",
+                            "reconnects",
+                            "reads",
+                            "hits",
+                            "watch_list_version",
+                        )
+                    },
+                )
         elif isinstance(message, CameraStatus):
             await self._status(cam, message)
         elif isinstance(message, PlateReadMessage) and self._ctx is not None:
@@ -183,11 +203,15 @@ class VisionComponent:
             return
         self._set_device(cam, state, detail)
         if state != "restored":
-            d.faults.raise_fault(f"camera.{cam.section.id}", f"camera {cam.section.id}: {state}: {detail}"[:300],
-                                 severity="warning")
+            d.faults.raise_fault(
+                f"camera.{cam.section.id}", f"camera {cam.section.id}: {state}: {detail}"[:300], severity="warning"
+            )
         with contextlib.suppress(Exception):
-            await d.emit("vision.camera_fault", Priority.WARNING,
-                         {"camera": cam.section.id, "state": state, "detail": detail[:300]})
+            await d.emit(
+                "vision.camera_fault",
+                Priority.WARNING,
+                {"camera": cam.section.id, "state": state, "detail": detail[:300]},
+            )
 
     async def _hit(self, cam: _CameraState, hit: PlateHit) -> None:
         d = self._ctx
@@ -197,10 +221,18 @@ class VisionComponent:
         snap = hit.snapshot
         jpeg = snap.jpeg if len(snap.jpeg) <= self.config.snapshot_max_bytes else b""
         data = {
-            "camera": cam.section.id, "camera_name": cam.section.name, "plate": hit.plate, "kind": hit.kind,
-            "confidence": round(hit.confidence, 3), "listed_plate": hit.entry.plate, "reason": hit.entry.reason,
-            "list_priority": hit.entry.priority, "list_version": hit.entry.list_version,
-            "distance": hit.distance, "seen_at": hit.time, "first_seen": hit.first_seen,
+            "camera": cam.section.id,
+            "camera_name": cam.section.name,
+            "plate": hit.plate,
+            "kind": hit.kind,
+            "confidence": round(hit.confidence, 3),
+            "listed_plate": hit.entry.plate,
+            "reason": hit.entry.reason,
+            "list_priority": hit.entry.priority,
+            "list_version": hit.entry.list_version,
+            "distance": hit.distance,
+            "seen_at": hit.time,
+            "first_seen": hit.first_seen,
             "box": [float(snap.box.x), float(snap.box.y), float(snap.box.w), float(snap.box.h)],
             "snapshot_jpeg_b64": base64.b64encode(jpeg).decode(),
             "plate_jpeg_b64": base64.b64encode(snap.plate_jpeg).decode() if len(snap.plate_jpeg) < 40_000 else "",
@@ -209,8 +241,12 @@ class VisionComponent:
         # The crew first: the notification does not wait for the outbox or the uplink.
         d.publish("vision.hits", {"hit": {k: v for k, v in data.items() if k != "snapshot_jpeg_b64"}})
         stored = await d.emit("vision.plate_hit", Priority.WARNING, data)
-        log.info("camera %s: watch-listed vehicle (list entry priority %d), event seq %d",
-                 cam.section.id, hit.entry.priority, stored.seq)
+        log.info(
+            "camera %s: watch-listed vehicle (list entry priority %d), event seq %d",
+            cam.section.id,
+            hit.entry.priority,
+            stored.seq,
+        )
 
     # ---- the watch list ------------------------------------------------------------------------
     async def _on_watchlist(self, cmd: wire.Command) -> None:
@@ -237,16 +273,28 @@ class VisionComponent:
         await asyncio.to_thread(store.save, new)
         d.faults.clear_fault("vision.watchlist")
         log.info("watch list version %d installed (%d entries)", new.version, len(new.entries))
-        await d.emit("vision.watchlist_installed", Priority.INFO,
-                     {"version": new.version, "entries": len(new.entries), "command_id": cmd.id})
+        await d.emit(
+            "vision.watchlist_installed",
+            Priority.INFO,
+            {"version": new.version, "entries": len(new.entries), "command_id": cmd.id},
+        )
 
     # ---- local API -----------------------------------------------------------------------------
     async def _api_cameras(self, params: Empty, conn: Connection) -> Cameras:
-        return Cameras(cameras=[
-            CameraInfo(id=c.section.id, name=c.section.name, state=c.state, detail=c.detail, hits=c.hits,
-                       restarts_recent=len(c.restarts), telemetry=c.telemetry)
-            for c in self.cameras.values()
-        ])
+        return Cameras(
+            cameras=[
+                CameraInfo(
+                    id=c.section.id,
+                    name=c.section.name,
+                    state=c.state,
+                    detail=c.detail,
+                    hits=c.hits,
+                    restarts_recent=len(c.restarts),
+                    telemetry=c.telemetry,
+                )
+                for c in self.cameras.values()
+            ]
+        )
 
     async def _api_watchlist(self, params: Empty, conn: Connection) -> WatchListInfo:
         assert self._store is not None

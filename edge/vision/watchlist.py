@@ -197,9 +197,7 @@ class PlateMatcher:
         ga, gb = self._group.get(a), self._group.get(b)
         return self.confusion_cost if ga is not None and ga == gb else 1.0
 
-    def distance(
-        self, a: str, b: str, *, limit: float | None = None, uncertain: Sequence[bool] | None = None
-    ) -> float:
+    def distance(self, a: str, b: str, *, limit: float | None = None, uncertain: Sequence[bool] | None = None) -> float:
         """Weighted Levenshtein distance; stops early (returns > limit) once it exceeds `limit`.
 
         `uncertain[i]` marks characters of `a` read with low confidence (cheap to substitute).

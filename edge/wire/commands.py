@@ -142,8 +142,9 @@ def public_key_pem(public: Ed25519PublicKey) -> bytes:
 def generate_key_pair() -> tuple[bytes, bytes]:
     """A new (private PEM, public PEM) pair."""
     private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return pem, public_key_pem(private.public_key())
 
 
@@ -162,16 +163,24 @@ class CommandSigner:
         self._last = max(self._last + 1, int(self._clock() * 1_000_000))
         return self._last
 
-    def command(self, name: str, args: dict[str, object], *, targets: list[str], lifetime: float,
-                now: float | None = None) -> Command:
+    def command(
+        self, name: str, args: dict[str, object], *, targets: list[str], lifetime: float, now: float | None = None
+    ) -> Command:
         if not targets:
             raise ValueError("a command names at least one target station (or `all`)")
         if lifetime <= 0:
             raise ValueError("a command's lifetime must be positive")
         t = self._clock() if now is None else now
-        cmd = Command(id=new_event_id(), name=name, args=dict(args), targets=list(targets),
-                      counter=self.next_counter(), issued_at=utc_now_iso(t), expires_at=utc_now_iso(t + lifetime),
-                      key_id=self.key_id)
+        cmd = Command(
+            id=new_event_id(),
+            name=name,
+            args=dict(args),
+            targets=list(targets),
+            counter=self.next_counter(),
+            issued_at=utc_now_iso(t),
+            expires_at=utc_now_iso(t + lifetime),
+            key_id=self.key_id,
+        )
         return self.sign(cmd)
 
     def sign(self, cmd: Command) -> Command:
@@ -179,18 +188,20 @@ class CommandSigner:
         cmd = msgspec.structs.replace(cmd, key_id=self.key_id, sig="")
         return msgspec.structs.replace(cmd, sig=self._private.sign(cmd.signing_bytes()).hex())
 
-    def rotation(self, new_public: Ed25519PublicKey, *, targets: list[str], lifetime: float,
-                 now: float | None = None) -> Command:
+    def rotation(
+        self, new_public: Ed25519PublicKey, *, targets: list[str], lifetime: float, now: float | None = None
+    ) -> Command:
         """The command that makes stations trust `new_public` instead of this signer's key."""
-        return self.command(ROTATE_KEY, {"public_key": public_key_pem(new_public).decode()},
-                            targets=targets, lifetime=lifetime, now=now)
+        return self.command(
+            ROTATE_KEY, {"public_key": public_key_pem(new_public).decode()}, targets=targets, lifetime=lifetime, now=now
+        )
 
 
 class TrustState(msgspec.Struct, kw_only=True):
     """What a station keeps between restarts (its owner stores `CommandVerifier.state_bytes()`)."""
 
-    public_key: str = ""                 # PEM of a rotated key; "" = the configured one
-    rotated_from: str = ""               # key id of the configured key the rotation chain started from
+    public_key: str = ""  # PEM of a rotated key; "" = the configured one
+    rotated_from: str = ""  # key id of the configured key the rotation chain started from
     counters: dict[str, int] = msgspec.field(default_factory=dict)
     last_ids: dict[str, str] = msgspec.field(default_factory=dict)
 
@@ -205,8 +216,15 @@ def _parse_time(text: str) -> float | None:
 class CommandVerifier:
     """A station's side: the key in force, the counters per stream, and refusals counted per reason."""
 
-    def __init__(self, station: str, configured: Ed25519PublicKey | None, *, state: bytes = b"",
-                 max_lifetime: float = DEFAULT_MAX_LIFETIME, clock_skew: float = DEFAULT_CLOCK_SKEW) -> None:
+    def __init__(
+        self,
+        station: str,
+        configured: Ed25519PublicKey | None,
+        *,
+        state: bytes = b"",
+        max_lifetime: float = DEFAULT_MAX_LIFETIME,
+        clock_skew: float = DEFAULT_CLOCK_SKEW,
+    ) -> None:
         self.station = station
         self.max_lifetime = max_lifetime
         self.clock_skew = clock_skew

@@ -106,8 +106,6 @@ def topic(station: str, kind: str, name: str | None = None) -> str:
     return f"{PREFIX}/{station}/{kind}"
 
 
-
-
 class Event(msgspec.Struct, frozen=True, kw_only=True):
     """The envelope of everything a station reports. Version 1."""
 
@@ -238,8 +236,14 @@ class Command(msgspec.Struct, frozen=True, kw_only=True):
 
     def signing_bytes(self) -> bytes:
         unsigned = {
-            "v": self.v, "id": self.id, "name": self.name, "args": self.args, "targets": self.targets,
-            "counter": self.counter, "issued_at": self.issued_at, "expires_at": self.expires_at,
+            "v": self.v,
+            "id": self.id,
+            "name": self.name,
+            "args": self.args,
+            "targets": self.targets,
+            "counter": self.counter,
+            "issued_at": self.issued_at,
+            "expires_at": self.expires_at,
             "key_id": self.key_id,
         }
         return b"police-kiosk command\n" + msgspec.json.encode(unsigned, order="sorted")
@@ -364,8 +368,15 @@ def decode_command(payload: bytes) -> Command:
 def batch_payload(station: str, encoded_events: list[bytes], *, batch: int = 0) -> bytes:
     """An EventBatch from events already encoded once (at accept time), without re-encoding them."""
     head = _encoder.encode(station)
-    return (b'{"v":1,"station":' + head + b',"events":[' + b",".join(encoded_events) + b'],"batch":'
-            + str(int(batch)).encode() + b"}")
+    return (
+        b'{"v":1,"station":'
+        + head
+        + b',"events":['
+        + b",".join(encoded_events)
+        + b'],"batch":'
+        + str(int(batch)).encode()
+        + b"}"
+    )
 
 
 def json_schemas() -> dict[str, Any]:

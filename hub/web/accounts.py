@@ -102,8 +102,9 @@ def verify_password(password: str, stored: str) -> bool:
         kind, n, r, p, salt, digest = stored.split("$")
         if kind != "scrypt":
             return False
-        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                             maxmem=_MAXMEM, dklen=32)
+        got = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), maxmem=_MAXMEM, dklen=32
+        )
     except ValueError:
         return False
     return hmac.compare_digest(got, base64.b64decode(digest))
@@ -143,16 +144,19 @@ class Accounts:
             raise AccountError("the password needs at least 8 characters")
         with self.db.transaction():
             self.db.run("DELETE FROM console_users WHERE name=?", (name,))
-            self.db.run("INSERT INTO console_users VALUES (?, ?, ?, ?, 0, 0, ?)",
-                        (name, role, district, hash_password(password), time.time()))
+            self.db.run(
+                "INSERT INTO console_users VALUES (?, ?, ?, ?, 0, 0, ?)",
+                (name, role, district, hash_password(password), time.time()),
+            )
             self.audit(actor, "user.add", name, f"role={role} district={district}")
 
     def add_token(self, name: str, role: str, *, district: str = "", actor: str = "cli") -> str:
         _check(name, role, district)
         token = "pkc_" + secrets.token_urlsafe(32)
         with self.db.transaction():
-            self.db.run("INSERT INTO console_tokens VALUES (?, ?, ?, ?, ?)",
-                        (_digest(token), name, role, district, time.time()))
+            self.db.run(
+                "INSERT INTO console_tokens VALUES (?, ?, ?, ?, ?)", (_digest(token), name, role, district, time.time())
+            )
             self.audit(actor, "token.add", name, f"role={role} district={district}")
         return token
 
@@ -179,16 +183,20 @@ class Accounts:
         if not verify_password(password, stored):
             failures += 1
             locked = failures >= self.max_failures
-            self.db.run("UPDATE console_users SET failures=?, locked_until=? WHERE name=?",
-                        (0 if locked else failures, t + self.lock_s if locked else 0.0, name))
+            self.db.run(
+                "UPDATE console_users SET failures=?, locked_until=? WHERE name=?",
+                (0 if locked else failures, t + self.lock_s if locked else 0.0, name),
+            )
             self.audit(name, "login.locked" if locked else "login.failed", name, f"failure {failures}")
             return LoginResult(None, locked=locked)
         session = secrets.token_urlsafe(32)
         with self.db.transaction():
             self.db.run("UPDATE console_users SET failures=0, locked_until=0 WHERE name=?", (name,))
             self.db.run("DELETE FROM console_sessions WHERE expires < ?", (t,))
-            self.db.run("INSERT INTO console_sessions VALUES (?, ?, ?, ?)",
-                        (_digest(session), name, secrets.token_urlsafe(24), t + self.session_s))
+            self.db.run(
+                "INSERT INTO console_sessions VALUES (?, ?, ?, ?)",
+                (_digest(session), name, secrets.token_urlsafe(24), t + self.session_s),
+            )
             self.audit(name, "login", name, "")
         return LoginResult(session)
 
@@ -196,7 +204,9 @@ class Accounts:
         t = time.time() if now is None else now
         row = self.db.one(
             "SELECT u.name, u.role, u.district, s.csrf FROM console_sessions s JOIN console_users u "
-            "ON u.name = s.user_name WHERE s.digest=? AND s.expires > ?", (_digest(session), t))
+            "ON u.name = s.user_name WHERE s.digest=? AND s.expires > ?",
+            (_digest(session), t),
+        )
         if row is None:
             return None
         return Principal(name=row[0], role=row[1], district=row[2], csrf=row[3])
@@ -210,6 +220,7 @@ class Accounts:
         self.db.run("INSERT INTO console_audit VALUES (?, ?, ?, ?, ?)", (time.time(), actor, action, target, detail))
 
     def audit_log(self, limit: int = 200) -> list[AuditEntry]:
-        rows = self.db.rows("SELECT at, actor, action, target, detail FROM console_audit ORDER BY at DESC LIMIT ?",
-                            (limit,))
+        rows = self.db.rows(
+            "SELECT at, actor, action, target, detail FROM console_audit ORDER BY at DESC LIMIT ?", (limit,)
+        )
         return [AuditEntry(*r) for r in rows]

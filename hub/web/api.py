@@ -22,8 +22,9 @@ _KEEPALIVE_S = 15.0
 async def _who(request: Request) -> Principal | Response:
     who = await principal(request)
     if who is None:
-        return JSONResponse({"error": "unauthorized"}, status_code=401,
-                            headers={"WWW-Authenticate": 'Bearer realm="police-kiosk"'})
+        return JSONResponse(
+            {"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="police-kiosk"'}
+        )
     return who
 
 
@@ -44,8 +45,9 @@ async def incidents(request: Request) -> Response:
     open_only = request.query_params.get("open", "0") in ("1", "true")
     feed = console.feed
     views = await run(lambda: queries.incidents(console.pool.get(), places=feed.places, open_only=open_only))
-    return JSONResponse({"incidents": [v.as_json() for v in views
-                                       if who.sees(feed.districts.get(v.station, v.district))]})
+    return JSONResponse(
+        {"incidents": [v.as_json() for v in views if who.sees(feed.districts.get(v.station, v.district))]}
+    )
 
 
 async def stream(request: Request) -> Response:
@@ -76,8 +78,9 @@ async def stream(request: Request) -> Response:
         finally:
             feed.unsubscribe(queue)
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
 
 
 routes = [

@@ -20,8 +20,10 @@ from hub.web.db import db_executor
 
 __all__ = ["create_app"]
 
-_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
 
 
 class SecurityHeaders:
@@ -38,8 +40,12 @@ class SecurityHeaders:
         async def send_with_headers(message: dict[str, object]) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))  # type: ignore[call-overload]
-                headers += [(b"content-security-policy", _CSP.encode()), (b"x-content-type-options", b"nosniff"),
-                            (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"DENY")]
+                headers += [
+                    (b"content-security-policy", _CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY"),
+                ]
                 message["headers"] = headers
             await send(message)
 
@@ -66,8 +72,12 @@ def create_app(settings: ConsoleSettings) -> Starlette:
         return console.render(request, "error.html", None, status=404, message="not_found")
 
     app = Starlette(
-        routes=[*auth.routes, *pages.routes, *api.routes,
-                Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")],
+        routes=[
+            *auth.routes,
+            *pages.routes,
+            *api.routes,
+            Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        ],
         middleware=[Middleware(SecurityHeaders)],
         lifespan=lifespan,
         exception_handlers={404: not_found},

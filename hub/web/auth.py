@@ -74,10 +74,18 @@ def _safe_next(value: object) -> str:
 
 async def login_page(request: Request, *, error: str = "", status: int = 200) -> Response:
     token = secrets.token_urlsafe(24)
-    response = console_of(request).render(request, "login.html", None, status=status, login_csrf=token,
-                                          error=error, next=_safe_next(request.query_params.get("next")))
-    response.set_cookie(_LOGIN_COOKIE, token, httponly=True, samesite="strict",
-                        secure=console_of(request).settings.secure_cookies)
+    response = console_of(request).render(
+        request,
+        "login.html",
+        None,
+        status=status,
+        login_csrf=token,
+        error=error,
+        next=_safe_next(request.query_params.get("next")),
+    )
+    response.set_cookie(
+        _LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=console_of(request).settings.secure_cookies
+    )
     return response
 
 
@@ -92,8 +100,9 @@ async def login(request: Request) -> Response:
     if result.session is None:
         return await login_page(request, error="locked" if result.locked else "bad_login", status=401)
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
-    response.set_cookie(SESSION_COOKIE, result.session, httponly=True, samesite="strict",
-                        secure=console.settings.secure_cookies)
+    response.set_cookie(
+        SESSION_COOKIE, result.session, httponly=True, samesite="strict", secure=console.settings.secure_cookies
+    )
     response.delete_cookie(_LOGIN_COOKIE)
     return response
 

@@ -20,8 +20,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     for parser, what in ((user, "account"), (token, "token")):
         parser.add_argument("verb", choices=["add"])
         parser.add_argument("name", help=f"the {what}'s name")
-        parser.add_argument("--role", required=True, choices=ROLES,
-                            help="command (everything), district (one district's stations), viewer (read only)")
+        parser.add_argument(
+            "--role",
+            required=True,
+            choices=ROLES,
+            help="command (everything), district (one district's stations), viewer (read only)",
+        )
         parser.add_argument("--district", default="", help="the district of a district officer")
         parser.add_argument("--db", required=True, help="the hub's database URL")
 

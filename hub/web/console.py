@@ -77,11 +77,11 @@ class Console:
         s = self.settings
         return Accounts(self.pool.get(), max_failures=s.max_failures, lock_s=s.lock_s)
 
-    def render(self, request: Request, name: str, who: Principal | None, status: int = 200,
-               **context: Any) -> Response:
+    def render(self, request: Request, name: str, who: Principal | None, status: int = 200, **context: Any) -> Response:
         lang = lang_of(request)
-        context.update(request=request, who=who, lang=lang, t=translator(lang),
-                       csrf=who.csrf if who else "", path=request.url.path)
+        context.update(
+            request=request, who=who, lang=lang, t=translator(lang), csrf=who.csrf if who else "", path=request.url.path
+        )
         return self.templates.TemplateResponse(request, name, context, status_code=status)
 
 

@@ -54,8 +54,10 @@ def parse_cursor(value: str) -> tuple[float, str, int] | None:
         return None
 
 
-_SELECT_ALARMS = ("SELECT received_at, station, seq, type, body FROM events WHERE received_at > ? "
-                  "AND type >= 'alarm.' AND type < 'alarm/' ORDER BY received_at, station, seq LIMIT 2000")
+_SELECT_ALARMS = (
+    "SELECT received_at, station, seq, type, body FROM events WHERE received_at > ? "
+    "AND type >= 'alarm.' AND type < 'alarm/' ORDER BY received_at, station, seq LIMIT 2000"
+)
 
 
 def _alarm_event(row: tuple[Any, ...]) -> tuple[FeedEvent, dict[str, Any]] | None:
@@ -66,14 +68,28 @@ def _alarm_event(row: tuple[Any, ...]) -> tuple[FeedEvent, dict[str, Any]] | Non
     inc = data.get("incident")
     if not isinstance(inc, dict):
         return None
-    payload = {"station": station, "type": etype, "change": data.get("change", ""), "incident_id": inc["id"],
-               "state": inc["state"], "kind": inc.get("kind", ""), "target": data.get("target")}
+    payload = {
+        "station": station,
+        "type": etype,
+        "change": data.get("change", ""),
+        "incident_id": inc["id"],
+        "state": inc["state"],
+        "kind": inc.get("kind", ""),
+        "target": data.get("target"),
+    }
     return FeedEvent("alarm", station, payload, cursor(received_at, station, seq)), inc
 
 
 class Feed:
-    def __init__(self, pool: DbPool, *, silent_s: float, poll_s: float = 0.2, station_poll_s: float = 1.0,
-                 lookback_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        pool: DbPool,
+        *,
+        silent_s: float,
+        poll_s: float = 0.2,
+        station_poll_s: float = 1.0,
+        lookback_s: float = 5.0,
+    ) -> None:
         self.pool = pool
         self.silent_s = silent_s
         self.poll_s = poll_s
@@ -146,8 +162,10 @@ class Feed:
             out.append(event)
         if high > self._high:
             self._high = high
-            db.run("INSERT INTO console_meta VALUES ('cursor', ?) "
-                   "ON CONFLICT (name) DO UPDATE SET value=excluded.value", (repr(high),))
+            db.run(
+                "INSERT INTO console_meta VALUES ('cursor', ?) ON CONFLICT (name) DO UPDATE SET value=excluded.value",
+                (repr(high),),
+            )
         floor = self._high - self.lookback_s
         self._recent = {k: v for k, v in self._recent.items() if v >= floor}
         return out if publish else []
@@ -162,8 +180,9 @@ class Feed:
             if before != v.state:
                 self._states[v.station] = v.state
                 if publish:
-                    out.append(FeedEvent("station", v.station, {"station": v.station, "state": v.state,
-                                                                "previous": before}))
+                    out.append(
+                        FeedEvent("station", v.station, {"station": v.station, "state": v.state, "previous": before})
+                    )
         return out
 
     def replay(self, last_id: str, who: Principal) -> list[FeedEvent]:

@@ -79,8 +79,12 @@ async def mark_seen(request: Request) -> Response:
 
     def write() -> None:
         queries.mark_seen(console.pool.get(), view, who.name)
-        console.accounts().audit(who.name, "incident.seen", f"{view.station}/{view.id}",
-                                 f"state={view.incident['state']} escalations={view.incident.get('escalations', 0)}")
+        console.accounts().audit(
+            who.name,
+            "incident.seen",
+            f"{view.station}/{view.id}",
+            f"state={view.incident['state']} escalations={view.incident.get('escalations', 0)}",
+        )
 
     await run(write)
     return RedirectResponse(local_path((await request.form()).get("next")) or "/alarms", status_code=303)
@@ -110,24 +114,33 @@ class StationListing:
 
 def _station_listing(request: Request, who: Principal) -> StationListing:
     console = console_of(request)
-    every = [v for v in queries.stations(console.pool.get(), silent_s=console.settings.silent_s)
-             if who.sees(v.district)]
+    every = [
+        v for v in queries.stations(console.pool.get(), silent_s=console.settings.silent_s) if who.sees(v.district)
+    ]
     district = request.query_params.get("district", "")
     state = request.query_params.get("state", "")
     in_district = [v for v in every if not district or v.district == district]
     counts = dict.fromkeys(queries.STATES, 0)
     for v in in_district:
         counts[v.state] = counts.get(v.state, 0) + 1
-    shown = sorted((v for v in in_district if not state or v.state == state),
-                   key=lambda v: (_PROBLEM_FIRST.get(v.state, 3), v.station))
+    shown = sorted(
+        (v for v in in_district if not state or v.state == state),
+        key=lambda v: (_PROBLEM_FIRST.get(v.state, 3), v.station),
+    )
     pages = max(1, -(-len(shown) // PAGE_SIZE))
     try:
         page = min(max(1, int(request.query_params.get("page", "1"))), pages)
     except ValueError:
         page = 1
-    return StationListing(rows=shown[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], matching=len(shown), counts=counts,
-                          chosen={"district": district, "state": state},
-                          districts=sorted({v.district for v in every if v.district}), page=page, pages=pages)
+    return StationListing(
+        rows=shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        matching=len(shown),
+        counts=counts,
+        chosen={"district": district, "state": state},
+        districts=sorted({v.district for v in every if v.district}),
+        page=page,
+        pages=pages,
+    )
 
 
 async def stations_page(request: Request) -> Response:

@@ -26,10 +26,18 @@ __all__ = [
     "upsert_incident",
 ]
 
-INCIDENT_TYPES: Final = frozenset({
-    "alarm.raised", "alarm.merged", "alarm.acknowledged", "alarm.dispatched", "alarm.on_scene", "alarm.closed",
-    "alarm.restored", "alarm.escalated",
-})
+INCIDENT_TYPES: Final = frozenset(
+    {
+        "alarm.raised",
+        "alarm.merged",
+        "alarm.acknowledged",
+        "alarm.dispatched",
+        "alarm.on_scene",
+        "alarm.closed",
+        "alarm.restored",
+        "alarm.escalated",
+    }
+)
 STATES: Final = ("online", "silent", "offline")
 _URGENCY: Final = {"raised": 0, "acknowledged": 1, "dispatched": 2, "on_scene": 3, "closed": 9}
 
@@ -63,9 +71,17 @@ class StationView:
     lon: float | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"station": self.station, "name": self.name, "district": self.district, "state": self.state,
-                "last_heard": _iso(self.last_heard), "link": self.link, "outbox_depth": self.outbox_depth,
-                "faults": self.faults, "position": None if self.lat is None else [self.lat, self.lon]}
+        return {
+            "station": self.station,
+            "name": self.name,
+            "district": self.district,
+            "state": self.state,
+            "last_heard": _iso(self.last_heard),
+            "link": self.link,
+            "outbox_depth": self.outbox_depth,
+            "faults": self.faults,
+            "position": None if self.lat is None else [self.lat, self.lon],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +113,17 @@ class IncidentView:
         return self.seen_escalations is None or self.seen_escalations < int(self.incident.get("escalations", 0))
 
     def as_json(self) -> dict[str, Any]:
-        return {"station": self.station, "district": self.district, "id": self.id,
-                "state": self.incident["state"], "kind": self.incident["kind"], "unseen": self.unseen,
-                "raised_at": _iso(self.incident["raised_at"]), "missed": self.incident.get("missed", []),
-                "incident": self.incident}
+        return {
+            "station": self.station,
+            "district": self.district,
+            "id": self.id,
+            "state": self.incident["state"],
+            "kind": self.incident["kind"],
+            "unseen": self.unseen,
+            "raised_at": _iso(self.incident["raised_at"]),
+            "missed": self.incident.get("missed", []),
+            "incident": self.incident,
+        }
 
 
 def _iso(t: float) -> str:
@@ -117,16 +140,25 @@ def stations(db: Db, *, silent_s: float, now: float | None = None) -> list[Stati
     t = time.time() if now is None else now
     out = []
     for st, stored, last_seen, tele in db.rows(
-            "SELECT station, state, last_seen, telemetry FROM stations ORDER BY station"):
+        "SELECT station, state, last_seen, telemetry FROM stations ORDER BY station"
+    ):
         data: dict[str, Any] = (json.loads(tele) if isinstance(tele, str) else tele) if tele else {}
         place = data.get("place") or {}
         outbox = data.get("outbox") or {}
-        out.append(StationView(
-            station=st, name=str(place.get("name") or ""), district=str(place.get("district") or ""),
-            state=station_state(stored, last_seen, t, silent_s), last_heard=float(last_seen),
-            link=str((data.get("link") or {}).get("state", "")),
-            outbox_depth=outbox.get("depth"), faults=list(data.get("faults") or []),
-            lat=place.get("lat"), lon=place.get("lon")))
+        out.append(
+            StationView(
+                station=st,
+                name=str(place.get("name") or ""),
+                district=str(place.get("district") or ""),
+                state=station_state(stored, last_seen, t, silent_s),
+                last_heard=float(last_seen),
+                link=str((data.get("link") or {}).get("state", "")),
+                outbox_depth=outbox.get("depth"),
+                faults=list(data.get("faults") or []),
+                lat=place.get("lat"),
+                lon=place.get("lon"),
+            )
+        )
     return out
 
 
@@ -135,15 +167,22 @@ def upsert_incident(db: Db, station: str, incident: dict[str, Any], received_at:
         "INSERT INTO console_incidents VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (station, incident_id) DO UPDATE "
         "SET rev=excluded.rev, state=excluded.state, updated=excluded.updated, body=excluded.body "
         "WHERE excluded.rev > console_incidents.rev",
-        (station, incident["id"], int(incident.get("rev", 1)), incident["state"], float(incident["raised_at"]),
-         received_at, json.dumps(incident, ensure_ascii=False)))
+        (
+            station,
+            incident["id"],
+            int(incident.get("rev", 1)),
+            incident["state"],
+            float(incident["raised_at"]),
+            received_at,
+            json.dumps(incident, ensure_ascii=False),
+        ),
+    )
 
 
 def _targets(inc: dict[str, Any], now: float) -> list[TargetView]:
     deadlines = inc.get("deadlines") or {}
     closed = inc.get("closed_at")
-    met = {"respond": inc.get("dispatched_at") or closed, "arrive": inc.get("on_scene_at") or closed,
-           "resolve": closed}
+    met = {"respond": inc.get("dispatched_at") or closed, "arrive": inc.get("on_scene_at") or closed, "resolve": closed}
     out = []
     for name in ("respond", "arrive", "resolve"):
         due = float(deadlines.get(name, 0.0))
@@ -156,16 +195,20 @@ def _view(row: tuple[Any, ...], places: dict[str, StationView], now: float) -> I
     station, body, seen = row
     inc = json.loads(body)
     place = places.get(station)
-    return IncidentView(station, place.name if place else "", place.district if place else "", inc, seen,
-                        _targets(inc, now))
+    return IncidentView(
+        station, place.name if place else "", place.district if place else "", inc, seen, _targets(inc, now)
+    )
 
 
-_SELECT = ("SELECT i.station, i.body, s.escalations FROM console_incidents i LEFT JOIN console_seen s "
-           "ON s.station = i.station AND s.incident_id = i.incident_id")
+_SELECT = (
+    "SELECT i.station, i.body, s.escalations FROM console_incidents i LEFT JOIN console_seen s "
+    "ON s.station = i.station AND s.incident_id = i.incident_id"
+)
 
 
-def incidents(db: Db, *, places: dict[str, StationView], open_only: bool = True, limit: int = 500,
-              now: float | None = None) -> list[IncidentView]:
+def incidents(
+    db: Db, *, places: dict[str, StationView], open_only: bool = True, limit: int = 500, now: float | None = None
+) -> list[IncidentView]:
     """Open ones (or all, newest first): unseen first, then by state (raised is the most urgent), then
     by missed targets, then newest."""
     t = time.time() if now is None else now
@@ -173,8 +216,14 @@ def incidents(db: Db, *, places: dict[str, StationView], open_only: bool = True,
     rows = db.rows(f"{_SELECT}{where} ORDER BY i.raised_at DESC LIMIT ?", (limit,))
     views = [_view(r, places, t) for r in rows]
     if open_only:
-        views.sort(key=lambda v: (not v.unseen, _URGENCY.get(v.incident["state"], 5),
-                                  -len(v.incident.get("missed", [])), -float(v.incident["raised_at"])))
+        views.sort(
+            key=lambda v: (
+                not v.unseen,
+                _URGENCY.get(v.incident["state"], 5),
+                -len(v.incident.get("missed", [])),
+                -float(v.incident["raised_at"]),
+            )
+        )
     return views
 
 
@@ -184,6 +233,8 @@ def incident(db: Db, station: str, incident_id: str, *, places: dict[str, Statio
 
 
 def mark_seen(db: Db, view: IncidentView, by: str) -> None:
-    db.run("INSERT INTO console_seen VALUES (?, ?, ?, ?, ?) ON CONFLICT (station, incident_id) DO UPDATE SET "
-           "escalations=excluded.escalations, by_name=excluded.by_name, at=excluded.at",
-           (view.station, view.id, int(view.incident.get("escalations", 0)), by, time.time()))
+    db.run(
+        "INSERT INTO console_seen VALUES (?, ?, ?, ?, ?) ON CONFLICT (station, incident_id) DO UPDATE SET "
+        "escalations=excluded.escalations, by_name=excluded.by_name, at=excluded.at",
+        (view.station, view.id, int(view.incident.get("escalations", 0)), by, time.time()),
+    )

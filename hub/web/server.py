@@ -45,8 +45,7 @@ class ConsoleServer:
         self.host, self.port = self.sock.getsockname()[:2]
         app = create_app(settings)
         self.console: Console = app.state.console
-        config = uvicorn.Config(app, log_level="warning", access_log=False,
-                                lifespan="on", timeout_graceful_shutdown=2)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
@@ -56,8 +55,9 @@ class ConsoleServer:
         return f"http://{host}:{self.port}"
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                        name="hub-console", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, name="hub-console", daemon=True
+        )
         self._thread.start()
         log.info("command console at %s", self.url)
 

@@ -32,8 +32,12 @@ def clients(shipped: ShippedBroker) -> Iterator[dict[str, TlsClient]]:
     made: dict[str, TlsClient] = {}
 
     def connect(name: str, client_id: str | None = None) -> TlsClient:
-        c = TlsClient(shipped.port, ca_file=shipped.pki.ca_file, cert=shipped.pki.cert(name),
-                      client_id=name if client_id is None else client_id)
+        c = TlsClient(
+            shipped.port,
+            ca_file=shipped.pki.ca_file,
+            cert=shipped.pki.cert(name),
+            client_id=name if client_id is None else client_id,
+        )
         made[f"{name}/{client_id}"] = c
         reason = c.connect()
         assert reason is not None and not reason.is_failure, f"{name} refused: {reason}"
@@ -70,18 +74,21 @@ def test_a_station_publishes_its_own_topics_and_the_hub_receives_them(clients: d
         assert hub.wait_for(f"police/v1/ST-A/{leaf}") == leaf.encode()
 
 
-@pytest.mark.parametrize("topic", [
-    "police/v1/ST-B/event",          # posing as another station
-    "police/v1/ST-B/status",         # ... or faking its last will
-    "police/v1/ST-A/ack",            # acks come from the hub only
-    "police/v1/ST-B/ack",
-    "police/v1/ST-A/cmd/kiosk.notices",  # commands too
-    "police/v1/all/cmd/vision.watchlist",
-    "police/v1/ST-B/rpc/res",        # and responses
-    "police/v1/ST-A/rpc/res",
-    "police/v1/hub/event",
-    "somewhere/else",
-])
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "police/v1/ST-B/event",  # posing as another station
+        "police/v1/ST-B/status",  # ... or faking its last will
+        "police/v1/ST-A/ack",  # acks come from the hub only
+        "police/v1/ST-B/ack",
+        "police/v1/ST-A/cmd/kiosk.notices",  # commands too
+        "police/v1/all/cmd/vision.watchlist",
+        "police/v1/ST-B/rpc/res",  # and responses
+        "police/v1/ST-A/rpc/res",
+        "police/v1/hub/event",
+        "somewhere/else",
+    ],
+)
 def test_a_station_cannot_publish_outside_its_own_topics(clients: dict[str, TlsClient], topic: str) -> None:
     hub, b = clients["hub"], clients["ST-B"]
     assert not hub.subscribe("police/v1/+/event").is_failure
@@ -97,13 +104,24 @@ def test_a_station_cannot_publish_outside_its_own_topics(clients: dict[str, TlsC
 def test_a_station_reads_only_its_own_acks_commands_responses_and_broadcasts(clients: dict[str, TlsClient]) -> None:
     hub, a = clients["hub"], clients["ST-A"]
     own = ("police/v1/ST-A/ack", "police/v1/ST-A/cmd/x", "police/v1/ST-A/rpc/res", "police/v1/all/cmd/x")
-    others = ("police/v1/ST-B/ack", "police/v1/ST-B/cmd/x", "police/v1/ST-B/rpc/res", "police/v1/ST-B/event",
-              "police/v1/ST-B/status")
+    others = (
+        "police/v1/ST-B/ack",
+        "police/v1/ST-B/cmd/x",
+        "police/v1/ST-B/rpc/res",
+        "police/v1/ST-B/event",
+        "police/v1/ST-B/status",
+    )
     for topic in ("police/v1/ST-A/ack", "police/v1/ST-A/cmd/+", "police/v1/ST-A/rpc/res", "police/v1/all/cmd/+"):
         assert not a.subscribe(topic).is_failure, topic
     # Mosquitto 2.0 grants a subscription outside the ACL but never delivers on it: the `read` rules filter
-    for topic in ("police/v1/ST-B/ack", "police/v1/ST-B/cmd/+", "police/v1/ST-B/rpc/res", "police/v1/+/event",
-                  "police/v1/#", "#"):
+    for topic in (
+        "police/v1/ST-B/ack",
+        "police/v1/ST-B/cmd/+",
+        "police/v1/ST-B/rpc/res",
+        "police/v1/+/event",
+        "police/v1/#",
+        "#",
+    ):
         a.subscribe(topic)
     for topic in others:
         assert not hub.publish(topic, b"not-for-a").is_failure or topic.endswith(("event", "status")), topic

@@ -262,12 +262,15 @@ def test_sia_dcs_parser_raises_only_its_own_error(text: str) -> None:
 
 
 # ---- Unicode digits (issue 12): refused with the parser's own error, never a KeyError -------------------
-@pytest.mark.parametrize("text", [
-    "123418112𝟙01077F",          # MATHEMATICAL BOLD DIGIT ONE in the code
-    "1234181١2001001" + "0",      # ARABIC-INDIC DIGIT ONE
-    "１２３４181120010010",        # fullwidth account
-    "1234181120010٠10",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "123418112𝟙01077F",  # MATHEMATICAL BOLD DIGIT ONE in the code
+        "1234181١2001001" + "0",  # ARABIC-INDIC DIGIT ONE
+        "１２３４181120010010",  # fullwidth account
+        "1234181120010٠10",
+    ],
+)
 def test_unicode_digits_are_refused_with_a_contact_id_error(text: str) -> None:
     with pytest.raises(ContactIdError):
         parse_contact_id(text)

@@ -30,6 +30,7 @@ H = bytes.fromhex
 # ----------------------------------------------------------------------------- independent decoder
 # Written from the ESC/POS command reference, sharing nothing with drivers.escpos.receipt. Unknown bytes fail.
 
+
 @dataclass
 class Line:
     text: str
@@ -104,7 +105,7 @@ def decode(data: bytes) -> Decoded:
                     raise AssertionError(f"unknown GS V {m}")
             elif op == 0x28 and data[i + 2] == 0x6B:
                 size = data[i + 3] + 256 * data[i + 4]
-                body = data[i + 5:i + 5 + size]
+                body = data[i + 5 : i + 5 + size]
                 assert len(body) == size, "GS ( k runs past the end"
                 assert body[0] == 49, "not a QR symbol command"
                 fn = body[1]
@@ -139,7 +140,7 @@ def decode(data: bytes) -> Decoded:
             assert chinese, "multi-byte text outside Chinese mode"
             second = data[i + 1]
             n = 4 if 0x30 <= second <= 0x39 else 2
-            pending += data[i:i + n]
+            pending += data[i : i + n]
             i += n
     assert not pending, "text left without a line feed"
     return out
@@ -147,11 +148,10 @@ def decode(data: bytes) -> Decoded:
 
 # ----------------------------------------------------------------------------- golden commands
 
+
 def test_golden_basic_commands() -> None:
     assert ReceiptBuilder().line("abc").build() == H("1B40") + b"abc\n"
-    assert ReceiptBuilder(initialize=False).align(Align.CENTER).bold().bold(False).build() == H(
-        "1B6101 1B4501 1B4500"
-    )
+    assert ReceiptBuilder(initialize=False).align(Align.CENTER).bold().bold(False).build() == H("1B6101 1B4501 1B4500")
     assert ReceiptBuilder(initialize=False).size(width=2, height=3).double(False).build() == H("1D2112 1D2100")
     assert ReceiptBuilder(initialize=False).feed(4).cut().cut(partial=True, feed=0).build() == H(
         "1B6404 1D564103 1D5601"
@@ -181,10 +181,16 @@ def test_qr_rejects_control_bytes_and_bad_sizes() -> None:
 
 # ----------------------------------------------------------------------------- receipts decode back
 
+
 def _sample_receipt(charset: str = "gb18030") -> ReceiptBuilder:
     return (
         ReceiptBuilder(charset=charset)  # type: ignore[arg-type]
-        .align(Align.CENTER).double().bold().line("智慧街面警务站").bold(False).double(False)
+        .align(Align.CENTER)
+        .double()
+        .bold()
+        .line("智慧街面警务站")
+        .bold(False)
+        .double(False)
         .line("业务回执 Receipt")
         .align(Align.LEFT)
         .line("业务：居住证申请")
@@ -204,8 +210,15 @@ def test_receipt_decodes_to_expected_text_qr_and_cut() -> None:
     assert decoded.inits == 1
     assert (decoded.chinese_on, decoded.chinese_off) == (1, 1)
     assert decoded.texts == [
-        "智慧街面警务站", "业务回执 Receipt", "业务：居住证申请", "受理号：2024-000123",
-        "时间：2024-05-06 10:30", "请妥善保管本回执", "", "", "",
+        "智慧街面警务站",
+        "业务回执 Receipt",
+        "业务：居住证申请",
+        "受理号：2024-000123",
+        "时间：2024-05-06 10:30",
+        "请妥善保管本回执",
+        "",
+        "",
+        "",
     ]
     title = decoded.lines[0]
     assert (title.align, title.bold, title.width, title.height) == (1, True, 2, 2)
@@ -272,6 +285,7 @@ def _not_in(char: str, charset: str) -> bool:
 
 # ----------------------------------------------------------------------------- status bytes
 
+
 def test_status_queries_and_parsing() -> None:
     assert [status_query(k) for k in StatusKind] == [H("100401"), H("100402"), H("100403"), H("100404")]
     ready = PrinterStatus.from_bytes(0x12, 0x12, 0x12, 0x12)
@@ -305,6 +319,7 @@ def test_simulator_answers_split_and_embedded_queries() -> None:
 
 
 # ----------------------------------------------------------------------------- printer on a pty
+
 
 async def test_receipt_reaches_the_printer_intact() -> None:
     receipt = _sample_receipt()

@@ -90,6 +90,7 @@ FOREIGN = IdCardData(
 
 # ----------------------------------------------------------------------------- golden frames
 
+
 @pytest.mark.parametrize(
     ("command", "frame"),
     [
@@ -236,9 +237,7 @@ garbage_st = st.binary(max_size=12)
     items=st.lists(st.tuples(garbage_st, replies_st, st.booleans()), min_size=1, max_size=8),
     cuts=st.lists(st.integers(min_value=0, max_value=4000), max_size=12),
 )
-def test_split_merge_garbage_and_corruption(
-    items: list[tuple[bytes, SamReply, bool]], cuts: list[int]
-) -> None:
+def test_split_merge_garbage_and_corruption(items: list[tuple[bytes, SamReply, bool]], cuts: list[int]) -> None:
     stream = bytearray()
     expected: list[SamReply] = []
     starts: list[int] = []
@@ -264,6 +263,7 @@ def test_split_merge_garbage_and_corruption(
 
 # ----------------------------------------------------------------------------- text block
 
+
 def _ucs(value: str, size: int) -> bytes:
     raw = value.encode("utf-16-le")
     return raw + b" \x00" * ((size - len(raw)) // 2)
@@ -273,9 +273,15 @@ def test_decode_hand_built_resident_block() -> None:
     # Built field by field here, independently of encode_card_text.
     text = b"".join(
         [
-            _ucs("李四", 30), _ucs("2", 2), _ucs("05", 4), _ucs("19880229", 16),
-            _ucs("新疆乌鲁木齐市天山区解放南路1号", 70), _ucs("650102198802290028", 36),
-            _ucs("乌鲁木齐市公安局天山区分局", 30), _ucs("20100101", 16), _ucs("20300101", 16),
+            _ucs("李四", 30),
+            _ucs("2", 2),
+            _ucs("05", 4),
+            _ucs("19880229", 16),
+            _ucs("新疆乌鲁木齐市天山区解放南路1号", 70),
+            _ucs("650102198802290028", 36),
+            _ucs("乌鲁木齐市公安局天山区分局", 30),
+            _ucs("20100101", 16),
+            _ucs("20300101", 16),
             _ucs("", 36),
         ]
     )
@@ -293,13 +299,29 @@ def test_decode_hand_built_resident_block() -> None:
 
 @pytest.mark.parametrize(
     ("code", "name"),
-    [("01", "汉"), ("03", "回"), ("11", "满"), ("02", "蒙古"), ("04", "藏"), ("05", "维吾尔"),
-     ("08", "壮"), ("06", "苗"), ("07", "彝"), ("10", "朝鲜"), ("99", "")],
+    [
+        ("01", "汉"),
+        ("03", "回"),
+        ("11", "满"),
+        ("02", "蒙古"),
+        ("04", "藏"),
+        ("05", "维吾尔"),
+        ("08", "壮"),
+        ("06", "苗"),
+        ("07", "彝"),
+        ("10", "朝鲜"),
+        ("99", ""),
+    ],
 )
 def test_ethnicity_names(code: str, name: str) -> None:
     card = IdCardData(
-        card_type=CardType.RESIDENT, name="王五", gender=Gender.MALE, birth_date=date(2000, 1, 1),
-        id_number="110105200001010011", valid_from=date(2020, 1, 1), valid_to=date(2030, 1, 1),
+        card_type=CardType.RESIDENT,
+        name="王五",
+        gender=Gender.MALE,
+        birth_date=date(2000, 1, 1),
+        id_number="110105200001010011",
+        valid_from=date(2020, 1, 1),
+        valid_to=date(2030, 1, 1),
         ethnicity_code=code,
     )
     assert decode_card_text(encode_card_text(card)).ethnicity == name
@@ -326,16 +348,29 @@ dates = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
 
 
 @settings(max_examples=60, deadline=None)
-@given(name=cjk, birth=dates, start=dates, end=st.one_of(dates, st.just(LONG_TERM)),
-       gender=st.sampled_from(list(Gender)), address=st.text(st.characters(min_codepoint=0x4E00,
-       max_codepoint=0x9FA5), max_size=35), eth=st.sampled_from(["01", "03", "11", "56", "97"]))
+@given(
+    name=cjk,
+    birth=dates,
+    start=dates,
+    end=st.one_of(dates, st.just(LONG_TERM)),
+    gender=st.sampled_from(list(Gender)),
+    address=st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), max_size=35),
+    eth=st.sampled_from(["01", "03", "11", "56", "97"]),
+)
 def test_resident_round_trip_property(
     name: str, birth: date, start: date, end: date, gender: Gender, address: str, eth: str
 ) -> None:
     card = IdCardData(
-        card_type=CardType.RESIDENT, name=name, gender=gender, birth_date=birth,
-        id_number="440524188001010014", valid_from=start, valid_to=end, ethnicity_code=eth,
-        address=address, issuing_authority="某某公安局",
+        card_type=CardType.RESIDENT,
+        name=name,
+        gender=gender,
+        birth_date=birth,
+        id_number="440524188001010014",
+        valid_from=start,
+        valid_to=end,
+        ethnicity_code=eth,
+        address=address,
+        issuing_authority="某某公安局",
     )
     assert decode_card_text(encode_card_text(card)) == card
 
@@ -373,6 +408,7 @@ def test_repr_and_str_mask_personal_fields() -> None:
 
 # ----------------------------------------------------------------------------- reader on a pty
 
+
 async def _poll_until(reader: IdCardReader, want: type, polls: int = 10) -> list[ReaderEvent]:
     seen: list[ReaderEvent] = []
     for _ in range(polls):
@@ -384,8 +420,10 @@ async def _poll_until(reader: IdCardReader, want: type, polls: int = 10) -> list
 
 async def test_reader_reads_each_placement_once(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    async with IdCardReaderSimulator(stray_prefix=H("00 AA AA 13"), split_chunk=97) as sim, \
-            IdCardReader(sim.port, removal_polls=2) as reader:
+    async with (
+        IdCardReaderSimulator(stray_prefix=H("00 AA AA 13"), split_chunk=97) as sim,
+        IdCardReader(sim.port, removal_polls=2) as reader,
+    ):
         assert await reader.poll_once() == [ReaderStatus(None, "SAM ok")]
         sim.place_card(RESIDENT)
         events = await reader.poll_once()
@@ -468,8 +506,7 @@ async def test_reader_reports_sam_fault_once_and_recovery(caplog: pytest.LogCapt
 
 
 async def test_reader_no_reply_and_corrupt_replies_become_faults() -> None:
-    async with IdCardReaderSimulator() as sim, \
-            IdCardReader(sim.port, reply_timeout=0.15, fault_after=2) as reader:
+    async with IdCardReaderSimulator() as sim, IdCardReader(sim.port, reply_timeout=0.15, fault_after=2) as reader:
         assert await reader.poll_once() == [ReaderStatus(None, "SAM ok")]
         sim.silent = True
         assert await reader.poll_once() == []  # one missed reply is tolerated
@@ -515,6 +552,7 @@ async def test_serial_link_over_a_socket_url_and_disconnect() -> None:
         assert SamCodec().feed(got) == [SamReply(0, 0, 0x90)]
         assert await link.read(max_wait=0.05) == b""
         peers[0].close()
+
         async def read_until_error() -> None:
             async with asyncio.timeout(5):
                 while True:

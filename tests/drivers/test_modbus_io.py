@@ -314,7 +314,15 @@ def test_failures_below_threshold_are_not_reported() -> None:
 def test_pulse_pattern_timeline() -> None:
     pattern = PulsePattern(on=0.1, off=0.4, cycles=2)
     assert [pattern.state_at(t) for t in (0.0, 0.05, 0.1, 0.3, 0.5, 0.55, 0.7, 1.0, 5.0)] == [
-        True, True, False, False, True, True, False, False, False,
+        True,
+        True,
+        False,
+        False,
+        True,
+        True,
+        False,
+        False,
+        False,
     ]
     changes, t = [], 0.0
     while (following := pattern.next_change(t)) is not None:

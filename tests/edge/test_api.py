@@ -19,9 +19,14 @@ from edge.daemon.core import EdgeDaemon
 @pytest.fixture
 async def daemon(tmp_path: Path) -> AsyncIterator[EdgeDaemon]:
     # The uplink points at a closed port: the API must work without central.
-    cfg = parse_config({"station": {"id": "ST-API"}, "paths": {"data_dir": str(tmp_path / "d")},
-                        "uplink": {"url": "mqtt://127.0.0.1:9", "reconnect_max": 1.0},
-                        "outbox": {"reserve_bytes": 0, "disk_low_bytes": 0}})
+    cfg = parse_config(
+        {
+            "station": {"id": "ST-API"},
+            "paths": {"data_dir": str(tmp_path / "d")},
+            "uplink": {"url": "mqtt://127.0.0.1:9", "reconnect_max": 1.0},
+            "outbox": {"reserve_bytes": 0, "disk_low_bytes": 0},
+        }
+    )
     d = EdgeDaemon(cfg)
     await d.start()
     try:
@@ -62,8 +67,9 @@ async def test_submit_returns_id_and_gap_free_seq(daemon: EdgeDaemon) -> None:
         ({"type": "demo.tick", "priority": "info", "data": {"n": 1, "pad": "x" * 300_000}}, "larger than"),
     ],
 )
-async def test_invalid_submissions_get_a_clear_invalid_params_error(daemon: EdgeDaemon, params: dict[str, object],
-                                                                     needle: str) -> None:
+async def test_invalid_submissions_get_a_clear_invalid_params_error(
+    daemon: EdgeDaemon, params: dict[str, object], needle: str
+) -> None:
     async with EdgeClient(daemon.api.path) as c:
         with pytest.raises(ApiError) as err:
             await c.call("events.submit", params)
@@ -84,7 +90,8 @@ async def test_invalid_submissions_get_a_clear_invalid_params_error(daemon: Edge
     ],
 )
 async def test_params_are_decoded_by_the_contract_and_the_field_is_named(
-        daemon: EdgeDaemon, method: str, params: dict[str, object], needle: str) -> None:
+    daemon: EdgeDaemon, method: str, params: dict[str, object], needle: str
+) -> None:
     async with EdgeClient(daemon.api.path) as c:
         with pytest.raises(ApiError) as err:
             await c.call(method, params)
@@ -114,8 +121,7 @@ async def test_protocol_errors_are_answered_and_the_connection_survives(daemon: 
 
 async def test_batches_answer_each_member(daemon: EdgeDaemon) -> None:
     async with EdgeClient(daemon.api.path) as c:
-        res = await c.submit_many([("demo.tick", "info", {"n": i}) for i in range(50)]
-                                  + [("nope.nope", "info", {})])
+        res = await c.submit_many([("demo.tick", "info", {"n": i}) for i in range(50)] + [("nope.nope", "info", {})])
     assert [r.seq for r in res if isinstance(r, Submitted)] == list(range(1, 51))
     assert isinstance(res[-1], ApiError)
 

@@ -33,12 +33,34 @@ K, C, A = Role.KIOSK, Role.CREW, Role.ADMIN
 
 #: Who may call what, written out here on purpose: widening a method's roles must change this table.
 EXPECTED: dict[str, set[Role]] = {
-    "events.submit": {A}, "status.get": {C, A}, "notify.subscribe": {K, C, A}, "rpc.methods": {K, C, A},
-    "hub.call": {A}, "crew.login": {C, A}, "crew.logout": {C, A},
+    "events.submit": {A},
+    "status.get": {C, A},
+    "notify.subscribe": {K, C, A},
+    "rpc.methods": {K, C, A},
+    "hub.call": {A},
+    "crew.login": {C, A},
+    "crew.logout": {C, A},
     **{f"incidents.{m}": {C, A} for m in ("list", "get", "ack", "dispatch", "arrive", "close", "raise")},
-    "alarms.links": {C, A}, "alarms.siren": {C, A}, "vision.cameras": {C, A}, "vision.watchlist": {C, A},
-    **{f"kiosk.{m}": {K, A} for m in ("catalogue", "submit", "book", "lookup", "ticket", "call_officer",
-                                       "emergency", "print", "notices", "pending", "session.end")},
+    "alarms.links": {C, A},
+    "alarms.siren": {C, A},
+    "vision.cameras": {C, A},
+    "vision.watchlist": {C, A},
+    **{
+        f"kiosk.{m}": {K, A}
+        for m in (
+            "catalogue",
+            "submit",
+            "book",
+            "lookup",
+            "ticket",
+            "call_officer",
+            "emergency",
+            "print",
+            "notices",
+            "pending",
+            "session.end",
+        )
+    },
 }
 
 
@@ -83,6 +105,7 @@ async def test_every_method_refuses_the_roles_it_should(tmp_path: Path, role: Ro
         async def handler(params: Any, conn: Connection) -> dict[str, Any]:
             reached.append(name)
             return {}
+
         return handler
 
     for m in ALL_METHODS:
@@ -104,9 +127,15 @@ async def test_every_method_refuses_the_roles_it_should(tmp_path: Path, role: Ro
 
 
 async def test_the_daemon_registers_the_contracts_methods_only(tmp_path: Path) -> None:
-    cfg = parse_config({"station": {"id": "ST-R"}, "paths": {"data_dir": str(tmp_path / "d")},
-                        "uplink": {"url": "mqtt://127.0.0.1:9"}, "kiosk": {"enabled": True},
-                        "outbox": {"reserve_bytes": 0, "disk_low_bytes": 0}})
+    cfg = parse_config(
+        {
+            "station": {"id": "ST-R"},
+            "paths": {"data_dir": str(tmp_path / "d")},
+            "uplink": {"url": "mqtt://127.0.0.1:9"},
+            "kiosk": {"enabled": True},
+            "outbox": {"reserve_bytes": 0, "disk_low_bytes": 0},
+        }
+    )
     alarms = AlarmComponent(AlarmsSection.model_validate({"enabled": True, "dc09": None}))
     daemon = EdgeDaemon(cfg, components=[alarms, KioskComponent(cfg.kiosk)])
     await daemon.start()
@@ -151,7 +180,8 @@ def test_the_api_section_resolves_names_and_reports_unknown_ones() -> None:
     with pytest.raises(ValueError, match="no such user"):
         EdgeDaemon(cfg)  # the daemon does not start on it
     assert referenced_file_problems(cfg, source="st.toml") == [
-        "st.toml: api.crew_users[0] = 'no-such-user-here': no such user 'no-such-user-here'"]
+        "st.toml: api.crew_users[0] = 'no-such-user-here': no such user 'no-such-user-here'"
+    ]
     for bad in ({"crew_users": ["Bad Name!"]}, {"kiosk_users": [-1]}, {"crew": {"bad badge!": "Wang"}}):
         with pytest.raises(ConfigError, match=r"api\.(crew_users|kiosk_users|crew)"):
             parse_config({"station": {"id": "ST-R"}, "api": bad})
@@ -222,8 +252,11 @@ async def test_batches_count_against_the_in_flight_limit(tmp_path: Path) -> None
     await server.start()
     try:
         reader, writer = await asyncio.open_unix_connection(str(server.path))
-        batch = lambda base: (json.dumps([{"jsonrpc": "2.0", "id": base + i, "method": "test.block"}  # noqa: E731
-                                          for i in range(3)]) + "\n").encode()
+
+        def batch(base: int) -> bytes:
+            calls = [{"jsonrpc": "2.0", "id": base + i, "method": "test.block"} for i in range(3)]
+            return (json.dumps(calls) + "\n").encode()
+
         writer.write(batch(0) + batch(10) + batch(20))
         await writer.drain()
         await asyncio.wait_for(three.wait(), 10)
@@ -249,8 +282,12 @@ async def test_a_deeply_nested_request_gets_an_error_answer(tmp_path: Path, dept
     server = ApiServer(tmp_path / "api.sock")
     await server.start()
     try:
-        deep = b'{"jsonrpc": "2.0", "id": 1, "method": "rpc.methods", "params": {"x": ' + b"[" * depth \
-            + b"]" * depth + b"}}\n"
+        deep = (
+            b'{"jsonrpc": "2.0", "id": 1, "method": "rpc.methods", "params": {"x": '
+            + b"[" * depth
+            + b"]" * depth
+            + b"}}\n"
+        )
         bad, ok = await rpc(server.path, deep, req("rpc.methods", rid=2), expect=2)
     finally:
         await server.close()
@@ -260,9 +297,15 @@ async def test_a_deeply_nested_request_gets_an_error_answer(tmp_path: Path, dept
 
 @pytest.fixture
 async def crew_station(tmp_path: Path) -> AsyncIterator[EdgeDaemon]:
-    cfg = parse_config({"station": {"id": "ST-C"}, "paths": {"data_dir": str(tmp_path / "d")},
-                        "uplink": {"url": "mqtt://127.0.0.1:9"}, "outbox": {"reserve_bytes": 0, "disk_low_bytes": 0},
-                        "api": {"crew_users": [UID], "crew": {"A7703": "王警官"}}})
+    cfg = parse_config(
+        {
+            "station": {"id": "ST-C"},
+            "paths": {"data_dir": str(tmp_path / "d")},
+            "uplink": {"url": "mqtt://127.0.0.1:9"},
+            "outbox": {"reserve_bytes": 0, "disk_low_bytes": 0},
+            "api": {"crew_users": [UID], "crew": {"A7703": "王警官"}},
+        }
+    )
     alarms = AlarmComponent(AlarmsSection.model_validate({"enabled": True, "dc09": None}))
     daemon = EdgeDaemon(cfg, components=[alarms])
     await daemon.start()

@@ -34,8 +34,15 @@ def verifier(keys: CentralKeys = CENTRAL, station: str = "ST-1", state: bytes = 
     return CommandVerifier(station, load_public_key(keys.public_pem), state=state)
 
 
-def cmd(name: str = "kiosk.notices", *, keys: CentralKeys = CENTRAL, targets: list[str] | None = None,
-        lifetime: float = 3600.0, now: float = NOW, args: dict[str, object] | None = None) -> wire.Command:
+def cmd(
+    name: str = "kiosk.notices",
+    *,
+    keys: CentralKeys = CENTRAL,
+    targets: list[str] | None = None,
+    lifetime: float = 3600.0,
+    now: float = NOW,
+    args: dict[str, object] | None = None,
+) -> wire.Command:
     return keys.signer.command(name, args or {"n": 1}, targets=targets or ["ST-1"], lifetime=lifetime, now=now)
 
 
@@ -52,17 +59,20 @@ def test_a_command_roundtrips_the_wire_and_still_verifies() -> None:
     assert verifier().check(c, now=NOW) is None
 
 
-@pytest.mark.parametrize(("tamper", "why"), [
-    (lambda c: msgspec.structs.replace(c, sig=""), Refusal.UNSIGNED),
-    (lambda c: msgspec.structs.replace(c, args={"n": 2}), Refusal.BAD_SIGNATURE),
-    (lambda c: msgspec.structs.replace(c, targets=["ST-1", "ST-2"]), Refusal.BAD_SIGNATURE),
-    (lambda c: msgspec.structs.replace(c, counter=c.counter + 1), Refusal.BAD_SIGNATURE),
-    (lambda c: msgspec.structs.replace(c, expires_at=wire.utc_now_iso(NOW + 10**7)), Refusal.BAD_SIGNATURE),
-    (lambda c: msgspec.structs.replace(c, name="vision.watchlist"), Refusal.BAD_SIGNATURE),
-    (lambda c: msgspec.structs.replace(c, sig="zz" * 64), Refusal.BAD_SIGNATURE),
-    (lambda c: msgspec.structs.replace(c, sig="00"), Refusal.BAD_SIGNATURE),
-    (lambda c: msgspec.structs.replace(c, key_id="0" * 16), Refusal.UNKNOWN_KEY),
-])
+@pytest.mark.parametrize(
+    ("tamper", "why"),
+    [
+        (lambda c: msgspec.structs.replace(c, sig=""), Refusal.UNSIGNED),
+        (lambda c: msgspec.structs.replace(c, args={"n": 2}), Refusal.BAD_SIGNATURE),
+        (lambda c: msgspec.structs.replace(c, targets=["ST-1", "ST-2"]), Refusal.BAD_SIGNATURE),
+        (lambda c: msgspec.structs.replace(c, counter=c.counter + 1), Refusal.BAD_SIGNATURE),
+        (lambda c: msgspec.structs.replace(c, expires_at=wire.utc_now_iso(NOW + 10**7)), Refusal.BAD_SIGNATURE),
+        (lambda c: msgspec.structs.replace(c, name="vision.watchlist"), Refusal.BAD_SIGNATURE),
+        (lambda c: msgspec.structs.replace(c, sig="zz" * 64), Refusal.BAD_SIGNATURE),
+        (lambda c: msgspec.structs.replace(c, sig="00"), Refusal.BAD_SIGNATURE),
+        (lambda c: msgspec.structs.replace(c, key_id="0" * 16), Refusal.UNKNOWN_KEY),
+    ],
+)
 def test_a_tampered_command_is_refused_and_counted(tamper: object, why: Refusal) -> None:
     v = verifier()
     assert v.check(tamper(cmd()), now=NOW) is why  # type: ignore[operator]
@@ -109,10 +119,10 @@ def test_replayed_and_out_of_order_commands_are_refused_also_after_a_restart() -
 
 def test_streams_are_per_name_and_scope_so_retained_commands_do_not_shadow_each_other() -> None:
     v = verifier()
-    broadcast = cmd(targets=["all"])             # retained on police/v1/all/cmd/kiosk.notices
-    own = cmd(targets=["ST-1"])                   # retained on police/v1/ST-1/cmd/kiosk.notices, newer
-    result = cmd("kiosk.result")                  # newer still, another command
-    for c in (result, own, broadcast):            # the broker may deliver them in any order
+    broadcast = cmd(targets=["all"])  # retained on police/v1/all/cmd/kiosk.notices
+    own = cmd(targets=["ST-1"])  # retained on police/v1/ST-1/cmd/kiosk.notices, newer
+    result = cmd("kiosk.result")  # newer still, another command
+    for c in (result, own, broadcast):  # the broker may deliver them in any order
         assert v.check(c, now=NOW) is None
 
 
@@ -120,8 +130,9 @@ def test_key_rotation_signed_by_the_current_key_switches_keys_and_survives_a_res
     new = central_keys()
     v = verifier()
     old_cmd = cmd()
-    rotation = CENTRAL.signer.rotation(load_private_key(new.private_pem).public_key(), targets=["all"],
-                                       lifetime=3600, now=NOW)
+    rotation = CENTRAL.signer.rotation(
+        load_private_key(new.private_pem).public_key(), targets=["all"], lifetime=3600, now=NOW
+    )
     assert rotation.name == ROTATE_KEY
     assert v.check(rotation, now=NOW) is None
     assert v.key_id == new.signer.key_id
@@ -136,8 +147,9 @@ def test_key_rotation_signed_by_the_current_key_switches_keys_and_survives_a_res
 
 def test_a_rotation_not_signed_by_the_current_key_or_without_a_key_is_refused() -> None:
     v = verifier()
-    forged = FORGER.signer.rotation(load_private_key(FORGER.private_pem).public_key(), targets=["all"],
-                                    lifetime=3600, now=NOW)
+    forged = FORGER.signer.rotation(
+        load_private_key(FORGER.private_pem).public_key(), targets=["all"], lifetime=3600, now=NOW
+    )
     assert v.check(forged, now=NOW) is Refusal.UNKNOWN_KEY
     bad = CENTRAL.signer.command(ROTATE_KEY, {"public_key": "not a key"}, targets=["all"], lifetime=60, now=NOW)
     assert v.check(bad, now=NOW) is Refusal.BAD_ROTATION
@@ -147,23 +159,30 @@ def test_a_rotation_not_signed_by_the_current_key_or_without_a_key_is_refused() 
 def test_without_a_configured_key_every_command_is_refused() -> None:
     v = CommandVerifier("ST-1", None)
     assert v.check(cmd(), now=NOW) is Refusal.NO_KEY
-    assert CommandVerifier("ST-1", load_public_key(CENTRAL.public_pem), state=b"{garbage").check(
-        cmd(), now=NOW) is None  # an unreadable state file: counters from zero, the configured key
+    assert (
+        CommandVerifier("ST-1", load_public_key(CENTRAL.public_pem), state=b"{garbage").check(cmd(), now=NOW) is None
+    )  # an unreadable state file: counters from zero, the configured key
 
 
 def _ec_public_pem() -> bytes:
-    return ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"", "empty"),
-    (b"  \n", "empty"),
-    (b"A" * 5000, "bytes"),
-    (b"hmac-secret-0123456789", "not a PEM public key"),
-    (CENTRAL.private_pem, "private key"),
-    (_ec_public_pem(), "not an Ed25519 key"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"  \n", "empty"),
+        (b"A" * 5000, "bytes"),
+        (b"hmac-secret-0123456789", "not a PEM public key"),
+        (CENTRAL.private_pem, "private key"),
+        (_ec_public_pem(), "not an Ed25519 key"),
+    ],
+)
 def test_bad_public_key_files_are_refused_with_a_reason(data: bytes, message: str) -> None:
     with pytest.raises(CommandKeyError, match=message):
         load_public_key(data)
@@ -187,8 +206,14 @@ def test_check_config_names_the_key_file_problem(tmp_path: Path, capsys: pytest.
 
 
 def _hub(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "police_kiosk", "hub", *argv], capture_output=True, text=True,
-                          timeout=60, cwd=cwd, env={**os.environ, "PYTHONPATH": str(Path.cwd())})
+    return subprocess.run(
+        [sys.executable, "-m", "police_kiosk", "hub", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(Path.cwd())},
+    )
 
 
 def test_hub_keygen_writes_a_private_key_only_its_owner_reads_and_never_overwrites(tmp_path: Path) -> None:

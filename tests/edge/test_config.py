@@ -71,19 +71,39 @@ def test_check_config_exit_codes(tmp_path: Path) -> None:
     good = write(tmp_path, GOOD)
     bad = tmp_path / "bad.toml"
     bad.write_text(GOOD + "surprise = true\n")
-    ok = subprocess.run([sys.executable, "-m", "police_kiosk", "check-config", str(good)],
-                        capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-m", "police_kiosk", "check-config", str(good)], capture_output=True, text=True, timeout=60
+    )
     assert ok.returncode == 0, ok.stderr
     assert "ok (station ST-9)" in ok.stdout
-    res = subprocess.run([sys.executable, "-m", "police_kiosk", "check-config", str(good), str(bad)],
-                         capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-m", "police_kiosk", "check-config", str(good), str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 1
     assert f"{bad}:8: uplink.surprise: unknown key" in res.stderr
 
 
 def test_edge_refuses_to_start_on_a_bad_setting(tmp_path: Path) -> None:
-    res = subprocess.run([sys.executable, "-m", "police_kiosk", "edge", "--station", "ST-1", "--data-dir",
-                          str(tmp_path), "--set", "uplink.window=0"], capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "police_kiosk",
+            "edge",
+            "--station",
+            "ST-1",
+            "--data-dir",
+            str(tmp_path),
+            "--set",
+            "uplink.window=0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 2
     assert "uplink.window = 0" in res.stderr
 
@@ -92,22 +112,42 @@ def test_referenced_files_must_be_readable(tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
     files = f'keepalive = 30\nca_file = "{ca}"\npassword_file = "{tmp_path}/pw"'
     p = write(tmp_path, GOOD.replace("keepalive = 30", files))
-    res = subprocess.run([sys.executable, "-m", "police_kiosk", "check-config", str(p)],
-                         capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-m", "police_kiosk", "check-config", str(p)], capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 1
     assert f"uplink.ca_file = '{ca}': cannot read: No such file or directory" in res.stderr
     assert "uplink.password_file" in res.stderr
-    skipped = subprocess.run([sys.executable, "-m", "police_kiosk", "check-config", "--no-files", str(p)],
-                             capture_output=True, text=True, timeout=60)
+    skipped = subprocess.run(
+        [sys.executable, "-m", "police_kiosk", "check-config", "--no-files", str(p)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert skipped.returncode == 0, skipped.stderr
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
     (tmp_path / "pw").write_text("secret\n")
-    ok = subprocess.run([sys.executable, "-m", "police_kiosk", "check-config", str(p)],
-                        capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-m", "police_kiosk", "check-config", str(p)], capture_output=True, text=True, timeout=60
+    )
     assert ok.returncode == 0, ok.stderr
-    daemon = subprocess.run([sys.executable, "-m", "police_kiosk", "edge", "--config", str(p), "--set",
-                             f'uplink.key_file="{tmp_path}/missing.key"', "--data-dir", str(tmp_path / "d")],
-                            capture_output=True, text=True, timeout=60)
+    daemon = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "police_kiosk",
+            "edge",
+            "--config",
+            str(p),
+            "--set",
+            f'uplink.key_file="{tmp_path}/missing.key"',
+            "--data-dir",
+            str(tmp_path / "d"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert daemon.returncode == 2
     assert "uplink.key_file" in daemon.stderr and "cannot read" in daemon.stderr
 
@@ -121,8 +161,21 @@ def test_set_into_a_value_is_a_config_error(tmp_path: Path, setting: str) -> Non
 
 
 def test_edge_with_set_into_a_value_exits_2_with_a_message(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "police_kiosk", "edge", "--config", str(write(tmp_path, GOOD)),
-                           "--set", "station.id.x=1"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "police_kiosk",
+            "edge",
+            "--config",
+            str(write(tmp_path, GOOD)),
+            "--set",
+            "station.id.x=1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "--set station.id.x: station.id is a value ('ST-9'), not a table" in done.stderr

@@ -15,8 +15,12 @@ pytestmark = pytest.mark.slow
 
 def test_demo_runs_a_station_end_to_end(tmp_path: Path) -> None:
     work = tmp_path / "demo"
-    res = subprocess.run([sys.executable, "-m", "police_kiosk", "demo", "--dir", str(work), "--duration", "52",
-                          "--ui", "no"], capture_output=True, text=True, timeout=240)
+    res = subprocess.run(
+        [sys.executable, "-m", "police_kiosk", "demo", "--dir", str(work), "--duration", "52", "--ui", "no"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "stored at hub" in res.stdout
     assert "command console at http://127.0.0.1:" in res.stdout  # central's console, with this run's login
@@ -25,6 +29,15 @@ def test_demo_runs_a_station_end_to_end(tmp_path: Path) -> None:
     seqs = [s for (s,) in con.execute("SELECT seq FROM events WHERE station='DEMO-001' ORDER BY seq")]
     con.close()
     assert seqs == list(range(1, len(seqs) + 1))
-    for step in ("alarm.raised", "alarm.acknowledged", "alarm.dispatched", "alarm.on_scene", "alarm.closed",
-                 "kiosk.report", "demo.tick", "vision.watchlist_installed", "vision.plate_hit"):
+    for step in (
+        "alarm.raised",
+        "alarm.acknowledged",
+        "alarm.dispatched",
+        "alarm.on_scene",
+        "alarm.closed",
+        "kiosk.report",
+        "demo.tick",
+        "vision.watchlist_installed",
+        "vision.plate_hit",
+    ):
         assert step in types, f"{step} missing from what the hub stored: {sorted(set(types))}"

@@ -81,6 +81,7 @@ def edge_depth(socket: Path) -> int:
         async with EdgeClient(socket, timeout=5) as c:
             st = await c.status()
             return st.outbox.depth
+
     try:
         return asyncio.run(q())
     except (ApiError, OSError, TimeoutError):
@@ -163,8 +164,7 @@ def test_broker_unreachable_30s(rig) -> None:  # type: ignore[no-untyped-def]
 def _unshare_prefix(mount_point: Path, size: str) -> list[str]:
     require(shutil.which("unshare"), "unshare (Debian package util-linux) for a small private filesystem")
     flags = "-m" if os.geteuid() == 0 else "-rm"
-    return ["unshare", flags, "sh", "-c",
-            f'mount -t tmpfs -o size={size} tmpfs "{mount_point}" && exec "$0" "$@"']
+    return ["unshare", flags, "sh", "-c", f'mount -t tmpfs -o size={size} tmpfs "{mount_point}" && exec "$0" "$@"']
 
 
 def test_disk_full_alarms_still_accepted(tmp_path: Path, mosquitto: MosquittoProcess) -> None:
@@ -180,9 +180,14 @@ def test_disk_full_alarms_still_accepted(tmp_path: Path, mosquitto: MosquittoPro
     probe.stop()
     hub = HubProc(tmp_path, broker_url=mosquitto.url, db_url=db_url)
     hub.start()
-    edge = EdgeProc(tmp_path, station="ST-D1", broker_url=mosquitto.url, prefix=prefix, data_dir=small / "data",
-                    extra=[*EDGE_OPTS, "--set", "outbox.reserve_bytes=1048576",
-                           "--set", "outbox.disk_low_bytes=4194304"])
+    edge = EdgeProc(
+        tmp_path,
+        station="ST-D1",
+        broker_url=mosquitto.url,
+        prefix=prefix,
+        data_dir=small / "data",
+        extra=[*EDGE_OPTS, "--set", "outbox.reserve_bytes=1048576", "--set", "outbox.disk_low_bytes=4194304"],
+    )
     edge.start()
     try:
         mosquitto.kill()  # nothing drains: the outbox has to hold everything

@@ -26,31 +26,40 @@ def link(edge: EdgeProc) -> dict[str, int]:
     async def q() -> dict[str, int]:
         async with EdgeClient(edge.socket, timeout=10) as c:
             return dict(msgspec.to_builtins((await c.status()).link))
+
     return asyncio.run(q())
 
 
 @pytest.mark.slow
 def test_a_forged_ack_deletes_nothing(tmp_path: Path, mosquitto: MosquittoProcess) -> None:
     station = "ST-ACK"
-    edge = EdgeProc(tmp_path, station=station, broker_url=mosquitto.url,
-                    extra=["--ack-timeout", "600", "--set", "uplink.reconnect_max=1"])
+    edge = EdgeProc(
+        tmp_path,
+        station=station,
+        broker_url=mosquitto.url,
+        extra=["--ack-timeout", "600", "--set", "uplink.reconnect_max=1"],
+    )
     # The intruder watches what the station publishes, to forge acks as precisely as it can.
     intruder = TestClient(mosquitto.url, client_id="intruder", subscribe=(wire.topic(station, "event"),))
     hub = HubProc(tmp_path, broker_url=mosquitto.url, db_url=f"sqlite:///{tmp_path / 'hub.db'}")
     try:
         edge.start()
         accepted = asyncio.run(submit_ticks(edge.socket, 1, 30, chunk=10))
-        wait_until(lambda: len(intruder.received(wire.topic(station, "event"))) >= 1, timeout=30,
-                   what="the station's batches")
+        wait_until(
+            lambda: len(intruder.received(wire.topic(station, "event"))) >= 1, timeout=30, what="the station's batches"
+        )
         wait_until(lambda: link(edge)["in_flight"] >= 1, timeout=30, what="batches in flight")
         seen = [wire.decode_batch(p) for p in intruder.received(wire.topic(station, "event"))]
         all_seqs = sorted(accepted)
         ack_topic = wire.topic(station, "ack")
-        forged = [wire.Ack(seqs=all_seqs),  # the old form: no batch named
-                  wire.Ack(seqs=all_seqs, batch=min(b.batch for b in seen) - 1),
-                  wire.Ack(seqs=all_seqs, batch=max(b.batch for b in seen) + 1000)]
-        forged += [wire.Ack(seqs=[s for s in all_seqs if s not in {e.seq for e in b.events}], batch=b.batch)
-                   for b in seen]  # a real batch id, with every seq except its own
+        forged = [
+            wire.Ack(seqs=all_seqs),  # the old form: no batch named
+            wire.Ack(seqs=all_seqs, batch=min(b.batch for b in seen) - 1),
+            wire.Ack(seqs=all_seqs, batch=max(b.batch for b in seen) + 1000),
+        ]
+        forged += [
+            wire.Ack(seqs=[s for s in all_seqs if s not in {e.seq for e in b.events}], batch=b.batch) for b in seen
+        ]  # a real batch id, with every seq except its own
         for ack in forged:
             intruder.publish(ack_topic, wire.encode(ack))
         wait_until(lambda: link(edge)["acks_ignored"] >= 3, timeout=30, what="the forged acks counted")

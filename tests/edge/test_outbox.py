@@ -40,8 +40,7 @@ def draft(prio: Priority = Priority.INFO, n: int = 0) -> Draft:
 
 
 def make(tmp_path: Path, **kw: Any) -> Outbox:
-    ob = Outbox(tmp_path / "outbox.db", station="ST-T", faults=FaultBoard(), reserve_bytes=0, disk_low_bytes=0,
-                **kw)
+    ob = Outbox(tmp_path / "outbox.db", station="ST-T", faults=FaultBoard(), reserve_bytes=0, disk_low_bytes=0, **kw)
     ob.open()
     return ob
 

@@ -100,8 +100,11 @@ def test_no_phone_number_in_the_outbox_files_after_the_hub_confirmed_it(tmp_path
         submit(ob, [Draft("demo.tick", Priority.INFO, {"n": i}) for i in range(50)])  # company on the pages
         assert _files_hold(tmp_path, PHONE.encode())  # on disk before the hub has it: that is the point
         ob.confirm(seqs)
-        wait_until(lambda: not _files_hold(tmp_path, PHONE.encode()), timeout=30,
-                   what="the confirmed phone number to leave outbox.db and its WAL")
+        wait_until(
+            lambda: not _files_hold(tmp_path, PHONE.encode()),
+            timeout=30,
+            what="the confirmed phone number to leave outbox.db and its WAL",
+        )
         assert not _files_hold(tmp_path, "张三".encode())
         # Debian's SQLite already defaults to secure_delete; the outbox sets it for the builds that do not
         assert ob._db is not None and ob._db.execute("PRAGMA secure_delete").fetchone() == (1,)

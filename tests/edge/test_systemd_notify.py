@@ -17,9 +17,23 @@ def test_ready_watchdog_and_stopping(tmp_path: Path) -> None:
     sock.bind(addr)
     sock.settimeout(20)
     env = dict(os.environ, NOTIFY_SOCKET=addr, WATCHDOG_USEC="200000")
-    proc = subprocess.Popen([sys.executable, "-m", "police_kiosk", "edge", "--station", "ST-SD", "--uplink",
-                             "mqtt://127.0.0.1:9", "--data-dir", str(tmp_path / "d")], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "police_kiosk",
+            "edge",
+            "--station",
+            "ST-SD",
+            "--uplink",
+            "mqtt://127.0.0.1:9",
+            "--data-dir",
+            str(tmp_path / "d"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         seen: list[str] = []
         while seen.count("WATCHDOG=1") < 3:
@@ -43,9 +57,23 @@ def test_a_crash_at_start_exits_non_zero(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the data directory should be")
     t0 = time.monotonic()
-    res = subprocess.run([sys.executable, "-m", "police_kiosk", "edge", "--station", "ST-X", "--uplink",
-                          "mqtt://127.0.0.1:9", "--data-dir", str(blocker / "sub")], capture_output=True, text=True,
-                         timeout=60)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "police_kiosk",
+            "edge",
+            "--station",
+            "ST-X",
+            "--uplink",
+            "mqtt://127.0.0.1:9",
+            "--data-dir",
+            str(blocker / "sub"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode != 0
     assert time.monotonic() - t0 < 60
     assert "Error" in res.stderr or "error" in res.stderr

@@ -46,8 +46,9 @@ class ConfiguredBroker(MosquittoProcess):
     """A Mosquitto whose configuration the test writes (ACLs, TLS listeners, passwords). `conf` is
     called at every start with the broker's port, so a restart can change the rules on the same port."""
 
-    def __init__(self, workdir: Path, conf: Callable[[ConfiguredBroker], list[str]], *,
-                 extra_ports: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self, workdir: Path, conf: Callable[[ConfiguredBroker], list[str]], *, extra_ports: tuple[int, ...] = ()
+    ) -> None:
         super().__init__(workdir)
         self.conf = conf
         self.extra_ports = extra_ports
@@ -93,8 +94,11 @@ class Probe:
     """A paho client in the test process: subscribes, records what arrives, publishes."""
 
     def __init__(self, port: int) -> None:
-        self.client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
-                                  client_id=f"probe-{secrets.token_hex(4)}", protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"probe-{secrets.token_hex(4)}",
+            protocol=mqtt.MQTTv5,
+        )
         self.received: list[Received] = []
         self._cond = threading.Condition()
         self._subacks: list[list[ReasonCode]] = []
@@ -108,8 +112,7 @@ class Probe:
             self.received.append(Received(msg.topic, bytes(msg.payload), bool(msg.retain)))
             self._cond.notify_all()
 
-    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, codes: list[ReasonCode],
-                      props: Any) -> None:
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, codes: list[ReasonCode], props: Any) -> None:
         with self._cond:
             self._subacks.append(codes)
             self._cond.notify_all()
@@ -125,6 +128,7 @@ class Probe:
 
     def wait_for(self, match: Callable[[Received], bool], *, after: int = 0, timeout: float = 15) -> Received:
         """The first message from index `after` on that matches."""
+
         def found() -> Received | None:
             return next((m for m in self.received[after:] if match(m)), None)
 
@@ -163,6 +167,7 @@ def edge_status(edge: EdgeProc) -> dict[str, Any]:
         async with EdgeClient(edge.socket, timeout=10) as c:
             out: dict[str, Any] = msgspec.to_builtins(await c.status())
             return out
+
     return asyncio.run(q())
 
 
@@ -172,13 +177,17 @@ def fault_codes(status: dict[str, Any]) -> set[str]:
 
 def submit(edge: EdgeProc, count: int, *, first: int = 0) -> dict[str, int]:
     """Submit `count` events (every 5th an alarm); returns event id -> seq for each accepted one."""
+
     async def go() -> dict[str, int]:
         async with EdgeClient(edge.socket, timeout=20) as c:
-            evs = [("test.probe", "alarm", {"n": i}) if i % 5 == 0 else ("demo.tick", "info", {"n": i})
-                   for i in range(first, first + count)]
+            evs = [
+                ("test.probe", "alarm", {"n": i}) if i % 5 == 0 else ("demo.tick", "info", {"n": i})
+                for i in range(first, first + count)
+            ]
             results = await c.submit_many(evs)
         assert all(isinstance(r, Submitted) for r in results), results
         return {r.id: r.seq for r in results if isinstance(r, Submitted)}
+
     return asyncio.run(go())
 
 
@@ -274,8 +283,9 @@ def test_birth_will_and_counter_and_the_hub_ignores_a_stale_will(
         wait_until(lambda: station_row(db_url, "ST-U1-MARK") is not None, timeout=15, what="hub: marker status")
         assert station_row(db_url, station) == ("online", counter2)
 
-        out = subprocess.run([*PYTHON, "hub", "stations", "--db", db_url], capture_output=True, text=True,
-                             timeout=60, check=True).stdout
+        out = subprocess.run(
+            [*PYTHON, "hub", "stations", "--db", db_url], capture_output=True, text=True, timeout=60, check=True
+        ).stdout
         rows = {r["station"]: r for r in map(json.loads, out.splitlines())}
         assert rows[station]["state"] == "online"
         assert rows[station]["counter"] == counter2
@@ -303,6 +313,7 @@ def _acl_conf(acl_path: Path, *, events_allowed: bool) -> Callable[[ConfiguredBr
             rules.append("pattern write police/v1/%c/event")
         acl_path.write_text("\n".join(rules) + "\n")
         return [f"listener {broker.port} 127.0.0.1", "allow_anonymous true", f"acl_file {acl_path}"]
+
     return conf
 
 
@@ -321,8 +332,11 @@ def test_refused_publish_keeps_events_in_the_outbox_until_the_broker_allows_them
     hub.start()
     edge.start()
     # The station may connect and announce itself: the hub sees it online.
-    wait_until(lambda: (station_row(db_url, station) or ("", 0))[0] == "online", timeout=20,
-               what="the station's birth at the hub")
+    wait_until(
+        lambda: (station_row(db_url, station) or ("", 0))[0] == "online",
+        timeout=20,
+        what="the station's birth at the hub",
+    )
     accepted = submit(edge, 40)
     assert sorted(accepted.values()) == list(range(1, 41))
 
@@ -339,8 +353,11 @@ def test_refused_publish_keeps_events_in_the_outbox_until_the_broker_allows_them
     assert st["outbox"]["confirmed_total"] == 0
     # Refused again and again, and never taken for a success.
     failures = st["link"]["publish_failures"]
-    wait_until(lambda: edge_status(edge)["link"]["publish_failures"] > failures, timeout=20,
-               what="the refused batches to be tried again")
+    wait_until(
+        lambda: edge_status(edge)["link"]["publish_failures"] > failures,
+        timeout=20,
+        what="the refused batches to be tried again",
+    )
     st = edge_status(edge)
     assert st["outbox"]["depth"] == 40
     assert stored_events(db_url) == []
@@ -385,9 +402,7 @@ def _passwd_file(path: Path, user: str, password: str) -> None:
     subprocess.run([tool, "-c", "-b", str(path), user, password], check=True, capture_output=True, timeout=30)
 
 
-def test_tls_with_password_and_a_wrong_password_loses_nothing(
-    tmp_path: Path, procs: list[Stoppable]
-) -> None:
+def test_tls_with_password_and_a_wrong_password_loses_nothing(tmp_path: Path, procs: list[Stoppable]) -> None:
     station = "ST-U3"
     pki = make_pki(tmp_path / "pki")
     passwd = tmp_path / "passwd"
@@ -413,10 +428,12 @@ def test_tls_with_password_and_a_wrong_password_loses_nothing(
     db_url = f"sqlite:///{tmp_path}/hub.db"
     hub = HubProc(tmp_path, broker_url=f"mqtt://127.0.0.1:{plain_port}", db_url=db_url)
     tls_opts = [*EDGE_OPTS, "--set", f'uplink.ca_file="{pki.ca_file}"', "--set", f'uplink.username="{station}"']
-    wrong = EdgeProc(tmp_path, station=station, broker_url=tls_url,
-                     extra=[*tls_opts, "--set", 'uplink.password="not-the-password"'])
-    right = EdgeProc(tmp_path, station=station, broker_url=tls_url,
-                     extra=[*tls_opts, "--set", 'uplink.password="s3cret-pw"'])
+    wrong = EdgeProc(
+        tmp_path, station=station, broker_url=tls_url, extra=[*tls_opts, "--set", 'uplink.password="not-the-password"']
+    )
+    right = EdgeProc(
+        tmp_path, station=station, broker_url=tls_url, extra=[*tls_opts, "--set", 'uplink.password="s3cret-pw"']
+    )
     procs += [wrong, right, hub, broker]
     broker.start()
     hub.start()
@@ -438,8 +455,11 @@ def test_tls_with_password_and_a_wrong_password_loses_nothing(
     right.start()
     wait_until(lambda: len(stored_events(db_url)) >= 30, timeout=30, what="the events sent over TLS")
     accepted |= submit(right, 30, first=30)
-    wait_until(lambda: edge_status(right)["outbox"]["depth"] == 0 and len(stored_events(db_url)) >= 60,
-               timeout=30, what="the second lot over TLS")
+    wait_until(
+        lambda: edge_status(right)["outbox"]["depth"] == 0 and len(stored_events(db_url)) >= 60,
+        timeout=30,
+        what="the second lot over TLS",
+    )
     check_exactly(db_url, station, accepted)
     st = edge_status(right)
     assert st["link"]["state"] == "connected"
@@ -453,8 +473,13 @@ def test_tls_edge_without_the_ca_does_not_connect(tmp_path: Path, procs: list[St
     pki = make_pki(tmp_path / "pki")
 
     def conf(broker: ConfiguredBroker) -> list[str]:
-        return [f"listener {broker.port} 127.0.0.1", f"cafile {pki.ca_file}", f"certfile {pki.cert_file}",
-                f"keyfile {pki.key_file}", "allow_anonymous true"]
+        return [
+            f"listener {broker.port} 127.0.0.1",
+            f"cafile {pki.ca_file}",
+            f"certfile {pki.cert_file}",
+            f"keyfile {pki.key_file}",
+            "allow_anonymous true",
+        ]
 
     broker = ConfiguredBroker(tmp_path / "broker", conf)
     edge = EdgeProc(tmp_path, station="ST-U4", broker_url=f"mqtts://127.0.0.1:{broker.port}", extra=EDGE_OPTS)

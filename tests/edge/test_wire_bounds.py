@@ -27,13 +27,16 @@ def test_check_value_accepts_what_every_backend_stores() -> None:
     check_value(deep)
 
 
-@pytest.mark.parametrize(("value", "needle"), [
-    ({"n": 2**63}, "signed 64-bit"),
-    ({"n": -(2**63) - 1}, "signed 64-bit"),
-    ({"s": "a\x00b"}, "U+0000"),
-    ({"a\x00": 1}, "U+0000"),
-    ({"s": "\ud800"}, "U+D800"),
-])
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ({"n": 2**63}, "signed 64-bit"),
+        ({"n": -(2**63) - 1}, "signed 64-bit"),
+        ({"s": "a\x00b"}, "U+0000"),
+        ({"a\x00": 1}, "U+0000"),
+        ({"s": "\ud800"}, "U+D800"),
+    ],
+)
 def test_check_value_refuses_with_the_place_named(value: object, needle: str) -> None:
     with pytest.raises(BoundsError, match=needle.replace("+", r"\+")):
         check_value(value)
@@ -76,9 +79,14 @@ def test_batch_payload_names_the_batch_and_old_payloads_still_decode() -> None:
 
 @pytest.fixture
 async def daemon(tmp_path: Path) -> AsyncIterator[EdgeDaemon]:
-    cfg = parse_config({"station": {"id": "ST-BOUNDS"}, "paths": {"data_dir": str(tmp_path / "d")},
-                        "uplink": {"url": "mqtt://127.0.0.1:9", "reconnect_max": 1.0},
-                        "outbox": {"reserve_bytes": 0, "disk_low_bytes": 0}})
+    cfg = parse_config(
+        {
+            "station": {"id": "ST-BOUNDS"},
+            "paths": {"data_dir": str(tmp_path / "d")},
+            "uplink": {"url": "mqtt://127.0.0.1:9", "reconnect_max": 1.0},
+            "outbox": {"reserve_bytes": 0, "disk_low_bytes": 0},
+        }
+    )
     d = EdgeDaemon(cfg)
     await d.start()
     try:
@@ -87,13 +95,17 @@ async def daemon(tmp_path: Path) -> AsyncIterator[EdgeDaemon]:
         await d.stop()
 
 
-@pytest.mark.parametrize(("data", "needle"), [
-    ({"n": 2**63}, "signed 64-bit"),
-    ({"n": 1, "note": "bad\x00note"}, "U+0000"),
-    ({"text": "ok", "author": "\x00"}, "U+0000"),
-])
-async def test_events_submit_refuses_what_central_would_refuse(daemon: EdgeDaemon, data: dict[str, object],
-                                                               needle: str) -> None:
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        ({"n": 2**63}, "signed 64-bit"),
+        ({"n": 1, "note": "bad\x00note"}, "U+0000"),
+        ({"text": "ok", "author": "\x00"}, "U+0000"),
+    ],
+)
+async def test_events_submit_refuses_what_central_would_refuse(
+    daemon: EdgeDaemon, data: dict[str, object], needle: str
+) -> None:
     type_ = "station.note" if "text" in data else "demo.tick"
     async with EdgeClient(daemon.api.path) as c:
         with pytest.raises(ApiError) as err:

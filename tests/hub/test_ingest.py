@@ -13,8 +13,17 @@ NOW = 1_800_000_000.0
 
 
 def ev(seq: int, **over: Any) -> dict[str, Any]:
-    return {"v": 1, "id": f"id-{seq}", "station": "ST-1", "seq": seq, "ts": "t", "type": "demo.tick",
-            "priority": 1, "data": {"n": seq}, **over}
+    return {
+        "v": 1,
+        "id": f"id-{seq}",
+        "station": "ST-1",
+        "seq": seq,
+        "ts": "t",
+        "type": "demo.tick",
+        "priority": 1,
+        "data": {"n": seq},
+        **over,
+    }
 
 
 def batch(*events: Any, batch_id: int = 5) -> bytes:
@@ -52,8 +61,14 @@ def test_what_cannot_be_read_at_all_is_one_dead_letter_with_a_bounded_prefix() -
 
 
 def test_topics_are_checked_before_anything_is_decoded() -> None:
-    for topic in ("police/v1/bad id/event", "police/v1/" + "A" * 65 + "/status", "police/v2/ST-1/event",
-                  "police/v1/ST-1/nonsense", "police/v1/ST-1/rpc/res", "police/v1/ST-1"):
+    for topic in (
+        "police/v1/bad id/event",
+        "police/v1/" + "A" * 65 + "/status",
+        "police/v2/ST-1/event",
+        "police/v1/ST-1/nonsense",
+        "police/v1/ST-1/rpc/res",
+        "police/v1/ST-1",
+    ):
         parsed, letters = parse(topic, b"{}", NOW)
         assert parsed is None and len(letters) == 1, topic
 
@@ -61,15 +76,18 @@ def test_topics_are_checked_before_anything_is_decoded() -> None:
 def test_status_telemetry_and_heartbeat() -> None:
     parsed, _ = parse("police/v1/ST-1/status", b"", NOW)
     assert parsed == StatusMsg("ST-1", None), "a cleared retained status"
-    parsed, letters = parse("police/v1/ST-1/status", b'{"v":1,"state":"online","counter":9223372036854775808,'
-                                                     b'"ts":"x"}', NOW)
+    parsed, letters = parse(
+        "police/v1/ST-1/status", b'{"v":1,"state":"online","counter":9223372036854775808,"ts":"x"}', NOW
+    )
     assert parsed is None and "counter" in letters[0].reason
     parsed, _ = parse("police/v1/ST-1/heartbeat", wire.encode(wire.Heartbeat(counter=7, ts="x")), NOW)
     assert parsed == HeartbeatMsg("ST-1", 7)
-    tele = (b'{"v":1,"ts":"x","unknown":"\\u0000","outbox":{"depth":0,"by_priority":{},"bytes":0,"oldest_age_s":0,'
-            b'"accepted_total":0,"rejected_total":0,"confirmed_total":0},"link":{"state":"connected","connects":1,'
-            b'"in_flight":0,"published_total":0,"resent_total":0,"publish_failures":0},"host":{"load1":0,'
-            b'"mem_available_mb":1,"disk_free_mb":1,"uptime_s":1}}')
+    tele = (
+        b'{"v":1,"ts":"x","unknown":"\\u0000","outbox":{"depth":0,"by_priority":{},"bytes":0,"oldest_age_s":0,'
+        b'"accepted_total":0,"rejected_total":0,"confirmed_total":0},"link":{"state":"connected","connects":1,'
+        b'"in_flight":0,"published_total":0,"resent_total":0,"publish_failures":0},"host":{"load1":0,'
+        b'"mem_available_mb":1,"disk_free_mb":1,"uptime_s":1}}'
+    )
     parsed, letters = parse("police/v1/ST-1/telemetry", tele, NOW)
     assert isinstance(parsed, TelemetryMsg) and letters == []
     assert b"unknown" not in parsed.body, "stored re-encoded: an unknown field cannot smuggle U+0000 into JSONB"

@@ -22,8 +22,6 @@ FRIDAY = (TODAY + timedelta(days=2)).isoformat()
 SATURDAY = (TODAY + timedelta(days=3)).isoformat()
 
 
-
-
 def _rid() -> str:
     return secrets.token_hex(8)
 
@@ -31,9 +29,17 @@ def _rid() -> str:
 def _book(
     store: Store, station: str, category: str, day: str, period: str = "am", rid: str | None = None
 ) -> dict[str, Any]:
-    return answer_request(store, station, "appointment", {
-        "request_id": rid or _rid(), "category": category,
-        "fields": {"name": "张三", "id_number": "11010519491231002X", "date": day, "period": period}}, today=TODAY)
+    return answer_request(
+        store,
+        station,
+        "appointment",
+        {
+            "request_id": rid or _rid(),
+            "category": category,
+            "fields": {"name": "张三", "id_number": "11010519491231002X", "date": day, "period": period},
+        },
+        today=TODAY,
+    )
 
 
 def test_bookings_take_slots_until_full_and_answer_once(store: Store) -> None:
@@ -50,8 +56,13 @@ def test_bookings_take_slots_until_full_and_answer_once(store: Store) -> None:
     assert _book(store, station, category, SATURDAY)["ok"] is False
     assert _book(store, station, category, TODAY.isoformat())["ok"] is False
     with pytest.raises(ApiError):
-        answer_request(store, station, "appointment", {"request_id": "x", "category": "c",
-                                                        "fields": {"date": "tomorrow"}}, today=TODAY)
+        answer_request(
+            store,
+            station,
+            "appointment",
+            {"request_id": "x", "category": "c", "fields": {"date": "tomorrow"}},
+            today=TODAY,
+        )
 
 
 def test_lookup_and_tickets(store: Store) -> None:
@@ -59,26 +70,49 @@ def test_lookup_and_tickets(store: Store) -> None:
     found = answer_request(store, station, "lookup", {"request_id": _rid(), "fields": {"plate": "粤B12345"}})
     assert [i["what"]["en"] for i in found["items"]] == ["Ran a red light", "Speeding (under 20%)"]
     assert answer_request(store, station, "lookup", {"request_id": _rid(), "fields": {"plate": "京A00000"}}) == {
-        "ok": True, "items": []}
-    numbers = [answer_request(store, station, "ticket", {"request_id": _rid(), "fields": {"queue": "B"}})["number"]
-               for _ in range(3)]
+        "ok": True,
+        "items": [],
+    }
+    numbers = [
+        answer_request(store, station, "ticket", {"request_id": _rid(), "fields": {"queue": "B"}})["number"]
+        for _ in range(3)
+    ]
     assert numbers == ["B001", "B002", "B003"]
-    assert answer_request(store, f"{station}x", "ticket", {"request_id": _rid(), "fields": {"queue": "B"}})[
-        "number"] == "B001"
+    assert (
+        answer_request(store, f"{station}x", "ticket", {"request_id": _rid(), "fields": {"queue": "B"}})["number"]
+        == "B001"
+    )
 
 
 def test_queued_request_is_answered_from_the_stored_event(store: Store) -> None:
     station = f"ST-{_rid()}"
     rid = _rid()
     day = (date.today() + timedelta(days=1 + (7 - date.today().weekday()) % 7)).isoformat()  # a Monday ahead
-    data = {"request_id": rid, "service": "appt_id_card", "kind": "appointment", "category": f"c{_rid()}",
-            "fields": {"name": "张三", "date": day, "period": "pm"}, "lang": "zh", "from_card": False}
-    ev = wire.Event(id=wire.new_event_id(), station=station, seq=1, ts=wire.utc_now_iso(), type="kiosk.request",
-                    priority=wire.Priority.INFO, data=data)
+    data = {
+        "request_id": rid,
+        "service": "appt_id_card",
+        "kind": "appointment",
+        "category": f"c{_rid()}",
+        "fields": {"name": "张三", "date": day, "period": "pm"},
+        "lang": "zh",
+        "from_card": False,
+    }
+    ev = wire.Event(
+        id=wire.new_event_id(),
+        station=station,
+        seq=1,
+        ts=wire.utc_now_iso(),
+        type="kiosk.request",
+        priority=wire.Priority.INFO,
+        data=data,
+    )
     rpc = RpcRegistry()
     register(rpc)
-    req = wire.RpcRequest(id="q1", method="kiosk.resolve",
-                          params={"requests": [{"seq": 1, "request_id": rid}, {"seq": 2, "request_id": "nope"}]})
+    req = wire.RpcRequest(
+        id="q1",
+        method="kiosk.resolve",
+        params={"requests": [{"seq": 1, "request_id": rid}, {"seq": 2, "request_id": "nope"}]},
+    )
     before = rpc.dispatch(station, req, lambda: store)
     assert before is not None
     assert before.result["results"][0]["state"] == "missing"  # not arrived yet

@@ -79,11 +79,15 @@ def test_liveness_transitions_in_the_database(store: Store) -> None:
     assert (row(store, "ST-L").liveness, row(store, "ST-L").liveness_since) == ("silent", T0 + 5.1)
     assert store.check_liveness(T0 + 5.2, **kw) == [], "one transition, once (several hubs agree)"
     assert store.heard({"ST-L": None}, T0 + 6) == [LivenessChange("ST-L", "silent", "online")]
-    assert store.check_liveness(T0 + 70, **kw) == [LivenessChange("ST-L", "online", "silent"),
-                                                   LivenessChange("ST-L", "silent", "offline")]
+    assert store.check_liveness(T0 + 70, **kw) == [
+        LivenessChange("ST-L", "online", "silent"),
+        LivenessChange("ST-L", "silent", "offline"),
+    ]
     # The will of connection 10, then a late heartbeat of that same connection: still offline.
-    assert store.apply_status("ST-L", status("online", 10), T0 + 80) == (True, LivenessChange("ST-L", "offline",
-                                                                                                "online"))
+    assert store.apply_status("ST-L", status("online", 10), T0 + 80) == (
+        True,
+        LivenessChange("ST-L", "offline", "online"),
+    )
     ok, change = store.apply_status("ST-L", status("offline", 10, "connection lost"), T0 + 81)
     assert ok and change == LivenessChange("ST-L", "online", "offline")
     assert store.heard({"ST-L": 10}, T0 + 82) == [], "a heartbeat of the connection whose will came"
@@ -92,10 +96,12 @@ def test_liveness_transitions_in_the_database(store: Store) -> None:
     assert store.apply_status("ST-L", status("offline", 9, "connection lost"), T0 + 84) == (False, None)
     # A clean shutdown is "restarting", never offline unless it stays away for offline_after.
     assert store.apply_status("ST-L", status("offline", 11, "shutdown"), T0 + 85)[1] == LivenessChange(
-        "ST-L", "online", "restarting")
+        "ST-L", "online", "restarting"
+    )
     assert store.check_liveness(T0 + 100, **kw) == []
     assert store.apply_status("ST-L", status("online", 12), T0 + 101)[1] == LivenessChange(
-        "ST-L", "restarting", "online")
+        "ST-L", "restarting", "online"
+    )
     store.apply_status("ST-L", status("offline", 12, "shutdown"), T0 + 102)
     assert store.check_liveness(T0 + 163, **kw) == [LivenessChange("ST-L", "restarting", "offline")]
     assert store.count_stations() == 1
@@ -113,7 +119,8 @@ def live(db_url: str, station: str) -> StationRow | None:
 
 @pytest.mark.slow
 def test_a_frozen_station_is_silent_within_the_configured_time_and_a_clean_restart_never_offline(
-        tmp_path: Path, mosquitto: MosquittoProcess) -> None:
+    tmp_path: Path, mosquitto: MosquittoProcess
+) -> None:
     db_url = f"sqlite:///{tmp_path / 'hub.db'}"
     hub = HubProc(tmp_path, broker_url=mosquitto.url, db_url=db_url)
     edge = EdgeProc(tmp_path, station="ST-LIVE", broker_url=mosquitto.url, extra=["--set", "uplink.reconnect_max=1"])
@@ -126,11 +133,13 @@ def test_a_frozen_station_is_silent_within_the_configured_time_and_a_clean_resta
             if r is not None and (not seen or seen[-1] != r.liveness):
                 seen.append(r.liveness)
             time.sleep(0.05)
+
     try:
         hub.start()
         edge.start()
-        wait_until(lambda: getattr(live(db_url, "ST-LIVE"), "liveness", "") == "online", timeout=30,
-                   what="the station online")
+        wait_until(
+            lambda: getattr(live(db_url, "ST-LIVE"), "liveness", "") == "online", timeout=30, what="the station online"
+        )
         # A clean restart: restarting, then online again; never offline (nor silent, it says goodbye).
         watching.set()
         watcher = threading.Thread(target=watch)
@@ -148,20 +157,30 @@ def test_a_frozen_station_is_silent_within_the_configured_time_and_a_clean_resta
         os.kill(edge.proc.pid, signal.SIGSTOP)
         stopped_at = time.time()
         try:
-            wait_until(lambda: getattr(live(db_url, "ST-LIVE"), "liveness", "") == "silent", timeout=30,
-                       interval=0.05, what="the frozen station silent")
+            wait_until(
+                lambda: getattr(live(db_url, "ST-LIVE"), "liveness", "") == "silent",
+                timeout=30,
+                interval=0.05,
+                what="the frozen station silent",
+            )
             r = live(db_url, "ST-LIVE")
             assert r is not None
-            print(f"silent {time.time() - stopped_at:.2f} s after SIGSTOP (hub: {r.liveness_since - r.last_heard:.2f} "
-                  "s after it last heard the station)")
+            print(
+                f"silent {time.time() - stopped_at:.2f} s after SIGSTOP (hub: {r.liveness_since - r.last_heard:.2f} "
+                "s after it last heard the station)"
+            )
             assert r.last_heard <= stopped_at + 0.1
             # The hub's own clock: the check that found it silent ran within one interval of the limit.
             assert SILENT_AFTER <= r.liveness_since - r.last_heard <= SILENT_AFTER + CHECK + 1.0
         finally:
             os.kill(edge.proc.pid, signal.SIGCONT)
         resumed_at = time.time()
-        wait_until(lambda: getattr(live(db_url, "ST-LIVE"), "liveness", "") == "online", timeout=30,
-                   interval=0.05, what="online after SIGCONT")
+        wait_until(
+            lambda: getattr(live(db_url, "ST-LIVE"), "liveness", "") == "online",
+            timeout=30,
+            interval=0.05,
+            what="online after SIGCONT",
+        )
         print(f"online {time.time() - resumed_at:.2f} s after SIGCONT")
         assert hub.alive
         assert edge.stop() == 0
@@ -183,13 +202,20 @@ def test_many_wills_at_once_are_one_mass_outage(tmp_path: Path, mosquitto: Mosqu
         wait_hub_listening(hub, client, db_url)
         for i, st in enumerate(names):
             client.publish(wire.topic(st, "status"), wire.encode(status("online", 100 + i)), retain=False)
-        wait_until(lambda: sum(1 for r in station_rows(db_url).values()
-                               if getattr(r, "liveness", "") == "online") >= 60, timeout=30, what="60 online")
+        wait_until(
+            lambda: sum(1 for r in station_rows(db_url).values() if getattr(r, "liveness", "") == "online") >= 60,
+            timeout=30,
+            what="60 online",
+        )
         for i, st in enumerate(names):  # central's broker restarted: every will at once
-            client.publish(wire.topic(st, "status"), wire.encode(status("offline", 100 + i, "connection lost")),
-                           wait=False)
-        wait_until(lambda: sum(1 for r in station_rows(db_url).values()
-                               if getattr(r, "liveness", "") == "offline") >= 60, timeout=30, what="60 offline")
+            client.publish(
+                wire.topic(st, "status"), wire.encode(status("offline", 100 + i, "connection lost")), wait=False
+            )
+        wait_until(
+            lambda: sum(1 for r in station_rows(db_url).values() if getattr(r, "liveness", "") == "offline") >= 60,
+            timeout=30,
+            what="60 offline",
+        )
         wait_until(lambda: "mass outage" in hub.log(), timeout=10, what="the mass outage notice")
         time.sleep(2 * CHECK)
         log = hub.log()
@@ -204,9 +230,12 @@ def test_many_wills_at_once_are_one_mass_outage(tmp_path: Path, mosquitto: Mosqu
 def test_statuses_of_one_drain_apply_in_order_in_one_transaction(store: Store) -> None:
     wills = [(f"ST-W{i:04d}", status("online", 5)) for i in range(300)]
     assert all(ok for ok, _ in store.apply_statuses(wills, T0))
-    batch = [("ST-W0001", status("online", 6)), ("ST-W0001", status("offline", 6, "connection lost")),
-             ("ST-W0002", status("offline", 4, "connection lost")),  # stale: counter 4 < 5
-             *[(f"ST-W{i:04d}", status("offline", 5, "connection lost")) for i in range(3, 300)]]
+    batch = [
+        ("ST-W0001", status("online", 6)),
+        ("ST-W0001", status("offline", 6, "connection lost")),
+        ("ST-W0002", status("offline", 4, "connection lost")),  # stale: counter 4 < 5
+        *[(f"ST-W{i:04d}", status("offline", 5, "connection lost")) for i in range(3, 300)],
+    ]
     results = store.apply_statuses(list(reversed(batch[3:])) + batch[:3], T0 + 1)
     assert results[-1] == (False, None), "the stale will changes nothing"
     assert results[-2] == (True, LivenessChange("ST-W0001", "online", "offline")), "birth then will, in order"

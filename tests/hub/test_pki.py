@@ -30,10 +30,20 @@ def test_a_station_certificate_names_the_station_and_is_for_client_auth(tmp_path
     assert (tmp_path / "ca.key").stat().st_mode & 0o777 == 0o600
 
 
-@pytest.mark.parametrize(("role", "name"), [
-    ("station", "all"), ("station", "hub"), ("station", "hub-commands"), ("station", "HUB-1"),
-    ("station", "a/b"), ("station", "+"), ("station", ""), ("hub", "central"), ("hub", "hub_2"),
-])
+@pytest.mark.parametrize(
+    ("role", "name"),
+    [
+        ("station", "all"),
+        ("station", "hub"),
+        ("station", "hub-commands"),
+        ("station", "HUB-1"),
+        ("station", "a/b"),
+        ("station", "+"),
+        ("station", ""),
+        ("hub", "central"),
+        ("hub", "hub_2"),
+    ],
+)
 def test_names_the_acl_reserves_or_cannot_express_are_refused(tmp_path: Path, role: str, name: str) -> None:
     init_ca(tmp_path)
     with pytest.raises(PkiError):
@@ -57,8 +67,19 @@ def test_nothing_is_overwritten_and_the_cli_says_why(tmp_path: Path, capsys: pyt
 def test_the_hub_refuses_a_client_certificate_without_tls_or_without_its_key() -> None:
     inbox: queue.Queue[object] = queue.Queue()
     with pytest.raises(ValueError, match="mqtts"):
-        HubMqtt("mqtt://127.0.0.1:1883", client_id="h", group="g", inbox=inbox,  # type: ignore[arg-type]
-                cert_file="hub.pem", key_file="hub.key")
+        HubMqtt(
+            "mqtt://127.0.0.1:1883",
+            client_id="h",
+            group="g",
+            inbox=inbox,  # type: ignore[arg-type]
+            cert_file="hub.pem",
+            key_file="hub.key",
+        )
     with pytest.raises(ValueError, match="both"):
-        HubMqtt("mqtts://127.0.0.1:8883", client_id="h", group="g", inbox=inbox,  # type: ignore[arg-type]
-                cert_file="hub.pem")
+        HubMqtt(
+            "mqtts://127.0.0.1:8883",
+            client_id="h",
+            group="g",
+            inbox=inbox,  # type: ignore[arg-type]
+            cert_file="hub.pem",
+        )

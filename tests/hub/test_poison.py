@@ -33,8 +33,16 @@ EVIL = "ST-EVIL"
 
 
 def event(seq: int, *, type_: str = "demo.tick", data: Any = None, station: str = EVIL) -> dict[str, Any]:
-    return {"v": 1, "id": wire.new_event_id(), "station": station, "seq": seq, "ts": wire.utc_now_iso(),
-            "type": type_, "priority": 1, "data": {"n": seq} if data is None else data}
+    return {
+        "v": 1,
+        "id": wire.new_event_id(),
+        "station": station,
+        "seq": seq,
+        "ts": wire.utc_now_iso(),
+        "type": type_,
+        "priority": 1,
+        "data": {"n": seq} if data is None else data,
+    }
 
 
 def batch(batch_id: int, *events: dict[str, Any]) -> bytes:
@@ -44,8 +52,10 @@ def batch(batch_id: int, *events: dict[str, Any]) -> bytes:
 def refuse_in_database(s: Store) -> None:
     """A rule of the database itself (not of our validation): events noting `refuse-me` are refused."""
     if isinstance(s, SqliteStore):
-        s.db.execute("CREATE TRIGGER refuse_me BEFORE INSERT ON events WHEN NEW.body LIKE '%refuse-me%' "
-                     "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        s.db.execute(
+            "CREATE TRIGGER refuse_me BEFORE INSERT ON events WHEN NEW.body LIKE '%refuse-me%' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )
     else:
         assert isinstance(s, PostgresStore)
         with s.conn.transaction():
@@ -62,7 +72,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.mark.slow
 def test_poison_messages_leave_the_hub_running_and_good_events_stored(
-        tmp_path: Path, mosquitto: MosquittoProcess, db_url: str) -> None:
+    tmp_path: Path, mosquitto: MosquittoProcess, db_url: str
+) -> None:
     setup = open_store(db_url)  # migrated like the hub will find it
     refuse_in_database(setup)
     setup.close()
@@ -70,8 +81,9 @@ def test_poison_messages_leave_the_hub_running_and_good_events_stored(
     good = EdgeProc(tmp_path, station="ST-GOOD", broker_url=mosquitto.url, extra=EDGE_OPTS)
     evil = TestClient(mosquitto.url, client_id="evil", subscribe=(wire.topic(EVIL, "ack"),))
     # The retained poison status is on the broker before the hub ever starts.
-    evil.publish(wire.topic(EVIL, "status"), b'{"v":1,"state":"online","counter":9223372036854775808,"ts":"x"}',
-                 retain=True)
+    evil.publish(
+        wire.topic(EVIL, "status"), b'{"v":1,"state":"online","counter":9223372036854775808,"ts":"x"}', retain=True
+    )
     try:
         hub.start()
         wait_hub_listening(hub, evil, db_url)
@@ -85,8 +97,14 @@ def test_poison_messages_leave_the_hub_running_and_good_events_stored(
             (t, batch(13, event(4, type_="demo.\x00tick"), event(5))),
             (t, batch(14, event(6, data={"n": 6, "note": "SURROGATE"})).replace(b"SURROGATE", b"\\ud800")),
             (t, batch(15, event(7, data={"n": 7, "note": "refuse-me"}), event(8))),
-            (t, b'{"v":1,"station":"ST-EVIL","batch":16,"events":[' + msgspec.json.encode(event(9))[:-1]
-             + b',"deep":' + deep + b"}]}"),
+            (
+                t,
+                b'{"v":1,"station":"ST-EVIL","batch":16,"events":['
+                + msgspec.json.encode(event(9))[:-1]
+                + b',"deep":'
+                + deep
+                + b"}]}",
+            ),
             (t, b'{"v":1,"station":"ST-EVIL","events":[{"data":' + deep + b"}]}"),
             (t, b"\xff\xfe not json"),
             (t, b'{"v":1,"station":"ST-EVIL","events":[' + b'{"n":' * 5000 + b"1" + b"}" * 5000 + b"]}"),
@@ -102,8 +120,14 @@ def test_poison_messages_leave_the_hub_running_and_good_events_stored(
             evil.publish(topic, payload)
         more = asyncio.run(submit_ticks(good.socket, 101, 100))
         accepted.update(more)
-        wait_until(lambda: len([e for e in stored_events(db_url) if e["station"] == "ST-GOOD"]) >= 200
-                   and edge_depth(good) == 0, timeout=90, interval=0.3, what="the good station's 200 events")
+        wait_until(
+            lambda: (
+                len([e for e in stored_events(db_url) if e["station"] == "ST-GOOD"]) >= 200 and edge_depth(good) == 0
+            ),
+            timeout=90,
+            interval=0.3,
+            what="the good station's 200 events",
+        )
         assert hub.alive, hub.log()[-3000:]
         # The good station: every event, once, in order.
         mine = [e for e in stored_events(db_url) if e["station"] == "ST-GOOD"]
@@ -117,8 +141,11 @@ def test_poison_messages_leave_the_hub_running_and_good_events_stored(
         assert by_batch[12] == [3] and by_batch[13] == [4, 5]
         # A lone surrogate escape or a hopeless nesting makes the event unreadable, its seq too: no ack.
         assert 14 not in by_batch and 16 not in by_batch
-        wait_until(lambda: 15 in {wire.decode_ack(p).batch for p in evil.received(wire.topic(EVIL, "ack"))},
-                   timeout=30, what="the ack of the batch the database refused in part")
+        wait_until(
+            lambda: 15 in {wire.decode_ack(p).batch for p in evil.received(wire.topic(EVIL, "ack"))},
+            timeout=30,
+            what="the ack of the batch the database refused in part",
+        )
         by_batch = {a.batch: a.seqs for a in map(wire.decode_ack, evil.received(wire.topic(EVIL, "ack")))}
         assert by_batch[15] == [7, 8], "the refused event is acked (kept in dead letters), its neighbour stored"
         s = open_store(db_url)
@@ -131,8 +158,11 @@ def test_poison_messages_leave_the_hub_running_and_good_events_stored(
             assert any("id pattern" in d.reason for d in letters), reasons
             assert any("over the limit" in d.reason for d in letters), reasons
             assert all(len(d.payload) <= 1024 for d in letters)
-            wait_until(lambda: any(d.topic.endswith("/status") and "counter" in d.reason
-                                   for d in s.dead_letters(1000)), timeout=30, what="the retained status refused")
+            wait_until(
+                lambda: any(d.topic.endswith("/status") and "counter" in d.reason for d in s.dead_letters(1000)),
+                timeout=30,
+                what="the retained status refused",
+            )
             before = sum(1 for d in s.dead_letters(1000) if d.topic == wire.topic(EVIL, "status"))
         finally:
             s.close()
@@ -147,6 +177,7 @@ def test_poison_messages_leave_the_hub_running_and_good_events_stored(
                 return sum(1 for d in st.dead_letters(1000) if d.topic == wire.topic(EVIL, "status")) > before
             finally:
                 st.close()
+
         wait_until(refused_again, timeout=30, what="the retained poison status refused after the restart")
         after = asyncio.run(submit_ticks(good.socket, 201, 20))
         accepted.update(after)
@@ -172,7 +203,22 @@ def test_poison_messages_leave_the_hub_running_and_good_events_stored(
 def test_a_fuzz_run_of_hostile_messages_leaves_the_hub_running(tmp_path: Path, db_url: str, seed: int) -> None:
     """scripts/fuzz_hub.py with a few hundred messages (the script's default is 10,000)."""
     script = Path(__file__).resolve().parents[2] / "scripts" / "fuzz_hub.py"
-    res = subprocess.run([*PYTHON[:1], str(script), "--count", "300", "--seed", str(seed), "--db", db_url,
-                          "--workdir", str(tmp_path / "fuzz")], capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [
+            *PYTHON[:1],
+            str(script),
+            "--count",
+            "300",
+            "--seed",
+            str(seed),
+            "--db",
+            db_url,
+            "--workdir",
+            str(tmp_path / "fuzz"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stdout + res.stderr + (tmp_path / "fuzz" / "hub.log").read_text()[-3000:]
     assert "the hub kept running" in res.stdout

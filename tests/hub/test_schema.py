@@ -50,8 +50,18 @@ CREATE TABLE IF NOT EXISTS stations (
 );
 """
 
-EVENTS = [wire.Event(id=wire.new_event_id(), station="ST-OLD", seq=s, ts="2026-11-23T07:00:00.000Z",
-                     type="demo.tick", priority=wire.Priority.INFO, data={"n": s}) for s in (1, 2, 3)]
+EVENTS = [
+    wire.Event(
+        id=wire.new_event_id(),
+        station="ST-OLD",
+        seq=s,
+        ts="2026-11-23T07:00:00.000Z",
+        type="demo.tick",
+        priority=wire.Priority.INFO,
+        data={"n": s},
+    )
+    for s in (1, 2, 3)
+]
 OLD_ROWS: list[tuple[Any, ...]] = [
     ("ST-OLD", "online", 17, "2026-11-23T07:00:00.000Z", 1_800_000_000.0, '{"outbox": {"depth": 0}}', "t"),
     ("ST-GONE", "offline", 5, "2026-11-22T07:00:00.000Z", 1_700_000_000.0, None, None),
@@ -95,8 +105,9 @@ def version_of(s: Store) -> int:
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_the_schema_that_shipped_before_is_upgraded_with_its_data(kind: str, tmp_path: Path,
-                                                                   request: pytest.FixtureRequest) -> None:
+def test_the_schema_that_shipped_before_is_upgraded_with_its_data(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     url = old_database(kind, tmp_path, request)
     s = open_store(url)
     try:
@@ -123,8 +134,9 @@ def test_the_schema_that_shipped_before_is_upgraded_with_its_data(kind: str, tmp
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_a_newer_schema_is_refused_and_left_untouched(kind: str, tmp_path: Path,
-                                                      request: pytest.FixtureRequest) -> None:
+def test_a_newer_schema_is_refused_and_left_untouched(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     url = f"sqlite:///{tmp_path / 'hub.db'}" if kind == "sqlite" else str(request.getfixturevalue("pg_db_url"))
     s = open_store(url)
     if isinstance(s, SqliteStore):
@@ -136,8 +148,9 @@ def test_a_newer_schema_is_refused_and_left_untouched(kind: str, tmp_path: Path,
     s.close()
     with pytest.raises(SchemaTooNewError, match=f"schema version {LATEST + 1}, newer than this hub knows"):
         open_store(url)
-    res = subprocess.run([*PYTHON, "hub", "--db", url, "--broker", "mqtt://127.0.0.1:9"], capture_output=True,
-                         text=True, timeout=60)
+    res = subprocess.run(
+        [*PYTHON, "hub", "--db", url, "--broker", "mqtt://127.0.0.1:9"], capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 1
     assert "refusing to start" in res.stderr and "nothing was changed" in res.stderr
     if kind == "sqlite":
@@ -155,6 +168,7 @@ def test_hubs_starting_together_migrate_once(pg_db_url: str) -> None:
             stores.append(open_store(pg_db_url))
         except BaseException as exc:
             errors.append(exc)
+
     threads = [threading.Thread(target=start) for _ in range(4)]
     for t in threads:
         t.start()

@@ -12,16 +12,25 @@ from hub.sqlite_store import SqliteStore
 
 
 def _event(seq: int) -> tuple[wire.Event, bytes]:
-    ev = wire.Event(id=wire.new_event_id(), station="ST-L", seq=seq, ts=wire.utc_now_iso(), type="station.note",
-                    priority=wire.Priority.INFO, data={"text": f"n{seq}"})
+    ev = wire.Event(
+        id=wire.new_event_id(),
+        station="ST-L",
+        seq=seq,
+        ts=wire.utc_now_iso(),
+        type="station.note",
+        priority=wire.Priority.INFO,
+        data={"text": f"n{seq}"},
+    )
     return ev, wire.encode(ev)
 
 
 def _count_elsewhere(path: Path) -> int:
     """Count the events from another process, read-write like any tool would, then close (the last closer of
     a WAL database checkpoints it and deletes the WAL, unless it sees another connection's lock)."""
-    code = f"import sqlite3; c = sqlite3.connect({str(path)!r}); print(c.execute('SELECT COUNT(*) FROM events')" \
-           ".fetchone()[0]); c.close()"
+    code = (
+        f"import sqlite3; c = sqlite3.connect({str(path)!r}); print(c.execute('SELECT COUNT(*) FROM events')"
+        ".fetchone()[0]); c.close()"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     return int(out.stdout)
 

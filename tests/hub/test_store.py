@@ -27,8 +27,6 @@ from tests.support.procs import PYTHON, EdgeProc, HubProc, stored_events, wait_u
 EDGE_OPTS = ["--ack-timeout", "3", "--set", "uplink.reconnect_max=1", "--set", "uplink.reconnect_min=0.2"]
 
 
-
-
 def conflict_rows(s: Store) -> list[tuple[str, int, str]]:
     """(station, seq, id) of every row in `event_conflicts`."""
     query = "SELECT station, seq, id FROM event_conflicts ORDER BY station, seq, id"
@@ -41,8 +39,15 @@ def conflict_rows(s: Store) -> list[tuple[str, int, str]]:
 
 
 def ev(station: str, seq: int, *, n: int | None = None, prio: wire.Priority = wire.Priority.INFO) -> wire.Event:
-    return wire.Event(id=wire.new_event_id(), station=station, seq=seq, ts=wire.utc_now_iso(), type="demo.tick",
-                      priority=prio, data={"n": seq if n is None else n})
+    return wire.Event(
+        id=wire.new_event_id(),
+        station=station,
+        seq=seq,
+        ts=wire.utc_now_iso(),
+        type="demo.tick",
+        priority=prio,
+        data={"n": seq if n is None else n},
+    )
 
 
 def put(s: Store, events: list[wire.Event]) -> Any:
@@ -165,6 +170,7 @@ def edge_depth(edge: EdgeProc) -> int:
     async def q() -> int:
         async with EdgeClient(edge.socket, timeout=10) as c:
             return (await c.status()).outbox.depth
+
     return asyncio.run(q())
 
 
@@ -189,8 +195,12 @@ def test_end_to_end_on_postgres_and_hub_export(tmp_path: Path, mosquitto: Mosqui
         edge.start()
         accepted = asyncio.run(_submit(edge.socket, 1000))
         assert sorted(accepted) == list(range(1, 1001))
-        wait_until(lambda: len(stored_events(pg_db_url)) >= 1000 and edge_depth(edge) == 0, timeout=60,
-                   interval=0.3, what="all 1,000 events at the hub")
+        wait_until(
+            lambda: len(stored_events(pg_db_url)) >= 1000 and edge_depth(edge) == 0,
+            timeout=60,
+            interval=0.3,
+            what="all 1,000 events at the hub",
+        )
         res = subprocess.run([*PYTHON, "hub", "export", "--db", pg_db_url], capture_output=True, timeout=120)
         assert res.returncode == 0, res.stderr.decode(errors="replace")
         lines = res.stdout.decode().splitlines()
@@ -214,12 +224,10 @@ def test_two_hubs_in_one_group_share_the_load_and_store_each_event_once(
     tmp_path: Path, mosquitto: MosquittoProcess, pg_db_url: str
 ) -> None:
     group = f"g{secrets.token_hex(3)}"
-    hubs = [HubProc(tmp_path, broker_url=mosquitto.url, db_url=pg_db_url, client_id=cid)
-            for cid in ("hub-a", "hub-b")]
+    hubs = [HubProc(tmp_path, broker_url=mosquitto.url, db_url=pg_db_url, client_id=cid) for cid in ("hub-a", "hub-b")]
     for h in hubs:
         h.argv += ["--group", group]
-    edges = [EdgeProc(tmp_path, station=st, broker_url=mosquitto.url, extra=EDGE_OPTS)
-             for st in ("ST-PG2", "ST-PG3")]
+    edges = [EdgeProc(tmp_path, station=st, broker_url=mosquitto.url, extra=EDGE_OPTS) for st in ("ST-PG2", "ST-PG3")]
     try:
         for h in hubs:
             h.start()
@@ -232,8 +240,12 @@ def test_two_hubs_in_one_group_share_the_load_and_store_each_event_once(
             return list(await asyncio.gather(*(_submit(e.socket, 1000, chunk=50) for e in edges)))
 
         accepted = asyncio.run(both())
-        wait_until(lambda: len(stored_events(pg_db_url)) >= 2000 and all(edge_depth(e) == 0 for e in edges),
-                   timeout=90, interval=0.3, what="all 2,000 events at the hubs")
+        wait_until(
+            lambda: len(stored_events(pg_db_url)) >= 2000 and all(edge_depth(e) == 0 for e in edges),
+            timeout=90,
+            interval=0.3,
+            what="all 2,000 events at the hubs",
+        )
         for e in edges:
             assert e.stop() == 0
         for h in hubs:

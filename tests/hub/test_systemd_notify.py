@@ -18,9 +18,23 @@ def test_ready_and_stopping(tmp_path: Path) -> None:
     sock.settimeout(30)
     with MosquittoProcess(tmp_path / "broker") as broker:
         env = dict(os.environ, NOTIFY_SOCKET=addr)
-        proc = subprocess.Popen([sys.executable, "-m", "police_kiosk", "hub", "--broker", broker.url, "--db",
-                                 f"sqlite:///{tmp_path / 'hub.db'}", "--client-id", "hub-sd"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "police_kiosk",
+                "hub",
+                "--broker",
+                broker.url,
+                "--db",
+                f"sqlite:///{tmp_path / 'hub.db'}",
+                "--client-id",
+                "hub-sd",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         try:
             seen: list[str] = []
             while "READY=1" not in seen:

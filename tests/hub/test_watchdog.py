@@ -18,8 +18,12 @@ def test_the_hub_feeds_the_watchdog_from_its_ingest_loop(tmp_path: Path) -> None
     sock.settimeout(20)
     env = dict(os.environ, NOTIFY_SOCKET=addr, WATCHDOG_USEC="400000")
     # No broker: the ingest loop turns (and feeds the watchdog) whether or not the broker is there.
-    proc = subprocess.Popen([*PYTHON, "hub", "--db", f"sqlite:///{tmp_path / 'hub.db'}", "--broker",
-                             "mqtt://127.0.0.1:9"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*PYTHON, "hub", "--db", f"sqlite:///{tmp_path / 'hub.db'}", "--broker", "mqtt://127.0.0.1:9"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         seen: list[str] = []
         while seen.count("WATCHDOG=1") < 3:

@@ -60,9 +60,16 @@ def test_catalogue_file_errors_name_the_file_and_key(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError, match=r"bad\.toml.*titel"):
         load_catalogue(bad)
     dup = tmp_path / "dup.json"
-    dup.write_bytes(msgspec.json.encode({"services": [
-        {"id": "a", "kind": "notices", "title": {"zh": "x", "en": "y"}},
-        {"id": "a", "kind": "notices", "title": {"zh": "x", "en": "y"}}]}))
+    dup.write_bytes(
+        msgspec.json.encode(
+            {
+                "services": [
+                    {"id": "a", "kind": "notices", "title": {"zh": "x", "en": "y"}},
+                    {"id": "a", "kind": "notices", "title": {"zh": "x", "en": "y"}},
+                ]
+            }
+        )
+    )
     with pytest.raises(CatalogueError, match=r"services\[1\]\.id = 'a': used twice"):
         load_catalogue(dup)
 
@@ -70,12 +77,30 @@ def test_catalogue_file_errors_name_the_file_and_key(tmp_path: Path) -> None:
 # ---- forms --------------------------------------------------------------------------------------
 def test_form_validation_normalises_and_reports_every_field() -> None:
     appt = DEFAULT_CATALOGUE.service("appt_id_card")
-    ok = validate_form(appt, {"name": " 张三 ", "id_number": "11010519491231002x", "phone": "+86 138-0013-8000",
-                              "date": "2026-05-08", "period": "am"}, today=TODAY)
+    ok = validate_form(
+        appt,
+        {
+            "name": " 张三 ",
+            "id_number": "11010519491231002x",
+            "phone": "+86 138-0013-8000",
+            "date": "2026-05-08",
+            "period": "am",
+        },
+        today=TODAY,
+    )
     assert ok == {"name": "张三", "id_number": ID, "phone": "13800138000", "date": "2026-05-08", "period": "am"}
     with pytest.raises(FormError) as err:
-        validate_form(appt, {"name": "张三", "id_number": "360426199101010072", "phone": "12345",
-                             "date": "2026-05-06", "period": "night"}, today=TODAY)
+        validate_form(
+            appt,
+            {
+                "name": "张三",
+                "id_number": "360426199101010072",
+                "phone": "12345",
+                "date": "2026-05-06",
+                "period": "night",
+            },
+            today=TODAY,
+        )
     codes = {e.field: e.code for e in err.value.errors}
     assert codes == {"id_number": "id.check", "phone": "phone.length", "date": "date.too_early", "period": "choice"}
     for e in err.value.errors:  # never echo the value
@@ -163,18 +188,33 @@ def test_pinyin_candidates_learning_and_forgetting() -> None:
 
 
 # ---- notices ------------------------------------------------------------------------------------
-def _notice(nid: str, kind: str = "anti_fraud", published: str = "2026-05-01T00:00:00.000Z",
-            expires: str = "") -> Notice:
-    return Notice(id=nid, kind=kind, title=Text("标题", "Title"), body=Text("正文", "Body"),  # type: ignore[arg-type]
-                  published=published, expires=expires)
+def _notice(
+    nid: str, kind: str = "anti_fraud", published: str = "2026-05-01T00:00:00.000Z", expires: str = ""
+) -> Notice:
+    return Notice(
+        id=nid,
+        kind=kind,  # type: ignore[arg-type]
+        title=Text("标题", "Title"),
+        body=Text("正文", "Body"),
+        published=published,
+        expires=expires,
+    )
 
 
 def test_notice_board_replaces_by_scope_and_ignores_older_sets() -> None:
     board = NoticeBoard()
-    assert board.apply(NoticeSet(scope="all", issued_at="2026-05-02T00:00:00Z", notices=(
-        _notice("b1", "bulletin"), _notice("f1"), _notice("old", expires="2026-05-03T00:00:00Z"))))
-    assert board.apply(NoticeSet(scope="ST-1", issued_at="2026-05-02T00:00:00Z", notices=(
-        _notice("f2", published="2026-05-02T00:00:00Z"),)))
+    assert board.apply(
+        NoticeSet(
+            scope="all",
+            issued_at="2026-05-02T00:00:00Z",
+            notices=(_notice("b1", "bulletin"), _notice("f1"), _notice("old", expires="2026-05-03T00:00:00Z")),
+        )
+    )
+    assert board.apply(
+        NoticeSet(
+            scope="ST-1", issued_at="2026-05-02T00:00:00Z", notices=(_notice("f2", published="2026-05-02T00:00:00Z"),)
+        )
+    )
     now = "2026-05-04T00:00:00.000Z"
     assert [n.id for n in board.current(now)] == ["f2", "f1", "b1"]
     assert not board.apply(NoticeSet(scope="all", issued_at="2026-05-01T00:00:00Z", notices=()))
@@ -187,10 +227,22 @@ def test_notice_board_replaces_by_scope_and_ignores_older_sets() -> None:
 # ---- receipts -----------------------------------------------------------------------------------
 def test_receipt_masks_personal_data() -> None:
     appt = DEFAULT_CATALOGUE.service("appt_id_card")
-    result = KioskResult(request_id="r1", service=appt.id, kind="appointment", status="booked",
-                         message=Text("", ""), ticket=ticket_for("ST-1", 7), slot="2026-05-08 09:00")
-    doc = build_receipt(result, appt, station="测试警务站", when="2026-05-06 10:00",
-                        fields={"name": "张三丰", "id_number": ID, "phone": "13800138000", "period": "am"})
+    result = KioskResult(
+        request_id="r1",
+        service=appt.id,
+        kind="appointment",
+        status="booked",
+        message=Text("", ""),
+        ticket=ticket_for("ST-1", 7),
+        slot="2026-05-08 09:00",
+    )
+    doc = build_receipt(
+        result,
+        appt,
+        station="测试警务站",
+        when="2026-05-06 10:00",
+        fields={"name": "张三丰", "id_number": ID, "phone": "13800138000", "period": "am"},
+    )
     text = "\n".join(receipt_lines(doc, "zh"))
     assert "受理号：ST-1-000007" in text
     assert "预约时间：2026-05-08 09:00" in text

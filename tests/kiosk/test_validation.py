@@ -109,8 +109,13 @@ births = st.dates(min_value=date(1900, 1, 1), max_value=TODAY)
 
 
 @settings(max_examples=300, deadline=None)
-@given(province=provinces, rest=st.text("0123456789", min_size=4, max_size=4), birth=births,
-       seq=st.text("0123456789", min_size=3, max_size=3), wrong=st.sampled_from("0123456789X"))
+@given(
+    province=provinces,
+    rest=st.text("0123456789", min_size=4, max_size=4),
+    birth=births,
+    seq=st.text("0123456789", min_size=3, max_size=3),
+    wrong=st.sampled_from("0123456789X"),
+)
 def test_any_17_digits_with_computed_check_validate_and_others_fail(
     province: str, rest: str, birth: date, seq: str, wrong: str
 ) -> None:
@@ -134,9 +139,18 @@ def test_mask_id_number() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["13812345678", "138 1234 5678", "138-1234-5678", "+86 138 1234 5678", "+8613812345678",
-     "008613812345678", "8613812345678", "１３８１２３４５６７８", "＋８６－１３８－１２３４－５６７８",
-     "(138)1234.5678"],
+    [
+        "13812345678",
+        "138 1234 5678",
+        "138-1234-5678",
+        "+86 138 1234 5678",
+        "+8613812345678",
+        "008613812345678",
+        "8613812345678",
+        "１３８１２３４５６７８",
+        "＋８６－１３８－１２３４－５６７８",
+        "(138)1234.5678",
+    ],
 )
 def test_phone_normalisation(raw: str) -> None:
     assert validate_phone(raw) == "13812345678"
@@ -145,8 +159,14 @@ def test_phone_normalisation(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "code"),
-    [("", "phone.empty"), ("1381234567", "phone.length"), ("12812345678", "phone.prefix"),
-     ("23812345678", "phone.prefix"), ("1381234567a", "phone.characters"), ("010-12345678", "phone.prefix")],
+    [
+        ("", "phone.empty"),
+        ("1381234567", "phone.length"),
+        ("12812345678", "phone.prefix"),
+        ("23812345678", "phone.prefix"),
+        ("1381234567a", "phone.characters"),
+        ("010-12345678", "phone.prefix"),
+    ],
 )
 def test_invalid_phones(raw: str, code: str) -> None:
     with pytest.raises(ValidationError) as info:
@@ -158,8 +178,18 @@ def test_invalid_phones(raw: str, code: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "masked"),
-    [("张三", "张*"), ("张三丰", "张**"), ("欧阳娜娜", "欧阳**"), ("欧阳锋", "欧阳*"), ("司马相如", "司马**"),
-     ("欧阳", "欧*"), ("李", "*"), ("", ""), ("买买提·艾力", "买**·**"), (" 王五 ", "王*")],
+    [
+        ("张三", "张*"),
+        ("张三丰", "张**"),
+        ("欧阳娜娜", "欧阳**"),
+        ("欧阳锋", "欧阳*"),
+        ("司马相如", "司马**"),
+        ("欧阳", "欧*"),
+        ("李", "*"),
+        ("", ""),
+        ("买买提·艾力", "买**·**"),
+        (" 王五 ", "王*"),
+    ],
 )
 def test_mask_name(name: str, masked: str) -> None:
     assert mask_name(name) == masked

@@ -14,8 +14,15 @@ from typing import Any
 from tests.support.require import require
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 
 __all__ = ["AXE", "axe_violations", "chromium"]
@@ -38,6 +45,8 @@ def axe_violations(page: Any, *, impacts: tuple[str, ...] = ("serious", "critica
     """Run axe on the page (its context must bypass CSP, which forbids injected scripts)."""
     page.add_script_tag(content=AXE.read_text())  # `path=` would leave a thread in Playwright's loop
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"] if v["impact"] in impacts]
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]

@@ -32,8 +32,18 @@ class Central:
     def start(self) -> None:
         self.db_url = self.db_url or f"sqlite:///{self.workdir / 'hub.db'}"
         self.port = free_port()
-        argv = [*PYTHON, "hub", "--broker", self.broker_url, "--db", self.db_url, "--client-id", "hub-console",
-                "--http", f"127.0.0.1:{self.port}"]
+        argv = [
+            *PYTHON,
+            "hub",
+            "--broker",
+            self.broker_url,
+            "--db",
+            self.db_url,
+            "--client-id",
+            "hub-console",
+            "--http",
+            f"127.0.0.1:{self.port}",
+        ]
         self.hub = Proc("hub-console", argv, self.workdir / "hub-console.log")
         self.hub.start()
         deadline = time.monotonic() + 30

@@ -34,10 +34,22 @@ def central_keys() -> CentralKeys:
     return CentralKeys(private, public, CommandSigner(load_private_key(private)))
 
 
-def signed(keys: CentralKeys | None, name: str, args: dict[str, Any], *, targets: list[str] | None = None,
-           lifetime: float = 3600.0) -> wire.Command:
+def signed(
+    keys: CentralKeys | None,
+    name: str,
+    args: dict[str, Any],
+    *,
+    targets: list[str] | None = None,
+    lifetime: float = 3600.0,
+) -> wire.Command:
     """A command signed by KEYS (None: unsigned, with the same fields filled in)."""
     if keys is None:
-        return wire.Command(id=wire.new_event_id(), name=name, args=args, targets=targets or ["all"],
-                            issued_at=wire.utc_now_iso(), expires_at=wire.utc_now_iso(time.time() + lifetime))
+        return wire.Command(
+            id=wire.new_event_id(),
+            name=name,
+            args=args,
+            targets=targets or ["all"],
+            issued_at=wire.utc_now_iso(),
+            expires_at=wire.utc_now_iso(time.time() + lifetime),
+        )
     return keys.signer.command(name, args, targets=targets or ["all"], lifetime=lifetime)

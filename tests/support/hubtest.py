@@ -28,6 +28,7 @@ def edge_depth(edge: EdgeProc) -> int:
     async def q() -> int:
         async with EdgeClient(edge.socket, timeout=10) as c:
             return int((await c.status()).outbox.depth)
+
     return asyncio.run(q())
 
 
@@ -41,8 +42,9 @@ def station_rows(db_url: str) -> dict[str, object]:
         s.close()
 
 
-def wait_hub_listening(hub: HubProc, client: TestClient, db_url: str, *, probe: str = "ST-PROBE",
-                       timeout: float = 30) -> None:
+def wait_hub_listening(
+    hub: HubProc, client: TestClient, db_url: str, *, probe: str = "ST-PROBE", timeout: float = 30
+) -> None:
     """Until the hub stores a probe station's heartbeat: its subscriptions are in place."""
     deadline = time.monotonic() + timeout
     payload = wire.encode(wire.Heartbeat(counter=1, ts=wire.utc_now_iso()))

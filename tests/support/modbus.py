@@ -47,6 +47,12 @@ def module_for(
     sim: ModbusIoSimulator, recorder: Callable[[ModbusIoEvent], object], **settings: object
 ) -> ModbusIoModule:
     assert sim.client_port is not None
-    options: dict[str, object] = {"latch": sim.latch, "poll_interval": 0.02, "timeout": 0.1,
-                                  "failure_threshold": 3, "reconnect_max": 0.2, **settings}
+    options: dict[str, object] = {
+        "latch": sim.latch,
+        "poll_interval": 0.02,
+        "timeout": 0.1,
+        "failure_threshold": 3,
+        "reconnect_max": 0.2,
+        **settings,
+    }
     return ModbusIoModule(port=sim.client_port, on_event=recorder, **options)  # type: ignore[arg-type]

@@ -29,8 +29,9 @@ class Proc:
     def start(self) -> None:
         log = self.log_path.open("ab")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(self.prefix + self.argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                     env=env, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.prefix + self.argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env, start_new_session=True
+        )
         log.close()
 
     def kill(self) -> None:
@@ -65,12 +66,35 @@ class Proc:
 
 
 class EdgeProc(Proc):
-    def __init__(self, workdir: Path, *, station: str, broker_url: str, extra: Sequence[str] = (),
-                 prefix: Sequence[str] = (), data_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        station: str,
+        broker_url: str,
+        extra: Sequence[str] = (),
+        prefix: Sequence[str] = (),
+        data_dir: Path | None = None,
+    ) -> None:
         self.data_dir = data_dir or (workdir / f"edge-{station}")
         self.socket = workdir / f"edge-{station}.sock"
-        argv = [*PYTHON, "edge", "--station", station, "--uplink", broker_url, "--data-dir", str(self.data_dir),
-                "--socket", str(self.socket), "--log-level", "INFO", "--set", "sim.test_events=true", *extra]
+        argv = [
+            *PYTHON,
+            "edge",
+            "--station",
+            station,
+            "--uplink",
+            broker_url,
+            "--data-dir",
+            str(self.data_dir),
+            "--socket",
+            str(self.socket),
+            "--log-level",
+            "INFO",
+            "--set",
+            "sim.test_events=true",
+            *extra,
+        ]
         super().__init__(f"edge-{station}", argv, workdir / f"edge-{station}.log", prefix=prefix)
 
     def start(self, *, wait: bool = True, timeout: float = 30) -> None:
@@ -108,8 +132,9 @@ def wait_for_listener(path: Path, *, alive: Callable[[], bool], timeout: float) 
 
 
 class HubProc(Proc):
-    def __init__(self, workdir: Path, *, broker_url: str, db_url: str, client_id: str = "hub-test",
-                 extra: Sequence[str] = ()) -> None:
+    def __init__(
+        self, workdir: Path, *, broker_url: str, db_url: str, client_id: str = "hub-test", extra: Sequence[str] = ()
+    ) -> None:
         self.db_url = db_url
         argv = [*PYTHON, "hub", "--broker", broker_url, "--db", db_url, "--client-id", client_id, *extra]
         super().__init__(client_id, argv, workdir / f"{client_id}.log")

@@ -71,12 +71,21 @@ class ShippedBroker(MosquittoProcess):
         assert "listener 8883\n" in shipped and INSTALL_DIR in shipped, "the shipped file changed shape"
         conf = shipped.replace(INSTALL_DIR, f"{install}/")
         conf = conf.replace("listener 8883\n", f"listener {self.port} 127.0.0.1\n")
-        conf += "\n".join([
-            "", "# ---- added by the test harness ----",
-            "persistence true", f"persistence_location {self.workdir}/", "autosave_interval 1",
-            "log_dest stderr", "log_type error", "log_type warning", "log_type notice",
-            *(["user root"] if os.geteuid() == 0 else []), "",
-        ])
+        conf += "\n".join(
+            [
+                "",
+                "# ---- added by the test harness ----",
+                "persistence true",
+                f"persistence_location {self.workdir}/",
+                "autosave_interval 1",
+                "log_dest stderr",
+                "log_type error",
+                "log_type warning",
+                "log_type notice",
+                *(["user root"] if os.geteuid() == 0 else []),
+                "",
+            ]
+        )
         self.conf_path.write_text(conf)
 
 
@@ -84,10 +93,12 @@ class TlsClient:
     """A paho MQTT v5 client presenting a certificate (or none); records every answer of the broker."""
 
     def __init__(self, port: int, *, ca_file: Path, cert: tuple[Path, Path] | None, client_id: str = "") -> None:
-        self.client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id,
-                                  protocol=mqtt.MQTTv5)
-        self.client.tls_set(ca_certs=str(ca_file), certfile=str(cert[0]) if cert else None,
-                            keyfile=str(cert[1]) if cert else None)
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+        )
+        self.client.tls_set(
+            ca_certs=str(ca_file), certfile=str(cert[0]) if cert else None, keyfile=str(cert[1]) if cert else None
+        )
         self._cond = threading.Condition()
         self.connack: ReasonCode | None = None
         self.disconnects: list[ReasonCode] = []

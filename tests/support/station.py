@@ -34,9 +34,18 @@ ID_NUMBER = "11010519491231002X"
 def sample_card() -> IdCardData:
     from datetime import date
 
-    return IdCardData(card_type=CardType.RESIDENT, name="张三丰", gender=Gender.MALE, birth_date=date(1949, 12, 31),
-                      id_number=ID_NUMBER, valid_from=date(2010, 1, 1), valid_to=date(2030, 1, 1),
-                      ethnicity_code="01", address="北京市东城区景山前街4号", issuing_authority="北京市公安局东城分局")
+    return IdCardData(
+        card_type=CardType.RESIDENT,
+        name="张三丰",
+        gender=Gender.MALE,
+        birth_date=date(1949, 12, 31),
+        id_number=ID_NUMBER,
+        valid_from=date(2010, 1, 1),
+        valid_to=date(2030, 1, 1),
+        ethnicity_code="01",
+        address="北京市东城区景山前街4号",
+        issuing_authority="北京市公安局东城分局",
+    )
 
 
 # ---- an ESC/POS decoder of our own ------------------------------------------------------------------
@@ -79,7 +88,7 @@ def decode_escpos(data: bytes) -> Printed:
                 i += 4 if data[i + 2] in (65, 66) else 3
             elif op == 0x28 and data[i + 2] == 0x6B:
                 size = data[i + 3] + 256 * data[i + 4]
-                body = data[i + 5:i + 5 + size]
+                body = data[i + 5 : i + 5 + size]
                 if body[1] == 80:
                     out.qr.append(bytes(body[3:]))
                 i += 5 + size
@@ -95,7 +104,7 @@ def decode_escpos(data: bytes) -> Printed:
             i += 1
         else:
             n = 4 if 0x30 <= data[i + 1] <= 0x39 else 2
-            pending += data[i:i + n]
+            pending += data[i : i + n]
             i += n
     assert not pending
     return out
@@ -106,8 +115,15 @@ class Station:
     """Mosquitto (the fixture's), the hub, the edge daemon with the kiosk enabled, and a simulated ID card
     reader and receipt printer on ptys served by an asyncio loop in a thread of the test."""
 
-    def __init__(self, tmp: Path, broker: MosquittoProcess, *, station: str = "ST-K1", printer: bool = True,
-                 extra: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        broker: MosquittoProcess,
+        *,
+        station: str = "ST-K1",
+        printer: bool = True,
+        extra: list[str] | None = None,
+    ) -> None:
         self.tmp = tmp
         self.broker = broker
         self.station = station
@@ -119,10 +135,24 @@ class Station:
         self.printer = self.run(self._enter(PrinterSimulator())) if printer else None
         self.notes: list[tuple[str, dict[str, Any]]] = []
         _, public_key = CENTRAL.write(tmp)
-        opts = ["--set", "kiosk.enabled=true", "--set", f"kiosk.id_reader.port={self.reader.port}",
-                "--set", f'commands.public_key_file="{public_key}"', "--set", "kiosk.retry_interval=0.5",
-                "--set", "kiosk.hub_timeout=3", "--set", "uplink.reconnect_max=1", "--set", "uplink.reconnect_min=0.2",
-                "--ack-timeout", "2"]
+        opts = [
+            "--set",
+            "kiosk.enabled=true",
+            "--set",
+            f"kiosk.id_reader.port={self.reader.port}",
+            "--set",
+            f'commands.public_key_file="{public_key}"',
+            "--set",
+            "kiosk.retry_interval=0.5",
+            "--set",
+            "kiosk.hub_timeout=3",
+            "--set",
+            "uplink.reconnect_max=1",
+            "--set",
+            "uplink.reconnect_min=0.2",
+            "--ack-timeout",
+            "2",
+        ]
         if self.printer is not None:
             opts += ["--set", f"kiosk.printer.port={self.printer.port}", "--set", "kiosk.printer.status_interval=5"]
         self.edge = EdgeProc(tmp, station=station, broker_url=broker.url, extra=opts + (extra or []))
@@ -153,6 +183,7 @@ class Station:
             await c.connect()
             await c.subscribe("kiosk.*", "faults")
             return c
+
         self.client = self.run(go())
         wait_until(self.ready, timeout=20, interval=0.05, what="the kiosk component")
 
@@ -186,8 +217,11 @@ class Station:
 
 def publish_command(broker_url: str, topic: str, cmd: wire.Command, *, retain: bool = True) -> None:
     host, port = broker_url.removeprefix("mqtt://").split(":")
-    c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"central-{wire.new_event_id()}",
-                    protocol=mqtt.MQTTv5)
+    c = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=f"central-{wire.new_event_id()}",
+        protocol=mqtt.MQTTv5,
+    )
     c.connect(host, int(port))
     c.loop_start()
     try:
@@ -197,15 +231,21 @@ def publish_command(broker_url: str, topic: str, cmd: wire.Command, *, retain: b
         c.loop_stop()
 
 
-def notice_command(scope: str, notices: list[dict[str, Any]], *, keys: CentralKeys | None = CENTRAL,
-                   issued_at: str | None = None) -> wire.Command:
+def notice_command(
+    scope: str, notices: list[dict[str, Any]], *, keys: CentralKeys | None = CENTRAL, issued_at: str | None = None
+) -> wire.Command:
     """A `kiosk.notices` command for SCOPE (`all` or a station id), signed by KEYS (None: unsigned)."""
     args = {"scope": scope, "issued_at": issued_at or wire.utc_now_iso(), "notices": notices}
     return signed(keys, "kiosk.notices", args, targets=[scope])
 
 
-def notice(nid: str, kind: str = "anti_fraud", zh: str = "警惕冒充公检法诈骗", en: str = "Beware of fake police calls"
-           ) -> dict[str, Any]:
-    return {"id": nid, "kind": kind, "title": {"zh": zh, "en": en},
-            "body": {"zh": "公检法机关不会电话要求转账。", "en": "Police never ask for money transfers by phone."},
-            "published": wire.utc_now_iso()}
+def notice(
+    nid: str, kind: str = "anti_fraud", zh: str = "警惕冒充公检法诈骗", en: str = "Beware of fake police calls"
+) -> dict[str, Any]:
+    return {
+        "id": nid,
+        "kind": kind,
+        "title": {"zh": zh, "en": en},
+        "body": {"zh": "公检法机关不会电话要求转账。", "en": "Police never ask for money transfers by phone."},
+        "published": wire.utc_now_iso(),
+    }

@@ -64,7 +64,11 @@ def test_a_raised_incident_alerts_with_its_site_point_and_elapsed_time() -> None
     focus = view.focus
     assert focus is not None
     assert (focus.site, focus.site_other, focus.point, focus.point_other) == (
-        "阳光小学", "Sunshine Primary School", "正门一键报警", "Main gate button")
+        "阳光小学",
+        "Sunshine Primary School",
+        "正门一键报警",
+        "Main gate button",
+    )
     assert focus.elapsed == "1:23"
     assert focus.raised_clock == clock_text(T0, T0 + 83)
     assert focus.alert_reasons == ("new",)
@@ -247,8 +251,12 @@ def test_pending_call_disables_the_incidents_buttons() -> None:
 # ---- links, faults, connection -------------------------------------------------------------------
 def test_lost_links_are_listed_and_clear_when_restored() -> None:
     board = ConsoleBoard()
-    board.load_links([{"account": "1234", "site": "阳光小学", "state": "ok", "since": T0},
-                      {"account": "1235", "site": "实验中学", "state": "ok", "since": T0}])
+    board.load_links(
+        [
+            {"account": "1234", "site": "阳光小学", "state": "ok", "since": T0},
+            {"account": "1235", "site": "实验中学", "state": "ok", "since": T0},
+        ]
+    )
     assert board.view(T0).lost_links == ()
     assert board.view(T0).links_total == 2
     board.apply_link({"topic": "alarm.links", "account": "1235", "site": "实验中学", "state": "lost"}, T0 + 60)
@@ -260,8 +268,12 @@ def test_lost_links_are_listed_and_clear_when_restored() -> None:
 
 def test_faults_from_status_devices_and_notifications() -> None:
     board = ConsoleBoard()
-    board.load_status({"faults": [{"code": "outbox.disk_low", "message": "disk low", "severity": "warning"}],
-                       "devices": {"printer": "ok", "siren": "offline"}})
+    board.load_status(
+        {
+            "faults": [{"code": "outbox.disk_low", "message": "disk low", "severity": "warning"}],
+            "devices": {"printer": "ok", "siren": "offline"},
+        }
+    )
     assert {f.code for f in board.view(T0).faults} == {"outbox.disk_low", "device.siren"}
     board.apply_fault({"topic": "faults", "code": "uplink.down", "active": True, "message": "hub unreachable"})
     board.apply_fault({"topic": "faults", "code": "outbox.disk_low", "active": False, "message": ""})
@@ -292,8 +304,12 @@ def test_a_hit_is_a_warning_with_its_plate_reason_camera_time_and_image() -> Non
     assert view.vision.alerting
     assert (alert.plate, alert.listed_plate, alert.near) == ("粤B8Z527", "粤B8Z527", False)
     assert alert.reason == "被盗车辆 stolen"
-    assert (alert.camera, alert.camera_id, alert.clock, alert.priority) == ("东门 East gate", "gate-east",
-                                                                            clock_text(T0, T0 + 1), 1)
+    assert (alert.camera, alert.camera_id, alert.clock, alert.priority) == (
+        "东门 East gate",
+        "gate-east",
+        clock_text(T0, T0 + 1),
+        1,
+    )
     assert alert.image == JPEG
     assert [h.key for h in view.vision.hits] == [alert.key]
     assert board.tick(T0 + 2) is False  # the same hit does not restart the tone
@@ -374,8 +390,20 @@ def test_a_malformed_hit_is_refused() -> None:
 
 
 def cameras(*states: str) -> dict[str, Any]:
-    return {"cameras": [{"id": f"cam-{i}", "name": f"摄像头{i}", "state": s, "detail": "", "hits": 0,
-                         "restarts_recent": 0, "telemetry": {}} for i, s in enumerate(states)]}
+    return {
+        "cameras": [
+            {
+                "id": f"cam-{i}",
+                "name": f"摄像头{i}",
+                "state": s,
+                "detail": "",
+                "hits": 0,
+                "restarts_recent": 0,
+                "telemetry": {},
+            }
+            for i, s in enumerate(states)
+        ]
+    }
 
 
 def test_no_camera_line_until_the_daemon_answers_with_cameras() -> None:
@@ -445,8 +473,13 @@ def test_a_manual_alarm_needs_a_site_and_a_second_tap() -> None:
     assert manual.step == "form" and manual.confirm() is None
     assert manual.review("阳光街警务站", "北侧人行道")
     params = manual.confirm("王警官")
-    assert params == {"kind": "panic", "site": "阳光街警务站", "point": "北侧人行道", "source": "manual",
-                      "by": "王警官"}
+    assert params == {
+        "kind": "panic",
+        "site": "阳光街警务站",
+        "point": "北侧人行道",
+        "source": "manual",
+        "by": "王警官",
+    }
     assert manual.confirm() is None  # never twice
     manual.cancel()
     assert manual.step == "sending"  # a call on its way cannot be cancelled
@@ -509,12 +542,25 @@ def test_the_siren_switch_follows_the_daemons_answers() -> None:
     assert not siren.refused  # after a reconnection the daemon is asked again
 
 
-def closed_incident(iid: str, *, raised_at: float = T0, outcome: str = "real", steps: dict[str, float | None],
-                    missed: tuple[str, ...] = (), **fields: Any) -> dict[str, Any]:
+def closed_incident(
+    iid: str,
+    *,
+    raised_at: float = T0,
+    outcome: str = "real",
+    steps: dict[str, float | None],
+    missed: tuple[str, ...] = (),
+    **fields: Any,
+) -> dict[str, Any]:
     inc = make_incident(iid, raised_at=raised_at, **fields)
     stamps = {"acked_at": steps.get("dispatched_at"), **steps}
-    return {**inc, **{k: None if v is None else raised_at + v for k, v in stamps.items()}, "state": "closed",
-            "outcome": outcome, "missed": list(missed), "rev": 5}
+    return {
+        **inc,
+        **{k: None if v is None else raised_at + v for k, v in stamps.items()},
+        "state": "closed",
+        "outcome": outcome,
+        "missed": list(missed),
+        "rev": 5,
+    }
 
 
 def test_the_history_shows_closed_incidents_with_outcome_and_response_times() -> None:
@@ -523,18 +569,31 @@ def test_the_history_shows_closed_incidents_with_outcome_and_response_times() ->
     assert board.history.want()
     assert not board.history.want()  # one request at a time: asked again when it answers
     on_time = closed_incident("a", steps={"dispatched_at": 41, "on_scene_at": 150, "closed_at": 280})
-    late = closed_incident("b", raised_at=T0 + 10, outcome="false_alarm", missed=("respond",),
-                           steps={"dispatched_at": 75, "on_scene_at": 170, "closed_at": 400})
-    skipped = closed_incident("c", raised_at=T0 - 500, outcome="test", steps={"closed_at": 35},
-                              source={"kind": "manual", "site": "站前广场"})
+    late = closed_incident(
+        "b",
+        raised_at=T0 + 10,
+        outcome="false_alarm",
+        missed=("respond",),
+        steps={"dispatched_at": 75, "on_scene_at": 170, "closed_at": 400},
+    )
+    skipped = closed_incident(
+        "c", raised_at=T0 - 500, outcome="test", steps={"closed_at": 35}, source={"kind": "manual", "site": "站前广场"}
+    )
     assert board.history.load([make_incident("open-1"), on_time, late, skipped])  # the second want()
     rows = board.view(T0 + 600, "en").history
     assert [r.id for r in rows] == ["b", "a", "c"]  # newest closed first; open incidents are not history
     b, a, c = rows
-    assert (b.site, b.point, b.kind, b.outcome) == ("Sunshine Primary School", "Main gate button", "panic",
-                                                    "false_alarm")
+    assert (b.site, b.point, b.kind, b.outcome) == (
+        "Sunshine Primary School",
+        "Main gate button",
+        "panic",
+        "false_alarm",
+    )
     assert [(x.name, x.used_s, x.status) for x in b.responses] == [
-        ("dispatch", 75, "late"), ("arrive", 170, "met"), ("close", 400, "late")]
+        ("dispatch", 75, "late"),
+        ("arrive", 170, "met"),
+        ("close", 400, "late"),
+    ]
     assert [x.status for x in a.responses] == ["met", "met", "met"]
     assert a.raised_clock == clock_text(T0, T0 + 600)
     assert [(x.used_s, x.status) for x in c.responses] == [(None, "skipped"), (None, "skipped"), (35, "met")]

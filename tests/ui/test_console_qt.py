@@ -43,11 +43,13 @@ WAIT_MS = 30000  # a give-up, not a duration under test: generous for a loaded 2
 class Station:
     """A real edge daemon with the alarm engine, one school (account 1234, AES) and optional extras."""
 
-    def __init__(self, tmp_path: Path, broker_url: str, *, targets: tuple[float, float, float] = (60, 180, 300),
-                 extra: str = "") -> None:
+    def __init__(
+        self, tmp_path: Path, broker_url: str, *, targets: tuple[float, float, float] = (60, 180, 300), extra: str = ""
+    ) -> None:
         self.port = free_port()
         config = tmp_path / "station.toml"
-        config.write_text(f"""
+        config.write_text(
+            f"""
 [station]
 name = "阳光街警务站"
 
@@ -71,7 +73,9 @@ name_en = "Sunshine Primary School"
 key = "{KEY}"
 points = [{{ zone = 1, name = "正门一键报警", name_en = "Main gate button" }}]
 {extra}
-""", encoding="utf-8")
+""",
+            encoding="utf-8",
+        )
         self.edge = EdgeProc(tmp_path, station="ST-CONSOLE", broker_url=broker_url, extra=["--config", str(config)])
         self.panels: dict[tuple[str, float], SchoolPanel] = {}  # one per school: its sequence numbers go on
 
@@ -92,26 +96,35 @@ points = [{{ zone = 1, name = "正门一键报警", name_en = "Main gate button"
 
     def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
         """Another client of the daemon (e.g. a second console), one call on its own connection."""
+
         async def one() -> Any:
             async with EdgeClient(self.socket, timeout=10) as client:
                 return await client.call(method, params)
+
         return asyncio.run(one())
 
-    def press(self, action: str = "panic", *, account: str = "1234", key: str | None = KEY,
-              clock_offset: float = 0.0) -> str:
+    def press(
+        self, action: str = "panic", *, account: str = "1234", key: str | None = KEY, clock_offset: float = 0.0
+    ) -> str:
         """A school's panel sends one DC-09 frame over UDP; returns the receiver's answer (ACK, NAK...)."""
+
         async def send() -> str:
             keys = {account: bytes.fromhex(key)} if key else None
             link = PanelLink(host="127.0.0.1", port=self.port, udp=True, keys=keys)
             await link.open()
             try:
                 panel = self.panels.get((account, clock_offset)) or self.panels.setdefault(
-                    (account, clock_offset), SchoolPanel(Dc09Transmitter(
-                        account=account, key=bytes.fromhex(key) if key else None), clock_offset=clock_offset))
+                    (account, clock_offset),
+                    SchoolPanel(
+                        Dc09Transmitter(account=account, key=bytes.fromhex(key) if key else None),
+                        clock_offset=clock_offset,
+                    ),
+                )
                 answer = await link.exchange(panel.frame(action)[1], timeout=10)  # type: ignore[arg-type]
                 return answer.kind if answer is not None else "none"
             finally:
                 await link.close()
+
         return asyncio.run(send())
 
 
@@ -172,8 +185,14 @@ def console(qtbot: QtBot, open_console: Opener, station: Station) -> ConsoleWind
 
 def wait_focus(qtbot: QtBot, console: ConsoleWindow, site: str = "阳光小学") -> str:
     """Until the console shows an incident of `site` in focus; returns its id."""
-    qtbot.waitUntil(lambda: console.ui.stack.currentIndex() == 1 and console.ui.focus.view is not None
-                    and console.ui.focus.site.text() == site, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: (
+            console.ui.stack.currentIndex() == 1
+            and console.ui.focus.view is not None
+            and console.ui.focus.site.text() == site
+        ),
+        timeout=WAIT_MS,
+    )
     assert console.ui.focus.view is not None
     return console.ui.focus.view.id
 
@@ -186,8 +205,9 @@ def click(qtbot: QtBot, button: Any) -> None:
 
 
 # ---- tests ---------------------------------------------------------------------------------------
-def test_a_dc09_panic_from_a_school_takes_over_the_screen(qtbot: QtBot, console: ConsoleWindow,
-                                                          station: Station) -> None:
+def test_a_dc09_panic_from_a_school_takes_over_the_screen(
+    qtbot: QtBot, console: ConsoleWindow, station: Station
+) -> None:
     assert console.ui.stack.currentIndex() == 0  # idle
     assert "1 所学校链路正常" in console.ui.strip.texts()
     qtbot.waitUntil(lambda: not console.cameras_pending, timeout=WAIT_MS)  # no vision here: "method not found"
@@ -216,11 +236,13 @@ def test_a_dc09_panic_from_a_school_takes_over_the_screen(qtbot: QtBot, console:
 
 
 def test_the_elapsed_counter_and_a_missed_target_follow_the_consoles_clock(
-        qtbot: QtBot, open_console: Opener, station: Station) -> None:
+    qtbot: QtBot, open_console: Opener, station: Station
+) -> None:
     clock = Clock()
     console = open_console(station.socket, clock)
-    inc = station.call("incidents.raise", {"kind": "emergency", "site": "站前广场", "point": "自助终端",
-                                           "source": "kiosk"})
+    inc = station.call(
+        "incidents.raise", {"kind": "emergency", "site": "站前广场", "point": "自助终端", "source": "kiosk"}
+    )
     wait_focus(qtbot, console, "站前广场")
     focus = console.ui.focus
     clock.now = inc["raised_at"] + 83
@@ -230,8 +252,9 @@ def test_the_elapsed_counter_and_a_missed_target_follow_the_consoles_clock(
     assert focus.timers[0].text.text() == "已超时 0:23"
 
 
-def test_the_buttons_call_the_daemon_and_the_view_follows(qtbot: QtBot, console: ConsoleWindow,
-                                                          station: Station) -> None:
+def test_the_buttons_call_the_daemon_and_the_view_follows(
+    qtbot: QtBot, console: ConsoleWindow, station: Station
+) -> None:
     assert station.press("panic") == "ACK"
     iid = wait_focus(qtbot, console)
     focus = console.ui.focus
@@ -252,11 +275,16 @@ def test_the_buttons_call_the_daemon_and_the_view_follows(qtbot: QtBot, console:
     closed = station.call("incidents.get", {"id": iid})
     assert (closed["state"], closed["outcome"], closed["unit"]) == ("closed", "false_alarm", "巡逻一组")
     assert [(t["what"], t["by"]) for t in closed["timeline"]][1:] == [
-        ("acknowledged", "王警官"), ("dispatched", "王警官"), ("on_scene", "王警官"), ("closed", "王警官")]
+        ("acknowledged", "王警官"),
+        ("dispatched", "王警官"),
+        ("on_scene", "王警官"),
+        ("closed", "王警官"),
+    ]
 
 
-def test_notifications_move_the_view_and_a_refused_step_is_shown(qtbot: QtBot, console: ConsoleWindow,
-                                                                 station: Station) -> None:
+def test_notifications_move_the_view_and_a_refused_step_is_shown(
+    qtbot: QtBot, console: ConsoleWindow, station: Station
+) -> None:
     assert station.press("panic") == "ACK"
     iid = wait_focus(qtbot, console)
     focus = console.ui.focus
@@ -277,8 +305,9 @@ def test_several_incidents_newest_on_top(qtbot: QtBot, console: ConsoleWindow, s
     first = wait_focus(qtbot, console)
     click(qtbot, console.ui.focus.buttons["ack"])
     qtbot.waitUntil(lambda: console.ui.focus.state.text() == "已接警", timeout=WAIT_MS)
-    second = station.call("incidents.raise", {"kind": "emergency", "site": "站前广场", "point": "自助终端",
-                                              "source": "kiosk"})["id"]
+    second = station.call(
+        "incidents.raise", {"kind": "emergency", "site": "站前广场", "point": "自助终端", "source": "kiosk"}
+    )["id"]
     qtbot.waitUntil(lambda: console.ui.list.order() == [second, first], timeout=WAIT_MS)
     assert console.ui.list.isVisible()
     assert console.ui.focus.site.text() == "站前广场"  # the new alarm took over
@@ -300,8 +329,9 @@ def test_the_language_toggle_switches_to_english(qtbot: QtBot, console: ConsoleW
 
 
 @pytest.mark.slow
-def test_a_missed_target_turns_red_escalates_and_re_alerts(qtbot: QtBot, open_console: Opener, tmp_path: Path,
-                                                          mosquitto: MosquittoProcess) -> None:
+def test_a_missed_target_turns_red_escalates_and_re_alerts(
+    qtbot: QtBot, open_console: Opener, tmp_path: Path, mosquitto: MosquittoProcess
+) -> None:
     station = Station(tmp_path, mosquitto.url, targets=(0.5, 1.5, 60))
     station.start()
     try:
@@ -311,8 +341,9 @@ def test_a_missed_target_turns_red_escalates_and_re_alerts(qtbot: QtBot, open_co
         focus = console.ui.focus
         station.call("incidents.dispatch", {"id": iid, "by": "另一台"})  # respond met (or missed: either way)
         qtbot.waitUntil(lambda: focus.timers[1].status == "red", timeout=WAIT_MS)  # on scene not reached in time
-        qtbot.waitUntil(lambda: "到场超时" in focus.reason.text() and focus.property("alert") in {"a", "b"},
-                        timeout=WAIT_MS)
+        qtbot.waitUntil(
+            lambda: "到场超时" in focus.reason.text() and focus.property("alert") in {"a", "b"}, timeout=WAIT_MS
+        )
         # the engine escalated the missed arrival to central (its last escalation before resolve's, at 60 s)
         qtbot.waitUntil(lambda: "arrive" in console.board.incidents[iid].missed, timeout=WAIT_MS)
         assert focus.escalated.isVisible()
@@ -325,8 +356,9 @@ def test_a_missed_target_turns_red_escalates_and_re_alerts(qtbot: QtBot, open_co
 
 
 @pytest.mark.slow
-def test_link_loss_and_faults_show_in_the_status_strip(qtbot: QtBot, open_console: Opener, tmp_path: Path,
-                                                       mosquitto: MosquittoProcess) -> None:
+def test_link_loss_and_faults_show_in_the_status_strip(
+    qtbot: QtBot, open_console: Opener, tmp_path: Path, mosquitto: MosquittoProcess
+) -> None:
     extra = """
 [[alarms.schools]]
 account = "2001"
@@ -338,22 +370,26 @@ link_test_interval_s = 1
     try:
         console = open_console(station.socket)
         # listed with a 1 s link-test interval and never heard: the link is lost
-        qtbot.waitUntil(lambda: any(t.startswith("链路中断：明德中学") for t in console.ui.strip.texts()),
-                        timeout=WAIT_MS)
+        qtbot.waitUntil(
+            lambda: any(t.startswith("链路中断：明德中学") for t in console.ui.strip.texts()), timeout=WAIT_MS
+        )
         assert station.press("link", account="2001", key=None) == "ACK"
-        qtbot.waitUntil(lambda: not any(t.startswith("链路中断：明德中学") for t in console.ui.strip.texts()),
-                        timeout=WAIT_MS)
+        qtbot.waitUntil(
+            lambda: not any(t.startswith("链路中断：明德中学") for t in console.ui.strip.texts()), timeout=WAIT_MS
+        )
         # a panel whose clock is an hour behind is refused (NAK): a fault the crew must see
         assert station.press("panic", clock_offset=-3600) == "NAK"
-        qtbot.waitUntil(lambda: any(t.startswith("故障：") and "1234" in t for t in console.ui.strip.texts()),
-                        timeout=WAIT_MS)
+        qtbot.waitUntil(
+            lambda: any(t.startswith("故障：") and "1234" in t for t in console.ui.strip.texts()), timeout=WAIT_MS
+        )
     finally:
         station.edge.stop()
 
 
 @pytest.mark.fault
-def test_a_killed_daemon_shows_disconnected_and_recovers(qtbot: QtBot, console: ConsoleWindow,
-                                                         station: Station) -> None:
+def test_a_killed_daemon_shows_disconnected_and_recovers(
+    qtbot: QtBot, console: ConsoleWindow, station: Station
+) -> None:
     assert station.press("panic") == "ACK"
     iid = wait_focus(qtbot, console)
     assert not console.ui.overlay.isVisible()
@@ -373,8 +409,9 @@ def test_a_killed_daemon_shows_disconnected_and_recovers(qtbot: QtBot, console: 
 
 
 # ---- the crew bar: manual alarm, siren, history ------------------------------------------------------
-def test_a_manual_alarm_is_raised_only_after_the_confirmation(qtbot: QtBot, console: ConsoleWindow,
-                                                              station: Station) -> None:
+def test_a_manual_alarm_is_raised_only_after_the_confirmation(
+    qtbot: QtBot, console: ConsoleWindow, station: Station
+) -> None:
     bar, form = console.ui.crew, console.ui.manual
     assert bar.manual.text() == "手动报警"
     click(qtbot, bar.manual)
@@ -417,8 +454,9 @@ def test_the_siren_switch_shows_the_daemons_answer(qtbot: QtBot, console: Consol
     assert bar.siren_state.text() == "Siren and strobe: not known"
 
 
-def test_a_refused_siren_switch_says_manual_control_is_disabled(qtbot: QtBot, open_console: Opener, tmp_path: Path,
-                                                                mosquitto: MosquittoProcess) -> None:
+def test_a_refused_siren_switch_says_manual_control_is_disabled(
+    qtbot: QtBot, open_console: Opener, tmp_path: Path, mosquitto: MosquittoProcess
+) -> None:
     station = Station(tmp_path, mosquitto.url, extra="\n[alarms.siren]\nmanual = false\n")
     station.start()
     try:
@@ -434,7 +472,8 @@ def test_a_refused_siren_switch_says_manual_control_is_disabled(qtbot: QtBot, op
 
 
 def test_the_history_shows_closed_incidents_with_outcome_and_response_times(
-        qtbot: QtBot, console: ConsoleWindow, station: Station) -> None:
+    qtbot: QtBot, console: ConsoleWindow, station: Station
+) -> None:
     where = {"kind": "emergency", "site": "站前广场", "point": "自助终端", "source": "kiosk"}
     first = station.call("incidents.raise", where)["id"]
     station.call("incidents.close", {"id": first, "outcome": "test", "by": "另一台"})  # before the history opens
@@ -506,10 +545,17 @@ def test_translations_are_complete_and_compiled(tmp_path: Path) -> None:
     copy = tmp_path / "console_zh_CN.ts"
     shutil.copy(ts, copy)
     sources = sorted(str(p) for p in I18N_DIR.glob("*.py"))
-    subprocess.run([lupdate, *sources, "-ts", str(copy), "-no-obsolete", "-locations", "none"], check=True,
-                   capture_output=True, timeout=60)
-    unfinished = [m.findtext("source") for m in ET.parse(copy).iter("message")
-                  if m.find("translation") is None or m.find("translation").get("type") == "unfinished"]  # type: ignore[union-attr]
+    subprocess.run(
+        [lupdate, *sources, "-ts", str(copy), "-no-obsolete", "-locations", "none"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    unfinished = [
+        m.findtext("source")
+        for m in ET.parse(copy).iter("message")
+        if m.find("translation") is None or m.find("translation").get("type") == "unfinished"  # type: ignore[union-attr]
+    ]
     assert unfinished == [], "untranslated console strings: run lupdate and translate them"
     qm = tmp_path / "console_zh_CN.qm"
     subprocess.run([lrelease, str(ts), "-qm", str(qm)], check=True, capture_output=True, timeout=60)

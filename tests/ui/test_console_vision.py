@@ -49,9 +49,27 @@ WAIT_MS = 180_000  # a give-up, not a duration under test: model loading on a lo
 def push_watch_list(broker: str, tmp: Path) -> None:
     key_file, _ = CENTRAL.write(tmp)
     args = {"version": 1, "entries": [{"plate": WANTED, "reason": REASON, "priority": 1}]}
-    done = subprocess.run([sys.executable, "-m", "police_kiosk", "hub", "command", "--broker", broker, "--key-file",
-                           str(key_file), "--station", "all", "--retain", "vision.watchlist", json.dumps(args)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "police_kiosk",
+            "hub",
+            "command",
+            "--broker",
+            broker,
+            "--key-file",
+            str(key_file),
+            "--station",
+            "all",
+            "--retain",
+            "vision.watchlist",
+            json.dumps(args),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -59,6 +77,7 @@ def camera_state(socket: Path) -> str:
     async def ask() -> str:
         async with EdgeClient(socket, timeout=10) as client:
             return str((await client.call("vision.cameras"))["cameras"][0]["state"])
+
     return asyncio.run(ask())
 
 
@@ -93,7 +112,8 @@ def offline_console(qtbot: QtBot, tmp_path: Path) -> Iterator[tuple[ConsoleWindo
 
 
 def test_a_hit_during_an_alarm_waits_beside_it_and_the_alarm_tone_wins(
-        qtbot: QtBot, offline_console: tuple[ConsoleWindow, AlarmSound]) -> None:
+    qtbot: QtBot, offline_console: tuple[ConsoleWindow, AlarmSound]
+) -> None:
     console, sound = offline_console
     console.board.vision.apply_hit(make_hit("粤B8Z5Z7", listed=WANTED, at=T0 + 20, plate_jpeg_b64=jpeg_b64()))
     console.refresh()
@@ -106,7 +126,10 @@ def test_a_hit_during_an_alarm_waits_beside_it_and_the_alarm_tone_wins(
     side = console.ui.side_hit
     assert side.isVisible()
     assert (side.plate.text(), side.near.text(), side.reason.text()) == (
-        "粤B8Z5Z7", f"近似匹配 · 布控号牌 {WANTED}", REASON)
+        "粤B8Z5Z7",
+        f"近似匹配 · 布控号牌 {WANTED}",
+        REASON,
+    )
     assert side.has_image()
     assert (sound.active, sound.tone) == (True, "alarm")
     with_hit = console.minimumSizeHint().height()
@@ -114,8 +137,10 @@ def test_a_hit_during_an_alarm_waits_beside_it_and_the_alarm_tone_wins(
     assert not side.isVisible()
     assert (sound.active, sound.tone) == (True, "alarm")  # the alarm still sounds
     assert console.minimumSizeHint().height() == with_hit  # the warning took no height from the alarm view
-    console.board.apply_incident("closed", {**make_incident(raised_at=T0 + 25), "state": "closed", "rev": 2,
-                                            "closed_at": T0 + 29, "outcome": "test"})
+    console.board.apply_incident(
+        "closed",
+        {**make_incident(raised_at=T0 + 25), "state": "closed", "rev": 2, "closed_at": T0 + 29, "outcome": "test"},
+    )
     console.refresh()
     assert console.ui.stack.currentIndex() == 0
     assert not sound.active
@@ -143,11 +168,30 @@ def test_the_warning_tone_is_a_second_sound() -> None:
 def vision_station(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[EdgeProc]:
     """A station with one camera playing the clip; not started (the console connects first)."""
     clip = tmp_path / "street.mp4"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_plate_media.py"), "video", str(clip), "--seconds", "6",
-                    "--size", "small", "--seed", "21", "--plate", OTHER, "--plate", WANTED],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "gen_plate_media.py"),
+            "video",
+            str(clip),
+            "--seconds",
+            "6",
+            "--size",
+            "small",
+            "--seed",
+            "21",
+            "--plate",
+            OTHER,
+            "--plate",
+            WANTED,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     config = tmp_path / "station.toml"
-    config.write_text(f'''
+    config.write_text(
+        f'''
 [station]
 name = "阳光街警务站"
 [commands]
@@ -158,7 +202,9 @@ enabled = true
 id = "gate-east"
 name = "{CAMERA}"
 source = "{clip}"
-''', encoding="utf-8")
+''',
+        encoding="utf-8",
+    )
     push_watch_list(mosquitto.url, tmp_path)  # retained: the station finds it when its uplink connects
     edge = EdgeProc(tmp_path, station="ST-CAM", broker_url=mosquitto.url, extra=["--config", str(config)])
     try:

@@ -117,6 +117,7 @@ def kiosk_for(qtbot: QtBot) -> Iterator[Any]:
         k = Kiosk(qtbot, socket)
         made.append(k)
         return k
+
     yield make
     for k in made:
         k.close()
@@ -157,8 +158,11 @@ def test_report_with_card_tap_pinyin_and_receipt(station: Station, qtbot: QtBot,
     assert "姓名：张**" in lines
     assert "手机号码：138****8000" in lines
     assert PHONE not in "\n".join(lines)
-    wait_until(lambda: any(e["type"] == "kiosk.report" for e in stored_events(station.db_url)), timeout=20,
-               what="the report at the hub")
+    wait_until(
+        lambda: any(e["type"] == "kiosk.report" for e in stored_events(station.db_url)),
+        timeout=20,
+        what="the report at the hub",
+    )
     report = next(e for e in stored_events(station.db_url) if e["type"] == "kiosk.report")
     assert report["data"]["fields"]["description"] == "纠纷"
     assert report["data"]["fields"]["name"] == "张三丰"
@@ -239,8 +243,11 @@ def test_booking_takes_a_slot_and_other_services(station: Station, qtbot: QtBot,
     k.tap(k.w.confirm.ok)
     qtbot.waitUntil(lambda: k.w.stack.currentWidget() is k.w.result, timeout=10000)
     assert k.w.result.result["status"] == "raised"
-    wait_until(lambda: any(e["type"] == "kiosk.emergency" and e["priority"] == 3
-                           for e in stored_events(station.db_url)), timeout=20, what="the emergency at the hub")
+    wait_until(
+        lambda: any(e["type"] == "kiosk.emergency" and e["priority"] == 3 for e in stored_events(station.db_url)),
+        timeout=20,
+        what="the emergency at the hub",
+    )
 
 
 def test_elder_mode_and_notices(station: Station, qtbot: QtBot, kiosk_for: Any) -> None:
@@ -310,8 +317,9 @@ def test_idle_timeout_wipes_everything(station: Station, qtbot: QtBot, kiosk_for
     assert "请点击屏幕开始" in text  # back in Chinese
 
 
-def test_offline_booking_is_queued_then_reaches_the_hub(tmp_path: Path, mosquitto: MosquittoProcess,
-                                                        qtbot: QtBot, kiosk_for: Any) -> None:
+def test_offline_booking_is_queued_then_reaches_the_hub(
+    tmp_path: Path, mosquitto: MosquittoProcess, qtbot: QtBot, kiosk_for: Any
+) -> None:
     mosquitto.kill()
     st = Station(tmp_path, mosquitto)
     try:
@@ -335,8 +343,14 @@ def test_offline_booking_is_queued_then_reaches_the_hub(tmp_path: Path, mosquitt
         assert f"受理号：{res['ticket']}" in lines
         mosquitto.start()
         st.hub.start()
-        wait_until(lambda: any(e["type"] == "kiosk.request" and e["data"]["request_id"] == res["request_id"]
-                               for e in stored_events(st.db_url)), timeout=30, what="the queued request at the hub")
+        wait_until(
+            lambda: any(
+                e["type"] == "kiosk.request" and e["data"]["request_id"] == res["request_id"]
+                for e in stored_events(st.db_url)
+            ),
+            timeout=30,
+            what="the queued request at the hub",
+        )
         wait_until(lambda: st.call("kiosk.pending")["pending"] == [], timeout=30, what="central's answer")
         resolved = st.call("kiosk.pending")["resolved"]
         assert resolved[0]["status"] == "booked"
@@ -371,8 +385,12 @@ def test_translation_file_covers_every_string_and_qm_is_current(tmp_path: Path) 
     bindir = Path(sys.executable).parent
     ts = tmp_path / "fresh.ts"
     sources = sorted(str(p) for p in (ROOT / "ui" / "kiosk").glob("*.py"))
-    subprocess.run([str(bindir / "pyside6-lupdate"), *sources, "-no-obsolete", "-locations", "none", "-ts", str(ts)],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [str(bindir / "pyside6-lupdate"), *sources, "-no-obsolete", "-locations", "none", "-ts", str(ts)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     import xml.etree.ElementTree as ET
 
     def messages(path: Path) -> dict[str, str]:
@@ -382,20 +400,21 @@ def test_translation_file_covers_every_string_and_qm_is_current(tmp_path: Path) 
             assert tr is not None
             out[str(m.findtext("source"))] = "" if tr.get("type") == "unfinished" else (tr.text or "")
         return out
+
     fresh, committed = messages(ts), messages(TS_FILE)
     assert set(fresh) == set(committed), "run pyside6-lupdate and translate the new strings"
     assert all(committed.values()), "untranslated strings in kiosk_zh_CN.ts"
     qm = tmp_path / "fresh.qm"
-    subprocess.run([str(bindir / "pyside6-lrelease"), str(TS_FILE), "-qm", str(qm)], check=True, capture_output=True,
-                   timeout=120)
+    subprocess.run(
+        [str(bindir / "pyside6-lrelease"), str(TS_FILE), "-qm", str(qm)], check=True, capture_output=True, timeout=120
+    )
     assert qm.read_bytes() == QM_FILE.read_bytes(), "run pyside6-lrelease: the .qm is stale"
 
 
 def test_screenshot_script_renders_every_screen_in_both_languages(qtbot: QtBot, tmp_path: Path) -> None:
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("screenshots_kiosk",
-                                                  ROOT / "scripts" / "screenshots_kiosk.py")
+    spec = importlib.util.spec_from_file_location("screenshots_kiosk", ROOT / "scripts" / "screenshots_kiosk.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -13,7 +13,9 @@ from edge.wire.api.incidents import Incident, IncidentClose, IncidentDispatch, I
 __all__ = ["METHODS", "raise_request", "step_request"]
 
 METHODS: dict[str, Method[Any, Incident]] = {
-    "ack": api.INCIDENTS_ACK, "dispatch": api.INCIDENTS_DISPATCH, "arrive": api.INCIDENTS_ARRIVE,
+    "ack": api.INCIDENTS_ACK,
+    "dispatch": api.INCIDENTS_DISPATCH,
+    "arrive": api.INCIDENTS_ARRIVE,
     "close": api.INCIDENTS_CLOSE,
 }
 

@@ -1,7 +1,7 @@
 """`police-kiosk console`: the crew console, on the station's screen.
 
-    police-kiosk console --socket /run/police-kiosk/edge.sock --fullscreen
-    python -m ui.console --socket ./edge.sock --lang en
+police-kiosk console --socket /run/police-kiosk/edge.sock --fullscreen
+python -m ui.console --socket ./edge.sock --lang en
 """
 
 from __future__ import annotations

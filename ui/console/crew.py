@@ -40,8 +40,11 @@ MANUAL_KINDS = ("emergency", "panic")
 TEXT_LIMIT = 64  # the engine's limit for site and point
 HISTORY_ROWS = 50
 # the 1-3-5 targets as the history shows them: the step that meets each, and the target it is held to
-RESPONSES = (("dispatch", "respond", "dispatched_at"), ("arrive", "arrive", "on_scene_at"),
-             ("close", "resolve", "closed_at"))
+RESPONSES = (
+    ("dispatch", "respond", "dispatched_at"),
+    ("arrive", "arrive", "on_scene_at"),
+    ("close", "resolve", "closed_at"),
+)
 
 
 # ---- manual alarm --------------------------------------------------------------------------------
@@ -79,7 +82,7 @@ class ManualAlarm:
             self.kind = kind
 
     def review(self, site: str, point: str) -> bool:
-        """"Raise…": check the form and ask for the confirmation (False: the form says what is wrong)."""
+        """ "Raise…": check the form and ask for the confirmation (False: the form says what is wrong)."""
         if self.step != "form":
             return False
         self.site, self.point = site.strip(), point.strip()
@@ -227,7 +230,8 @@ class HistoryBoard:
             fresh = {inc.id: inc for inc in map(parse_incident, items) if not inc.is_open}
             for iid, old in self.closed.items():  # a closed notification newer than the list stays
                 if (iid in fresh and old.progress > fresh[iid].progress) or (
-                        iid not in fresh and iid in self._notified):
+                    iid not in fresh and iid in self._notified
+                ):
                     fresh[iid] = old
             self.closed, self.loaded, self.failed = fresh, True, False
         again, self.again = self.again, False
@@ -246,14 +250,24 @@ class HistoryBoard:
     def reset(self) -> None:
         self.pending = self.again = False
 
-    def view(self, now: float, lang: str, clock: Callable[[float, float], str],
-             pick: Callable[[str, str, str], tuple[str, str]]) -> tuple[HistoryRowView, ...]:
+    def view(
+        self,
+        now: float,
+        lang: str,
+        clock: Callable[[float, float], str],
+        pick: Callable[[str, str, str], tuple[str, str]],
+    ) -> tuple[HistoryRowView, ...]:
         ordered = sorted(self.closed.values(), key=lambda i: (i.closed_at or i.raised_at, i.id), reverse=True)
         return tuple(_row(inc, now, lang, clock, pick) for inc in ordered[:HISTORY_ROWS])
 
 
-def _row(inc: Incident, now: float, lang: str, clock: Callable[[float, float], str],
-         pick: Callable[[str, str, str], tuple[str, str]]) -> HistoryRowView:
+def _row(
+    inc: Incident,
+    now: float,
+    lang: str,
+    clock: Callable[[float, float], str],
+    pick: Callable[[str, str, str], tuple[str, str]],
+) -> HistoryRowView:
     src = inc.source
     responses = []
     for name, target, attr in RESPONSES:
@@ -266,7 +280,15 @@ def _row(inc: Incident, now: float, lang: str, clock: Callable[[float, float], s
             late = at > inc.deadline(target) or target in inc.missed
             responses.append(ResponseView(name, target, target_s, used, "late" if late else "met"))
     return HistoryRowView(
-        id=inc.id, site=pick(src.site, src.site_en, lang)[0], point=pick(src.point, src.point_en, lang)[0],
-        kind=inc.kind, source_kind=src.kind, raised_clock=clock(inc.raised_at, now),
+        id=inc.id,
+        site=pick(src.site, src.site_en, lang)[0],
+        point=pick(src.point, src.point_en, lang)[0],
+        kind=inc.kind,
+        source_kind=src.kind,
+        raised_clock=clock(inc.raised_at, now),
         closed_clock=clock(inc.closed_at, now) if inc.closed_at is not None else "",
-        outcome=inc.outcome or "", unit=inc.unit, responses=tuple(responses), missed=inc.missed)
+        outcome=inc.outcome or "",
+        unit=inc.unit,
+        responses=tuple(responses),
+        missed=inc.missed,
+    )

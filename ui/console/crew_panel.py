@@ -53,7 +53,9 @@ def siren_text(view: SirenView) -> str:
     if view.refused:
         return translate("Console", "Manual siren control is disabled at this station")
     state = {True: translate("Console", "on"), False: translate("Console", "off")}.get(
-        view.on, translate("Console", "not known"))  # type: ignore[arg-type]  # None is a key too
+        view.on,  # type: ignore[arg-type]  # None is a key too
+        translate("Console", "not known"),
+    )
     text = translate("Console", "Siren and strobe: %1").replace("%1", state)
     if view.pending:
         text += " …"
@@ -104,8 +106,11 @@ class CrewBar(QFrame):
         self.history.setText(crew_label("back") if history_open else crew_label("history"))
         set_prop(self.history, "active", "true" if history_open else "false")
         self.siren_state.setText(siren_text(siren))
-        set_prop(self.siren_state, "level", "refused" if siren.refused else
-                 {True: "on", False: "off"}.get(siren.on, "unknown"))  # type: ignore[arg-type]
+        set_prop(
+            self.siren_state,
+            "level",
+            "refused" if siren.refused else {True: "on", False: "off"}.get(siren.on, "unknown"),  # type: ignore[arg-type]
+        )
         for button, on in ((self.siren_on, True), (self.siren_off, False)):
             button.setText(crew_label("siren_on" if on else "siren_off"))
             button.setEnabled(connected and siren.enabled)
@@ -215,8 +220,9 @@ class ManualAlarmPanel(QWidget):
         self.form_row.setVisible(view.step == "form")
         self.confirm_row.setVisible(view.step in {"confirm", "sending"})
         where = view.site + (f" · {view.point}" if view.point else "")
-        self.question.setText(translate("Console", "Raise “%1” now at %2?")
-                              .replace("%1", kind_label(view.kind)).replace("%2", where))
+        self.question.setText(
+            translate("Console", "Raise “%1” now at %2?").replace("%1", kind_label(view.kind)).replace("%2", where)
+        )
         self.confirm_button.setText(crew_label("sending" if view.step == "sending" else "confirm"))
         self.confirm_button.setEnabled(view.step == "confirm")
         self.back_button.setText(crew_label("back"))
@@ -259,10 +265,17 @@ class HistoryPage(QWidget):
 
     def show_history(self, rows: tuple[HistoryRowView, ...], *, lang: str, loading: bool, failed: bool) -> None:
         self.title.setText(translate("Console", "Closed incidents: %1").replace("%1", str(len(rows))))
-        self.table.setHorizontalHeaderLabels([
-            translate("Console", "Raised"), translate("Console", "Site · point"), translate("Console", "Kind"),
-            translate("Console", "Outcome"), crew_label("response:dispatch"), crew_label("response:arrive"),
-            crew_label("response:close")])
+        self.table.setHorizontalHeaderLabels(
+            [
+                translate("Console", "Raised"),
+                translate("Console", "Site · point"),
+                translate("Console", "Kind"),
+                translate("Console", "Outcome"),
+                crew_label("response:dispatch"),
+                crew_label("response:arrive"),
+                crew_label("response:close"),
+            ]
+        )
         self.empty.setText(crew_label("history_failed" if failed else "loading" if loading else "history_empty"))
         self.empty.setVisible(not rows)
         self.table.setVisible(bool(rows))
@@ -272,8 +285,12 @@ class HistoryPage(QWidget):
         self.rows = rows
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            cells = [(row.raised_clock, ""), (row.site + (f" · {row.point}" if row.point else ""), ""),
-                     (kind_label(row.kind), ""), (outcome_label(row.outcome), f"outcome:{row.outcome}")]
+            cells = [
+                (row.raised_clock, ""),
+                (row.site + (f" · {row.point}" if row.point else ""), ""),
+                (kind_label(row.kind), ""),
+                (outcome_label(row.outcome), f"outcome:{row.outcome}"),
+            ]
             cells += [(response_text(x), x.status) for x in row.responses]
             for c, (text, status) in enumerate(cells):
                 item = QTableWidgetItem(text)

@@ -154,9 +154,14 @@ class FocusPanel(QFrame):
         self.elapsed.setText(view.elapsed)
         for bar, timer in zip(self.timers, view.timers):
             bar.show_timer(timer)
-        self.timeline.setText("\n".join(
-            f"{s.clock}  {step_label(s.what)}" + (f" · {s.by}" if s.by else "") + (f" · {s.detail}" if s.detail else "")
-            for s in view.timeline[-3:]))
+        self.timeline.setText(
+            "\n".join(
+                f"{s.clock}  {step_label(s.what)}"
+                + (f" · {s.by}" if s.by else "")
+                + (f" · {s.detail}" if s.detail else "")
+                for s in view.timeline[-3:]
+            )
+        )
         self.sound_note.setText(sound_note)
         self.sound_note.setVisible(bool(sound_note) and view.alerting)
         self.silence_button.setText(action_label("silence"))

@@ -45,8 +45,12 @@ __all__ = [
 AMBER_FRACTION = 2 / 3  # a running target turns amber when two thirds of its time are gone
 # What the crew may do next, the usual next step first (the engine also accepts skipping ahead: a
 # dispatch implies the acknowledgement, arriving implies the dispatch; closing is allowed from any state).
-ACTIONS = {"raised": ("ack", "dispatch", "close"), "acknowledged": ("dispatch", "arrive", "close"),
-           "dispatched": ("arrive", "close"), "on_scene": ("close",)}
+ACTIONS = {
+    "raised": ("ack", "dispatch", "close"),
+    "acknowledged": ("dispatch", "arrive", "close"),
+    "dispatched": ("arrive", "close"),
+    "on_scene": ("close",),
+}
 HEALTHY_DEVICE_STATES = {"ok", "online", "ready", "connected", "idle", "starting"}
 
 
@@ -265,8 +269,9 @@ class ConsoleBoard:
         links: dict[str, _Link] = {}
         for item in items:
             if isinstance(item, dict) and item.get("account") is not None:
-                links[str(item["account"])] = _Link(str(item.get("site") or ""), str(item.get("state") or "unknown"),
-                                                    _float(item.get("since")))
+                links[str(item["account"])] = _Link(
+                    str(item.get("site") or ""), str(item.get("state") or "unknown"), _float(item.get("since"))
+                )
         self.links = links
         self.notices.pop("links", None)
 
@@ -284,8 +289,9 @@ class ConsoleBoard:
         faults: dict[str, FaultView] = {}
         for f in status.get("faults") or []:
             if isinstance(f, dict) and f.get("code"):
-                faults[str(f["code"])] = FaultView(str(f["code"]), str(f.get("message") or ""),
-                                                   str(f.get("severity") or "error"))
+                faults[str(f["code"])] = FaultView(
+                    str(f["code"]), str(f.get("message") or ""), str(f.get("severity") or "error")
+                )
         devices = status.get("devices") or {}
         if isinstance(devices, dict):
             for name, state in devices.items():
@@ -346,21 +352,31 @@ class ConsoleBoard:
         if focus is None:
             focus = next((v for v in views if v.alerting), views[0] if views else None)
         lost = sorted(
-            (LinkView(acc, link.site or acc, link.state, link.since,
-                      clock_text(link.since, now) if link.since else "")
-             for acc, link in self.links.items() if link.state == "lost"),
-            key=lambda v: (v.since or 0.0, v.account))
+            (
+                LinkView(
+                    acc, link.site or acc, link.state, link.since, clock_text(link.since, now) if link.since else ""
+                )
+                for acc, link in self.links.items()
+                if link.state == "lost"
+            ),
+            key=lambda v: (v.since or 0.0, v.account),
+        )
         return ConsoleView(
             connected=self.connected,
-            disconnected_for="" if self.connected or self.disconnected_at is None
+            disconnected_for=""
+            if self.connected or self.disconnected_at is None
             else duration_text(now - self.disconnected_at),
             incidents=views,
             focus=focus,
             alerting=any(v.alerting for v in views),
             lost_links=tuple(lost),
             links_total=len(self.links),
-            faults=tuple(sorted((f for f in self.faults.values() if not self.vision.covers_fault(f.code)),
-                                key=lambda f: (f.severity != "error", f.code))),
+            faults=tuple(
+                sorted(
+                    (f for f in self.faults.values() if not self.vision.covers_fault(f.code)),
+                    key=lambda f: (f.severity != "error", f.code),
+                )
+            ),
             notices=tuple(self.notices[k] for k in sorted(self.notices)),
             vision=self.vision.view(now, clock_text, self.faults),
             manual=self.manual.view(),
@@ -378,12 +394,27 @@ class ConsoleBoard:
         reasons = (["new"] if inc.state == "raised" else []) + self._realert.get(inc.id, [])
         elapsed = max(0.0, now - inc.raised_at)
         return IncidentView(
-            id=inc.id, state=inc.state, kind=inc.kind, source_kind=src.kind,
-            site=site, site_other=site_other, point=point, point_other=point_other,
-            account=src.account, zone=src.zone, unit=inc.unit,
-            raised_clock=clock_text(inc.raised_at, now), elapsed_s=elapsed, elapsed=duration_text(elapsed),
-            timers=timers, missed=missed, escalations=inc.escalations, presses=inc.presses, restored=inc.restored,
-            alerting=bool(reasons), alert_reasons=tuple(reasons),
+            id=inc.id,
+            state=inc.state,
+            kind=inc.kind,
+            source_kind=src.kind,
+            site=site,
+            site_other=site_other,
+            point=point,
+            point_other=point_other,
+            account=src.account,
+            zone=src.zone,
+            unit=inc.unit,
+            raised_clock=clock_text(inc.raised_at, now),
+            elapsed_s=elapsed,
+            elapsed=duration_text(elapsed),
+            timers=timers,
+            missed=missed,
+            escalations=inc.escalations,
+            presses=inc.presses,
+            restored=inc.restored,
+            alerting=bool(reasons),
+            alert_reasons=tuple(reasons),
             actions=ACTIONS.get(inc.state, ("close",) if inc.state not in OPEN_STATES else ()),
             pending=inc.id in self.pending,
             timeline=tuple(StepView(clock_text(s.at, now), s.what, s.by, s.detail) for s in inc.timeline[-4:]),

@@ -32,8 +32,14 @@ WARNING_S = 1.5
 TONES = ("alarm", "warning")
 
 
-def write_tone(path: Path, *, rate: int = 22050, seconds: float = TONE_S, tones: Sequence[float] = (960.0, 720.0),
-               volume: float = 0.6) -> Path:
+def write_tone(
+    path: Path,
+    *,
+    rate: int = 22050,
+    seconds: float = TONE_S,
+    tones: Sequence[float] = (960.0, 720.0),
+    volume: float = 0.6,
+) -> Path:
     """A 16-bit mono WAV alternating between `tones` (a siren-like alert), faded at the ends of each part."""
     frames = bytearray()
     n = int(rate * seconds)
@@ -58,14 +64,21 @@ class AlarmSound(QObject):
 
     availableChanged = Signal(bool)
 
-    def __init__(self, *, use_qt: bool = True, players: Sequence[Sequence[str]] = DEFAULT_PLAYERS,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, *, use_qt: bool = True, players: Sequence[Sequence[str]] = DEFAULT_PLAYERS, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._dir = tempfile.TemporaryDirectory(prefix="pk-console-")
         self.wav = write_tone(Path(self._dir.name) / "alarm.wav")
-        self.wavs = {"alarm": self.wav,
-                     "warning": write_tone(Path(self._dir.name) / "warning.wav", seconds=WARNING_S,
-                                           tones=(1175.0, 0.0, 1175.0, 0.0, 0.0, 0.0), volume=0.5)}
+        self.wavs = {
+            "alarm": self.wav,
+            "warning": write_tone(
+                Path(self._dir.name) / "warning.wav",
+                seconds=WARNING_S,
+                tones=(1175.0, 0.0, 1175.0, 0.0, 0.0, 0.0),
+                volume=0.5,
+            ),
+        }
         self.tone = "alarm"
         self.active = False
         self.available = False

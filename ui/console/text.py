@@ -19,8 +19,22 @@ from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTranslator
 
-__all__ = ["I18N_DIR", "Language", "action_label", "camera_state_label", "crew_label", "kind_label", "notice_label",
-           "outcome_label", "reason_label", "source_label", "state_label", "step_label", "target_label", "translate"]
+__all__ = [
+    "I18N_DIR",
+    "Language",
+    "action_label",
+    "camera_state_label",
+    "crew_label",
+    "kind_label",
+    "notice_label",
+    "outcome_label",
+    "reason_label",
+    "source_label",
+    "state_label",
+    "step_label",
+    "target_label",
+    "translate",
+]
 
 I18N_DIR = Path(__file__).parent
 translate = QCoreApplication.translate

@@ -130,12 +130,18 @@ class HitCard(QFrame):
         self.more.setText(translate("Console", "%1 more not yet noted").replace("%1", str(unnoted - 1)))
         self.more.setVisible(unnoted > 1)
         self.plate.setText(hit.plate)
-        self.near.setText(translate("Console", "Near match") + " · "
-                          + translate("Console", "listed %1").replace("%1", hit.listed_plate))
+        self.near.setText(
+            translate("Console", "Near match")
+            + " · "
+            + translate("Console", "listed %1").replace("%1", hit.listed_plate)
+        )
         self.near.setVisible(hit.near)
         self.reason.setText(hit.reason)
-        self.where.setText(hit_where(hit) + " · " + translate("Console", "confidence %1%")
-                           .replace("%1", str(round(hit.confidence * 100))))
+        self.where.setText(
+            hit_where(hit)
+            + " · "
+            + translate("Console", "confidence %1%").replace("%1", str(round(hit.confidence * 100)))
+        )
         self.sound_note.setText(sound_note)
         self.sound_note.setVisible(bool(sound_note))
         self.noted_button.setText(action_label("noted"))
@@ -149,8 +155,9 @@ class HitCard(QFrame):
         pixmap = QPixmap()
         if hit.image and pixmap.loadFromData(hit.image, "JPG"):
             w, h = IMAGE_SIZE[self.compact]
-            self.image.setPixmap(pixmap.scaled(w, h, Qt.AspectRatioMode.KeepAspectRatio,
-                                               Qt.TransformationMode.SmoothTransformation))
+            self.image.setPixmap(
+                pixmap.scaled(w, h, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            )
             self.image.show()
         else:
             self.image.clear()
@@ -216,7 +223,7 @@ class VehicleHitPanel(QFrame):
             row.setText(text)
             set_prop(row, "noted", "true" if item.noted else "false")
             row.show()
-        for row in self.rows[len(view.hits):]:
+        for row in self.rows[len(view.hits) :]:
             row.hide()
 
     def row_texts(self) -> list[str]:

@@ -196,21 +196,38 @@ class VisionBoard:
     def view(self, now: float, clock: Callable[[float, float], str], fault_codes: Iterable[str] = ()) -> VisionView:
         """`clock(epoch, now)` formats a time (the console's `clock_text`); `fault_codes` are the active
         faults (a `camera.<id>` fault marks that camera down)."""
-        views = [self._hit_view(k, h, now, clock) for k, h in self.hits.items()
-                 if k not in self.noted or now - h.hit.seen_at <= RECENT_S]
+        views = [
+            self._hit_view(k, h, now, clock)
+            for k, h in self.hits.items()
+            if k not in self.noted or now - h.hit.seen_at <= RECENT_S
+        ]
         views.sort(key=lambda v: (v.noted, v.priority, -v.seen_at, -self.hits[v.key].received))
         waiting = [v for v in views if not v.noted]
-        return VisionView(hits=tuple(views), alert=waiting[0] if waiting else None, unnoted=len(waiting),
-                          cameras=self._camera_line(set(fault_codes)))
+        return VisionView(
+            hits=tuple(views),
+            alert=waiting[0] if waiting else None,
+            unnoted=len(waiting),
+            cameras=self._camera_line(set(fault_codes)),
+        )
 
     def _hit_view(self, key: str, h: _Hit, now: float, clock: Callable[[float, float], str]) -> HitView:
         hit = h.hit
         listed = hit.listed_plate or hit.plate
         return HitView(
-            key=key, plate=hit.plate, listed_plate=listed, near=listed != hit.plate or hit.distance > 0,
-            reason=hit.reason, priority=hit.list_priority, camera=hit.camera_name or hit.camera, camera_id=hit.camera,
-            seen_at=hit.seen_at, clock=clock(hit.seen_at, now), confidence=hit.confidence, kind=hit.kind,
-            image=h.image, noted=key in self.noted,
+            key=key,
+            plate=hit.plate,
+            listed_plate=listed,
+            near=listed != hit.plate or hit.distance > 0,
+            reason=hit.reason,
+            priority=hit.list_priority,
+            camera=hit.camera_name or hit.camera,
+            camera_id=hit.camera,
+            seen_at=hit.seen_at,
+            clock=clock(hit.seen_at, now),
+            confidence=hit.confidence,
+            kind=hit.kind,
+            image=h.image,
+            noted=key in self.noted,
         )
 
     def _camera_line(self, faults: set[str]) -> CameraLineView | None:
@@ -223,18 +240,29 @@ class VisionBoard:
             online = state in ONLINE_STATES and not fault
             starting = state in STARTING_STATES and not fault
             shown = "fault" if fault and state in ONLINE_STATES | STARTING_STATES else state
-            views.append(CameraView(cid, str(c.get("name") or cid), shown, str(c.get("detail") or ""),
-                                    online, not online and not starting))
-        return CameraLineView(total=len(views), online=sum(v.online for v in views),
-                              starting=sum(not v.online and not v.down for v in views),
-                              down=tuple(v for v in views if v.down))
+            views.append(
+                CameraView(
+                    cid,
+                    str(c.get("name") or cid),
+                    shown,
+                    str(c.get("detail") or ""),
+                    online,
+                    not online and not starting,
+                )
+            )
+        return CameraLineView(
+            total=len(views),
+            online=sum(v.online for v in views),
+            starting=sum(not v.online and not v.down for v in views),
+            down=tuple(v for v in views if v.down),
+        )
 
     def covers_fault(self, code: str) -> bool:
         """A camera fault the camera line already shows by name (the status strip leaves it out)."""
         if self.cameras is None:
             return False
         for prefix in ("camera.", "device.camera."):
-            if code.startswith(prefix) and any(str(c["id"]) == code[len(prefix):] for c in self.cameras):
+            if code.startswith(prefix) and any(str(c["id"]) == code[len(prefix) :] for c in self.cameras):
                 return True
         return False
 

@@ -20,8 +20,15 @@ from ui.console.style import set_prop
 from ui.console.text import camera_state_label, kind_label, notice_label, state_label, target_label, translate
 from ui.console.vision import CameraLineView
 
-__all__ = ["DisconnectedOverlay", "IncidentList", "StatusStrip", "TimerBar", "camera_text", "target_caption",
-           "timer_text"]
+__all__ = [
+    "DisconnectedOverlay",
+    "IncidentList",
+    "StatusStrip",
+    "TimerBar",
+    "camera_text",
+    "target_caption",
+    "timer_text",
+]
 
 
 def target_caption(timer: TimerView) -> str:
@@ -44,12 +51,13 @@ def timer_text(timer: TimerView) -> str:
 
 
 def camera_text(line: CameraLineView) -> str:
-    """"Cameras 2/3 online", then the ones that are down by name, or how many are still starting."""
+    """ "Cameras 2/3 online", then the ones that are down by name, or how many are still starting."""
     text = translate("Console", "Cameras %1/%2 online").replace("%1", str(line.online)).replace("%2", str(line.total))
     if line.down:
         pattern = translate("Console", "%1 (%2)")
         names = translate("Console", ", ").join(
-            pattern.replace("%1", c.name).replace("%2", camera_state_label(c.state)) for c in line.down)
+            pattern.replace("%1", c.name).replace("%2", camera_state_label(c.state)) for c in line.down
+        )
         text += " · " + translate("Console", "offline: %1").replace("%1", names)
     elif line.starting:
         text += " " + translate("Console", "(%1 starting)").replace("%1", str(line.starting))
@@ -199,8 +207,12 @@ class StatusStrip(QFrame):
                 text += " " + translate("Console", "since %1").replace("%1", link.since_clock)
             chips.append(("lost", text))
         for fault in view.faults:
-            chips.append((fault.severity if fault.severity in {"error", "warning"} else "error",
-                          translate("Console", "FAULT: %1").replace("%1", fault.message or fault.code)))
+            chips.append(
+                (
+                    fault.severity if fault.severity in {"error", "warning"} else "error",
+                    translate("Console", "FAULT: %1").replace("%1", fault.message or fault.code),
+                )
+            )
         for notice in view.notices:
             chips.append(("warning", notice_label(notice)))
         cameras = view.vision.cameras
@@ -218,7 +230,7 @@ class StatusStrip(QFrame):
             set_prop(chip, "level", level)
             chip.setText(text)
             chip.show()
-        for chip in self.chips[len(chips):]:
+        for chip in self.chips[len(chips) :]:
             chip.hide()
 
     def texts(self) -> list[str]:

@@ -57,9 +57,17 @@ MESSAGE_S = 8.0
 
 
 class ConsoleWindow(QMainWindow):
-    def __init__(self, link: DaemonLink, *, language: Language, sound: AlarmSound | None = None,
-                 officer: str = "", clock: Callable[[], float] = time.time, tick_ms: int = 250,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        link: DaemonLink,
+        *,
+        language: Language,
+        sound: AlarmSound | None = None,
+        officer: str = "",
+        clock: Callable[[], float] = time.time,
+        tick_ms: int = 250,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.link = link
         self.language = language
@@ -231,8 +239,9 @@ class ConsoleWindow(QMainWindow):
     def _acted(self, iid: str, action: str, result: Incident | None, error: ApiError | None) -> None:
         self.board.pending.discard(iid)
         if error is not None:
-            self.show_message(translate("Console", "%1 failed: %2").replace("%1", action_label(action))
-                              .replace("%2", error.message))
+            self.show_message(
+                translate("Console", "%1 failed: %2").replace("%1", action_label(action)).replace("%2", error.message)
+            )
         elif result is not None:
             self.board.apply_incident("", result)
         self.refresh()
@@ -296,7 +305,7 @@ class ConsoleWindow(QMainWindow):
         self.refresh()
 
     def note_hit(self, key: str) -> None:
-        """"Noted": the crew has seen this vehicle warning; it stops sounding (local to this console)."""
+        """ "Noted": the crew has seen this vehicle warning; it stops sounding (local to this console)."""
         self.board.vision.note(key)
         self.refresh()
 
@@ -323,14 +332,18 @@ class ConsoleWindow(QMainWindow):
         started = self.board.tick(now)
         view = self.view = self.board.view(now, self.language.code)
         if self.sound is not None:
-            self.sound.set_active((view.alerting or view.vision.alerting) and view.connected,
-                                  tone="alarm" if view.alerting else "warning")
+            self.sound.set_active(
+                (view.alerting or view.vision.alerting) and view.connected, tone="alarm" if view.alerting else "warning"
+            )
             if started:
                 self.sound.restart()
-        self.ui.title.setText(translate("Console", "Street police station · Crew console")
-                           + (f" · {self.station}" if self.station else ""))
-        self.ui.conn.setText("● " + (translate("Console", "Connected") if view.connected
-                                  else translate("Console", "Not connected")))
+        self.ui.title.setText(
+            translate("Console", "Street police station · Crew console")
+            + (f" · {self.station}" if self.station else "")
+        )
+        self.ui.conn.setText(
+            "● " + (translate("Console", "Connected") if view.connected else translate("Console", "Not connected"))
+        )
         set_prop(self.ui.conn, "ok", "true" if view.connected else "false")
         self.ui.clock_label.setText(time.strftime("%H:%M:%S", time.localtime(now)))
         self.ui.lang_button.setText("EN" if self.language.code == "zh" else "中文")
@@ -338,14 +351,16 @@ class ConsoleWindow(QMainWindow):
         sound_note = "" if self.sound is not None and self.sound.available else notice_label("sound_unavailable")
         manual_open = view.manual.step != "closed"
         self._show_page(3 if manual_open else 2 if view.history_open else 0 if view.focus is None else 1)
-        self.ui.crew.show_state(view.siren, manual_open=manual_open, history_open=view.history_open,
-                             connected=view.connected)
+        self.ui.crew.show_state(
+            view.siren, manual_open=manual_open, history_open=view.history_open, connected=view.connected
+        )
         self.ui.manual.show_form(view.manual)
         if view.history_open or manual_open:
             history = self.board.history
             if view.history_open:
-                self.ui.history.show_history(view.history, lang=self.language.code, loading=history.pending,
-                                          failed=history.failed)
+                self.ui.history.show_history(
+                    view.history, lang=self.language.code, loading=history.pending, failed=history.failed
+                )
             self.ui.hits.show_hits(view.vision, sound_note=sound_note)
         elif view.focus is None:
             self.ui.hits.show_hits(view.vision, sound_note=sound_note)

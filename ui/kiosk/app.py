@@ -13,8 +13,9 @@ __all__ = ["command", "main"]
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="police-kiosk kiosk", description="The resident self-service touchscreen.")
-    p.add_argument("--socket", type=Path, default=Path("/run/police-kiosk/edge.sock"),
-                   help="the edge daemon's local API socket")
+    p.add_argument(
+        "--socket", type=Path, default=Path("/run/police-kiosk/edge.sock"), help="the edge daemon's local API socket"
+    )
     p.add_argument("--windowed", action="store_true", help="a 1280x800 window instead of full screen (testing)")
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
     from PySide6.QtWidgets import QApplication

@@ -47,8 +47,16 @@ class FormScreen(Screen):
     submit = Signal()
     cancel = Signal()
 
-    def __init__(self, service: ServiceSpec, *, lang: str, keyboard: OnScreenKeyboard, has_reader: bool,
-                 today: date | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        service: ServiceSpec,
+        *,
+        lang: str,
+        keyboard: OnScreenKeyboard,
+        has_reader: bool,
+        today: date | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.service = service
         self.lang = lang
@@ -105,8 +113,11 @@ class FormScreen(Screen):
             line = QHBoxLayout()
             group = QButtonGroup(self)
             group.setExclusive(True)
-            values = [(c.value, c.label.get(self.lang)) for c in spec.choices] if spec.kind == "choice" else [
-                (d.isoformat(), self._day_label(d)) for d in offered_dates(spec, self.today)]
+            values = (
+                [(c.value, c.label.get(self.lang)) for c in spec.choices]
+                if spec.kind == "choice"
+                else [(d.isoformat(), self._day_label(d)) for d in offered_dates(spec, self.today)]
+            )
             buttons = []
             for value, text in values:
                 b = button(text)

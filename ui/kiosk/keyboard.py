@@ -89,8 +89,13 @@ class OnScreenKeyboard(QWidget):
                 w.hide()
                 w.setParent(None)
                 w.deleteLater()
-        rows = _DIGIT_ROWS if self.mode == "digits" else ("1234567890", *_LETTER_ROWS) if self.mode == "letters" \
+        rows = (
+            _DIGIT_ROWS
+            if self.mode == "digits"
+            else ("1234567890", *_LETTER_ROWS)
+            if self.mode == "letters"
             else _LETTER_ROWS
+        )
         for r, row in enumerate(rows):
             for c, ch in enumerate(row):
                 shown = ch.upper() if self.mode == "letters" or ch == "X" else ch
@@ -104,8 +109,7 @@ class OnScreenKeyboard(QWidget):
         back.clicked.connect(self.backspace)
         space = button(translate("Kiosk", "Space"), name="Key")
         space.clicked.connect(lambda: self.press(" "))
-        self.mode_button.setText({"pinyin": translate("Kiosk", "Pinyin"), "letters": "ABC",
-                                  "digits": "123"}[self.mode])
+        self.mode_button.setText({"pinyin": translate("Kiosk", "Pinyin"), "letters": "ABC", "digits": "123"}[self.mode])
         self.grid.addWidget(self.mode_button, last, 0, 1, 4)
         self.grid.addWidget(space, last, 4, 1, 8)
         self.grid.addWidget(back, last, 12, 1, 4 if self.mode != "digits" else 2)
@@ -142,7 +146,7 @@ class OnScreenKeyboard(QWidget):
         self.typed.emit()
         used = self.engine.consumed(self.composition, word)
         self.engine.learn(used, word)
-        self.composition = self.composition[len(used):]
+        self.composition = self.composition[len(used) :]
         self._insert(word)
         self._refresh()
 

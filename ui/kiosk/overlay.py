@@ -44,6 +44,7 @@ class TimeoutOverlay(QFrame):
 
     def retranslate(self) -> None:
         self.title.setText(translate("Kiosk", "Are you still there?"))
-        self.body.setText(translate("Kiosk", "In %1 seconds everything you entered will be cleared.").replace(
-            "%1", str(self.seconds)))
+        self.body.setText(
+            translate("Kiosk", "In %1 seconds everything you entered will be cleared.").replace("%1", str(self.seconds))
+        )
         self.keep_button.setText(translate("Kiosk", "Continue"))

@@ -53,7 +53,7 @@ class ResultScreen(Screen):
         self.retranslate()
 
     def set_print_state(self, state: str) -> None:
-        """"" | printing | printed | a bilingual fault text to show."""
+        """ "" | printing | printed | a bilingual fault text to show."""
         self._print_state = state
         self.retranslate()
 
@@ -63,8 +63,9 @@ class ResultScreen(Screen):
         self.title.setText(self.service_title)
         self.message.setText(str(msg.get("en" if self.lang == "en" else "zh", "")))
         ticket = str(r.get("ticket", ""))
-        caption = translate("Kiosk", "Queue number") if r.get("kind") == "ticket" else translate(
-            "Kiosk", "Reference number")
+        caption = (
+            translate("Kiosk", "Queue number") if r.get("kind") == "ticket" else translate("Kiosk", "Reference number")
+        )
         self.ticket_caption.setText(caption if ticket else "")
         self.ticket.setText(ticket)
         self.slot.setText(translate("Kiosk", "Appointment: %1").replace("%1", str(r["slot"])) if r.get("slot") else "")
@@ -82,12 +83,16 @@ class ResultScreen(Screen):
         for it in items:
             what = it["what"]["en" if self.lang == "en" else "zh"]
             handled = translate("Kiosk", "handled") if it.get("handled") else translate("Kiosk", "not handled")
-            points = translate("Kiosk", "%1 points, %2 yuan").replace("%1", str(it["points"])).replace(
-                "%2", str(it["fine"]))
+            points = (
+                translate("Kiosk", "%1 points, %2 yuan").replace("%1", str(it["points"])).replace("%2", str(it["fine"]))
+            )
             self.items_box.addWidget(label(f"{it['date']}  {it['place']}  {what}  {points}  {handled}"))
         state = self._print_state
-        text = {"": "", "printing": translate("Kiosk", "Printing your receipt..."),
-                "printed": translate("Kiosk", "Please take your receipt.")}.get(state, state)
+        text = {
+            "": "",
+            "printing": translate("Kiosk", "Printing your receipt..."),
+            "printed": translate("Kiosk", "Please take your receipt."),
+        }.get(state, state)
         self.print_status.setText(text)
         self.print_button.setText(translate("Kiosk", "Print again"))
         self.print_button.setVisible(bool(r.get("receipt_id")) and state not in ("", "printing"))

@@ -175,8 +175,11 @@ class NoticesScreen(Screen):
             panel = QFrame()
             panel.setObjectName("Panel")
             box = QVBoxLayout(panel)
-            kind = translate("Kiosk", "Anti-fraud") if n.get("kind") == "anti_fraud" else translate(
-                "Kiosk", "Weekly bulletin")
+            kind = (
+                translate("Kiosk", "Anti-fraud")
+                if n.get("kind") == "anti_fraud"
+                else translate("Kiosk", "Weekly bulletin")
+            )
             box.addWidget(label(f"【{kind}】{_text(n['title'], self.lang)}", name="Hint"))
             box.addWidget(label(_text(n["body"], self.lang)))
             self.list_.addWidget(panel)
@@ -184,7 +187,7 @@ class NoticesScreen(Screen):
 
 
 class ConfirmScreen(Screen):
-    """"Raise the alarm?": one large red confirm button and a cancel button (no accidental alarms)."""
+    """ "Raise the alarm?": one large red confirm button and a cancel button (no accidental alarms)."""
 
     confirmed = Signal()
     cancelled = Signal()
@@ -206,8 +209,13 @@ class ConfirmScreen(Screen):
 
     def retranslate(self) -> None:
         self.title.setText(translate("Kiosk", "Emergency"))
-        self.body.setText(translate("Kiosk", "If you are in danger, press the red button. Officers will come "
-                                              "at once. For a fire or medical emergency, also call 119 or 120."))
+        self.body.setText(
+            translate(
+                "Kiosk",
+                "If you are in danger, press the red button. Officers will come "
+                "at once. For a fire or medical emergency, also call 119 or 120.",
+            )
+        )
         self.ok.setText(translate("Kiosk", "Raise the alarm now"))
         self.cancel.setText(translate("Kiosk", "Cancel"))
 
@@ -228,6 +236,8 @@ class OutOfServiceScreen(Screen):
     def retranslate(self) -> None:
         # Shown in both languages: the language button is not available here.
         self.title.setText("暂停服务\nOut of service")
-        self.body.setText("本机服务暂时不可用，正在自动恢复。如需帮助请联系值班民警或拨打 110。\n"
-                          "The station service is not running; it is restarting. For help, ask the officer on "
-                          "duty or call 110.")
+        self.body.setText(
+            "本机服务暂时不可用，正在自动恢复。如需帮助请联系值班民警或拨打 110。\n"
+            "The station service is not running; it is restarting. For help, ask the officer on "
+            "duty or call 110."
+        )

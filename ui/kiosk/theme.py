@@ -32,9 +32,18 @@ COLORS: Final = {
 
 #: (text colour, background colour) of every text the screens draw.
 TEXT_PAIRS: Final = [
-    ("fg", "bg"), ("muted", "bg"), ("tile_fg", "tile"), ("tile_sub", "tile"), ("accent_fg", "accent"),
-    ("danger_fg", "danger"), ("warn_fg", "warn"), ("error", "panel"), ("key_fg", "key"), ("panel_fg", "panel"),
-    ("accent", "panel"), ("fg", "danger"),
+    ("fg", "bg"),
+    ("muted", "bg"),
+    ("tile_fg", "tile"),
+    ("tile_sub", "tile"),
+    ("accent_fg", "accent"),
+    ("danger_fg", "danger"),
+    ("warn_fg", "warn"),
+    ("error", "panel"),
+    ("key_fg", "key"),
+    ("panel_fg", "panel"),
+    ("accent", "panel"),
+    ("fg", "danger"),
 ]
 
 MIN_TARGET: Final = 60
@@ -49,7 +58,7 @@ def _channel(c: int) -> float:
 
 def _luminance(hex_color: str) -> float:
     h = hex_color.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
 
 
@@ -71,36 +80,36 @@ def stylesheet(scale: float = 1.0) -> str:
 
     t = round(MIN_TARGET * scale)
     return f"""
-    QWidget {{ font-family: "{FONT_FAMILY}"; font-size: {f(26)}px; color: {c['fg']}; }}
-    #KioskRoot, QStackedWidget, #Screen {{ background: {c['bg']}; }}
-    QLabel#Title {{ font-size: {f(44)}px; font-weight: bold; color: {c['fg']}; }}
-    QLabel#Subtitle {{ font-size: {f(28)}px; color: {c['muted']}; }}
-    QLabel#Big {{ font-size: {f(72)}px; font-weight: bold; color: {c['fg']}; }}
-    QLabel#Muted {{ color: {c['muted']}; }}
+    QWidget {{ font-family: "{FONT_FAMILY}"; font-size: {f(26)}px; color: {c["fg"]}; }}
+    #KioskRoot, QStackedWidget, #Screen {{ background: {c["bg"]}; }}
+    QLabel#Title {{ font-size: {f(44)}px; font-weight: bold; color: {c["fg"]}; }}
+    QLabel#Subtitle {{ font-size: {f(28)}px; color: {c["muted"]}; }}
+    QLabel#Big {{ font-size: {f(72)}px; font-weight: bold; color: {c["fg"]}; }}
+    QLabel#Muted {{ color: {c["muted"]}; }}
     QPushButton {{ min-height: {t}px; min-width: {t}px; font-size: {f(28)}px; border-radius: 10px;
-                   background: {c['accent']}; color: {c['accent_fg']}; padding: 8px 20px; border: none; }}
-    QPushButton:checked {{ background: {c['warn']}; color: {c['warn_fg']}; }}
-    QPushButton#Tile {{ background: {c['tile']}; color: {c['tile_fg']}; text-align: left; padding: 16px 24px;
+                   background: {c["accent"]}; color: {c["accent_fg"]}; padding: 8px 20px; border: none; }}
+    QPushButton:checked {{ background: {c["warn"]}; color: {c["warn_fg"]}; }}
+    QPushButton#Tile {{ background: {c["tile"]}; color: {c["tile_fg"]}; text-align: left; padding: 16px 24px;
                         min-height: {round(150 * scale)}px; font-size: {f(32)}px; }}
-    QPushButton#Tile QLabel#TileTitle {{ color: {c['tile_fg']}; font-size: {f(34)}px; font-weight: bold; }}
-    QPushButton#Tile QLabel#TileSub {{ color: {c['tile_sub']}; font-size: {f(22)}px; }}
-    QPushButton#DangerTile QLabel {{ color: {c['danger_fg']}; font-size: {f(36)}px; font-weight: bold; }}
+    QPushButton#Tile QLabel#TileTitle {{ color: {c["tile_fg"]}; font-size: {f(34)}px; font-weight: bold; }}
+    QPushButton#Tile QLabel#TileSub {{ color: {c["tile_sub"]}; font-size: {f(22)}px; }}
+    QPushButton#DangerTile QLabel {{ color: {c["danger_fg"]}; font-size: {f(36)}px; font-weight: bold; }}
     QPushButton#DangerTile QLabel#TileSub {{ font-size: {f(22)}px; font-weight: normal; }}
-    QFrame#Panel QLabel#FieldLabel {{ color: {c['panel_fg']}; font-size: {f(26)}px;
+    QFrame#Panel QLabel#FieldLabel {{ color: {c["panel_fg"]}; font-size: {f(26)}px;
                                       min-width: {round(180 * scale)}px; }}
-    QPushButton#Danger, QPushButton#DangerTile {{ background: {c['danger']}; color: {c['danger_fg']}; }}
+    QPushButton#Danger, QPushButton#DangerTile {{ background: {c["danger"]}; color: {c["danger_fg"]}; }}
     QPushButton#DangerTile {{ min-height: {round(150 * scale)}px; font-size: {f(36)}px; font-weight: bold; }}
-    QPushButton#Key {{ background: {c['key']}; color: {c['key_fg']}; font-size: {f(30)}px; padding: 4px;
+    QPushButton#Key {{ background: {c["key"]}; color: {c["key_fg"]}; font-size: {f(30)}px; padding: 4px;
                        min-width: {t}px; min-height: {t}px; }}
-    QPushButton#Candidate {{ background: {c['tile']}; color: {c['tile_fg']}; font-size: {f(34)}px;
+    QPushButton#Candidate {{ background: {c["tile"]}; color: {c["tile_fg"]}; font-size: {f(34)}px;
                              min-width: {t}px; padding: 4px 10px; }}
-    QFrame#Panel {{ background: {c['panel']}; border-radius: 12px; }}
-    QFrame#Panel QLabel {{ color: {c['panel_fg']}; }}
-    QFrame#Panel QLabel#Error {{ color: {c['error']}; font-size: {f(24)}px; }}
-    QFrame#Panel QLabel#Hint {{ color: {c['accent']}; font-size: {f(24)}px; }}
-    QFrame#Warn {{ background: {c['warn']}; border-radius: 16px; }}
-    QFrame#Warn QLabel {{ color: {c['warn_fg']}; }}
-    QLineEdit, QPlainTextEdit {{ background: {c['panel']}; color: {c['panel_fg']}; border: 2px solid {c['accent']};
+    QFrame#Panel {{ background: {c["panel"]}; border-radius: 12px; }}
+    QFrame#Panel QLabel {{ color: {c["panel_fg"]}; }}
+    QFrame#Panel QLabel#Error {{ color: {c["error"]}; font-size: {f(24)}px; }}
+    QFrame#Panel QLabel#Hint {{ color: {c["accent"]}; font-size: {f(24)}px; }}
+    QFrame#Warn {{ background: {c["warn"]}; border-radius: 16px; }}
+    QFrame#Warn QLabel {{ color: {c["warn_fg"]}; }}
+    QLineEdit, QPlainTextEdit {{ background: {c["panel"]}; color: {c["panel_fg"]}; border: 2px solid {c["accent"]};
                                 border-radius: 8px; min-height: {t}px; font-size: {f(30)}px; padding: 4px 10px; }}
     QScrollArea {{ border: none; background: transparent; }}
     """

@@ -39,8 +39,9 @@ _ACTIVITY = (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Tou
 
 
 class KioskWindow(QWidget):
-    def __init__(self, link: DaemonLink | None, *, clock: Callable[[], float] = time.monotonic,
-                 today: date | None = None) -> None:
+    def __init__(
+        self, link: DaemonLink | None, *, clock: Callable[[], float] = time.monotonic, today: date | None = None
+    ) -> None:
         super().__init__()
         self.setObjectName("KioskRoot")
         self.link = link
@@ -49,8 +50,13 @@ class KioskWindow(QWidget):
         self.language = Language()
         self.language.set("zh")
         self.catalogue: Catalogue = DEFAULT_CATALOGUE
-        self.settings: dict[str, Any] = {"idle_timeout": 120.0, "idle_warning": 30.0, "station_name": "",
-                                         "printer": False, "id_reader": False}
+        self.settings: dict[str, Any] = {
+            "idle_timeout": 120.0,
+            "idle_warning": 30.0,
+            "station_name": "",
+            "printer": False,
+            "id_reader": False,
+        }
         self.notices: list[dict[str, Any]] = []
         self.session = self._new_session()
         self.engine = PinyinEngine()
@@ -96,8 +102,11 @@ class KioskWindow(QWidget):
 
     # ---- session -----------------------------------------------------------------------------------
     def _new_session(self) -> ResidentSession:
-        s = ResidentSession(idle_timeout=float(self.settings["idle_timeout"]),
-                            warning=float(self.settings["idle_warning"]), clock=self.clock)
+        s = ResidentSession(
+            idle_timeout=float(self.settings["idle_timeout"]),
+            warning=float(self.settings["idle_warning"]),
+            clock=self.clock,
+        )
         s.on_wipe(self._wiped)
         return s
 
@@ -179,6 +188,7 @@ class KioskWindow(QWidget):
         def got(result: Notices | None, error: ApiError | None) -> None:
             if result is not None:
                 self.set_notices(msgspec.to_builtins(result.notices))
+
         if self.link is not None:
             self.link.request(api.KIOSK_NOTICES, None, got)
 
@@ -196,9 +206,13 @@ class KioskWindow(QWidget):
         if self.stack.currentWidget() is self.out_of_service:
             return
         birth = params.get("birth_date") or ""
-        card = CardIdentity(name=str(params.get("name", "")), id_number=str(params.get("id_number", "")),
-                            gender=str(params.get("gender", "")), address=str(params.get("address", "")),
-                            birth_date=date.fromisoformat(birth) if birth else None)
+        card = CardIdentity(
+            name=str(params.get("name", "")),
+            id_number=str(params.get("id_number", "")),
+            gender=str(params.get("gender", "")),
+            address=str(params.get("address", "")),
+            birth_date=date.fromisoformat(birth) if birth else None,
+        )
         if self.session.state is SessionState.IDLE:
             self.start_session()
         self._activity()
@@ -217,8 +231,12 @@ class KioskWindow(QWidget):
     def show_home(self) -> None:
         self._drop_form()
         self.keyboard.hide()
-        self.home.show_services(self.catalogue.services, lang=self.session.lang, elder=self.session.elder,
-                                station_name=str(self.settings.get("station_name") or ""))
+        self.home.show_services(
+            self.catalogue.services,
+            lang=self.session.lang,
+            elder=self.session.elder,
+            station_name=str(self.settings.get("station_name") or ""),
+        )
         self.stack.setCurrentWidget(self.home)
 
     def retranslate(self) -> None:
@@ -264,8 +282,13 @@ class KioskWindow(QWidget):
 
     def open_form(self, spec: ServiceSpec) -> None:
         self._drop_form()
-        self.form = FormScreen(spec, lang=self.session.lang, keyboard=self.keyboard,
-                               has_reader=bool(self.settings.get("id_reader")), today=self.today)
+        self.form = FormScreen(
+            spec,
+            lang=self.session.lang,
+            keyboard=self.keyboard,
+            has_reader=bool(self.settings.get("id_reader")),
+            today=self.today,
+        )
         self.form.submit.connect(self.submit_form)
         self.form.cancel.connect(self.show_home)
         self.stack.addWidget(self.form)
@@ -295,8 +318,9 @@ class KioskWindow(QWidget):
 
     def _send(self, spec: ServiceSpec, fields: dict[str, str], *, from_card: bool = False) -> None:
         lang: Literal["zh", "en"] = "en" if self.session.lang == "en" else "zh"
-        params = KioskSubmit(request_id=new_request_id(), service=spec.id, fields=fields, lang=lang,
-                             from_card=from_card)
+        params = KioskSubmit(
+            request_id=new_request_id(), service=spec.id, fields=fields, lang=lang, from_card=from_card
+        )
 
         def done(result: KioskResult | None, error: ApiError | None) -> None:
             if self.session.state is SessionState.IDLE:
@@ -332,7 +356,7 @@ class KioskWindow(QWidget):
             else:
                 zh, _, en = error.message.partition(" / ")
                 self.result.set_print_state((en or zh) if self.session.lang == "en" else zh)
+
         if self.link is not None:
             lang: Literal["zh", "en"] = "en" if self.session.lang == "en" else "zh"
-            self.link.request(api.KIOSK_PRINT, PrintReceipt(receipt_id=str(receipt_id), lang=lang), done,
-                              timeout=20.0)
+            self.link.request(api.KIOSK_PRINT, PrintReceipt(receipt_id=str(receipt_id), lang=lang), done, timeout=20.0)

@@ -66,9 +66,20 @@ def test_every_service_end_to_end(station: Station) -> None:
     assert (card["name"], card["id_number"], card["gender"]) == ("张三丰", ID_NUMBER, "male")
 
     # a report: a ticket at once, and a receipt whose bytes decode to the expected text
-    rep = st.call("kiosk.submit", {"request_id": "rep-1", "service": "report_dispute", "fields": {
-        "description": "楼上装修噪音", "location": "景山前街4号", "name": "张三丰", "phone": "13800138000"},
-        "from_card": True})
+    rep = st.call(
+        "kiosk.submit",
+        {
+            "request_id": "rep-1",
+            "service": "report_dispute",
+            "fields": {
+                "description": "楼上装修噪音",
+                "location": "景山前街4号",
+                "name": "张三丰",
+                "phone": "13800138000",
+            },
+            "from_card": True,
+        },
+    )
     assert rep["status"] == "submitted"
     assert rep["ticket"].startswith("ST-K1-")
     lines = _print(st, rep["receipt_id"])
@@ -87,9 +98,19 @@ def test_every_service_end_to_end(station: Station) -> None:
 
     # form errors come back per field, in both languages
     with pytest.raises(ApiError) as err:
-        st.call("kiosk.book", {"service": "appt_id_card", "fields": {
-            "name": "张三丰", "id_number": "360426199101010072", "phone": "13800138000", "date": next_weekday(),
-            "period": "am"}})
+        st.call(
+            "kiosk.book",
+            {
+                "service": "appt_id_card",
+                "fields": {
+                    "name": "张三丰",
+                    "id_number": "360426199101010072",
+                    "phone": "13800138000",
+                    "date": next_weekday(),
+                    "period": "am",
+                },
+            },
+        )
     assert err.value.data["fields"][0]["field"] == "id_number"
     assert "校验位" in err.value.data["fields"][0]["zh"]
 
@@ -111,8 +132,13 @@ def test_every_service_end_to_end(station: Station) -> None:
     assert st.notes_of("kiosk.officer_called")
     assert st.call("kiosk.emergency", {"service": "emergency"})["status"] == "raised"
 
-    wait_until(lambda: {"kiosk.report", "kiosk.call_officer", "kiosk.emergency"}
-               <= {e["type"] for e in stored_events(st.db_url)}, timeout=20, what="kiosk events at the hub")
+    wait_until(
+        lambda: (
+            {"kiosk.report", "kiosk.call_officer", "kiosk.emergency"} <= {e["type"] for e in stored_events(st.db_url)}
+        ),
+        timeout=20,
+        what="kiosk events at the hub",
+    )
     events = {e["type"]: e for e in stored_events(st.db_url)}
     assert events["kiosk.emergency"]["priority"] == 3
     assert events["kiosk.report"]["data"]["fields"]["phone"] == "13800138000"
@@ -132,14 +158,21 @@ def test_notices_must_be_signed(station: Station) -> None:
     args: dict[str, object] = {"scope": "ST-K1", "issued_at": wire.utc_now_iso(), "notices": [notice("bad")]}
     publish_command(st.broker.url, own, notice_command("ST-K1", [notice("forged")], keys=FORGER))
     publish_command(st.broker.url, own, notice_command("ST-K1", [notice("unsigned")], keys=None))
-    publish_command(st.broker.url, own, CENTRAL.signer.command("kiosk.notices", args, targets=["ST-OTHER"],
-                                                               lifetime=600))
-    publish_command(st.broker.url, own, CENTRAL.signer.command("kiosk.notices", args, targets=["ST-K1"],
-                                                               lifetime=600, now=time.time() - 3600))
+    publish_command(
+        st.broker.url, own, CENTRAL.signer.command("kiosk.notices", args, targets=["ST-OTHER"], lifetime=600)
+    )
+    publish_command(
+        st.broker.url,
+        own,
+        CENTRAL.signer.command("kiosk.notices", args, targets=["ST-K1"], lifetime=600, now=time.time() - 3600),
+    )
     publish_command(st.broker.url, "police/v1/all/cmd/kiosk.notices", older)  # replayed (and now retained)
     for why in ("unknown_key", "unsigned", "wrong_target", "expired", "replayed"):
-        wait_until(lambda why=why: "refused command kiosk.notices" in st.edge.log()
-                   and f": {why}" in st.edge.log(), timeout=15, what=f"a command refused as {why}")
+        wait_until(
+            lambda why=why: "refused command kiosk.notices" in st.edge.log() and f": {why}" in st.edge.log(),
+            timeout=15,
+            what=f"a command refused as {why}",
+        )
     assert [n["id"] for n in st.call("kiosk.notices")["notices"]] == ["f1"]
     # retained: a restarted daemon has them from its file, and refuses the replayed copy the broker keeps
     st.edge.stop()
@@ -153,8 +186,9 @@ def test_printer_fault_is_visible_and_answered(station: Station) -> None:
     st = station
     assert st.printer is not None
     st.printer.paper_out = True
-    rep = st.call("kiosk.submit", {"service": "report_hazard",
-                                   "fields": {"description": "井盖缺失", "location": "路口"}})
+    rep = st.call(
+        "kiosk.submit", {"service": "report_hazard", "fields": {"description": "井盖缺失", "location": "路口"}}
+    )
     with pytest.raises(ApiError) as err:
         st.call("kiosk.print", {"receipt_id": rep["receipt_id"]})
     assert "纸" in err.value.data["zh"]
@@ -165,8 +199,9 @@ def test_printer_fault_is_visible_and_answered(station: Station) -> None:
     assert "device.printer" not in [f["code"] for f in st.call("status.get")["faults"]]
 
 
-def test_offline_requests_are_queued_and_answered_when_the_link_returns(tmp_path: Path,
-                                                                        mosquitto: MosquittoProcess) -> None:
+def test_offline_requests_are_queued_and_answered_when_the_link_returns(
+    tmp_path: Path, mosquitto: MosquittoProcess
+) -> None:
     mosquitto.kill()
     st = Station(tmp_path, mosquitto)
     try:
@@ -178,16 +213,20 @@ def test_offline_requests_are_queued_and_answered_when_the_link_returns(tmp_path
         assert res["queued"] is True
         lines = _print(st, res["receipt_id"])
         assert any("网络恢复后自动提交" in line for line in lines)
-        rep = st.call("kiosk.submit", {"service": "report_hazard",
-                                       "fields": {"description": "电线裸露", "location": "x"}})
+        rep = st.call(
+            "kiosk.submit", {"service": "report_hazard", "fields": {"description": "电线裸露", "location": "x"}}
+        )
         assert rep["status"] == "queued"
         assert st.call("kiosk.ticket", {"service": "queue_ticket", "fields": {"queue": "C"}})["ticket"] == "LC001"
         assert [p["request_id"] for p in st.call("kiosk.pending")["pending"]] == ["off-1"]
 
         mosquitto.start()
         st.hub.start()
-        wait_until(lambda: {"kiosk.request", "kiosk.report", "kiosk.ticket"}
-                   <= {e["type"] for e in stored_events(st.db_url)}, timeout=30, what="queued events at the hub")
+        wait_until(
+            lambda: {"kiosk.request", "kiosk.report", "kiosk.ticket"} <= {e["type"] for e in stored_events(st.db_url)},
+            timeout=30,
+            what="queued events at the hub",
+        )
         wait_until(lambda: st.notes_of("kiosk.result"), timeout=30, what="central's answer to the queued booking")
         answer = st.notes_of("kiosk.result")[0]
         assert (answer["request_id"], answer["status"], answer["slot"]) == ("off-1", "booked", f"{day} 14:00")

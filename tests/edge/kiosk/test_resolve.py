@@ -47,13 +47,21 @@ def _done(rid: str, answer: Any) -> dict[str, Any]:
 
 async def test_malformed_answers_do_not_stop_the_resolve_loop(tmp_path: Path) -> None:
     good = {"ok": True, "items": [], "ref": "R1"}
-    ctx = ScriptedHub(tmp_path, [
-        "not an object",                                         # the whole answer is garbage
-        {"results": "not a list"},
-        {"results": [7, _done("bad-reason", {"ok": False, "reason": "not a dict"}),
-                     _done("bad-items", {"ok": True, "items": [{"nonsense": 1}]})]},
-        {"results": [_done("good", good)]},
-    ])
+    ctx = ScriptedHub(
+        tmp_path,
+        [
+            "not an object",  # the whole answer is garbage
+            {"results": "not a list"},
+            {
+                "results": [
+                    7,
+                    _done("bad-reason", {"ok": False, "reason": "not a dict"}),
+                    _done("bad-items", {"ok": True, "items": [{"nonsense": 1}]}),
+                ]
+            },
+            {"results": [_done("good", good)]},
+        ],
+    )
     kiosk = KioskComponent(KioskSection(enabled=True, retry_interval=0.5))
     await kiosk.start(ctx)
     try:
@@ -81,8 +89,9 @@ async def test_a_malformed_kiosk_result_command_is_survived(tmp_path: Path) -> N
         assert kiosk.pending is not None
         kiosk.pending.add(_pending("r1", 1))
         keys = central_keys()
-        await ctx.commands["kiosk.result"](signed(keys, "kiosk.result", {"request_id": "r1", "answer": {
-            "ok": False, "reason": ["a list"]}}))
+        await ctx.commands["kiosk.result"](
+            signed(keys, "kiosk.result", {"request_id": "r1", "answer": {"ok": False, "reason": ["a list"]}})
+        )
         assert [r.status for r in kiosk.resolved] == ["failed"]
         assert not kiosk.pending.items
     finally:

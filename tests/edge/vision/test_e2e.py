@@ -29,9 +29,24 @@ FORGER = central_keys()  # a stolen station box's idea of central's key
 
 
 def make_video(path: Path, plates: list[str]) -> None:
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_plate_media.py"), "video", str(path), "--seconds",
-                    "6", "--size", "small", "--seed", "21", *[a for p in plates for a in ("--plate", p)]],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "gen_plate_media.py"),
+            "video",
+            str(path),
+            "--seconds",
+            "6",
+            "--size",
+            "small",
+            "--seed",
+            "21",
+            *[a for p in plates for a in ("--plate", p)],
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
 
 
 def station_config(tmp: Path, station: str, broker: str, video: Path) -> Path:
@@ -58,11 +73,34 @@ source = "{video}"
 
 def push_watch_list(broker: str, tmp: Path, *, keys: CentralKeys, version: int) -> subprocess.CompletedProcess[str]:
     key_file, _ = keys.write(tmp / f"keys-{id(keys)}")
-    args = {"version": version, "entries": [{"plate": WANTED, "reason": "被盗车辆 stolen", "priority": 1},
-                                            {"plate": "京A0123警", "reason": "test", "priority": 3}]}
-    return subprocess.run([sys.executable, "-m", "police_kiosk", "hub", "command", "--broker", broker, "--key-file",
-                           str(key_file), "--station", "all", "--retain", "vision.watchlist", json.dumps(args)],
-                          capture_output=True, text=True, timeout=60)
+    args = {
+        "version": version,
+        "entries": [
+            {"plate": WANTED, "reason": "被盗车辆 stolen", "priority": 1},
+            {"plate": "京A0123警", "reason": "test", "priority": 3},
+        ],
+    }
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "police_kiosk",
+            "hub",
+            "command",
+            "--broker",
+            broker,
+            "--key-file",
+            str(key_file),
+            "--station",
+            "all",
+            "--retain",
+            "vision.watchlist",
+            json.dumps(args),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def hits(db_url: str, station: str) -> list[dict[str, object]]:
@@ -79,6 +117,7 @@ def cameras(socket: Path) -> dict[str, object]:
             res = await c.call("vision.cameras")
             assert isinstance(res, dict)
             return res
+
     return asyncio.run(q())
 
 
@@ -86,6 +125,7 @@ def status(socket: Path) -> dict[str, object]:
     async def q() -> dict[str, object]:
         async with EdgeClient(socket) as c:
             return dict(await c.call("status.get"))
+
     return asyncio.run(q())
 
 
@@ -93,6 +133,7 @@ def watch_list_version(socket: Path) -> int:
     async def q() -> int:
         async with EdgeClient(socket) as c:
             return int((await c.call("vision.watchlist"))["version"])
+
     return asyncio.run(q())
 
 
@@ -107,18 +148,33 @@ def test_watch_listed_vehicle_gives_one_hit_at_the_hub(tmp_path: Path, mosquitto
     # Central pushes the list to all stations, retained: stations get it when they connect.
     real = push_watch_list(mosquitto.url, tmp_path, keys=CENTRAL, version=6)
     assert real.returncode == 0, real.stderr
-    a = EdgeProc(tmp_path, station="ST-VA", broker_url=mosquitto.url,
-                 extra=["--config", str(station_config(tmp_path, "ST-VA", mosquitto.url, with_hit))])
-    b = EdgeProc(tmp_path, station="ST-VB", broker_url=mosquitto.url,
-                 extra=["--config", str(station_config(tmp_path, "ST-VB", mosquitto.url, without))])
+    a = EdgeProc(
+        tmp_path,
+        station="ST-VA",
+        broker_url=mosquitto.url,
+        extra=["--config", str(station_config(tmp_path, "ST-VA", mosquitto.url, with_hit))],
+    )
+    b = EdgeProc(
+        tmp_path,
+        station="ST-VB",
+        broker_url=mosquitto.url,
+        extra=["--config", str(station_config(tmp_path, "ST-VB", mosquitto.url, without))],
+    )
     a.start()
     b.start()
     try:
         for st in (a, b):  # each camera plays its 6 s clip once, like a live stream, to the end
-            wait_until(lambda st=st: cameras(st.socket)["cameras"][0]["state"] == "ended",  # type: ignore[index]
-                       timeout=180, interval=1.0, what=f"{st.name}'s clip to end")
-        wait_until(lambda: len(hits(db, "ST-VA")) >= 1 and "vision.watchlist_installed" in types(db, "ST-VB"),
-                   timeout=60, what="the events to reach the hub")
+            wait_until(
+                lambda st=st: cameras(st.socket)["cameras"][0]["state"] == "ended",  # type: ignore[index]
+                timeout=180,
+                interval=1.0,
+                what=f"{st.name}'s clip to end",
+            )
+        wait_until(
+            lambda: len(hits(db, "ST-VA")) >= 1 and "vision.watchlist_installed" in types(db, "ST-VB"),
+            timeout=60,
+            what="the events to reach the hub",
+        )
         assert "vision.watchlist_installed" in types(db, "ST-VA")
         (hit,) = hits(db, "ST-VA")  # exactly one event for one vehicle
         data = hit["data"]
@@ -132,8 +188,11 @@ def test_watch_listed_vehicle_gives_one_hit_at_the_hub(tmp_path: Path, mosquitto
         # A forged list (another key) is refused by the daemon's command gate, visibly, and changes nothing.
         forged = push_watch_list(mosquitto.url, tmp_path, keys=FORGER, version=7)
         assert forged.returncode == 0, forged.stderr
-        wait_until(lambda: "refused a command from central (vision.watchlist): unknown_key"
-                   in str(status(a.socket)["faults"]), timeout=60, what="the forged watch list to be refused")
+        wait_until(
+            lambda: "refused a command from central (vision.watchlist): unknown_key" in str(status(a.socket)["faults"]),
+            timeout=60,
+            what="the forged watch list to be refused",
+        )
         assert watch_list_version(a.socket) == 6
     finally:
         a.stop()

@@ -69,8 +69,9 @@ def test_colour_classification() -> None:
     assert classify_colour(solid((40, 40, 40))) is None
 
 
-def test_snapshot_keeps_the_plate_sharp_and_hides_the_rest(scene: tuple[np.ndarray, list[float]],
-                                                            tmp_path: Path) -> None:
+def test_snapshot_keeps_the_plate_sharp_and_hides_the_rest(
+    scene: tuple[np.ndarray, list[float]], tmp_path: Path
+) -> None:
     frame, box = scene
     # without a face detector (this OpenCV wheel ships no cascade) everything outside the plate is pixelated
     maker = SnapshotMaker(max_width=640, cascade=tmp_path / "no-such-cascade.xml")

@@ -33,13 +33,19 @@ pytestmark = [pytest.mark.slow]
 
 KEY = "000102030405060708090a0b0c0d0e0f"
 EAST, WEST, NORTH = "ST-EAST", "ST-WEST", "ST-NORTH"
-PASSWORDS = {"boss": "boss-pass-1", "west": "west-pass-1", "east": "east-pass-1", "lockme": "lock-pass-1",
-             "wall": "wall-pass-1"}
+PASSWORDS = {
+    "boss": "boss-pass-1",
+    "west": "west-pass-1",
+    "east": "east-pass-1",
+    "lockme": "lock-pass-1",
+    "wall": "wall-pass-1",
+}
 T = TypeVar("T")
 
 
 def arun(factory: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine in its own thread and loop (Playwright's sync API owns this thread's loop)."""
+
     async def main() -> T:
         return await factory()
 
@@ -48,7 +54,8 @@ def arun(factory: Callable[[], Awaitable[T]]) -> T:
 
 
 def edge_config(path: Path, dc09_port: int) -> Path:
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [station]
 id = "{EAST}"
 name = "东城一号警务站"
@@ -73,7 +80,9 @@ name = "阳光小学"
 name_en = "Sunshine Primary School"
 key = "{KEY}"
 points = [{{ zone = 1, name = "正门一键报警", name_en = "Main gate button" }}]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -108,23 +117,43 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     cli("user", "add", "wall", "--role", "viewer", "--db", db, stdin=PASSWORDS["wall"] + "\n")
     for name, role, district in (("boss", "command", ""), ("west", "district", "西城"), ("east", "district", "东城")):
         extra = ["--district", district] if district else []
-        central.tokens[name] = cli("token", "add", f"{name}-script", "--role", role, *extra, "--db", db
-                                   ).strip().splitlines()[-1]
+        central.tokens[name] = (
+            cli("token", "add", f"{name}-script", "--role", role, *extra, "--db", db).strip().splitlines()[-1]
+        )
     now = time.time()
     seeded = {WEST: "INC-20261203-080000-west", NORTH: "INC-20261203-080000-nort"}
-    seed_station(db, WEST, name="西城二号警务站", district="西城",
-                 incident=incident_dict(seeded[WEST], now - 30, site="育才中学", site_en="Yucai Middle School"))
-    seed_station(db, NORTH, name="东城三号警务站", district="东城",
-                 incident=incident_dict(seeded[NORTH], now - 20, site="北湖小学", site_en="Beihu Primary School"))
+    seed_station(
+        db,
+        WEST,
+        name="西城二号警务站",
+        district="西城",
+        incident=incident_dict(seeded[WEST], now - 30, site="育才中学", site_en="Yucai Middle School"),
+    )
+    seed_station(
+        db,
+        NORTH,
+        name="东城三号警务站",
+        district="东城",
+        incident=incident_dict(seeded[NORTH], now - 20, site="北湖小学", site_en="Beihu Primary School"),
+    )
     dc09_port = free_port()
-    edge = EdgeProc(workdir, station=EAST, broker_url=broker.url,
-                    extra=["--config", str(edge_config(workdir / "station.toml", dc09_port))])
+    edge = EdgeProc(
+        workdir,
+        station=EAST,
+        broker_url=broker.url,
+        extra=["--config", str(edge_config(workdir / "station.toml", dc09_port))],
+    )
     try:
         central.start()
         edge.start()
-        wait_until(lambda: any(s["station"] == EAST and s["district"] == "东城"
-                               for s in central.api("/api/v1/stations", central.tokens["boss"])["stations"]),
-                   timeout=60, what="the edge's telemetry (with its district) at the hub")
+        wait_until(
+            lambda: any(
+                s["station"] == EAST and s["district"] == "东城"
+                for s in central.api("/api/v1/stations", central.tokens["boss"])["stations"]
+            ),
+            timeout=60,
+            what="the edge's telemetry (with its district) at the hub",
+        )
         wait_for_alarms_component(edge)
         yield World(central, edge, dc09_port, seeded)
     finally:
@@ -207,8 +236,11 @@ def test_a_panic_appears_live_with_a_cue_and_its_timeline_follows_the_crew(world
         assert page.is_visible("#cue.on")
         page.wait_for_function(f"() => window.pkConsole.sounds > {sounds_before}")
         # how long from stored at the hub to drawn in the browser (measured, printed, not asserted)
-        raised = next(e for e in stored_events(world.central.db_url)
-                      if e["type"] == "alarm.raised" and e["data"]["incident_id"] == iid)
+        raised = next(
+            e
+            for e in stored_events(world.central.db_url)
+            if e["type"] == "alarm.raised" and e["data"]["incident_id"] == iid
+        )
         stored_at = _received_at(world.central.db_url, EAST, int(raised["seq"]))
         drawn_at = page.evaluate(f"window.__drawnAt['{iid}']")
         print(f"\nevent stored -> drawn in the browser: {drawn_at - stored_at:.3f} s")
@@ -339,8 +371,9 @@ def test_posts_without_the_sessions_csrf_token_are_refused(world: World, browser
         page.wait_for_selector(f"tr[data-incident='{north}']:not(.unseen)")
     fresh = browser.new_context()
     try:  # a sign-in posted from elsewhere (no double-submit cookie) is refused too
-        answer = fresh.request.post(f"{world.url}/login", form={"name": "boss", "password": PASSWORDS["boss"],
-                                                                 "csrf": "x"})
+        answer = fresh.request.post(
+            f"{world.url}/login", form={"name": "boss", "password": PASSWORDS["boss"], "csrf": "x"}
+        )
         assert answer.status == 403
     finally:
         fresh.close()
@@ -353,8 +386,9 @@ def test_the_event_stream_resumes_after_the_last_event_id(world: World) -> None:
             headers["Last-Event-ID"] = last_id
         events: list[dict[str, str]] = []
         current: dict[str, str] = {}
-        with urllib.request.urlopen(urllib.request.Request(f"{world.url}/api/v1/stream", headers=headers),
-                                    timeout=10) as r:
+        with urllib.request.urlopen(
+            urllib.request.Request(f"{world.url}/api/v1/stream", headers=headers), timeout=10
+        ) as r:
             while len([e for e in events if e.get("event") == "alarm"]) < want:
                 line = r.readline().decode().rstrip("\n")
                 if not line:

@@ -27,8 +27,13 @@ def test_incidents_follow_the_latest_revision_and_the_stream_resumes(db_url: str
     now = time.time()
     inc = incident_dict("INC-1", now, site="阳光小学", site_en="Sunshine")
     seed_station(db_url, "ST-A", name="A", district="东城", incident=inc)
-    seed_station(db_url, "ST-B", name="B", district="西城",
-                 incident=incident_dict("INC-2", now - 5, site="育才中学", site_en="Yucai"))
+    seed_station(
+        db_url,
+        "ST-B",
+        name="B",
+        district="西城",
+        incident=incident_dict("INC-2", now - 5, site="育才中学", site_en="Yucai"),
+    )
     pool = DbPool(db_url)
     try:
         feed = Feed(pool, silent_s=90)
@@ -36,8 +41,13 @@ def test_incidents_follow_the_latest_revision_and_the_stream_resumes(db_url: str
         views = queries.incidents(pool.get(), places=feed.places)
         assert [v.id for v in views] == ["INC-1", "INC-2"]  # both unseen and raised: newest first
         assert all(v.unseen for v in views)
-        acked = dict(inc, state="acknowledged", rev=2, acked_at=now + 1,
-                     timeline=[*inc["timeline"], {"at": now + 1, "what": "acknowledged", "by": "7701", "detail": ""}])
+        acked = dict(
+            inc,
+            state="acknowledged",
+            rev=2,
+            acked_at=now + 1,
+            timeline=[*inc["timeline"], {"at": now + 1, "what": "acknowledged", "by": "7701", "detail": ""}],
+        )
         store_change(db_url, "ST-A", 2, acked, "acknowledged")
         store_change(db_url, "ST-A", 3, inc, "raised")  # an old revision re-sent: ignored
         events = feed._poll_alarms(publish=True)
@@ -56,7 +66,9 @@ def test_incidents_follow_the_latest_revision_and_the_stream_resumes(db_url: str
         states = {v.station: v.state for v in queries.stations(pool.get(), silent_s=90)}
         assert states == {"ST-A": "online", "ST-B": "online"}
         assert {v.station: v.state for v in queries.stations(pool.get(), silent_s=90, now=time.time() + 100)} == {
-            "ST-A": "silent", "ST-B": "silent"}
+            "ST-A": "silent",
+            "ST-B": "silent",
+        }
     finally:
         pool.close()
 

@@ -33,8 +33,20 @@ def test_a_port_in_use_stops_the_hub(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        done = subprocess.run([*PYTHON, "hub", "--broker", "mqtt://127.0.0.1:9", "--db", f"sqlite:///{tmp_path}/h.db",
-                               "--http", f"127.0.0.1:{port}"], capture_output=True, timeout=60)
+        done = subprocess.run(
+            [
+                *PYTHON,
+                "hub",
+                "--broker",
+                "mqtt://127.0.0.1:9",
+                "--db",
+                f"sqlite:///{tmp_path}/h.db",
+                "--http",
+                f"127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            timeout=60,
+        )
     assert done.returncode == 2
     assert f"--http 127.0.0.1:{port}" in done.stderr.decode()
 
@@ -42,8 +54,9 @@ def test_a_port_in_use_stops_the_hub(tmp_path: Path) -> None:
 def test_station_listing_links_keep_the_filters() -> None:
     from hub.web.pages import StationListing
 
-    listing = StationListing(rows=[], matching=450, counts={}, chosen={"district": "东城", "state": ""},
-                             districts=["东城"], page=2, pages=3)
+    listing = StationListing(
+        rows=[], matching=450, counts={}, chosen={"district": "东城", "state": ""}, districts=["东城"], page=2, pages=3
+    )
     assert listing.link() == "district=%E4%B8%9C%E5%9F%8E&page=2"
     assert listing.link(page=1) == "district=%E4%B8%9C%E5%9F%8E"
     assert listing.link(state="silent", page=1) == "district=%E4%B8%9C%E5%9F%8E&state=silent"
