@@ -137,8 +137,9 @@ class Dc09Decoder:
     Settings (keyword-only): ``keys`` maps account → AES key (16/24/32 bytes); ``crc_format``
     ("hex", "binary" or "auto"); ``max_age``/``max_ahead`` the time window in seconds (``check_time``
     False disables it; ``time_check_exempt`` names accounts whose panels keep poor time: their frames
-    are ACKed whatever their timestamp); ``require_encryption`` answers DUH to cleartext frames from an account that
-    has a key, except the accounts in ``cleartext_allowed`` (legacy panels); ``rng`` supplies the random pad of ``*ACK`` replies; ``counters`` may be shared.
+    are ACKed whatever their timestamp); ``require_encryption`` answers DUH to cleartext frames from an
+    account that has a key, except the accounts in ``cleartext_allowed`` (legacy panels); ``rng``
+    supplies the random pad of ``*ACK`` replies; ``counters`` may be shared.
     Frames with a bad CRC or length are dropped silently and counted in :attr:`counters`.
     """
 
