@@ -93,7 +93,7 @@ class RefusalLog:
     so a flood of made-up accounts is still one line per interval.
     """
 
-    def __init__(self, *, interval: float = 60.0, max_keys: int = 256) -> None:
+    def __init__(self, *, interval: float = 60.0, max_keys: int = 32) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
         self.interval = interval
