@@ -33,7 +33,7 @@ Logs name accounts, sequence numbers and peers, never message data.
 
 Use::
 
-    server = Dc09Server(on_message=handle, host="0.0.0.0", port_tcp=12000, port_udp=12000)
+    server = Dc09Server(on_message=handle, host="192.168.50.1", port_tcp=12000, port_udp=12000)
     await server.start()
     ...
     await server.close()           # or: async with Dc09Server(...) as server: ...
