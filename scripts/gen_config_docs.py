@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import annotated_types
-from pydantic import BaseModel
+from pydantic import BaseModel, IPvAnyNetwork
 from pydantic.fields import FieldInfo
 
 from edge.config.station import EdgeConfig
@@ -85,7 +85,8 @@ MEANINGS: dict[str, str] = {
 }
 
 _BINARY_UNITS = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
-_SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean", Path: "path"}
+_SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean", Path: "path",
+            IPvAnyNetwork: "string (CIDR)"}
 
 
 @dataclass

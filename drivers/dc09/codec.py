@@ -137,8 +137,9 @@ class Dc09Decoder:
     Settings (keyword-only): ``keys`` maps account → AES key (16/24/32 bytes); ``crc_format``
     ("hex", "binary" or "auto"); ``max_age``/``max_ahead`` the time window in seconds (``check_time``
     False disables it; ``time_check_exempt`` names accounts whose panels keep poor time: their frames
-    are ACKed whatever their timestamp); ``require_encryption`` answers DUH to cleartext frames from an account that
-    has a key; ``rng`` supplies the random pad of ``*ACK`` replies; ``counters`` may be shared.
+    are ACKed whatever their timestamp); ``require_encryption`` answers DUH to cleartext frames from an
+    account that has a key, except the accounts in ``cleartext_allowed`` (legacy panels); ``rng``
+    supplies the random pad of ``*ACK`` replies; ``counters`` may be shared.
     Frames with a bad CRC or length are dropped silently and counted in :attr:`counters`.
     """
 
@@ -152,6 +153,7 @@ class Dc09Decoder:
         check_time: bool = True,
         time_check_exempt: Collection[str] = (),
         require_encryption: bool = False,
+        cleartext_allowed: Collection[str] = (),
         rng: Rng = os.urandom,
         counters: Dc09Counters | None = None,
     ) -> None:
@@ -165,6 +167,7 @@ class Dc09Decoder:
         self._check_time = check_time
         self._time_exempt = frozenset(a.upper() for a in time_check_exempt)
         self._require_encryption = require_encryption
+        self._cleartext_ok = frozenset(a.upper() for a in cleartext_allowed)
         self._rng = rng
 
     @property
@@ -213,7 +216,8 @@ class Dc09Decoder:
                 return duh("undecryptable", malformed=True)
             if not rest.isascii() or not rest.isprintable():  # a wrong key gives random bytes
                 return duh("undecryptable", malformed=True)
-        elif self._require_encryption and key is not None:
+        elif self._require_encryption and key is not None and account is not None \
+                and account.upper() not in self._cleartext_ok:
             return duh("encryption-required")
         try:
             data, extended, timestamp = parse_tail(rest)
@@ -227,7 +231,7 @@ class Dc09Decoder:
                 return duh("missing-account", malformed=True)
             account = in_data["acct"]
             key = self._keys.get(account.upper())
-            if self._require_encryption and key is not None:
+            if self._require_encryption and key is not None and account.upper() not in self._cleartext_ok:
                 return duh("encryption-required")
         message = Dc09Message(token, encrypted, sequence, receiver, prefix, account, data, extended, timestamp)
         if (
@@ -240,13 +244,13 @@ class Dc09Decoder:
             reply = encode_response(
                 ResponseKind.NAK, receiver=receiver, prefix=prefix, now=now, crc_format=fmt
             )
-            return Dc09Decoded(ResponseKind.NAK, reply, account, sequence, message, "time-window")
+            return Dc09Decoded(ResponseKind.NAK, reply, account, sequence, message, "time-window", fmt)
         self.counters.frames_ok += 1
         reply = encode_response(
             ResponseKind.ACK, sequence=sequence, account=account, receiver=receiver, prefix=prefix,
             now=now, key=key if encrypted else None, crc_format=fmt, rng=self._rng,
         )
-        return Dc09Decoded(ResponseKind.ACK, reply, account, sequence, message)
+        return Dc09Decoded(ResponseKind.ACK, reply, account, sequence, message, "", fmt)
 
     def _duh_loose(self, text: str, fmt: Literal["hex", "binary"]) -> Dc09Decoded:
         """A span with a good CRC and length whose header does not parse: still answered, with DUH."""
@@ -262,4 +266,4 @@ class Dc09Decoder:
         self.counters.duhs += 1
         reply = encode_response(ResponseKind.DUH, sequence=sequence, account=account, receiver=receiver,
                                 prefix=prefix, crc_format=fmt)
-        return Dc09Decoded(ResponseKind.DUH, reply, account or "", sequence, None, reason)
+        return Dc09Decoded(ResponseKind.DUH, reply, account or "", sequence, None, reason, fmt)

@@ -31,7 +31,10 @@ class ServerStats:
     duplicates: int = 0
     callback_errors: int = 0
     connections: int = 0
-    refused_connections: int = 0
+    refused_connections: int = 0  # all refused connections, those over the per-address limit included
+    refused_per_host: int = 0
+    first_frame_closed: int = 0  # closed: no accepted frame within first_frame_timeout
+    screened: int = 0  # frames the application's screen refused (answered DUH)
     idle_closed: int = 0
     datagrams: int = 0
 
@@ -44,6 +47,7 @@ class ReceiverCore(Protocol):
 
     stats: ServerStats
     _idle_timeout: float | None
+    _first_frame_timeout: float | None
     _connections: set[TcpConnection]
     _utc: Callable[[], datetime]
 
@@ -53,7 +57,13 @@ class ReceiverCore(Protocol):
 
     def _new_decoder(self) -> Dc09Decoder: ...
 
-    def _admit(self, conn: TcpConnection) -> bool: ...
+    def _admit(self, conn: TcpConnection, host: str) -> bool: ...
+
+    def _release(self, conn: TcpConnection, host: str) -> None: ...
+
+    def _screened(self, result: Dc09Decoded, peer: str) -> Dc09Decoded: ...
+
+    def _log_refusal(self, key: str, what: str) -> None: ...
 
 
 def peer_name(addr: Any) -> str:
@@ -147,34 +157,54 @@ class TcpConnection(asyncio.Protocol):
         self._decoder = server._new_decoder()
         self._transport: asyncio.Transport | None = None
         self._peer = "?"
+        self._host = "?"
         self._idle: asyncio.TimerHandle | None = None
+        self._first: asyncio.TimerHandle | None = None
         self._lane = Lane(server, self._send)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport = cast(asyncio.Transport, transport)
-        self._peer = peer_name(transport.get_extra_info("peername"))
-        if not self._server._admit(self):
+        addr = transport.get_extra_info("peername")
+        self._peer = peer_name(addr)
+        self._host = str(addr[0]) if isinstance(addr, tuple) and addr else self._peer
+        if not self._server._admit(self, self._host):
             transport.abort()
             return
         self._arm_idle()
+        deadline = self._server._first_frame_timeout
+        if deadline is not None:
+            self._first = asyncio.get_running_loop().call_later(deadline, self._no_first_frame)
 
     def data_received(self, data: bytes) -> None:
         transport = self._transport
         if transport is None or transport.is_closing():
             return
         self._arm_idle()
-        self._lane.feed(self._decoder.feed(data, now=self._server._utc()), self._peer)
+        results = [self._server._screened(r, self._peer) for r in self._decoder.feed(data, now=self._server._utc())]
+        if self._first is not None and any(r.accepted for r in results):
+            self._first.cancel()
+            self._first = None
+        self._lane.feed(results, self._peer)
 
     def _send(self, reply: bytes) -> None:
         if self._transport is not None and not self._transport.is_closing():
             self._transport.write(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._idle is not None:
-            self._idle.cancel()
-            self._idle = None
+        for timer in (self._idle, self._first):
+            if timer is not None:
+                timer.cancel()
+        self._idle = self._first = None
         self._decoder.flush()
-        self._server._connections.discard(self)
+        self._server._release(self, self._host)
+
+    def _no_first_frame(self) -> None:
+        self._first = None
+        self._server.stats.first_frame_closed += 1
+        self._server._log_refusal(f"TCP connections from {self._host}",
+                                  f"closed, no accepted frame within {self._server._first_frame_timeout:.0f} s")
+        if self._transport is not None:
+            self._transport.abort()
 
     def close(self) -> None:
         if self._transport is not None:
@@ -207,9 +237,9 @@ class UdpEndpoint(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         self._server.stats.datagrams += 1
-        results = self._decoder.feed(data, now=self._server._utc())
-        self._decoder.flush()  # one datagram, whole frames: never carry bytes to the next sender
         peer = peer_name(addr)
+        results = [self._server._screened(r, peer) for r in self._decoder.feed(data, now=self._server._utc())]
+        self._decoder.flush()  # one datagram, whole frames: never carry bytes to the next sender
         lane = self._lanes.get(peer)
         if lane is None:
             lane = Lane(self._server, lambda reply: self._sendto(reply, addr),

@@ -75,7 +75,10 @@ class Dc09Decoded:
     deliver; useful for diagnostics); it is None for DUH. ``reason`` is "" for ACK, else a short
     machine-readable cause ("time-window", "unknown-account-key", "unsupported-token",
     "undecryptable", "malformed-data", "missing-timestamp", "encryption-required", "malformed-header",
-    "missing-account"). ``account`` is "" when neither the header nor the data block named one.
+    "missing-account"; the receiver's own policy may add more, see :mod:`drivers.dc09.guard`).
+    ``account`` is "" when neither the header nor the data block named one. ``crc_format`` is the
+    frame's (its answer uses the same); ``counts_as_life`` is False for a frame that must not keep a
+    supervised link "ok" (refused by policy: a spoofed source, say).
     """
 
     verdict: ResponseKind
@@ -84,6 +87,8 @@ class Dc09Decoded:
     sequence: int
     message: Dc09Message | None
     reason: str = ""
+    crc_format: Literal["hex", "binary"] = "hex"
+    counts_as_life: bool = True
 
     @property
     def accepted(self) -> bool:

@@ -19,13 +19,21 @@ repeated sequence number with the same content (a retransmission) is acknowledge
 delivered a second time (:class:`~drivers.dc09.supervision.DuplicateFilter`). ``NULL`` link tests
 are acknowledged and count as life but are not delivered unless ``deliver_link_tests``.
 
+Defences (:mod:`drivers.dc09.guard`): ``screen(message, peer)`` lets the application refuse a parsed
+frame by policy (an unlisted account, a source address not allowed): it is answered DUH, not delivered,
+and passed to ``on_rejected``. ``max_connections_per_host`` bounds the open TCP connections of one
+source address (``max_connections`` all of them); a TCP connection that has sent no accepted frame
+``first_frame_timeout`` seconds after it opened is closed, however much it trickles. Refusals
+(frames, connections) are logged at most once per account or address per ``log_interval`` seconds,
+then as counts.
+
 Supervision (:class:`~drivers.dc09.supervision.LinkSupervisor`) runs every ``supervision_period``
 seconds; each "link lost" and "link restored" transition is logged once and passed to ``on_link``.
 Logs name accounts, sequence numbers and peers, never message data.
 
 Use::
 
-    server = Dc09Server(on_message=handle, host="0.0.0.0", port_tcp=12000, port_udp=12000)
+    server = Dc09Server(on_message=handle, host="192.168.50.1", port_tcp=12000, port_udp=12000)
     await server.start()
     ...
     await server.close()           # or: async with Dc09Server(...) as server: ...
@@ -44,6 +52,7 @@ from typing import Any, Self
 
 from drivers.dc09.codec import CrcFormat, Dc09Counters, Dc09Decoded, Dc09Decoder, Dc09Message, ResponseKind
 from drivers.dc09.connections import Pending, ServerStats, TcpConnection, UdpEndpoint
+from drivers.dc09.guard import ConnectionQuota, RefusalLog, Screen, refuse
 from drivers.dc09.supervision import DuplicateFilter, LinkChange, LinkEvent, LinkSupervisor
 
 __all__ = [
@@ -52,6 +61,7 @@ __all__ = [
     "LinkChange",
     "LinkEvent",
     "LinkSupervisor",
+    "Screen",
     "ServerStats",
     "start_dc09_server",
 ]
@@ -90,7 +100,8 @@ class Dc09Server:
     Codec settings (``keys``, ``crc_format``, ``max_age``, ``max_ahead``, ``check_time``, ``time_check_exempt``,
     ``require_encryption``) are those of :class:`~drivers.dc09.codec.Dc09Decoder`. ``duplicate_memory``
     and ``duplicate_ttl`` tune the :class:`DuplicateFilter`; ``link_intervals`` and
-    ``default_link_interval`` the :class:`LinkSupervisor`. ``utc_clock`` (for the time window)
+    ``default_link_interval`` the :class:`LinkSupervisor`. ``screen``, ``max_connections_per_host``,
+    ``first_frame_timeout`` and ``log_interval``: see the module's docstring. ``utc_clock`` (for the time window)
     and ``monotonic`` (for duplicates and supervision) can be replaced in tests.
     """
 
@@ -110,6 +121,8 @@ class Dc09Server:
         check_time: bool = True,
         time_check_exempt: Collection[str] = (),
         require_encryption: bool = False,
+        cleartext_allowed: Collection[str] = (),
+        screen: Screen | None = None,
         duplicate_memory: int = 64,
         duplicate_ttl: float | None = 600.0,
         link_intervals: Mapping[str, float] | None = None,
@@ -118,6 +131,9 @@ class Dc09Server:
         deliver_link_tests: bool = False,
         idle_timeout: float | None = 300.0,
         max_connections: int = 256,
+        max_connections_per_host: int | None = None,
+        first_frame_timeout: float | None = None,
+        log_interval: float = 60.0,
         utc_clock: Callable[[], datetime] = _utc_now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -132,8 +148,9 @@ class Dc09Server:
         self._decoder_settings: dict[str, Any] = {
             "keys": dict(keys or {}), "crc_format": crc_format, "max_age": max_age,
             "max_ahead": max_ahead, "check_time": check_time, "require_encryption": require_encryption,
-            "time_check_exempt": tuple(time_check_exempt),
+            "time_check_exempt": tuple(time_check_exempt), "cleartext_allowed": tuple(cleartext_allowed),
         }
+        self._screen = screen
         Dc09Decoder(**self._decoder_settings)  # fail now on a bad key or setting, not per connection
         self.counters = Dc09Counters()
         self.stats = ServerStats()
@@ -143,6 +160,10 @@ class Dc09Server:
         self._deliver_link_tests = deliver_link_tests
         self._idle_timeout = idle_timeout
         self._max_connections = max_connections
+        self.quota = ConnectionQuota(max_connections_per_host)
+        self._first_frame_timeout = first_frame_timeout
+        self.refusals = RefusalLog(interval=log_interval)
+        self._log_flush: asyncio.Task[None] | None = None
         self._utc = utc_clock
         self._monotonic = monotonic
         self._connections: set[TcpConnection] = set()
@@ -187,14 +208,16 @@ class Dc09Server:
             raise
         if self.supervisor.active:
             self._supervision = asyncio.create_task(self._supervise(), name="dc09-supervision")
+        self._log_flush = asyncio.create_task(self._flush_refusals(), name="dc09-refusal-log")
         _LOG.info("DC-09 receiver on %s (tcp %s, udp %s)", self._host, self.tcp_port, self.udp_port)
 
     async def close(self) -> None:
-        if self._supervision is not None:
-            self._supervision.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervision
-            self._supervision = None
+        for periodic in (self._supervision, self._log_flush):
+            if periodic is not None:
+                periodic.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await periodic
+        self._supervision = self._log_flush = None
         if self._tcp is not None:
             self._tcp.close()
             for conn in list(self._connections):
@@ -228,26 +251,53 @@ class Dc09Server:
     def _new_decoder(self) -> Dc09Decoder:
         return Dc09Decoder(counters=self.counters, **self._decoder_settings)
 
-    def _admit(self, conn: TcpConnection) -> bool:
+    def _admit(self, conn: TcpConnection, host: str) -> bool:
         if len(self._connections) >= self._max_connections:
-            self.stats.refused_connections += 1
-            _LOG.warning("DC-09: refusing a TCP connection, %d already open", len(self._connections))
+            self._refuse_connection(host, f"{len(self._connections)} connections open in all")
+            return False
+        if not self.quota.acquire(host):
+            self.stats.refused_per_host += 1
+            self._refuse_connection(host, f"{self.quota.open(host)} connections open from this address")
             return False
         self.stats.connections += 1
         self._connections.add(conn)
         return True
 
+    def _release(self, conn: TcpConnection, host: str) -> None:
+        if conn in self._connections:
+            self._connections.discard(conn)
+            self.quota.release(host)
+
+    def _refuse_connection(self, host: str, why: str) -> None:
+        self.stats.refused_connections += 1
+        self._log_refusal(f"TCP connections from {host}", f"refused, {why}")
+
+    def _log_refusal(self, key: str, what: str) -> None:
+        line = self.refusals.note(key, what, now=self._monotonic())
+        if line is not None:
+            _LOG.warning("DC-09 %s", line)
+
+    def _screened(self, result: Dc09Decoded, peer: str) -> Dc09Decoded:
+        """The codec's verdict, or a DUH when the application's ``screen`` refuses the message."""
+        if self._screen is None or result.message is None or result.verdict is ResponseKind.DUH:
+            return result
+        refusal = self._screen(result.message, peer)
+        if refusal is None:
+            return result
+        self.stats.screened += 1
+        self.counters.duhs += 1
+        return refuse(result, refusal)
+
     def _step(self, result: Dc09Decoded, peer: str) -> bytes | Pending | None:
         """Handle one decoded frame: the answer to send now, a hand-off to await first, or no answer."""
         now = self._monotonic()
-        restored = self.supervisor.alive(result.account, now=now) if result.account else None
+        live = result.account and result.counts_as_life
+        restored = self.supervisor.alive(result.account, now=now) if live else None
         if restored is not None:
             self._emit_link(restored)
         if result.verdict is not ResponseKind.ACK or result.message is None:
-            _LOG.info(
-                "DC-09 %s to account %s seq %04d from %s (%s)",
-                result.verdict, result.account, result.sequence, peer, result.reason,
-            )
+            self._log_refusal(f"account {result.account.upper() or '?'}",
+                              f"{result.verdict} {result.reason} (last from {peer})")
             self._notify_rejected(result, peer)
             return result.reply
         message = result.message
@@ -317,6 +367,12 @@ class Dc09Server:
                 self._on_link(event)
             except Exception:  # noqa: BLE001 - a faulty listener must not stop supervision
                 _LOG.exception("DC-09 on_link callback failed for account %s", event.account)
+
+    async def _flush_refusals(self) -> None:
+        while True:
+            await asyncio.sleep(self.refusals.interval)
+            for line in self.refusals.flush(now=self._monotonic()):
+                _LOG.warning("DC-09 %s", line)
 
     async def _supervise(self) -> None:
         while True:

@@ -6,6 +6,13 @@ awaits the save (done on the journal's thread, off the event loop) before it ACK
 return is a fault, a notification and a WARNING event, once; every NAK and DUH is a visible fault at
 once and an INFO counter event per period.
 
+Street-facing defences (docs/security.md, "DC-09 receiver"): frames from accounts not in
+``[[alarms.schools]]`` and frames from outside a school's ``sources`` are refused (DUH) by the
+receiver's ``screen``; cleartext from keyed accounts is refused unless the school has
+``allow_cleartext``; more than ``alarm_limit`` alarms of one account per window are ACKed, counted and
+not raised. Every refusal is a fault (its text updated at most once per ``rejected_report_s``) and
+a counter event per period, never one log line or one console update per frame.
+
 Per-account time check: the receiver's codec checks the time window for every account. An account with
 ``time_check = false`` has its NAKed alarms delivered anyway (once per sequence and content), so a panel
 with a wrong clock still reaches the crew; it still sees the NAK (and may correct its clock from it).
@@ -20,8 +27,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from drivers.dc09.codec import Dc09Decoded, Dc09Message, ResponseKind
+from drivers.dc09.guard import Refusal, peer_host
 from drivers.dc09.receiver import Dc09Server, LinkChange, LinkEvent
-from edge.alarms.links import LinkRow, LinkTable, RejectTally
+from edge.alarms.links import AlarmRateLimit, LinkRow, LinkTable, RejectTally
 from edge.alarms.sources import AlarmSignal, SignalError, dc09_signals
 from edge.config.alarms import AlarmsSection
 from edge.wire.messages import Priority
@@ -57,6 +65,9 @@ class Dc09Intake:
         self.config = host.config
         self.rejects = RejectTally()
         self.server: Dc09Server | None = None
+        dc = self.config.dc09
+        self.rate = AlarmRateLimit(limit=dc.alarm_limit if dc else 10, window=dc.alarm_limit_window_s if dc else 60.0)
+        self._fault_at: dict[str, float] = {}
         self._nak_seen: dict[tuple[str, int, str], float] = {}
         self._report_task: asyncio.Task[None] | None = None
 
@@ -77,6 +88,9 @@ class Dc09Intake:
             max_age=dc.max_age_s, max_ahead=dc.max_ahead_s,
             time_check_exempt=[s.account for s in schools if not s.time_check],
             require_encryption=dc.require_encryption,
+            cleartext_allowed=[s.account for s in schools if s.allow_cleartext], screen=self._screen,
+            max_connections_per_host=dc.max_connections_per_host, first_frame_timeout=dc.first_frame_timeout_s,
+            log_interval=self.config.rejected_report_s,
             link_intervals={a: i for a, i in intervals.items() if i is not None},
             default_link_interval=dc.default_link_test_interval_s if dc.supervise_unknown else None,
             deliver_link_tests=True, idle_timeout=dc.idle_timeout_s, max_connections=dc.max_connections,
@@ -108,6 +122,16 @@ class Dc09Intake:
         if saving is not None and not await asyncio.shield(saving):
             raise RuntimeError("incident not saved: the alarm is not acknowledged, the panel will send it again")
 
+    def _screen(self, message: Dc09Message, peer: str) -> Refusal | None:
+        """The receiver's policy check of every parsed frame: listed account, allowed source address."""
+        school = self.config.school(message.account)
+        if school is None:
+            dc = self.config.dc09
+            return Refusal("unlisted-account", counts_as_life=dc is not None and dc.supervise_unknown)
+        if not school.source_allowed(peer_host(peer)):
+            return Refusal("source-not-allowed")
+        return None
+
     def _take(self, message: Dc09Message) -> asyncio.Future[bool] | None:
         """The message's changes, made now; the future tells whether they were saved (None: nothing to save)."""
         now = self.host.now()
@@ -119,7 +143,26 @@ class Dc09Intake:
         except SignalError as exc:
             self.ctx.faults.raise_fault("alarm.dc09.unreadable", str(exc), severity="warning")
             return None
+        if any(s.action == "raise" for s in signals) and not self.rate.take(message.account, now=now):
+            self._over_limit(message.account, now)
+            return None  # acknowledged (the panel stops resending), counted, shown: no new incident
         return self.host.raise_signals(signals, now)
+
+    def _over_limit(self, account: str, now: float) -> None:
+        self.rejects.limited(account)
+        school = self.config.school(account)
+        limit = f"{self.rate.limit} per {self.rate.window:.0f} s"
+        who = f"{school.name} ({school.account})" if school else f"account {account.upper()}"
+        self._raise_refused(self._refused_code(account), now,
+                            f"{who}: {self.rate.refused.get(account.upper(), 0)} alarms over the limit of {limit} "
+                            "not raised (a flood of frames, spoofed or from a faulty panel: check the panel)", "error")
+
+    def _raise_refused(self, code: str, now: float, text: str, severity: str) -> None:
+        """Raise or update a refusal fault; an active one's text at most once per report period."""
+        if self.ctx.faults.is_active(code) and now - self._fault_at.get(code, -1e18) < self.config.rejected_report_s:
+            return
+        self._fault_at[code] = now
+        self.ctx.faults.raise_fault(code, text, severity=severity)
 
     def _heard(self, account: str, now: float) -> None:
         school = self.config.school(account)
@@ -173,10 +216,16 @@ class Dc09Intake:
                 else "frames refused: timestamp outside the window"
             what += "; delivered anyway (time_check = false)" if delivered else \
                 "; its alarms are NOT delivered until its clock is fixed or time_check = false"
+        elif decoded.reason == "unlisted-account":
+            what = "frames refused: the account is not listed in alarms.schools"
+        elif decoded.reason == "source-not-allowed":
+            what = f"frames refused: from {peer_host(peer)}, outside the school's sources"
+        elif decoded.reason == "encryption-required":
+            what = "cleartext frames refused: the account has a key (allow_cleartext = true for a legacy panel)"
         else:
             what = f"frames not understood ({decoded.reason})"
-        self.ctx.faults.raise_fault(self._refused_code(decoded.account), f"{who}: {what}",
-                                       severity="error" if panic and not delivered else "warning")
+        self._raise_refused(self._refused_code(decoded.account), now, f"{who}: {what}",
+                            "error" if panic and not delivered else "warning")
 
     def _refused_code(self, account: str) -> str:
         """One fault per listed school; all unlisted accounts share one (their number is unbounded)."""
@@ -212,3 +261,4 @@ class Dc09Intake:
             still = {self._refused_code(a) for a in self.rejects.refused_accounts}
             for code in {self._refused_code(a) for a in cleared} - still:
                 self.ctx.faults.clear_fault(code)
+                self._fault_at.pop(code, None)

@@ -4,14 +4,16 @@ DC-09 frames refused per account (NAK: the panel's clock is wrong; DUH: not unde
 :class:`LinkTable` keeps one row per supervised link (``unknown`` until heard, ``ok``, ``lost``) and
 says when a row changed, so that each loss and each return is reported once. :class:`RejectTally`
 counts refusals per account between two reports and remembers which accounts are still refused.
+:class:`AlarmRateLimit` bounds the alarms one account may raise per window (a spoofed flood).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["LinkRow", "LinkTable", "RejectTally"]
+__all__ = ["AlarmRateLimit", "LinkRow", "LinkTable", "RejectTally"]
 
 LinkState = Literal["ok", "lost", "unknown"]
 
@@ -94,6 +96,15 @@ class RejectTally:
         t.delivered_anyway += int(delivered)
         self.refused_accounts.add(account)
 
+    def limited(self, account: str) -> None:
+        """An alarm acknowledged but not raised: over the account's rate limit (reason ``rate-limited``)."""
+        account = account.upper()
+        t = self._open.setdefault(account, _Tally())
+        t.reasons["rate-limited"] = t.reasons.get("rate-limited", 0) + 1
+        t.panic_refused = True
+        self.totals["rate_limited"] = self.totals.get("rate_limited", 0) + 1
+        self.refused_accounts.add(account)
+
     def flush(self) -> tuple[list[dict[str, Any]], list[str]]:
         """The period's reports (one per refused account) and the accounts no longer refused."""
         reports = [
@@ -112,3 +123,25 @@ class RejectTally:
         self.refused_accounts = set(self._open)
         self._open = {}
         return reports, cleared
+
+
+class AlarmRateLimit:
+    """At most ``limit`` alarms per account in any ``window`` seconds (a sliding window, sans-IO)."""
+
+    def __init__(self, *, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._times: dict[str, deque[float]] = {}
+        self.refused: dict[str, int] = {}  # per account, since start
+
+    def take(self, account: str, *, now: float) -> bool:
+        """Whether this alarm may be raised now (and counts it); False: over the limit (counted in refused)."""
+        account = account.upper()
+        times = self._times.setdefault(account, deque())
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        if len(times) >= self.limit:
+            self.refused[account] = self.refused.get(account, 0) + 1
+            return False
+        times.append(now)
+        return True

@@ -4,6 +4,7 @@
     enabled = true
 
     [alarms.dc09]
+    host = "192.168.50.1"       # the station's address on the school panels' network
     port_tcp = 12000
     port_udp = 12000
 
@@ -17,6 +18,7 @@
     name = "阳光小学"
     name_en = "Sunshine Primary School"
     key = "000102030405060708090a0b0c0d0e0f"   # AES-128/192/256 as hex; omit for cleartext panels
+    sources = ["192.168.50.0/24"]              # where its frames may come from (empty: anywhere)
     link_test_interval_s = 90
     points = [{ zone = 1, name = "正门一键报警", name_en = "Main gate button" }]
 
@@ -32,9 +34,10 @@
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, PrivateAttr, field_validator, model_validator
 
 from edge.config.base import Strict
 
@@ -74,6 +77,16 @@ class SchoolSection(Strict):
     link_test_interval_s: Seconds | None = Field(
         default=None, description="Longest silence before the link counts as lost; default alarms.dc09's."
     )
+    allow_cleartext: bool = Field(
+        default=False,
+        description="A legacy panel that has a key but sends cleartext frames: accept them. false: cleartext "
+        "frames from an account with a key are refused (DUH) when alarms.dc09.require_encryption is on.",
+    )
+    sources: list[IPvAnyNetwork] = Field(
+        default_factory=list, max_length=64,
+        description="Addresses (CIDRs, e.g. 192.168.50.0/24 or 192.168.50.7) the panel's frames may come from; "
+        "frames from elsewhere are refused (DUH) and counted. Empty: any address.",
+    )
     time_check: bool = Field(
         default=True,
         description="Refuse (NAK) frames whose timestamp is outside the window. false: a panel with a wrong "
@@ -108,9 +121,29 @@ class SchoolSection(Strict):
     def point(self, zone: int | None) -> SchoolPoint | None:
         return next((p for p in self.points if p.zone == zone), None)
 
+    def source_allowed(self, host: str) -> bool:
+        """Whether a frame from this address may come from the school's panel (no ``sources``: any)."""
+        if not self.sources:
+            return True
+        try:
+            address: IPv4Address | IPv6Address = ip_address(host.partition("%")[0])
+        except ValueError:
+            return False
+        if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(_contains(net, address) for net in self.sources)
+
+
+def _contains(net: IPv4Network | IPv6Network, address: IPv4Address | IPv6Address) -> bool:
+    return address.version == net.version and address in net
+
 
 class Dc09Section(Strict):
-    host: str = Field(default="0.0.0.0", description="Address the receiver listens on.")  # noqa: S104
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address the receiver listens on: the station's address on the school panels' network "
+        "(never 0.0.0.0 on a station whose other interfaces face the street or the internet).",
+    )
     port_tcp: Port | None = Field(default=12000, description="TCP port (0 picks a free one; none: no TCP).")
     port_udp: Port | None = Field(default=12000, description="UDP port (0 picks a free one; none: no UDP).")
     max_age_s: Annotated[float, Field(ge=0, le=3600)] = Field(
@@ -126,10 +159,24 @@ class Dc09Section(Strict):
         default=False, description="Also supervise accounts not listed in alarms.schools, from their first frame."
     )
     require_encryption: bool = Field(
-        default=False, description="Refuse (DUH) cleartext frames from accounts that have a key."
+        default=True,
+        description="Refuse (DUH) cleartext frames from accounts that have a key (a school with "
+        "allow_cleartext = true excepted). false: accept them from every account (not recommended).",
     )
     idle_timeout_s: Seconds = Field(default=300.0, description="Close a TCP connection after this much silence.")
     max_connections: int = Field(default=1024, ge=1, le=65535, description="Open TCP connections at most.")
+    max_connections_per_host: int = Field(
+        default=8, ge=1, le=65535, description="Open TCP connections from one source address at most."
+    )
+    first_frame_timeout_s: Seconds = Field(
+        default=10.0, description="Close a TCP connection that has sent no accepted frame this long after it opened."
+    )
+    alarm_limit: int = Field(
+        default=10, ge=1, le=10_000,
+        description="Alarm messages (panic, duress, hold-up) from one account raised per alarm_limit_window_s; "
+        "more are acknowledged, counted and shown as a fault, but open no incident.",
+    )
+    alarm_limit_window_s: Seconds = Field(default=60.0, description="The window of alarm_limit, seconds.")
 
     @model_validator(mode="after")
     def _some_port(self) -> Dc09Section:

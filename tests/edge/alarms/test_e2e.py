@@ -312,7 +312,7 @@ time_check = false
             alive = asyncio.create_task(keep_alive())
             await until(lambda: crew.of("alarm.links", account="2001", state="ok"), "link restored")
             # a panel whose clock is an hour behind: NAK, shown as a fault; a time-exempt one is delivered
-            wrong = SchoolPanel(Dc09Transmitter(account="1234"), clock_offset=-3600)
+            wrong = SchoolPanel(Dc09Transmitter(account="1234", key=bytes.fromhex(KEY)), clock_offset=-3600)
             _, frame = wrong.frame("panic")
             assert (await udp.exchange(frame, timeout=10)).kind == "NAK"  # type: ignore[union-attr]
             fault = await until(lambda: crew.of("faults", code="alarm.dc09.refused.1234", active=True), "NAK fault")
