@@ -85,8 +85,14 @@ MEANINGS: dict[str, str] = {
 }
 
 _BINARY_UNITS = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
-_SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean", Path: "path",
-            IPvAnyNetwork: "string (CIDR)"}
+_SCALARS = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    Path: "path",
+    IPvAnyNetwork: "string (CIDR)",
+}
 
 
 @dataclass

@@ -21,6 +21,12 @@ def test_ruff() -> None:
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
 
 
+def test_ruff_format() -> None:
+    """One formatter: the tree is as `ruff format` writes it."""
+    res = run(sys.executable, "-m", "ruff", "format", "--check", ".")
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+
+
 @pytest.mark.slow
 def test_mypy_strict() -> None:
     res = run(sys.executable, "-m", "mypy")

@@ -216,8 +216,12 @@ class Dc09Decoder:
                 return duh("undecryptable", malformed=True)
             if not rest.isascii() or not rest.isprintable():  # a wrong key gives random bytes
                 return duh("undecryptable", malformed=True)
-        elif self._require_encryption and key is not None and account is not None \
-                and account.upper() not in self._cleartext_ok:
+        elif (
+            self._require_encryption
+            and key is not None
+            and account is not None
+            and account.upper() not in self._cleartext_ok
+        ):
             return duh("encryption-required")
         try:
             data, extended, timestamp = parse_tail(rest)
@@ -241,14 +245,19 @@ class Dc09Decoder:
             and not (now - self._max_age <= timestamp <= now + self._max_ahead)
         ):
             self.counters.naks += 1
-            reply = encode_response(
-                ResponseKind.NAK, receiver=receiver, prefix=prefix, now=now, crc_format=fmt
-            )
+            reply = encode_response(ResponseKind.NAK, receiver=receiver, prefix=prefix, now=now, crc_format=fmt)
             return Dc09Decoded(ResponseKind.NAK, reply, account, sequence, message, "time-window", fmt)
         self.counters.frames_ok += 1
         reply = encode_response(
-            ResponseKind.ACK, sequence=sequence, account=account, receiver=receiver, prefix=prefix,
-            now=now, key=key if encrypted else None, crc_format=fmt, rng=self._rng,
+            ResponseKind.ACK,
+            sequence=sequence,
+            account=account,
+            receiver=receiver,
+            prefix=prefix,
+            now=now,
+            key=key if encrypted else None,
+            crc_format=fmt,
+            rng=self._rng,
         )
         return Dc09Decoded(ResponseKind.ACK, reply, account, sequence, message, "", fmt)
 
@@ -258,12 +267,27 @@ class Dc09Decoder:
         m = _LOOSE_HEADER_RE.match(text)
         if m is None:
             return self._duh("malformed-header", sequence=0, account=None, receiver=None, prefix=None, fmt=fmt)
-        return self._duh("malformed-header", sequence=int(m["seq"] or 0), account=m["acct"], receiver=m["rcvr"],
-                         prefix=m["pref"], fmt=fmt)
+        return self._duh(
+            "malformed-header",
+            sequence=int(m["seq"] or 0),
+            account=m["acct"],
+            receiver=m["rcvr"],
+            prefix=m["pref"],
+            fmt=fmt,
+        )
 
-    def _duh(self, reason: str, *, sequence: int, account: str | None, receiver: str | None, prefix: str | None,
-             fmt: Literal["hex", "binary"]) -> Dc09Decoded:
+    def _duh(
+        self,
+        reason: str,
+        *,
+        sequence: int,
+        account: str | None,
+        receiver: str | None,
+        prefix: str | None,
+        fmt: Literal["hex", "binary"],
+    ) -> Dc09Decoded:
         self.counters.duhs += 1
-        reply = encode_response(ResponseKind.DUH, sequence=sequence, account=account, receiver=receiver,
-                                prefix=prefix, crc_format=fmt)
+        reply = encode_response(
+            ResponseKind.DUH, sequence=sequence, account=account, receiver=receiver, prefix=prefix, crc_format=fmt
+        )
         return Dc09Decoded(ResponseKind.DUH, reply, account or "", sequence, None, reason, fmt)

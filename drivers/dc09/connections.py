@@ -80,8 +80,9 @@ class Lane:
     behind it queue and a task of this lane works through them.
     """
 
-    def __init__(self, server: ReceiverCore, send: Callable[[bytes], None],
-                 on_idle: Callable[[], object] | None = None) -> None:
+    def __init__(
+        self, server: ReceiverCore, send: Callable[[bytes], None], on_idle: Callable[[], object] | None = None
+    ) -> None:
         self._server = server
         self._send = send
         self._on_idle = on_idle
@@ -201,8 +202,10 @@ class TcpConnection(asyncio.Protocol):
     def _no_first_frame(self) -> None:
         self._first = None
         self._server.stats.first_frame_closed += 1
-        self._server._log_refusal(f"TCP connections from {self._host}",
-                                  f"closed, no accepted frame within {self._server._first_frame_timeout:.0f} s")
+        self._server._log_refusal(
+            f"TCP connections from {self._host}",
+            f"closed, no accepted frame within {self._server._first_frame_timeout:.0f} s",
+        )
         if self._transport is not None:
             self._transport.abort()
 
@@ -242,8 +245,9 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         self._decoder.flush()  # one datagram, whole frames: never carry bytes to the next sender
         lane = self._lanes.get(peer)
         if lane is None:
-            lane = Lane(self._server, lambda reply: self._sendto(reply, addr),
-                         on_idle=lambda: self._lanes.pop(peer, None))
+            lane = Lane(
+                self._server, lambda reply: self._sendto(reply, addr), on_idle=lambda: self._lanes.pop(peer, None)
+            )
         lane.feed(results, peer)
         if lane.busy:
             self._lanes[peer] = lane

@@ -182,8 +182,12 @@ def parse_contact_id(message: str) -> ContactIdEvent:
     if sum(_DIGIT_VALUE[ch] for ch in compact) % 15:
         raise ContactIdError("Contact ID checksum does not add up to a multiple of 15")
     return ContactIdEvent(
-        account=m["acct"], qualifier=_qualifier(m["q"]), code=int(m["code"]), group=int(m["group"]),
-        zone=int(m["zone"]), message_type=m["mt"],
+        account=m["acct"],
+        qualifier=_qualifier(m["q"]),
+        code=int(m["code"]),
+        group=int(m["group"]),
+        zone=int(m["zone"]),
+        message_type=m["mt"],
     )
 
 
@@ -217,7 +221,10 @@ def parse_adm_cid_data(data: str) -> ContactIdEvent:
     if m is None:
         raise ContactIdError("ADM-CID data is not [#acct|]QXYZ GG CCC")
     return ContactIdEvent(
-        account=m["acct"], qualifier=_qualifier(m["q"]), code=int(m["code"]), group=int(m["group"]),
+        account=m["acct"],
+        qualifier=_qualifier(m["q"]),
+        code=int(m["code"]),
+        group=int(m["group"]),
         zone=int(m["zone"]),
     )
 

@@ -130,8 +130,10 @@ def _routing(sequence: int, receiver: str | None, prefix: str | None) -> str:
         raise Dc09EncodeError(f"sequence {sequence} is not 0-9999")
     _check_field("receiver", receiver, _FIELD_RE)
     _check_field("prefix", prefix, _FIELD_RE)
-    return f"{sequence:04d}" + (f"R{receiver}" if receiver is not None else "") + (
-        f"L{prefix}" if prefix is not None else ""
+    return (
+        f"{sequence:04d}"
+        + (f"R{receiver}" if receiver is not None else "")
+        + (f"L{prefix}" if prefix is not None else "")
     )
 
 

@@ -37,12 +37,16 @@ def refuse(decoded: Dc09Decoded, refusal: Refusal) -> Dc09Decoded:
     """The codec's ACK (or NAK) of ``decoded`` turned into a DUH for ``refusal``; the message is kept."""
     message = decoded.message
     reply = encode_response(
-        ResponseKind.DUH, sequence=decoded.sequence, account=decoded.account or None,
-        receiver=message.receiver if message else None, prefix=message.prefix if message else None,
+        ResponseKind.DUH,
+        sequence=decoded.sequence,
+        account=decoded.account or None,
+        receiver=message.receiver if message else None,
+        prefix=message.prefix if message else None,
         crc_format=decoded.crc_format,
     )
-    return replace(decoded, verdict=ResponseKind.DUH, reply=reply, reason=refusal.reason,
-                   counts_as_life=refusal.counts_as_life)
+    return replace(
+        decoded, verdict=ResponseKind.DUH, reply=reply, reason=refusal.reason, counts_as_life=refusal.counts_as_life
+    )
 
 
 def peer_host(peer: str) -> str:

@@ -146,9 +146,14 @@ class Dc09Server:
         self._port_tcp = port_tcp
         self._port_udp = port_udp
         self._decoder_settings: dict[str, Any] = {
-            "keys": dict(keys or {}), "crc_format": crc_format, "max_age": max_age,
-            "max_ahead": max_ahead, "check_time": check_time, "require_encryption": require_encryption,
-            "time_check_exempt": tuple(time_check_exempt), "cleartext_allowed": tuple(cleartext_allowed),
+            "keys": dict(keys or {}),
+            "crc_format": crc_format,
+            "max_age": max_age,
+            "max_ahead": max_ahead,
+            "check_time": check_time,
+            "require_encryption": require_encryption,
+            "time_check_exempt": tuple(time_check_exempt),
+            "cleartext_allowed": tuple(cleartext_allowed),
         }
         self._screen = screen
         Dc09Decoder(**self._decoder_settings)  # fail now on a bad key or setting, not per connection
@@ -296,8 +301,9 @@ class Dc09Server:
         if restored is not None:
             self._emit_link(restored)
         if result.verdict is not ResponseKind.ACK or result.message is None:
-            self._log_refusal(f"account {result.account.upper() or '?'}",
-                              f"{result.verdict} {result.reason} (last from {peer})")
+            self._log_refusal(
+                f"account {result.account.upper() or '?'}", f"{result.verdict} {result.reason} (last from {peer})"
+            )
             self._notify_rejected(result, peer)
             return result.reply
         message = result.message
@@ -340,7 +346,9 @@ class Dc09Server:
         self.stats.callback_errors += 1
         _LOG.error(
             "DC-09 on_message failed for account %s seq %04d: not acknowledged",
-            message.account, message.sequence, exc_info=exc,
+            message.account,
+            message.sequence,
+            exc_info=exc,
         )
 
     def _spawn(self, coro: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:

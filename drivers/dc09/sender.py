@@ -77,9 +77,7 @@ class Dc09ResponseDecoder:
                 _, _, timestamp = parse_tail(plain.replace(" ", ""))
         else:
             _, _, timestamp = parse_tail(rest)
-        return Dc09Response(
-            ResponseKind(m["kind"]), encrypted, int(m["seq"]), m["rcvr"], m["pref"], account, timestamp
-        )
+        return Dc09Response(ResponseKind(m["kind"]), encrypted, int(m["seq"]), m["rcvr"], m["pref"], account, timestamp)
 
 
 class Dc09Transmitter:
@@ -105,13 +103,18 @@ class Dc09Transmitter:
         self._crc_format: Literal["hex", "binary"] = crc_format
         self._next = first_sequence
         self._rng = rng
-        self._responses = Dc09ResponseDecoder(
-            keys={account: key} if key is not None else None, crc_format=crc_format
-        )
+        self._responses = Dc09ResponseDecoder(keys={account: key} if key is not None else None, crc_format=crc_format)
         # Validate every setting once, now, rather than on the first alarm.
         encode_frame(
-            token=Dc09Token.NULL, sequence=0, account=account, receiver=receiver, prefix=prefix,
-            timestamp=datetime(2000, 1, 1), key=key, crc_format=crc_format, rng=rng,
+            token=Dc09Token.NULL,
+            sequence=0,
+            account=account,
+            receiver=receiver,
+            prefix=prefix,
+            timestamp=datetime(2000, 1, 1),
+            key=key,
+            crc_format=crc_format,
+            rng=rng,
         )
 
     @property
@@ -136,9 +139,17 @@ class Dc09Transmitter:
             sequence = self._next
             self._next = self._next % 9999 + 1
         raw = encode_frame(
-            token=token, sequence=sequence, account=self.account, data=data, extended=extended,
-            receiver=self._receiver, prefix=self._prefix, timestamp=now, key=self._key,
-            crc_format=self._crc_format, rng=self._rng,
+            token=token,
+            sequence=sequence,
+            account=self.account,
+            data=data,
+            extended=extended,
+            receiver=self._receiver,
+            prefix=self._prefix,
+            timestamp=now,
+            key=self._key,
+            crc_format=self._crc_format,
+            rng=self._rng,
         )
         return sequence, raw
 

@@ -125,9 +125,15 @@ def _parse_block(block: str) -> list[SiaEvent]:
         elif m["code"] is not None:
             events.append(
                 SiaEvent(
-                    code=m["code"], zone=m["addr"], area=mods.get("area"), user=mods.get("user"),
-                    time=mods.get("time"), peripheral=mods.get("peripheral"), date=mods.get("date"),
-                    text=m["text"], new=new,
+                    code=m["code"],
+                    zone=m["addr"],
+                    area=mods.get("area"),
+                    user=mods.get("user"),
+                    time=mods.get("time"),
+                    peripheral=mods.get("peripheral"),
+                    date=mods.get("date"),
+                    text=m["text"],
+                    new=new,
                 )
             )
     return events

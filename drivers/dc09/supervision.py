@@ -106,9 +106,7 @@ class LinkSupervisor:
     watched from its first message. Accounts are matched case-insensitively.
     """
 
-    def __init__(
-        self, *, intervals: Mapping[str, float] | None = None, default_interval: float | None = None
-    ) -> None:
+    def __init__(self, *, intervals: Mapping[str, float] | None = None, default_interval: float | None = None) -> None:
         for account, interval in (intervals or {}).items():
             if interval <= 0:
                 raise ValueError(f"link-test interval for account {account!r} must be positive")

@@ -82,25 +82,36 @@ class Dc09Intake:
         schools = self.config.schools
         intervals = {s.account: s.link_test_interval_s or dc.default_link_test_interval_s for s in schools}
         server = Dc09Server(
-            on_message=self._on_dc09, on_link=self._on_link, on_rejected=self._on_rejected,
-            host=dc.host, port_tcp=dc.port_tcp, port_udp=dc.port_udp,
+            on_message=self._on_dc09,
+            on_link=self._on_link,
+            on_rejected=self._on_rejected,
+            host=dc.host,
+            port_tcp=dc.port_tcp,
+            port_udp=dc.port_udp,
             keys={s.account: bytes.fromhex(s.key) for s in schools if s.key},
-            max_age=dc.max_age_s, max_ahead=dc.max_ahead_s,
+            max_age=dc.max_age_s,
+            max_ahead=dc.max_ahead_s,
             time_check_exempt=[s.account for s in schools if not s.time_check],
             require_encryption=dc.require_encryption,
-            cleartext_allowed=[s.account for s in schools if s.allow_cleartext], screen=self._screen,
-            max_connections_per_host=dc.max_connections_per_host, first_frame_timeout=dc.first_frame_timeout_s,
+            cleartext_allowed=[s.account for s in schools if s.allow_cleartext],
+            screen=self._screen,
+            max_connections_per_host=dc.max_connections_per_host,
+            first_frame_timeout=dc.first_frame_timeout_s,
             log_interval=self.config.rejected_report_s,
             link_intervals={a: i for a, i in intervals.items() if i is not None},
             default_link_interval=dc.default_link_test_interval_s if dc.supervise_unknown else None,
-            deliver_link_tests=True, idle_timeout=dc.idle_timeout_s, max_connections=dc.max_connections,
+            deliver_link_tests=True,
+            idle_timeout=dc.idle_timeout_s,
+            max_connections=dc.max_connections,
         )
         try:
             await server.start()
         except OSError as exc:  # the buttons, the kiosk and the API still work: a loud fault, not a stop
             self.ctx.set_device("dc09", f"fault: cannot listen on {dc.host} ({exc.strerror or exc})")
-            self.ctx.faults.raise_fault("device.dc09", f"DC-09 receiver cannot listen on {dc.host} "
-                                           f"tcp {dc.port_tcp} udp {dc.port_udp}: {exc.strerror or exc}")
+            self.ctx.faults.raise_fault(
+                "device.dc09",
+                f"DC-09 receiver cannot listen on {dc.host} tcp {dc.port_tcp} udp {dc.port_udp}: {exc.strerror or exc}",
+            )
             return
         self.server = server
         self.ctx.set_device("dc09", "ok")
@@ -153,9 +164,13 @@ class Dc09Intake:
         school = self.config.school(account)
         limit = f"{self.rate.limit} per {self.rate.window:.0f} s"
         who = f"{school.name} ({school.account})" if school else f"account {account.upper()}"
-        self._raise_refused(self._refused_code(account), now,
-                            f"{who}: {self.rate.refused.get(account.upper(), 0)} alarms over the limit of {limit} "
-                            "not raised (a flood of frames, spoofed or from a faulty panel: check the panel)", "error")
+        self._raise_refused(
+            self._refused_code(account),
+            now,
+            f"{who}: {self.rate.refused.get(account.upper(), 0)} alarms over the limit of {limit} "
+            "not raised (a flood of frames, spoofed or from a faulty panel: check the panel)",
+            "error",
+        )
 
     def _raise_refused(self, code: str, now: float, text: str, severity: str) -> None:
         """Raise or update a refusal fault; an active one's text at most once per report period."""
@@ -184,14 +199,25 @@ class Dc09Intake:
         code = f"alarm.link.{event.account.upper()}"
         if lost:
             self.ctx.faults.raise_fault(
-                code, f"school link lost: {site or 'account'} ({event.account}) silent for {event.silence:.0f} s",
-                severity="warning")
+                code,
+                f"school link lost: {site or 'account'} ({event.account}) silent for {event.silence:.0f} s",
+                severity="warning",
+            )
         else:
             self.ctx.faults.clear_fault(code)
         self.host.publish_link(row)
-        self.host.emit_info("alarm.link_lost" if lost else "alarm.link_restored", Priority.WARNING, {
-            "source": "dc09", "account": row.account, "site": site, "site_en": school.name_en if school else "",
-            "state": row.state, "silence_s": round(event.silence, 3)})
+        self.host.emit_info(
+            "alarm.link_lost" if lost else "alarm.link_restored",
+            Priority.WARNING,
+            {
+                "source": "dc09",
+                "account": row.account,
+                "site": site,
+                "site_en": school.name_en if school else "",
+                "state": row.state,
+                "silence_s": round(event.silence, 3),
+            },
+        )
 
     def _on_rejected(self, decoded: Dc09Decoded, peer: str) -> None:
         now = self.host.now()
@@ -208,14 +234,21 @@ class Dc09Intake:
         delivered = False
         if nak and message is not None and school is not None and not school.time_check:
             delivered = self._deliver_despite_clock(message, peer, now)
-        self.rejects.add(decoded.account, nak=nak, reason=decoded.reason, clock_error_s=clock_error, panic=panic,
-                         delivered=delivered)
+        self.rejects.add(
+            decoded.account, nak=nak, reason=decoded.reason, clock_error_s=clock_error, panic=panic, delivered=delivered
+        )
         who = f"{school.name} ({school.account})" if school else f"account {decoded.account.upper()}"
         if nak:
-            what = f"frames refused: the panel's clock is off by {clock_error:+.0f} s" if clock_error is not None \
+            what = (
+                f"frames refused: the panel's clock is off by {clock_error:+.0f} s"
+                if clock_error is not None
                 else "frames refused: timestamp outside the window"
-            what += "; delivered anyway (time_check = false)" if delivered else \
-                "; its alarms are NOT delivered until its clock is fixed or time_check = false"
+            )
+            what += (
+                "; delivered anyway (time_check = false)"
+                if delivered
+                else "; its alarms are NOT delivered until its clock is fixed or time_check = false"
+            )
         elif decoded.reason == "unlisted-account":
             what = "frames refused: the account is not listed in alarms.schools"
         elif decoded.reason == "source-not-allowed":
@@ -224,8 +257,12 @@ class Dc09Intake:
             what = "cleartext frames refused: the account has a key (allow_cleartext = true for a legacy panel)"
         else:
             what = f"frames not understood ({decoded.reason})"
-        self._raise_refused(self._refused_code(decoded.account), now, f"{who}: {what}",
-                            "error" if panic and not delivered else "warning")
+        self._raise_refused(
+            self._refused_code(decoded.account),
+            now,
+            f"{who}: {what}",
+            "error" if panic and not delivered else "warning",
+        )
 
     def _refused_code(self, account: str) -> str:
         """One fault per listed school; all unlisted accounts share one (their number is unbounded)."""
@@ -241,8 +278,9 @@ class Dc09Intake:
         self._nak_seen[key] = now
         saving = self._take(message)
         if saving is not None:  # not saved: forgotten, so the panel's next try is delivered again
-            saving.add_done_callback(lambda f: None if not f.cancelled() and f.result() else
-                                     self._nak_seen.pop(key, None))
+            saving.add_done_callback(
+                lambda f: None if not f.cancelled() and f.result() else self._nak_seen.pop(key, None)
+            )
         return True
 
     async def _report_loop(self) -> None:
@@ -251,8 +289,9 @@ class Dc09Intake:
             reports, cleared = self.rejects.flush()
             if len(reports) > _MAX_REPORTS:  # listed schools first; a flood of unlisted accounts is cut
                 reports.sort(key=lambda r: self.config.school(r["account"]) is None)
-                log.warning("DC-09 frames refused from %d accounts in one period; reporting %d",
-                            len(reports), _MAX_REPORTS)
+                log.warning(
+                    "DC-09 frames refused from %d accounts in one period; reporting %d", len(reports), _MAX_REPORTS
+                )
                 reports = reports[:_MAX_REPORTS]
             for report in reports:
                 school = self.config.school(report["account"])

@@ -1,34 +1,34 @@
 """The `[alarms]` section of the station configuration: schools on SIA DC-09, Modbus buttons, sirens, 1-3-5.
 
-    [alarms]
-    enabled = true
+[alarms]
+enabled = true
 
-    [alarms.dc09]
-    host = "192.168.50.1"       # the station's address on the school panels' network
-    port_tcp = 12000
-    port_udp = 12000
+[alarms.dc09]
+host = "192.168.50.1"       # the station's address on the school panels' network
+port_tcp = 12000
+port_udp = 12000
 
-    [alarms.targets]            # the city's "1-3-5": respond, arrive, resolve (seconds from the alarm)
-    respond_s = 60
-    arrive_s = 180
-    resolve_s = 300
+[alarms.targets]            # the city's "1-3-5": respond, arrive, resolve (seconds from the alarm)
+respond_s = 60
+arrive_s = 180
+resolve_s = 300
 
-    [[alarms.schools]]
-    account = "1234"
-    name = "阳光小学"
-    name_en = "Sunshine Primary School"
-    key = "000102030405060708090a0b0c0d0e0f"   # AES-128/192/256 as hex; omit for cleartext panels
-    sources = ["192.168.50.0/24"]              # where its frames may come from (empty: anywhere)
-    link_test_interval_s = 90
-    points = [{ zone = 1, name = "正门一键报警", name_en = "Main gate button" }]
+[[alarms.schools]]
+account = "1234"
+name = "阳光小学"
+name_en = "Sunshine Primary School"
+key = "000102030405060708090a0b0c0d0e0f"   # AES-128/192/256 as hex; omit for cleartext panels
+sources = ["192.168.50.0/24"]              # where its frames may come from (empty: anywhere)
+link_test_interval_s = 90
+points = [{ zone = 1, name = "正门一键报警", name_en = "Main gate button" }]
 
-    [[alarms.modbus]]
-    name = "gate-io"
-    port = "/dev/ttyUSB0"
-    siren_coil = 0
-    strobe_coil = 1
-    buttons = [{ input = 0, site = "阳光小学", site_en = "Sunshine Primary School",
-                 point = "东门一键报警", point_en = "East gate button" }]
+[[alarms.modbus]]
+name = "gate-io"
+port = "/dev/ttyUSB0"
+siren_coil = 0
+strobe_coil = 1
+buttons = [{ input = 0, site = "阳光小学", site_en = "Sunshine Primary School",
+             point = "东门一键报警", point_en = "East gate button" }]
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ class SchoolSection(Strict):
         "frames from an account with a key are refused (DUH) when alarms.dc09.require_encryption is on.",
     )
     sources: list[IPvAnyNetwork] = Field(
-        default_factory=list, max_length=64,
+        default_factory=list,
+        max_length=64,
         description="Addresses (CIDRs, e.g. 192.168.50.0/24 or 192.168.50.7) the panel's frames may come from; "
         "frames from elsewhere are refused (DUH) and counted. Empty: any address.",
     )
@@ -172,7 +173,9 @@ class Dc09Section(Strict):
         default=10.0, description="Close a TCP connection that has sent no accepted frame this long after it opened."
     )
     alarm_limit: int = Field(
-        default=10, ge=1, le=10_000,
+        default=10,
+        ge=1,
+        le=10_000,
         description="Alarm messages (panic, duress, hold-up) from one account raised per alarm_limit_window_s; "
         "more are acknowledged, counted and shown as a fault, but open no incident.",
     )
@@ -210,7 +213,9 @@ class ModbusModuleSection(Strict):
     input_count: int = Field(default=8, ge=1, le=1968, description="Discrete inputs read per poll.")
     coil_count: int = Field(default=8, ge=0, le=1968, description="Coils (relay outputs) on the module.")
     latch_address: int | None = Field(
-        default=None, ge=0, le=65535,
+        default=None,
+        ge=0,
+        le=65535,
         description="Latching module: address of the first latch bit (one per input). None: non-latching.",
     )
     latch_table: Literal["coils", "discrete_inputs"] = Field(

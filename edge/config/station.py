@@ -63,9 +63,17 @@ class UplinkSection(_Strict):
         float, Field(ge=0.5, le=600, description="Seconds before an unconfirmed batch is resent.")
     ] = 10.0
     telemetry_interval: Annotated[float, Field(ge=1, le=3600)] = 30.0
-    heartbeat_interval: Annotated[float, Field(ge=0, le=3600, description=(
-        "Seconds between heartbeats (QoS 0, ~70 bytes): central shows the station as silent after its "
-        "`--silent-after` (4 s) without one. 1.5 s is 1,333 messages/s at 2,000 stations. 0 = off."))] = 1.5
+    heartbeat_interval: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=3600,
+            description=(
+                "Seconds between heartbeats (QoS 0, ~70 bytes): central shows the station as silent after its "
+                "`--silent-after` (4 s) without one. 1.5 s is 1,333 messages/s at 2,000 stations. 0 = off."
+            ),
+        ),
+    ] = 1.5
 
     @field_validator("url")
     @classmethod
@@ -78,14 +86,27 @@ class UplinkSection(_Strict):
 class CommandsSection(_Strict):
     """Central's signed commands: the public key that verifies them and the bounds of their validity."""
 
-    public_key_file: Path | None = Field(default=None, description=(
-        "Central's Ed25519 public key (PEM) that signs commands (watch lists, notices, results); "
-        "unset: every command is refused. `police-kiosk hub keygen` makes the pair."))
-    max_lifetime: Annotated[float, Field(ge=60, le=90 * 24 * 3600, description=(
-        "Longest validity (seconds from issue to expiry) a command may claim; longer ones are refused."))] = (
-        31 * 24 * 3600.0)
-    clock_skew: Annotated[float, Field(ge=0, le=3600, description=(
-        "Seconds a command's issue time may lie ahead of the station's clock."))] = 300.0
+    public_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "Central's Ed25519 public key (PEM) that signs commands (watch lists, notices, results); "
+            "unset: every command is refused. `police-kiosk hub keygen` makes the pair."
+        ),
+    )
+    max_lifetime: Annotated[
+        float,
+        Field(
+            ge=60,
+            le=90 * 24 * 3600,
+            description=(
+                "Longest validity (seconds from issue to expiry) a command may claim; longer ones are refused."
+            ),
+        ),
+    ] = 31 * 24 * 3600.0
+    clock_skew: Annotated[
+        float,
+        Field(ge=0, le=3600, description=("Seconds a command's issue time may lie ahead of the station's clock.")),
+    ] = 300.0
 
 
 class OutboxSection(_Strict):
@@ -99,8 +120,11 @@ class OutboxSection(_Strict):
 
 class SimSection(_Strict):
     rate: Annotated[float, Field(ge=0, le=10_000, description="Simulated info events per second (0 = off).")] = 0.0
-    test_events: bool = Field(False, description="Accept the test tools' event types `demo.tick` and `test.probe` "
-                                                 "(demo, tests, benchmarks; never on a real station).")
+    test_events: bool = Field(
+        False,
+        description="Accept the test tools' event types `demo.tick` and `test.probe` "
+        "(demo, tests, benchmarks; never on a real station).",
+    )
 
 
 class LoggingSection(_Strict):
@@ -217,7 +241,7 @@ def referenced_file_problems(config: EdgeConfig, *, source: str = "<config>") ->
     key = config.commands.public_key_file
     if key is not None and not problems:
         try:
-            load_public_key(key.read_bytes()[:MAX_KEY_FILE_BYTES + 1])
+            load_public_key(key.read_bytes()[: MAX_KEY_FILE_BYTES + 1])
         except OSError as exc:
             problems.append(f"{source}: commands.public_key_file = '{key}': cannot read: {exc.strerror or exc}")
         except CommandKeyError as exc:

@@ -351,8 +351,9 @@ def test_random_padding_differs_and_never_holds_delimiters() -> None:
 
 
 def test_wrong_key_gets_duh_and_unknown_key_gets_duh() -> None:
-    raw = encode_frame(token="SIA-DCS", sequence=3, account="1234", data="#1234|Nri1/PA1", timestamp=NOW,
-                       key=bytes(16), rng=fixed_rng)
+    raw = encode_frame(
+        token="SIA-DCS", sequence=3, account="1234", data="#1234|Nri1/PA1", timestamp=NOW, key=bytes(16), rng=fixed_rng
+    )
     (out,) = Dc09Decoder(keys={"1234": b"\x01" * 16}).feed(raw, now=NOW)
     assert (out.verdict, out.reason) == (ResponseKind.DUH, "undecryptable")
     (out,) = Dc09Decoder(keys={"9999": bytes(16)}).feed(raw, now=NOW)
@@ -365,8 +366,9 @@ def test_a_wrong_key_is_always_undecryptable_whatever_the_pad(seed: int) -> None
     """Decrypted with a wrong key the text is random and may hold a ``|`` and a ``]`` by chance (the
     flaky "missing-timestamp"); only printable text that parses with its timestamp is accepted."""
     pad = random.Random(seed).randbytes
-    raw = encode_frame(token="SIA-DCS", sequence=3, account="1234", data="#1234|Nri1/PA1", timestamp=NOW,
-                       key=bytes(16), rng=pad)
+    raw = encode_frame(
+        token="SIA-DCS", sequence=3, account="1234", data="#1234|Nri1/PA1", timestamp=NOW, key=bytes(16), rng=pad
+    )
     wrong = random.Random(-seed).randbytes(16)
     (out,) = Dc09Decoder(keys={"1234": wrong}).feed(raw, now=NOW)
     assert (out.verdict, out.reason) == (ResponseKind.DUH, "undecryptable")

@@ -21,8 +21,15 @@ ATTACKER = "127.0.0.2"  # the whole of 127/8 is loopback on Linux: a second sour
 
 
 def frame(seq: int, account: str = "AAA", *, key: bytes | None = None) -> bytes:
-    return encode_frame(token="SIA-DCS", sequence=seq, account=account, data=f"#{account}|Nri0/PA{seq:02d}",
-                        key=key, timestamp=NOW if key else None, rng=lambda n: b"\0" * n)
+    return encode_frame(
+        token="SIA-DCS",
+        sequence=seq,
+        account=account,
+        data=f"#{account}|Nri0/PA{seq:02d}",
+        key=key,
+        timestamp=NOW if key else None,
+        rng=lambda n: b"\0" * n,
+    )
 
 
 def ack(seq: int, account: str = "AAA") -> bytes:
@@ -96,9 +103,14 @@ async def exchange(port: int, data: bytes, *, source: str = "127.0.0.1") -> byte
 
 async def test_screened_frames_are_answered_duh_not_delivered_and_reported() -> None:
     sink = Sink()
-    async with Dc09Server(on_message=sink.on_message, on_rejected=sink.on_rejected, port_udp=None,
-                          screen=only_aaa_from_localhost, utc_clock=lambda: NOW, link_intervals={"AAA": 60},
-                          ) as server:
+    async with Dc09Server(
+        on_message=sink.on_message,
+        on_rejected=sink.on_rejected,
+        port_udp=None,
+        screen=only_aaa_from_localhost,
+        utc_clock=lambda: NOW,
+        link_intervals={"AAA": 60},
+    ) as server:
         assert server.tcp_port is not None
         assert await exchange(server.tcp_port, frame(1)) == ack(1)
         unlisted = await exchange(server.tcp_port, frame(2, "BBB"))
@@ -106,8 +118,10 @@ async def test_screened_frames_are_answered_duh_not_delivered_and_reported() -> 
     assert unlisted == encode_response("DUH", sequence=2, account="BBB", prefix="0")
     assert spoofed == encode_response("DUH", sequence=3, account="AAA", prefix="0")
     assert [m.sequence for m in sink.messages] == [1]
-    assert [(r.account, r.reason) for r in sink.rejected] == [("BBB", "unlisted-account"),
-                                                              ("AAA", "source-not-allowed")]
+    assert [(r.account, r.reason) for r in sink.rejected] == [
+        ("BBB", "unlisted-account"),
+        ("AAA", "source-not-allowed"),
+    ]
     assert sink.rejected[1].message is not None  # kept for diagnostics (a refused panic is shown as such)
     assert server.stats.screened == 2 and server.counters.duhs == 2
 
@@ -115,8 +129,14 @@ async def test_screened_frames_are_answered_duh_not_delivered_and_reported() -> 
 async def test_a_spoofed_frame_does_not_keep_a_link_alive() -> None:
     sink = Sink()
     clock = [0.0]
-    async with Dc09Server(on_message=sink.on_message, port_tcp=None, screen=only_aaa_from_localhost,
-                          utc_clock=lambda: NOW, monotonic=lambda: clock[0], link_intervals={"AAA": 60}) as server:
+    async with Dc09Server(
+        on_message=sink.on_message,
+        port_tcp=None,
+        screen=only_aaa_from_localhost,
+        utc_clock=lambda: NOW,
+        monotonic=lambda: clock[0],
+        link_intervals={"AAA": 60},
+    ) as server:
         assert server.udp_port is not None
         loop = asyncio.get_running_loop()
         for source, seq, at in (("127.0.0.1", 1, 0.0), (ATTACKER, 2, 50.0)):  # the panel, then a spoofer
@@ -140,8 +160,14 @@ async def test_idle_connections_from_one_address_do_not_keep_the_panel_out(caplo
     """64 idle or trickling connections from one address; the real panel (another address) still gets its ACK."""
     sink = Sink()
     caplog.set_level(logging.INFO, logger="drivers.dc09.receiver")
-    async with Dc09Server(on_message=sink.on_message, port_udp=None, utc_clock=lambda: NOW, max_connections=16,
-                          max_connections_per_host=4, first_frame_timeout=60.0) as server:
+    async with Dc09Server(
+        on_message=sink.on_message,
+        port_udp=None,
+        utc_clock=lambda: NOW,
+        max_connections=16,
+        max_connections_per_host=4,
+        first_frame_timeout=60.0,
+    ) as server:
         assert server.tcp_port is not None
         loop = asyncio.get_running_loop()
         hogs: list[socket.socket] = []
@@ -170,8 +196,14 @@ async def test_idle_connections_from_one_address_do_not_keep_the_panel_out(caplo
 
 async def test_a_connection_without_an_accepted_frame_is_closed_at_the_first_frame_deadline() -> None:
     sink = Sink()
-    async with Dc09Server(on_message=sink.on_message, port_udp=None, utc_clock=lambda: NOW, idle_timeout=60.0,
-                          first_frame_timeout=0.2, screen=only_aaa_from_localhost) as server:
+    async with Dc09Server(
+        on_message=sink.on_message,
+        port_udp=None,
+        utc_clock=lambda: NOW,
+        idle_timeout=60.0,
+        first_frame_timeout=0.2,
+        screen=only_aaa_from_localhost,
+    ) as server:
         assert server.tcp_port is not None
         slow_r, slow_w = await asyncio.open_connection("127.0.0.1", server.tcp_port)
         refused_r, refused_w = await asyncio.open_connection("127.0.0.1", server.tcp_port)

@@ -31,14 +31,28 @@ VARIANTS = {
     "account only in data, no L": ('"SIA-DCS"0013[#1234|Nri1/PA501]', "ACK", "", 13, "1234", None, None),
     "no account anywhere": ('"SIA-DCS"0014L0[Nri1/PA501]', "DUH", "missing-account", 14, "", None, "0"),
     "link test without account": ('"NULL"0000L0[]', "DUH", "missing-account", 0, "", None, "0"),
-    "encrypted, account only in data": ('"*SIA-DCS"0015L0[00112233445566778899AABBCCDDEEFF', "DUH",
-                                        "unknown-account-key", 15, "", None, "0"),
+    "encrypted, account only in data": (
+        '"*SIA-DCS"0015L0[00112233445566778899AABBCCDDEEFF',
+        "DUH",
+        "unknown-account-key",
+        15,
+        "",
+        None,
+        "0",
+    ),
     "lower-case token": ('"sia-dcs"0016L0#1234[]', "DUH", "malformed-header", 16, "1234", None, "0"),
     "short sequence": ('"SIA-DCS"16L0#1234[]', "DUH", "malformed-header", 0, "", None, None),
     "no data block": ('"SIA-DCS"0017L0#1234', "DUH", "malformed-header", 17, "1234", None, "0"),
     "unknown token": ('"SIA-XYZ"0018L0#1234[]', "DUH", "unsupported-token", 18, "1234", None, "0"),
-    "time outside the window": (f'"SIA-DCS"0019L0#1234[#1234|Nri1/PA501]{format_timestamp(NOW - timedelta(hours=1))}',
-                                "NAK", "time-window", 19, "1234", None, "0"),
+    "time outside the window": (
+        f'"SIA-DCS"0019L0#1234[#1234|Nri1/PA501]{format_timestamp(NOW - timedelta(hours=1))}',
+        "NAK",
+        "time-window",
+        19,
+        "1234",
+        None,
+        "0",
+    ),
 }
 
 
@@ -70,8 +84,16 @@ def test_account_in_the_data_block_is_checked_against_its_key() -> None:
 
 
 def test_encrypted_frame_with_receiver_and_empty_line_field_gets_encrypted_ack() -> None:
-    raw = encode_frame(token="SIA-DCS", sequence=21, account="5678", data="#5678|Nri1/PA501", receiver="9",
-                       prefix=None, timestamp=NOW, key=KEY)
+    raw = encode_frame(
+        token="SIA-DCS",
+        sequence=21,
+        account="5678",
+        data="#5678|Nri1/PA501",
+        receiver="9",
+        prefix=None,
+        timestamp=NOW,
+        key=KEY,
+    )
     raw = raw.replace(b"R9#", b"R9L#")  # an empty line field, the frame's CRC and LEN made again
     raw = frame_span(raw[9:-1])
     (out,) = Dc09Decoder(keys={"5678": KEY}).feed(raw, now=NOW)
@@ -90,8 +112,11 @@ _SPAN = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), 
 
 
 @settings(max_examples=400, deadline=None)
-@given(tail=_SPAN, seq=st.sampled_from(["", "0001", "12", "9999"]),
-       token=st.sampled_from(["SIA-DCS", "ADM-CID", "NULL", "*SIA-DCS", "sia", "", "X"]))
+@given(
+    tail=_SPAN,
+    seq=st.sampled_from(["", "0001", "12", "9999"]),
+    token=st.sampled_from(["SIA-DCS", "ADM-CID", "NULL", "*SIA-DCS", "sia", "", "X"]),
+)
 def test_every_frame_with_good_crc_and_length_is_answered(tail: str, seq: str, token: str) -> None:
     """Whatever follows the opening quote: one answer per frame, one that a panel can decode."""
     raw = frame_span(f'"{token}"{seq}{tail}'.encode("latin-1"))
@@ -107,8 +132,7 @@ async def test_the_receiver_answers_every_variant_over_tcp() -> None:
     def sink(message: Dc09Message, _peer: str) -> None:
         delivered.append(message)
 
-    async with Dc09Server(on_message=sink, port_udp=None, keys={"5678": KEY},
-                          utc_clock=lambda: NOW) as server:
+    async with Dc09Server(on_message=sink, port_udp=None, keys={"5678": KEY}, utc_clock=lambda: NOW) as server:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.tcp_port)
         try:
             answers = Dc09ResponseDecoder()

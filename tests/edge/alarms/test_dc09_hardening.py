@@ -36,10 +36,14 @@ SCHOOLS: list[dict[str, Any]] = [
 
 
 def config(**dc09: Any) -> AlarmsSection:
-    return AlarmsSection.model_validate({
-        "enabled": True, "rejected_report_s": 0.2, "schools": SCHOOLS,
-        "dc09": {"host": "127.0.0.1", "port_tcp": 0, "port_udp": 0, **dc09},
-    })
+    return AlarmsSection.model_validate(
+        {
+            "enabled": True,
+            "rejected_report_s": 0.2,
+            "schools": SCHOOLS,
+            "dc09": {"host": "127.0.0.1", "port_tcp": 0, "port_udp": 0, **dc09},
+        }
+    )
 
 
 @pytest.fixture
@@ -95,7 +99,8 @@ def fault(ctx: FakeContext, code: str) -> str:
 
 
 async def test_cleartext_for_a_keyed_account_is_refused_and_counted(
-        station: tuple[AlarmComponent, FakeContext]) -> None:
+    station: tuple[AlarmComponent, FakeContext],
+) -> None:
     comp, ctx = station
     assert await press(comp, panel("1234")) is ResponseKind.DUH  # cleartext, but the school has a key
     assert incidents(comp, "1234") == 0
@@ -108,7 +113,8 @@ async def test_cleartext_for_a_keyed_account_is_refused_and_counted(
 
 
 async def test_unlisted_accounts_are_refused_with_one_rate_limited_fault(
-        station: tuple[AlarmComponent, FakeContext], caplog: pytest.LogCaptureFixture) -> None:
+    station: tuple[AlarmComponent, FakeContext], caplog: pytest.LogCaptureFixture
+) -> None:
     comp, ctx = station
     caplog.set_level(logging.INFO)
     updates: list[str] = []
@@ -125,7 +131,8 @@ async def test_unlisted_accounts_are_refused_with_one_rate_limited_fault(
 
 
 async def test_a_frame_from_outside_the_schools_sources_is_refused_and_counted(
-        station: tuple[AlarmComponent, FakeContext]) -> None:
+    station: tuple[AlarmComponent, FakeContext],
+) -> None:
     comp, ctx = station
     assert await press(comp, panel("4001"), source=ATTACKER) is ResponseKind.DUH
     assert incidents(comp, "4001") == 0
@@ -146,14 +153,16 @@ class Flood(asyncio.DatagramProtocol):
 
 
 async def test_a_spoofed_udp_flood_opens_a_bounded_number_of_incidents(
-        station: tuple[AlarmComponent, FakeContext], caplog: pytest.LogCaptureFixture) -> None:
+    station: tuple[AlarmComponent, FakeContext], caplog: pytest.LogCaptureFixture
+) -> None:
     comp, ctx = station
     _, udp = ports(comp)
     caplog.set_level(logging.INFO)
     tx = Dc09Transmitter(account="2001")
     flood = Flood()
     transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
-        lambda: flood, remote_addr=("127.0.0.1", udp))
+        lambda: flood, remote_addr=("127.0.0.1", udp)
+    )
     try:
         for batch in range(10):  # 500 panics of 500 zones, in batches (no loss in the socket buffers)
             for zone in range(batch * 50 + 1, batch * 50 + 51):
@@ -176,7 +185,8 @@ async def test_a_spoofed_udp_flood_opens_a_bounded_number_of_incidents(
 
 
 async def test_idle_connections_from_one_address_do_not_keep_the_schools_panel_out(
-        station: tuple[AlarmComponent, FakeContext]) -> None:
+    station: tuple[AlarmComponent, FakeContext],
+) -> None:
     comp, _ = station
     tcp, _ = ports(comp)
     server = comp.dc09.server

@@ -121,8 +121,7 @@ class SteppingWallClock:
         return time.time() + self.offset
 
 
-def component(wall: SteppingWallClock, targets: dict[str, float],
-              monotonic: Any = time.monotonic) -> AlarmComponent:
+def component(wall: SteppingWallClock, targets: dict[str, float], monotonic: Any = time.monotonic) -> AlarmComponent:
     config = AlarmsSection.model_validate({"enabled": True, "dc09": None, "targets": targets})
     return AlarmComponent(config, clock=wall, monotonic=monotonic)
 
@@ -167,8 +166,9 @@ async def test_the_component_resumes_the_time_left_after_a_restart(tmp_path: Pat
     wall.offset += 120
     daemon2 = FakeContext(tmp_path)
     boot = time.monotonic()
-    comp2 = component(wall, {"respond_s": 60, "arrive_s": 600, "resolve_s": 900},
-                      monotonic=lambda: time.monotonic() - boot)
+    comp2 = component(
+        wall, {"respond_s": 60, "arrive_s": 600, "resolve_s": 900}, monotonic=lambda: time.monotonic() - boot
+    )
     await comp2.start(daemon2)
     try:
         await settle(lambda: escalations(daemon2), "the escalation missed while off")

@@ -28,10 +28,12 @@ KEY = "000102030405060708090a0b0c0d0e0f"
 STATION = "ST-ALARM"
 
 
-def write_config(path: Path, *, port: int, targets: tuple[float, float, float] = (60, 180, 300),
-                 extra: str = "") -> Path:
+def write_config(
+    path: Path, *, port: int, targets: tuple[float, float, float] = (60, 180, 300), extra: str = ""
+) -> Path:
     respond, arrive, resolve = targets
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [alarms]
 enabled = true
 rejected_report_s = 1
@@ -53,7 +55,9 @@ name_en = "Sunshine Primary School"
 key = "{KEY}"
 points = [{{ zone = 1, name = "正门一键报警", name_en = "Main gate button" }}]
 {extra}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -76,8 +80,7 @@ class Crew:
         return [n for n in self.notes if n.get("topic") == topic and all(n.get(k) == v for k, v in match.items())]
 
     def changes(self, incident_id: str | None = None) -> list[str]:
-        return [n["change"] for n in self.of("incidents")
-                if incident_id is None or n["incident"]["id"] == incident_id]
+        return [n["change"] for n in self.of("incidents") if incident_id is None or n["incident"]["id"] == incident_id]
 
 
 async def until(predicate: Callable[[], Any], what: str, give_up: float = 20.0) -> Any:
@@ -93,8 +96,9 @@ async def until(predicate: Callable[[], Any], what: str, give_up: float = 20.0) 
 
 
 @contextlib.asynccontextmanager
-async def station(tmp_path: Path, mosquitto: MosquittoProcess, config: Path,
-                  hub: bool = True) -> AsyncIterator[tuple[EdgeProc, HubProc | None]]:
+async def station(
+    tmp_path: Path, mosquitto: MosquittoProcess, config: Path, hub: bool = True
+) -> AsyncIterator[tuple[EdgeProc, HubProc | None]]:
     db_url = f"sqlite:///{tmp_path / 'hub.db'}"
     hub_proc = HubProc(tmp_path, broker_url=mosquitto.url, db_url=db_url) if hub else None
     edge = EdgeProc(tmp_path, station=STATION, broker_url=mosquitto.url, extra=["--config", str(config)])
@@ -138,7 +142,8 @@ def hub_alarm_events(db_url: str, incident_id: str) -> list[dict[str, Any]]:
 
 
 async def test_school_panic_is_acked_reaches_the_crew_and_the_hub_with_its_timeline(
-        tmp_path: Path, mosquitto: MosquittoProcess) -> None:
+    tmp_path: Path, mosquitto: MosquittoProcess
+) -> None:
     port = free_port()
     config = write_config(tmp_path / "station.toml", port=port)
     async with station(tmp_path, mosquitto, config) as (edge, hub), Crew(edge.socket) as crew:
@@ -185,18 +190,33 @@ async def test_school_panic_is_acked_reaches_the_crew_and_the_hub_with_its_timel
             return events if any(e["type"] == "alarm.closed" for e in events) else []
 
         events = await until(stored, "the closed incident at the hub")
-        assert [e["type"] for e in events] == ["alarm.raised", "alarm.merged", "alarm.restored", "alarm.acknowledged",
-                                               "alarm.dispatched", "alarm.on_scene", "alarm.closed"]
+        assert [e["type"] for e in events] == [
+            "alarm.raised",
+            "alarm.merged",
+            "alarm.restored",
+            "alarm.acknowledged",
+            "alarm.dispatched",
+            "alarm.on_scene",
+            "alarm.closed",
+        ]
         assert all(e["priority"] == 3 for e in events)
         final = events[-1]["data"]["incident"]
-        assert [t["what"] for t in final["timeline"]] == ["raised", "merged", "restored", "acknowledged",
-                                                          "dispatched", "on_scene", "closed"]
+        assert [t["what"] for t in final["timeline"]] == [
+            "raised",
+            "merged",
+            "restored",
+            "acknowledged",
+            "dispatched",
+            "on_scene",
+            "closed",
+        ]
         assert final["unit"] == "巡逻 3"
         assert final["outcome"] == "real"
 
 
 async def test_modbus_button_raises_an_incident_and_the_siren_follows_policy(
-        tmp_path: Path, mosquitto: MosquittoProcess) -> None:
+    tmp_path: Path, mosquitto: MosquittoProcess
+) -> None:
     sim = ModbusIoSimulator(port="pty")
     await sim.start()
     try:
@@ -241,14 +261,16 @@ buttons = [{{ input = 2, site = "阳光小学", site_en = "Sunshine Primary Scho
 
 
 async def test_daemon_killed_mid_incident_resumes_with_its_deadlines_and_escalates(
-        tmp_path: Path, mosquitto: MosquittoProcess) -> None:
+    tmp_path: Path, mosquitto: MosquittoProcess
+) -> None:
     port = free_port()
     config = write_config(tmp_path / "station.toml", port=port, targets=(3, 8, 60))
     async with station(tmp_path, mosquitto, config) as (edge, hub):
         assert hub is not None
         async with Crew(edge.socket) as crew:
-            incident = await crew.client.call("incidents.raise", {
-                "kind": "emergency", "site": "站前广场", "point": "自助终端", "source": "kiosk"})
+            incident = await crew.client.call(
+                "incidents.raise", {"kind": "emergency", "site": "站前广场", "point": "自助终端", "source": "kiosk"}
+            )
             iid = incident["id"]
             await crew.client.call("incidents.ack", {"id": iid, "by": "7702"})
         edge.kill()  # SIGKILL: no clean shutdown
@@ -258,8 +280,13 @@ async def test_daemon_killed_mid_incident_resumes_with_its_deadlines_and_escalat
             assert resumed["deadlines"] == incident["deadlines"]
             assert resumed["state"] == "acknowledged"
             # respond (dispatch) within 3 s and arrive within 8 s are missed: each escalates once
-            await until(lambda: "arrive" in (crew.of("incidents", change="escalated") or [{}])[-1]
-                        .get("incident", {}).get("missed", []), "the arrive escalation after the restart")
+            await until(
+                lambda: (
+                    "arrive"
+                    in (crew.of("incidents", change="escalated") or [{}])[-1].get("incident", {}).get("missed", [])
+                ),
+                "the arrive escalation after the restart",
+            )
             got = await crew.client.call("incidents.get", {"id": iid})
             assert got["missed"] == ["respond", "arrive"]
             assert got["escalations"] == 2
@@ -278,7 +305,8 @@ async def test_daemon_killed_mid_incident_resumes_with_its_deadlines_and_escalat
 
 
 async def test_link_loss_and_return_are_reported_once_and_naks_are_visible(
-        tmp_path: Path, mosquitto: MosquittoProcess) -> None:
+    tmp_path: Path, mosquitto: MosquittoProcess
+) -> None:
     port = free_port()
     extra = """
 [[alarms.schools]]

@@ -37,8 +37,15 @@ from edge.wire.messages import Priority
 from tests.support.context import FakeContext
 
 T0 = 1_800_000_000.0
-GATE = Source(kind="dc09", site="阳光小学", site_en="Sunshine Primary School", point="正门一键报警",
-              point_en="Main gate button", account="1234", zone=1)
+GATE = Source(
+    kind="dc09",
+    site="阳光小学",
+    site_en="Sunshine Primary School",
+    point="正门一键报警",
+    point_en="Main gate button",
+    account="1234",
+    zone=1,
+)
 BACK = Source(kind="dc09", site="阳光小学", account="1234", zone=2)
 
 
@@ -64,8 +71,12 @@ def test_full_lifecycle_records_times_and_timeline() -> None:
     assert done.state == "closed"
     assert done.outcome == "real"
     assert not done.open
-    assert (done.acked_at, done.dispatched_at, done.on_scene_at, done.closed_at) == (T0 + 5, T0 + 20, T0 + 150,
-                                                                                    T0 + 240)
+    assert (done.acked_at, done.dispatched_at, done.on_scene_at, done.closed_at) == (
+        T0 + 5,
+        T0 + 20,
+        T0 + 150,
+        T0 + 240,
+    )
     assert [e.what for e in done.timeline] == ["raised", "acknowledged", "dispatched", "on_scene", "closed"]
     assert done.unit == "巡逻 3"
     assert done.rev == 5
@@ -274,6 +285,7 @@ def test_failed_checkpoint_leaves_the_previous_snapshot(tmp_path: Path, monkeypa
     b = book()
     b.raise_alarm(kind="panic", source=GATE, now=T0)
     store.checkpoint(list(b), [], now=T0)
+
     def refuse(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
@@ -291,9 +303,15 @@ def test_failed_checkpoint_leaves_the_previous_snapshot(tmp_path: Path, monkeypa
 def test_every_change_is_a_valid_alarm_event_payload() -> None:
     b = book()
     inc = b.raise_alarm(kind="panic", source=GATE, now=T0).incident
-    changes = [b.raise_alarm(kind="panic", source=GATE, now=T0 + 1), b.restore(source=GATE, now=T0 + 2),
-               b.acknowledge(inc.id, now=T0 + 3), *b.due(T0 + 60), b.dispatch(inc.id, now=T0 + 61, unit="P3"),
-               b.arrive(inc.id, now=T0 + 90), b.close(inc.id, outcome="real", now=T0 + 120)]
+    changes = [
+        b.raise_alarm(kind="panic", source=GATE, now=T0 + 1),
+        b.restore(source=GATE, now=T0 + 2),
+        b.acknowledge(inc.id, now=T0 + 3),
+        *b.due(T0 + 60),
+        b.dispatch(inc.id, now=T0 + 61, unit="P3"),
+        b.arrive(inc.id, now=T0 + 90),
+        b.close(inc.id, outcome="real", now=T0 + 120),
+    ]
     types = []
     for change in changes:
         assert change is not None
@@ -303,17 +321,32 @@ def test_every_change_is_a_valid_alarm_event_payload() -> None:
         assert decoded.incident.rev == change.incident.rev
         assert p.key == f"{inc.id}:{change.incident.rev}"
         types.append(p.type)
-    assert types == ["alarm.merged", "alarm.restored", "alarm.acknowledged", "alarm.escalated", "alarm.dispatched",
-                     "alarm.on_scene", "alarm.closed"]
+    assert types == [
+        "alarm.merged",
+        "alarm.restored",
+        "alarm.acknowledged",
+        "alarm.escalated",
+        "alarm.dispatched",
+        "alarm.on_scene",
+        "alarm.closed",
+    ]
     assert all(PendingEvent(key="k", type=t, priority=3, data={}) for t in types)
 
 
 # ---- inputs ------------------------------------------------------------------------------------------
-CONFIG = AlarmsSection.model_validate({
-    "enabled": True,
-    "schools": [{"account": "1234", "name": "阳光小学", "name_en": "Sunshine Primary School",
-                 "points": [{"zone": 1, "name": "正门一键报警", "name_en": "Main gate button"}]}],
-})
+CONFIG = AlarmsSection.model_validate(
+    {
+        "enabled": True,
+        "schools": [
+            {
+                "account": "1234",
+                "name": "阳光小学",
+                "name_en": "Sunshine Primary School",
+                "points": [{"zone": 1, "name": "正门一键报警", "name_en": "Main gate button"}],
+            }
+        ],
+    }
+)
 
 
 def _msg(token: Dc09Token, data: str, account: str = "1234") -> Dc09Message:
@@ -324,7 +357,12 @@ def test_contact_id_panic_and_restore_become_signals_with_names() -> None:
     panic = build_adm_cid_data(account="1234", qualifier=EventQualifier.NEW, code=120, group=1, zone=1)
     [sig] = dc09_signals(CONFIG, _msg(Dc09Token.ADM_CID, panic))
     assert (sig.action, sig.kind, sig.source.site, sig.source.point, sig.source.zone) == (
-        "raise", "panic", "阳光小学", "正门一键报警", 1)
+        "raise",
+        "panic",
+        "阳光小学",
+        "正门一键报警",
+        1,
+    )
     restore = build_adm_cid_data(account="1234", qualifier=EventQualifier.RESTORE, code=121, group=1, zone=1)
     [back] = dc09_signals(CONFIG, _msg(Dc09Token.ADM_CID, restore))
     assert (back.action, back.kind) == ("restore", "duress")
@@ -346,10 +384,16 @@ def test_sia_holdup_from_an_unlisted_account_still_raises() -> None:
 
 
 def test_modbus_press_raises_and_release_restores_only_locking_buttons() -> None:
-    module = ModbusModuleSection.model_validate({
-        "name": "gate-io", "port": "socket://127.0.0.1:1", "buttons": [
-            {"input": 0, "site": "阳光小学", "point": "东门"},
-            {"input": 1, "site": "阳光小学", "point": "西门", "restore_on_release": True, "kind": "duress"}]})
+    module = ModbusModuleSection.model_validate(
+        {
+            "name": "gate-io",
+            "port": "socket://127.0.0.1:1",
+            "buttons": [
+                {"input": 0, "site": "阳光小学", "point": "东门"},
+                {"input": 1, "site": "阳光小学", "point": "西门", "restore_on_release": True, "kind": "duress"},
+            ],
+        }
+    )
     sig = modbus_signal(module, 0, True)
     assert sig is not None
     assert sig.action == "raise"
@@ -399,24 +443,36 @@ def test_reject_tally_reports_per_period_and_clears_quiet_accounts() -> None:
     tally.add("1234", nak=True, reason="time-window", clock_error_s=-3600.0, panic=True, delivered=False)
     tally.add("1234", nak=False, reason="undecryptable", clock_error_s=None, panic=False, delivered=False)
     reports, cleared = tally.flush()
-    assert reports == [{"account": "1234", "naks": 1, "duhs": 1, "reasons": {"time-window": 1, "undecryptable": 1},
-                        "clock_error_s": -3600.0, "panic_refused": True, "delivered_anyway": 0}]
+    assert reports == [
+        {
+            "account": "1234",
+            "naks": 1,
+            "duhs": 1,
+            "reasons": {"time-window": 1, "undecryptable": 1},
+            "clock_error_s": -3600.0,
+            "panic_refused": True,
+            "delivered_anyway": 0,
+        }
+    ]
     assert cleared == []
     assert tally.flush() == ([], ["1234"])
 
 
 # ---- configuration -----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("data", "message"), [
-    ({"schools": [{"account": "12G4", "name": "x"}]}, "hex"),
-    ({"schools": [{"account": "1234", "name": "x", "key": "00" * 15}]}, "32, 48 or 64"),
-    ({"schools": [{"account": "1234", "name": "a"}, {"account": "1234", "name": "b"}]}, "listed twice"),
-    ({"dc09": {"port_tcp": 70000}}, "less than or equal to 65535"),
-    ({"dc09": {"port_tcp": None, "port_udp": None}}, "port_tcp or port_udp"),
-    ({"targets": {"respond_s": 200, "arrive_s": 100}}, "respond_s <= arrive_s"),
-    ({"modbus": [{"name": "m", "port": "p", "buttons": [{"input": 9, "site": "x"}]}]}, "beyond input_count"),
-    ({"modbus": [{"name": "m", "port": "p", "siren_coil": 1, "strobe_coil": 1}]}, "different coils"),
-    ({"schools": [{"account": "1234", "name": "x", "colour": "red"}]}, "Extra inputs"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"schools": [{"account": "12G4", "name": "x"}]}, "hex"),
+        ({"schools": [{"account": "1234", "name": "x", "key": "00" * 15}]}, "32, 48 or 64"),
+        ({"schools": [{"account": "1234", "name": "a"}, {"account": "1234", "name": "b"}]}, "listed twice"),
+        ({"dc09": {"port_tcp": 70000}}, "less than or equal to 65535"),
+        ({"dc09": {"port_tcp": None, "port_udp": None}}, "port_tcp or port_udp"),
+        ({"targets": {"respond_s": 200, "arrive_s": 100}}, "respond_s <= arrive_s"),
+        ({"modbus": [{"name": "m", "port": "p", "buttons": [{"input": 9, "site": "x"}]}]}, "beyond input_count"),
+        ({"modbus": [{"name": "m", "port": "p", "siren_coil": 1, "strobe_coil": 1}]}, "different coils"),
+        ({"schools": [{"account": "1234", "name": "x", "colour": "red"}]}, "Extra inputs"),
+    ],
+)
 def test_config_refuses_bad_values(data: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         AlarmsSection.model_validate({"enabled": True, **data})
@@ -522,7 +578,8 @@ async def test_the_timer_escalates_a_missed_target_and_re_alerts_the_crew(tmp_pa
 
 
 async def test_the_flush_runs_off_the_loop_and_the_crew_is_told_once_it_is_durable(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     daemon = FakeContext(tmp_path)
     comp = component()
     await comp.start(daemon)
@@ -558,9 +615,15 @@ async def test_changes_made_in_one_loop_step_are_saved_and_told_in_their_order(t
     await comp.start(daemon)
     try:
         inc = await daemon.call("incidents.raise", {"site": "站前广场"})
-        calls = [daemon.call(method, {"id": inc["id"], **extra}) for method, extra in [
-            ("incidents.ack", {}), ("incidents.dispatch", {"unit": "P1"}), ("incidents.arrive", {}),
-            ("incidents.close", {"outcome": "test"})]]
+        calls = [
+            daemon.call(method, {"id": inc["id"], **extra})
+            for method, extra in [
+                ("incidents.ack", {}),
+                ("incidents.dispatch", {"unit": "P1"}),
+                ("incidents.arrive", {}),
+                ("incidents.close", {"outcome": "test"}),
+            ]
+        ]
         await asyncio.gather(*calls)  # four transitions of one incident, submitted back to back
         told = [(p["change"], p["incident"]["rev"]) for t, p in daemon.published if t == "incidents"]
         assert [c for c, _ in told] == ["raised", "acknowledged", "dispatched", "on_scene", "closed"]
@@ -578,7 +641,8 @@ async def test_changes_made_in_one_loop_step_are_saved_and_told_in_their_order(t
 
 
 async def test_a_failed_save_is_a_fault_the_crew_is_told_and_the_input_hears_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     daemon = FakeContext(tmp_path)
     comp = component()
     await comp.start(daemon)
@@ -588,8 +652,13 @@ async def test_a_failed_save_is_a_fault_the_crew_is_told_and_the_input_hears_it(
 
     monkeypatch.setattr(os, "fdatasync", full_disk)
     try:
-        signals = modbus_signal(ModbusModuleSection.model_validate({
-            "name": "io", "port": "/dev/null", "buttons": [{"input": 0, "site": "门口"}]}), 0, True)
+        signals = modbus_signal(
+            ModbusModuleSection.model_validate(
+                {"name": "io", "port": "/dev/null", "buttons": [{"input": 0, "site": "门口"}]}
+            ),
+            0,
+            True,
+        )
         assert signals is not None
         assert await comp.raise_signals([signals], comp.now()) is False
         assert "alarm.store" in {f.code for f in daemon.faults.active()}

@@ -204,8 +204,7 @@ async def test_faults_on_the_wire_are_failed_polls_not_crashes() -> None:
     device = ScriptedDevice([bad_crc, exception, b"\x00\xff\x55" + pressed, None, None, exception, pressed])
     recorder = Recorder()
     async with device as port:
-        module = ModbusIoModule(port=port, on_event=recorder, poll_interval=0.02, timeout=0.1,
-                                failure_threshold=3)
+        module = ModbusIoModule(port=port, on_event=recorder, poll_interval=0.02, timeout=0.1, failure_threshold=3)
         async with module:
             await wait_until(lambda: recorder.of(LinkRestored) != [], "LinkRestored")
             assert device.requests[0] == READ_8_INPUTS  # golden frame on the wire

@@ -27,8 +27,15 @@ async def sim() -> AsyncIterator[ModbusIoSimulator]:
 @pytest.fixture
 async def bank(sim: ModbusIoSimulator) -> AsyncIterator[ModbusBank]:
     assert sim.client_port is not None
-    module = ModbusModuleSection(name="gate-io", port=sim.client_port, siren_coil=SIREN, strobe_coil=STROBE,
-                                 latch_address=16, poll_interval_s=0.02, timeout_s=0.2)
+    module = ModbusModuleSection(
+        name="gate-io",
+        port=sim.client_port,
+        siren_coil=SIREN,
+        strobe_coil=STROBE,
+        latch_address=16,
+        poll_interval_s=0.02,
+        timeout_s=0.2,
+    )
     outputs = ModbusBank([module], on_event=lambda _cfg, _event: None)
     await outputs.start()
     try:
@@ -68,8 +75,9 @@ async def test_pulse_and_burst_patterns_drive_the_relays(sim: ModbusIoSimulator,
     assert module.pattern_running(SIREN)
     assert module.pattern_running(STROBE)
     bank.want(OutputState(siren_pattern="bursts", strobe_pattern="pulse"))  # every incident acknowledged
-    await wait_until(lambda: not module.pattern_running(SIREN) and not module.pattern_running(STROBE),
-                     "the patterns to stop")
+    await wait_until(
+        lambda: not module.pattern_running(SIREN) and not module.pattern_running(STROBE), "the patterns to stop"
+    )
     await wait_until(lambda: not sim.coil(SIREN) and not sim.coil(STROBE), "both relays off")
 
 
@@ -83,7 +91,8 @@ async def test_steady_is_one_write_and_no_pattern(sim: ModbusIoSimulator, bank: 
 
 
 async def test_a_new_alarm_starts_a_finished_pattern_again(
-        sim: ModbusIoSimulator, bank: ModbusBank, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim: ModbusIoSimulator, bank: ModbusBank, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(PATTERNS, "bursts", PulsePattern(on=0.05, off=0.05, cycles=2))
     state = OutputState(siren=True, siren_pattern="bursts")
     bank.want(state)
