@@ -35,12 +35,11 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
 import edge.alarms.events  # noqa: F401 - registers the alarm.* payload schemas
 from drivers.modbus.module import InputChanged, LinkLost, LinkRestored, ModbusIoEvent
 from edge.alarms.api import AlarmApi, incident_json
 from edge.alarms.dc09 import Dc09Intake
+from edge.alarms.events import pending_event
 from edge.alarms.incidents import Budget, Change, Incident, IncidentBook, Targets, budgets_of
 from edge.alarms.journal import IncidentStore, JournalWriter, PendingEvent
 from edge.alarms.links import LinkRow, LinkTable
@@ -174,7 +173,7 @@ class AlarmComponent:
         if not changes:
             told.set_result(True)
             return told
-        pendings = [_pending(c) for c in changes]
+        pendings = [pending_event(c) for c in changes]
         for p in pendings:
             self._unsent[p.key] = p
         touched = {c.incident.id: c.incident for c in changes}
@@ -396,22 +395,6 @@ class AlarmComponent:
 
 def _module_site(module: ModbusModuleSection) -> str:
     return module.buttons[0].site if module.buttons else module.name
-
-
-def _pending(change: Change) -> PendingEvent:
-    incident = change.incident
-    data = {
-        "incident_id": incident.id,
-        "change": change.change,
-        "at": change.at,
-        "by": change.by,
-        "detail": change.detail,
-        "target": change.target,
-        "incident": msgspec.to_builtins(incident),
-    }
-    return PendingEvent(
-        key=f"{incident.id}:{incident.rev}", type=change.event_type, priority=int(Priority.ALARM), data=data
-    )
 
 
 def _nothing() -> None:

@@ -18,10 +18,12 @@ from typing import Literal
 
 import msgspec
 
-from edge.alarms.incidents import CHANGE_EVENT, Incident
+from edge.alarms.incidents import CHANGE_EVENT, Change, Incident
+from edge.alarms.journal import PendingEvent
 from edge.wire import payloads
+from edge.wire.messages import Priority
 
-__all__ = ["IncidentChanged", "LinkChanged", "RejectedFrames", "register_all"]
+__all__ = ["IncidentChanged", "LinkChanged", "RejectedFrames", "pending_event", "register_all"]
 
 
 class IncidentChanged(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -70,3 +72,20 @@ def register_all() -> None:
 
 
 register_all()
+
+
+def pending_event(change: Change) -> PendingEvent:
+    """The alarm event of one incident change, as the journal keeps it until the outbox has it."""
+    incident = change.incident
+    data = {
+        "incident_id": incident.id,
+        "change": change.change,
+        "at": change.at,
+        "by": change.by,
+        "detail": change.detail,
+        "target": change.target,
+        "incident": msgspec.to_builtins(incident),
+    }
+    return PendingEvent(
+        key=f"{incident.id}:{incident.rev}", type=change.event_type, priority=int(Priority.ALARM), data=data
+    )

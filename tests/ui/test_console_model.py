@@ -9,7 +9,8 @@ import pytest
 
 from tests.support.console import JPEG, T0, advanced, make_hit, make_incident
 from ui.console.incident import parse_incident
-from ui.console.model import ConsoleBoard, clock_text, duration_text
+from ui.console.model import ConsoleBoard
+from ui.console.views import clock_text, duration_text
 from ui.console.vision import CAMERA_POLL_S, CAMERA_POLL_STARTING_S, MAX_HITS
 
 

@@ -30,9 +30,9 @@ from edge.sim.broker import MosquittoProcess, free_port
 from edge.sim.school import PanelLink, SchoolPanel
 from tests.support.procs import EdgeProc
 from tests.support.require import require
-from ui.console.model import clock_text
 from ui.console.sound import AlarmSound, write_tone
 from ui.console.text import I18N_DIR, Language
+from ui.console.views import clock_text
 from ui.console.window import TOPICS, ConsoleWindow
 from ui.link import DaemonLink
 

@@ -32,9 +32,9 @@ from tests.support.commands import central_keys
 from tests.support.console import T0, make_hit, make_incident
 from tests.support.paths import ROOT
 from tests.support.procs import EdgeProc
-from ui.console.model import clock_text
 from ui.console.sound import AlarmSound
 from ui.console.text import Language
+from ui.console.views import clock_text
 from ui.console.window import TOPICS, ConsoleWindow
 from ui.link import DaemonLink
 

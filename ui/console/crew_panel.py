@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from ui.console.crew import MANUAL_KINDS, HistoryRowView, ManualAlarmView, ResponseView, SirenView
-from ui.console.model import duration_text
 from ui.console.style import set_prop
 from ui.console.text import action_label, crew_label, kind_label, outcome_label, translate
+from ui.console.views import duration_text
 
 __all__ = ["CrewBar", "HistoryPage", "ManualAlarmPanel", "response_text", "siren_text"]
 

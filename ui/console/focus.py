@@ -12,9 +12,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from ui.console.model import IncidentView
 from ui.console.style import set_prop
 from ui.console.text import action_label, kind_label, reason_label, source_label, state_label, step_label, translate
+from ui.console.views import IncidentView
 from ui.console.widgets import TimerBar
 
 __all__ = ["FocusPanel"]

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.console.model import ConsoleView, IncidentView, TimerView, duration_text
 from ui.console.style import set_prop
 from ui.console.text import camera_state_label, kind_label, notice_label, state_label, target_label, translate
+from ui.console.views import ConsoleView, IncidentView, TimerView, duration_text
 from ui.console.vision import CameraLineView
 
 __all__ = [

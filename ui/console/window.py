@@ -39,11 +39,12 @@ from edge.wire.api.incidents import Incident, Siren
 from edge.wire.errors import INVALID_PARAMS
 from ui.console.actions import raise_request, step_request
 from ui.console.layout import ConsoleLayout
-from ui.console.model import ConsoleBoard, ConsoleView
+from ui.console.model import ConsoleBoard
 from ui.console.sound import AlarmSound
 from ui.console.style import STYLE, set_prop
 from ui.console.text import Language, action_label, notice_label, translate
 from ui.console.vehicle_panel import show_hit
+from ui.console.views import ConsoleView
 from ui.link import ApiError, DaemonLink
 
 __all__ = ["TOPICS", "ConsoleWindow"]

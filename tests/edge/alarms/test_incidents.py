@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from drivers.dc09.codec import Dc09Message, Dc09Token
 from drivers.dc09.contact_id import EventQualifier, build_adm_cid_data
 from drivers.dc09.sia_dcs import build_sia_dcs
-from edge.alarms.component import AlarmComponent, _pending
-from edge.alarms.events import IncidentChanged
+from edge.alarms.component import AlarmComponent
+from edge.alarms.events import IncidentChanged, pending_event
 from edge.alarms.incidents import (
     IncidentBook,
     IncidentConflictError,
@@ -214,16 +214,16 @@ def test_store_replays_the_journal_onto_the_snapshot_with_deadlines_and_unsent_e
     store.checkpoint([], [], now=T0)
     b = book()
     raised = b.raise_alarm(kind="panic", source=GATE, now=T0)
-    pending = _pending(raised)
+    pending = pending_event(raised)
     assert store.record(incidents=[raised.incident], unsent=[pending])
     acked = b.acknowledge(raised.incident.id, now=T0 + 2, by="7788")
-    assert store.record(incidents=[acked.incident], unsent=[_pending(acked)])
+    assert store.record(incidents=[acked.incident], unsent=[pending_event(acked)])
     assert store.record(sent=[pending.key], durable=False)
     store.close()  # as if killed: no checkpoint
     again = IncidentStore(tmp_path, journal_bytes=64 << 10)
     back = again.open()
     assert back.incidents == [acked.incident]
-    assert [p.key for p in back.unsent] == [_pending(acked).key]
+    assert [p.key for p in back.unsent] == [pending_event(acked).key]
     resumed = IncidentBook(targets=Targets(), incidents=back.incidents)
     assert resumed.get(raised.incident.id).deadlines == raised.incident.deadlines
     assert [c.target for c in resumed.due(T0 + 60)] == ["respond"]
@@ -315,7 +315,7 @@ def test_every_change_is_a_valid_alarm_event_payload() -> None:
     types = []
     for change in changes:
         assert change is not None
-        p = _pending(change)
+        p = pending_event(change)
         data = payloads.validate(p.type, p.data)
         decoded = msgspec.convert(data, IncidentChanged)
         assert decoded.incident.rev == change.incident.rev
