@@ -91,6 +91,8 @@ def config_text(args: argparse.Namespace, port: int, modbus_port: str) -> str:
         f"port_tcp = {port}",
         f"port_udp = {port}",
         "max_connections = 64",
+        # one panel pressed every --gap seconds on purpose: above the per-account incident limit a site keeps
+        f"alarm_limit = {args.samples + 100}",
         "",
         "[alarms.targets]",
         "respond_s = 600",
