@@ -1,4 +1,5 @@
-"""A component context for tests: records what a component emits, publishes and reports."""
+"""A component context for tests: the daemon's own `DaemonContext`, recording what a component emits and
+publishes instead of passing it to an outbox and socket clients."""
 
 from __future__ import annotations
 
@@ -8,66 +9,47 @@ from typing import Any
 
 import msgspec
 
-from edge.api.server import Handler
+from edge.api.server import ApiServer, Handler
 from edge.component.context import CommandHandler
+from edge.daemon.context import DaemonContext
 from edge.spine.records import StoredEvent
 from edge.system.faults import FaultBoard
 from edge.wire import payloads
 from edge.wire.api.base import Method
+from edge.wire.errors import HubUnavailableError
 from edge.wire.messages import Priority, new_event_id
 
 __all__ = ["FakeContext"]
 
 
-class FakeContext:
-    """Implements `edge.component.context.ComponentContext` without a daemon (no socket, no outbox)."""
+class FakeContext(DaemonContext):
+    """A `ComponentContext` without a daemon: no socket is opened, no outbox, no hub."""
 
     def __init__(self, data_dir: Path, *, station: str = "ST-T", station_name: str = "") -> None:
-        self._data_dir = data_dir
-        self._station = station
-        self._station_name = station_name
-        self._faults = FaultBoard()
+        super().__init__(
+            station=station,
+            station_name=station_name,
+            data_dir=data_dir,
+            api=ApiServer(data_dir / "edge.sock"),  # never started: only its path is used
+            faults=FaultBoard(),
+            emit=self._record,
+            call_hub=self._no_hub,
+            uplink_state=lambda: self.link,
+        )
         self.handlers: dict[str, Handler] = {}
         self.declared: dict[str, Method[Any, Any]] = {}
         self.published: list[tuple[str, dict[str, Any]]] = []
         self.events: list[tuple[str, dict[str, Any]]] = []
-        self.commands: dict[str, CommandHandler] = {}
-        self.device_states: dict[str, str] = {}
-        self.cameras: dict[str, dict[str, Any]] = {}
         self.link = "disabled"
         self._seq = 0
 
     @property
-    def station(self) -> str:
-        return self._station
-
-    @property
-    def station_name(self) -> str:
-        return self._station_name
-
-    @property
-    def data_dir(self) -> Path:
-        return self._data_dir
-
-    @property
-    def socket_path(self) -> Path:
-        return self._data_dir / "edge.sock"
-
-    @property
-    def faults(self) -> FaultBoard:
-        return self._faults
+    def commands(self) -> dict[str, CommandHandler]:
+        return self.command_handlers
 
     @property
     def methods(self) -> list[str]:
         return sorted(self.handlers)
-
-    @property
-    def devices(self) -> dict[str, str]:
-        return dict(self.device_states)
-
-    @property
-    def uplink_state(self) -> str:
-        return self.link
 
     def register(self, method: Method[Any, Any], handler: Handler) -> None:
         assert method.name not in self.handlers, f"{method.name} registered twice"
@@ -77,31 +59,14 @@ class FakeContext:
     def publish(self, topic: str, params: dict[str, Any]) -> None:
         self.published.append((topic, params))
 
-    def on_command(self, name: str, handler: CommandHandler) -> None:
-        self.commands[name] = handler
-
-    async def emit(self, type_: str, priority: Priority, data: dict[str, Any]) -> StoredEvent:
+    async def _record(self, type_: str, priority: Priority, data: dict[str, Any]) -> StoredEvent:
         assert priority is Priority.ALARM or not type_.startswith("alarm.raised")
         data = payloads.validate(type_, data)
         self.events.append((type_, data))
         self._seq += 1
         return StoredEvent(seq=self._seq, id=new_event_id(), priority=priority, accepted=time.time(), body=b"")
 
-    def set_device(self, name: str, state: str | None) -> None:
-        if state is None:
-            self.device_states.pop(name, None)
-        else:
-            self.device_states[name] = state
-
-    def set_camera(self, name: str, figures: dict[str, Any] | None) -> None:
-        if figures is None:
-            self.cameras.pop(name, None)
-        else:
-            self.cameras[name] = dict(figures)
-
-    async def call_hub(self, method: str, params: dict[str, Any], *, timeout: float = 5.0) -> Any:
-        from edge.spine.uplink import HubUnavailableError
-
+    async def _no_hub(self, method: str, params: dict[str, Any], *, timeout: float = 5.0) -> Any:
         raise HubUnavailableError("no hub in this test")
 
     async def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
