@@ -8,11 +8,12 @@ Local API (JSON-RPC on the daemon's socket; the touchscreen calls it through `ui
                          KioskRequest               -> KioskResult (the same, for that kind only)
     kiosk.print          {receipt_id, lang}         -> {printed: true, replaced: [...]}
     kiosk.notices        {}                         -> {notices: [Notice...]}
+    kiosk.bulletin       {}                         -> {bulletin: Bulletin | null} (edge/kiosk/bulletin.py)
     kiosk.pending        {}                         -> {pending: [...], resolved: [KioskResult...]}
     kiosk.session.end    {}                         -> {} (forget the session's receipts)
 
 Notifications (subscribe to `kiosk.*`): `kiosk.card` (a card was read: its fields), `kiosk.card_removed`,
-`kiosk.card_failed`, `kiosk.notices` (the set changed), `kiosk.result` (central answered a queued
+`kiosk.card_failed`, `kiosk.notices` (the set changed), `kiosk.bulletin` (a new bulletin), `kiosk.result` (central answered a queued
 request), `kiosk.officer_called`. Form errors come back as INVALID_PARAMS with `data.fields`, each with
 a code and messages in both languages.
 """
@@ -31,14 +32,16 @@ from drivers.escpos.printer import PrinterFaultError
 from edge.api.server import Connection
 from edge.config.kiosk import KioskSection
 from edge.kiosk import events as kiosk_payloads
+from edge.kiosk.bulletin import BulletinStore
 from edge.kiosk.devices import KioskDevices, NoPrinterError, render_receipt
 from edge.kiosk.handlers import RequestHandlers, answer_to_result
 from edge.kiosk.notices import NoticeStore
 from edge.kiosk.queue import PendingQueue
 from edge.wire import messages as wire
+from edge.wire.bulletin import BULLETIN_COMMAND
 from edge.wire.api import kiosk as api
 from edge.wire.api.base import Empty
-from edge.wire.api.kiosk import KioskSubmit, Printed, PrintReceipt
+from edge.wire.api.kiosk import CurrentBulletin, KioskSubmit, Printed, PrintReceipt
 from edge.wire.errors import NOT_FOUND, UNAVAILABLE, ApiError
 from kiosk.catalogue import Text, catalogue_to_data
 from kiosk.receipts import ReceiptDoc, build_receipt
@@ -66,6 +69,7 @@ class KioskComponent:
         self.ctx: ComponentContext | None = None
         self.devices: KioskDevices | None = None
         self.notices: NoticeStore | None = None
+        self.bulletin: BulletinStore | None = None
         self.pending: PendingQueue | None = None
         self.handlers: RequestHandlers | None = None
         self._receipts: collections.OrderedDict[str, ReceiptDoc] = collections.OrderedDict()
@@ -78,7 +82,9 @@ class KioskComponent:
         cfg = self.config
         self.notices = NoticeStore(ctx.data_dir / "kiosk-notices.json")
         self.pending = PendingQueue(ctx.data_dir / "kiosk-pending.json")
+        self.bulletin = BulletinStore(ctx.data_dir / "kiosk-bulletin.json")
         await asyncio.to_thread(self.notices.load)
+        await asyncio.to_thread(self.bulletin.load)
         await asyncio.to_thread(self.pending.load)
         self.handlers = RequestHandlers(
             ctx,
@@ -99,9 +105,11 @@ class KioskComponent:
             ctx.register(method, self._submit_for((kind,)))
         ctx.register(api.KIOSK_PRINT, self._api_print)
         ctx.register(api.KIOSK_NOTICES, self._api_notices)
+        ctx.register(api.KIOSK_BULLETIN, self._api_bulletin)
         ctx.register(api.KIOSK_PENDING, self._api_pending)
         ctx.register(api.KIOSK_SESSION_END, self._api_session_end)
         ctx.on_command("kiosk.notices", self._cmd_notices)
+        ctx.on_command(BULLETIN_COMMAND, self._cmd_bulletin)
         ctx.on_command("kiosk.result", self._cmd_result)
         self.devices = KioskDevices(
             reader=cfg.id_reader, printer=cfg.printer, faults=ctx.faults, set_device=ctx.set_device, notify=ctx.publish
@@ -198,6 +206,10 @@ class KioskComponent:
         assert self.notices is not None
         return {"notices": msgspec.to_builtins(self.notices.current())}
 
+    async def _api_bulletin(self, params: Empty, conn: Connection) -> CurrentBulletin:
+        assert self.bulletin is not None
+        return CurrentBulletin(bulletin=self.bulletin.current)
+
     async def _api_pending(self, params: Empty, conn: Connection) -> dict[str, Any]:
         assert self.pending is not None
         return {
@@ -221,6 +233,18 @@ class KioskComponent:
         if changed:
             log.info("notices updated (scope %s, %d current)", cmd.args.get("scope"), len(self.notices.current()))
             self._ctx().publish("kiosk.notices", {"count": len(self.notices.current())})
+
+    async def _cmd_bulletin(self, cmd: wire.Command) -> None:
+        assert self.bulletin is not None
+        try:
+            changed = await asyncio.to_thread(self.bulletin.apply, cmd.args)
+        except ValueError as exc:
+            log.warning("refused command %s (%s): %s", cmd.name, cmd.id, exc)
+            return
+        if changed and self.bulletin.current is not None:
+            b = self.bulletin.current
+            log.info("bulletin %s of area %s received", b.week, b.area)
+            self._ctx().publish(BULLETIN_COMMAND, {"week": b.week})
 
     async def _cmd_result(self, cmd: wire.Command) -> None:
         self._take_answers([cmd.args])
