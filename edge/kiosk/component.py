@@ -13,9 +13,9 @@ Local API (JSON-RPC on the daemon's socket; the touchscreen calls it through `ui
     kiosk.session.end    {}                         -> {} (forget the session's receipts)
 
 Notifications (subscribe to `kiosk.*`): `kiosk.card` (a card was read: its fields), `kiosk.card_removed`,
-`kiosk.card_failed`, `kiosk.notices` (the set changed), `kiosk.bulletin` (a new bulletin), `kiosk.result` (central answered a queued
-request), `kiosk.officer_called`. Form errors come back as INVALID_PARAMS with `data.fields`, each with
-a code and messages in both languages.
+`kiosk.card_failed`, `kiosk.notices` (the set changed), `kiosk.bulletin` (a newer bulletin came),
+`kiosk.result` (central answered a queued request), `kiosk.officer_called`. Form errors come back as
+INVALID_PARAMS with `data.fields`, each with a code and messages in both languages.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from edge.kiosk.handlers import RequestHandlers, answer_to_result
 from edge.kiosk.notices import NoticeStore
 from edge.kiosk.queue import PendingQueue
 from edge.wire import messages as wire
-from edge.wire.bulletin import BULLETIN_COMMAND
 from edge.wire.api import kiosk as api
 from edge.wire.api.base import Empty
 from edge.wire.api.kiosk import CurrentBulletin, KioskSubmit, Printed, PrintReceipt
+from edge.wire.bulletin import BULLETIN_COMMAND
 from edge.wire.errors import NOT_FOUND, UNAVAILABLE, ApiError
 from kiosk.catalogue import Text, catalogue_to_data
 from kiosk.receipts import ReceiptDoc, build_receipt
