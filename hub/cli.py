@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from edge.system.sdnotify import Notifier
+from hub import bulletin_cli
 
 if TYPE_CHECKING:
     from edge.wire.commands import CommandSigner
@@ -90,6 +91,7 @@ def _run(args: argparse.Namespace) -> int:
     if notifier.watchdog_interval is not None:  # fed from the ingest loop: a wedged loop gets restarted
         service.on_tick = _every(notifier.watchdog_interval, notifier.watchdog)
     service.start()
+    bulletin_cli.start_schedule(args, stop)
     logging.getLogger("hub").info("hub running: broker %s, database %s, group %s", args.broker, args.db, args.group)
     notifier.ready(f"hub: broker {args.broker}, group {args.group}")
     stop.wait()
@@ -355,6 +357,7 @@ def command(name: str, argv: list[str]) -> int:
             help="how often the hub checks for silent stations, in seconds (default 0.5)",
         )
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+        bulletin_cli.add_run_options(parser)
     ex = sub.add_parser("export", help="print stored events as JSON lines, in per-station order")
     ex.add_argument("--db", required=True)
     ex.add_argument("--station")
@@ -391,7 +394,10 @@ def command(name: str, argv: list[str]) -> int:
     from hub.web import cli as web_cli
 
     web_cli.add_parsers(sub)
+    bulletin_cli.add_parsers(sub)
     args = p.parse_args(argv)
+    if args.action == "bulletin":
+        return bulletin_cli.run(args)
     if args.action in ("user", "token"):
         return web_cli.run(args)
     if args.action == "command":

@@ -1,0 +1,102 @@
+"""The weekly bulletin on the touchscreen's notices tile, offscreen, from a signed `kiosk.bulletin` that went
+through the real Mosquitto and daemon: its table in Chinese and English, larger in elder mode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from edge.sim.broker import MosquittoProcess
+from edge.wire.bulletin import Bulletin, CategoryCount, TargetShare
+from tests.support.commands import signed
+from tests.support.station import CENTRAL, Station, publish_command
+from ui.kiosk.window import KioskWindow
+from ui.link import DaemonLink
+
+pytestmark = pytest.mark.slow
+
+BULLETIN = Bulletin(
+    week="2026-W49",
+    area="东城",
+    stations=["ST-K1"],
+    first_day="2026-11-30",
+    last_day="2026-12-06",
+    categories=[
+        CategoryCount(kind="alarm", category="panic", zh="紧急求助报警", en="Panic alarms", this_week=2, last_week=1),
+        CategoryCount(kind="report", category="dispute", zh="纠纷求助", en="Dispute reports", this_week=3, last_week=5),
+        CategoryCount(kind="report", category="hazard", zh="安全隐患", en="Hazard reports", this_week=0, last_week=1),
+    ],
+    incidents=2,
+    targets=[
+        TargetShare(name="respond", zh="1 分钟内响应", en="Responded within 1 min", met=2, counted=2),
+        TargetShare(name="arrive", zh="3 分钟内到场", en="On scene within 3 min", met=1, counted=2),
+    ],
+    summary_zh="本周辖区报警 2 起。",
+    summary_en="Two alarms this week.",
+    tip_zh="电动车请在室外充电。",
+    tip_en="Charge e-bikes outdoors.",
+    generated_at="2026-12-07T00:00:00.000Z",
+)
+
+
+@pytest.fixture
+def station(tmp_path: Path, mosquitto: MosquittoProcess) -> Iterator[Station]:
+    st = Station(tmp_path, mosquitto, printer=False)
+    try:
+        yield st.start()
+    finally:
+        st.close()
+
+
+def test_bulletin_tile_in_both_languages_and_elder_mode(station: Station, qtbot: QtBot) -> None:
+    station.wait_linked()
+    args = msgspec.to_builtins(BULLETIN)
+    publish_command(
+        station.broker.url,
+        "police/v1/ST-K1/cmd/kiosk.bulletin",
+        signed(CENTRAL, "kiosk.bulletin", args, targets=["ST-K1"]),
+    )
+    link = DaemonLink(station.edge.socket, topics=["kiosk.*", "faults"], retry_max=0.5)
+    w = KioskWindow(link)
+    qtbot.addWidget(w)
+    w.resize(1280, 1024)
+    w.show()
+    link.start()
+    try:
+        qtbot.waitUntil(lambda: w.bulletin is not None, timeout=15000)
+
+        def tap(widget: QWidget) -> None:
+            qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+        tap(w.attract)
+        tap(w.home.tiles["notices"])
+        panel = w.notices_screen.bulletin_panel
+        assert panel is not None and panel.isVisible()
+        assert [panel.cell(0, c) for c in range(4)] == ["类别", "本周", "上周", "变化"]
+        assert [panel.cell(2, c) for c in range(4)] == ["纠纷求助", "3", "5", "↓ 2"]
+        assert [panel.cell(3, c) for c in range(4)] == ["安全隐患", "0", "1", "↓ 1"]
+        texts = [lbl.text() for lbl in panel.findChildren(type(panel.table.itemAtPosition(0, 0).widget()))]
+        assert "1 分钟内响应: 100% (2/2)" in texts and "3 分钟内到场: 50% (1/2)" in texts
+        assert "安全提示: 电动车请在室外充电。" in texts
+        normal = panel.table.itemAtPosition(2, 1).widget().fontInfo().pixelSize()
+        tap(w.notices_screen.back_button)
+        tap(w.home.lang_button)
+        tap(w.home.elder_button)
+        tap(w.home.tiles["notices"])
+        panel = w.notices_screen.bulletin_panel
+        assert panel is not None
+        assert [panel.cell(0, c) for c in range(4)] == ["Category", "This week", "Last week", "Change"]
+        assert [panel.cell(1, c) for c in range(4)] == ["Panic alarms", "2", "1", "↑ 1"]
+        texts = [lbl.text() for lbl in panel.findChildren(type(panel.table.itemAtPosition(0, 0).widget()))]
+        assert "Safety tip: Charge e-bikes outdoors." in texts and "Two alarms this week." in texts
+        elder = panel.table.itemAtPosition(2, 1).widget().fontInfo().pixelSize()
+        assert elder >= normal * 1.25, (normal, elder)
+    finally:
+        link.stop()
+        w.close()
