@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from edge.sim.broker import MosquittoProcess
-from edge.wire.bulletin import Bulletin, CategoryCount, TargetShare
+from hub.web.bulletin_demo import sample_bulletin
 from tests.support.commands import signed
 from tests.support.station import CENTRAL, Station, publish_command
 from ui.kiosk.window import KioskWindow
@@ -21,28 +21,7 @@ from ui.link import DaemonLink
 
 pytestmark = pytest.mark.slow
 
-BULLETIN = Bulletin(
-    week="2026-W49",
-    area="东城",
-    stations=["ST-K1"],
-    first_day="2026-11-30",
-    last_day="2026-12-06",
-    categories=[
-        CategoryCount(kind="alarm", category="panic", zh="紧急求助报警", en="Panic alarms", this_week=2, last_week=1),
-        CategoryCount(kind="report", category="dispute", zh="纠纷求助", en="Dispute reports", this_week=3, last_week=5),
-        CategoryCount(kind="report", category="hazard", zh="安全隐患", en="Hazard reports", this_week=0, last_week=1),
-    ],
-    incidents=2,
-    targets=[
-        TargetShare(name="respond", zh="1 分钟内响应", en="Responded within 1 min", met=2, counted=2),
-        TargetShare(name="arrive", zh="3 分钟内到场", en="On scene within 3 min", met=1, counted=2),
-    ],
-    summary_zh="本周辖区报警 2 起。",
-    summary_en="Two alarms this week.",
-    tip_zh="电动车请在室外充电。",
-    tip_en="Charge e-bikes outdoors.",
-    generated_at="2026-12-07T00:00:00.000Z",
-)
+BULLETIN = sample_bulletin()
 
 
 @pytest.fixture
@@ -83,7 +62,7 @@ def test_bulletin_tile_in_both_languages_and_elder_mode(station: Station, qtbot:
         assert [panel.cell(3, c) for c in range(4)] == ["安全隐患", "0", "1", "↓ 1"]
         texts = [lbl.text() for lbl in panel.findChildren(type(panel.table.itemAtPosition(0, 0).widget()))]
         assert "1 分钟内响应: 100% (2/2)" in texts and "3 分钟内到场: 50% (1/2)" in texts
-        assert "安全提示: 电动车请在室外充电。" in texts
+        assert f"安全提示: {BULLETIN.tip_zh}" in texts
         normal = panel.table.itemAtPosition(2, 1).widget().fontInfo().pixelSize()
         tap(w.notices_screen.back_button)
         tap(w.home.lang_button)
@@ -94,7 +73,7 @@ def test_bulletin_tile_in_both_languages_and_elder_mode(station: Station, qtbot:
         assert [panel.cell(0, c) for c in range(4)] == ["Category", "This week", "Last week", "Change"]
         assert [panel.cell(1, c) for c in range(4)] == ["Panic alarms", "2", "1", "↑ 1"]
         texts = [lbl.text() for lbl in panel.findChildren(type(panel.table.itemAtPosition(0, 0).widget()))]
-        assert "Safety tip: Charge e-bikes outdoors." in texts and "Two alarms this week." in texts
+        assert f"Safety tip: {BULLETIN.tip_en}" in texts and BULLETIN.summary_en in texts
         elder = panel.table.itemAtPosition(2, 1).widget().fontInfo().pixelSize()
         assert elder >= normal * 1.25, (normal, elder)
     finally:

@@ -56,7 +56,10 @@ class BulletinPanel(QFrame):
         self.table = QGridLayout()
         self.table.setHorizontalSpacing(24)
         for col, key in enumerate(("category", "this_week", "last_week", "change")):
-            self.table.addWidget(label(w[key], name="Hint", wrap=False), 0, col)
+            head = label(w[key], name="Hint", wrap=False)
+            if col:
+                head.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.table.addWidget(head, 0, col)
         for row, c in enumerate(b.categories, start=1):
             cells = (c.en if lang == "en" else c.zh, str(c.this_week), str(c.last_week), _change(c.change, lang))
             for col, text in enumerate(cells):

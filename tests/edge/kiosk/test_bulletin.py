@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from edge.sim.broker import MosquittoProcess
-from edge.wire.bulletin import Bulletin, CategoryCount, TargetShare
+from hub.web.bulletin_demo import sample_bulletin
 from tests.support.commands import signed
 from tests.support.procs import wait_until
 from tests.support.station import CENTRAL, FORGER, Station, publish_command
@@ -22,23 +22,7 @@ pytestmark = pytest.mark.slow
 def bulletin(
     week: str = "2026-W49", *, tip: str = "电动车请在室外充电。", generated_at: str = "2026-12-07T00:00:00.000Z"
 ) -> dict[str, Any]:
-    b = Bulletin(
-        week=week,
-        area="东城",
-        stations=["ST-K1"],
-        first_day="2026-11-30",
-        last_day="2026-12-06",
-        categories=[
-            CategoryCount(
-                kind="report", category="dispute", zh="纠纷求助", en="Dispute reports", this_week=3, last_week=5
-            )
-        ],
-        incidents=2,
-        targets=[TargetShare(name="respond", zh="1 分钟内响应", en="Responded within 1 min", met=2, counted=2)],
-        tip_zh=tip,
-        tip_en="Charge e-bikes outdoors.",
-        generated_at=generated_at,
-    )
+    b = msgspec.structs.replace(sample_bulletin(week), tip_zh=tip, generated_at=generated_at)
     out = msgspec.to_builtins(b)
     assert isinstance(out, dict)
     return out
@@ -68,7 +52,7 @@ def test_signed_bulletins_only(station: Station) -> None:
     publish_command(st.broker.url, own, signed(CENTRAL, "kiosk.bulletin", bulletin(), targets=["ST-K1"]))
     wait_until(lambda: st.call("kiosk.bulletin")["bulletin"], timeout=15, what="the signed bulletin")
     got = st.call("kiosk.bulletin")["bulletin"]
-    assert (got["week"], got["tip_zh"], got["categories"][0]["last_week"]) == ("2026-W49", "电动车请在室外充电。", 5)
+    assert (got["week"], got["tip_zh"], got["categories"][1]["last_week"]) == ("2026-W49", "电动车请在室外充电。", 5)
     assert [n["week"] for n in st.notes_of("kiosk.bulletin")] == ["2026-W49"]
     # an older week never replaces the current one; an edited re-send of the same week does
     older = bulletin("2026-W48", tip="older", generated_at="2026-12-08T00:00:00.000Z")
