@@ -98,7 +98,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "tip": ("安全提示", "Safety tip"),
     "summary": ("概述", "Summary"),
     "edited": ("修改", "Edited"),
-    "pushed": ("已推送", "Sent"),
+    "pushed": ("推送", "Sent"),
     "not_pushed": ("未推送", "not sent"),
     "preview": ("预览", "Preview"),
     "draft": ("草稿，未保存", "draft, not saved"),
