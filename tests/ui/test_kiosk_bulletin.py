@@ -60,10 +60,10 @@ def test_bulletin_tile_in_both_languages_and_elder_mode(station: Station, qtbot:
         assert [panel.cell(0, c) for c in range(4)] == ["类别", "本周", "上周", "变化"]
         assert [panel.cell(2, c) for c in range(4)] == ["纠纷求助", "3", "5", "↓ 2"]
         assert [panel.cell(3, c) for c in range(4)] == ["安全隐患", "0", "1", "↓ 1"]
-        texts = [lbl.text() for lbl in panel.findChildren(type(panel.table.itemAtPosition(0, 0).widget()))]
+        texts = panel.texts()
         assert "1 分钟内响应: 100% (2/2)" in texts and "3 分钟内到场: 50% (1/2)" in texts
         assert f"安全提示: {BULLETIN.tip_zh}" in texts
-        normal = panel.table.itemAtPosition(2, 1).widget().fontInfo().pixelSize()
+        normal = panel.cells[2, 1].fontInfo().pixelSize()
         tap(w.notices_screen.back_button)
         tap(w.home.lang_button)
         tap(w.home.elder_button)
@@ -72,9 +72,9 @@ def test_bulletin_tile_in_both_languages_and_elder_mode(station: Station, qtbot:
         assert panel is not None
         assert [panel.cell(0, c) for c in range(4)] == ["Category", "This week", "Last week", "Change"]
         assert [panel.cell(1, c) for c in range(4)] == ["Panic alarms", "2", "1", "↑ 1"]
-        texts = [lbl.text() for lbl in panel.findChildren(type(panel.table.itemAtPosition(0, 0).widget()))]
+        texts = panel.texts()
         assert f"Safety tip: {BULLETIN.tip_en}" in texts and BULLETIN.summary_en in texts
-        elder = panel.table.itemAtPosition(2, 1).widget().fontInfo().pixelSize()
+        elder = panel.cells[2, 1].fontInfo().pixelSize()
         assert elder >= normal * 1.25, (normal, elder)
     finally:
         link.stop()

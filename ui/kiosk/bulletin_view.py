@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from edge.wire.bulletin import Bulletin
 from kiosk.catalogue import Text
@@ -53,6 +53,7 @@ class BulletinPanel(QFrame):
         summary = b.summary_en if lang == "en" else b.summary_zh
         if summary:
             box.addWidget(label(summary))
+        self.cells: dict[tuple[int, int], QLabel] = {}
         self.table = QGridLayout()
         self.table.setHorizontalSpacing(24)
         for col, key in enumerate(("category", "this_week", "last_week", "change")):
@@ -60,6 +61,7 @@ class BulletinPanel(QFrame):
             if col:
                 head.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.table.addWidget(head, 0, col)
+            self.cells[0, col] = head
         for row, c in enumerate(b.categories, start=1):
             cells = (c.en if lang == "en" else c.zh, str(c.this_week), str(c.last_week), _change(c.change, lang))
             for col, text in enumerate(cells):
@@ -68,6 +70,7 @@ class BulletinPanel(QFrame):
                     cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
                 cell.setAccessibleName(f"{c.category}:{col}")
                 self.table.addWidget(cell, row, col)
+                self.cells[row, col] = cell
         box.addLayout(self.table)
         if not b.categories:
             box.addWidget(label(w["no_events"]))
@@ -81,6 +84,8 @@ class BulletinPanel(QFrame):
             box.addWidget(label(f"{w['tip']}: {tip}", name="Hint"))
 
     def cell(self, row: int, col: int) -> str:
-        item = self.table.itemAtPosition(row, col)
-        widget = item.widget() if item is not None else None
-        return widget.text() if widget is not None and hasattr(widget, "text") else ""
+        got = self.cells.get((row, col))
+        return got.text() if got is not None else ""
+
+    def texts(self) -> list[str]:
+        return [lbl.text() for lbl in self.findChildren(QLabel)]
