@@ -24,6 +24,7 @@ import msgspec
 from edge.wire.api.incidents import Incident
 from edge.wire.bulletin import BULLETIN_COMMAND, Bulletin
 from edge.wire.ids import utc_now_iso
+from hub import outbound
 from hub.bulletin import DEFAULT_TZ, ReportRow, Week, generate
 from hub.web.db import Db
 from hub.web.queries import INCIDENT_TYPES
@@ -178,8 +179,6 @@ class BulletinDesk:
 
     def push(self, week: str, area: str, *, by: str) -> Sent:
         """Queue the bulletin for every station of the area (signed and published by the hub service)."""
-        from hub import outbound  # TODO(bulletin): top-level once hub.outbound is on main
-
         members = self.areas().get(area, [])
         bulletin = self.build(week, area, members)
         args = msgspec.to_builtins(bulletin)

@@ -159,3 +159,28 @@ def test_schedule_names_last_week_after_the_moment() -> None:
     for bad in ("monday", "xyz 08:00", "mon 25:00"):
         with pytest.raises(ValueError):
             Schedule.parse(bad)
+
+
+def test_the_schedule_queues_last_weeks_bulletins_once(db_url: str) -> None:
+    """With an injected clock: at Monday 08:00 local every area's bulletin of the week before is queued
+    for each of its stations, once, even when a second hub on the same database checks too."""
+    from hub import outbound
+
+    schedule = Schedule.parse("mon 08:00", "Asia/Shanghai")
+    monday = local(2026, 12, 7, 8, 0)
+    assert desk(db_url, monday).run_schedule(schedule) == "2026-W49"
+    assert desk(db_url, monday + 30).run_schedule(schedule) is None  # this hub again, or another one
+    db = Db(db_url)
+    queued = outbound.rows(db)
+    assert sorted(r.target for r in queued) == ["ST-A", "ST-B", "ST-C", "ST-D"]
+    assert {(r.name, r.state) for r in queued} == {("kiosk.bulletin", "queued")}
+    row = db.one("SELECT args FROM central_commands WHERE target='ST-C'")
+    assert row is not None
+    args = json.loads(row[0])
+    assert (args["week"], args["area"], args["stations"]) == ("2026-W49", "西城", ["ST-C"])
+    assert desk(db_url, monday).record("2026-W49", "东城")["pushed_by"] == "schedule"
+    # a re-send of the same week (an edit, then "send now") replaces the unsent one: one row per station
+    desk(db_url, monday + 60).push("2026-W49", "西城", by="zhang")
+    assert [r.target for r in outbound.rows(db)].count("ST-C") == 1
+    assert desk(db_url, monday + 7 * 86400).run_schedule(schedule) == "2026-W50"
+    db.close()
