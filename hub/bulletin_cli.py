@@ -3,8 +3,8 @@
 `hub bulletin` prints each area's bulletin of a week as JSON lines; with `--push` it also queues it for
 the area's kiosks (`hub.outbound`): the running hub, which holds the signing key, signs and sends it.
 `hub run --bulletin-at "mon 08:00" --bulletin-tz Asia/Shanghai` sends last week's bulletins of every
-area at that local time each week (`off`: never); the zone is also what the console and this command
-use for weeks (kept in `console_meta`).
+area at that local time each week (`off`: never); while it runs, its zone is also the one the console
+and this command use for weeks (kept in `console_meta`; otherwise Asia/Shanghai, or `--tz`).
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:
-    from hub.bulletin_desk import BulletinDesk, Schedule
-    from hub.web.db import Db
+    from hub.bulletin_desk import Schedule
 
-__all__ = ["add_parsers", "add_run_options", "desk_for", "run", "start_schedule"]
+__all__ = ["add_parsers", "add_run_options", "run", "start_schedule"]
 
 log = logging.getLogger(__name__)
 CHECK_S = 60.0  # how often the running hub looks whether the weekly moment has passed
@@ -66,22 +65,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     b.add_argument("--push", action="store_true", help="queue it for the area's kiosks; the hub signs and sends it")
 
 
-def desk_for(db: Db, tz: str | None = None) -> BulletinDesk:
-    """A desk in the time zone given, else the one the running hub recorded, else Asia/Shanghai."""
-    from hub.bulletin import DEFAULT_TZ
-    from hub.bulletin_desk import BulletinDesk
-
-    if tz is None:
-        db.script("CREATE TABLE IF NOT EXISTS console_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        row = db.one("SELECT value FROM console_meta WHERE name='bulletin_tz'")
-        tz = str(row[0]) if row else DEFAULT_TZ
-    return BulletinDesk(db, tz=tz)
-
-
 def run(args: argparse.Namespace) -> int:
     import msgspec
 
     from hub.bulletin import Week
+    from hub.bulletin_desk import desk_for
     from hub.web.console import prepare_database
     from hub.web.db import Db
 
@@ -129,6 +117,7 @@ def start_schedule(args: argparse.Namespace, stop: threading.Event) -> threading
 
 
 def _schedule_loop(db_url: str, schedule: Schedule, stop: threading.Event) -> None:
+    from hub.bulletin_desk import desk_for
     from hub.web.console import prepare_database
     from hub.web.db import Db
 

@@ -29,7 +29,7 @@ from hub.bulletin import DEFAULT_TZ, ReportRow, Week, generate
 from hub.web.db import Db
 from hub.web.queries import INCIDENT_TYPES
 
-__all__ = ["SCHEMA", "BulletinDesk", "Schedule", "Sent"]
+__all__ = ["SCHEMA", "BulletinDesk", "Schedule", "Sent", "desk_for"]
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS console_bulletins (
@@ -214,6 +214,16 @@ class BulletinDesk:
         for area in sorted(self.areas()):
             self.push(week, area, by="schedule")
         return week
+
+
+def desk_for(db: Db, tz: str | None = None) -> BulletinDesk:
+    """A desk in the time zone given, else the one the running hub recorded (`--bulletin-tz`), else
+    Asia/Shanghai."""
+    if tz is None:
+        db.script("CREATE TABLE IF NOT EXISTS console_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        row = db.one("SELECT value FROM console_meta WHERE name='bulletin_tz'")
+        tz = str(row[0]) if row else DEFAULT_TZ
+    return BulletinDesk(db, tz=tz)
 
 
 @dataclass(frozen=True, slots=True)

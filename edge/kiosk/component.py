@@ -24,6 +24,7 @@ import asyncio
 import collections
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -225,23 +226,13 @@ class KioskComponent:
     # The daemon's command gate has verified the signature, target, time and counter of every command.
     async def _cmd_notices(self, cmd: wire.Command) -> None:
         assert self.notices is not None
-        try:
-            changed = await asyncio.to_thread(self.notices.apply, cmd.args)
-        except ValueError as exc:
-            log.warning("refused command %s (%s): %s", cmd.name, cmd.id, exc)
-            return
-        if changed:
+        if await _applied(self.notices.apply, cmd):
             log.info("notices updated (scope %s, %d current)", cmd.args.get("scope"), len(self.notices.current()))
             self._ctx().publish("kiosk.notices", {"count": len(self.notices.current())})
 
     async def _cmd_bulletin(self, cmd: wire.Command) -> None:
         assert self.bulletin is not None
-        try:
-            changed = await asyncio.to_thread(self.bulletin.apply, cmd.args)
-        except ValueError as exc:
-            log.warning("refused command %s (%s): %s", cmd.name, cmd.id, exc)
-            return
-        if changed and self.bulletin.current is not None:
+        if await _applied(self.bulletin.apply, cmd) and self.bulletin.current is not None:
             b = self.bulletin.current
             log.info("bulletin %s of area %s received", b.week, b.area)
             self._ctx().publish(BULLETIN_COMMAND, {"week": b.week})
@@ -319,6 +310,16 @@ class KioskComponent:
     def _handlers(self) -> RequestHandlers:
         assert self.handlers is not None
         return self.handlers
+
+
+async def _applied(apply: Callable[[dict[str, Any]], bool], cmd: wire.Command) -> bool:
+    """Let a store take a command's args (off the loop: it writes a file); False if it kept what it had
+    or refused them as malformed (logged)."""
+    try:
+        return await asyncio.to_thread(apply, cmd.args)
+    except ValueError as exc:
+        log.warning("refused command %s (%s): %s", cmd.name, cmd.id, exc)
+        return False
 
 
 def _builtins(result: KioskResult) -> dict[str, Any]:

@@ -20,8 +20,7 @@ from starlette.routing import Route
 
 from edge.wire.bulletin import Bulletin
 from hub.bulletin import Week
-from hub.bulletin_cli import desk_for
-from hub.bulletin_desk import BulletinDesk
+from hub.bulletin_desk import BulletinDesk, desk_for
 from hub.web.accounts import Principal
 from hub.web.auth import console_of, csrf_ok, require_page
 from hub.web.console import run
