@@ -184,3 +184,22 @@ def test_the_schedule_queues_last_weeks_bulletins_once(db_url: str) -> None:
     assert [r.target for r in outbound.rows(db)].count("ST-C") == 1
     assert desk(db_url, monday + 7 * 86400).run_schedule(schedule) == "2026-W50"
     db.close()
+
+
+def test_command_line_says_what_is_wrong(db_url: str) -> None:
+    import subprocess
+
+    from tests.support.procs import PYTHON
+
+    def hub(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*PYTHON, "hub", *args], capture_output=True, text=True, timeout=60)
+
+    bad_week = hub("bulletin", "--db", db_url, "--week", "2026-W60")
+    assert bad_week.returncode == 2 and "no ISO week 60" in bad_week.stderr
+    unknown = hub("bulletin", "--db", db_url, "--week", "2026-W49", "--area", "南城")
+    assert unknown.returncode == 2 and "no stations in area(s) 南城" in unknown.stderr
+    assert hub("run", "--db", db_url, "--bulletin-at", "someday 8").returncode == 2
+    assert hub("run", "--db", db_url, "--bulletin-tz", "Mars/Olympus").returncode == 2
+    ok = hub("bulletin", "--db", db_url, "--week", "2026-W49")
+    assert ok.returncode == 0
+    assert [json.loads(line)["area"] for line in ok.stdout.splitlines()] == ["ST-D", "东城", "西城"]
