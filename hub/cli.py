@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from edge.system.sdnotify import Notifier
+from hub import bulletin_cli
 
 if TYPE_CHECKING:
     from hub.rpc import RpcRegistry
@@ -104,6 +105,7 @@ def _run(args: argparse.Namespace) -> int:
     retention.start()
     if outbound is not None:
         outbound.start()
+    bulletin_cli.start_schedule(args, stop)
     logging.getLogger("hub").info("hub running: broker %s, database %s, group %s", args.broker, args.db, args.group)
     notifier.ready(f"hub: broker {args.broker}, group {args.group}")
     stop.wait()
@@ -306,6 +308,7 @@ def command(name: str, argv: list[str]) -> int:
         )
         _retention_args(parser)
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+        bulletin_cli.add_run_options(parser)
     ex = sub.add_parser("export", help="print stored events as JSON lines, in per-station order")
     ex.add_argument("--db", required=True)
     ex.add_argument("--station")
@@ -324,7 +327,10 @@ def command(name: str, argv: list[str]) -> int:
     from hub.web import cli as web_cli
 
     web_cli.add_parsers(sub)
+    bulletin_cli.add_parsers(sub)
     args = p.parse_args(argv)
+    if args.action == "bulletin":
+        return bulletin_cli.run(args)
     if args.action in ("user", "token"):
         return web_cli.run(args)
     if args.action in signing_cli.ACTIONS:

@@ -18,6 +18,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
 
 from edge.wire.api.kiosk import KioskCatalogue, KioskSettings
+from hub.web.bulletin_demo import sample_bulletin
 from kiosk.catalogue import catalogue_to_data
 from kiosk.catalogue_default import DEFAULT_CATALOGUE
 from ui.kiosk.window import KioskWindow
@@ -156,6 +157,7 @@ def render(window: KioskWindow, out: Path, lang: str) -> None:
         spec("queue_ticket"),
     )
     shoot(window, out, f"result_ticket_{lang}")
+    window.bulletin = sample_bulletin()
     window.choose("notices")
     shoot(window, out, f"notices_{lang}")
     window.choose("emergency")

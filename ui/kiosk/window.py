@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QApplication, QSizePolicy, QStackedWidget, QVBoxLa
 
 from edge.wire.api import kiosk as api
 from edge.wire.api.base import Empty
-from edge.wire.api.kiosk import KioskCatalogue, KioskSubmit, Notices, Printed, PrintReceipt
+from edge.wire.api.kiosk import CurrentBulletin, KioskCatalogue, KioskSubmit, Notices, Printed, PrintReceipt
+from edge.wire.bulletin import Bulletin
 from kiosk.catalogue import Catalogue, ServiceSpec, catalogue_from_data
 from kiosk.catalogue_default import DEFAULT_CATALOGUE
 from kiosk.forms import FormError, validate_form
@@ -58,6 +59,7 @@ class KioskWindow(QWidget):
             "id_reader": False,
         }
         self.notices: list[dict[str, Any]] = []
+        self.bulletin: Bulletin | None = None
         self.session = self._new_session()
         self.engine = PinyinEngine()
         self.keyboard = OnScreenKeyboard(self.engine)
@@ -189,8 +191,15 @@ class KioskWindow(QWidget):
             if result is not None:
                 self.set_notices(msgspec.to_builtins(result.notices))
 
+        def got_bulletin(result: CurrentBulletin | None, error: ApiError | None) -> None:
+            if result is not None:
+                self.bulletin = result.bulletin
+                if self.stack.currentWidget() is self.notices_screen:
+                    self.notices_screen.show_notices(self.notices, self.session.lang, self.bulletin)
+
         if self.link is not None:
             self.link.request(api.KIOSK_NOTICES, None, got)
+            self.link.request(api.KIOSK_BULLETIN, None, got_bulletin)
 
     def set_notices(self, notices: list[dict[str, Any]]) -> None:
         self.notices = notices
@@ -199,7 +208,7 @@ class KioskWindow(QWidget):
     def _notified(self, topic: str, params: dict[str, Any]) -> None:
         if topic == "kiosk.card":
             self.card_read(params)
-        elif topic == "kiosk.notices":
+        elif topic in ("kiosk.notices", "kiosk.bulletin"):
             self.refresh_notices()
 
     def card_read(self, params: dict[str, Any]) -> None:
@@ -270,7 +279,7 @@ class KioskWindow(QWidget):
         spec = self.catalogue.service(service_id)
         self.session.service_id = service_id
         if spec.kind == "notices":
-            self.notices_screen.show_notices(self.notices, self.session.lang)
+            self.notices_screen.show_notices(self.notices, self.session.lang, self.bulletin)
             self.stack.setCurrentWidget(self.notices_screen)
         elif spec.kind == "emergency":
             self.confirm.retranslate()

@@ -99,6 +99,7 @@ TOPICS: dict[str, frozenset[Role]] = {
     "vision.reads": CREW,
     "kiosk.officer_called": CREW,
     "kiosk.notices": KIOSK,
+    "kiosk.bulletin": KIOSK,
     "kiosk.result": KIOSK,
     "kiosk.card": KIOSK,
     "kiosk.card_removed": KIOSK,

@@ -12,11 +12,13 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from edge.wire.api.base import KIOSK, Empty, Method, Params, Short
+from edge.wire.bulletin import Bulletin
 from kiosk.notices import Notice
 from kiosk.requests import KioskResult
 
 __all__ = [
     "KIOSK_BOOK",
+    "KIOSK_BULLETIN",
     "KIOSK_CALL_OFFICER",
     "KIOSK_CATALOGUE",
     "KIOSK_EMERGENCY",
@@ -27,6 +29,7 @@ __all__ = [
     "KIOSK_SESSION_END",
     "KIOSK_SUBMIT",
     "KIOSK_TICKET",
+    "CurrentBulletin",
     "KioskCatalogue",
     "KioskSettings",
     "KioskSubmit",
@@ -80,6 +83,10 @@ class Notices(msgspec.Struct, frozen=True, kw_only=True):
     notices: list[Notice]
 
 
+class CurrentBulletin(msgspec.Struct, frozen=True, kw_only=True):
+    bulletin: Bulletin | None  # None: central has sent none yet
+
+
 class PendingRequest(msgspec.Struct, frozen=True, kw_only=True):
     """A request queued at the station until central answers it."""
 
@@ -117,4 +124,7 @@ KIOSK_PENDING: Method[Empty, Pending] = Method(
 )
 KIOSK_SESSION_END: Method[Empty, Empty] = Method(
     "kiosk.session.end", Empty, Empty, KIOSK, "Forget the session's receipts."
+)
+KIOSK_BULLETIN: Method[Empty, CurrentBulletin] = Method(
+    "kiosk.bulletin", Empty, CurrentBulletin, KIOSK, "The latest weekly bulletin central sent (or none)."
 )
