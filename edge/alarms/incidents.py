@@ -26,6 +26,8 @@ Lifecycle::
   grows). ``manual`` raises never merge.
 * A *restore* from the source (the panel's restore code, a locking button reset) marks the open
   incident ``restored``; it stays open until the crew closes it.
+* An officer call (kind ``officer_call``, from the kiosk) is an incident like an alarm, with the same
+  lifecycle, targets and escalation; it only never drives the siren (:data:`CALL_KINDS`).
 * Targets: *respond* (acknowledge + dispatch) by ``raised_at + respond_s``, *arrive* (on scene) by
   ``raised_at + arrive_s``, *resolve* (closed) by ``raised_at + resolve_s``. :meth:`IncidentBook.due`
   escalates each missed target once.
@@ -38,6 +40,7 @@ from collections.abc import Iterable, Iterator, Mapping
 import msgspec
 
 from edge.alarms.model import (
+    CALL_KINDS,
     CHANGE_EVENT,
     KINDS,
     OUTCOMES,
@@ -63,6 +66,7 @@ from edge.alarms.model import (
 )
 
 __all__ = [
+    "CALL_KINDS",
     "CHANGE_EVENT",
     "KINDS",
     "OUTCOMES",
@@ -118,8 +122,9 @@ class IncidentBook:
     def open_incidents(self) -> list[Incident]:
         return [i for i in self._by_id.values() if i.open]
 
-    def any_in(self, *states: State) -> bool:
-        return any(i.state in states for i in self._by_id.values())
+    def alarm_in(self, *states: State) -> bool:
+        """Whether an alarm (not an officer call) is in one of ``states``."""
+        return any(i.alarm and i.state in states for i in self._by_id.values())
 
     def next_deadline(self) -> float | None:
         """The earliest wall-clock deadline (as shown to the crew) not yet met or escalated."""
