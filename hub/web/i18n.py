@@ -84,6 +84,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "duress": ("胁迫", "duress"),
     "holdup": ("抢劫", "hold-up"),
     "emergency": ("紧急", "emergency"),
+    "officer_call": ("呼叫值班民警", "officer call"),
 }
 
 
