@@ -130,7 +130,9 @@ class KioskSection(Strict):
     @model_validator(mode="after")
     def _check(self) -> KioskSection:
         if self.location_en and not self.location:
-            raise ValueError("kiosk.location_en is set but kiosk.location is not: set where the kiosk stands in Chinese")
+            raise ValueError(
+                "kiosk.location_en is set but kiosk.location is not: set where the kiosk stands in Chinese"
+            )
         if self.idle_warning >= self.idle_timeout:
             raise ValueError("kiosk.idle_warning must be shorter than kiosk.idle_timeout")
         if self.services is not None:

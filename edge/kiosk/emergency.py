@@ -47,9 +47,7 @@ class KioskPlace:
         return self.location, self.location_en
 
 
-async def raise_incident(
-    socket_path: Path, *, kind: KioskIncidentKind, place: KioskPlace, timeout: float = 2.0
-) -> str:
+async def raise_incident(socket_path: Path, *, kind: KioskIncidentKind, place: KioskPlace, timeout: float = 2.0) -> str:
     """Ask the alarm engine for an incident (`incidents.raise`, see edge/alarms/api.py); returns its id,
     or "" when it could not take it."""
     point, point_en = place.point(kind)

@@ -12,7 +12,9 @@ the focus; otherwise the crew's selection stays.
 
 Officer calls: an `officer_call` incident alerts as an alarm does (the softer tone; it never takes the
 focus from an alerting alarm); a call no incident stands for lives in `board.calls` (`ui/console/calls.py`),
-an amber banner until noted. Watch-listed vehicle hits and the camera line live in `board.vision` (`ui/console/vision.py`): a hit is a
+an amber banner until noted.
+
+Watch-listed vehicle hits and the camera line live in `board.vision` (`ui/console/vision.py`): a hit is a
 warning (amber banner, softer tone) until the crew notes it, never the red takeover.
 
 The crew's own controls live in `ui/console/crew.py`: the manual alarm form (`board.manual`), the siren

@@ -16,8 +16,8 @@ from edge.wire.api.base import CREW, Empty, Method, Params, Short, Text
 
 __all__ = [
     "ALARMS_LINKS",
-    "CALL_KINDS",
     "ALARMS_SIREN",
+    "CALL_KINDS",
     "INCIDENTS_ACK",
     "INCIDENTS_ARRIVE",
     "INCIDENTS_CLOSE",

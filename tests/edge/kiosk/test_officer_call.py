@@ -1,4 +1,4 @@
-""""Call the officer on duty": the kiosk's location in config, the `kiosk.call_officer` event and the
+""" "Call the officer on duty": the kiosk's location in config, the `kiosk.call_officer` event and the
 `kiosk.officer_called` notification, with and without the alarm engine (then an `officer_call` incident)."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ async def test_without_the_alarm_engine_the_call_is_an_event_and_a_notification_
     finally:
         await kiosk.stop()
     assert result["status"] == "called"
-    [(kind, event)] = [(t, d) for t, d in ctx.events if t == "kiosk.call_officer"]
+    [event] = [d for t, d in ctx.events if t == "kiosk.call_officer"]
     assert event["incident"] == ""
     assert (event["location"], event["location_en"]) == ("一楼大厅", "Ground-floor hall")
     [called] = [p for t, p in ctx.published if t == "kiosk.officer_called"]
