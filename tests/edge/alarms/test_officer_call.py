@@ -3,9 +3,7 @@ targets and escalated like an alarm, merges repeated calls from one kiosk, and n
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Any
 
 from edge.alarms.component import AlarmComponent
 from edge.alarms.incidents import CALL_KINDS, KINDS, IncidentBook, Source, Targets
@@ -13,6 +11,7 @@ from edge.alarms.outputs import OutputState, SirenPolicy
 from edge.config.alarms import AlarmsSection, SirenSection
 from edge.wire.api import incidents as wire_incidents
 from tests.support.context import FakeContext
+from tests.support.modbus import wait_until
 
 T0 = 1_800_000_000.0
 KIOSK = Source(kind="kiosk", site="阳光街警务站", point="一楼大厅", point_en="Ground-floor hall")
@@ -82,14 +81,6 @@ def test_the_kinds_are_one_contract() -> None:
     assert wire_incidents.IncidentRaise(site="站", kind="officer_call").kind == "officer_call"
 
 
-async def settle(predicate: Any, what: str) -> None:
-    for _ in range(500):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"gave up waiting for {what}")
-
-
 async def test_the_engine_raises_and_escalates_a_kiosk_call_without_taking_back_a_silenced_siren(
     tmp_path: Path,
 ) -> None:
@@ -105,7 +96,7 @@ async def test_the_engine_raises_and_escalates_a_kiosk_call_without_taking_back_
         )
         assert inc["kind"] == "officer_call"
         assert inc["timeline"][0]["detail"] == "kiosk officer call"
-        await settle(lambda: any(t == "alarm.escalated" for t, _ in daemon.events), "the escalation event")
+        await wait_until(lambda: any(t == "alarm.escalated" for t, _ in daemon.events), "the escalation event")
         escalated = [p for t, p in daemon.published if t == "incidents" and p["change"] == "escalated"]
         assert escalated[0]["incident"]["id"] == inc["id"]
         assert escalated[0]["target"] == "respond"
