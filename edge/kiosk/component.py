@@ -93,6 +93,8 @@ class KioskComponent:
             pending=self.pending,
             hub_timeout=cfg.hub_timeout,
             emergency_via_incidents=cfg.emergency_via_incidents,
+            location=cfg.location,
+            location_en=cfg.location_en,
         )
         ctx.register(api.KIOSK_CATALOGUE, self._api_catalogue)
         ctx.register(api.KIOSK_SUBMIT, self._submit_for(()))

@@ -47,10 +47,14 @@ class TicketIssued(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 
 class CallOfficer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A resident pressed "call the officer on duty"."""
+    """A resident pressed "call the officer on duty". `incident` is set when the alarm engine took it (an
+    `officer_call` incident); `location` is where the kiosk stands (`[kiosk] location`)."""
 
     request_id: str
     service: str = "call_officer"
+    incident: str = ""
+    location: str = ""
+    location_en: str = ""
 
 
 class Emergency(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -109,6 +109,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "stations_count": ("个警务站", "station(s)"),
     "no_events_week": ("本周与上周均无报警和报事。", "No alarms or reports this week or last week."),
     "too_long": ("文字过长：概述最多 600 字，提示最多 200 字。", "Too long: summary 600, tip 200 characters at most."),
+    "officer_call": ("呼叫值班民警", "officer call"),
 }
 
 

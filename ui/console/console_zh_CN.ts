@@ -72,6 +72,10 @@
         <translation>已结案</translation>
     </message>
     <message>
+        <source>Officer call</source>
+        <translation>呼叫值班民警</translation>
+    </message>
+    <message>
         <source>At the scene</source>
         <translation>已到场</translation>
     </message>
@@ -126,6 +130,10 @@
     <message>
         <source>NEW ALARM</source>
         <translation>新警情</translation>
+    </message>
+    <message>
+        <source>RESIDENT CALLING AT THE KIOSK</source>
+        <translation>群众在自助终端呼叫民警</translation>
     </message>
     <message>
         <source>RESPONSE OVERDUE</source>
@@ -482,6 +490,10 @@
     <message>
         <source>Outcome</source>
         <translation>处置结果</translation>
+    </message>
+    <message>
+        <source>%1 more</source>
+        <translation>另有 %1 个</translation>
     </message>
 </context>
 </TS>

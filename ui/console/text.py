@@ -44,6 +44,7 @@ _KINDS: dict[str, object] = {
     "duress": QT_TRANSLATE_NOOP("Console", "Duress alarm"),
     "holdup": QT_TRANSLATE_NOOP("Console", "Hold-up alarm"),
     "emergency": QT_TRANSLATE_NOOP("Console", "Emergency"),
+    "officer_call": QT_TRANSLATE_NOOP("Console", "Officer call"),
 }
 _STATES: dict[str, object] = {
     "raised": QT_TRANSLATE_NOOP("Console", "Awaiting acknowledgement"),
@@ -71,6 +72,7 @@ _ACTIONS: dict[str, object] = {
 }
 _REASONS: dict[str, object] = {
     "new": QT_TRANSLATE_NOOP("Console", "NEW ALARM"),
+    "new_call": QT_TRANSLATE_NOOP("Console", "RESIDENT CALLING AT THE KIOSK"),
     "missed:respond": QT_TRANSLATE_NOOP("Console", "RESPONSE OVERDUE"),
     "missed:arrive": QT_TRANSLATE_NOOP("Console", "ARRIVAL OVERDUE"),
     "missed:resolve": QT_TRANSLATE_NOOP("Console", "RESOLUTION OVERDUE"),

@@ -51,7 +51,7 @@ __all__ = ["TOPICS", "ConsoleWindow"]
 
 log = logging.getLogger(__name__)
 
-TOPICS = ["incidents", "alarm.links", "faults", "vision.hits"]
+TOPICS = ["incidents", "alarm.links", "faults", "vision.hits", "kiosk.officer_called"]
 METHOD_NOT_FOUND = -32601
 RETRY_S = 10.0  # while the alarm service did not answer, ask again this often
 MESSAGE_S = 8.0
@@ -105,6 +105,7 @@ class ConsoleWindow(QMainWindow):
         self.ui.focus.silence.connect(self.silence)
         self.ui.list.selected.connect(self.select)
         self.ui.side_hit.noted.connect(self.note_hit)
+        self.ui.calls.noted.connect(self.note_call)
         self.ui.manual.kindChosen.connect(self.manual_kind)
         self.ui.manual.review.connect(self.manual_review)
         self.ui.manual.confirmed.connect(self.manual_confirm)
@@ -217,6 +218,8 @@ class ConsoleWindow(QMainWindow):
                 self.board.apply_fault(params)
                 if str(params.get("code") or "").startswith("camera.") and self.board.vision.cameras is not None:
                     self.load_cameras()
+            elif topic == "kiosk.officer_called":
+                self.board.calls.apply(params)
             elif topic == "vision.hits" and isinstance(params.get("hit"), dict):
                 self.board.vision.apply_hit(params["hit"])
                 if self.board.vision.cameras is not None:
@@ -310,6 +313,11 @@ class ConsoleWindow(QMainWindow):
         self.board.vision.note(key)
         self.refresh()
 
+    def note_call(self, key: str) -> None:
+        """ "Noted": the crew has seen this officer call (local to this console)."""
+        self.board.calls.note(key)
+        self.refresh()
+
     def select(self, iid: str) -> None:
         self.board.select(iid)
         self.refresh()
@@ -333,9 +341,8 @@ class ConsoleWindow(QMainWindow):
         started = self.board.tick(now)
         view = self.view = self.board.view(now, self.language.code)
         if self.sound is not None:
-            self.sound.set_active(
-                (view.alerting or view.vision.alerting) and view.connected, tone="alarm" if view.alerting else "warning"
-            )
+            active = view.alerting or view.vision.alerting or bool(view.calls)
+            self.sound.set_active(active and view.connected, tone="alarm" if view.alarm_alerting else "warning")
             if started:
                 self.sound.restart()
         self.ui.title.setText(
@@ -349,6 +356,7 @@ class ConsoleWindow(QMainWindow):
         self.ui.clock_label.setText(time.strftime("%H:%M:%S", time.localtime(now)))
         self.ui.lang_button.setText("EN" if self.language.code == "zh" else "中文")
         self.ui.strip.show_status(view)
+        self.ui.calls.show_calls(view.calls)
         sound_note = "" if self.sound is not None and self.sound.available else notice_label("sound_unavailable")
         manual_open = view.manual.step != "closed"
         self._show_page(3 if manual_open else 2 if view.history_open else 0 if view.focus is None else 1)
@@ -391,6 +399,7 @@ class ConsoleWindow(QMainWindow):
         self.ui.stack.setCurrentIndex(index)
 
     def _pulse(self) -> None:
+        self.ui.calls.pulse()
         if self.view is not None and self.view.alerting:
             self.ui.focus.pulse()
         if self.view is not None and self.view.vision.alerting:

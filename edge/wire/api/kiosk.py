@@ -34,6 +34,7 @@ __all__ = [
     "KioskSettings",
     "KioskSubmit",
     "Notices",
+    "OfficerCalled",
     "Pending",
     "PendingRequest",
     "PrintReceipt",
@@ -100,6 +101,22 @@ class PendingRequest(msgspec.Struct, frozen=True, kw_only=True):
 class Pending(msgspec.Struct, frozen=True, kw_only=True):
     pending: list[PendingRequest]
     resolved: list[KioskResult]
+
+
+class OfficerCalled(msgspec.Struct, frozen=True, kw_only=True):
+    """The `kiosk.officer_called` notification (crew): a resident called the officer on duty.
+
+    `incident` names the alarm engine's `officer_call` incident when it took the call (the console then
+    shows that incident); empty when the station runs no alarm engine, and the console announces the
+    call itself until the crew notes it. Lenient: a console older than the daemon ignores new fields."""
+
+    seq: int  # the `kiosk.call_officer` event's sequence number at this station
+    station: str
+    station_name: str = ""
+    location: str = ""
+    location_en: str = ""
+    incident: str = ""
+    at: float = 0.0  # epoch seconds
 
 
 def _submit(name: str, what: str) -> Method[KioskSubmit, KioskResult]:
