@@ -93,7 +93,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "bad_role": ("请选择身份。", "Choose a role."),
     "roster_privacy": (
         "中心只保存身份证号的哈希值与脱敏号码；警务站只收到哈希值和显示名称。",
-        "Central keeps only a hash and a masked form of the ID number; stations get only the hash and the display name.",
+        "Central keeps only a hash and a masked ID number; stations get only the hash and the display name.",
     ),
     "all": ("全部", "All"),
     "filter": ("筛选", "Filter"),
