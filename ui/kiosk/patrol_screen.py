@@ -79,7 +79,7 @@ class PatrolScreen(Screen):
     def _key(self, text: str, slot: Callable[[], None]) -> Any:
         b = button(text, name="Key")
         b.setMinimumWidth(140)
-        b.clicked.connect(slot)
+        b.clicked.connect(lambda _checked=False: slot())
         return b
 
     # ---- the code ------------------------------------------------------------------------------
