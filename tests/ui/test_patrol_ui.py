@@ -41,7 +41,7 @@ def push_roster(st: Station) -> None:
     }
     args = {"version": 1, "issued_at": "2026-12-01T00:00:00Z", "salt": SALT, "members": [member]}
     publish_command(st.broker.url, "police/v1/all/cmd/patrol.roster", signed(CENTRAL, "patrol.roster", args))
-    wait_until(lambda: (st.edge.data_dir / "patrol-roster.json").exists(), timeout=20, what="the roster taken")
+    wait_until((st.edge.data_dir / "patrol-roster.json").exists, timeout=20, what="the roster taken")
 
 
 def tap(qtbot: QtBot, widget: QWidget) -> None:
