@@ -56,6 +56,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "show": ("查看", "Show"),
     "bad_period": ("日期范围无效（最长 92 天）。", "Bad period (at most 92 days)."),
     "checkins": ("打卡次数", "Check-ins"),
+    "checkin_log": ("打卡记录（最近 200 条）", "Check-in log (latest 200)"),
     "per_station_day": ("各警务站每日打卡", "Check-ins per station and day"),
     "per_member": ("各巡逻人员打卡", "Check-ins per member"),
     "no_visit": ("期间无巡逻打卡的警务站", "Stations with no patrol visit in the period"),

@@ -43,6 +43,8 @@ class PatrolScreen(Screen):
         self.code_caption = label(name="Muted")
         self.code_view = label(name="Big")
         self.code_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.code_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.status = label(name="Subtitle")
         for w in (self.title, self.hint, self.code_caption, self.code_view):
             self.layout_.addWidget(w)
