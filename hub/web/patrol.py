@@ -27,6 +27,7 @@ from typing import Any, Final, Literal
 from edge.wire import messages as wire
 from edge.wire.commands import MAX_LIFETIME_S
 from edge.wire.patrol import ROSTER_COMMAND, PatrolRole, code_hash, id_hash, normalize_id
+from hub import outbound
 from hub.web.db import Db
 
 __all__ = [
@@ -156,8 +157,6 @@ def roster_args(db: Db, version: int) -> dict[str, Any]:
 def push_roster(db: Db) -> tuple[int, int]:
     """Queue the roster for every station; returns (roster version, outbound row id).
     Raises ValueError when it does not fit in one command (hub.outbound's limit)."""
-    from hub import outbound
-
     with db.transaction():
         version = int(_meta(db, "version") or "0") + 1
         _set_meta(db, "version", str(version))

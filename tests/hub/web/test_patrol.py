@@ -99,3 +99,17 @@ def test_check_ins_per_station_day_and_member_and_stations_without_a_visit(db: D
     assert patrol.summary(db, today, today, stations=["ST-A", "ST-B", "ST-C"]).unvisited == ["ST-B", "ST-C"]
     out = s.as_json()
     assert out["unvisited"] == ["ST-B"] and out["per_member"][0]["count"] == 3
+
+
+def test_pushing_the_roster_queues_one_signed_broadcast_that_supersedes(db: Db) -> None:
+    patrol.add_member(db, id_number=ID_A, display_name="老张", role="volunteer", by="ops")
+    assert patrol.push_roster(db)[0] == 1
+    version, row = patrol.push_roster(db)  # the first is still queued: the newer one replaces it
+    assert version == 2
+    queued = db.rows("SELECT id, target, name, retain, args FROM central_commands WHERE state='queued'")
+    assert [(r[0], r[1], r[2], r[3]) for r in queued] == [(row, "all", "patrol.roster", 1)]
+    roster = msgspec.json.decode(queued[0][4], type=Roster)
+    assert roster.version == 2 and [m.display_name for m in roster.members] == ["老张"]
+    assert ID_A not in queued[0][4]
+    pushed = patrol.last_push(db)
+    assert pushed is not None and pushed["version"] == 2 and pushed["members"] == 1
