@@ -75,7 +75,7 @@ def seed_patrol(db_url: str, *, visits: dict[str, int]) -> None:
     for station, n in visits.items():
         for i in range(n):
             who = people[(seq + i) % len(people)]
-            role = "officer" if who.role == "officer" else "volunteer"
+            role: PatrolRole = "officer" if who.role == "officer" else "volunteer"
             at = now - (i * 97_000) % (6 * 86400) - 3600
             store_checkin(db_url, station, seq, id_hash=who.id_hash, name=who.display_name, role=role, at=at)
             seq += 1

@@ -8,12 +8,13 @@ shows as dots and is cleared after every attempt and at the session's end.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QPushButton, QWidget
 
 from edge.wire.api.patrol import KIOSK_PATROL_CHECKIN, PatrolCheckInParams
 from kiosk.catalogue import ServiceSpec
@@ -44,22 +45,22 @@ class PatrolScreen(Screen):
         self.code_view = label(name="Big")
         self.code_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.code_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.status = label(name="Subtitle")
+        self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         for w in (self.title, self.hint, self.code_caption, self.code_view):
             self.layout_.addWidget(w)
         pad = QFrame()
         pad.setObjectName("Panel")
         grid = QGridLayout(pad)
-        self.digits: dict[str, Any] = {}
+        self.digits: dict[str, QPushButton] = {}
         for i, d in enumerate("123456789"):
-            self.digits[d] = self._key(d, lambda d=d: self.press(d))
+            self.digits[d] = self._key(d, functools.partial(self.press, d))
             grid.addWidget(self.digits[d], i // 3, i % 3)
         self.clear_button = self._key("", self.clear)
-        self.digits["0"] = self._key("0", lambda: self.press("0"))
+        self.digits["0"] = self._key("0", functools.partial(self.press, "0"))
         self.delete_button = self._key("⌫", self.delete)
-        for col, w in enumerate((self.clear_button, self.digits["0"], self.delete_button)):
-            grid.addWidget(w, 3, col)
+        for col, key in enumerate((self.clear_button, self.digits["0"], self.delete_button)):
+            grid.addWidget(key, 3, col)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(pad)
@@ -78,7 +79,7 @@ class PatrolScreen(Screen):
         self.layout_.addLayout(buttons)
         self.retranslate()
 
-    def _key(self, text: str, slot: Callable[[], None]) -> Any:
+    def _key(self, text: str, slot: Callable[[], None]) -> QPushButton:
         b = button(text, name="Key")
         b.setMinimumWidth(140)
         b.clicked.connect(lambda _checked=False: slot())

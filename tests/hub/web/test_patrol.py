@@ -51,7 +51,9 @@ def test_members_are_kept_as_a_hash_and_a_masked_number(db: Db, url: str, tmp_pa
     for bad in ({"id_number": "12"}, {"display_name": ""}, {"display_name": "x" * 33}, {"role": "admin"}):
         args = {"id_number": ID_A, "display_name": "x", "role": "volunteer", **bad}
         with pytest.raises(patrol.PatrolError):
-            patrol.add_member(db, by="ops", **args)
+            patrol.add_member(
+                db, id_number=args["id_number"], display_name=args["display_name"], role=args["role"], by="ops"
+            )
     assert patrol.set_active(db, b.id_hash, False)
     assert not patrol.set_active(db, "0" * 64, False)
     roster = msgspec.convert(patrol.roster_args(db, 3), Roster)  # what the station takes
