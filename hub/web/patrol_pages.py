@@ -79,6 +79,14 @@ async def _commander(request: Request) -> Principal | Response:
     return who
 
 
+async def _commander_post(request: Request) -> Principal | Response:
+    """Command staff with the session's CSRF token (a form post of the roster page)."""
+    who = await _commander(request)
+    if isinstance(who, Response) or await csrf_ok(request, who):
+        return who
+    return console_of(request).render(request, "error.html", who, status=403, message="csrf")
+
+
 async def _roster_page(request: Request, who: Principal, *, status: int = 200, **extra: object) -> Response:
     console = console_of(request)
 
@@ -111,12 +119,10 @@ def _push(request: Request, who: Principal, action: str, target: str, detail: st
 
 
 async def roster_add(request: Request) -> Response:
-    who = await _commander(request)
+    who = await _commander_post(request)
     if isinstance(who, Response):
         return who
     console = console_of(request)
-    if not await csrf_ok(request, who):
-        return console.render(request, "error.html", who, status=403, message="csrf")
     form = await request.form()
     fields = {k: str(form.get(k, "")) for k in ("id_number", "display_name", "role")}
 
@@ -135,12 +141,10 @@ async def roster_add(request: Request) -> Response:
 
 
 async def roster_active(request: Request) -> Response:
-    who = await _commander(request)
+    who = await _commander_post(request)
     if isinstance(who, Response):
         return who
     console = console_of(request)
-    if not await csrf_ok(request, who):
-        return console.render(request, "error.html", who, status=403, message="csrf")
     hashed = request.path_params["member"]
     active = (await request.form()).get("active") == "1"
 
@@ -156,12 +160,9 @@ async def roster_active(request: Request) -> Response:
 
 
 async def roster_push(request: Request) -> Response:
-    who = await _commander(request)
+    who = await _commander_post(request)
     if isinstance(who, Response):
         return who
-    console = console_of(request)
-    if not await csrf_ok(request, who):
-        return console.render(request, "error.html", who, status=403, message="csrf")
     failed = await run(lambda: _push(request, who, "patrol.roster_pushed", "all", "on demand"))
     return await _roster_page(request, who, push_error=failed)
 
