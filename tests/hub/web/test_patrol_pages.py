@@ -31,7 +31,7 @@ class Client:
     base: str
     headers: dict[str, str]
 
-    def send(self, path: str, data: dict[str, str] | None = None, **headers: str) -> tuple[int, str]:
+    def send(self, path: str, data: dict[str, str] | None = None, /, **headers: str) -> tuple[int, str]:
         body = None if data is None else urllib.parse.urlencode(data).encode()
         req = urllib.request.Request(self.base + path, data=body, headers={**self.headers, **headers})
         try:
@@ -40,10 +40,10 @@ class Client:
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
 
-    def get(self, path: str, **headers: str) -> tuple[int, str]:
+    def get(self, path: str, /, **headers: str) -> tuple[int, str]:
         return self.send(path, **headers)
 
-    def json(self, path: str, **headers: str) -> Any:
+    def json(self, path: str, /, **headers: str) -> Any:
         status, text = self.get(path, **headers)
         assert status == 200, text
         return json.loads(text)
