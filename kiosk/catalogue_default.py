@@ -162,5 +162,12 @@ DEFAULT_CATALOGUE = Catalogue(
             subtitle=Text("遇到危险立即报警", "In danger? Raise the alarm"),
             elder=True,
         ),
+        ServiceSpec(
+            id="patrol_checkin",
+            kind="patrol",
+            icon="巡",
+            title=Text("巡逻打卡", "Patrol check-in"),
+            subtitle=Text("民警、巡防志愿者刷证或输入打卡码", "Officers and volunteers: card or code"),
+        ),
     )
 )

@@ -23,6 +23,7 @@ _STATUS = {
     "called": Text("已呼叫值班民警", "The officer on duty has been called"),
     "raised": Text("已报警", "Alarm raised"),
     "failed": Text("未能办理", "Not done"),
+    "checked_in": Text("巡逻打卡成功", "Patrol check-in recorded"),
 }
 
 

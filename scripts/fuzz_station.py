@@ -52,7 +52,15 @@ PY = [sys.executable, "-m", "police_kiosk"]
 STATION = "ST-FUZZ"
 #: Methods that wait on the network by design (a call to central times out when no hub answers).
 SLOW = frozenset({"hub.call"})
-COMMANDS = ("kiosk.notices", "kiosk.result", "vision.watchlist", "workorder.state", "kiosk.bulletin", "x.unknown")
+COMMANDS = (
+    "kiosk.notices",
+    "kiosk.result",
+    "vision.watchlist",
+    "workorder.state",
+    "kiosk.bulletin",
+    "patrol.roster",
+    "x.unknown",
+)
 #: Log lines that mean an exception escaped a handler (the API's refusals and the gate's are not these).
 BAD_LOG = ("command handler failed", "API method", "Task exception was never retrieved", "Exception in callback")
 INTERNAL_ERROR = -32603

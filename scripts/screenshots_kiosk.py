@@ -158,6 +158,23 @@ def render(window: KioskWindow, out: Path, lang: str) -> None:
     )
     shoot(window, out, f"result_ticket_{lang}")
     window.bulletin = sample_bulletin()
+    window.choose("patrol_checkin")
+    for d in "4815":
+        window.patrol.press(d)
+    shoot(window, out, f"patrol_{lang}")
+    checked_in = {"zh": "打卡成功：老张", "en": "Checked in: 老张"}
+    window.show_result(
+        {
+            "kind": "patrol",
+            "status": "checked_in",
+            "ticket": "SZ-FT-0042-000124",
+            "message": checked_in,
+            "receipt_id": "r",
+        },
+        spec("patrol_checkin"),
+    )
+    window.result.set_print_state("printed")
+    shoot(window, out, f"result_patrol_{lang}")
     window.choose("notices")
     shoot(window, out, f"notices_{lang}")
     window.choose("emergency")

@@ -11,10 +11,12 @@ Local API (JSON-RPC on the daemon's socket; the touchscreen calls it through `ui
     kiosk.bulletin       {}                         -> {bulletin: Bulletin | null} (edge/kiosk/bulletin.py)
     kiosk.pending        {}                         -> {pending: [...], resolved: [KioskResult...]}
     kiosk.session.end    {}                         -> {} (forget the session's receipts)
+    kiosk.patrol.checkin {method, code?}            -> KioskResult (a patrol member checks in, edge.kiosk.patrol)
 
 Notifications (subscribe to `kiosk.*`): `kiosk.card` (a card was read: its fields), `kiosk.card_removed`,
 `kiosk.card_failed`, `kiosk.notices` (the set changed), `kiosk.bulletin` (a newer bulletin came),
-`kiosk.result` (central answered a queued request), `kiosk.officer_called`. Form errors come back as
+`kiosk.result` (central answered a queued request), `kiosk.officer_called`. Commands from central:
+`kiosk.notices`, `kiosk.result`, `kiosk.bulletin`, `patrol.roster`. Form errors come back as
 INVALID_PARAMS with `data.fields`, each with a code and messages in both languages.
 """
 
@@ -37,13 +39,16 @@ from edge.kiosk.bulletin import BulletinStore
 from edge.kiosk.devices import KioskDevices, NoPrinterError, render_receipt
 from edge.kiosk.handlers import RequestHandlers, answer_to_result
 from edge.kiosk.notices import NoticeStore
+from edge.kiosk.patrol import PatrolDesk, RosterStore
 from edge.kiosk.queue import PendingQueue
 from edge.wire import messages as wire
 from edge.wire.api import kiosk as api
 from edge.wire.api.base import Empty
 from edge.wire.api.kiosk import CurrentBulletin, KioskSubmit, Printed, PrintReceipt
+from edge.wire.api.patrol import KIOSK_PATROL_CHECKIN, PatrolCheckInParams
 from edge.wire.bulletin import BULLETIN_COMMAND
-from edge.wire.errors import NOT_FOUND, UNAVAILABLE, ApiError
+from edge.wire.errors import INVALID_PARAMS, NOT_FOUND, UNAVAILABLE, ApiError
+from edge.wire.patrol import ROSTER_COMMAND
 from kiosk.catalogue import Text, catalogue_to_data
 from kiosk.receipts import ReceiptDoc, build_receipt
 from kiosk.requests import KioskRequest, KioskResult, new_request_id
@@ -73,6 +78,7 @@ class KioskComponent:
         self.bulletin: BulletinStore | None = None
         self.pending: PendingQueue | None = None
         self.handlers: RequestHandlers | None = None
+        self.patrol: PatrolDesk | None = None
         self._receipts: collections.OrderedDict[str, ReceiptDoc] = collections.OrderedDict()
         self.resolved: collections.deque[KioskResult] = collections.deque(maxlen=50)
         self._tasks: list[asyncio.Task[None]] = []
@@ -87,6 +93,8 @@ class KioskComponent:
         await asyncio.to_thread(self.notices.load)
         await asyncio.to_thread(self.bulletin.load)
         await asyncio.to_thread(self.pending.load)
+        self.patrol = PatrolDesk(ctx, RosterStore(ctx.data_dir / "patrol-roster.json"))
+        await asyncio.to_thread(self.patrol.roster.load)
         self.handlers = RequestHandlers(
             ctx,
             catalogue=self.catalogue,
@@ -111,9 +119,11 @@ class KioskComponent:
         ctx.register(api.KIOSK_BULLETIN, self._api_bulletin)
         ctx.register(api.KIOSK_PENDING, self._api_pending)
         ctx.register(api.KIOSK_SESSION_END, self._api_session_end)
+        ctx.register(KIOSK_PATROL_CHECKIN, self._api_patrol_checkin)
         ctx.on_command("kiosk.notices", self._cmd_notices)
         ctx.on_command(BULLETIN_COMMAND, self._cmd_bulletin)
         ctx.on_command("kiosk.result", self._cmd_result)
+        ctx.on_command(ROSTER_COMMAND, self._cmd_roster)
         self.devices = KioskDevices(
             reader=cfg.id_reader, printer=cfg.printer, faults=ctx.faults, set_device=ctx.set_device, notify=ctx.publish
         )
@@ -169,7 +179,6 @@ class KioskComponent:
         req = h.validated(req, service)
         result = await h.handle(req, service)
         if service.kind in _RECEIPT_KINDS and result.status != "failed":
-            receipt_id = new_request_id()
             d = self._ctx()
             doc = build_receipt(
                 result,
@@ -178,11 +187,26 @@ class KioskComponent:
                 when=time.strftime("%Y-%m-%d %H:%M"),
                 fields=req.fields,
             )
-            self._receipts[receipt_id] = doc
-            while len(self._receipts) > _MAX_RECEIPTS:
-                self._receipts.popitem(last=False)
-            result = msgspec.structs.replace(result, receipt_id=receipt_id)
+            result = msgspec.structs.replace(result, receipt_id=self._keep_receipt(doc))
         return _builtins(result)
+
+    def _keep_receipt(self, doc: ReceiptDoc) -> str:
+        receipt_id = new_request_id()
+        self._receipts[receipt_id] = doc
+        while len(self._receipts) > _MAX_RECEIPTS:
+            self._receipts.popitem(last=False)
+        return receipt_id
+
+    async def _api_patrol_checkin(self, params: PatrolCheckInParams, conn: Connection) -> dict[str, Any]:
+        assert self.patrol is not None
+        assert self.devices is not None
+        try:
+            service = self.catalogue.service(params.service)
+        except KeyError:
+            raise ApiError(INVALID_PARAMS, f"this station does not offer the service {params.service!r}") from None
+        card_id = self.devices.take_card() if params.method == "card" else None
+        result, doc = await self.patrol.check_in(params, service, card_id=card_id)
+        return _builtins(msgspec.structs.replace(result, receipt_id=self._keep_receipt(doc)))
 
     async def _api_print(self, params: PrintReceipt, conn: Connection) -> Printed:
         doc = self._receipts.get(params.receipt_id)
@@ -222,6 +246,8 @@ class KioskComponent:
 
     async def _api_session_end(self, params: Empty, conn: Connection) -> Empty:
         self._receipts.clear()
+        if self.devices is not None:
+            self.devices.forget_card()
         return Empty()
 
     # ---- commands from central -----------------------------------------------------------------
@@ -238,6 +264,17 @@ class KioskComponent:
             b = self.bulletin.current
             log.info("bulletin %s of area %s received", b.week, b.area)
             self._ctx().publish(BULLETIN_COMMAND, {"week": b.week})
+
+    async def _cmd_roster(self, cmd: wire.Command) -> None:
+        assert self.patrol is not None
+        store = self.patrol.roster
+        try:
+            changed = await asyncio.to_thread(store.apply, cmd.args)
+        except ValueError as exc:
+            log.warning("refused command %s (%s): %s", cmd.name, cmd.id, exc)
+            return
+        if changed and store.roster is not None:
+            log.info("patrol roster version %d taken (%d members)", store.roster.version, len(store.roster.members))
 
     async def _cmd_result(self, cmd: wire.Command) -> None:
         self._take_answers([cmd.args])

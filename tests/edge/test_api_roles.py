@@ -59,6 +59,7 @@ EXPECTED: dict[str, set[Role]] = {
             "notices",
             "pending",
             "session.end",
+            "patrol.checkin",
         )
     },
 }

@@ -421,6 +421,6 @@ def test_screenshot_script_renders_every_screen_in_both_languages(qtbot: QtBot, 
     spec.loader.exec_module(module)
     assert module.main([str(tmp_path), "--size", "1280x800"]) == 0
     shots = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert len(shots) == 28  # 14 screens
+    assert len(shots) == 32  # 16 screens
     assert {s.rsplit("_", 1)[1] for s in shots} == {"zh.png", "en.png"}
     assert all((tmp_path / s).stat().st_size > 5000 for s in shots)

@@ -29,6 +29,7 @@ from ui.kiosk.form_screen import FormScreen
 from ui.kiosk.i18n import Language, translate
 from ui.kiosk.keyboard import OnScreenKeyboard
 from ui.kiosk.overlay import TimeoutOverlay
+from ui.kiosk.patrol_screen import PatrolScreen
 from ui.kiosk.result_screen import ResultScreen
 from ui.kiosk.screens import AttractScreen, ConfirmScreen, HomeScreen, NoticesScreen, OutOfServiceScreen
 from ui.kiosk.theme import ELDER_SCALE, stylesheet
@@ -70,8 +71,10 @@ class KioskWindow(QWidget):
         self.stack.setMinimumHeight(300)
         self.attract, self.home, self.notices_screen = AttractScreen(), HomeScreen(), NoticesScreen()
         self.confirm, self.out_of_service, self.result = ConfirmScreen(), OutOfServiceScreen(), ResultScreen()
+        self.patrol = PatrolScreen()
         for screen in (self.attract, self.home, self.notices_screen, self.confirm, self.out_of_service, self.result):
             self.stack.addWidget(screen)
+        self.stack.addWidget(self.patrol)
         self.form: FormScreen | None = None
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -89,6 +92,8 @@ class KioskWindow(QWidget):
         self.confirm.cancelled.connect(self.show_home)
         self.result.done.connect(self.finish)
         self.result.reprint.connect(self.print_receipt)
+        self.patrol.back.connect(self.show_home)
+        self.patrol.checked_in.connect(self.show_result)
         self.setStyleSheet(stylesheet(1.0))
         self.timer = QTimer(self)
         self.timer.setInterval(1000)
@@ -141,6 +146,7 @@ class KioskWindow(QWidget):
         """Everything the resident typed, or the card said, goes: widgets, models, keyboard memory."""
         self._drop_form()
         self.result.wipe()
+        self.patrol.wipe()
         self.keyboard.wipe()
         self.keyboard.hide()
         self.overlay.hide()
@@ -214,6 +220,10 @@ class KioskWindow(QWidget):
     def card_read(self, params: dict[str, Any]) -> None:
         if self.stack.currentWidget() is self.out_of_service:
             return
+        if self.stack.currentWidget() is self.patrol:  # a patrol member's card: not the session's
+            self._activity()
+            self.patrol.card_read()
+            return
         birth = params.get("birth_date") or ""
         card = CardIdentity(
             name=str(params.get("name", "")),
@@ -259,6 +269,8 @@ class KioskWindow(QWidget):
         self.confirm.retranslate()
         self.result.lang = lang
         self.result.retranslate()
+        self.patrol.lang = lang
+        self.patrol.retranslate()
         self.overlay.retranslate()
         self.keyboard.retranslate()
         if self.form is not None:
@@ -284,6 +296,9 @@ class KioskWindow(QWidget):
         elif spec.kind == "emergency":
             self.confirm.retranslate()
             self.stack.setCurrentWidget(self.confirm)
+        elif spec.kind == "patrol":
+            self.patrol.open(spec, self.link, self.session.lang)
+            self.stack.setCurrentWidget(self.patrol)
         elif spec.kind == "call_officer" or not spec.fields:
             self._send(spec, {})
         else:

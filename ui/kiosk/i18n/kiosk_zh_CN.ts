@@ -148,8 +148,28 @@
         <translation>取消</translation>
     </message>
     <message>
+        <source>Checking in...</source>
+        <translation>正在打卡……</translation>
+    </message>
+    <message>
         <source>Sorry, this could not be done now. Please ask the officer on duty.</source>
         <translation>抱歉，暂时无法办理，请联系值班民警。</translation>
+    </message>
+    <message>
+        <source>Officers and patrol volunteers: put your ID card on the reader, or type your check-in code.</source>
+        <translation>民警、巡防志愿者：请将身份证放在读卡区，或输入打卡码。</translation>
+    </message>
+    <message>
+        <source>Check-in code</source>
+        <translation>打卡码</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Check in</source>
+        <translation>打卡</translation>
     </message>
 </context>
 </TS>
