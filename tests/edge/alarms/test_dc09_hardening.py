@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -119,12 +120,16 @@ async def test_unlisted_accounts_are_refused_with_one_rate_limited_fault(
     caplog.set_level(logging.INFO)
     updates: list[str] = []
     ctx.faults.subscribe(lambda code, f: updates.append(code) if code.endswith(".unlisted") else None)
+    started = time.monotonic()
     for i in range(100):  # a scan of made-up accounts
         assert await press(comp, panel(f"9{i:03d}")) is ResponseKind.DUH
+    elapsed = time.monotonic() - started
     assert not list(comp.book)
     text = fault(ctx, "alarm.dc09.refused.unlisted")
     assert "account 9000" in text and "not listed in alarms.schools" in text
-    assert len(updates) < 10  # at most once per report period (0.2 s), not once per frame
+    # at most once per report period (0.2 s), not once per frame: bounded by the time the scan took, so
+    # a loaded machine (a slower scan, more periods) does not fail it and a per-frame update still does
+    assert len(updates) <= 1 + elapsed / 0.2 and len(updates) < 100
     lines = [r for r in caplog.records if r.name == "drivers.dc09.receiver" and "unlisted" in r.getMessage()]
     assert len(lines) == 33  # one per account for the first 32 (RefusalLog.max_keys), then one shared line
     assert comp.dc09.server is not None and comp.dc09.server.stats.screened == 100
