@@ -60,6 +60,7 @@ EXPECTED: dict[str, set[Role]] = {
             "pending",
             "session.end",
             "patrol.checkin",
+            "bulletin",
         )
     },
 }
