@@ -1,9 +1,9 @@
 """The "Reports" page of the crew console (报案工单): residents' reports as work orders, worked here.
 
-`OrdersController` plugs itself into a `ConsoleWindow` (the window only creates it, asks it to draw, and
-closes the page when an alarm takes over): it adds the page to the window's page stack, a "Reports"
-button with the count of untriaged orders to the crew bar, talks to the daemon through the window's
-`DaemonLink` (`orders.list` on every connection, `orders.new` / `orders.changed` notifications,
+`OrdersController` plugs itself into a `ConsoleWindow` (seen through `ConsoleHost`; the window only
+creates it, asks it to draw, and tells it when an alarm takes over): it adds the page to the window's
+page stack, a "Reports" button with the count of untriaged orders to the crew bar, talks to the daemon
+through the window's `DaemonLink` (`orders.list` on every connection, `orders.new` / `orders.changed` notifications,
 `orders.change` for the crew's steps, signed by the console's logged-in member) and announces a new
 report with a short note in the message line, without sound and without leaving the alarm screen.
 
@@ -16,7 +16,7 @@ officer's name), start, resolve and refer (an outcome).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 from PySide6.QtCore import QObject, Qt, Signal
@@ -43,7 +43,22 @@ from ui.console.text import crew_label, order_label, translate
 from ui.link import ApiError
 
 if TYPE_CHECKING:
-    from ui.console.window import ConsoleWindow
+    from ui.console.layout import ConsoleLayout
+    from ui.console.model import ConsoleBoard
+    from ui.console.text import Language
+    from ui.link import DaemonLink
+
+
+class ConsoleHost(Protocol):
+    """What the controller uses of the console window (`ui.console.window.ConsoleWindow`)."""
+
+    link: DaemonLink
+    ui: ConsoleLayout
+    board: ConsoleBoard
+    language: Language
+
+    def refresh(self) -> None: ...
+    def show_message(self, text: str) -> None: ...
 
 __all__ = ["OrdersController", "OrdersPage", "ReportsButton"]
 
@@ -280,8 +295,8 @@ class OrdersPage(QWidget):
 class OrdersController(QObject):
     """The page's behaviour inside a `ConsoleWindow` (see the module docstring)."""
 
-    def __init__(self, window: ConsoleWindow) -> None:
-        super().__init__(window)
+    def __init__(self, window: ConsoleHost) -> None:
+        super().__init__(window if isinstance(window, QObject) else None)
         self.window = window
         self.board = OrdersBoard()
         self.page = OrdersPage()
