@@ -60,6 +60,7 @@ class ConsoleHost(Protocol):
     def refresh(self) -> None: ...
     def show_message(self, text: str) -> None: ...
 
+
 __all__ = ["OrdersController", "OrdersPage", "ReportsButton"]
 
 log = logging.getLogger(__name__)
