@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from edge.config.orders import OrdersSection
-from edge.orders.api import OrdersApi, refusal_error
+from edge.orders.api import OrdersApi, bilingual_error, refusal_error
 from edge.orders.book import OrderBook
 from edge.orders.store import OrderStore
 from edge.spine.records import OutboxFullError, StoredEvent
@@ -123,11 +123,7 @@ class OrdersComponent:
         async with self._lock:
             view = self.book.view(change.ticket)
             if view is None:
-                raise ApiError(
-                    NOT_FOUND,
-                    f"没有这张工单 / No work order {change.ticket}",
-                    {"zh": f"没有这张工单 {change.ticket}", "en": f"No work order {change.ticket}"},
-                )
+                raise bilingual_error(NOT_FOUND, f"没有这张工单 {change.ticket}", f"No work order {change.ticket}")
             try:
                 after = apply(view, change)
             except ChangeRefusedError as exc:
