@@ -153,3 +153,24 @@ def test_the_board_announces_without_taking_over_and_an_alarm_closes_the_page() 
         board.apply("orders.new", {"order": {"ticket": 5}})
     board.load(None)
     assert board.failed and board.orders  # a failed reload keeps what was shown
+
+
+def test_a_station_without_work_orders_shows_no_reports_button(qtbot: QtBot, tmp_path: Path) -> None:
+    proc = EdgeProc(tmp_path, station="ST-NOORD", broker_url=NO_BROKER)  # no kiosk: no work orders
+    proc.start()
+    link = DaemonLink(proc.socket, topics=TOPICS, retry_min=0.05, retry_max=0.3)
+    language = Language("en")
+    sound = AlarmSound(use_qt=False, players=())
+    window = ConsoleWindow(link, language=language, sound=sound, tick_ms=100)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        assert window.orders.button.isVisible()  # until the daemon says otherwise
+        link.start()
+        qtbot.waitUntil(lambda: not window.orders.button.isVisible(), timeout=WAIT_MS)
+    finally:
+        window.close()
+        link.stop()
+        sound.close()
+        language.close()
+        proc.stop()

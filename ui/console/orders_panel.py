@@ -81,7 +81,7 @@ STYLE = """
 #orderButton { font-size: 22px; font-weight: 700; min-height: 52px; padding: 4px 12px; }
 #orderEdit { font-size: 22px; min-height: 48px; }
 """
-SYNC_COLOUR = "#ffb020"
+METHOD_NOT_FOUND = -32601
 
 
 def word(prefix: str, value: str) -> str:
@@ -300,6 +300,7 @@ class OrdersController(QObject):
         super().__init__(window if isinstance(window, QObject) else None)
         self.window = window
         self.board = OrdersBoard()
+        self.available = True
         self.page = OrdersPage()
         self.button = ReportsButton()
         ui = window.ui
@@ -333,6 +334,9 @@ class OrdersController(QObject):
             self.reload()
 
     def _loaded(self, result: Any, error: ApiError | None) -> None:
+        self.available = error is None or error.code != METHOD_NOT_FOUND  # no orders at this station
+        if not self.available:
+            self.board.close_page()
         try:
             self.board.load(result if error is None else None)
         except ValueError as exc:
@@ -397,5 +401,6 @@ class OrdersController(QObject):
         view = self.board.view(now, self.window.language.code)
         self.button.show_count(view)
         self.button.setEnabled(connected or view.page_open)
+        self.button.setVisible(self.available)
         if view.page_open:
             self.page.show_orders(view, lang=self.window.language.code, connected=connected)
