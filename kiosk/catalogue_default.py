@@ -139,6 +139,14 @@ DEFAULT_CATALOGUE = Catalogue(
             elder=True,
         ),
         ServiceSpec(
+            id="report_status",
+            kind="report_status",
+            icon="查",
+            title=Text("查询报案进度", "Check my report"),
+            subtitle=Text("输入回执上的受理号", "Enter the reference on your receipt"),
+            elder=True,
+        ),
+        ServiceSpec(
             id="notices",
             kind="notices",
             icon="告",

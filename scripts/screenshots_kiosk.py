@@ -45,6 +45,7 @@ NOTICES = [
         },
     },
 ]
+CHECK_OUTCOME = {"zh": "民警已到现场调解，双方达成一致", "en": "Settled on the spot; both sides agreed"}
 CARD = {
     "name": "张三丰",
     "id_number": "11010519491231002X",
@@ -177,6 +178,14 @@ def render(window: KioskWindow, out: Path, lang: str) -> None:
     shoot(window, out, f"result_patrol_{lang}")
     window.choose("notices")
     shoot(window, out, f"notices_{lang}")
+    window.choose("report_status")
+    for d in "000123":
+        window.keyboard.press(d)
+    window.check_screen.show_status(
+        {"ticket": "SZ-FT-0042-000123", "state": "resolved", "triage": "on_spot", "outcome": CHECK_OUTCOME[lang]}
+    )
+    shoot(window, out, f"check_report_{lang}")
+    window.show_home()
     window.choose("emergency")
     shoot(window, out, f"emergency_confirm_{lang}")
     window.show_home()

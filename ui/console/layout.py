@@ -90,7 +90,7 @@ class ConsoleLayout:
         self.history = HistoryPage()
         self.manual = ManualAlarmPanel()
         self.stack = QStackedWidget()
-        self.pages = (idle_page, incidents_page, self.history, self.manual)
+        self.pages: tuple[QWidget, ...] = (idle_page, incidents_page, self.history, self.manual)
         for page in self.pages:
             self.stack.addWidget(page)
         self.message = QLabel()

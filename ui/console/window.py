@@ -40,6 +40,7 @@ from edge.wire.errors import INVALID_PARAMS
 from ui.console.actions import raise_request, step_request
 from ui.console.layout import ConsoleLayout
 from ui.console.model import ConsoleBoard
+from ui.console.orders_panel import OrdersController
 from ui.console.sound import AlarmSound
 from ui.console.style import STYLE, set_prop
 from ui.console.text import Language, action_label, notice_label, translate
@@ -51,7 +52,7 @@ __all__ = ["TOPICS", "ConsoleWindow"]
 
 log = logging.getLogger(__name__)
 
-TOPICS = ["incidents", "alarm.links", "faults", "vision.hits", "kiosk.officer_called"]
+TOPICS = ["incidents", "alarm.links", "faults", "vision.hits", "kiosk.officer_called", "orders.new", "orders.changed"]
 METHOD_NOT_FOUND = -32601
 RETRY_S = 10.0  # while the alarm service did not answer, ask again this often
 MESSAGE_S = 8.0
@@ -85,6 +86,7 @@ class ConsoleWindow(QMainWindow):
         self.cameras_pending = False
         self.setStyleSheet(STYLE)
         self._build()
+        self.orders = OrdersController(self)  # residents' reports: a page and a crew-bar button of its own
         link.notified.connect(self._on_notified)
         link.connectedChanged.connect(self._on_connected)
         self.timer = QTimer(self)
@@ -359,7 +361,10 @@ class ConsoleWindow(QMainWindow):
         self.ui.calls.show_calls(view.calls)
         sound_note = "" if self.sound is not None and self.sound.available else notice_label("sound_unavailable")
         manual_open = view.manual.step != "closed"
-        self._show_page(3 if manual_open else 2 if view.history_open else 0 if view.focus is None else 1)
+        alarms = 0 if view.focus is None else 1
+        reports = self.orders.index if self.orders.keep_open(taken_over=bool(started)) else alarms
+        self._show_page(3 if manual_open else 2 if view.history_open else reports)
+        self.orders.draw(now, view.connected)
         self.ui.crew.show_state(
             view.siren, manual_open=manual_open, history_open=view.history_open, connected=view.connected
         )

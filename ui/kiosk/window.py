@@ -25,6 +25,7 @@ from kiosk.forms import FormError, validate_form
 from kiosk.pinyin import PinyinEngine
 from kiosk.requests import KioskResult, new_request_id
 from kiosk.session import CardIdentity, ResidentSession, SessionState
+from ui.kiosk.check_screen import CheckScreen
 from ui.kiosk.form_screen import FormScreen
 from ui.kiosk.i18n import Language, translate
 from ui.kiosk.keyboard import OnScreenKeyboard
@@ -72,9 +73,11 @@ class KioskWindow(QWidget):
         self.attract, self.home, self.notices_screen = AttractScreen(), HomeScreen(), NoticesScreen()
         self.confirm, self.out_of_service, self.result = ConfirmScreen(), OutOfServiceScreen(), ResultScreen()
         self.patrol = PatrolScreen()
+        self.check_screen = CheckScreen(self.keyboard, link)
         for screen in (self.attract, self.home, self.notices_screen, self.confirm, self.out_of_service, self.result):
             self.stack.addWidget(screen)
         self.stack.addWidget(self.patrol)
+        self.stack.addWidget(self.check_screen)
         self.form: FormScreen | None = None
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -94,6 +97,7 @@ class KioskWindow(QWidget):
         self.result.reprint.connect(self.print_receipt)
         self.patrol.back.connect(self.show_home)
         self.patrol.checked_in.connect(self.show_result)
+        self.check_screen.back.connect(self.show_home)
         self.setStyleSheet(stylesheet(1.0))
         self.timer = QTimer(self)
         self.timer.setInterval(1000)
@@ -147,6 +151,7 @@ class KioskWindow(QWidget):
         self._drop_form()
         self.result.wipe()
         self.patrol.wipe()
+        self.check_screen.wipe()
         self.keyboard.wipe()
         self.keyboard.hide()
         self.overlay.hide()
@@ -273,6 +278,8 @@ class KioskWindow(QWidget):
         self.patrol.retranslate()
         self.overlay.retranslate()
         self.keyboard.retranslate()
+        self.check_screen.lang = lang
+        self.check_screen.retranslate()
         if self.form is not None:
             self.form.lang = lang
             self.form.retranslate()
@@ -293,6 +300,8 @@ class KioskWindow(QWidget):
         if spec.kind == "notices":
             self.notices_screen.show_notices(self.notices, self.session.lang, self.bulletin)
             self.stack.setCurrentWidget(self.notices_screen)
+        elif spec.kind == "report_status":
+            self.open_check()
         elif spec.kind == "emergency":
             self.confirm.retranslate()
             self.stack.setCurrentWidget(self.confirm)
@@ -303,6 +312,12 @@ class KioskWindow(QWidget):
             self._send(spec, {})
         else:
             self.open_form(spec)
+
+    def open_check(self) -> None:
+        self._drop_form()
+        self.check_screen.open(self.session.lang)
+        self.stack.setCurrentWidget(self.check_screen)
+        self.keyboard.show()
 
     def open_form(self, spec: ServiceSpec) -> None:
         self._drop_form()

@@ -8,8 +8,36 @@
         <translation>请将身份证放在读卡区，自动填写个人信息。</translation>
     </message>
     <message>
+        <source>Check my report</source>
+        <translation>查询报案进度</translation>
+    </message>
+    <message>
+        <source>Enter the reference on your receipt. For a report made at this station the last 6 digits are enough; for another station enter the whole reference (a space for each dash).</source>
+        <translation>请输入回执上的受理号。在本站报的案，输入末6位数字即可；在其他站点报的案，请输入完整受理号（每个“-”用空格代替）。</translation>
+    </message>
+    <message>
+        <source>e.g. 000123</source>
+        <translation>例如 000123</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>查询</translation>
+    </message>
+    <message>
         <source>Back</source>
         <translation>返回</translation>
+    </message>
+    <message>
+        <source>Enter the reference on your receipt.</source>
+        <translation>请输入回执上的受理号。</translation>
+    </message>
+    <message>
+        <source>Checking...</source>
+        <translation>正在查询……</translation>
+    </message>
+    <message>
+        <source>Reference: %1</source>
+        <translation>受理号：%1</translation>
     </message>
     <message>
         <source>Submit</source>
