@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from hub.web.i18n_push import TEXT as PUSH_TEXT
+
 __all__ = ["LANGS", "translator"]
 
 LANGS: Final = ("zh", "en")
@@ -85,6 +87,8 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "holdup": ("抢劫", "hold-up"),
     "emergency": ("紧急", "emergency"),
 }
+
+TEXT.update(PUSH_TEXT)  # the vehicle-warnings, watch-list and notices pages
 
 
 def translator(lang: str) -> Callable[[str], str]:

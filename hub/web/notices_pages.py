@@ -1,0 +1,207 @@
+"""The notices page and API: write an anti-fraud notice, preview it as the kiosk shows it, push it to every
+station, a district or one station with an expiry, and withdraw it.
+
+Rights as for the watch list (`hub.web.scopes`): command staff anywhere, a district officer their district or
+its stations, a viewer reads. Pushing and withdrawing are audited (`notice.push`, `notice.withdraw`) and
+queued in central's outbox (`hub.web.notices.push`: the whole set of each scope the change alters).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from hub.web import notices, pushlog
+from hub.web.accounts import Principal
+from hub.web.auth import console_of, require_page
+from hub.web.console import run
+from hub.web.pushing import (
+    api_who,
+    districts_now,
+    expiry_from,
+    guard_change,
+    refuse,
+    scope_from_form,
+    send_json,
+    visible_places,
+)
+from hub.web.scopes import Scope, ScopeError, parse_scope
+
+__all__ = ["routes"]
+
+
+def _page_data(request: Request, who: Principal) -> dict[str, Any]:
+    db = console_of(request).pool.get()
+    districts = districts_now(console_of(request))
+    shown = [n for n in notices.notices(db) if n.scope.visible(who, districts)]
+    pushes = [p for p in pushlog.recent(db, notices.COMMAND) if parse_scope(p.scope).visible(who, districts)]
+    return {"notices": shown, "pushes": pushes, "now": time.time()}
+
+
+async def page(
+    request: Request,
+    *,
+    error: str = "",
+    status: int = 200,
+    form: dict[str, str] | None = None,
+    preview: notices.NoticeView | None = None,
+) -> Response:
+    who = await require_page(request)
+    if isinstance(who, Response):
+        return who
+    data = await run(lambda: _page_data(request, who))
+    districts, stations = await visible_places(request, who)
+    return console_of(request).render(
+        request,
+        "notices.html",
+        who,
+        status=status,
+        error=error,
+        form=form or {},
+        preview=preview,
+        districts=districts,
+        stations=stations,
+        **data,
+    )
+
+
+def _draft(who: Principal, fields: dict[str, Any], scope: Scope) -> notices.NoticeView:
+    return notices.draft(
+        title_zh=str(fields.get("title_zh", "")),
+        title_en=str(fields.get("title_en", "")),
+        body_zh=str(fields.get("body_zh", "")),
+        body_en=str(fields.get("body_en", "")),
+        expires=expiry_from(fields.get("expires")),
+        scope=scope,
+        by=who.name,
+        now=time.time(),
+    )
+
+
+def _push(request: Request, who: Principal, notice: notices.NoticeView) -> str:
+    """Store and push; "" or "forbidden"."""
+    console = console_of(request)
+    db = console.pool.get()
+    districts = districts_now(console)
+    if not notice.scope.allowed(who, districts):
+        return "forbidden"
+    notices.add(db, notice)
+    pid = notices.push(db, notice.scope, districts, by=who.name)
+    console.accounts().audit(
+        who.name, "notice.push", notice.id, f"scope={notice.scope} title={notice.title_zh[:40]} push={pid}"
+    )
+    return ""
+
+
+def _withdraw(request: Request, who: Principal, notice_id: str) -> notices.NoticeView | str:
+    console = console_of(request)
+    db = console.pool.get()
+    districts = districts_now(console)
+    found = [n for n in notices.notices(db) if n.id == notice_id and not n.withdrawn_at]
+    if not found or not found[0].scope.visible(who, districts):
+        return "not_found"
+    if not found[0].scope.allowed(who, districts):
+        return "forbidden"
+    gone = notices.withdraw(db, notice_id, by=who.name)
+    if gone is None:
+        return "not_found"
+    pid = notices.push(db, gone.scope, districts, by=who.name)
+    console.accounts().audit(who.name, "notice.withdraw", gone.id, f"scope={gone.scope} push={pid}")
+    return gone
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "csrf"}
+
+
+async def preview(request: Request) -> Response:
+    """The notice as the kiosk will show it; the fragment for htmx, the whole page otherwise."""
+    who = await guard_change(request, api=False)
+    if isinstance(who, Response):
+        return who
+    form = await _form(request)
+    try:
+        draft = _draft(who, form, scope_from_form(form))
+        error = ""
+    except (ValueError, ScopeError) as exc:
+        draft, error = None, str(exc)
+    if request.headers.get("hx-request"):
+        return console_of(request).render(request, "_notice_preview.html", who, preview=draft, error=error)
+    return await page(request, error=error, form=form, preview=draft, status=400 if error else 200)
+
+
+async def push_form(request: Request) -> Response:
+    who = await guard_change(request, api=False)
+    if isinstance(who, Response):
+        return who
+    form = await _form(request)
+    try:
+        draft = _draft(who, form, scope_from_form(form))
+    except (ValueError, ScopeError) as exc:
+        return await page(request, error=str(exc), status=400, form=form)
+    why = await run(lambda: _push(request, who, draft))
+    if why:
+        return refuse(request, who, 403, why, api=False)
+    return RedirectResponse("/notices", status_code=303)
+
+
+async def withdraw_form(request: Request) -> Response:
+    who = await guard_change(request, api=False)
+    if isinstance(who, Response):
+        return who
+    got = await run(lambda: _withdraw(request, who, request.path_params["notice"]))
+    if isinstance(got, str):
+        return refuse(request, who, 404 if got == "not_found" else 403, got, api=False)
+    return RedirectResponse("/notices", status_code=303)
+
+
+async def api_list(request: Request) -> Response:
+    who = await api_who(request)
+    if isinstance(who, Response):
+        return who
+    data = await run(lambda: _page_data(request, who))
+    return JSONResponse(
+        {"notices": [n.as_json() for n in data["notices"]], "pushes": [p.as_json() for p in data["pushes"]]}
+    )
+
+
+async def api_push(request: Request) -> Response:
+    who = await guard_change(request, api=True)
+    if isinstance(who, Response):
+        return who
+    body = await send_json(request)
+    if body is None:
+        return refuse(request, who, 400, "send a JSON object", api=True)
+    try:
+        draft = _draft(who, body, parse_scope(str(body.get("scope", ""))))
+    except (ValueError, ScopeError) as exc:
+        return refuse(request, who, 400, str(exc), api=True)
+    why = await run(lambda: _push(request, who, draft))
+    if why:
+        return refuse(request, who, 403, why, api=True)
+    return JSONResponse({"notice": draft.as_json()}, status_code=201)
+
+
+async def api_withdraw(request: Request) -> Response:
+    who = await guard_change(request, api=True)
+    if isinstance(who, Response):
+        return who
+    got = await run(lambda: _withdraw(request, who, request.path_params["notice"]))
+    if isinstance(got, str):
+        return refuse(request, who, 404 if got == "not_found" else 403, got, api=True)
+    return JSONResponse({"notice": got.as_json()})
+
+
+routes = [
+    Route("/notices", page, methods=["GET"]),
+    Route("/notices", push_form, methods=["POST"]),
+    Route("/notices/preview", preview, methods=["POST"]),
+    Route("/notices/{notice}/withdraw", withdraw_form, methods=["POST"]),
+    Route("/api/v1/notices", api_list, methods=["GET"]),
+    Route("/api/v1/notices", api_push, methods=["POST"]),
+    Route("/api/v1/notices/{notice}", api_withdraw, methods=["DELETE"]),
+]

@@ -1,0 +1,204 @@
+"""The watch-list page and API: add and remove entries, each change pushed signed to the stations it reaches.
+
+Command staff may list a plate for every station, a district or some stations; a district officer only for
+their district or its stations (page and API refuse anything else); a viewer reads. Every change is audited
+(`watchlist.add`, `watchlist.remove`, `watchlist.expired`) and queued in central's outbox
+(`hub.web.watchlist.push`); the page shows how far each push got.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from hub.web import pushlog, watchlist
+from hub.web.accounts import Principal
+from hub.web.auth import console_of, require_page
+from hub.web.console import Console, run
+from hub.web.pushing import (
+    api_who,
+    districts_now,
+    expiry_from,
+    guard_change,
+    refuse,
+    scope_from_form,
+    send_json,
+    visible_places,
+)
+from hub.web.scopes import Scope, ScopeError, parse_scope
+
+__all__ = ["routes", "sweep_expired"]
+
+log = logging.getLogger(__name__)
+SWEEP_S = 60.0
+
+
+def _page_data(request: Request, who: Principal) -> dict[str, Any]:
+    db = console_of(request).pool.get()
+    districts = districts_now(console_of(request))
+    live = [e for e in watchlist.entries(db) if e.scope.visible(who, districts)]
+    removed = [e for e in watchlist.entries(db, removed=True, limit=200) if e.scope.visible(who, districts)][:20]
+    pushes = [p for p in pushlog.recent(db, watchlist.COMMAND) if parse_scope(p.scope).visible(who, districts)]
+    return {"entries": live, "removed": removed, "pushes": pushes}
+
+
+async def page(request: Request, *, error: str = "", status: int = 200, form: dict[str, str] | None = None) -> Response:
+    who = await require_page(request)
+    if isinstance(who, Response):
+        return who
+    data = await run(lambda: _page_data(request, who))
+    districts, stations = await visible_places(request, who)
+    return console_of(request).render(
+        request,
+        "watchlist.html",
+        who,
+        status=status,
+        error=error,
+        form=form or {},
+        districts=districts,
+        stations=stations,
+        **data,
+    )
+
+
+def _add(request: Request, who: Principal, fields: dict[str, Any], scope: Scope) -> watchlist.EntryView | str:
+    """Add and push; the entry, or "forbidden" when `who` may not push to the scope."""
+    console = console_of(request)
+    db = console.pool.get()
+    districts = districts_now(console_of(request))
+    if not scope.allowed(who, districts):
+        return "forbidden"
+    entry = watchlist.add(
+        db,
+        plate=str(fields.get("plate", "")),
+        reason=str(fields.get("reason", "")),
+        priority=int(fields.get("priority") or 5),
+        scope=scope,
+        expires=expiry_from(fields.get("expires")),
+        by=who.name,
+    )
+    pid = watchlist.push(db, scope, districts, by=who.name)
+    console.accounts().audit(
+        who.name,
+        "watchlist.add",
+        entry.plate,
+        f"scope={scope} priority={entry.priority} expires={entry.expires:.0f} push={pid}",
+    )
+    return entry
+
+
+def _remove(request: Request, who: Principal, entry_id: str) -> watchlist.EntryView | str:
+    console = console_of(request)
+    db = console.pool.get()
+    districts = districts_now(console_of(request))
+    found = [e for e in watchlist.entries(db) if e.id == entry_id]
+    if not found or not found[0].scope.visible(who, districts):
+        return "not_found"
+    if not found[0].scope.allowed(who, districts):
+        return "forbidden"
+    entry = watchlist.remove(db, entry_id, by=who.name)
+    if entry is None:
+        return "not_found"
+    pid = watchlist.push(db, entry.scope, districts, by=who.name)
+    console.accounts().audit(who.name, "watchlist.remove", entry.plate, f"scope={entry.scope} push={pid}")
+    return entry
+
+
+async def add_form(request: Request) -> Response:
+    who = await guard_change(request, api=False)
+    if isinstance(who, Response):
+        return who
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        scope = scope_from_form(form)
+        got = await run(lambda: _add(request, who, form, scope))
+    except (ValueError, ScopeError) as exc:
+        return await page(request, error=str(exc), status=400, form=form)
+    if isinstance(got, str):
+        return refuse(request, who, 403, got, api=False)
+    return RedirectResponse("/watchlist", status_code=303)
+
+
+async def remove_form(request: Request) -> Response:
+    who = await guard_change(request, api=False)
+    if isinstance(who, Response):
+        return who
+    got = await run(lambda: _remove(request, who, request.path_params["entry"]))
+    if isinstance(got, str):
+        return refuse(request, who, 404 if got == "not_found" else 403, got, api=False)
+    return RedirectResponse("/watchlist", status_code=303)
+
+
+async def api_list(request: Request) -> Response:
+    who = await api_who(request)
+    if isinstance(who, Response):
+        return who
+    data = await run(lambda: _page_data(request, who))
+    return JSONResponse(
+        {"entries": [e.as_json() for e in data["entries"]], "pushes": [p.as_json() for p in data["pushes"]]}
+    )
+
+
+async def api_add(request: Request) -> Response:
+    who = await guard_change(request, api=True)
+    if isinstance(who, Response):
+        return who
+    body = await send_json(request)
+    if body is None:
+        return refuse(request, who, 400, "send a JSON object", api=True)
+    try:
+        scope = parse_scope(str(body.get("scope", "")))
+        got = await run(lambda: _add(request, who, body, scope))
+    except (ValueError, ScopeError) as exc:
+        return refuse(request, who, 400, str(exc), api=True)
+    if isinstance(got, str):
+        return refuse(request, who, 403, got, api=True)
+    return JSONResponse({"entry": got.as_json()}, status_code=201)
+
+
+async def api_remove(request: Request) -> Response:
+    who = await guard_change(request, api=True)
+    if isinstance(who, Response):
+        return who
+    got = await run(lambda: _remove(request, who, request.path_params["entry"]))
+    if isinstance(got, str):
+        return refuse(request, who, 404 if got == "not_found" else 403, got, api=True)
+    return JSONResponse({"entry": got.as_json()})
+
+
+def sweep_expired(console: Console) -> int:
+    """Take expired entries off and push new lists to the stations they reached; returns how many expired."""
+    db = console.pool.get()
+    gone = watchlist.expire_due(db)
+    if gone:
+        districts = districts_now(console)
+        for scope in {e.scope for e in gone}:
+            pid = watchlist.push(db, scope, districts, by="expiry")
+            plates = " ".join(sorted(e.plate for e in gone if e.scope == scope))
+            console.accounts().audit("expiry", "watchlist.expired", plates, f"scope={scope} push={pid}")
+    return len(gone)
+
+
+async def sweeper(console: Console) -> None:
+    """Every minute, while the console runs: `sweep_expired`."""
+    while True:
+        try:
+            await run(lambda: sweep_expired(console))
+        except Exception:  # a database hiccup: log it, try again next minute
+            log.exception("taking expired watch-list entries off failed; retrying")
+        await asyncio.sleep(SWEEP_S)
+
+
+routes = [
+    Route("/watchlist", page, methods=["GET"]),
+    Route("/watchlist", add_form, methods=["POST"]),
+    Route("/watchlist/{entry}/remove", remove_form, methods=["POST"]),
+    Route("/api/v1/watchlist", api_list, methods=["GET"]),
+    Route("/api/v1/watchlist", api_add, methods=["POST"]),
+    Route("/api/v1/watchlist/{entry}", api_remove, methods=["DELETE"]),
+]
