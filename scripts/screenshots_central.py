@@ -27,6 +27,7 @@ from hub.web.accounts import Accounts
 from hub.web.console import prepare_database
 from hub.web.db import Db
 from hub.web.demo import incident_dict, seed_station, store_change
+from scripts.central_push_demo import fill_notice_form, seed_push_pages, signing_key
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -117,6 +118,7 @@ def main() -> int:
         work = Path(tmp)
         db_url = f"sqlite:///{work / 'hub.db'}"
         paths = seed(db_url)
+        seed_push_pages(db_url)
         broker = MosquittoProcess(work / "mosquitto")
         broker.start()
         port = free_port()
@@ -134,6 +136,8 @@ def main() -> int:
                 f"127.0.0.1:{port}",
                 "--log-level",
                 "WARNING",
+                "--signing-key-file",
+                str(signing_key(work)),
             ],
             start_new_session=True,
         )
@@ -162,8 +166,13 @@ def main() -> int:
                         ("incident", paths["incident"]),
                         ("stations", "/stations"),
                         ("audit", "/audit"),
+                        ("warnings", "/warnings"),
+                        ("watchlist", "/watchlist"),
+                        ("notices", "/notices"),
                     ):
                         page.goto(url + path)
+                        if name == "notices":
+                            fill_notice_form(page)
                         page.wait_for_timeout(500)  # never "networkidle": the event stream stays open
                         page.screenshot(path=str(args.out / f"central-{name}-{lang}.png"), full_page=True)
                         print(args.out / f"central-{name}-{lang}.png")

@@ -49,6 +49,8 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "ps_published": ("已下发", "published"),
     "ps_expired": ("已过期未下发", "expired unsent"),
     "ps_none": ("无警务站", "no station"),
+    "list_version": ("名单版本", "version"),
+    "notices_in_set": ("每站提醒条数", "notices per set:"),
     "no_pushes": ("尚无下发记录。", "Nothing pushed yet."),
     "new_notice": ("撰写提醒", "Write a notice"),
     "title_zh": ("标题（中文）", "Title (Chinese)"),

@@ -107,7 +107,16 @@ def draft(
     if expires and expires <= now:
         raise NoticeError("the expiry is in the past")
     return NoticeView(
-        "c-" + secrets.token_hex(6), scope, KIND, *fields.values(), expires=expires, created=now, created_by=by
+        id="c-" + secrets.token_hex(6),
+        scope=scope,
+        kind=KIND,
+        title_zh=fields["title_zh"],
+        title_en=fields["title_en"],
+        body_zh=fields["body_zh"],
+        body_en=fields["body_en"],
+        expires=expires,
+        created=now,
+        created_by=by,
     )
 
 
@@ -183,5 +192,4 @@ def push(db: Db, changed: Scope, districts: Mapping[str, str], *, by: str, now: 
         for target, args in sets
     ]
     most = max((len(args["notices"]) for _, args in sets), default=0)
-    detail = f"{len(sets)} set(s), up to {most} notice(s) each"
-    return pushlog.record(db, name=COMMAND, scope=str(changed), by=by, detail=detail, row_ids=row_ids, now=t)
+    return pushlog.record(db, name=COMMAND, scope=str(changed), by=by, detail=str(most), row_ids=row_ids, now=t)

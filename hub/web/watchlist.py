@@ -233,6 +233,4 @@ def push(db: Db, scope: Scope, districts: Mapping[str, str], *, by: str, now: fl
                 now=now,
             )
         )
-    return pushlog.record(
-        db, name=COMMAND, scope=str(scope), by=by, detail=f"version {version}", row_ids=row_ids, now=now
-    )
+    return pushlog.record(db, name=COMMAND, scope=str(scope), by=by, detail=str(version), row_ids=row_ids, now=now)

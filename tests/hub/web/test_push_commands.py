@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -40,9 +41,9 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Db]:
     d.close()
 
 
-def queued(db: Db, name: str) -> dict[str, dict[str, object]]:
+def queued(db: Db, name: str) -> dict[str, dict[str, Any]]:
     """The latest queued args per target of command `name`."""
-    out: dict[str, dict[str, object]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for row_id, target, args in db.rows(
         "SELECT id, target, args FROM central_commands WHERE name = ? AND state = 'queued' ORDER BY id", (name,)
     ):
@@ -176,7 +177,7 @@ def test_notice_sets_are_what_the_kiosk_takes_and_replace_the_scope_they_are_for
         if target in ("all", "ST-E1"):
             assert board.apply(got)
     assert [n.title.en for n in board.current(wire.utc_now_iso(now))] == ["East", "City-wide"]
-    assert [n["title"]["en"] for n in sent["ST-W1"]["notices"]] == ["Only W1"]  # type: ignore[index]
+    assert [n["title"]["en"] for n in sent["ST-W1"]["notices"]] == ["Only W1"]
     # withdrawing the district's notice sends its stations a newer set without it
     east = next(n for n in notices.notices(db) if n.title_en == "East")
     assert notices.withdraw(db, east.id, by="east") is not None
