@@ -23,9 +23,9 @@ import gen_plate_media as gen
 
 from edge.wire import messages as wire
 from edge.wire.commands import generate_key_pair
-from hub.store import open_store
 from hub.web import notices, watchlist
 from hub.web.db import Db
+from hub.web.demo import store_event
 from hub.web.scopes import parse_scope
 
 __all__ = ["fill_notice_form", "seed_push_pages", "signing_key"]
@@ -88,20 +88,7 @@ def _store_hit(
         "plate_jpeg_b64": images["plate_jpeg_b64"],
         "privacy": "faces-blurred",
     }
-    ev = wire.Event(
-        id=wire.new_event_id(),
-        station=station,
-        seq=seq,
-        ts=wire.utc_now_iso(at),
-        type="vision.plate_hit",
-        priority=wire.Priority.WARNING,
-        data=data,
-    )
-    store = open_store(db_url)
-    try:
-        store.store_events([ev], [wire.encode(ev)])
-    finally:
-        store.close()
+    store_event(db_url, station, seq, "vision.plate_hit", data, priority=wire.Priority.WARNING, at=at)
 
 
 def seed_push_pages(db_url: str) -> None:

@@ -48,6 +48,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "ps_queued": ("排队中", "queued"),
     "ps_published": ("已下发", "published"),
     "ps_expired": ("已过期未下发", "expired unsent"),
+    "ps_replaced": ("未发即被后续下发取代", "replaced before sending by a later push"),
     "ps_none": ("无警务站", "no station"),
     "list_version": ("名单版本", "version"),
     "notices_in_set": ("每站提醒条数", "notices per set:"),

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub.web import notices, pushlog
@@ -20,16 +20,17 @@ from hub.web.accounts import Principal
 from hub.web.auth import console_of, require_page
 from hub.web.console import run
 from hub.web.pushing import (
+    Change,
+    api_change,
     api_who,
     districts_now,
     expiry_from,
+    form_change,
     guard_change,
-    refuse,
-    scope_from_form,
-    send_json,
+    scope_in,
     visible_places,
 )
-from hub.web.scopes import Scope, ScopeError, parse_scope
+from hub.web.scopes import parse_scope
 
 __all__ = ["routes"]
 
@@ -69,21 +70,22 @@ async def page(
     )
 
 
-def _draft(who: Principal, fields: dict[str, Any], scope: Scope) -> notices.NoticeView:
+def _draft(who: Principal, fields: dict[str, Any]) -> notices.NoticeView:
     return notices.draft(
         title_zh=str(fields.get("title_zh", "")),
         title_en=str(fields.get("title_en", "")),
         body_zh=str(fields.get("body_zh", "")),
         body_en=str(fields.get("body_en", "")),
         expires=expiry_from(fields.get("expires")),
-        scope=scope,
+        scope=scope_in(fields),
         by=who.name,
         now=time.time(),
     )
 
 
-def _push(request: Request, who: Principal, notice: notices.NoticeView) -> str:
-    """Store and push; "" or "forbidden"."""
+def _push(request: Request, who: Principal, fields: dict[str, Any]) -> dict[str, Any] | str:
+    """Store the notice and push the sets it changes; "forbidden" when `who` may not push to its scope."""
+    notice = _draft(who, fields)
     console = console_of(request)
     db = console.pool.get()
     districts = districts_now(console)
@@ -91,31 +93,31 @@ def _push(request: Request, who: Principal, notice: notices.NoticeView) -> str:
         return "forbidden"
     notices.add(db, notice)
     pid = notices.push(db, notice.scope, districts, by=who.name)
-    console.accounts().audit(
-        who.name, "notice.push", notice.id, f"scope={notice.scope} title={notice.title_zh[:40]} push={pid}"
-    )
-    return ""
+    detail = f"scope={notice.scope} title={notice.title_zh[:40]} push={pid}"
+    console.accounts().audit(who.name, "notice.push", notice.id, detail)
+    return {"notice": notice.as_json()}
 
 
-def _withdraw(request: Request, who: Principal, notice_id: str) -> notices.NoticeView | str:
-    console = console_of(request)
-    db = console.pool.get()
-    districts = districts_now(console)
-    found = [n for n in notices.notices(db) if n.id == notice_id and not n.withdrawn_at]
-    if not found or not found[0].scope.visible(who, districts):
-        return "not_found"
-    if not found[0].scope.allowed(who, districts):
-        return "forbidden"
-    gone = notices.withdraw(db, notice_id, by=who.name)
-    if gone is None:
-        return "not_found"
-    pid = notices.push(db, gone.scope, districts, by=who.name)
-    console.accounts().audit(who.name, "notice.withdraw", gone.id, f"scope={gone.scope} push={pid}")
-    return gone
+def _withdrawer(request: Request) -> Change:
+    notice_id = request.path_params["notice"]
 
+    def withdraw(who: Principal, fields: dict[str, Any]) -> dict[str, Any] | str:
+        console = console_of(request)
+        db = console.pool.get()
+        districts = districts_now(console)
+        found = [n for n in notices.notices(db) if n.id == notice_id and not n.withdrawn_at]
+        if not found or not found[0].scope.visible(who, districts):
+            return "not_found"
+        if not found[0].scope.allowed(who, districts):
+            return "forbidden"
+        gone = notices.withdraw(db, notice_id, by=who.name)
+        if gone is None:
+            return "not_found"
+        pid = notices.push(db, gone.scope, districts, by=who.name)
+        console.accounts().audit(who.name, "notice.withdraw", gone.id, f"scope={gone.scope} push={pid}")
+        return {"notice": gone.as_json()}
 
-async def _form(request: Request) -> dict[str, str]:
-    return {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "csrf"}
+    return withdraw
 
 
 async def preview(request: Request) -> Response:
@@ -123,11 +125,10 @@ async def preview(request: Request) -> Response:
     who = await guard_change(request, api=False)
     if isinstance(who, Response):
         return who
-    form = await _form(request)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "csrf"}
     try:
-        draft = _draft(who, form, scope_from_form(form))
-        error = ""
-    except (ValueError, ScopeError) as exc:
+        draft, error = _draft(who, form), ""
+    except ValueError as exc:
         draft, error = None, str(exc)
     if request.headers.get("hx-request"):
         return console_of(request).render(request, "_notice_preview.html", who, preview=draft, error=error)
@@ -135,28 +136,11 @@ async def preview(request: Request) -> Response:
 
 
 async def push_form(request: Request) -> Response:
-    who = await guard_change(request, api=False)
-    if isinstance(who, Response):
-        return who
-    form = await _form(request)
-    try:
-        draft = _draft(who, form, scope_from_form(form))
-    except (ValueError, ScopeError) as exc:
-        return await page(request, error=str(exc), status=400, form=form)
-    why = await run(lambda: _push(request, who, draft))
-    if why:
-        return refuse(request, who, 403, why, api=False)
-    return RedirectResponse("/notices", status_code=303)
+    return await form_change(request, lambda who, f: _push(request, who, f), done="/notices", again=page)
 
 
 async def withdraw_form(request: Request) -> Response:
-    who = await guard_change(request, api=False)
-    if isinstance(who, Response):
-        return who
-    got = await run(lambda: _withdraw(request, who, request.path_params["notice"]))
-    if isinstance(got, str):
-        return refuse(request, who, 404 if got == "not_found" else 403, got, api=False)
-    return RedirectResponse("/notices", status_code=303)
+    return await form_change(request, _withdrawer(request), done="/notices", again=page)
 
 
 async def api_list(request: Request) -> Response:
@@ -170,30 +154,11 @@ async def api_list(request: Request) -> Response:
 
 
 async def api_push(request: Request) -> Response:
-    who = await guard_change(request, api=True)
-    if isinstance(who, Response):
-        return who
-    body = await send_json(request)
-    if body is None:
-        return refuse(request, who, 400, "send a JSON object", api=True)
-    try:
-        draft = _draft(who, body, parse_scope(str(body.get("scope", ""))))
-    except (ValueError, ScopeError) as exc:
-        return refuse(request, who, 400, str(exc), api=True)
-    why = await run(lambda: _push(request, who, draft))
-    if why:
-        return refuse(request, who, 403, why, api=True)
-    return JSONResponse({"notice": draft.as_json()}, status_code=201)
+    return await api_change(request, lambda who, f: _push(request, who, f), status=201)
 
 
 async def api_withdraw(request: Request) -> Response:
-    who = await guard_change(request, api=True)
-    if isinstance(who, Response):
-        return who
-    got = await run(lambda: _withdraw(request, who, request.path_params["notice"]))
-    if isinstance(got, str):
-        return refuse(request, who, 404 if got == "not_found" else 403, got, api=True)
-    return JSONResponse({"notice": got.as_json()})
+    return await api_change(request, _withdrawer(request), body=False)
 
 
 routes = [

@@ -4,12 +4,12 @@ from a form or a JSON body, the stations one may see, and refusals in the right 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from hub.web import queries
 from hub.web.accounts import Principal
@@ -18,12 +18,16 @@ from hub.web.console import Console, run
 from hub.web.scopes import Scope, ScopeError, parse_scope
 
 __all__ = [
+    "Change",
+    "api_change",
     "api_who",
     "districts_now",
     "expiry_from",
+    "form_change",
     "guard_change",
     "refuse",
     "scope_from_form",
+    "scope_in",
     "send_json",
     "visible_places",
 ]
@@ -103,3 +107,54 @@ async def visible_places(request: Request, who: Principal) -> tuple[list[str], l
     views = await run(lambda: queries.stations(console.pool.get(), silent_s=console.settings.silent_s))
     seen = [v for v in views if who.sees(v.district)]
     return sorted({v.district for v in seen if v.district}), [v.station for v in seen]
+
+
+def scope_in(fields: Mapping[str, Any]) -> Scope:
+    """The scope of a JSON body (`scope`: `all`, `district:D`, `stations:A,B`) or of a page's form."""
+    if "scope" in fields:
+        return parse_scope(str(fields["scope"]))
+    return scope_from_form(fields)
+
+
+Change = Callable[[Principal, dict[str, Any]], dict[str, Any] | str]
+"""A change made in a database thread from the asker and the fields sent: the JSON answer, or the refusal
+`forbidden` (403) or `not_found` (404). Bad input raises ValueError (400)."""
+_REFUSED: Final = {"forbidden": 403, "not_found": 404}
+
+
+async def api_change(request: Request, change: Change, *, status: int = 200, body: bool = True) -> Response:
+    """An API call that changes something: rights, CSRF (sessions), the JSON body, the change, the answer."""
+    who = await guard_change(request, api=True)
+    if isinstance(who, Response):
+        return who
+    fields: dict[str, Any] = {}
+    if body:
+        got = await send_json(request)
+        if got is None:
+            return refuse(request, who, 400, "send a JSON object", api=True)
+        fields = got
+    try:
+        result = await run(lambda: change(who, fields))
+    except ValueError as exc:  # ScopeError, WatchListError and NoticeError are ValueErrors
+        return refuse(request, who, 400, str(exc), api=True)
+    if isinstance(result, str):
+        return refuse(request, who, _REFUSED[result], result, api=True)
+    return JSONResponse(result, status_code=status)
+
+
+async def form_change(
+    request: Request, change: Change, *, done: str, again: Callable[..., Awaitable[Response]]
+) -> Response:
+    """A page's form that changes something: as `api_change`, then back to `done`; bad input shows the page
+    again (`again(request, error=..., status=400, form=...)`) with what was typed."""
+    who = await guard_change(request, api=False)
+    if isinstance(who, Response):
+        return who
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "csrf"}
+    try:
+        result = await run(lambda: change(who, form))
+    except ValueError as exc:
+        return await again(request, error=str(exc), status=400, form=form)
+    if isinstance(result, str):
+        return refuse(request, who, _REFUSED[result], result, api=False)
+    return RedirectResponse(done, status_code=303)

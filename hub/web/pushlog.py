@@ -38,7 +38,7 @@ class PushView:
     scope: str
     detail: str
     rows: list[outbound.OutboundRow] = field(default_factory=list)
-    missing: int = 0  # rows no longer among the outbox's latest (long ago)
+    missing: int = 0  # rows gone: replaced while queued by a later push to the same station, or long ago
 
     @property
     def states(self) -> dict[str, int]:

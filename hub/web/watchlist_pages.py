@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub.web import pushlog, watchlist
@@ -21,16 +21,16 @@ from hub.web.accounts import Principal
 from hub.web.auth import console_of, require_page
 from hub.web.console import Console, run
 from hub.web.pushing import (
+    Change,
+    api_change,
     api_who,
     districts_now,
     expiry_from,
-    guard_change,
-    refuse,
-    scope_from_form,
-    send_json,
+    form_change,
+    scope_in,
     visible_places,
 )
-from hub.web.scopes import Scope, ScopeError, parse_scope
+from hub.web.scopes import parse_scope
 
 __all__ = ["routes", "sweep_expired"]
 
@@ -66,11 +66,12 @@ async def page(request: Request, *, error: str = "", status: int = 200, form: di
     )
 
 
-def _add(request: Request, who: Principal, fields: dict[str, Any], scope: Scope) -> watchlist.EntryView | str:
-    """Add and push; the entry, or "forbidden" when `who` may not push to the scope."""
+def _add(request: Request, who: Principal, fields: dict[str, Any]) -> dict[str, Any] | str:
+    """Add an entry and push the lists it changes; "forbidden" when `who` may not push to its scope."""
     console = console_of(request)
     db = console.pool.get()
-    districts = districts_now(console_of(request))
+    districts = districts_now(console)
+    scope = scope_in(fields)
     if not scope.allowed(who, districts):
         return "forbidden"
     entry = watchlist.add(
@@ -83,55 +84,39 @@ def _add(request: Request, who: Principal, fields: dict[str, Any], scope: Scope)
         by=who.name,
     )
     pid = watchlist.push(db, scope, districts, by=who.name)
-    console.accounts().audit(
-        who.name,
-        "watchlist.add",
-        entry.plate,
-        f"scope={scope} priority={entry.priority} expires={entry.expires:.0f} push={pid}",
-    )
-    return entry
+    detail = f"scope={scope} priority={entry.priority} expires={entry.expires:.0f} push={pid}"
+    console.accounts().audit(who.name, "watchlist.add", entry.plate, detail)
+    return {"entry": entry.as_json()}
 
 
-def _remove(request: Request, who: Principal, entry_id: str) -> watchlist.EntryView | str:
-    console = console_of(request)
-    db = console.pool.get()
-    districts = districts_now(console_of(request))
-    found = [e for e in watchlist.entries(db) if e.id == entry_id]
-    if not found or not found[0].scope.visible(who, districts):
-        return "not_found"
-    if not found[0].scope.allowed(who, districts):
-        return "forbidden"
-    entry = watchlist.remove(db, entry_id, by=who.name)
-    if entry is None:
-        return "not_found"
-    pid = watchlist.push(db, entry.scope, districts, by=who.name)
-    console.accounts().audit(who.name, "watchlist.remove", entry.plate, f"scope={entry.scope} push={pid}")
-    return entry
+def _remover(request: Request) -> Change:
+    entry_id = request.path_params["entry"]
+
+    def remove(who: Principal, fields: dict[str, Any]) -> dict[str, Any] | str:
+        console = console_of(request)
+        db = console.pool.get()
+        districts = districts_now(console)
+        found = [e for e in watchlist.entries(db) if e.id == entry_id]
+        if not found or not found[0].scope.visible(who, districts):
+            return "not_found"
+        if not found[0].scope.allowed(who, districts):
+            return "forbidden"
+        entry = watchlist.remove(db, entry_id, by=who.name)
+        if entry is None:
+            return "not_found"
+        pid = watchlist.push(db, entry.scope, districts, by=who.name)
+        console.accounts().audit(who.name, "watchlist.remove", entry.plate, f"scope={entry.scope} push={pid}")
+        return {"entry": entry.as_json()}
+
+    return remove
 
 
 async def add_form(request: Request) -> Response:
-    who = await guard_change(request, api=False)
-    if isinstance(who, Response):
-        return who
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    try:
-        scope = scope_from_form(form)
-        got = await run(lambda: _add(request, who, form, scope))
-    except (ValueError, ScopeError) as exc:
-        return await page(request, error=str(exc), status=400, form=form)
-    if isinstance(got, str):
-        return refuse(request, who, 403, got, api=False)
-    return RedirectResponse("/watchlist", status_code=303)
+    return await form_change(request, lambda who, f: _add(request, who, f), done="/watchlist", again=page)
 
 
 async def remove_form(request: Request) -> Response:
-    who = await guard_change(request, api=False)
-    if isinstance(who, Response):
-        return who
-    got = await run(lambda: _remove(request, who, request.path_params["entry"]))
-    if isinstance(got, str):
-        return refuse(request, who, 404 if got == "not_found" else 403, got, api=False)
-    return RedirectResponse("/watchlist", status_code=303)
+    return await form_change(request, _remover(request), done="/watchlist", again=page)
 
 
 async def api_list(request: Request) -> Response:
@@ -145,30 +130,11 @@ async def api_list(request: Request) -> Response:
 
 
 async def api_add(request: Request) -> Response:
-    who = await guard_change(request, api=True)
-    if isinstance(who, Response):
-        return who
-    body = await send_json(request)
-    if body is None:
-        return refuse(request, who, 400, "send a JSON object", api=True)
-    try:
-        scope = parse_scope(str(body.get("scope", "")))
-        got = await run(lambda: _add(request, who, body, scope))
-    except (ValueError, ScopeError) as exc:
-        return refuse(request, who, 400, str(exc), api=True)
-    if isinstance(got, str):
-        return refuse(request, who, 403, got, api=True)
-    return JSONResponse({"entry": got.as_json()}, status_code=201)
+    return await api_change(request, lambda who, f: _add(request, who, f), status=201)
 
 
 async def api_remove(request: Request) -> Response:
-    who = await guard_change(request, api=True)
-    if isinstance(who, Response):
-        return who
-    got = await run(lambda: _remove(request, who, request.path_params["entry"]))
-    if isinstance(got, str):
-        return refuse(request, who, 404 if got == "not_found" else 403, got, api=True)
-    return JSONResponse({"entry": got.as_json()})
+    return await api_change(request, _remover(request), body=False)
 
 
 def sweep_expired(console: Console) -> int:

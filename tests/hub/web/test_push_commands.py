@@ -17,11 +17,11 @@ import pytest
 from edge.vision.watchlist import WatchList, WatchListError
 from edge.wire import messages as wire
 from hub import outbound
-from hub.store import open_store
 from hub.web import notices, plate_hits, pushlog, watchlist
 from hub.web.accounts import Principal
 from hub.web.console import prepare_database
 from hub.web.db import Db
+from hub.web.demo import store_event
 from hub.web.scopes import Scope, ScopeError, parse_scope
 from kiosk.notices import NoticeBoard, NoticeSet
 from tests.support.console import make_hit
@@ -186,60 +186,21 @@ def test_notice_sets_are_what_the_kiosk_takes_and_replace_the_scope_they_are_for
     assert board.apply(newer) and [n.title.en for n in board.current(wire.utc_now_iso(now + 1))] == ["City-wide"]
 
 
-def test_a_notice_needs_both_languages_and_a_future_expiry() -> None:
-    with pytest.raises(notices.NoticeError, match="title_en"):
-        notices.draft(
-            title_zh="提醒",
-            title_en=" ",
-            body_zh="正文",
-            body_en="text",
-            expires=0,
-            scope=Scope("all"),
-            by="b",
-            now=1.0,
-        )
-    with pytest.raises(notices.NoticeError, match="past"):
-        notices.draft(
-            title_zh="提醒",
-            title_en="t",
-            body_zh="正文",
-            body_en="text",
-            expires=5,
-            scope=Scope("all"),
-            by="b",
-            now=10.0,
-        )
-    with pytest.raises(notices.NoticeError, match="body_zh"):
-        notices.draft(
-            title_zh="提醒",
-            title_en="t",
-            body_zh="长" * 601,
-            body_en="text",
-            expires=0,
-            scope=Scope("all"),
-            by="b",
-            now=1.0,
-        )
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"title_en": " "}, "title_en"), ({"expires": 5.0}, "past"), ({"body_zh": "长" * 601}, "body_zh")],
+)
+def test_a_notice_needs_both_languages_and_a_future_expiry(change: dict[str, Any], message: str) -> None:
+    fields: dict[str, Any] = {"title_zh": "提醒", "title_en": "t", "body_zh": "正文", "body_en": "text", "expires": 0.0}
+    with pytest.raises(notices.NoticeError, match=message):
+        notices.draft(**{**fields, **change}, scope=Scope("all"), by="b", now=10.0)
 
 
 # ---- plate hits ----------------------------------------------------------------------------------------
 def store_hit(url: str, station: str, seq: int, **fields: object) -> None:
     hit = make_hit(**fields)  # type: ignore[arg-type]
     hit["snapshot_jpeg_b64"] = base64.b64encode(b"\xff\xd8\xff\xe0scene").decode()
-    ev = wire.Event(
-        id=wire.new_event_id(),
-        station=station,
-        seq=seq,
-        ts=wire.utc_now_iso(),
-        type="vision.plate_hit",
-        priority=wire.Priority.WARNING,
-        data=hit,
-    )
-    store = open_store(url)
-    try:
-        store.store_events([ev], [wire.encode(ev)])
-    finally:
-        store.close()
+    store_event(url, station, seq, "vision.plate_hit", hit, priority=wire.Priority.WARNING)
 
 
 def test_plate_hits_are_projected_once_newest_first_with_their_images(db: Db) -> None:
