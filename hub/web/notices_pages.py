@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from hub.web import notices, pushlog
@@ -22,12 +22,13 @@ from hub.web.console import run
 from hub.web.pushing import (
     Change,
     api_change,
-    api_who,
     districts_now,
     expiry_from,
     form_change,
     guard_change,
+    listing,
     scope_in,
+    take_off,
     visible_places,
 )
 from hub.web.scopes import parse_scope
@@ -99,25 +100,16 @@ def _push(request: Request, who: Principal, fields: dict[str, Any]) -> dict[str,
 
 
 def _withdrawer(request: Request) -> Change:
-    notice_id = request.path_params["notice"]
-
-    def withdraw(who: Principal, fields: dict[str, Any]) -> dict[str, Any] | str:
-        console = console_of(request)
-        db = console.pool.get()
-        districts = districts_now(console)
-        found = [n for n in notices.notices(db) if n.id == notice_id and not n.withdrawn_at]
-        if not found or not found[0].scope.visible(who, districts):
-            return "not_found"
-        if not found[0].scope.allowed(who, districts):
-            return "forbidden"
-        gone = notices.withdraw(db, notice_id, by=who.name)
-        if gone is None:
-            return "not_found"
-        pid = notices.push(db, gone.scope, districts, by=who.name)
-        console.accounts().audit(who.name, "notice.withdraw", gone.id, f"scope={gone.scope} push={pid}")
-        return {"notice": gone.as_json()}
-
-    return withdraw
+    return take_off(
+        request,
+        request.path_params["notice"],
+        live=lambda db: [n for n in notices.notices(db) if not n.withdrawn_at],
+        take=lambda db, nid, by: notices.withdraw(db, nid, by=by),
+        push=lambda db, scope, districts, by: notices.push(db, scope, districts, by=by),
+        action="notice.withdraw",
+        label=lambda n: n.id,
+        key="notice",
+    )
 
 
 async def preview(request: Request) -> Response:
@@ -144,13 +136,7 @@ async def withdraw_form(request: Request) -> Response:
 
 
 async def api_list(request: Request) -> Response:
-    who = await api_who(request)
-    if isinstance(who, Response):
-        return who
-    data = await run(lambda: _page_data(request, who))
-    return JSONResponse(
-        {"notices": [n.as_json() for n in data["notices"]], "pushes": [p.as_json() for p in data["pushes"]]}
-    )
+    return await listing(request, lambda who: _page_data(request, who), "notices")
 
 
 async def api_push(request: Request) -> Response:

@@ -4,9 +4,9 @@ from a form or a JSON body, the stations one may see, and refusals in the right 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -15,6 +15,7 @@ from hub.web import queries
 from hub.web.accounts import Principal
 from hub.web.auth import console_of, csrf_ok, principal, require_page
 from hub.web.console import Console, run
+from hub.web.db import Db
 from hub.web.scopes import Scope, ScopeError, parse_scope
 
 __all__ = [
@@ -25,10 +26,12 @@ __all__ = [
     "expiry_from",
     "form_change",
     "guard_change",
+    "listing",
     "refuse",
     "scope_from_form",
     "scope_in",
     "send_json",
+    "take_off",
     "visible_places",
 ]
 
@@ -158,3 +161,60 @@ async def form_change(
     if isinstance(result, str):
         return refuse(request, who, _REFUSED[result], result, api=False)
     return RedirectResponse(done, status_code=303)
+
+
+class Pushed(Protocol):
+    """A watch-list entry or a notice: something with a scope that was pushed."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def scope(self) -> Scope: ...
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
+P = TypeVar("P", bound=Pushed)
+
+
+def take_off(
+    request: Request,
+    item_id: str,
+    *,
+    live: Callable[[Db], Sequence[P]],
+    take: Callable[[Db, str, str], P | None],
+    push: Callable[[Db, Scope, Mapping[str, str], str], str],
+    action: str,
+    label: Callable[[P], str],
+    key: str,
+) -> Change:
+    """The change that takes a live item off (`take(db, id, by)`) and pushes what its scope now holds; one may
+    take off only what one may push to, and another district's item does not exist for a district officer."""
+
+    def change(who: Principal, fields: dict[str, Any]) -> dict[str, Any] | str:
+        console = console_of(request)
+        db = console.pool.get()
+        districts = districts_now(console)
+        found = [i for i in live(db) if i.id == item_id]
+        if not found or not found[0].scope.visible(who, districts):
+            return "not_found"
+        if not found[0].scope.allowed(who, districts):
+            return "forbidden"
+        gone = take(db, item_id, who.name)
+        if gone is None:
+            return "not_found"
+        pid = push(db, gone.scope, districts, who.name)
+        console.accounts().audit(who.name, action, label(gone), f"scope={gone.scope} push={pid}")
+        return {key: gone.as_json()}
+
+    return change
+
+
+async def listing(request: Request, data: Callable[[Principal], dict[str, Any]], key: str) -> Response:
+    """`GET /api/v1/...`: the page's items under `key` and its pushes, as JSON."""
+    who = await api_who(request)
+    if isinstance(who, Response):
+        return who
+    got = await run(lambda: data(who))
+    return JSONResponse({key: [i.as_json() for i in got[key]], "pushes": [p.as_json() for p in got["pushes"]]})

@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from hub.web import pushlog, watchlist
@@ -23,11 +23,12 @@ from hub.web.console import Console, run
 from hub.web.pushing import (
     Change,
     api_change,
-    api_who,
     districts_now,
     expiry_from,
     form_change,
+    listing,
     scope_in,
+    take_off,
     visible_places,
 )
 from hub.web.scopes import parse_scope
@@ -90,25 +91,16 @@ def _add(request: Request, who: Principal, fields: dict[str, Any]) -> dict[str, 
 
 
 def _remover(request: Request) -> Change:
-    entry_id = request.path_params["entry"]
-
-    def remove(who: Principal, fields: dict[str, Any]) -> dict[str, Any] | str:
-        console = console_of(request)
-        db = console.pool.get()
-        districts = districts_now(console)
-        found = [e for e in watchlist.entries(db) if e.id == entry_id]
-        if not found or not found[0].scope.visible(who, districts):
-            return "not_found"
-        if not found[0].scope.allowed(who, districts):
-            return "forbidden"
-        entry = watchlist.remove(db, entry_id, by=who.name)
-        if entry is None:
-            return "not_found"
-        pid = watchlist.push(db, entry.scope, districts, by=who.name)
-        console.accounts().audit(who.name, "watchlist.remove", entry.plate, f"scope={entry.scope} push={pid}")
-        return {"entry": entry.as_json()}
-
-    return remove
+    return take_off(
+        request,
+        request.path_params["entry"],
+        live=watchlist.entries,
+        take=lambda db, eid, by: watchlist.remove(db, eid, by=by),
+        push=lambda db, scope, districts, by: watchlist.push(db, scope, districts, by=by),
+        action="watchlist.remove",
+        label=lambda e: e.plate,
+        key="entry",
+    )
 
 
 async def add_form(request: Request) -> Response:
@@ -120,13 +112,7 @@ async def remove_form(request: Request) -> Response:
 
 
 async def api_list(request: Request) -> Response:
-    who = await api_who(request)
-    if isinstance(who, Response):
-        return who
-    data = await run(lambda: _page_data(request, who))
-    return JSONResponse(
-        {"entries": [e.as_json() for e in data["entries"]], "pushes": [p.as_json() for p in data["pushes"]]}
-    )
+    return await listing(request, lambda who: _page_data(request, who), "entries")
 
 
 async def api_add(request: Request) -> Response:
