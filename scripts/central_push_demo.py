@@ -129,10 +129,10 @@ def seed_push_pages(db_url: str) -> None:
     finally:
         db.close()
     _store_hit(
-        db_url, "SZ-FT-0042", 2, now - 95, plate="粤B8Z527", read="粤B8Z527", reason="被盗车辆 stolen vehicle", seed=3
+        db_url, "SZ-FT-0042", 500, now - 95, plate="粤B8Z527", read="粤B8Z527", reason="被盗车辆 stolen vehicle", seed=3
     )
     _store_hit(
-        db_url, "SZ-FT-0051", 1, now - 1800, plate="粤B6D2Q8", read="粤B6D208", reason="肇事逃逸 hit and run", seed=8
+        db_url, "SZ-FT-0051", 500, now - 1800, plate="粤B6D2Q8", read="粤B6D208", reason="肇事逃逸 hit and run", seed=8
     )
 
 

@@ -14,7 +14,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub.web import api, auth, notices_pages, pages, warnings_pages, watchlist_pages
+from hub.web import api, auth, bulletins, notices_pages, pages, patrol_pages, warnings_pages, watchlist_pages
 from hub.web.console import HERE, Console, ConsoleSettings
 from hub.web.db import db_executor
 
@@ -77,10 +77,12 @@ def create_app(settings: ConsoleSettings) -> Starlette:
         routes=[
             *auth.routes,
             *pages.routes,
+            *bulletins.routes,
             *api.routes,
             *warnings_pages.routes,
             *watchlist_pages.routes,
             *notices_pages.routes,
+            *patrol_pages.routes,
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[Middleware(SecurityHeaders)],

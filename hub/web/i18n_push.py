@@ -58,7 +58,6 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "title_en": ("标题（英文）", "Title (English)"),
     "body_zh": ("正文（中文）", "Text (Chinese)"),
     "body_en": ("正文（英文）", "Text (English)"),
-    "preview": ("预览", "Preview"),
     "preview_hint": ("终端上的显示效果", "As the kiosk will show it"),
     "kiosk_attract": ("待机画面", "Attract screen"),
     "kiosk_list": ("提醒页面", "Notices screen"),
