@@ -30,6 +30,7 @@ from hub.web.console import prepare_database
 from hub.web.db import Db
 from hub.web.demo import incident_dict, seed_station, store_change
 from hub.web.patrol_demo import seed_patrol
+from scripts.central_push_demo import fill_notice_form, seed_push_pages, signing_key
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -159,6 +160,7 @@ def main() -> int:
         work = Path(tmp)
         db_url = f"sqlite:///{work / 'hub.db'}"
         paths = seed(db_url)
+        seed_push_pages(db_url)
         broker = MosquittoProcess(work / "mosquitto")
         broker.start()
         port = free_port()
@@ -176,6 +178,8 @@ def main() -> int:
                 f"127.0.0.1:{port}",
                 "--log-level",
                 "WARNING",
+                "--signing-key-file",
+                str(signing_key(work)),
             ],
             start_new_session=True,
         )
@@ -207,8 +211,13 @@ def main() -> int:
                         ("bulletin", paths["bulletin"]),
                         ("patrol", "/patrol"),
                         ("patrol-roster", "/patrol/roster"),
+                        ("warnings", "/warnings"),
+                        ("watchlist", "/watchlist"),
+                        ("notices", "/notices"),
                     ):
                         page.goto(url + path)
+                        if name == "notices":
+                            fill_notice_form(page)
                         page.wait_for_timeout(500)  # never "networkidle": the event stream stays open
                         page.screenshot(path=str(args.out / f"central-{name}-{lang}.png"), full_page=True)
                         print(args.out / f"central-{name}-{lang}.png")
