@@ -181,7 +181,7 @@ class FormScreen(Screen):
         if isinstance(edit, PersonalLineEdit):
             edit.begin_edit()
         kind = self.service.field(name).kind
-        mode = "digits" if kind in ("phone", "id_number") else "letters" if kind == "plate" else "pinyin"
+        mode = {"phone": "digits", "id_number": "id_number", "plate": "letters"}.get(kind, "pinyin")
         edit.setFocus()
         self.keyboard.set_target(edit, mode)
 

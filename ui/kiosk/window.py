@@ -21,7 +21,6 @@ from edge.wire.api.kiosk import KioskCatalogue, KioskSubmit, Notices, Printed, P
 from kiosk.catalogue import Catalogue, ServiceSpec, catalogue_from_data
 from kiosk.catalogue_default import DEFAULT_CATALOGUE
 from kiosk.forms import FormError, validate_form
-from kiosk.pinyin import PinyinEngine
 from kiosk.requests import KioskResult, new_request_id
 from kiosk.session import CardIdentity, ResidentSession, SessionState
 from ui.kiosk.form_screen import FormScreen
@@ -59,8 +58,7 @@ class KioskWindow(QWidget):
         }
         self.notices: list[dict[str, Any]] = []
         self.session = self._new_session()
-        self.engine = PinyinEngine()
-        self.keyboard = OnScreenKeyboard(self.engine)
+        self.keyboard = OnScreenKeyboard()
         self.keyboard.typed.connect(self._activity)
         self.stack = QStackedWidget()
         # The pages share the screen with the keyboard: the tallest page must not push the window past it.
@@ -251,7 +249,6 @@ class KioskWindow(QWidget):
         self.result.lang = lang
         self.result.retranslate()
         self.overlay.retranslate()
-        self.keyboard.retranslate()
         if self.form is not None:
             self.form.lang = lang
             self.form.retranslate()
