@@ -135,6 +135,9 @@ def test_idle_wipe_leaves_no_typed_text_in_the_dictionary(window: KioskWindow, q
     assert edit.toPlainText() == "楼道堆物噪音扰邻居"
     typed = ["楼道堆物", "噪音扰", "楼道", "堆物", "噪音", "邻居"]
     type_keys(window.keyboard, "loush")
+    assert window.form is not None
+    window.form.cancel.emit()  # back to the services: the form and the keyboard go, the session stays
+    assert not window.keyboard.isVisible()
 
     # The resident walks away: warning, then the wipe.
     clock = window.clock

@@ -65,8 +65,9 @@ class OnScreenKeyboard(QWidget):
             raise RuntimeError(f"the on-screen keyboard did not load: {errors}")
         self.root = root
         QObject.connect(root, SIGNAL("typed()"), self.typed.emit)  # the panel's own signal (QML)
-        # A field the pinyin input method must not learn from: focused for a moment by wipe().
-        self._sensitive = QLineEdit(self)
+        # A field the pinyin input method must not learn from, focused for a moment by wipe(). It lives in
+        # the top-level window (behind the pages), shown even while the keyboard is hidden.
+        self._sensitive = QLineEdit()
         self._sensitive.setInputMethodHints(_SENSITIVE)
         self._sensitive.setFixedSize(1, 1)
         self._sensitive.setStyleSheet("border: none; background: transparent;")
@@ -85,7 +86,6 @@ class OnScreenKeyboard(QWidget):
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):
             app.focusWindowChanged.connect(self._focus_window_changed)
-        self._sensitive.move(0, 0)
 
     # ---- public ----------------------------------------------------------------------------------
     def set_target(self, target: Target | None, mode: str) -> None:
@@ -137,16 +137,18 @@ class OnScreenKeyboard(QWidget):
         """Forget the composition and everything the input method learned in this session."""
         im = QGuiApplication.inputMethod()
         im.reset()  # the composition goes, uncommitted
-        hidden = self.isHidden()
-        self.show()  # the sensitive field can take the focus only while it is shown
+        host = self.window()
+        if self._sensitive.parentWidget() is not host:
+            self._sensitive.setParent(host)
+            self._sensitive.move(0, 0)
+            self._sensitive.lower()
+            self._sensitive.show()
         previous = QApplication.focusWidget()
         self._sensitive.setFocus(Qt.FocusReason.OtherFocusReason)
         im.update(Qt.InputMethodQuery.ImQueryAll)
         im.reset()  # the pinyin input method sees a sensitive field: it closes (writes) its dictionary
         wipe_dictionary(dictionary_dir())
         self._sensitive.clearFocus()
-        if hidden:
-            self.hide()
         if previous is not None and previous is not self._sensitive:
             previous.setFocus(Qt.FocusReason.OtherFocusReason)
         self.target = None
