@@ -183,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         ime.prepare(Path(tempfile.mkdtemp(prefix="kiosk-shots-ime-")))
     app = QApplication.instance() or QApplication([])
     window = KioskWindow(None, today=TODAY)
+    window.timer.stop()  # no idle ticks: each screen is shown as set up here (the countdown overlay too)
     window.load_catalogue(
         KioskCatalogue(
             catalogue=catalogue_to_data(DEFAULT_CATALOGUE),
