@@ -16,17 +16,10 @@ from kiosk.receipts import build_receipt, receipt_lines
 from kiosk.requests import KioskResult, ticket_for
 from kiosk.session import CardIdentity, ResidentSession, SessionState
 from kiosk.validation import ValidationError
+from tests.support.clock import FakeClock
 
 TODAY = date(2026, 5, 6)
 ID = "11010519491231002X"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 # ---- catalogue ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from PySide6.QtQuick import QQuickItem
 from PySide6.QtWidgets import QApplication, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
+from tests.support.clock import FakeClock
 from tests.support.keyboard import dictionary_holds, type_keys, type_pinyin
 from tests.support.report_words import WORDS
 from ui.kiosk.ime import dictionary_dir
@@ -22,14 +23,6 @@ from ui.kiosk.window import KioskWindow
 # No Python Qt message handler (pytest-qt's log capture): Qt Virtual Keyboard loads while the main thread
 # holds the GIL, and a loader thread's log line would wait for the GIL forever.
 pytestmark = pytest.mark.no_qt_log
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPlainTextEdit, Q
 from pytestqt.qtbot import QtBot
 
 from edge.sim.broker import MosquittoProcess
+from tests.support.clock import FakeClock
 from tests.support.keyboard import dictionary_holds, type_keys, type_pinyin
 from tests.support.paths import ROOT
 from tests.support.procs import stored_events, wait_until
@@ -32,14 +33,6 @@ pytestmark = pytest.mark.no_qt_log
 
 PHONE = "13800138000"
 SECRETS = ("张三丰", ID_NUMBER, PHONE, "景山前街")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture
