@@ -199,13 +199,12 @@ def test_booking_takes_a_slot_and_other_services(station: Station, qtbot: QtBot,
     assert f"Appointment: {res['slot']}" in lines
     k.tap(k.w.result.done_button)
 
-    # traffic lookup (letters keyboard for the plate; the province character through pinyin)
+    # traffic lookup (the plate's province through pinyin, then English capitals and digits)
     k.start()
     k.service("traffic_lookup")
     k.field("plate")
-    k.w.keyboard.set_target(k.w.form.edits["plate"], "pinyin")
     k.type_pinyin("yue", "粤")
-    k.w.keyboard.set_target(k.w.form.edits["plate"], "letters")
+    k.w.keyboard.set_language("en_US")  # the globe key: capitals and digits
     k.type_keys("B12345")
     assert k.w.form.values()["plate"] == "粤B12345"
     res = k.submit_and_wait_result()

@@ -181,7 +181,7 @@ class FormScreen(Screen):
         if isinstance(edit, PersonalLineEdit):
             edit.begin_edit()
         kind = self.service.field(name).kind
-        mode = {"phone": "digits", "id_number": "id_number", "plate": "letters"}.get(kind, "pinyin")
+        mode = kind if kind in ("plate", "id_number") else "digits" if kind == "phone" else "pinyin"
         edit.setFocus()
         self.keyboard.set_target(edit, mode)
 

@@ -1,25 +1,24 @@
 """The on-screen keyboard: Qt Virtual Keyboard's InputPanel (`keyboard.qml`) in a QQuickWidget.
 
 Chinese goes through the keyboard's full pinyin input method (its whole dictionary, not a table of ours);
-the field a form selects (`set_target`) gets input method hints that choose the layout: pinyin for text,
-Latin capitals for a plate, the digit pad for a phone number, numbers (with a letter page for the X) for an
-ID number. Personal fields are marked sensitive, so the input method learns nothing from them.
+the field a form selects (`set_target`) gets input method hints that choose the layout: pinyin for text and
+a plate's province (the globe key switches to English capitals), the digit pad for a phone number, Latin
+letters and digits without pinyin for an ID number. Personal fields are marked sensitive, so the input
+method learns nothing from them.
 
 The panel never takes focus: the field keeps it and the platform input context (QT_IM_MODULE=
-qtvirtualkeyboard, `ui.kiosk.ime.prepare`) types into it. `press`, `candidates` and `choose` drive the same
-input engine the panel's keys drive (scripted screenshots, tests). `wipe()` drops the composition and makes
-the pinyin input method close its user dictionary (a focused sensitive field does that), then deletes the
-dictionary's files: nothing a resident typed survives the session.
+qtvirtualkeyboard, `ui.kiosk.ime.prepare`) types into it. `press`, `candidates`, `choose` and `set_language`
+drive the same input engine the panel's keys drive (scripted screenshots, tests). `wipe()` drops the
+composition and makes the pinyin input method close its user dictionary (a focused sensitive field does
+that), then deletes the dictionary's files: nothing a resident typed survives the session.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import SIGNAL, QObject, Qt, QUrl, Signal
+from PySide6.QtCore import Q_ARG, Q_RETURN_ARG, SIGNAL, QMetaObject, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QResizeEvent, QWindow
-from PySide6.QtQml import QQmlExpression
 from PySide6.QtQuickWidgets import QQuickWidget
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLineEdit, QPlainTextEdit, QWidget
 
@@ -34,11 +33,14 @@ _H = Qt.InputMethodHint
 _PLAIN = _H.ImhNoAutoUppercase
 _FIXED = _H.ImhNoPredictiveText | _H.ImhNoAutoUppercase
 #: Mode a form asks for -> the input method hints that choose the panel's layout.
+#: (Qt 6.12: ImhPreferLatin and ImhPreferNumbers leave letters going to pinyin; ImhLatinOnly does not.)
 HINTS: dict[str, Qt.InputMethodHint] = {
     "pinyin": _PLAIN,
-    "letters": _FIXED | _H.ImhPreferLatin | _H.ImhPreferUppercase,
+    # A plate: its province by pinyin (粤), then the globe key to English for capitals and digits.
+    "plate": _PLAIN | _H.ImhNoPredictiveText | _H.ImhPreferUppercase,
     "digits": _FIXED | _H.ImhDigitsOnly,
-    "id_number": _FIXED | _H.ImhPreferNumbers | _H.ImhPreferUppercase,
+    # Letters and, a tap away on the &123 page, digits: no pinyin, so the X is an X.
+    "id_number": _FIXED | _H.ImhLatinOnly | _H.ImhPreferUppercase,
 }
 _SENSITIVE = _H.ImhSensitiveData | _H.ImhNoPredictiveText
 _KEY_A = int(Qt.Key.Key_A)
@@ -64,7 +66,10 @@ class OnScreenKeyboard(QWidget):
         if root is None or errors:
             raise RuntimeError(f"the on-screen keyboard did not load: {errors}")
         self.root = root
-        QObject.connect(root, SIGNAL("typed()"), self.typed.emit)  # the panel's own signal (QML)
+        # The panel's own signal (QML), forwarded by Qt. Not through `self.typed.emit`: in PySide6 6.12 on
+        # Python 3.11 each SignalInstance.emit() called from Python drops a reference to True, and a
+        # resident types thousands of keys.
+        QObject.connect(root, SIGNAL("typed()"), self, SIGNAL("typed()"))
         # A field the pinyin input method must not learn from, focused for a moment by wipe(). It lives in
         # the top-level window (behind the pages), shown even while the keyboard is hidden.
         self._sensitive = QLineEdit()
@@ -89,7 +94,7 @@ class OnScreenKeyboard(QWidget):
 
     # ---- public ----------------------------------------------------------------------------------
     def set_target(self, target: Target | None, mode: str) -> None:
-        """Type into `target` with the layout of `mode` (pinyin | letters | digits | id_number)."""
+        """Type into `target` with the layout of `mode` (pinyin | plate | digits | id_number)."""
         self.target, self.mode = target, mode
         if target is None:
             return
@@ -107,16 +112,16 @@ class OnScreenKeyboard(QWidget):
     @property
     def composition(self) -> str:
         """The pinyin typed and not yet turned into characters."""
-        return str(self._eval("context.preeditText") or "")
+        return str(self._call("composition") or "")
 
     def candidates(self) -> list[str]:
-        n = int(self._eval("context.inputEngine.wordCandidateListModel.count") or 0)
-        return [str(self._eval(f"context.inputEngine.wordCandidateListModel.dataAt({i}, 0)")) for i in range(n)]
+        """What the candidate bar offers now, best first."""
+        joined = str(self._call("candidates") or "")
+        return joined.split("\n") if joined else []
 
     def choose(self, index: int) -> None:
         """Pick a candidate, as tapping it in the candidate bar does."""
-        self._eval(f"context.inputEngine.wordCandidateListModel.selectItem({int(index)})")
-        self.typed.emit()
+        self._call("choose", int(index))
 
     def press(self, text: str) -> None:
         """One key, as tapping it does: a letter, a digit, " " or "\\b" (backspace)."""
@@ -131,12 +136,17 @@ class OnScreenKeyboard(QWidget):
         else:
             raise ValueError(f"no key for {text!r}")
         shown = "" if text == "\b" else text
-        self._eval(f"context.inputEngine.virtualKeyClick({key}, {_js(shown)}, 0)")
+        self._call("click", key, shown)
+
+    def set_language(self, locale: str) -> None:
+        """Switch the layout's language ("zh_CN" pinyin, "en_US" letters), as the globe key does."""
+        self._call("setLocale", locale)
 
     def wipe(self) -> None:
         """Forget the composition and everything the input method learned in this session."""
         im = QGuiApplication.inputMethod()
         im.reset()  # the composition goes, uncommitted
+        self.set_language("zh_CN")  # the next resident starts in pinyin
         host = self.window()
         if self._sensitive.parentWidget() is not host:
             self._sensitive.setParent(host)
@@ -169,14 +179,8 @@ class OnScreenKeyboard(QWidget):
             self.window().activateWindow()
 
     # ---- QML -------------------------------------------------------------------------------------
-    def _eval(self, source: str) -> Any:
-        expr = QQmlExpression(self.view.rootContext(), self.root, source)
-        value, _undefined = expr.evaluate()
-        if expr.hasError():
-            raise RuntimeError(f"{source}: {expr.error().toString()}")
-        return value
-
-
-def _js(text: str) -> str:
-    """A JavaScript string literal."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    def _call(self, function: str, *args: int | str) -> object:
+        """Call a function of keyboard.qml: plain values in and out (no JavaScript built from strings)."""
+        return QMetaObject.invokeMethod(
+            self.root, function, Q_RETURN_ARG("QVariant"), *(Q_ARG("QVariant", a) for a in args)
+        )

@@ -1,7 +1,7 @@
 // The kiosk's on-screen keyboard: Qt Virtual Keyboard's InputPanel inside the widgets window
 // (ui/kiosk/keyboard.py puts this in a QQuickWidget sized to `implicitHeight`). Chinese through the full
-// pinyin input method, English letters on the same layout; the input method hints of the focused field
-// choose the digit or letter layouts.
+// pinyin input method, English letters a tap away (the globe key); the input method hints of the focused
+// field choose the digit or letter layouts.
 import QtQuick
 import QtQuick.VirtualKeyboard
 import QtQuick.VirtualKeyboard.Settings
@@ -10,10 +10,20 @@ Item {
     id: root
     // Any key, tapped or sent by the kiosk: the resident is still there.
     signal typed()
-    // For ui/kiosk/keyboard.py: the attached InputContext and the keyboard settings.
-    readonly property var context: InputContext
-    readonly property var settings: VirtualKeyboardSettings
     implicitHeight: panel.implicitHeight
+
+    // For ui/kiosk/keyboard.py: the input engine the keys drive, as plain values.
+    function composition() { return InputContext.preeditText }
+    function candidates() {
+        var model = InputContext.inputEngine.wordCandidateListModel
+        var out = []
+        for (var i = 0; i < model.count; i++)
+            out.push(model.dataAt(i, 0))
+        return out.join("\n")
+    }
+    function choose(index) { InputContext.inputEngine.wordCandidateListModel.selectItem(index) }
+    function setLocale(locale) { VirtualKeyboardSettings.locale = locale }
+    function click(key, text) { InputContext.inputEngine.virtualKeyClick(key, text, Qt.NoModifier) }
 
     InputPanel {
         id: panel
