@@ -23,7 +23,6 @@ from ui.kiosk.window import KioskWindow
 
 # No Python Qt message handler (pytest-qt's log capture): Qt Virtual Keyboard loads while the main thread
 # holds the GIL, and a loader thread's log line would wait for the GIL forever.
-pytestmark = pytest.mark.no_qt_log
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ from ui.link import DaemonLink
 
 # No Python Qt message handler (pytest-qt's log capture): with it, loading Qt Virtual Keyboard's QML hangs
 # (PySide6 6.12: the main thread holds the GIL in setSource while a loader thread's log line waits for it).
-pytestmark = pytest.mark.no_qt_log
 
 PHONE = "13800138000"
 SECRETS = ("张三丰", ID_NUMBER, PHONE, "景山前街")
