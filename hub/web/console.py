@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from hub.web import queries
+from hub import outbound
+from hub.web import orders, queries
 from hub.web.accounts import SCHEMA as ACCOUNTS_SCHEMA
 from hub.web.accounts import Accounts, Principal
 from hub.web.db import DbPool, in_db_thread
@@ -40,6 +41,8 @@ class ConsoleSettings:
     max_failures: int = 5  # wrong passwords in a row before the account locks
     lock_s: float = 900.0
     secure_cookies: bool = False  # set behind TLS (a reverse proxy): cookies only over HTTPS
+    order_triage_s: float = 3600.0  # a work order still new (untriaged) after this long is overdue
+    order_open_s: float = 72 * 3600.0  # an order not resolved or referred after this long is overdue
 
 
 def prepare_database(url: str) -> None:
@@ -52,6 +55,8 @@ def prepare_database(url: str) -> None:
     try:
         db.script(ACCOUNTS_SCHEMA)
         db.script(queries.SCHEMA)
+        db.script(outbound.SCHEMA)
+        db.script(orders.SCHEMA)
     finally:
         db.close()
 

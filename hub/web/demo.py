@@ -13,7 +13,7 @@ from edge.wire import messages as wire
 from hub.store import open_store
 from hub.web.db import Db
 
-__all__ = ["incident_dict", "seed_station", "store_change"]
+__all__ = ["incident_dict", "seed_station", "store_change", "store_event"]
 
 
 def incident_dict(iid: str, now: float, *, site: str, site_en: str, account: str = "9999") -> dict[str, Any]:
@@ -139,6 +139,24 @@ def store_change(
                 "target": target,
                 "incident": incident,
             },
+        )
+        store.store_events([ev], [wire.encode(ev)])
+    finally:
+        store.close()
+
+
+def store_event(db_url: str, station: str, seq: int, etype: str, data: dict[str, Any], *, ts: str = "") -> None:
+    """One event as the station's outbox sends it (`kiosk.report`, `workorder.change`, ...)."""
+    store = open_store(db_url)
+    try:
+        ev = wire.Event(
+            id=wire.new_event_id(),
+            station=station,
+            seq=seq,
+            ts=ts or wire.utc_now_iso(),
+            type=etype,
+            priority=wire.Priority.WARNING,
+            data=data,
         )
         store.store_events([ev], [wire.encode(ev)])
     finally:

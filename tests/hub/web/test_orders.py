@@ -1,0 +1,225 @@
+"""Work orders at central on SQLite and PostgreSQL: reports become orders, station changes are applied in
+order by the rule, replays change nothing, a conflict while the link was down ends in one agreed state
+with the station's change kept as refused, and every change queues `workorder.state` for its station."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from edge.wire.orders import OrderChange
+from hub.web import orders
+from hub.web.console import prepare_database
+from hub.web.db import Db, DbPool
+from hub.web.demo import seed_station, store_event
+from hub.web.feed import Feed
+from kiosk.requests import ticket_for
+
+ST = "SZ-FT-0042"
+TICKET = f"{ST}-000001"
+REPORT = {
+    "request_id": "r1",
+    "service": "report_dispute",
+    "category": "dispute",
+    "fields": {"location": "幸福路12号", "description": "楼上噪音", "phone": "13812345678"},
+}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'hub.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_db_url")
+    prepare_database(url)
+    seed_station(url, ST, name="福田深南路警务站", district="福田", incident=None)
+    return url
+
+
+def change(action: str, seq_note: str = "", *, origin: str = "station", base_rev: int = 0, **kw: str) -> dict[str, Any]:
+    c = OrderChange(
+        change_id=uuid.uuid4().hex,
+        ticket=TICKET,
+        action=action,  # type: ignore[arg-type]
+        by="crew-7" if origin == "station" else "boss",
+        at="2026-12-03T08:05:00Z",
+        origin=origin,  # type: ignore[arg-type]
+        base_rev=base_rev,
+        **kw,  # type: ignore[arg-type]
+    )
+    return {"change": msgspec.to_builtins(c)}
+
+
+def commands(db: Db) -> list[dict[str, Any]]:
+    rows = db.rows("SELECT target, name, args FROM central_commands WHERE state='queued' ORDER BY id")
+    return [{"target": t, "name": n, **json.loads(a)} for t, n, a in rows]
+
+
+def poll(feed: Feed) -> list[str]:
+    return [e.data["state"] for e in feed._poll_alarms(publish=True) if e.name == "order"]
+
+
+def test_the_ticket_is_the_kiosks() -> None:
+    assert orders.ticket_for(ST, 42) == ticket_for(ST, 42) == "SZ-FT-0042-000042"
+    assert orders.parse_ticket("SZ-FT-0042-000042") == (ST, 42)
+    assert orders.parse_ticket("nonsense") is None
+
+
+def test_a_report_becomes_an_order_and_station_changes_apply_in_order(db_url: str) -> None:
+    pool = DbPool(db_url)
+    try:
+        feed = Feed(pool, silent_s=90)
+        feed.start_cursor()
+        store_event(db_url, ST, 1, "kiosk.report", REPORT, ts="2026-12-03T08:00:00.000Z")
+        assert poll(feed) == ["new"]
+        db = pool.get()
+        order = orders.get(db, TICKET)
+        assert order is not None and order.contact == "138****5678" and order.place == "幸福路12号"
+        row = db.one("SELECT district, body FROM console_orders WHERE ticket=?", (TICKET,))
+        assert row is not None and row[0] == "福田" and "13812345678" not in row[1]
+        assert orders.full_contact(db, TICKET) == "13812345678"
+        store_event(db_url, ST, 2, "workorder.change", change("triage", triage="follow_up"))
+        store_event(db_url, ST, 3, "workorder.change", change("assign", officer="王警官"))
+        assert poll(feed) == ["triaged", "assigned"]
+        order = orders.get(db, TICKET)
+        assert order is not None and (order.state, order.officer, order.rev) == ("assigned", "王警官", 2)
+        sent = commands(db)  # one queued state per order: the newer supersedes the unsent older one
+        assert [(c["target"], c["name"]) for c in sent] == [(ST, "workorder.state")]
+        assert sent[0]["orders"][0]["rev"] == 2 and "13812345678" not in json.dumps(sent, ensure_ascii=False)
+    finally:
+        pool.close()
+
+
+def test_replaying_every_event_twice_changes_nothing(db_url: str) -> None:
+    store_event(db_url, ST, 1, "kiosk.report", REPORT)
+    store_event(db_url, ST, 2, "workorder.change", change("triage", triage="on_spot"))
+    store_event(db_url, ST, 3, "workorder.change", change("resolve", outcome="现场调解"))
+    pool = DbPool(db_url)
+    try:
+        db = pool.get()
+        orders.backfill(db)
+        first = orders.get(db, TICKET)
+        assert first is not None and first.state == "resolved" and first.rev == 2
+        before = db.rows("SELECT * FROM console_orders")
+        queued = commands(db)
+        for station, seq, etype, body in db.rows("SELECT station, seq, type, body FROM events ORDER BY seq"):
+            for _ in range(2):
+                assert orders.project_event(db, station, int(seq), etype, json.loads(body)) == []
+        assert db.rows("SELECT * FROM console_orders") == before and commands(db) == queued
+        feed = Feed(pool, silent_s=90)  # a new console on the same database: nothing applied again
+        feed.start_cursor()
+        assert db.rows("SELECT * FROM console_orders") == before
+    finally:
+        pool.close()
+
+
+def test_a_conflict_while_the_link_was_down_ends_in_one_agreed_state(db_url: str) -> None:
+    """Central triaged and referred the order while the station was offline; the station (offline) had
+    triaged and resolved it. Its queued changes arrive later, in order: the triage again fits (the
+    triage changes), the resolve no longer does and is kept as refused. The station gets the agreed state."""
+    store_event(db_url, ST, 1, "kiosk.report", REPORT)
+    db = Db(db_url)
+    try:
+        orders.backfill(db)
+        got = orders.central_change(db, TICKET, action="triage", by="boss", triage="to_station")
+        assert got is not None and not got.refused and got.order.rev == 1
+        got = orders.central_change(db, TICKET, action="refer", by="boss", base_rev=1, outcome="转交社区调解")
+        assert got is not None and got.order.state == "referred"
+        refused = orders.central_change(db, TICKET, action="start", by="boss")
+        assert refused is not None and refused.refused.startswith("cannot start") and refused.order.rev == 2
+        store_event(db_url, ST, 2, "workorder.change", change("triage", triage="on_spot"))
+        store_event(db_url, ST, 3, "workorder.change", change("resolve", outcome="现场调解"))
+        for seq in (2, 3):
+            row = db.one("SELECT body FROM events WHERE station=? AND seq=?", (ST, seq))
+            assert row is not None
+            orders.project_event(db, ST, seq, "workorder.change", json.loads(row[0]))
+        agreed = orders.get(db, TICKET)
+        assert agreed is not None and (agreed.state, agreed.outcome) == ("referred", "转交社区调解")
+        assert [(s.origin, s.action, bool(s.refused)) for s in agreed.history] == [
+            ("central", "triage", False),
+            ("central", "refer", False),
+            ("station", "triage", True),
+            ("station", "resolve", True),
+        ]
+        sent = commands(db)
+        assert len(sent) == 1 and sent[0]["orders"][0]["rev"] == agreed.rev == 4
+    finally:
+        db.close()
+
+
+def test_a_change_stored_before_its_report_waits_for_it(db_url: str) -> None:
+    store_event(db_url, ST, 2, "workorder.change", change("triage", triage="on_spot"))
+    db = Db(db_url)
+    try:
+        orders.backfill(db)
+        assert orders.get(db, TICKET) is None
+        store_event(db_url, ST, 1, "kiosk.report", REPORT)
+        row = db.one("SELECT body FROM events WHERE station=? AND seq=1", (ST,))
+        assert row is not None
+        orders.project_event(db, ST, 1, "kiosk.report", json.loads(row[0]))
+        order = orders.get(db, TICKET)
+        assert order is not None and order.state == "triaged"
+        assert db.one("SELECT COUNT(*) FROM console_order_waiting") == (0,)
+    finally:
+        db.close()
+
+
+def test_bad_changes_are_ignored_not_fatal(db_url: str) -> None:
+    store_event(db_url, ST, 1, "kiosk.report", REPORT)
+    db = Db(db_url)
+    try:
+        orders.backfill(db)
+        other = change("triage", triage="on_spot")
+        other["change"]["ticket"] = "SZ-XX-0001-000001"  # another station's ticket
+        assert orders.project_event(db, ST, 5, "workorder.change", {"data": other}) == []
+        assert orders.project_event(db, ST, 6, "workorder.change", {"data": {"change": {"x": 1}}}) == []
+        forged = change("triage", origin="central", triage="on_spot")
+        assert orders.project_event(db, ST, 7, "workorder.change", {"data": forged}) == []
+        with pytest.raises(ValueError, match="action"):
+            orders.central_change(db, TICKET, action="delete", by="boss")
+        order = orders.get(db, TICKET)
+        assert order is not None and order.rev == 0
+    finally:
+        db.close()
+
+
+def test_two_hubs_applying_at_once_apply_each_change_once(db_url: str) -> None:
+    """Two consoles project the same events and make changes concurrently: revisions never fork."""
+    store_event(db_url, ST, 1, "kiosk.report", REPORT)
+    setup = Db(db_url)
+    orders.backfill(setup)
+    setup.close()
+    errors: list[BaseException] = []
+
+    def console(n: int) -> None:
+        db = Db(db_url)
+        try:
+            for i in range(10):
+                orders.central_change(
+                    db, TICKET, action="assign" if i else "triage", by=f"c{n}", officer=f"o{n}{i}", triage="follow_up"
+                )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=console, args=(n,)) for n in range(2)]
+    deadline = time.monotonic() + 60
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    assert not errors
+    db = Db(db_url)
+    try:
+        order = orders.get(db, TICKET)
+        assert order is not None
+        applied = [s for s in order.history if not s.refused]
+        assert order.rev == len(applied) == len(order.history)
+        assert sum(s.action == "triage" for s in applied) >= 1 and sum(s.action == "assign" for s in applied) == 18
+    finally:
+        db.close()
