@@ -138,9 +138,9 @@ def _every(interval: float, fn: Callable[[], None]) -> Callable[[], None]:
 
 def _plugins() -> list[Callable[[RpcRegistry], None]]:
     """The hub's request handlers beyond `hub.ping` (the kiosk's reference services register here)."""
-    from hub import kiosk_services
+    from hub import kiosk_services, order_services
 
-    return [kiosk_services.register]
+    return [kiosk_services.register, order_services.register]
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -47,6 +47,7 @@ __all__ = [
     "central_change",
     "full_contact",
     "get",
+    "order_of_report",
     "parse_ticket",
     "project_event",
     "station_change",
@@ -111,7 +112,7 @@ def _district(db: Db, station: str) -> str:
     return str((tele.get("place") or {}).get("district") or "")
 
 
-def _order_of_report(station: str, seq: int, ts: str, data: dict[str, Any]) -> WorkOrder:
+def order_of_report(station: str, seq: int, ts: str, data: dict[str, Any]) -> WorkOrder:
     fields = data.get("fields") or {}
     return new_order(
         ticket_for(station, seq),
@@ -125,7 +126,7 @@ def _order_of_report(station: str, seq: int, ts: str, data: dict[str, Any]) -> W
 
 def _start(db: Db, station: str, seq: int, ts: str, data: dict[str, Any]) -> bool:
     """Insert the order a report starts (nothing when it exists already); True when it was new."""
-    order = _order_of_report(station, seq, ts, data)
+    order = order_of_report(station, seq, ts, data)
     created = _epoch(ts)
     return (
         db.run(
