@@ -6,7 +6,7 @@ Starts a Mosquitto and the hub with `--http` on free loopback ports over a fresh
 stations in three districts (one silent, one offline, one with a fault) and incidents in several states
 (a new panic, one acknowledged, one dispatched past its 1-minute target and escalated), then signs in as
 command staff in Debian's chromium (Playwright, /usr/bin/chromium; nothing is downloaded) and saves
-login, alarms, incident, stations and audit pages as `central-PAGE-LANG.png`.
+login, alarms, incident, stations, work orders, one work order and audit pages as `central-PAGE-LANG.png`.
 """
 
 from __future__ import annotations
@@ -18,15 +18,18 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edge.sim.broker import MosquittoProcess, free_port
+from edge.wire import messages as wire
+from hub.web import orders
 from hub.web.accounts import Accounts
 from hub.web.console import prepare_database
 from hub.web.db import Db
-from hub.web.demo import incident_dict, seed_station, store_change
+from hub.web.demo import incident_dict, seed_station, store_change, store_event
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -101,7 +104,102 @@ def seed(db_url: str) -> dict[str, str]:
         faults=("printer.paper_out",),
         position=(22.55, 114.09),
     )
-    return {"incident": "/incidents/SZ-LH-0007/INC-20261203-0928-77c2"}
+    seed_orders(db_url, now)
+    return {"incident": "/incidents/SZ-LH-0007/INC-20261203-0928-77c2", "order": "/orders/SZ-FT-0042-000003"}
+
+
+def _report(place: str, description: str, category: str, phone: str) -> dict[str, object]:
+    return {
+        "request_id": uuid.uuid4().hex,
+        "service": f"report_{category}",
+        "category": category,
+        "fields": {"location": place, "description": description, "phone": phone},
+    }
+
+
+def _change(ticket: str, action: str, ago: float, now: float, **kw: str) -> dict[str, object]:
+    at = wire.utc_now_iso(now - ago)
+    return {
+        "change": {
+            "change_id": uuid.uuid4().hex,
+            "ticket": ticket,
+            "action": action,
+            "by": "7701",
+            "at": at,
+            "origin": "station",
+            **kw,
+        }
+    }
+
+
+def seed_orders(db_url: str, now: float) -> None:
+    """Work orders: one new past its triage target, one open past 72 h, one referred at central while its
+    station (offline) resolved it (kept as refused), a resolved one, a fresh hazard."""
+    iso = wire.utc_now_iso
+    ft, lh = "SZ-FT-0042", "SZ-LH-0007"
+    store_event(
+        db_url,
+        ft,
+        2,
+        "kiosk.report",
+        _report("深南大道 6008 号", "停车位纠纷，双方争执", "dispute", "13812345678"),
+        ts=iso(now - 2 * 3600),
+    )
+    store_event(
+        db_url,
+        ft,
+        3,
+        "kiosk.report",
+        _report("幸福路 12 号 3 栋", "楼上深夜噪音扰民", "dispute", "13911112222"),
+        ts=iso(now - 5 * 3600),
+    )
+    store_event(
+        db_url,
+        lh,
+        3,
+        "kiosk.report",
+        _report("东门天桥南侧", "井盖缺失，夜间危险", "hazard", "13700001111"),
+        ts=iso(now - 4 * 86400),
+    )
+    store_event(
+        db_url, lh, 4, "workorder.change", _change(f"{lh}-000003", "triage", 4 * 86400 - 600, now, triage="follow_up")
+    )
+    store_event(
+        db_url, lh, 5, "workorder.change", _change(f"{lh}-000003", "assign", 4 * 86400 - 900, now, officer="陈警官")
+    )
+    store_event(
+        db_url,
+        "SZ-FT-0051",
+        1,
+        "kiosk.report",
+        _report("华强北路口", "路灯倒伏", "hazard", "13600002222"),
+        ts=iso(now - 20 * 60),
+    )
+    store_event(
+        db_url,
+        "SZ-FT-0051",
+        2,
+        "kiosk.report",
+        _report("华发北路", "邻里漏水纠纷", "dispute", "13500003333"),
+        ts=iso(now - 26 * 3600),
+    )
+    db = Db(db_url)
+    try:
+        orders.backfill(db)
+        done = "SZ-FT-0051-000002"
+        orders.central_change(db, done, action="triage", by="zhang.wei", triage="on_spot")
+        orders.central_change(db, done, action="assign", by="zhang.wei", officer="刘警官")
+        orders.central_change(db, done, action="resolve", by="zhang.wei", outcome="已上门调解，双方达成协议")
+        referred = f"{ft}-000003"
+        orders.central_change(db, referred, action="triage", by="zhang.wei", triage="to_station")
+        orders.central_change(db, referred, action="refer", by="zhang.wei", outcome="转交社区人民调解委员会")
+    finally:
+        db.close()
+    # the station, offline meanwhile, had settled it on the spot: its changes arrive later and are refused
+    store_event(db_url, ft, 4, "workorder.change", _change(f"{ft}-000003", "triage", 3 * 3600, now, triage="on_spot"))
+    store_event(
+        db_url, ft, 5, "workorder.change", _change(f"{ft}-000003", "resolve", 3 * 3600 - 60, now, outcome="现场调解")
+    )
 
 
 def main() -> int:
@@ -161,6 +259,8 @@ def main() -> int:
                         ("alarms", "/alarms"),
                         ("incident", paths["incident"]),
                         ("stations", "/stations"),
+                        ("orders", "/orders"),
+                        ("order", paths["order"]),
                         ("audit", "/audit"),
                     ):
                         page.goto(url + path)

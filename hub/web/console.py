@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -69,6 +70,7 @@ class Console:
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.filters["clock"] = _clock
         self.templates.env.filters["since"] = _since
+        self.templates.env.filters["stamp"] = _stamp
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def end_streams(self) -> None:
@@ -97,6 +99,14 @@ def lang_of(request: Request) -> str:
 
 def _clock(t: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else ""
+
+
+def _stamp(iso: str) -> str:
+    """An RFC 3339 UTC stamp as the console's local clock (as `clock` shows times)."""
+    try:
+        return _clock(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return iso
 
 
 def _since(t: float | None) -> str:

@@ -109,6 +109,8 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "outcome_refer": ("移交对象及原因", "Referred to, and why"),
     "revision": ("版本", "Revision"),
     "age": ("已等待", "Waiting"),
+    "days": ("天", "d"),
+    "hours": ("小时", "h"),
     "triage": ("分流", "Triage"),
     "actions": ("处理", "Actions"),
     "history": ("处理记录", "History"),

@@ -55,7 +55,8 @@ class StationCount:
     name: str
     open: int
     overdue: int
-    oldest: float  # when its oldest open order was made (0: none open)
+    oldest: float  # when its oldest open order was made
+    age_s: float  # how long that one has waited
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,10 @@ def _counts(
     for station, district, n, oldest, overdue in rows:
         if not see(str(district) or districts.get(station, "")):
             continue
-        out.append(StationCount(station, names.get(station, ""), int(n), int(overdue or 0), float(oldest)))
+        out.append(
+            StationCount(
+                station, names.get(station, ""), int(n), int(overdue or 0), float(oldest), max(0.0, now - float(oldest))
+            )
+        )
     out.sort(key=lambda c: (-c.overdue, c.oldest))
     return out
