@@ -105,7 +105,8 @@ def listing(
     ("open" by default, "overdue", a state, or "all"): overdue first, then the oldest open ones."""
     t = time.time() if now is None else now
     state = chosen.get("state") or "open"
-    where, params = [], []
+    where: list[str] = []
+    params: list[str] = []
     if state in ("open", "overdue"):
         where.append("state NOT IN ('resolved', 'referred')")
     elif state in STATES:
