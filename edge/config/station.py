@@ -22,7 +22,7 @@ __all__ = ["CommandsSection", "ConfigError", "EdgeConfig", "load_config", "parse
 
 from edge.config.api import ApiSection
 from edge.config.base import Strict as _Strict
-from edge.config.sections import AlarmsSection, KioskSection, VisionSection
+from edge.config.sections import AlarmsSection, KioskSection, OrdersSection, VisionSection
 
 
 class StationSection(_Strict):
@@ -142,6 +142,7 @@ class EdgeConfig(_Strict):
     logging: LoggingSection = LoggingSection()
     alarms: AlarmsSection = AlarmsSection()
     kiosk: KioskSection = KioskSection()
+    orders: OrdersSection = OrdersSection()
     vision: VisionSection = VisionSection()
 
     @property

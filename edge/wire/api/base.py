@@ -98,6 +98,8 @@ TOPICS: dict[str, frozenset[Role]] = {
     "vision.hits": CREW,
     "vision.reads": CREW,
     "kiosk.officer_called": CREW,
+    "orders.new": CREW,
+    "orders.changed": CREW,
     "kiosk.notices": KIOSK,
     "kiosk.result": KIOSK,
     "kiosk.card": KIOSK,
