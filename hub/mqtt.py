@@ -95,6 +95,15 @@ class HubMqtt:
     def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
         self.client.publish(topic, payload, qos=qos, retain=retain)
 
+    def publish_confirmed(self, topic: str, payload: bytes, *, retain: bool = False, timeout: float = 5.0) -> None:
+        """Publish at QoS 1 and return once the broker has acknowledged it (PUBACK); raise otherwise."""
+        info = self.client.publish(topic, payload, qos=1, retain=retain)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            raise ConnectionError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
+        info.wait_for_publish(timeout)
+        if not info.is_published():
+            raise TimeoutError(f"the broker did not acknowledge {topic} within {timeout:.0f} s")
+
     def _on_connect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Properties | None
     ) -> None:

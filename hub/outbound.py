@@ -1,27 +1,46 @@
-"""STAND-IN for the lead's `hub/outbound.py` (replaced by main's on merge): the queue's interface only.
+"""Central's outbox: commands the console (or a schedule) sends to stations, durable until published.
 
-Commands central sends to stations, queued in `central_commands`; the hub service signs and publishes
-them (not in this stand-in). `enqueue` is a plain INSERT so it joins the caller's transaction.
+A page that reassigns a work order, pushes a bulletin or a roster writes a row (`enqueue`) in the same
+database as everything else, and answers at once; the hub service, which holds central's Ed25519 key,
+signs and publishes due rows over its MQTT connection and marks them published once the broker has
+acknowledged them (QoS 1 PUBACK). So a command is never lost to a hub restart or a broker outage
+between the click and the publish, and a console needs neither the key nor the broker.
+
+Order: rows are published in id order, one publisher at a time (a PostgreSQL transaction-level advisory
+lock; SQLite's write lock), and each is signed when it is published, so a station's commands arrive
+with rising counters in the order they were made - a station refuses a counter lower than one it took
+on the same stream, so publishing out of order would lose commands. A row whose publish failed is signed
+again (a new counter) on the next try: its handler at the station must be idempotent (the work-order
+state goes by revision, a bulletin by week, a roster replaces the last). A row still unpublished when
+its lifetime ends is `expired`; without a signing key rows stay `queued` and the console says why.
+
+`supersede`: enqueueing a row drops the still-queued rows with the same (target, name, supersede) key,
+so a station offline for a day gets the latest bulletin or order state, not every intermediate one.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Protocol
 
+from edge.wire import messages as wire
+from edge.wire.commands import MAX_LIFETIME_S, CommandSigner
 from hub.web.db import Db
 
-__all__ = ["SCHEMA", "OutboundRow", "enqueue", "rows"]
+__all__ = ["MAX_ARGS_BYTES", "OutboundPublisher", "OutboundRow", "enqueue", "publish_due", "rows"]
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS central_commands (
-    id BIGINT PRIMARY KEY, created DOUBLE PRECISION NOT NULL, target TEXT NOT NULL, name TEXT NOT NULL,
-    args TEXT NOT NULL, lifetime_s DOUBLE PRECISION NOT NULL, retain INTEGER NOT NULL, supersede TEXT NOT NULL,
-    state TEXT NOT NULL, published_at DOUBLE PRECISION, error TEXT NOT NULL
-)
-"""
+log = logging.getLogger(__name__)
+
+MAX_ARGS_BYTES: Final = 64 * 1024
+_NAME_RE: Final = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_ADVISORY_KEY: Final = 0x706B6F7574  # "pkout": one publisher at a time across hub processes
+_BATCH: Final = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +49,19 @@ class OutboundRow:
     created: float
     target: str
     name: str
-    state: str
+    state: str  # queued | published | expired
     published_at: float | None
+    attempts: int
     error: str
+
+
+class Publisher(Protocol):
+    @property
+    def connected(self) -> bool:
+        """Whether the broker connection is up (nothing is tried while it is not)."""
+
+    def publish_confirmed(self, topic: str, payload: bytes, *, retain: bool, timeout: float) -> None:
+        """Publish at QoS 1 and return once the broker acknowledged it; raise otherwise."""
 
 
 def enqueue(
@@ -44,27 +73,133 @@ def enqueue(
     lifetime_s: float = 7 * 86400.0,
     retain: bool = False,
     supersede: str = "",
+    now: float | None = None,
 ) -> int:
-    text = json.dumps(args, ensure_ascii=False)
-    if not target or not name or len(text) > 65536:
-        raise ValueError("bad target, name or args")
-    if supersede:
-        db.run(
-            "DELETE FROM central_commands WHERE target=? AND name=? AND supersede=? AND state='queued'",
-            (target, name, supersede),
+    """Queue one command for `target` (a station id or `all`); returns its row id."""
+    if target != "all" and not wire.STATION_ID_RE.match(target):
+        raise ValueError(f"target must be a station id or `all`, got {target[:80]!r}")
+    if not _NAME_RE.match(name):
+        raise ValueError(f"bad command name {name[:80]!r}")
+    if not 0 < lifetime_s <= MAX_LIFETIME_S:
+        raise ValueError(f"lifetime must be more than 0 and at most {MAX_LIFETIME_S:.0f} s")
+    body = json.dumps(args, ensure_ascii=False, separators=(",", ":"))
+    if len(body.encode()) > MAX_ARGS_BYTES:
+        raise ValueError(f"args are {len(body.encode())} bytes, more than {MAX_ARGS_BYTES}")
+    t = time.time() if now is None else now
+    with db.transaction():
+        if supersede:
+            db.run(
+                "DELETE FROM central_commands WHERE state = 'queued' AND target = ? AND name = ? AND supersede = ?",
+                (target, name, supersede),
+            )
+        got = db.one(
+            "INSERT INTO central_commands (created, target, name, args, lifetime, retain, supersede, state,"
+            " attempts, error) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, '') RETURNING id",
+            (t, target, name, body, lifetime_s, 1 if retain else 0, supersede),
         )
-    row = db.one("SELECT COALESCE(MAX(id), 0) + 1 FROM central_commands")
-    new_id = int(row[0]) if row else 1
-    db.run(
-        "INSERT INTO central_commands VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', NULL, '')",
-        (new_id, time.time(), target, name, text, lifetime_s, int(retain), supersede),
-    )
-    return new_id
+    assert got is not None
+    return int(got[0])
 
 
-def rows(db: Db, *, limit: int = 100) -> list[OutboundRow]:
+def rows(db: Db, *, limit: int = 100, target: str | None = None) -> list[OutboundRow]:
+    """The latest rows, newest first (for a console page)."""
     got = db.rows(
-        "SELECT id, created, target, name, state, published_at, error FROM central_commands ORDER BY id DESC LIMIT ?",
-        (limit,),
+        "SELECT id, created, target, name, state, published_at, attempts, error FROM central_commands"
+        " WHERE (? = '' OR target = ?) ORDER BY id DESC LIMIT ?",
+        (target or "", target or "", limit),
     )
-    return [OutboundRow(*r) for r in got]
+    return [
+        OutboundRow(int(r[0]), float(r[1]), r[2], r[3], r[4], None if r[5] is None else float(r[5]), int(r[6]), r[7])
+        for r in got
+    ]
+
+
+def publish_due(
+    db: Db, signer: CommandSigner, out: Publisher, *, now: float | None = None, timeout: float = 5.0
+) -> int:
+    """Sign and publish up to a batch of queued rows in id order; returns how many were published.
+    Stops at the first failure (the rest keep their order for the next try)."""
+    t = time.time() if now is None else now
+    published = 0
+    if not out.connected:
+        return 0
+    with db.transaction():
+        if db.pg:
+            locked = db.one("SELECT pg_try_advisory_xact_lock(?)", (_ADVISORY_KEY,))
+            if not (locked and locked[0]):
+                return 0  # another hub is publishing
+        db.run("UPDATE central_commands SET state = 'expired' WHERE state = 'queued' AND created + lifetime <= ?", (t,))
+        due = db.rows(
+            "SELECT id, created, target, name, args, lifetime, retain FROM central_commands"
+            " WHERE state = 'queued' ORDER BY id LIMIT ?",
+            (_BATCH,),
+        )
+        for row_id, created, target, name, args, lifetime, retain in due:
+            remaining = float(created) + float(lifetime) - t
+            try:
+                cmd = signer.command(name, json.loads(args), targets=[target], lifetime=remaining, now=t)
+                out.publish_confirmed(
+                    wire.topic(target, "cmd", name), wire.encode(cmd), retain=bool(retain), timeout=timeout
+                )
+            except Exception as exc:  # noqa: BLE001 - any failure: count it, keep the row, try again later
+                db.run(
+                    "UPDATE central_commands SET attempts = attempts + 1, error = ? WHERE id = ?",
+                    (f"{type(exc).__name__}: {exc}"[:300], row_id),
+                )
+                log.warning("command %s #%d to %s not published yet: %s", name, row_id, target, exc)
+                break
+            db.run(
+                "UPDATE central_commands SET state = 'published', published_at = ?, attempts = attempts + 1,"
+                " error = '' WHERE id = ?",
+                (t, row_id),
+            )
+            published += 1
+    return published
+
+
+class OutboundPublisher:
+    """The hub's thread that publishes queued commands every `interval` seconds."""
+
+    def __init__(
+        self,
+        connect: Callable[[], Db],
+        signer: CommandSigner,
+        out: Publisher,
+        *,
+        interval: float = 0.5,
+    ) -> None:
+        self._connect = connect
+        self._signer = signer
+        self._out = out
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.published = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="hub-outbound", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        db: Db | None = None
+        while not self._stop.wait(self._interval):
+            try:
+                if db is None or db.broken:
+                    db = self._connect()
+                while (n := publish_due(db, self._signer, self._out)) > 0:
+                    self.published += n
+                    if self._stop.is_set():
+                        break
+            except Exception:  # a database hiccup: log, reconnect, try again next tick
+                log.exception("publishing central's queued commands failed; retrying")
+                if db is not None:
+                    db.close()
+                db = None
+        if db is not None:
+            db.close()

@@ -50,7 +50,17 @@ UPDATE stations SET last_heard = last_seen, liveness_since = last_seen,
     liveness = CASE state WHEN 'offline' THEN 'offline' ELSE 'online' END
 """
 
-SQLITE_MIGRATIONS: list[str] = [_SQLITE_V1, _SQLITE_V2]
+_SQLITE_V3 = """
+CREATE TABLE central_commands (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, created REAL NOT NULL, target TEXT NOT NULL, name TEXT NOT NULL,
+    args TEXT NOT NULL, lifetime REAL NOT NULL, retain INTEGER NOT NULL, supersede TEXT NOT NULL,
+    state TEXT NOT NULL, published_at REAL, attempts INTEGER NOT NULL, error TEXT NOT NULL
+);
+CREATE INDEX central_commands_due ON central_commands (state, id);
+CREATE INDEX central_commands_by_target ON central_commands (target, id)
+"""
+
+SQLITE_MIGRATIONS: list[str] = [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3]
 
 # ---- PostgreSQL ----------------------------------------------------------------------------------
 _PG_V1 = """
@@ -84,7 +94,17 @@ UPDATE stations SET last_heard = last_seen, liveness_since = last_seen,
     liveness = CASE state WHEN 'offline' THEN 'offline' ELSE 'online' END
 """
 
-PG_MIGRATIONS: list[str] = [_PG_V1, _PG_V2]
+_PG_V3 = """
+CREATE TABLE central_commands (
+    id BIGSERIAL PRIMARY KEY, created DOUBLE PRECISION NOT NULL, target TEXT NOT NULL, name TEXT NOT NULL,
+    args TEXT NOT NULL, lifetime DOUBLE PRECISION NOT NULL, retain SMALLINT NOT NULL, supersede TEXT NOT NULL,
+    state TEXT NOT NULL, published_at DOUBLE PRECISION, attempts INTEGER NOT NULL, error TEXT NOT NULL
+);
+CREATE INDEX central_commands_due ON central_commands (state, id);
+CREATE INDEX central_commands_by_target ON central_commands (target, id)
+"""
+
+PG_MIGRATIONS: list[str] = [_PG_V1, _PG_V2, _PG_V3]
 
 LATEST = len(SQLITE_MIGRATIONS)
 assert len(PG_MIGRATIONS) == LATEST

@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from hub import outbound
 from hub.web import orders, queries
 from hub.web.accounts import SCHEMA as ACCOUNTS_SCHEMA
 from hub.web.accounts import Accounts, Principal
@@ -56,7 +55,6 @@ def prepare_database(url: str) -> None:
     try:
         db.script(ACCOUNTS_SCHEMA)
         db.script(queries.SCHEMA)
-        db.script(outbound.SCHEMA)
         db.script(orders.SCHEMA)
     finally:
         db.close()

@@ -123,7 +123,11 @@ class Station:
         station: str = "ST-K1",
         printer: bool = True,
         extra: list[str] | None = None,
+        signing: bool = False,
+        hub_extra: list[str] | None = None,
     ) -> None:
+        """`signing`: the hub holds central's private key (it signs the commands it sends, see
+        hub/outbound.py); `hub_extra`: more hub options (e.g. `--http 127.0.0.1:PORT`)."""
         self.tmp = tmp
         self.broker = broker
         self.station = station
@@ -134,7 +138,7 @@ class Station:
         self.reader = self.run(self._enter(IdCardReaderSimulator()))
         self.printer = self.run(self._enter(PrinterSimulator())) if printer else None
         self.notes: list[tuple[str, dict[str, Any]]] = []
-        _, public_key = CENTRAL.write(tmp)
+        private_key, public_key = CENTRAL.write(tmp)
         opts = [
             "--set",
             "kiosk.enabled=true",
@@ -156,7 +160,8 @@ class Station:
         if self.printer is not None:
             opts += ["--set", f"kiosk.printer.port={self.printer.port}", "--set", "kiosk.printer.status_interval=5"]
         self.edge = EdgeProc(tmp, station=station, broker_url=broker.url, extra=opts + (extra or []))
-        self.hub = HubProc(tmp, broker_url=broker.url, db_url=self.db_url)
+        hub_opts = ["--signing-key-file", str(private_key)] if signing else []
+        self.hub = HubProc(tmp, broker_url=broker.url, db_url=self.db_url, extra=hub_opts + (hub_extra or []))
         self.client: EdgeClient | None = None
 
     async def _enter(self, sim: Any) -> Any:
