@@ -150,9 +150,11 @@ class World:
         return str(self.call(lambda c: c.status()).link.state)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = World(tmp_path_factory.mktemp("orders-e2e"))
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    """Each test its own broker, hub and daemon: stopping and restarting the broker makes a new process,
+    which must end with the test that made it."""
+    w = World(tmp_path)
     try:
         w.start()
         yield w
@@ -160,7 +162,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         w.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def page(world: World) -> Iterator[Any]:
     with chromium() as browser:
         context = browser.new_context()
@@ -206,7 +208,7 @@ def test_a_report_is_worked_from_both_sides_and_the_kiosk_shows_the_outcome(worl
     ticket = world.report("楼上深夜噪音扰民")
     assert [v.order.ticket for v in world.call(lambda c: c.work_orders("open")).orders] == [ticket]
     page.goto(f"{world.url}/orders")
-    page.wait_for_selector(f"tr[data-ticket='{ticket}']")  # live at central
+    page.wait_for_selector(f"tr[data-ticket='{ticket}']")  # at central (live: the stream refreshes it)
     central_does(page, world, ticket, "triage", "follow_up")
     wait_until(lambda: world.at_station(ticket).order.state == "triaged", timeout=30, what="central's triage")
     world.crew(ticket, "assign", officer="王警官")
