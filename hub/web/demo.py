@@ -122,30 +122,20 @@ def store_change(
     target: str | None = None,
 ) -> None:
     """One more incident event (the whole incident after the change), as the station's outbox sends it."""
-    store = open_store(db_url)
-    try:
-        ev = wire.Event(
-            id=wire.new_event_id(),
-            station=station,
-            seq=seq,
-            ts=wire.utc_now_iso(),
-            type=f"alarm.{change}",
-            priority=wire.Priority.ALARM,
-            data={
-                "incident_id": incident["id"],
-                "change": change,
-                "at": time.time(),
-                "by": by,
-                "target": target,
-                "incident": incident,
-            },
-        )
-        store.store_events([ev], [wire.encode(ev)])
-    finally:
-        store.close()
+    data = {"incident_id": incident["id"], "change": change, "at": time.time(), "by": by, "target": target}
+    store_event(db_url, station, seq, f"alarm.{change}", {**data, "incident": incident}, priority=wire.Priority.ALARM)
 
 
-def store_event(db_url: str, station: str, seq: int, etype: str, data: dict[str, Any], *, ts: str = "") -> None:
+def store_event(
+    db_url: str,
+    station: str,
+    seq: int,
+    etype: str,
+    data: dict[str, Any],
+    *,
+    ts: str = "",
+    priority: wire.Priority = wire.Priority.WARNING,
+) -> None:
     """One event as the station's outbox sends it (`kiosk.report`, `workorder.change`, ...)."""
     store = open_store(db_url)
     try:
@@ -155,7 +145,7 @@ def store_event(db_url: str, station: str, seq: int, etype: str, data: dict[str,
             seq=seq,
             ts=ts or wire.utc_now_iso(),
             type=etype,
-            priority=wire.Priority.WARNING,
+            priority=priority,
             data=data,
         )
         store.store_events([ev], [wire.encode(ev)])

@@ -16,7 +16,6 @@ from hub import order_services
 from hub.rpc import RpcRegistry
 from hub.store import Store, open_store
 from hub.web import orders
-from hub.web.console import prepare_database
 from hub.web.db import Db
 from hub.web.demo import store_event
 
@@ -29,13 +28,11 @@ REPORT = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Store]]:
-    url = f"sqlite:///{tmp_path / 'hub.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_db_url")
-    prepare_database(url)
-    store = open_store(url)
+@pytest.fixture
+def world(console_db_url: str) -> Iterator[tuple[str, Store]]:
+    store = open_store(console_db_url)
     try:
-        yield url, store
+        yield console_db_url, store
     finally:
         store.close()
 

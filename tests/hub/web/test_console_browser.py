@@ -26,6 +26,7 @@ from edge.sim.broker import MosquittoProcess, free_port
 from edge.sim.school import PanelLink, SchoolPanel
 from edge.wire.errors import ApiError
 from tests.support.browser import axe_violations, chromium
+from tests.support.browser import signed_in as browser_signed_in
 from tests.support.central import Central, incident_dict, seed_station
 from tests.support.procs import PYTHON, EdgeProc, stored_events, wait_until
 
@@ -181,18 +182,8 @@ def browser() -> Iterator[Any]:
 
 @contextlib.contextmanager
 def signed_in(browser: Any, world: World, name: str, *, lang: str = "zh", **ctx: Any) -> Iterator[Any]:
-    context = browser.new_context(**ctx)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.goto(f"{world.url}/lang/{lang}?next=/login")
-        page.fill("#name", name)
-        page.fill("#password", PASSWORDS[name])
-        page.click("form.login button[type=submit]")
-        page.wait_for_url(f"{world.url}/alarms")
+    with browser_signed_in(browser, world.url, name, PASSWORDS[name], lang=lang, **ctx) as page:
         yield page
-    finally:
-        context.close()
 
 
 def press_panic(world: World) -> None:

@@ -8,7 +8,6 @@ import json
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -16,7 +15,6 @@ import pytest
 
 from edge.wire.orders import OrderChange
 from hub.web import orders
-from hub.web.console import prepare_database
 from hub.web.db import Db, DbPool
 from hub.web.demo import seed_station, store_event
 from hub.web.feed import Feed
@@ -32,12 +30,10 @@ REPORT = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'hub.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_db_url")
-    prepare_database(url)
-    seed_station(url, ST, name="福田深南路警务站", district="福田", incident=None)
-    return url
+@pytest.fixture
+def db_url(console_db_url: str) -> str:
+    seed_station(console_db_url, ST, name="福田深南路警务站", district="福田", incident=None)
+    return console_db_url
 
 
 def change(action: str, seq_note: str = "", *, origin: str = "station", base_rev: int = 0, **kw: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from hub.web.console import prepare_database
 from hub.web.db import Db
 from hub.web.demo import seed_station, store_event
 from tests.support.browser import axe_violations, chromium
+from tests.support.browser import signed_in as browser_signed_in
 from tests.support.central import Central
 from tests.support.procs import wait_until
 
@@ -76,18 +77,8 @@ def browser() -> Iterator[Any]:
 
 @contextlib.contextmanager
 def signed_in(browser: Any, central: Central, name: str, *, lang: str = "zh", **ctx: Any) -> Iterator[Any]:
-    context = browser.new_context(**ctx)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.goto(f"{central.url}/lang/{lang}?next=/login")
-        page.fill("#name", name)
-        page.fill("#password", PASSWORDS[name])
-        page.click("form.login button[type=submit]")
-        page.wait_for_url(f"{central.url}/alarms")
+    with browser_signed_in(browser, central.url, name, PASSWORDS[name], lang=lang, **ctx) as page:
         yield page
-    finally:
-        context.close()
 
 
 def test_a_report_is_seen_triaged_assigned_and_resolved_at_central(central: Central, browser: Any) -> None:

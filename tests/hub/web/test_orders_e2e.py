@@ -31,7 +31,7 @@ from edge.wire.api.orders import OrderChangeParams, OrderView, PublicStatus
 from hub.web.accounts import Accounts
 from hub.web.console import prepare_database
 from hub.web.db import Db
-from tests.support.browser import chromium
+from tests.support.browser import chromium, signed_in
 from tests.support.commands import central_keys
 from tests.support.procs import EdgeProc, HubProc, wait_until
 
@@ -164,19 +164,9 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 @pytest.fixture
 def page(world: World) -> Iterator[Any]:
-    with chromium() as browser:
-        context = browser.new_context()
-        try:
-            p = context.new_page()
-            p.set_default_timeout(30_000)
-            p.goto(f"{world.url}/login?next=/orders")
-            p.fill("#name", "boss")
-            p.fill("#password", PASSWORD)
-            p.click("form.login button[type=submit]")
-            p.wait_for_url(f"{world.url}/orders")
-            yield p
-        finally:
-            context.close()
+    with chromium() as browser, signed_in(browser, world.url, "boss", PASSWORD, land="/orders") as p:
+        p.set_default_timeout(30_000)
+        yield p
 
 
 def central_does(page: Any, world: World, ticket: str, action: str, value: str = "") -> None:
