@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import msgspec
 import pytest
+from playwright.sync_api import expect
 
 from edge.api.client import EdgeClient
 from edge.sim.broker import MosquittoProcess, free_port
@@ -172,7 +173,7 @@ def page(world: World) -> Iterator[Any]:
 def central_does(page: Any, world: World, ticket: str, action: str, value: str = "") -> None:
     """Make a change in the console's order page, as a person does, and wait for the page to show it."""
     page.goto(f"{world.url}/orders/{ticket}")
-    before = int(page.get_attribute("#order-state", "data-rev") or -1)
+    before = page.get_attribute("#order-state", "data-rev")
     if action == "triage":
         page.select_option("#triage", value)
     elif action == "assign":
@@ -180,7 +181,7 @@ def central_does(page: Any, world: World, ticket: str, action: str, value: str =
     elif action in ("resolve", "refer"):
         page.fill(f"#outcome-{action}", value)
     page.click(f"#do-{action} button")
-    page.wait_for_function(f"Number(document.querySelector('#order-state').dataset.rev) > {before}", timeout=30_000)
+    expect(page.locator("#order-state")).not_to_have_attribute("data-rev", str(before), timeout=30_000)
 
 
 @contextlib.contextmanager
