@@ -6,7 +6,7 @@ Starts a Mosquitto and the hub with `--http` on free loopback ports over a fresh
 stations in three districts (one silent, one offline, one with a fault) and incidents in several states
 (a new panic, one acknowledged, one dispatched past its 1-minute target and escalated), then signs in as
 command staff in Debian's chromium (Playwright, /usr/bin/chromium; nothing is downloaded) and saves
-login, alarms, incident, stations, work orders, one work order and audit pages as `central-PAGE-LANG.png`.
+login, alarms, incident, stations, work orders, one work order, audit and patrol pages as `central-PAGE-LANG.png`.
 """
 
 from __future__ import annotations
@@ -18,18 +18,20 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edge.sim.broker import MosquittoProcess, free_port
-from edge.wire import messages as wire
-from hub.web import orders
+from hub.bulletin import Week
 from hub.web.accounts import Accounts
+from hub.web.bulletin_demo import incident_at, report, store_at
 from hub.web.console import prepare_database
 from hub.web.db import Db
-from hub.web.demo import incident_dict, seed_station, store_change, store_event
+from hub.web.demo import incident_dict, seed_station, store_change
+from hub.web.patrol_demo import seed_patrol
+from scripts.central_orders_demo import ORDER_PAGE, seed_orders
+from scripts.central_push_demo import fill_notice_form, seed_push_pages, signing_key
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -104,102 +106,48 @@ def seed(db_url: str) -> dict[str, str]:
         faults=("printer.paper_out",),
         position=(22.55, 114.09),
     )
+    # last week and the week before at 福田: reports and alarms for the weekly bulletin
+    week = Week.of(now).shifted(-1)
+    start = week.bounds()[0]
+    day = 86400.0
+    items: list[tuple[int, str, float, dict[str, object]]] = []
+    reports = [("dispute", -6), ("dispute", -5), ("hazard", -4), ("dispute", -3), ("hazard", -2)]  # the week before
+    reports += [("dispute", 1), ("dispute", 2), ("hazard", 3), ("hazard", 4)]
+    for i, (category, when) in enumerate(reports):
+        items.append((10 + i, "kiosk.report", start + when * day + 3600 * 10, report(category)))
+    t = start + 2 * day + 3600 * 15
+    items += [
+        (
+            30,
+            "alarm.closed",
+            t + 400,
+            {"incident": incident_at("B-1", t, dispatched=t + 40, on_scene=t + 150, closed=t + 280)},
+        ),
+        (
+            31,
+            "alarm.closed",
+            t + day + 900,
+            {
+                "incident": incident_at(
+                    "B-2", t + day, dispatched=t + day + 50, on_scene=t + day + 230, closed=t + day + 600
+                )
+            },
+        ),
+        (
+            32,
+            "alarm.closed",
+            t - 5 * day + 400,
+            {"incident": incident_at("B-0", t - 5 * day, dispatched=t - 5 * day + 30, closed=t - 5 * day + 200)},
+        ),
+    ]
+    store_at(db_url, "SZ-FT-0051", items)
+    seed_patrol(db_url, visits={"SZ-FT-0042": 9, "SZ-LH-0007": 4, "SZ-FT-0051": 2})  # the Nanshan ones: none
     seed_orders(db_url, now)
-    return {"incident": "/incidents/SZ-LH-0007/INC-20261203-0928-77c2", "order": "/orders/SZ-FT-0042-000003"}
-
-
-def _report(place: str, description: str, category: str, phone: str) -> dict[str, object]:
     return {
-        "request_id": uuid.uuid4().hex,
-        "service": f"report_{category}",
-        "category": category,
-        "fields": {"location": place, "description": description, "phone": phone},
+        "incident": "/incidents/SZ-LH-0007/INC-20261203-0928-77c2",
+        "bulletin": f"/bulletins/{week}/%E7%A6%8F%E7%94%B0",
+        "order": ORDER_PAGE,
     }
-
-
-def _change(ticket: str, action: str, ago: float, now: float, **kw: str) -> dict[str, object]:
-    at = wire.utc_now_iso(now - ago)
-    return {
-        "change": {
-            "change_id": uuid.uuid4().hex,
-            "ticket": ticket,
-            "action": action,
-            "by": "7701",
-            "at": at,
-            "origin": "station",
-            **kw,
-        }
-    }
-
-
-def seed_orders(db_url: str, now: float) -> None:
-    """Work orders: one new past its triage target, one open past 72 h, one referred at central while its
-    station (offline) resolved it (kept as refused), a resolved one, a fresh hazard."""
-    iso = wire.utc_now_iso
-    ft, lh = "SZ-FT-0042", "SZ-LH-0007"
-    store_event(
-        db_url,
-        ft,
-        2,
-        "kiosk.report",
-        _report("深南大道 6008 号", "停车位纠纷，双方争执", "dispute", "13812345678"),
-        ts=iso(now - 2 * 3600),
-    )
-    store_event(
-        db_url,
-        ft,
-        3,
-        "kiosk.report",
-        _report("幸福路 12 号 3 栋", "楼上深夜噪音扰民", "dispute", "13911112222"),
-        ts=iso(now - 5 * 3600),
-    )
-    store_event(
-        db_url,
-        lh,
-        3,
-        "kiosk.report",
-        _report("东门天桥南侧", "井盖缺失，夜间危险", "hazard", "13700001111"),
-        ts=iso(now - 4 * 86400),
-    )
-    store_event(
-        db_url, lh, 4, "workorder.change", _change(f"{lh}-000003", "triage", 4 * 86400 - 600, now, triage="follow_up")
-    )
-    store_event(
-        db_url, lh, 5, "workorder.change", _change(f"{lh}-000003", "assign", 4 * 86400 - 900, now, officer="陈警官")
-    )
-    store_event(
-        db_url,
-        "SZ-FT-0051",
-        1,
-        "kiosk.report",
-        _report("华强北路口", "路灯倒伏", "hazard", "13600002222"),
-        ts=iso(now - 20 * 60),
-    )
-    store_event(
-        db_url,
-        "SZ-FT-0051",
-        2,
-        "kiosk.report",
-        _report("华发北路", "邻里漏水纠纷", "dispute", "13500003333"),
-        ts=iso(now - 26 * 3600),
-    )
-    db = Db(db_url)
-    try:
-        orders.backfill(db)
-        done = "SZ-FT-0051-000002"
-        orders.central_change(db, done, action="triage", by="zhang.wei", triage="on_spot")
-        orders.central_change(db, done, action="assign", by="zhang.wei", officer="刘警官")
-        orders.central_change(db, done, action="resolve", by="zhang.wei", outcome="已上门调解，双方达成协议")
-        referred = f"{ft}-000003"
-        orders.central_change(db, referred, action="triage", by="zhang.wei", triage="to_station")
-        orders.central_change(db, referred, action="refer", by="zhang.wei", outcome="转交社区人民调解委员会")
-    finally:
-        db.close()
-    # the station, offline meanwhile, had settled it on the spot: its changes arrive later and are refused
-    store_event(db_url, ft, 4, "workorder.change", _change(f"{ft}-000003", "triage", 3 * 3600, now, triage="on_spot"))
-    store_event(
-        db_url, ft, 5, "workorder.change", _change(f"{ft}-000003", "resolve", 3 * 3600 - 60, now, outcome="现场调解")
-    )
 
 
 def main() -> int:
@@ -215,6 +163,7 @@ def main() -> int:
         work = Path(tmp)
         db_url = f"sqlite:///{work / 'hub.db'}"
         paths = seed(db_url)
+        seed_push_pages(db_url)
         broker = MosquittoProcess(work / "mosquitto")
         broker.start()
         port = free_port()
@@ -232,6 +181,8 @@ def main() -> int:
                 f"127.0.0.1:{port}",
                 "--log-level",
                 "WARNING",
+                "--signing-key-file",
+                str(signing_key(work)),
             ],
             start_new_session=True,
         )
@@ -262,8 +213,16 @@ def main() -> int:
                         ("orders", "/orders"),
                         ("order", paths["order"]),
                         ("audit", "/audit"),
+                        ("bulletin", paths["bulletin"]),
+                        ("patrol", "/patrol"),
+                        ("patrol-roster", "/patrol/roster"),
+                        ("warnings", "/warnings"),
+                        ("watchlist", "/watchlist"),
+                        ("notices", "/notices"),
                     ):
                         page.goto(url + path)
+                        if name == "notices":
+                            fill_notice_form(page)
                         page.wait_for_timeout(500)  # never "networkidle": the event stream stays open
                         page.screenshot(path=str(args.out / f"central-{name}-{lang}.png"), full_page=True)
                         print(args.out / f"central-{name}-{lang}.png")

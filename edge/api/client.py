@@ -39,7 +39,15 @@ from edge.wire.api.incidents import (
     LinkRow,
     Siren,
 )
-from edge.wire.api.kiosk import KioskCatalogue, KioskSubmit, Notices, Pending, Printed, PrintReceipt
+from edge.wire.api.kiosk import (
+    CurrentBulletin,
+    KioskCatalogue,
+    KioskSubmit,
+    Notices,
+    Pending,
+    Printed,
+    PrintReceipt,
+)
 from edge.wire.api.orders import (
     OrderChangeParams,
     OrderList,
@@ -234,6 +242,9 @@ class EdgeClient:
 
     async def notices(self) -> Notices:
         return await self.request(kiosk.KIOSK_NOTICES)
+
+    async def bulletin(self) -> CurrentBulletin:
+        return await self.request(kiosk.KIOSK_BULLETIN)
 
     async def pending(self) -> Pending:
         return await self.request(kiosk.KIOSK_PENDING)

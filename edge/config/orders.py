@@ -3,6 +3,7 @@
 [orders]
 # enabled = true     # default: on when the kiosk is (a station that takes reports works them)
 hub_timeout = 3.0
+sync_interval = 60
 keep_closed_days = 90
 """
 
@@ -25,6 +26,14 @@ class OrdersSection(Strict):
         float,
         Field(gt=0, le=30, description="Seconds to wait for central when a resident checks a ticket not kept here."),
     ] = 3.0
+    sync_interval: Annotated[
+        float,
+        Field(
+            ge=1,
+            le=3600,
+            description="Seconds between asking central for the agreed state of orders with unconfirmed changes.",
+        ),
+    ] = 60.0
     keep_closed_days: Annotated[
         int,
         Field(

@@ -34,7 +34,7 @@ from kiosk.requests import ticket_for
 if TYPE_CHECKING:
     from edge.orders.book import OrderBook
 
-__all__ = ["STATE_TEXT", "OrdersApi", "refusal_error", "refused_text"]
+__all__ = ["STATE_TEXT", "OrdersApi", "bilingual_error", "refusal_error", "refused_text"]
 
 #: Plain words for a state, as the crew and residents read them.
 STATE_TEXT: dict[str, tuple[str, str]] = {
@@ -69,7 +69,8 @@ def refused_text(order: WorkOrder, action: str, exc: ChangeRefusedError) -> tupl
     return _NEEDS.get(action, ("工单不能这样修改", str(exc)))
 
 
-def _error(code: int, zh: str, en: str) -> ApiError:
+def bilingual_error(code: int, zh: str, en: str) -> ApiError:
+    """The coded error with its words in both languages (`data.zh`, `data.en`) for the screens."""
     return ApiError(code, f"{zh} / {en}", {"zh": zh, "en": en})
 
 
@@ -117,7 +118,7 @@ class OrdersApi:
     async def change(self, p: OrderChangeParams, conn: Connection) -> OrderView:
         by = p.by if conn is None else conn.signer(p.by)  # None: an in-process caller, as in tests
         if not by.strip():
-            raise _error(INVALID_PARAMS, "请先登录或写明操作人", "log in first, or name who acts (by)")
+            raise bilingual_error(INVALID_PARAMS, "请先登录或写明操作人", "log in first, or name who acts (by)")
         return await self.c.change(self.c.new_change(p, by))
 
     async def status(self, p: StatusQuery, conn: Connection) -> PublicStatus:
@@ -128,7 +129,7 @@ class OrdersApi:
         if not self.c.link_up:
             if ticket.startswith(self.c.station + "-"):
                 raise _unknown(ticket)
-            raise _error(
+            raise bilingual_error(
                 UNAVAILABLE,
                 "网络暂时中断，其他站点的报案请稍后再查",
                 "The network is down: reports made at other stations can be checked later",
@@ -136,15 +137,15 @@ class OrdersApi:
         try:
             answer = await self.c.ask_central(ticket)
         except HubUnavailableError:
-            raise _error(UNAVAILABLE, "暂时无法查询，请稍后再试", "Cannot check now; please try again later") from None
+            raise _cannot_check() from None
         except ApiError as exc:
             if exc.code == NOT_FOUND:
                 raise _unknown(ticket) from None
-            raise _error(UNAVAILABLE, "暂时无法查询，请稍后再试", "Cannot check now; please try again later") from None
+            raise _cannot_check() from None
         try:
             found = msgspec.convert(answer, PublicStatus)
         except (msgspec.ValidationError, TypeError):
-            raise _error(UNAVAILABLE, "暂时无法查询，请稍后再试", "Cannot check now; please try again later") from None
+            raise _cannot_check() from None
         # only the public fields, whatever central sent
         return PublicStatus(
             ticket=found.ticket or ticket,
@@ -157,17 +158,18 @@ class OrdersApi:
         )
 
 
+def _cannot_check() -> ApiError:
+    return bilingual_error(UNAVAILABLE, "暂时无法查询，请稍后再试", "Cannot check now; please try again later")
+
+
 def _unknown(ticket: str) -> ApiError:
-    return ApiError(
+    return bilingual_error(
         NOT_FOUND,
-        f"没有找到报案编号 {ticket} / No report numbered {ticket}",
-        {
-            "zh": f"没有找到报案编号 {ticket}，请核对回执上的号码",
-            "en": f"No report numbered {ticket}; please check the number on your receipt",
-        },
+        f"没有找到报案编号 {ticket}，请核对回执上的号码",
+        f"No report numbered {ticket}; please check the number on your receipt",
     )
 
 
 def refusal_error(order: WorkOrder, action: str, exc: ChangeRefusedError) -> ApiError:
     zh, en = refused_text(order, action, exc)
-    return _error(INVALID_PARAMS, zh, en)
+    return bilingual_error(INVALID_PARAMS, zh, en)

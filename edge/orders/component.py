@@ -11,7 +11,9 @@
   pending. One change at a time: the events leave in the order the views changed.
 * **Agreement.** Central sequences and sends back the agreed state (`workorder.state`, signed, args
   `OrderStatesArgs`). A newer `rev` replaces the station's copy; the station's changes central has not
-  seen yet are re-applied on top (`pending_after`); those it has seen stop being pending.
+  seen yet are re-applied on top (`pending_after`); those it has seen stop being pending. While changes
+  are pending and the link is up, the station also asks (`workorder.sync`, every `sync_interval`), so a
+  lost command cannot leave an order "not synced" for good.
 
 Notifications (crew): `orders.new` {order} and `orders.changed` {order, pending}.
 """
@@ -27,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from edge.config.orders import OrdersSection
-from edge.orders.api import OrdersApi, refusal_error
-from edge.orders.book import OrderBook
+from edge.orders.api import OrdersApi, bilingual_error, refusal_error
+from edge.orders.book import OrderBook, Taken
 from edge.orders.store import OrderStore
 from edge.spine.records import OutboxFullError, StoredEvent
 from edge.wire import messages as wire
@@ -71,6 +73,7 @@ class OrdersComponent:
         ctx.on_command("workorder.state", self._cmd_state)
         OrdersApi(self).register(ctx)
         self._tasks.append(asyncio.create_task(self._prune_loop(), name="orders-prune"))
+        self._tasks.append(asyncio.create_task(self._sync_loop(), name="orders-sync"))
         open_, new = self.book.counts()
         log.info("work orders ready: %d open (%d new), %d pending changes", open_, new, len(changes))
 
@@ -123,11 +126,7 @@ class OrdersComponent:
         async with self._lock:
             view = self.book.view(change.ticket)
             if view is None:
-                raise ApiError(
-                    NOT_FOUND,
-                    f"没有这张工单 / No work order {change.ticket}",
-                    {"zh": f"没有这张工单 {change.ticket}", "en": f"No work order {change.ticket}"},
-                )
+                raise bilingual_error(NOT_FOUND, f"没有这张工单 {change.ticket}", f"No work order {change.ticket}")
             try:
                 after = apply(view, change)
             except ChangeRefusedError as exc:
@@ -169,18 +168,39 @@ class OrdersComponent:
     # ---- central's agreed state ----------------------------------------------------------------
     # The daemon's command gate has verified the signature, target, time and counter of the command.
     async def _cmd_state(self, cmd: wire.Command) -> None:
-        ctx = self._ctx()
         try:
             args = msgspec.convert(cmd.args, OrderStatesArgs)
         except msgspec.ValidationError as exc:
             log.warning("ignored malformed workorder.state command %s: %s", cmd.id, exc)
             return
-        taken: list[tuple[WorkOrder, Any]] = []
+        await self._take(args.orders, f"command {cmd.id}")
+
+    async def sync(self) -> int:
+        """Ask central (`workorder.sync`) for the agreed state of the orders with changes it has not
+        confirmed yet, so that a `workorder.state` command that never arrived cannot leave them "not
+        synced" for good. Returns how many copies were taken."""
+        tickets = sorted(self.book.pending)[:200]
+        if not tickets or not self.link_up:
+            return 0
+        try:
+            answer = await self._ctx().call_hub("workorder.sync", {"tickets": tickets}, timeout=self.hub_timeout)
+            args = msgspec.convert(answer, OrderStatesArgs)
+        except ApiError as exc:  # central unreachable, or one that does not offer it
+            log.debug("workorder.sync not answered: %s", exc)
+            return 0
+        except (msgspec.ValidationError, TypeError) as exc:
+            log.warning("ignored a malformed workorder.sync answer: %s", exc)
+            return 0
+        return await self._take(args.orders, "workorder.sync")
+
+    async def _take(self, orders: tuple[WorkOrder, ...], source: str) -> int:
+        ctx = self._ctx()
+        taken: list[tuple[WorkOrder, Taken]] = []
         async with self._lock:
             confirmed: list[str] = []
-            for order in args.orders:
+            for order in orders:
                 if order.station != ctx.station or not order.ticket.startswith(order.station + "-"):
-                    log.warning("ignored work order %.80s of another station in command %s", order.ticket, cmd.id)
+                    log.warning("ignored work order %.80s of another station (%s)", order.ticket, source)
                     continue
                 got = self.book.take_agreed(order)
                 if got is not None:
@@ -193,7 +213,9 @@ class OrdersComponent:
             if got.new:
                 ctx.publish("orders.new", {"order": msgspec.to_builtins(got.view)})
         if taken:
-            log.info("central's state of %d work order(s) taken (%d changes confirmed)", len(taken), len(confirmed))
+            n, c = len(taken), len(confirmed)
+            log.info("central's state of %d work order(s) taken from %s (%d changes confirmed)", n, source, c)
+        return len(taken)
 
     # ---- housekeeping --------------------------------------------------------------------------
     async def _prune(self) -> None:
@@ -211,6 +233,14 @@ class OrdersComponent:
                 await self._prune()
             except Exception:  # tried again tomorrow; the orders themselves are unaffected
                 log.exception("pruning closed work orders failed")
+
+    async def _sync_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.sync_interval)
+            try:
+                await self.sync()
+            except Exception:  # asked again next time; the orders themselves are unaffected
+                log.exception("asking central for the agreed work orders failed")
 
     def _ctx(self) -> ComponentContext:
         assert self.ctx is not None

@@ -122,32 +122,44 @@ def store_change(
     target: str | None = None,
 ) -> None:
     """One more incident event (the whole incident after the change), as the station's outbox sends it."""
-    data = {"incident_id": incident["id"], "change": change, "at": time.time(), "by": by, "target": target}
-    store_event(db_url, station, seq, f"alarm.{change}", {**data, "incident": incident}, priority=wire.Priority.ALARM)
-
-
-def store_event(
-    db_url: str,
-    station: str,
-    seq: int,
-    etype: str,
-    data: dict[str, Any],
-    *,
-    ts: str = "",
-    priority: wire.Priority = wire.Priority.WARNING,
-) -> None:
-    """One event as the station's outbox sends it (`kiosk.report`, `workorder.change`, ...)."""
     store = open_store(db_url)
     try:
         ev = wire.Event(
             id=wire.new_event_id(),
             station=station,
             seq=seq,
-            ts=ts or wire.utc_now_iso(),
-            type=etype,
-            priority=priority,
-            data=data,
+            ts=wire.utc_now_iso(),
+            type=f"alarm.{change}",
+            priority=wire.Priority.ALARM,
+            data={
+                "incident_id": incident["id"],
+                "change": change,
+                "at": time.time(),
+                "by": by,
+                "target": target,
+                "incident": incident,
+            },
         )
+        store.store_events([ev], [wire.encode(ev)])
+    finally:
+        store.close()
+
+
+def store_event(
+    db_url: str, station: str, seq: int, etype: str, data: dict[str, Any], *, priority: int, at: float | None = None
+) -> None:
+    """One event of any type stored as the station's outbox sends it (e.g. a `vision.plate_hit`)."""
+    ev = wire.Event(
+        id=wire.new_event_id(),
+        station=station,
+        seq=seq,
+        ts=wire.utc_now_iso(at),
+        type=etype,
+        priority=wire.Priority(priority),
+        data=data,
+    )
+    store = open_store(db_url)
+    try:
         store.store_events([ev], [wire.encode(ev)])
     finally:
         store.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from hub.web.i18n_push import TEXT as PUSH_TEXT
+
 __all__ = ["LANGS", "translator"]
 
 LANGS: Final = ("zh", "en")
@@ -48,6 +50,54 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "link": ("链路", "Link"),
     "outbox": ("待发事件", "Outbox"),
     "faults": ("故障", "Faults"),
+    # patrol check-ins (hub/web/patrol_pages.py)
+    "patrol": ("巡逻打卡", "Patrol check-ins"),
+    "patrol_roster": ("巡逻人员名册", "Patrol roster"),
+    "period_from": ("起始日期", "From"),
+    "period_to": ("截止日期", "To"),
+    "show": ("查看", "Show"),
+    "bad_period": ("日期范围无效（最长 92 天）。", "Bad period (at most 92 days)."),
+    "checkins": ("打卡次数", "Check-ins"),
+    "checkin_log": ("打卡记录（最近 200 条）", "Check-in log (latest 200)"),
+    "per_station_day": ("各警务站每日打卡", "Check-ins per station and day"),
+    "per_member": ("各巡逻人员打卡", "Check-ins per member"),
+    "no_visit": ("期间无巡逻打卡的警务站", "Stations with no patrol visit in the period"),
+    "no_visit_flag": ("无巡逻", "no patrol"),
+    "all_visited": ("期间每个警务站都有巡逻打卡。", "Every station had a patrol visit in the period."),
+    "no_checkins": ("期间没有打卡记录。", "No check-ins in the period."),
+    "member": ("巡逻人员", "Member"),
+    "display_name": ("显示名称", "Display name"),
+    "role": ("身份", "Role"),
+    "pr_officer": ("民警", "officer"),
+    "pr_volunteer": ("志愿者", "volunteer"),
+    "id_number": ("身份证号", "ID number"),
+    "method": ("方式", "Method"),
+    "m_card": ("刷证", "card"),
+    "m_code": ("打卡码", "code"),
+    "stations_visited": ("到过的警务站", "Stations"),
+    "total": ("合计", "Total"),
+    "add_member": ("登记巡逻人员", "Register a member"),
+    "with_code": ("发放打卡码（手机显示后在一体机输入）", "Issue a check-in code (typed at the kiosk)"),
+    "register": ("登记并下发", "Register and push"),
+    "active": ("在册", "active"),
+    "inactive": ("已停用", "inactive"),
+    "deactivate": ("停用", "Deactivate"),
+    "activate": ("恢复", "Reactivate"),
+    "push_roster": ("重新下发名册", "Push the roster again"),
+    "last_push": ("最近下发", "Last pushed"),
+    "never_pushed": ("尚未下发", "never pushed"),
+    "version": ("版本", "version"),
+    "members_n": ("人", "members"),
+    "code_once": ("打卡码（仅显示这一次，请转告本人）", "Check-in code (shown only this once: give it to the member)"),
+    "added": ("已登记", "Registered"),
+    "push_failed": ("名册未能下发", "The roster was not pushed"),
+    "bad_id_number": ("身份证号格式不正确。", "That is not an ID number."),
+    "bad_display_name": ("显示名称须为 1-32 个字符。", "The display name must be 1 to 32 characters."),
+    "bad_role": ("请选择身份。", "Choose a role."),
+    "roster_privacy": (
+        "中心只保存身份证号的哈希值与脱敏号码；警务站只收到哈希值和显示名称。",
+        "Central keeps only a hash and a masked ID number; stations get only the hash and the display name.",
+    ),
     "all": ("全部", "All"),
     "filter": ("筛选", "Filter"),
     "no_stations": ("没有符合条件的警务站。", "No stations match."),
@@ -84,6 +134,32 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "duress": ("胁迫", "duress"),
     "holdup": ("抢劫", "hold-up"),
     "emergency": ("紧急", "emergency"),
+    # the weekly bulletin (hub/web/bulletins.py)
+    "bulletins": ("每周警情通报", "Weekly bulletin"),
+    "bulletin_title": ("警情通报", "Incident bulletin"),
+    "week": ("周次", "Week"),
+    "area": ("片区", "Area"),
+    "reports": ("群众报事", "Reports"),
+    "incidents_total": ("报警总数", "Alarms in total"),
+    "category": ("类别", "Category"),
+    "this_week": ("本周", "This week"),
+    "last_week": ("上周", "Last week"),
+    "change": ("变化", "Change"),
+    "tip": ("安全提示", "Safety tip"),
+    "summary": ("概述", "Summary"),
+    "edited": ("修改", "Edited"),
+    "pushed": ("推送", "Sent"),
+    "not_pushed": ("未推送", "not sent"),
+    "preview": ("预览", "Preview"),
+    "draft": ("草稿，未保存", "draft, not saved"),
+    "save": ("保存", "Save"),
+    "push_now": ("立即推送到本片区自助机", "Send to the area's kiosks now"),
+    "push_help": ("签名后推送，离线的警务站上线后收到。", "Signed; an offline station gets it when it is back."),
+    "queued_for": ("已排队推送至", "Queued for"),
+    "stations_count": ("个警务站", "station(s)"),
+    "no_events_week": ("本周与上周均无报警和报事。", "No alarms or reports this week or last week."),
+    "too_long": ("文字过长：概述最多 600 字，提示最多 200 字。", "Too long: summary 600, tip 200 characters at most."),
+    "officer_call": ("呼叫值班民警", "officer call"),
     # work orders (报案工单)
     "orders": ("报案工单", "Work orders"),
     "order": ("工单", "Work order"),
@@ -97,7 +173,6 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "oldest": ("最久已等", "Oldest waiting"),
     "no_orders": ("没有符合条件的工单。", "No work orders match."),
     "ticket": ("工单号", "Ticket"),
-    "category": ("类别", "Category"),
     "place": ("地点", "Place"),
     "description": ("情况描述", "Description"),
     "contact": ("联系方式", "Contact"),
@@ -145,6 +220,8 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "cat_dispute": ("矛盾纠纷", "dispute"),
     "cat_hazard": ("安全隐患", "hazard"),
 }
+
+TEXT.update(PUSH_TEXT)  # the vehicle-warnings, watch-list and notices pages
 
 
 def translator(lang: str) -> Callable[[str], str]:

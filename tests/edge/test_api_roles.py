@@ -61,6 +61,8 @@ EXPECTED: dict[str, set[Role]] = {
             "notices",
             "pending",
             "session.end",
+            "patrol.checkin",
+            "bulletin",
         )
     },
 }

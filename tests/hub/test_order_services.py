@@ -12,6 +12,7 @@ import pytest
 
 from edge.wire import messages as wire
 from edge.wire.errors import INVALID_PARAMS, NOT_FOUND
+from edge.wire.messages import Priority
 from hub import order_services
 from hub.rpc import RpcRegistry
 from hub.store import Store, open_store
@@ -47,7 +48,7 @@ def ask(store: Store, station: str, method: str, params: dict[str, Any]) -> wire
 
 def test_status_answers_any_stations_ticket_without_personal_data(world: tuple[str, Store]) -> None:
     url, store = world
-    store_event(url, A, 1, "kiosk.report", REPORT)
+    store_event(url, A, 1, "kiosk.report", REPORT, priority=Priority.WARNING)
     early = ask(store, B, "workorder.status", {"ticket": f"{A}-000001"})  # stored, not projected yet: new
     assert early.result is not None and early.result["state"] == "new"
     db = Db(url)
@@ -70,8 +71,8 @@ def test_status_answers_any_stations_ticket_without_personal_data(world: tuple[s
 
 def test_sync_returns_only_the_asking_stations_orders(world: tuple[str, Store]) -> None:
     url, store = world
-    store_event(url, A, 1, "kiosk.report", REPORT)
-    store_event(url, B, 1, "kiosk.report", REPORT)
+    store_event(url, A, 1, "kiosk.report", REPORT, priority=Priority.WARNING)
+    store_event(url, B, 1, "kiosk.report", REPORT, priority=Priority.WARNING)
     db = Db(url)
     try:
         orders.backfill(db)
@@ -88,7 +89,7 @@ def test_status_works_on_a_hub_that_never_ran_the_console(tmp_path: Path) -> Non
     url = f"sqlite:///{tmp_path / 'bare.db'}"
     store = open_store(url)
     try:
-        store_event(url, A, 3, "kiosk.report", REPORT)
+        store_event(url, A, 3, "kiosk.report", REPORT, priority=Priority.WARNING)
         got = ask(store, A, "workorder.status", {"ticket": f"{A}-000003"})
         assert got.result is not None and got.result["state"] == "new"
     finally:

@@ -101,6 +101,7 @@ TOPICS: dict[str, frozenset[Role]] = {
     "orders.new": CREW,
     "orders.changed": CREW,
     "kiosk.notices": KIOSK,
+    "kiosk.bulletin": KIOSK,
     "kiosk.result": KIOSK,
     "kiosk.card": KIOSK,
     "kiosk.card_removed": KIOSK,

@@ -260,3 +260,37 @@ async def test_a_resident_checks_a_ticket_here_or_at_central_and_sees_nothing_pe
         await ctx.call("orders.status", {"ticket": "../etc/passwd"})
     assert err.value.code == INVALID_PARAMS
     await comp.stop()
+
+
+class SyncingCentral(FakeContext):
+    """A context whose central answers `workorder.sync` with the copies it holds."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(data_dir, station=ST)
+        self.copies: list[Any] = []
+        self.asked: list[list[str]] = []
+
+    async def call_hub(self, method: str, params: dict[str, Any], *, timeout: float = 5.0) -> Any:
+        assert method == "workorder.sync"
+        self.asked.append(params["tickets"])
+        return {"orders": self.copies}
+
+
+async def test_the_station_asks_central_for_orders_it_has_unconfirmed_changes_of(tmp_path: Path) -> None:
+    """A lost `workorder.state` command does not leave an order "not synced": `workorder.sync` asks."""
+    ctx = SyncingCentral(tmp_path)
+    comp = await started(ctx)
+    ticket = await report(ctx)
+    assert await comp.sync() == 0 and ctx.asked == []  # nothing pending, nothing asked
+    await ctx.call("orders.change", {"ticket": ticket, "action": "triage", "triage": "on_spot", "by": "c"})
+    assert await comp.sync() == 0 and ctx.asked == []  # the link is down
+    ctx.link = "connected"
+    own = msgspec.convert(changes(ctx)[0], OrderChange)
+    ctx.copies = [msgspec.to_builtins(central_copy(comp.book.agreed[ticket], 2, own)), "garbage"]
+    assert await comp.sync() == 0  # a malformed answer is ignored as a whole
+    ctx.copies = ctx.copies[:1]
+    assert await comp.sync() == 1 and ctx.asked[-1] == [ticket]
+    assert (await ctx.call("orders.get", {"ticket": ticket}))["pending"] == 0
+    assert await comp.sync() == 0  # nothing pending any more: central is not asked again
+    assert len(ctx.asked) == 2
+    await comp.stop()

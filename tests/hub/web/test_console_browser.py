@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -26,9 +25,9 @@ from edge.sim.broker import MosquittoProcess, free_port
 from edge.sim.school import PanelLink, SchoolPanel
 from edge.wire.errors import ApiError
 from tests.support.browser import axe_violations, chromium
-from tests.support.browser import signed_in as browser_signed_in
-from tests.support.central import Central, incident_dict, seed_station
-from tests.support.procs import PYTHON, EdgeProc, stored_events, wait_until
+from tests.support.central import Central, hub_cli, incident_dict, seed_station
+from tests.support.central import signed_in as console_signed_in
+from tests.support.procs import EdgeProc, stored_events, wait_until
 
 pytestmark = [pytest.mark.slow]
 
@@ -87,10 +86,7 @@ points = [{{ zone = 1, name = "正门一键报警", name_en = "Main gate button"
     return path
 
 
-def cli(*args: str, stdin: str = "") -> str:
-    done = subprocess.run([*PYTHON, "hub", *args], input=stdin.encode(), capture_output=True, timeout=60)
-    assert done.returncode == 0, done.stderr.decode()
-    return done.stdout.decode()
+cli = hub_cli
 
 
 class World:
@@ -180,10 +176,8 @@ def browser() -> Iterator[Any]:
         yield b
 
 
-@contextlib.contextmanager
-def signed_in(browser: Any, world: World, name: str, *, lang: str = "zh", **ctx: Any) -> Iterator[Any]:
-    with browser_signed_in(browser, world.url, name, PASSWORDS[name], lang=lang, **ctx) as page:
-        yield page
+def signed_in(browser: Any, world: World, name: str, *, lang: str = "zh", **ctx: Any) -> Any:
+    return console_signed_in(browser, world.url, name, PASSWORDS[name], lang=lang, **ctx)
 
 
 def press_panic(world: World) -> None:

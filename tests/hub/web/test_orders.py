@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from edge.wire.messages import Priority
 from edge.wire.orders import OrderChange
 from hub.web import orders
 from hub.web.db import Db, DbPool
@@ -70,7 +71,7 @@ def test_a_report_becomes_an_order_and_station_changes_apply_in_order(db_url: st
     try:
         feed = Feed(pool, silent_s=90)
         feed.start_cursor()
-        store_event(db_url, ST, 1, "kiosk.report", REPORT, ts="2026-12-03T08:00:00.000Z")
+        store_event(db_url, ST, 1, "kiosk.report", REPORT, priority=Priority.WARNING)
         assert poll(feed) == ["new"]
         db = pool.get()
         order = orders.get(db, TICKET)
@@ -78,8 +79,8 @@ def test_a_report_becomes_an_order_and_station_changes_apply_in_order(db_url: st
         row = db.one("SELECT district, body FROM console_orders WHERE ticket=?", (TICKET,))
         assert row is not None and row[0] == "福田" and "13812345678" not in row[1]
         assert orders.full_contact(db, TICKET) == "13812345678"
-        store_event(db_url, ST, 2, "workorder.change", change("triage", triage="follow_up"))
-        store_event(db_url, ST, 3, "workorder.change", change("assign", officer="王警官"))
+        store_event(db_url, ST, 2, "workorder.change", change("triage", triage="follow_up"), priority=Priority.WARNING)
+        store_event(db_url, ST, 3, "workorder.change", change("assign", officer="王警官"), priority=Priority.WARNING)
         assert poll(feed) == ["triaged", "assigned"]
         order = orders.get(db, TICKET)
         assert order is not None and (order.state, order.officer, order.rev) == ("assigned", "王警官", 2)
@@ -91,9 +92,9 @@ def test_a_report_becomes_an_order_and_station_changes_apply_in_order(db_url: st
 
 
 def test_replaying_every_event_twice_changes_nothing(db_url: str) -> None:
-    store_event(db_url, ST, 1, "kiosk.report", REPORT)
-    store_event(db_url, ST, 2, "workorder.change", change("triage", triage="on_spot"))
-    store_event(db_url, ST, 3, "workorder.change", change("resolve", outcome="现场调解"))
+    store_event(db_url, ST, 1, "kiosk.report", REPORT, priority=Priority.WARNING)
+    store_event(db_url, ST, 2, "workorder.change", change("triage", triage="on_spot"), priority=Priority.WARNING)
+    store_event(db_url, ST, 3, "workorder.change", change("resolve", outcome="现场调解"), priority=Priority.WARNING)
     pool = DbPool(db_url)
     try:
         db = pool.get()
@@ -117,7 +118,7 @@ def test_a_conflict_while_the_link_was_down_ends_in_one_agreed_state(db_url: str
     """Central triaged and referred the order while the station was offline; the station (offline) had
     triaged and resolved it. Its queued changes arrive later, in order: the triage again fits (the
     triage changes), the resolve no longer does and is kept as refused. The station gets the agreed state."""
-    store_event(db_url, ST, 1, "kiosk.report", REPORT)
+    store_event(db_url, ST, 1, "kiosk.report", REPORT, priority=Priority.WARNING)
     db = Db(db_url)
     try:
         orders.backfill(db)
@@ -127,8 +128,8 @@ def test_a_conflict_while_the_link_was_down_ends_in_one_agreed_state(db_url: str
         assert got is not None and got.order.state == "referred"
         refused = orders.central_change(db, TICKET, action="start", by="boss")
         assert refused is not None and refused.refused.startswith("cannot start") and refused.order.rev == 2
-        store_event(db_url, ST, 2, "workorder.change", change("triage", triage="on_spot"))
-        store_event(db_url, ST, 3, "workorder.change", change("resolve", outcome="现场调解"))
+        store_event(db_url, ST, 2, "workorder.change", change("triage", triage="on_spot"), priority=Priority.WARNING)
+        store_event(db_url, ST, 3, "workorder.change", change("resolve", outcome="现场调解"), priority=Priority.WARNING)
         for seq in (2, 3):
             row = db.one("SELECT body FROM events WHERE station=? AND seq=?", (ST, seq))
             assert row is not None
@@ -148,12 +149,12 @@ def test_a_conflict_while_the_link_was_down_ends_in_one_agreed_state(db_url: str
 
 
 def test_a_change_stored_before_its_report_waits_for_it(db_url: str) -> None:
-    store_event(db_url, ST, 2, "workorder.change", change("triage", triage="on_spot"))
+    store_event(db_url, ST, 2, "workorder.change", change("triage", triage="on_spot"), priority=Priority.WARNING)
     db = Db(db_url)
     try:
         orders.backfill(db)
         assert orders.get(db, TICKET) is None
-        store_event(db_url, ST, 1, "kiosk.report", REPORT)
+        store_event(db_url, ST, 1, "kiosk.report", REPORT, priority=Priority.WARNING)
         row = db.one("SELECT body FROM events WHERE station=? AND seq=1", (ST,))
         assert row is not None
         orders.project_event(db, ST, 1, "kiosk.report", json.loads(row[0]))
@@ -165,7 +166,7 @@ def test_a_change_stored_before_its_report_waits_for_it(db_url: str) -> None:
 
 
 def test_bad_changes_are_ignored_not_fatal(db_url: str) -> None:
-    store_event(db_url, ST, 1, "kiosk.report", REPORT)
+    store_event(db_url, ST, 1, "kiosk.report", REPORT, priority=Priority.WARNING)
     db = Db(db_url)
     try:
         orders.backfill(db)
@@ -185,7 +186,7 @@ def test_bad_changes_are_ignored_not_fatal(db_url: str) -> None:
 
 def test_two_hubs_applying_at_once_apply_each_change_once(db_url: str) -> None:
     """Two consoles project the same events and make changes concurrently: revisions never fork."""
-    store_event(db_url, ST, 1, "kiosk.report", REPORT)
+    store_event(db_url, ST, 1, "kiosk.report", REPORT, priority=Priority.WARNING)
     setup = Db(db_url)
     orders.backfill(setup)
     setup.close()

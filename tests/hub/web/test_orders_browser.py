@@ -15,13 +15,14 @@ import pytest
 from playwright.sync_api import expect
 
 from edge.sim.broker import MosquittoProcess
+from edge.wire.messages import Priority
 from hub.web.accounts import Accounts
 from hub.web.console import prepare_database
 from hub.web.db import Db
 from hub.web.demo import seed_station, store_event
 from tests.support.browser import axe_violations, chromium
-from tests.support.browser import signed_in as browser_signed_in
 from tests.support.central import Central
+from tests.support.central import signed_in as console_signed_in
 from tests.support.procs import wait_until
 
 pytestmark = [pytest.mark.slow]
@@ -58,9 +59,9 @@ def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
         db.close()
     seed_station(hub.db_url, FT, name="福田深南路警务站", district="福田", incident=None)
     seed_station(hub.db_url, LH, name="罗湖东门警务站", district="罗湖", incident=None)
-    store_event(hub.db_url, FT, 1, "kiosk.report", report("幸福路12号", "楼上噪音扰民"))
-    store_event(hub.db_url, LH, 1, "kiosk.report", report("东门天桥", "井盖缺失", "hazard"))
-    store_event(hub.db_url, FT, 2, "kiosk.report", report("深南大道", "停车纠纷"))
+    store_event(hub.db_url, FT, 1, "kiosk.report", report("幸福路12号", "楼上噪音扰民"), priority=Priority.WARNING)
+    store_event(hub.db_url, LH, 1, "kiosk.report", report("东门天桥", "井盖缺失", "hazard"), priority=Priority.WARNING)
+    store_event(hub.db_url, FT, 2, "kiosk.report", report("深南大道", "停车纠纷"), priority=Priority.WARNING)
     try:
         hub.start()
         yield hub
@@ -78,7 +79,7 @@ def browser() -> Iterator[Any]:
 
 @contextlib.contextmanager
 def signed_in(browser: Any, central: Central, name: str, *, lang: str = "zh", **ctx: Any) -> Iterator[Any]:
-    with browser_signed_in(browser, central.url, name, PASSWORDS[name], lang=lang, **ctx) as page:
+    with console_signed_in(browser, central.url, name, PASSWORDS[name], lang=lang, **ctx) as page:
         yield page
 
 
@@ -137,13 +138,13 @@ def test_a_stations_change_appears_live_and_a_stale_action_is_refused(central: C
             "origin": "station",
             "triage": "to_station",
         }
-        store_event(central.db_url, FT, 3, "workorder.change", {"change": change})
+        store_event(central.db_url, FT, 3, "workorder.change", {"change": change}, priority=Priority.WARNING)
         page.wait_for_selector("#order-state[data-state='triaged']")  # live, from the event stream
         assert page.locator("#history tr[data-origin='station']").count() == 1
         assert "to the station" in page.inner_text("#history")
         csrf = page.input_value("#do-refer input[name=csrf]")
         refer = {**change, "change_id": uuid.uuid4().hex, "action": "refer", "outcome": "转派出所"}
-        store_event(central.db_url, FT, 4, "workorder.change", {"change": refer})
+        store_event(central.db_url, FT, 4, "workorder.change", {"change": refer}, priority=Priority.WARNING)
         wait_until(
             lambda: central.api(f"/api/v1/orders/{ticket}", central.tokens["api"])["state"] == "referred",
             timeout=20,

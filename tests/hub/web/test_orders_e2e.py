@@ -32,7 +32,8 @@ from edge.wire.api.orders import OrderChangeParams, OrderView, PublicStatus
 from hub.web.accounts import Accounts
 from hub.web.console import prepare_database
 from hub.web.db import Db
-from tests.support.browser import chromium, signed_in
+from tests.support.browser import chromium
+from tests.support.central import signed_in
 from tests.support.commands import central_keys
 from tests.support.procs import EdgeProc, HubProc, wait_until
 
@@ -165,7 +166,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 @pytest.fixture
 def page(world: World) -> Iterator[Any]:
-    with chromium() as browser, signed_in(browser, world.url, "boss", PASSWORD, land="/orders") as p:
+    with chromium() as browser, signed_in(browser, world.url, "boss", PASSWORD) as p:
         p.set_default_timeout(30_000)
         yield p
 
