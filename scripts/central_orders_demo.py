@@ -67,6 +67,12 @@ def seed_orders(db_url: str, now: float) -> None:
         orders.central_change(db, done, action="triage", by="zhang.wei", triage="on_spot")
         orders.central_change(db, done, action="assign", by="zhang.wei", officer="刘警官")
         orders.central_change(db, done, action="resolve", by="zhang.wei", outcome="已上门调解，双方达成协议")
+        for (ticket,) in db.rows(
+            "SELECT ticket FROM console_orders WHERE state='new' AND created_at < ?", (now - 5 * 86400,)
+        ):
+            # the older reports of the other demo pages (the weekly bulletin's): worked and closed long ago
+            orders.central_change(db, ticket, action="triage", by="li.na", triage="follow_up")
+            orders.central_change(db, ticket, action="resolve", by="li.na", outcome="已处理完毕")
         referred = f"{ft}-000003"
         orders.central_change(db, referred, action="triage", by="zhang.wei", triage="to_station")
         orders.central_change(db, referred, action="refer", by="zhang.wei", outcome="转交社区人民调解委员会")
