@@ -13,8 +13,9 @@ from starlette.routing import Route
 from edge.wire.orders import ACTIONS, CLOSED_STATES, TRIAGES
 from hub.web import orders, orders_view
 from hub.web.accounts import Principal
-from hub.web.auth import console_of, csrf_ok, require_page
+from hub.web.auth import console_of, require_page
 from hub.web.console import Console, run
+from hub.web.pushing import guard_change, refuse
 
 __all__ = ["routes", "sla_of"]
 
@@ -100,18 +101,15 @@ async def order_page(request: Request) -> Response:
 
 
 async def _checked(request: Request) -> tuple[Principal, orders_view.OrderView] | Response:
-    """The person and the order of an action, or the error page (sign-in, CSRF, not found, rights)."""
-    who = await require_page(request)
+    """The person and the order of an action, or the error page (sign-in, rights, CSRF, not found)."""
+    who = await guard_change(request, api=False)
     if isinstance(who, Response):
         return who
-    console = console_of(request)
-    if not await csrf_ok(request, who):
-        return console.render(request, "error.html", who, status=403, message="csrf")
     got = await _order_for(request, who)
     if got is None:
-        return console.render(request, "error.html", who, status=404, message="not_found")
+        return refuse(request, who, 404, "not_found", api=False)
     if not who.may_act(got.district):
-        return console.render(request, "error.html", who, status=403, message="forbidden")
+        return refuse(request, who, 403, "forbidden", api=False)
     return who, got
 
 

@@ -172,6 +172,10 @@ def test_rights_hold_for_district_officers_and_viewers(central: Central, browser
     with signed_in(browser, central, "wall") as page:
         page.goto(f"{central.url}/orders/{LH}-000001")
         assert page.locator("#do-triage, #reveal").count() == 0
+        csrf = page.input_value("form[action='/logout'] input[name=csrf]")
+        for path, form in (("change", {"action": "triage", "triage": "on_spot"}), ("contact", {})):
+            sent = page.request.post(f"{central.url}/orders/{LH}-000001/{path}", form={"csrf": csrf, **form})
+            assert sent.status == 403  # a viewer changes nothing and sees no full number
         assert page.inner_text("#contact").startswith("138****5678")
 
 
