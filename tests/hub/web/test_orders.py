@@ -5,21 +5,25 @@ with the station's change kept as refused, and every change queues `workorder.st
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 
+from edge.sim.broker import free_port
 from edge.wire.messages import Priority
 from edge.wire.orders import OrderChange
-from hub.web import orders
+from hub.web import orders, orders_view
 from hub.web.db import Db, DbPool
 from hub.web.demo import seed_station, store_event
 from hub.web.feed import Feed
 from kiosk.requests import ticket_for
+from tests.support.procs import PYTHON
 
 ST = "SZ-FT-0042"
 TICKET = f"{ST}-000001"
@@ -220,3 +224,56 @@ def test_two_hubs_applying_at_once_apply_each_change_once(db_url: str) -> None:
         assert sum(s.action == "triage" for s in applied) >= 1 and sum(s.action == "assign" for s in applied) == 18
     finally:
         db.close()
+
+
+def test_the_listing_puts_overdue_orders_first_with_per_station_counts(db_url: str) -> None:
+    now = time.time()
+    other = "SZ-LH-0007"
+    seed_station(db_url, other, name="罗湖东门警务站", district="罗湖", incident=None)
+    for station, seq, ago in ((ST, 1, 600), (ST, 2, 2 * 3600), (other, 1, 4 * 86400), (other, 2, 60)):
+        store_event(db_url, station, seq, "kiosk.report", REPORT, priority=Priority.WARNING, at=now - ago)
+    db = Db(db_url)
+    try:
+        orders.backfill(db)
+        orders.central_change(db, f"{other}-000001", action="triage", by="boss", triage="follow_up")
+        orders.central_change(db, f"{other}-000002", action="refer", by="boss", outcome="转交")
+        sla = orders_view.Sla(triage_s=3600, open_s=72 * 3600)
+        names = {ST: "福田", other: "罗湖"}
+        every = orders_view.listing(db, sees=lambda _d: True, names=names, districts={}, sla=sla, chosen={}, now=now)
+        assert [(v.order.ticket[-9:], v.overdue) for v in every.rows] == [
+            ("42-000002", "triage"),  # new for 2 h
+            ("07-000001", "open"),  # triaged, open for 4 days
+            ("42-000001", ""),
+        ]
+        # most overdue first, then the one whose oldest order waited longest
+        assert [(c.station, c.open, c.overdue) for c in every.counts] == [(other, 1, 1), (ST, 2, 1)]
+        luohu = orders_view.listing(
+            db, sees=lambda d: d == "罗湖", names=names, districts={}, sla=sla, chosen={"state": "all"}, now=now
+        )
+        assert {v.order.ticket for v in luohu.rows} == {f"{other}-000001", f"{other}-000002"}
+        late = orders_view.listing(
+            db, sees=lambda _d: True, names=names, districts={}, sla=sla, chosen={"state": "overdue"}, now=now
+        )
+        assert len(late.rows) == 2
+    finally:
+        db.close()
+
+
+def test_the_hub_refuses_overdue_targets_that_are_not_positive(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            *PYTHON,
+            "hub",
+            "--broker",
+            "mqtt://127.0.0.1:9",
+            "--db",
+            str(tmp_path / "h.db"),
+            "--http",
+            f"127.0.0.1:{free_port()}",
+            "--order-open-hours",
+            "0",
+        ],
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and b"--order-open-hours" in done.stderr
