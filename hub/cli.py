@@ -133,7 +133,12 @@ def _console(args: argparse.Namespace) -> ConsoleServer | Literal[False]:
 
     try:
         host, port = parse_http(args.http)
-        server = ConsoleServer(ConsoleSettings(db_url=args.db), host=host, port=port)
+        if not (args.order_triage_hours > 0 and args.order_open_hours > 0):
+            raise ValueError("--order-triage-hours and --order-open-hours must be more than 0")
+        settings = ConsoleSettings(
+            db_url=args.db, order_triage_s=args.order_triage_hours * 3600, order_open_s=args.order_open_hours * 3600
+        )
+        server = ConsoleServer(settings, host=host, port=port)
     except (OSError, ValueError) as exc:
         print(f"police-kiosk hub: --http {args.http}: {exc}", file=sys.stderr)
         return False
@@ -157,9 +162,9 @@ def _every(interval: float, fn: Callable[[], None]) -> Callable[[], None]:
 
 def _plugins() -> list[Callable[[RpcRegistry], None]]:
     """The hub's request handlers beyond `hub.ping` (the kiosk's reference services register here)."""
-    from hub import kiosk_services
+    from hub import kiosk_services, order_services
 
-    return [kiosk_services.register]
+    return [kiosk_services.register, order_services.register]
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -288,6 +293,13 @@ def command(name: str, argv: list[str]) -> int:
         parser.add_argument("--cert-key-file", help="private key (PEM) of --cert-file")
         parser.add_argument("--signing-key-file", help="central's Ed25519 private key (PEM) that signs commands")
         parser.add_argument("--http", metavar="HOST:PORT", help="serve the command console (off unless given)")
+        for flag, hours, what in (("triage", 1.0, "still new (untriaged)"), ("open", 72.0, "not resolved or referred")):
+            parser.add_argument(
+                f"--order-{flag}-hours",
+                type=float,
+                default=hours,
+                help=f"a work order {what} after this many hours is overdue on the console (default {hours:g})",
+            )
         parser.add_argument(
             "--silent-after",
             type=float,

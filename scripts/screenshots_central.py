@@ -6,7 +6,7 @@ Starts a Mosquitto and the hub with `--http` on free loopback ports over a fresh
 stations in three districts (one silent, one offline, one with a fault) and incidents in several states
 (a new panic, one acknowledged, one dispatched past its 1-minute target and escalated), then signs in as
 command staff in Debian's chromium (Playwright, /usr/bin/chromium; nothing is downloaded) and saves
-login, alarms, incident, stations, audit and patrol pages as `central-PAGE-LANG.png`.
+login, alarms, incident, stations, work orders, one work order, audit and patrol pages as `central-PAGE-LANG.png`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from hub.web.console import prepare_database
 from hub.web.db import Db
 from hub.web.demo import incident_dict, seed_station, store_change
 from hub.web.patrol_demo import seed_patrol
+from scripts.central_orders_demo import ORDER_PAGE, seed_orders
 from scripts.central_push_demo import fill_notice_form, seed_push_pages, signing_key
 
 CHROMIUM = "/usr/bin/chromium"
@@ -141,9 +142,11 @@ def seed(db_url: str) -> dict[str, str]:
     ]
     store_at(db_url, "SZ-FT-0051", items)
     seed_patrol(db_url, visits={"SZ-FT-0042": 9, "SZ-LH-0007": 4, "SZ-FT-0051": 2})  # the Nanshan ones: none
+    seed_orders(db_url, now)
     return {
         "incident": "/incidents/SZ-LH-0007/INC-20261203-0928-77c2",
         "bulletin": f"/bulletins/{week}/%E7%A6%8F%E7%94%B0",
+        "order": ORDER_PAGE,
     }
 
 
@@ -207,6 +210,8 @@ def main() -> int:
                         ("alarms", "/alarms"),
                         ("incident", paths["incident"]),
                         ("stations", "/stations"),
+                        ("orders", "/orders"),
+                        ("order", paths["order"]),
                         ("audit", "/audit"),
                         ("bulletin", paths["bulletin"]),
                         ("patrol", "/patrol"),

@@ -14,7 +14,17 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub.web import api, auth, bulletins, notices_pages, pages, patrol_pages, warnings_pages, watchlist_pages
+from hub.web import (
+    api,
+    auth,
+    bulletins,
+    notices_pages,
+    orders_pages,
+    pages,
+    patrol_pages,
+    warnings_pages,
+    watchlist_pages,
+)
 from hub.web.console import HERE, Console, ConsoleSettings
 from hub.web.db import db_executor
 
@@ -77,6 +87,7 @@ def create_app(settings: ConsoleSettings) -> Starlette:
         routes=[
             *auth.routes,
             *pages.routes,
+            *orders_pages.routes,
             *bulletins.routes,
             *api.routes,
             *warnings_pages.routes,

@@ -160,6 +160,65 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "no_events_week": ("本周与上周均无报警和报事。", "No alarms or reports this week or last week."),
     "too_long": ("文字过长：概述最多 600 字，提示最多 200 字。", "Too long: summary 600, tip 200 characters at most."),
     "officer_call": ("呼叫值班民警", "officer call"),
+    # work orders (报案工单)
+    "orders": ("报案工单", "Work orders"),
+    "order": ("工单", "Work order"),
+    "order_sla": (
+        "超时规则：新工单 {triage} 小时内未分流、工单 {open} 小时内未办结即为超时。",
+        "Overdue: a new order not triaged within {triage} h, or an order not closed within {open} h.",
+    ),
+    "order_counts": ("各警务站未办结工单", "Open orders per station"),
+    "open_orders": ("未办结", "Open"),
+    "overdue": ("超时", "Overdue"),
+    "oldest": ("最久已等", "Oldest waiting"),
+    "no_orders": ("没有符合条件的工单。", "No work orders match."),
+    "ticket": ("工单号", "Ticket"),
+    "place": ("地点", "Place"),
+    "description": ("情况描述", "Description"),
+    "contact": ("联系方式", "Contact"),
+    "reveal_contact": ("查看完整号码（留痕）", "Show the full number (audited)"),
+    "created": ("报案时间", "Reported"),
+    "officer": ("承办民警", "Officer"),
+    "outcome": ("处理结果", "Outcome"),
+    "outcome_resolve": ("办结结果", "Outcome"),
+    "outcome_refer": ("移交对象及原因", "Referred to, and why"),
+    "revision": ("版本", "Revision"),
+    "age": ("已等待", "Waiting"),
+    "days": ("天", "d"),
+    "hours": ("小时", "h"),
+    "triage": ("分流", "Triage"),
+    "actions": ("处理", "Actions"),
+    "history": ("处理记录", "History"),
+    "origin": ("来源", "Origin"),
+    "origin_station": ("警务站", "station"),
+    "origin_central": ("指挥中心", "central"),
+    "origin_kiosk": ("自助终端", "kiosk"),
+    "reported": ("群众报案", "reported"),
+    "refused": ("未采纳", "refused"),
+    "refused_change": ("该操作与工单当前状态不符，未执行。", "That change does not fit the order's state; not made."),
+    "back_orders": ("返回工单列表", "Back to work orders"),
+    "overdue_triage": ("超时未分流", "overdue: not triaged"),
+    "overdue_open": ("超时未办结", "overdue: not closed"),
+    "o_open": ("未办结", "open"),
+    "o_overdue": ("超时", "overdue"),
+    "o_all": ("全部", "all"),
+    "o_new": ("待分流", "new"),
+    "o_triaged": ("已分流", "triaged"),
+    "o_assigned": ("已指派", "assigned"),
+    "o_in_progress": ("办理中", "in progress"),
+    "o_resolved": ("已办结", "resolved"),
+    "o_referred": ("已移交", "referred"),
+    "tr_on_spot": ("现场调解", "settle on the spot"),
+    "tr_follow_up": ("后续跟进", "follow up"),
+    "tr_to_station": ("带回警务站", "to the station"),
+    "a_triage": ("分流", "triage"),
+    "a_assign": ("指派", "assign"),
+    "a_reassign": ("改派", "reassign"),
+    "a_start": ("开始办理", "start"),
+    "a_resolve": ("办结", "resolve"),
+    "a_refer": ("移交", "refer"),
+    "cat_dispute": ("矛盾纠纷", "dispute"),
+    "cat_hazard": ("安全隐患", "hazard"),
 }
 
 TEXT.update(PUSH_TEXT)  # the vehicle-warnings, watch-list and notices pages
@@ -168,8 +227,10 @@ TEXT.update(PUSH_TEXT)  # the vehicle-warnings, watch-list and notices pages
 def translator(lang: str) -> Callable[[str], str]:
     index = 1 if lang == "en" else 0
 
-    def t(key: str) -> str:
+    def t(key: str, default: str | None = None) -> str:
         pair = TEXT.get(key)
-        return pair[index] if pair else key
+        if pair:
+            return pair[index]
+        return key if default is None else default
 
     return t
