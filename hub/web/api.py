@@ -14,7 +14,7 @@ from hub.web.accounts import Principal
 from hub.web.auth import console_of, principal
 from hub.web.console import run
 
-__all__ = ["routes"]
+__all__ = ["authorised", "routes"]
 
 _KEEPALIVE_S = 15.0
 
@@ -26,6 +26,9 @@ async def _who(request: Request) -> Principal | Response:
             {"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="police-kiosk"'}
         )
     return who
+
+
+authorised = _who  # for the API routes of other modules (stats_pages.py)
 
 
 async def stations(request: Request) -> Response:
