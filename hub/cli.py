@@ -74,8 +74,20 @@ def _run(args: argparse.Namespace) -> int:
     liveness = LivenessSettings(
         silent_after=args.silent_after, offline_after=args.offline_after, check_interval=args.check_interval
     )
+    from hub.telemetry_history import HistorySettings
+
+    if args.telemetry_keep_days < 0 or args.telemetry_history_every < 0:
+        print("police-kiosk hub: --telemetry-keep-days and --telemetry-history-every must be >= 0", file=sys.stderr)
+        return 2
+    history = HistorySettings(keep_days=args.telemetry_keep_days, every_s=args.telemetry_history_every)
     service = HubService(
-        store, mqtt, rpc=rpc, store_factory=lambda: open_store(args.db), signer=signer, liveness=liveness
+        store,
+        mqtt,
+        rpc=rpc,
+        store_factory=lambda: open_store(args.db),
+        signer=signer,
+        liveness=liveness,
+        history=history,
     )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -123,7 +135,7 @@ def _console(args: argparse.Namespace) -> ConsoleServer | Literal[False]:
 
     try:
         host, port = parse_http(args.http)
-        server = ConsoleServer(ConsoleSettings(db_url=args.db), host=host, port=port)
+        server = ConsoleServer(ConsoleSettings(db_url=args.db, silent_s=args.console_silent_after), host=host, port=port)
     except (OSError, ValueError) as exc:
         print(f"police-kiosk hub: --http {args.http}: {exc}", file=sys.stderr)
         return False
@@ -253,6 +265,24 @@ def command(name: str, argv: list[str]) -> int:
             type=float,
             default=0.5,
             help="how often the hub checks for silent stations, in seconds (default 0.5)",
+        )
+        parser.add_argument(
+            "--console-silent-after",
+            type=float,
+            default=90.0,
+            help="seconds without a report or status before the console shows a station as silent (default 90)",
+        )
+        parser.add_argument(
+            "--telemetry-keep-days",
+            type=float,
+            default=14.0,
+            help="days of station telemetry history kept for the console's charts; 0: none (default 14)",
+        )
+        parser.add_argument(
+            "--telemetry-history-every",
+            type=float,
+            default=60.0,
+            help="at most one history row per station this often, in seconds; 0: every report (default 60)",
         )
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     ex = sub.add_parser("export", help="print stored events as JSON lines, in per-station order")
