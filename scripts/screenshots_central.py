@@ -6,7 +6,7 @@ Starts a Mosquitto and the hub with `--http` on free loopback ports over a fresh
 stations in three districts (one silent, one offline, one with a fault) and incidents in several states
 (a new panic, one acknowledged, one dispatched past its 1-minute target and escalated), then signs in as
 command staff in Debian's chromium (Playwright, /usr/bin/chromium; nothing is downloaded) and saves
-login, alarms, incident, stations and audit pages as `central-PAGE-LANG.png`.
+login, alarms, incident, stations, audit, response statistics and station pages as `central-PAGE-LANG.png`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from hub.web.accounts import Accounts
 from hub.web.console import prepare_database
 from hub.web.db import Db
 from hub.web.demo import incident_dict, seed_station, store_change
+from hub.web.demo_history import seed_incidents, seed_telemetry
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -101,6 +102,13 @@ def seed(db_url: str) -> dict[str, str]:
         faults=("printer.paper_out",),
         position=(22.55, 114.09),
     )
+    db = Db(db_url)
+    try:  # eight weeks of closed incidents for the statistics, a day of telemetry for the station page
+        fleet = ["SZ-FT-0042", "SZ-LH-0007", "SZ-NS-0113", "SZ-NS-0120", "SZ-FT-0051"]
+        seed_incidents(db, fleet, start=now - 56 * 86400, end=now - 600, count=420)
+        seed_telemetry(db, "SZ-FT-0042", end=now, hours=24)
+    finally:
+        db.close()
     return {"incident": "/incidents/SZ-LH-0007/INC-20261203-0928-77c2"}
 
 
@@ -162,6 +170,8 @@ def main() -> int:
                         ("incident", paths["incident"]),
                         ("stations", "/stations"),
                         ("audit", "/audit"),
+                        ("stats", "/stats?period=week&from=" + time.strftime("%Y-%m-%d", time.localtime(time.time() - 55 * 86400))),
+                        ("station", "/stations/SZ-FT-0042?window=24h"),
                     ):
                         page.goto(url + path)
                         page.wait_for_timeout(500)  # never "networkidle": the event stream stays open

@@ -74,7 +74,7 @@ def _y_axis(top: float, unit: str) -> list[str]:
 def _x_labels(labels: Sequence[str], xs: Sequence[float]) -> list[str]:
     every = max(1, math.ceil(len(labels) / 12))
     return [
-        f'<text class="ax" x="{x:.1f}" y="{H - B + 18}" text-anchor="middle">{escape(lab)}</text>'
+        f'<text class="ax" x="{min(x, W - R - 20):.1f}" y="{H - B + 18}" text-anchor="middle">{escape(lab)}</text>'
         for i, (lab, x) in enumerate(zip(labels, xs))
         if i % every == 0
     ]
@@ -195,7 +195,8 @@ def state_strip(title: str, t0: float, t1: float, spans: Sequence[tuple[float, f
         )
     labels, xs = _time_labels(t0, t1)
     body += [
-        f'<text class="ax" x="{x:.1f}" y="60" text-anchor="middle">{escape(lab)}</text>' for lab, x in zip(labels, xs)
+        f'<text class="ax" x="{min(x, W - R - 20):.1f}" y="60" text-anchor="middle">{escape(lab)}</text>'
+        for lab, x in zip(labels, xs)
     ]
     x = L
     for state, name in names.items():
@@ -205,31 +206,52 @@ def state_strip(title: str, t0: float, t1: float, spans: Sequence[tuple[float, f
     return _svg(title, body, height=h)
 
 
-def schematic_map(title: str, points: Sequence[Point], *, width: int = 960, height: int = 520) -> Markup:
+def schematic_map(
+    title: str, points: Sequence[Point], *, names: dict[str, str] | None = None, width: int = 960, height: int = 420
+) -> Markup:
     """Stations at their configured position, projected into the box (equirectangular, the longitude
     scaled by cos(latitude) so a city keeps its shape), one dot per station coloured by state, each a
-    link to its page. No tiles: a plain schematic with a border and a north arrow."""
-    pad = 30
+    link to its page. No tiles: a plain schematic with a north arrow, a scale bar and a legend of states
+    (`names`: state -> its word); up to 40 stations are named beside their dot."""
+    pad = 36
     if not points:
         return _svg(title, [], width=width, height=height, cls="map")
     lat0 = sum(p.lat for p in points) / len(points)
     k = math.cos(math.radians(lat0))
     xs = [p.lon * k for p in points]
     ys = [p.lat for p in points]
-    span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-4)
-    scale = min((width - 2 * pad) / span, (height - 2 * pad) / span)
+    scale = min((width - 2 * pad) / max(max(xs) - min(xs), 1e-4), (height - 2 * pad) / max(max(ys) - min(ys), 1e-4))
+    scale = min(scale, (width - 2 * pad) / 0.02)  # one station alone: a box of about 2 km
     cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
     body = [
         f'<rect class="map-bg" x="1" y="1" width="{width - 2}" height="{height - 2}"/>',
-        f'<text class="ax" x="{width - 24}" y="28" text-anchor="middle">N</text>',
-        f'<path class="north" d="M{width - 24},34 l-6,14 h12 z"/>',
+        f'<text class="ax" x="{width - 24}" y="24" text-anchor="middle">N</text>',
+        f'<path class="north" d="M{width - 24},30 l-6,14 h12 z"/>',
     ]
+    km = 111.32 / scale * 120  # km in 120 px (a degree of latitude is 111.32 km)
+    bar = next((v for v in (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500) if v >= km * 0.6), 1000)
+    px = bar / 111.32 * scale
+    body.append(f'<path class="scale" d="M{width - 20 - px:.1f},{height - 18} h{px:.1f}"/>')
+    body.append(f'<text class="ax" x="{width - 20 - px / 2:.1f}" y="{height - 24}" text-anchor="middle">{bar:g} km</text>')
     order = {"online": 0, "silent": 1, "offline": 2}
+    label = len(points) <= 40
     for p, x, y in sorted(zip(points, xs, ys), key=lambda z: order.get(z[0].state, 3)):  # problems on top
-        px = width / 2 + (x - cx) * scale
-        py = height / 2 - (y - cy) * scale
+        dx = width / 2 + (x - cx) * scale
+        dy = height / 2 - (y - cy) * scale
+        said = escape(f"{p.label} · {(names or {}).get(p.state, p.state)}")
         body.append(
-            f'<a href="{escape(p.href)}"><circle class="dot st-{escape(p.state)}" cx="{px:.1f}" cy="{py:.1f}" r="7">'
-            f"<title>{escape(p.label)}</title></circle></a>"
+            f'<a href="{escape(p.href)}" aria-label="{said}"><circle class="dot st-{escape(p.state)}" '
+            f'cx="{dx:.1f}" cy="{dy:.1f}" r="{8 if label else 5}"><title>{said}</title></circle></a>'
         )
+        if label:
+            left = dx > width * 0.7  # near the right edge: the name goes to the dot's left
+            body.append(
+                f'<text class="ax" x="{dx - 12 if left else dx + 12:.1f}" y="{dy + 5:.1f}"'
+                f'{" text-anchor=\"end\"" if left else ""}>{escape(p.label)}</text>'
+            )
+    x = 12
+    for state, name in (names or {}).items():
+        body.append(f'<circle class="dot st-{escape(state)}" cx="{x + 6}" cy="{height - 20}" r="6"/>')
+        body.append(f'<text class="ax" x="{x + 16}" y="{height - 15}">{escape(name)}</text>')
+        x += 36 + 14 * len(name)
     return _svg(title, body, width=width, height=height, cls="map")

@@ -57,6 +57,10 @@ def change(value: float | None, *, points: bool = False) -> str:
     return f"{value * 100:+.0f}{' pt' if points else '%'}"
 
 
+def _percent(share: float | None) -> float | None:
+    return None if share is None else share * 100
+
+
 def _charts(report: stats.Report, lang: str) -> dict[str, Markup]:
     t = translator(lang)
     labels = [b.label for b in report.series]
@@ -67,10 +71,11 @@ def _charts(report: stats.Report, lang: str) -> dict[str, Markup]:
             t("chart_within"),
             labels,
             [
-                charts.Line(t(name), [b.summary.share(i) for b in report.series], f"c{i}")
+                charts.Line(t(name), [_percent(b.summary.share(i)) for b in report.series], f"c{i}")
                 for i, name in enumerate(stats.TARGETS)
             ],
-            top=1.0,
+            top=100.0,
+            unit="%",
         ),
     }
 
