@@ -1,6 +1,7 @@
 """Plots drawn on the server as inline SVG: no chart library, no script, nothing fetched from elsewhere.
 
-Each function returns markup for a template (`Markup`). Every chart is an ``<svg role="img">`` with a
+Each function returns markup for a template (`Markup`). Every chart is an ``<svg role="img">`` (the map, whose
+dots are links, a ``role="group"``) with a
 ``<title>`` naming what it shows; the numbers behind it are in a table beside it on the page (for screen
 readers and for reading exact values). Colours come from classes in console.css (``c0`` .. ``c5``).
 """
@@ -39,10 +40,10 @@ class Point:
     href: str
 
 
-def _svg(title: str, body: list[str], *, width: int = W, height: int = H, cls: str = "chart") -> Markup:
+def _svg(title: str, body: list[str], *, width: int = W, height: int = H, cls: str = "chart", role: str = "img") -> Markup:
     t = escape(title)
     return Markup(
-        f'<svg class="{cls}" viewBox="0 0 {width} {height}" role="img" aria-label="{t}" '
+        f'<svg class="{cls}" viewBox="0 0 {width} {height}" role="{role}" aria-label="{t}" '
         f'preserveAspectRatio="xMidYMid meet"><title>{t}</title>{"".join(body)}</svg>'
     )
 
@@ -215,7 +216,7 @@ def schematic_map(
     (`names`: state -> its word); up to 40 stations are named beside their dot."""
     pad = 36
     if not points:
-        return _svg(title, [], width=width, height=height, cls="map")
+        return _svg(title, [], width=width, height=height, cls="map", role="group")
     lat0 = sum(p.lat for p in points) / len(points)
     k = math.cos(math.radians(lat0))
     xs = [p.lon * k for p in points]
@@ -245,13 +246,14 @@ def schematic_map(
         )
         if label:
             left = dx > width * 0.7  # near the right edge: the name goes to the dot's left
+            anchor = "end" if left else "start"
             body.append(
-                f'<text class="ax" x="{dx - 12 if left else dx + 12:.1f}" y="{dy + 5:.1f}"'
-                f'{" text-anchor=\"end\"" if left else ""}>{escape(p.label)}</text>'
+                f'<text class="ax" x="{dx - 12 if left else dx + 12:.1f}" y="{dy + 5:.1f}" text-anchor="{anchor}">'
+                f"{escape(p.label)}</text>"
             )
     x = 12
     for state, name in (names or {}).items():
         body.append(f'<circle class="dot st-{escape(state)}" cx="{x + 6}" cy="{height - 20}" r="6"/>')
         body.append(f'<text class="ax" x="{x + 16}" y="{height - 15}">{escape(name)}</text>')
         x += 36 + 14 * len(name)
-    return _svg(title, body, width=width, height=height, cls="map")
+    return _svg(title, body, width=width, height=height, cls="map", role="group")  # its dots are links
