@@ -135,7 +135,9 @@ def _console(args: argparse.Namespace) -> ConsoleServer | Literal[False]:
 
     try:
         host, port = parse_http(args.http)
-        server = ConsoleServer(ConsoleSettings(db_url=args.db, silent_s=args.console_silent_after), host=host, port=port)
+        server = ConsoleServer(
+            ConsoleSettings(db_url=args.db, silent_s=args.console_silent_after), host=host, port=port
+        )
     except (OSError, ValueError) as exc:
         print(f"police-kiosk hub: --http {args.http}: {exc}", file=sys.stderr)
         return False

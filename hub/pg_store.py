@@ -15,8 +15,8 @@ from typing import Any, ParamSpec, TypeVar
 from edge.wire.messages import Event, Status
 from hub import liveness as rules
 from hub.schema import migrate_postgres
-from hub.telemetry_history import Sample
 from hub.store_base import DeadLetter, LivenessChange, StationRow, StoreResult, StoreUnavailableError, acks_of
+from hub.telemetry_history import Sample
 
 __all__ = ["PostgresStore"]
 

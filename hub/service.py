@@ -365,7 +365,7 @@ class HubService:
                 self.store.purge_telemetry_history(before, self.history.settings.purge_batch)
             except StoreUnavailableError:
                 raise
-            except Exception:  # noqa: BLE001 - the history is not worth stopping ingest for: try again later
+            except Exception:
                 log.warning("purging old telemetry history failed", exc_info=True)
 
     def _rpc(self, station: str, req: wire.RpcRequest) -> None:

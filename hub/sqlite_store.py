@@ -20,8 +20,8 @@ from typing import Any, ParamSpec, TypeVar
 from edge.wire.messages import Event, Status
 from hub import liveness as rules
 from hub.schema import migrate_sqlite
-from hub.telemetry_history import Sample
 from hub.store_base import DeadLetter, LivenessChange, StationRow, StoreResult, StoreUnavailableError, acks_of
+from hub.telemetry_history import Sample
 
 __all__ = ["SqliteStore"]
 
@@ -169,11 +169,13 @@ class SqliteStore:
     def purge_telemetry_history(self, before: float, limit: int = 20_000) -> int:
         """Delete at most `limit` history rows older than `before` (by the key: no table scan)."""
         return self._tx(
-            lambda db: db.execute(
-                "DELETE FROM telemetry_history WHERE (station, ts) IN (SELECT h.station, h.ts FROM stations s "
-                "JOIN telemetry_history h ON h.station = s.station AND h.ts < ? LIMIT ?)",
-                (before, limit),
-            ).rowcount
+            lambda db: (
+                db.execute(
+                    "DELETE FROM telemetry_history WHERE (station, ts) IN (SELECT h.station, h.ts FROM stations s "
+                    "JOIN telemetry_history h ON h.station = s.station AND h.ts < ? LIMIT ?)",
+                    (before, limit),
+                ).rowcount
+            )
         )
 
     @_unavailable

@@ -170,7 +170,11 @@ def main() -> int:
                         ("incident", paths["incident"]),
                         ("stations", "/stations"),
                         ("audit", "/audit"),
-                        ("stats", "/stats?period=week&from=" + time.strftime("%Y-%m-%d", time.localtime(time.time() - 55 * 86400))),
+                        (
+                            "stats",
+                            "/stats?period=week&from="
+                            + time.strftime("%Y-%m-%d", time.localtime(time.time() - 55 * 86400)),
+                        ),
                         ("station", "/stations/SZ-FT-0042?window=24h"),
                     ):
                         page.goto(url + path)

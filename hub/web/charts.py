@@ -8,6 +8,7 @@ readers and for reading exact values). Colours come from classes in console.css 
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Sequence
@@ -40,9 +41,11 @@ class Point:
     href: str
 
 
-def _svg(title: str, body: list[str], *, width: int = W, height: int = H, cls: str = "chart", role: str = "img") -> Markup:
+def _svg(
+    title: str, body: list[str], *, width: int = W, height: int = H, cls: str = "chart", role: str = "img"
+) -> Markup:
     t = escape(title)
-    return Markup(
+    return Markup(  # noqa: S704 - the title is escaped here, every value in `body` where it was made
         f'<svg class="{cls}" viewBox="0 0 {width} {height}" role="{role}" aria-label="{t}" '
         f'preserveAspectRatio="xMidYMid meet"><title>{t}</title>{"".join(body)}</svg>'
     )
@@ -51,7 +54,7 @@ def _svg(title: str, body: list[str], *, width: int = W, height: int = H, cls: s
 def _nice_max(value: float) -> float:
     if value <= 0:
         return 1.0
-    step = 10 ** math.floor(math.log10(value))
+    step = 10.0 ** math.floor(math.log10(value))
     for m in (1, 2, 2.5, 5, 10):
         if value <= m * step:
             return m * step
@@ -90,7 +93,9 @@ def _legend(items: Sequence[tuple[str, str]]) -> list[str]:
     return out
 
 
-def bars(title: str, labels: Sequence[str], stacks: Sequence[dict[str, int]], keys: Sequence[tuple[str, str]]) -> Markup:
+def bars(
+    title: str, labels: Sequence[str], stacks: Sequence[dict[str, int]], keys: Sequence[tuple[str, str]]
+) -> Markup:
     """Stacked bars, one per label; `keys`: (key in the stacks, its name), coloured c0, c1, ..."""
     top = _nice_max(max((sum(s.values()) for s in stacks), default=0))
     n = max(1, len(labels))
@@ -100,7 +105,7 @@ def bars(title: str, labels: Sequence[str], stacks: Sequence[dict[str, int]], ke
     for i, stack in enumerate(stacks):
         x = L + i * slot
         xs.append(x + slot / 2)
-        y = H - B
+        y = float(H - B)
         for k, (key, _name) in enumerate(keys):
             v = stack.get(key, 0)
             if not v:
@@ -116,7 +121,9 @@ def bars(title: str, labels: Sequence[str], stacks: Sequence[dict[str, int]], ke
     return _svg(title, body)
 
 
-def lines(title: str, labels: Sequence[str], series: Sequence[Line], *, top: float | None = None, unit: str = "") -> Markup:
+def lines(
+    title: str, labels: Sequence[str], series: Sequence[Line], *, top: float | None = None, unit: str = ""
+) -> Markup:
     """Lines over categories (days, weeks, months); a None value breaks the line."""
     peak = max((v for s in series for v in s.values if v is not None), default=0.0)
     top = top if top is not None else _nice_max(peak)
@@ -133,7 +140,8 @@ def lines(title: str, labels: Sequence[str], series: Sequence[Line], *, top: flo
 
 
 def _polyline(cls: str, pts: Sequence[tuple[float, float | None]]) -> list[str]:
-    out, run = [], []
+    out: list[str] = []
+    run: list[tuple[float, float]] = []
     for x, y in [*pts, (0.0, None)]:
         if y is None:
             if len(run) == 1:
@@ -166,7 +174,7 @@ def time_lines(title: str, t0: float, t1: float, series: Sequence[Line], *, unit
     body = _y_axis(top, unit)
     for s in series:
         ts = [t for t, _ in s.points]
-        gaps = sorted(b - a for a, b in zip(ts, ts[1:]))
+        gaps = sorted(b - a for a, b in itertools.pairwise(ts))
         limit = 3 * gaps[len(gaps) // 2] if gaps else span
         pts: list[tuple[float, float | None]] = []
         prev = None
@@ -182,7 +190,9 @@ def time_lines(title: str, t0: float, t1: float, series: Sequence[Line], *, unit
     return _svg(title, body)
 
 
-def state_strip(title: str, t0: float, t1: float, spans: Sequence[tuple[float, float, str]], names: dict[str, str]) -> Markup:
+def state_strip(
+    title: str, t0: float, t1: float, spans: Sequence[tuple[float, float, str]], names: dict[str, str]
+) -> Markup:
     """A band coloured by state over time: (from, to, state); states are classes ``s-STATE``."""
     h = 90
     span = max(1e-9, t1 - t0)
@@ -233,7 +243,9 @@ def schematic_map(
     bar = next((v for v in (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500) if v >= km * 0.6), 1000)
     px = bar / 111.32 * scale
     body.append(f'<path class="scale" d="M{width - 20 - px:.1f},{height - 18} h{px:.1f}"/>')
-    body.append(f'<text class="ax" x="{width - 20 - px / 2:.1f}" y="{height - 24}" text-anchor="middle">{bar:g} km</text>')
+    body.append(
+        f'<text class="ax" x="{width - 20 - px / 2:.1f}" y="{height - 24}" text-anchor="middle">{bar:g} km</text>'
+    )
     order = {"online": 0, "silent": 1, "offline": 2}
     label = len(points) <= 40
     for p, x, y in sorted(zip(points, xs, ys), key=lambda z: order.get(z[0].state, 3)):  # problems on top

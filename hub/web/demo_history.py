@@ -48,7 +48,7 @@ def _incident(iid: str, raised: float, rng: random.Random) -> dict[str, Any]:
 
 def seed_incidents(db: Db, stations: Sequence[str], *, start: float, end: float, count: int, seed: int = 7) -> int:
     """`count` closed incidents spread over [start, end) across `stations`, with plausible step times."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     with db.transaction():
         for n in range(count):
             raised = rng.uniform(start, end)
@@ -60,7 +60,7 @@ def seed_incidents(db: Db, stations: Sequence[str], *, start: float, end: float,
 
 def seed_telemetry(db: Db, station: str, *, end: float, hours: float, every_s: float = 60.0, seed: int = 3) -> int:
     """A station's telemetry history: a busy afternoon, a link outage with the outbox filling, two cameras."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     rows = []
     frames = {"gate-east": 0.0, "gate-west": 0.0}
     n = int(hours * 3600 / every_s)

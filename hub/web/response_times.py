@@ -7,6 +7,9 @@ same ``rev`` guard): the kind, when it was raised, the seconds from raised to ea
 when its step came by its deadline (respond: dispatched, 1 min; arrive: on scene, 3 min; resolve: closed,
 5 min; closing meets every target still open), *late* when the step came after it or the station
 escalated it as missed, and *pending* (NULL) while neither is known.
+
+The index by time holds every column the statistics read (a covering index): a year of incidents is read
+in order from it alone, without a lookup per row in the table.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ CREATE TABLE IF NOT EXISTS console_response (
     close_s DOUBLE PRECISION, respond_ok INTEGER, arrive_ok INTEGER, resolve_ok INTEGER,
     PRIMARY KEY (station, incident_id)
 );
-CREATE INDEX IF NOT EXISTS console_response_raised ON console_response (raised_at)
+CREATE INDEX IF NOT EXISTS console_response_by_time ON console_response (
+    raised_at, station, kind, respond_s, arrive_s, close_s, respond_ok, arrive_ok, resolve_ok
+)
 """
 
 _UPSERT = (

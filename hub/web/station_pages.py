@@ -7,6 +7,7 @@ rows averaged per slot); the link state is drawn as a band, with the gaps where 
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from dataclasses import dataclass, field
@@ -56,7 +57,9 @@ def _slots(points: list[tuple[float, float]], t0: float, width: float) -> list[t
     return [(t0 + (k + 0.5) * width, s / n) for k, (s, n) in sorted(sums.items())]
 
 
-def _link_spans(states: list[tuple[float, str]], gap: float, every_s: float, t1: float) -> list[tuple[float, float, str]]:
+def _link_spans(
+    states: list[tuple[float, str]], gap: float, every_s: float, t1: float
+) -> list[tuple[float, float, str]]:
     """Each report's link state lasts until the next report; a gap longer than `gap` is "no_report"."""
     spans: list[tuple[float, float, str]] = []
 
@@ -88,7 +91,7 @@ def history(db: Db, station: str, *, t1: float, span: float, every_s: float = 60
     frames: dict[str, list[tuple[float, float]]] = {}
     lag: dict[str, list[tuple[float, float]]] = {}
     last: dict[str, tuple[float, float]] = {}
-    gaps = sorted(float(b[0]) - float(a[0]) for a, b in zip(rows, rows[1:]))
+    gaps = sorted(float(b[0]) - float(a[0]) for a, b in itertools.pairwise(rows))
     gap_limit = 3 * (gaps[len(gaps) // 2] if gaps else every_s)  # three reports missed
     states: list[tuple[float, str]] = []
     for ts, depth, link, load1, disk_mb, cams in rows:

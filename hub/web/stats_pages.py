@@ -148,7 +148,11 @@ def to_csv(report: stats.Report) -> str:
                 *(g.by_kind.get(k, 0) for k in kinds),
                 *(_cell(None if g.share(i) is None else round(g.share(i) or 0.0, 4)) for i in range(3)),
                 *g.decided,
-                *(_cell(None if g.pct(i, p) is None else round(g.pct(i, p) or 0.0, 1)) for i in range(3) for p in (50, 90)),
+                *(
+                    _cell(None if g.pct(i, p) is None else round(g.pct(i, p) or 0.0, 1))
+                    for i in range(3)
+                    for p in (50, 90)
+                ),
                 g.week[0],
                 g.week[1],
                 _cell(None if g.wow_respond is None else round(g.wow_respond, 4)),

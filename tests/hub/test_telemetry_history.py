@@ -4,6 +4,7 @@ PostgreSQL; and through a real hub process from telemetry published on a real Mo
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from edge.sim.broker import MosquittoProcess
 from edge.wire import messages as wire
@@ -29,7 +30,9 @@ def telemetry(depth: int = 3, *, link: str = "connected", frames: int = 1200) ->
             rejected_total=0,
             confirmed_total=0,
         ),
-        link=wire.LinkHealth(state=link, connects=1, in_flight=0, published_total=0, resent_total=0, publish_failures=0),
+        link=wire.LinkHealth(
+            state=link, connects=1, in_flight=0, published_total=0, resent_total=0, publish_failures=0
+        ),
         host=wire.HostHealth(load1=0.75, mem_available_mb=512.0, disk_free_mb=8000.0, uptime_s=60.0),
         cameras={"gate-east": {"connected": True, "frames_in": frames, "lag_ms": 140.0, "reconnects": 0}},
     )
@@ -39,11 +42,13 @@ def history(url_or_store: Store | str, station: str) -> list[tuple[float, int, s
     if isinstance(url_or_store, str):
         db = Db(url_or_store)
         try:
-            rows = db.rows("SELECT ts, outbox_depth, link FROM telemetry_history WHERE station=? ORDER BY ts", (station,))
+            rows = db.rows(
+                "SELECT ts, outbox_depth, link FROM telemetry_history WHERE station=? ORDER BY ts", (station,)
+            )
         finally:
             db.close()
         return [(float(a), int(b), str(c)) for a, b, c in rows]
-    raw = getattr(url_or_store, "db", None) or getattr(url_or_store, "conn")
+    raw: Any = getattr(url_or_store, "db", None) or getattr(url_or_store, "conn")  # noqa: B009 - either store
     sql = "SELECT ts, outbox_depth, link FROM telemetry_history WHERE station='ST-1' ORDER BY ts"
     return [(float(a), int(b), str(c)) for a, b, c in raw.execute(sql).fetchall()]
 
@@ -91,7 +96,9 @@ def test_a_real_hub_appends_each_report(tmp_path: Path, mosquitto: MosquittoProc
         wait_hub_listening(hub, client, db_url)
         for depth in (4, 5, 6):
             client.publish(wire.topic("ST-TELE", "telemetry"), wire.encode(telemetry(depth)), qos=0)
-            wait_until(lambda: len(history(db_url, "ST-TELE")) >= depth - 3, timeout=20, what=f"report {depth}")
+            wait_until(
+                lambda want=depth - 3: len(history(db_url, "ST-TELE")) >= want, timeout=20, what=f"report {depth}"
+            )
         assert [r[1] for r in history(db_url, "ST-TELE")] == [4, 5, 6]
         assert hub.stop() == 0
     finally:

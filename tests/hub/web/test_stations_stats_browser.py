@@ -87,7 +87,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         edge.start()
         wait_until(
             lambda: any(
-                s["station"] == EAST and s["state"] == "online" for s in central.api("/api/v1/stations", central.tokens["boss"])["stations"]
+                s["station"] == EAST and s["state"] == "online"
+                for s in central.api("/api/v1/stations", central.tokens["boss"])["stations"]
             ),
             timeout=60,
             what="the edge online at the hub",
@@ -236,5 +237,3 @@ def test_the_packaged_assets_only(world: World, browser: Any) -> None:
         for path in ("/stats", f"/stations/{EAST}", "/stations"):
             page.goto(f"{world.url}{path}")
         assert requested and all(u.startswith(world.url) for u in requested)
-
-

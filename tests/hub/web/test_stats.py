@@ -50,7 +50,12 @@ def steps(iid: str, kind: str, raised: float, *changes: tuple[str, float], **las
 
 
 SEEDED: list[tuple[str, list[dict[str, Any]]]] = [
-    (A, steps("i1", "panic", at(12, 1, 10), ("acknowledged", 20), ("dispatched", 40), ("on_scene", 150), ("closed", 280))),
+    (
+        A,
+        steps(
+            "i1", "panic", at(12, 1, 10), ("acknowledged", 20), ("dispatched", 40), ("on_scene", 150), ("closed", 280)
+        ),
+    ),
     (A, steps("i2", "panic", at(12, 1, 12), ("dispatched", 90), ("on_scene", 200), ("closed", 400))),
     (A, steps("i3", "duress", at(12, 2, 9), ("closed", 30))),
     (B, steps("i4", "panic", at(12, 3, 8), ("dispatched", 50), missed=["arrive"], escalations=1)),
@@ -77,9 +82,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Db]:
 
 
 def run(db: Db, q: stats.Query = WEEK, *, district: str = "", tz: timezone = UTC) -> stats.Report:
-    return stats.report(
-        db, q, tz=tz, districts=DISTRICTS, names=NAMES, sees=lambda d: not district or d == district
-    )
+    return stats.report(db, q, tz=tz, districts=DISTRICTS, names=NAMES, sees=lambda d: not district or d == district)
 
 
 def test_city_wide_counts_shares_percentiles_and_week_on_week(db: Db) -> None:
