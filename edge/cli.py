@@ -64,10 +64,9 @@ def config_from_args(args: argparse.Namespace) -> EdgeConfig:
     if args.config is not None:
         return load_config(args.config, overrides=overrides)
     data: dict[str, Any] = {}
-    from edge.config.station import set_dotted
+    from edge.config.station import apply_overrides
 
-    for k, v in overrides.items():
-        set_dotted(data, k, v)
+    apply_overrides(data, overrides)
     return parse_config(data, source="command line")
 
 

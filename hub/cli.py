@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from edge.system.sdnotify import Notifier
+from hub import bulletin_cli
 
 if TYPE_CHECKING:
     from hub.rpc import RpcRegistry
@@ -100,19 +101,28 @@ def _run(args: argparse.Namespace) -> int:
     notifier = Notifier()
     if notifier.watchdog_interval is not None:  # fed from the ingest loop: a wedged loop gets restarted
         service.on_tick = _every(notifier.watchdog_interval, notifier.watchdog)
+    from hub.retention import RetentionJob, RetentionSettings
+    from hub.web.db import Db
+
+    retention = RetentionJob(
+        lambda: Db(args.db),
+        RetentionSettings(personal_days=args.personal_days, dead_letter_days=args.dead_letter_days),
+    )
     outbound = None
     if signer is not None:  # the console's queued commands (work orders, bulletins, rosters): hub/outbound.py
         from hub.outbound import OutboundPublisher
-        from hub.web.db import Db
 
         outbound = OutboundPublisher(lambda: Db(args.db), signer, mqtt)
     service.start()
+    retention.start()
     if outbound is not None:
         outbound.start()
+    bulletin_cli.start_schedule(args, stop)
     logging.getLogger("hub").info("hub running: broker %s, database %s, group %s", args.broker, args.db, args.group)
     notifier.ready(f"hub: broker {args.broker}, group {args.group}")
     stop.wait()
     notifier.stopping()
+    retention.stop()
     if outbound is not None:
         outbound.stop()
     if console:
@@ -177,6 +187,48 @@ def _export(args: argparse.Namespace) -> int:
         out.flush()
     finally:
         store.close()
+    return 0
+
+
+def _retention_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--personal-days",
+        type=_positive,
+        default=180.0,
+        help="days before what residents typed is purged from stored reports and requests (default 180)",
+    )
+    parser.add_argument(
+        "--dead-letter-days", type=_positive, default=30.0, help="days refused messages are kept (default 30)"
+    )
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text!r}")
+    return value
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from hub.retention import RetentionSettings, purge
+    from hub.store import open_store
+    from hub.web.db import Db
+
+    open_store(args.db).close()
+    db = Db(args.db)
+    try:
+        r = purge(
+            db,
+            RetentionSettings(personal_days=args.personal_days, dead_letter_days=args.dead_letter_days),
+            dry_run=args.dry_run,
+        )
+    finally:
+        db.close()
+    verb = "would purge" if args.dry_run else "purged"
+    print(
+        f"{verb}: personal data of {r.events_scrubbed} events and {r.conflicts_scrubbed} conflicting copies, "
+        f"{r.dead_letters_deleted} dead letters"
+    )
     return 0
 
 
@@ -286,12 +338,18 @@ def command(name: str, argv: list[str]) -> int:
             default=60.0,
             help="at most one history row per station this often, in seconds; 0: every report (default 60)",
         )
+        _retention_args(parser)
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+        bulletin_cli.add_run_options(parser)
     ex = sub.add_parser("export", help="print stored events as JSON lines, in per-station order")
     ex.add_argument("--db", required=True)
     ex.add_argument("--station")
     st = sub.add_parser("stations", help="print each station's state and latest telemetry")
     st.add_argument("--db", required=True)
+    pg = sub.add_parser("purge", help="purge personal data and dead letters past their retention (docs/privacy.md)")
+    pg.add_argument("--db", required=True)
+    pg.add_argument("--dry-run", action="store_true", help="count what would be purged, change nothing")
+    _retention_args(pg)
     dl = sub.add_parser("dead-letters", help="print the latest messages the hub refused, newest first")
     dl.add_argument("--db", required=True)
     dl.add_argument("--limit", type=int, default=100)
@@ -301,12 +359,15 @@ def command(name: str, argv: list[str]) -> int:
     from hub.web import cli as web_cli
 
     web_cli.add_parsers(sub)
+    bulletin_cli.add_parsers(sub)
     args = p.parse_args(argv)
+    if args.action == "bulletin":
+        return bulletin_cli.run(args)
     if args.action in ("user", "token"):
         return web_cli.run(args)
     if args.action in signing_cli.ACTIONS:
         return signing_cli.run(args)
-    readers = {"export": _export, "stations": _stations, "dead-letters": _dead_letters}
+    readers = {"export": _export, "stations": _stations, "dead-letters": _dead_letters, "purge": _purge}
     if args.action in readers:
         from hub.store import SchemaTooNewError, StoreUnavailableError
 

@@ -30,7 +30,9 @@ __all__ = [
 ]
 
 FieldKind = Literal["text", "multiline", "name", "phone", "id_number", "date", "choice", "plate"]
-ServiceKind = Literal["report", "appointment", "lookup", "ticket", "notices", "call_officer", "emergency"]
+ServiceKind = Literal[
+    "report", "appointment", "lookup", "ticket", "notices", "call_officer", "emergency", "patrol", "report_status"
+]
 #: Which card field fills a form field when a resident taps their ID card.
 CardField = Literal["", "name", "id_number", "address", "birth_date", "gender"]
 #: Field kinds that hold personal data: masked on screen and on receipts, wiped at session end.

@@ -139,6 +139,14 @@ DEFAULT_CATALOGUE = Catalogue(
             elder=True,
         ),
         ServiceSpec(
+            id="report_status",
+            kind="report_status",
+            icon="查",
+            title=Text("查询报案进度", "Check my report"),
+            subtitle=Text("输入回执上的受理号", "Enter the reference on your receipt"),
+            elder=True,
+        ),
+        ServiceSpec(
             id="notices",
             kind="notices",
             icon="告",
@@ -161,6 +169,13 @@ DEFAULT_CATALOGUE = Catalogue(
             title=Text("紧急求助", "Emergency"),
             subtitle=Text("遇到危险立即报警", "In danger? Raise the alarm"),
             elder=True,
+        ),
+        ServiceSpec(
+            id="patrol_checkin",
+            kind="patrol",
+            icon="巡",
+            title=Text("巡逻打卡", "Patrol check-in"),
+            subtitle=Text("民警、巡防志愿者刷证或输入打卡码", "Officers and volunteers: card or code"),
         ),
     )
 )

@@ -12,7 +12,7 @@ from kiosk.catalogue import ServiceSpec, Text
 from kiosk.requests import KioskResult
 from kiosk.validation import mask_id_number, mask_name, mask_phone
 
-__all__ = ["ReceiptDoc", "ReceiptLine", "build_receipt", "mask_value", "receipt_lines"]
+__all__ = ["CHECK_HINT", "ReceiptDoc", "ReceiptLine", "build_receipt", "mask_value", "receipt_lines"]
 
 _STATUS = {
     "submitted": Text("已受理", "Received"),
@@ -23,7 +23,15 @@ _STATUS = {
     "called": Text("已呼叫值班民警", "The officer on duty has been called"),
     "raised": Text("已报警", "Alarm raised"),
     "failed": Text("未能办理", "Not done"),
+    "checked_in": Text("巡逻打卡成功", "Patrol check-in recorded"),
 }
+
+#: How a resident follows a report up (the receipt's QR code holds the reference too: `PK:<ticket>`).
+CHECK_HINT = Text(
+    "查询进度：在自助终端点「查询报案进度」，输入受理号末6位（在其他站点请输入完整受理号）。",
+    "To check its progress, tap 'Check my report' on the kiosk and enter the last 6 digits of the "
+    "reference (the whole reference at another station).",
+)
 
 
 class ReceiptLine(msgspec.Struct, frozen=True):
@@ -79,6 +87,8 @@ def build_receipt(
         lines.append(ReceiptLine(Text(item.date, item.date), summary))
     lines.append(ReceiptLine(Text("时间", "Time"), when))
     note = Text("请妥善保管本回执。" + status.zh, "Please keep this receipt. " + status.en)
+    if result.kind == "report" and result.ticket:
+        note = Text(f"{note.zh}。{CHECK_HINT.zh}", f"{note.en}. {CHECK_HINT.en}")
     return ReceiptDoc(
         station=station,
         title=service.title,

@@ -24,7 +24,7 @@ __all__ = [
     "ticket_for",
 ]
 
-ResultStatus = Literal["submitted", "queued", "booked", "found", "issued", "called", "raised", "failed"]
+ResultStatus = Literal["submitted", "queued", "booked", "found", "issued", "called", "raised", "failed", "checked_in"]
 
 
 def ticket_for(station: str, seq: int) -> str:

@@ -6,7 +6,8 @@ Starts a Mosquitto and the hub with `--http` on free loopback ports over a fresh
 stations in three districts (one silent, one offline, one with a fault) and incidents in several states
 (a new panic, one acknowledged, one dispatched past its 1-minute target and escalated), then signs in as
 command staff in Debian's chromium (Playwright, /usr/bin/chromium; nothing is downloaded) and saves
-login, alarms, incident, stations, audit, response statistics and station pages as `central-PAGE-LANG.png`.
+login, alarms, incident, stations, audit, patrol, response statistics and station pages as
+`central-PAGE-LANG.png`.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edge.sim.broker import MosquittoProcess, free_port
+from hub.bulletin import Week
 from hub.web.accounts import Accounts
+from hub.web.bulletin_demo import incident_at, report, store_at
 from hub.web.console import prepare_database
 from hub.web.db import Db
 from hub.web.demo import incident_dict, seed_station, store_change
 from hub.web.demo_history import seed_incidents, seed_telemetry
+from hub.web.patrol_demo import seed_patrol
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -102,6 +106,42 @@ def seed(db_url: str) -> dict[str, str]:
         faults=("printer.paper_out",),
         position=(22.55, 114.09),
     )
+    # last week and the week before at 福田: reports and alarms for the weekly bulletin
+    week = Week.of(now).shifted(-1)
+    start = week.bounds()[0]
+    day = 86400.0
+    items: list[tuple[int, str, float, dict[str, object]]] = []
+    reports = [("dispute", -6), ("dispute", -5), ("hazard", -4), ("dispute", -3), ("hazard", -2)]  # the week before
+    reports += [("dispute", 1), ("dispute", 2), ("hazard", 3), ("hazard", 4)]
+    for i, (category, when) in enumerate(reports):
+        items.append((10 + i, "kiosk.report", start + when * day + 3600 * 10, report(category)))
+    t = start + 2 * day + 3600 * 15
+    items += [
+        (
+            30,
+            "alarm.closed",
+            t + 400,
+            {"incident": incident_at("B-1", t, dispatched=t + 40, on_scene=t + 150, closed=t + 280)},
+        ),
+        (
+            31,
+            "alarm.closed",
+            t + day + 900,
+            {
+                "incident": incident_at(
+                    "B-2", t + day, dispatched=t + day + 50, on_scene=t + day + 230, closed=t + day + 600
+                )
+            },
+        ),
+        (
+            32,
+            "alarm.closed",
+            t - 5 * day + 400,
+            {"incident": incident_at("B-0", t - 5 * day, dispatched=t - 5 * day + 30, closed=t - 5 * day + 200)},
+        ),
+    ]
+    store_at(db_url, "SZ-FT-0051", items)
+    seed_patrol(db_url, visits={"SZ-FT-0042": 9, "SZ-LH-0007": 4, "SZ-FT-0051": 2})  # the Nanshan ones: none
     db = Db(db_url)
     try:  # eight weeks of closed incidents for the statistics, a day of telemetry for the station page
         fleet = ["SZ-FT-0042", "SZ-LH-0007", "SZ-NS-0113", "SZ-NS-0120", "SZ-FT-0051"]
@@ -109,7 +149,10 @@ def seed(db_url: str) -> dict[str, str]:
         seed_telemetry(db, "SZ-FT-0042", end=now, hours=24)
     finally:
         db.close()
-    return {"incident": "/incidents/SZ-LH-0007/INC-20261203-0928-77c2"}
+    return {
+        "incident": "/incidents/SZ-LH-0007/INC-20261203-0928-77c2",
+        "bulletin": f"/bulletins/{week}/%E7%A6%8F%E7%94%B0",
+    }
 
 
 def main() -> int:
@@ -170,6 +213,9 @@ def main() -> int:
                         ("incident", paths["incident"]),
                         ("stations", "/stations"),
                         ("audit", "/audit"),
+                        ("bulletin", paths["bulletin"]),
+                        ("patrol", "/patrol"),
+                        ("patrol-roster", "/patrol/roster"),
                         (
                             "stats",
                             "/stats?period=week&from="

@@ -7,7 +7,9 @@ school link, a device fault), timers (no alarm sounding; amber, red and met 1-3-
 disconnected, vehicle (a watch-listed vehicle hit, a near match with its plate crop, over an older noted
 one; one camera down), vehicle-alarm (the same hit while an alarm takes over), manual (the manual alarm
 form, its site missing), manual-confirm (its confirmation step, the siren switched on), history (closed
-incidents with their outcomes and 1-3-5 response times; manual siren control refused). The window is
+incidents with their outcomes and 1-3-5 response times; manual siren control refused), reports (the
+residents' reports page, one order selected, one not synced yet), report-new (a report comes in during
+an alarm: a count on the Reports button and a note, the alarm keeps the screen). The window is
 fed through its view-model: no daemon is needed (the hits are synthetic `vision.hits` payloads).
 """
 
@@ -17,6 +19,7 @@ import argparse
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -325,6 +328,85 @@ def state_history(w: ConsoleWindow) -> None:
     w.board.history_open = True
 
 
+def order(seq: int, *, ago: float, state: str = "new", category: str = "dispute", **fields: Any) -> dict[str, Any]:
+    """A work order as the daemon sends it (`edge.wire.orders.WorkOrder`, the contact masked)."""
+    created = datetime.fromtimestamp(NOW - ago, UTC).isoformat().replace("+00:00", "Z")
+    history = [
+        {
+            "change_id": f"{seq}{i}" * 4,
+            "action": a,
+            "by": "王警官",
+            "at": created,
+            "origin": "station",
+            "state": st,
+            "detail": d,
+        }
+        for i, (a, st, d) in enumerate(fields.pop("steps", []))
+    ]
+    return {
+        "ticket": f"SZ-FT-0042-{seq:06d}",
+        "station": "SZ-FT-0042",
+        "category": category,
+        "service": f"report_{category}",
+        "contact": "138****5678",
+        "created_at": created,
+        "updated_at": created,
+        "state": state,
+        "history": history,
+        **fields,
+    }
+
+
+ORDERS = [
+    order(131, ago=240, place="幸福路12号3栋", description="楼上深夜装修噪音，多次沟通无果"),
+    order(
+        128,
+        ago=5400,
+        state="assigned",
+        triage="follow_up",
+        officer="李警官",
+        place="深南大道华强路口",
+        description="两车剐蹭，双方对赔偿有争议",
+        steps=[("triage", "triaged", "follow_up"), ("assign", "assigned", "李警官")],
+    ),
+    order(
+        125,
+        ago=9000,
+        state="in_progress",
+        category="hazard",
+        triage="on_spot",
+        officer="王警官",
+        place="福华三路地铁口",
+        description="井盖缺失，有行人绊倒风险",
+        steps=[("triage", "triaged", "on_spot"), ("assign", "assigned", "王警官"), ("start", "in_progress", "")],
+    ),
+    order(
+        117,
+        ago=86400,
+        state="resolved",
+        triage="on_spot",
+        officer="王警官",
+        outcome="现场调解，双方达成一致",
+        place="彩田路菜市场",
+        description="摊位占道纠纷",
+    ),
+]
+
+
+def state_reports(w: ConsoleWindow) -> None:
+    w.board.load_links(LINKS)
+    w.orders.board.load({"orders": [{"order": o, "pending": 2 if o["state"] == "in_progress" else 0} for o in ORDERS]})
+    w.orders.board.open_page()
+    w.orders.board.select("SZ-FT-0042-000125")
+
+
+def state_report_new(w: ConsoleWindow) -> None:
+    """A report comes in while an alarm is on screen: a count and a note, the alarm keeps the screen."""
+    state_alarm(w)
+    w.orders.board.load({"orders": [{"order": o} for o in ORDERS[1:]]})
+    w.orders.notified("orders.new", {"order": ORDERS[0]})
+
+
 def state_disconnected(w: ConsoleWindow) -> None:
     state_several(w)
     w.board.set_connected(False, NOW - 42)
@@ -341,6 +423,8 @@ STATES = {
     "manual": state_manual,
     "manual-confirm": state_manual_confirm,
     "history": state_history,
+    "reports": state_reports,
+    "report-new": state_report_new,
 }
 
 

@@ -18,6 +18,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
 
 from edge.wire.api.kiosk import KioskCatalogue, KioskSettings
+from hub.web.bulletin_demo import sample_bulletin
 from kiosk.catalogue import catalogue_to_data
 from kiosk.catalogue_default import DEFAULT_CATALOGUE
 from ui.kiosk.window import KioskWindow
@@ -44,6 +45,7 @@ NOTICES = [
         },
     },
 ]
+CHECK_OUTCOME = {"zh": "民警已到现场调解，双方达成一致", "en": "Settled on the spot; both sides agreed"}
 CARD = {
     "name": "张三丰",
     "id_number": "11010519491231002X",
@@ -156,8 +158,34 @@ def render(window: KioskWindow, out: Path, lang: str) -> None:
         spec("queue_ticket"),
     )
     shoot(window, out, f"result_ticket_{lang}")
+    window.bulletin = sample_bulletin()
+    window.choose("patrol_checkin")
+    for d in "4815":
+        window.patrol.press(d)
+    shoot(window, out, f"patrol_{lang}")
+    checked_in = {"zh": "打卡成功：老张", "en": "Checked in: 老张"}
+    window.show_result(
+        {
+            "kind": "patrol",
+            "status": "checked_in",
+            "ticket": "SZ-FT-0042-000124",
+            "message": checked_in,
+            "receipt_id": "r",
+        },
+        spec("patrol_checkin"),
+    )
+    window.result.set_print_state("printed")
+    shoot(window, out, f"result_patrol_{lang}")
     window.choose("notices")
     shoot(window, out, f"notices_{lang}")
+    window.choose("report_status")
+    for d in "000123":
+        window.keyboard.press(d)
+    window.check_screen.show_status(
+        {"ticket": "SZ-FT-0042-000123", "state": "resolved", "triage": "on_spot", "outcome": CHECK_OUTCOME[lang]}
+    )
+    shoot(window, out, f"check_report_{lang}")
+    window.show_home()
     window.choose("emergency")
     shoot(window, out, f"emergency_confirm_{lang}")
     window.show_home()

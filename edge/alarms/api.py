@@ -134,7 +134,7 @@ class AlarmApi:
             raise ApiError(INVALID_PARAMS, "site must not be empty")
         by = _signer(conn, p.by)
         source = Source(kind=p.source, site=p.site, site_en=p.site_en, point=p.point, point_en=p.point_en)
-        detail = "kiosk emergency button" if p.source == "kiosk" else "raised by the crew"
+        detail = _RAISE_DETAIL.get((p.source, p.kind), "raised by the crew")
         return await self._run(
             lambda: self.c.book.raise_alarm(kind=p.kind, source=source, now=self.c.now(), detail=detail, by=by)
         )
@@ -146,6 +146,9 @@ class AlarmApi:
         if not self.c.config.siren.manual:
             raise ApiError(CONFLICT, "manual siren control is disabled in this station's configuration")
         return Siren(on=self.c.set_siren(p.on))
+
+
+_RAISE_DETAIL = {("kiosk", "emergency"): "kiosk emergency button", ("kiosk", "officer_call"): "kiosk officer call"}
 
 
 def _signer(conn: Connection | None, claimed: str) -> str:

@@ -209,7 +209,7 @@ class AlarmComponent:
         if not self._closing:  # stopping: the journal keeps them unsent for the next start
             for p in pendings:
                 self._spawn_emit(p)
-        alarm = any(c.change in ("raised", "merged", "escalated") for c in changes)
+        alarm = any(c.change in ("raised", "merged", "escalated") and c.incident.alarm for c in changes)
         if alarm:
             self.policy.new_alarm()
         self._update_outputs(retrigger=alarm)

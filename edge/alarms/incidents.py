@@ -23,9 +23,12 @@ Lifecycle::
        └──────────────(later steps may skip earlier ones; close works from any open state)──┘
 
 * A repeated press from the same source while its incident is open is *merged* into it (``presses``
-  grows). ``manual`` raises never merge.
+  grows). ``manual`` raises never merge, and an alarm never merges into an officer call (nor a call into
+  an alarm): the emergency button of a kiosk whose officer call is open is an incident of its own.
 * A *restore* from the source (the panel's restore code, a locking button reset) marks the open
   incident ``restored``; it stays open until the crew closes it.
+* An officer call (kind ``officer_call``, from the kiosk) is an incident like an alarm, with the same
+  lifecycle, targets and escalation; it only never drives the siren (:data:`CALL_KINDS`).
 * Targets: *respond* (acknowledge + dispatch) by ``raised_at + respond_s``, *arrive* (on scene) by
   ``raised_at + arrive_s``, *resolve* (closed) by ``raised_at + resolve_s``. :meth:`IncidentBook.due`
   escalates each missed target once.
@@ -38,6 +41,7 @@ from collections.abc import Iterable, Iterator, Mapping
 import msgspec
 
 from edge.alarms.model import (
+    CALL_KINDS,
     CHANGE_EVENT,
     KINDS,
     OUTCOMES,
@@ -63,6 +67,7 @@ from edge.alarms.model import (
 )
 
 __all__ = [
+    "CALL_KINDS",
     "CHANGE_EVENT",
     "KINDS",
     "OUTCOMES",
@@ -118,8 +123,9 @@ class IncidentBook:
     def open_incidents(self) -> list[Incident]:
         return [i for i in self._by_id.values() if i.open]
 
-    def any_in(self, *states: State) -> bool:
-        return any(i.state in states for i in self._by_id.values())
+    def alarm_in(self, *states: State) -> bool:
+        """Whether an alarm (not an officer call) is in one of ``states``."""
+        return any(i.alarm and i.state in states for i in self._by_id.values())
 
     def next_deadline(self) -> float | None:
         """The earliest wall-clock deadline (as shown to the crew) not yet met or escalated."""
@@ -184,7 +190,7 @@ class IncidentBook:
         to ``mono`` when given, else by the next :meth:`anchor`)."""
         key = source.merge_key
         if key is not None:
-            current = self._open_for(key)
+            current = self._open_for(key, alarm=kind not in CALL_KINDS)
             if current is not None:
                 entry = TimelineEntry(at=now, what="merged", by=by, detail=detail or "repeated alarm")
                 merged = self._put(
@@ -279,8 +285,13 @@ class IncidentBook:
         return changes
 
     # ---- internals -------------------------------------------------------------------------------
-    def _open_for(self, key: str) -> Incident | None:
-        found = [i for i in self._by_id.values() if i.open and i.source.merge_key == key]
+    def _open_for(self, key: str, *, alarm: bool | None = None) -> Incident | None:
+        """The source's newest open incident (only an alarm, or only a call, when ``alarm`` says which)."""
+        found = [
+            i
+            for i in self._by_id.values()
+            if i.open and i.source.merge_key == key and (alarm is None or i.alarm == alarm)
+        ]
         return max(found, key=lambda i: i.raised_at) if found else None
 
     def _advancing(self, incident_id: str, to: State) -> Incident:

@@ -15,6 +15,7 @@ from typing import Final, Literal
 import msgspec
 
 __all__ = [
+    "CALL_KINDS",
     "CHANGE_EVENT",
     "KINDS",
     "OUTCOMES",
@@ -42,14 +43,18 @@ __all__ = [
 ]
 
 State = Literal["raised", "acknowledged", "dispatched", "on_scene", "closed"]
-Kind = Literal["panic", "duress", "holdup", "emergency"]
+Kind = Literal["panic", "duress", "holdup", "emergency", "officer_call"]
 SourceKind = Literal["dc09", "modbus", "kiosk", "manual"]
 Outcome = Literal["real", "false_alarm", "test"]
 ChangeName = Literal["raised", "merged", "acknowledged", "dispatched", "on_scene", "closed", "restored", "escalated"]
 Target = Literal["respond", "arrive", "resolve"]
 
 STATES: Final[tuple[State, ...]] = ("raised", "acknowledged", "dispatched", "on_scene", "closed")
-KINDS: Final[tuple[Kind, ...]] = ("panic", "duress", "holdup", "emergency")
+KINDS: Final[tuple[Kind, ...]] = ("panic", "duress", "holdup", "emergency", "officer_call")
+#: Calls for an officer (a resident pressed "call the officer on duty" at the kiosk), not alarms: less
+#: urgent, but held to the same targets and escalated the same way. They never switch the siren or the
+#: strobe on (:class:`~edge.alarms.outputs.SirenPolicy`); the console announces them with the softer tone.
+CALL_KINDS: Final[frozenset[Kind]] = frozenset({"officer_call"})
 OUTCOMES: Final[tuple[Outcome, ...]] = ("real", "false_alarm", "test")
 #: The outbox event type of each change.
 CHANGE_EVENT: Final[dict[str, str]] = {
@@ -151,6 +156,11 @@ class Incident(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def open(self) -> bool:
         return self.state != "closed"
+
+    @property
+    def alarm(self) -> bool:
+        """An alarm (panic, duress, hold-up, emergency), not a call for an officer (:data:`CALL_KINDS`)."""
+        return self.kind not in CALL_KINDS
 
     def met(self, target: Target) -> bool:
         """Whether the step a target asks for has been done."""

@@ -50,7 +50,8 @@ class OutputState:
 
 
 class SirenPolicy:
-    """``wanted(book)``: the relays' state. A manual switch holds until the next new alarm or escalation."""
+    """``wanted(book)``: the relays' state (alarms only: an officer call never sounds the siren). A manual
+    switch holds until the next new alarm or escalation."""
 
     def __init__(self, config: SirenSection) -> None:
         self.config = config
@@ -59,9 +60,9 @@ class SirenPolicy:
     @staticmethod
     def _auto(mode: SirenMode, book: IncidentBook) -> bool:
         if mode == "raised":
-            return book.any_in("raised")
+            return book.alarm_in("raised")
         if mode == "open":
-            return bool(book.open_incidents())
+            return book.alarm_in("raised", "acknowledged", "dispatched", "on_scene")
         return False
 
     def wanted(self, book: IncidentBook) -> OutputState:

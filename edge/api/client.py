@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from edge.wire.api import core, incidents, kiosk, vision
+from edge.wire.api import core, incidents, kiosk, orders, vision
 from edge.wire.api.base import Empty, Method, Params
 from edge.wire.api.core import CrewLogin, CrewMember, EventSubmit, HubCall, Status, Submitted, Subscribe
 from edge.wire.api.incidents import (
@@ -39,7 +39,25 @@ from edge.wire.api.incidents import (
     LinkRow,
     Siren,
 )
-from edge.wire.api.kiosk import KioskCatalogue, KioskSubmit, Notices, Pending, Printed, PrintReceipt
+from edge.wire.api.kiosk import (
+    CurrentBulletin,
+    KioskCatalogue,
+    KioskSubmit,
+    Notices,
+    Pending,
+    Printed,
+    PrintReceipt,
+)
+from edge.wire.api.orders import (
+    OrderChangeParams,
+    OrderList,
+    OrderQuery,
+    OrderRef,
+    OrderView,
+    PublicStatus,
+    StateFilter,
+    StatusQuery,
+)
 from edge.wire.api.vision import CameraInfo, WatchListInfo
 from edge.wire.errors import INTERNAL_ERROR, INVALID_PARAMS, ApiError, DaemonUnavailableError
 from kiosk.requests import KioskResult
@@ -225,11 +243,29 @@ class EdgeClient:
     async def notices(self) -> Notices:
         return await self.request(kiosk.KIOSK_NOTICES)
 
+    async def bulletin(self) -> CurrentBulletin:
+        return await self.request(kiosk.KIOSK_BULLETIN)
+
     async def pending(self) -> Pending:
         return await self.request(kiosk.KIOSK_PENDING)
 
     async def end_session(self) -> None:
         await self.request(kiosk.KIOSK_SESSION_END, Empty())
+
+    # work orders (the crew console; `order_status` for the touchscreen)
+    async def work_orders(self, state: StateFilter = "", *, limit: int = 300) -> OrderList:
+        return await self.request(orders.ORDERS_LIST, OrderQuery(state=state, limit=limit))
+
+    async def work_order(self, ticket: str) -> OrderView:
+        return await self.request(orders.ORDERS_GET, OrderRef(ticket=ticket))
+
+    async def change_order(self, change: OrderChangeParams) -> OrderView:
+        """Triage / assign / start / resolve / refer; signed by this connection's logged-in member."""
+        return await self.request(orders.ORDERS_CHANGE, change)
+
+    async def order_status(self, ticket: str) -> PublicStatus:
+        """A resident's check: the public progress of a ticket (or of this station's number alone)."""
+        return await self.request(orders.ORDERS_STATUS, StatusQuery(ticket=ticket))
 
     # ---- plumbing ------------------------------------------------------------------------------
     async def _read_loop(self) -> None:

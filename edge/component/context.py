@@ -3,7 +3,8 @@
 A component (alarms, kiosk services, vision, the event simulator) is started with a `ComponentContext`:
 it can register local API methods, push notifications to subscribed clients, handle commands from
 central, emit durable events, raise and clear faults, report the state of its devices and cameras,
-ask central a question, and read its data directory and the uplink's state. Nothing else of the daemon
+ask central a question, react to another part's events once they are on disk (`on_event`: the event,
+never the part that emitted it), and read its data directory and the uplink's state. Nothing else of the daemon
 is reachable, so a component can be tested with a small fake context and cannot reach into another.
 """
 
@@ -19,9 +20,11 @@ from edge.system.faults import FaultBoard
 from edge.wire.api.base import Method
 from edge.wire.messages import Command, Priority
 
-__all__ = ["CommandHandler", "Component", "ComponentContext"]
+__all__ = ["CommandHandler", "Component", "ComponentContext", "EventHandler"]
 
 CommandHandler = Callable[[Command], Awaitable[None]]
+#: Called with an event's type, its stored record and its data, after the event is on disk.
+EventHandler = Callable[[str, StoredEvent, dict[str, Any]], Awaitable[None]]
 
 
 class ComponentContext(Protocol):
@@ -67,6 +70,10 @@ class ComponentContext(Protocol):
 
     def on_command(self, name: str, handler: CommandHandler) -> None:
         """Handle a command central pushes under `name` (already decoded; verification is the handler's)."""
+
+    def on_event(self, type_: str, handler: EventHandler) -> None:
+        """Be told of every event of `type_` once it is on disk (emitted by any component or submitted on
+        the API), before its emitter gets it back. A handler that raises is logged; the event stands."""
 
     async def emit(self, type_: str, priority: Priority, data: dict[str, Any]) -> StoredEvent:
         """Submit one event (validated against its registered schema); returns it once it is on disk."""

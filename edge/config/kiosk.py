@@ -2,6 +2,8 @@
 
 [kiosk]
 enabled = true
+location = "一楼大厅"            # where the kiosk stands: the crew is told it with every officer call
+location_en = "Ground-floor hall"
 services = ["report_dispute", "queue_ticket", "notices", "call_officer", "emergency"]
 idle_timeout = 120
 idle_warning = 30
@@ -16,6 +18,7 @@ charset = "gb2312"
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -81,6 +84,13 @@ class KioskSection(Strict):
             ge=0.5, le=600, description=("Seconds between attempts to get central's answer to requests queued offline.")
         ),
     ] = 5.0
+    location: str = Field(
+        default="",
+        max_length=64,
+        description="Where the kiosk stands, e.g. 一楼大厅: shown on the crew console with every officer call "
+        "and emergency (at most 64 characters, one line). Empty: the station's name only.",
+    )
+    location_en: str = Field(default="", max_length=64, description="The same in English, e.g. Ground-floor hall.")
     emergency_via_incidents: bool = Field(
         default=True,
         description=("Raise emergencies through the alarm engine's incidents.raise when it runs; else an alarm event."),
@@ -98,6 +108,15 @@ class KioskSection(Strict):
                 raise ValueError(str(exc)) from None
         return v
 
+    @field_validator("location", "location_en")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        v = v.strip()
+        bad = next((c for c in v if unicodedata.category(c).startswith("C")), None)
+        if bad is not None:
+            raise ValueError(f"must be one line of text (it has the control character U+{ord(bad):04X})")
+        return v
+
     @model_validator(mode="before")
     @classmethod
     def _old_keys(cls, data: Any) -> Any:
@@ -110,6 +129,10 @@ class KioskSection(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> KioskSection:
+        if self.location_en and not self.location:
+            raise ValueError(
+                "kiosk.location_en is set but kiosk.location is not: set where the kiosk stands in Chinese"
+            )
         if self.idle_warning >= self.idle_timeout:
             raise ValueError("kiosk.idle_warning must be shorter than kiosk.idle_timeout")
         if self.services is not None:

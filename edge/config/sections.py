@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from edge.config.alarms import AlarmsSection
 from edge.config.kiosk import KioskSection
+from edge.config.orders import OrdersSection
 from edge.config.vision import VisionSection
 
-__all__ = ["AlarmsSection", "KioskSection", "VisionSection"]
+__all__ = ["AlarmsSection", "KioskSection", "OrdersSection", "VisionSection"]

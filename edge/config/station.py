@@ -22,7 +22,7 @@ __all__ = ["CommandsSection", "ConfigError", "EdgeConfig", "load_config", "parse
 
 from edge.config.api import ApiSection
 from edge.config.base import Strict as _Strict
-from edge.config.sections import AlarmsSection, KioskSection, VisionSection
+from edge.config.sections import AlarmsSection, KioskSection, OrdersSection, VisionSection
 
 
 class StationSection(_Strict):
@@ -142,6 +142,7 @@ class EdgeConfig(_Strict):
     logging: LoggingSection = LoggingSection()
     alarms: AlarmsSection = AlarmsSection()
     kiosk: KioskSection = KioskSection()
+    orders: OrdersSection = OrdersSection()
     vision: VisionSection = VisionSection()
 
     @property
@@ -209,8 +210,7 @@ def load_config(path: Path | str, *, overrides: dict[str, Any] | None = None) ->
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{p}: not valid TOML: {exc}"]) from None
-    for dotted, value in (overrides or {}).items():
-        set_dotted(data, dotted, value)
+    apply_overrides(data, overrides or {})
     return parse_config(data, source=str(p), text=text)
 
 
@@ -247,6 +247,17 @@ def referenced_file_problems(config: EdgeConfig, *, source: str = "<config>") ->
         except CommandKeyError as exc:
             problems.append(f"{source}: commands.public_key_file = '{key}': {exc}")
     return problems + config.api.account_problems(source)
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Set every dotted key of `overrides` in `data`; ConfigError when one key is the table of another
+    (`station.id.x` beside `station.id`, which `--station` sets): one of them would silently win."""
+    for dotted, value in overrides.items():
+        for other in overrides:
+            if other.startswith(dotted + "."):
+                raise ConfigError([f"--set {other}: {dotted} is a value ({value!r}), not a table"])
+    for dotted, value in overrides.items():
+        set_dotted(data, dotted, value)
 
 
 def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:

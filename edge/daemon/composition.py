@@ -28,6 +28,10 @@ def build_components(config: EdgeConfig) -> list[Component]:
         from edge.alarms.component import AlarmComponent
 
         components.append(AlarmComponent(config.alarms))
+    if config.orders.runs(kiosk=config.kiosk.enabled):  # before the kiosk: it sees the first report
+        from edge.orders.component import OrdersComponent
+
+        components.append(OrdersComponent(config.orders))
     if config.kiosk.enabled:
         from edge.kiosk.component import KioskComponent
 

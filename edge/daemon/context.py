@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from edge.api.server import ApiServer, Handler
-from edge.component.context import CommandHandler
+from edge.component.context import CommandHandler, EventHandler
 from edge.spine.records import StoredEvent
 from edge.system.faults import FaultBoard
 from edge.wire.api.base import Method
 from edge.wire.messages import Priority
 
 __all__ = ["DaemonContext"]
+
+log = logging.getLogger(__name__)
 
 
 class DaemonContext:
@@ -42,6 +45,7 @@ class DaemonContext:
         self.device_states: dict[str, str] = {}
         self.cameras: dict[str, dict[str, Any]] = {}
         self.command_handlers: dict[str, CommandHandler] = {}
+        self.event_handlers: dict[str, list[EventHandler]] = {}
 
     @property
     def station(self) -> str:
@@ -86,8 +90,22 @@ class DaemonContext:
             raise ValueError(f"command {name} handled twice")
         self.command_handlers[name] = handler
 
+    def on_event(self, type_: str, handler: EventHandler) -> None:
+        self.event_handlers.setdefault(type_, []).append(handler)
+
     async def emit(self, type_: str, priority: Priority, data: dict[str, Any]) -> StoredEvent:
-        return await self._emit(type_, priority, data)
+        stored = await self._emit(type_, priority, data)
+        await self.stored(type_, stored, data)
+        return stored
+
+    async def stored(self, type_: str, stored: StoredEvent, data: dict[str, Any]) -> None:
+        """An event is on disk: tell the components that asked (`on_event`). The event stands whatever they
+        do; a handler that fails is logged and the next one still runs."""
+        for handler in self.event_handlers.get(type_, ()):
+            try:
+                await handler(type_, stored, data)
+            except Exception:
+                log.exception("a handler of %s event %d failed", type_, stored.seq)
 
     def set_device(self, name: str, state: str | None) -> None:
         if state is None:

@@ -180,6 +180,7 @@ class EdgeDaemon:
             raise ApiError(OUTBOX_FULL, str(exc)) from None
         except OutboxClosedError as exc:
             raise ApiError(UNAVAILABLE, str(exc)) from None
+        await self.context.stored(type_, stored[0], data)
         return Submitted(id=stored[0].id, seq=stored[0].seq)
 
     async def _api_status(self, params: Empty, conn: Connection) -> Status:

@@ -8,13 +8,16 @@ Local API (JSON-RPC on the daemon's socket; the touchscreen calls it through `ui
                          KioskRequest               -> KioskResult (the same, for that kind only)
     kiosk.print          {receipt_id, lang}         -> {printed: true, replaced: [...]}
     kiosk.notices        {}                         -> {notices: [Notice...]}
+    kiosk.bulletin       {}                         -> {bulletin: Bulletin | null} (edge/kiosk/bulletin.py)
     kiosk.pending        {}                         -> {pending: [...], resolved: [KioskResult...]}
     kiosk.session.end    {}                         -> {} (forget the session's receipts)
+    kiosk.patrol.checkin {method, code?}            -> KioskResult (a patrol member checks in, edge.kiosk.patrol)
 
 Notifications (subscribe to `kiosk.*`): `kiosk.card` (a card was read: its fields), `kiosk.card_removed`,
-`kiosk.card_failed`, `kiosk.notices` (the set changed), `kiosk.result` (central answered a queued
-request), `kiosk.officer_called`. Form errors come back as INVALID_PARAMS with `data.fields`, each with
-a code and messages in both languages.
+`kiosk.card_failed`, `kiosk.notices` (the set changed), `kiosk.bulletin` (a newer bulletin came),
+`kiosk.result` (central answered a queued request), `kiosk.officer_called`. Commands from central:
+`kiosk.notices`, `kiosk.result`, `kiosk.bulletin`, `patrol.roster`. Form errors come back as
+INVALID_PARAMS with `data.fields`, each with a code and messages in both languages.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import asyncio
 import collections
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -31,15 +35,20 @@ from drivers.escpos.printer import PrinterFaultError
 from edge.api.server import Connection
 from edge.config.kiosk import KioskSection
 from edge.kiosk import events as kiosk_payloads
+from edge.kiosk.bulletin import BulletinStore
 from edge.kiosk.devices import KioskDevices, NoPrinterError, render_receipt
 from edge.kiosk.handlers import RequestHandlers, answer_to_result
 from edge.kiosk.notices import NoticeStore
+from edge.kiosk.patrol import PatrolDesk, RosterStore
 from edge.kiosk.queue import PendingQueue
 from edge.wire import messages as wire
 from edge.wire.api import kiosk as api
 from edge.wire.api.base import Empty
-from edge.wire.api.kiosk import KioskSubmit, Printed, PrintReceipt
-from edge.wire.errors import NOT_FOUND, UNAVAILABLE, ApiError
+from edge.wire.api.kiosk import CurrentBulletin, KioskSubmit, Printed, PrintReceipt
+from edge.wire.api.patrol import KIOSK_PATROL_CHECKIN, PatrolCheckInParams
+from edge.wire.bulletin import BULLETIN_COMMAND
+from edge.wire.errors import INVALID_PARAMS, NOT_FOUND, UNAVAILABLE, ApiError
+from edge.wire.patrol import ROSTER_COMMAND
 from kiosk.catalogue import Text, catalogue_to_data
 from kiosk.receipts import ReceiptDoc, build_receipt
 from kiosk.requests import KioskRequest, KioskResult, new_request_id
@@ -66,8 +75,10 @@ class KioskComponent:
         self.ctx: ComponentContext | None = None
         self.devices: KioskDevices | None = None
         self.notices: NoticeStore | None = None
+        self.bulletin: BulletinStore | None = None
         self.pending: PendingQueue | None = None
         self.handlers: RequestHandlers | None = None
+        self.patrol: PatrolDesk | None = None
         self._receipts: collections.OrderedDict[str, ReceiptDoc] = collections.OrderedDict()
         self.resolved: collections.deque[KioskResult] = collections.deque(maxlen=50)
         self._tasks: list[asyncio.Task[None]] = []
@@ -78,14 +89,20 @@ class KioskComponent:
         cfg = self.config
         self.notices = NoticeStore(ctx.data_dir / "kiosk-notices.json")
         self.pending = PendingQueue(ctx.data_dir / "kiosk-pending.json")
+        self.bulletin = BulletinStore(ctx.data_dir / "kiosk-bulletin.json")
         await asyncio.to_thread(self.notices.load)
+        await asyncio.to_thread(self.bulletin.load)
         await asyncio.to_thread(self.pending.load)
+        self.patrol = PatrolDesk(ctx, RosterStore(ctx.data_dir / "patrol-roster.json"))
+        await asyncio.to_thread(self.patrol.roster.load)
         self.handlers = RequestHandlers(
             ctx,
             catalogue=self.catalogue,
             pending=self.pending,
             hub_timeout=cfg.hub_timeout,
             emergency_via_incidents=cfg.emergency_via_incidents,
+            location=cfg.location,
+            location_en=cfg.location_en,
         )
         ctx.register(api.KIOSK_CATALOGUE, self._api_catalogue)
         ctx.register(api.KIOSK_SUBMIT, self._submit_for(()))
@@ -99,10 +116,14 @@ class KioskComponent:
             ctx.register(method, self._submit_for((kind,)))
         ctx.register(api.KIOSK_PRINT, self._api_print)
         ctx.register(api.KIOSK_NOTICES, self._api_notices)
+        ctx.register(api.KIOSK_BULLETIN, self._api_bulletin)
         ctx.register(api.KIOSK_PENDING, self._api_pending)
         ctx.register(api.KIOSK_SESSION_END, self._api_session_end)
+        ctx.register(KIOSK_PATROL_CHECKIN, self._api_patrol_checkin)
         ctx.on_command("kiosk.notices", self._cmd_notices)
+        ctx.on_command(BULLETIN_COMMAND, self._cmd_bulletin)
         ctx.on_command("kiosk.result", self._cmd_result)
+        ctx.on_command(ROSTER_COMMAND, self._cmd_roster)
         self.devices = KioskDevices(
             reader=cfg.id_reader, printer=cfg.printer, faults=ctx.faults, set_device=ctx.set_device, notify=ctx.publish
         )
@@ -158,7 +179,6 @@ class KioskComponent:
         req = h.validated(req, service)
         result = await h.handle(req, service)
         if service.kind in _RECEIPT_KINDS and result.status != "failed":
-            receipt_id = new_request_id()
             d = self._ctx()
             doc = build_receipt(
                 result,
@@ -167,11 +187,26 @@ class KioskComponent:
                 when=time.strftime("%Y-%m-%d %H:%M"),
                 fields=req.fields,
             )
-            self._receipts[receipt_id] = doc
-            while len(self._receipts) > _MAX_RECEIPTS:
-                self._receipts.popitem(last=False)
-            result = msgspec.structs.replace(result, receipt_id=receipt_id)
+            result = msgspec.structs.replace(result, receipt_id=self._keep_receipt(doc))
         return _builtins(result)
+
+    def _keep_receipt(self, doc: ReceiptDoc) -> str:
+        receipt_id = new_request_id()
+        self._receipts[receipt_id] = doc
+        while len(self._receipts) > _MAX_RECEIPTS:
+            self._receipts.popitem(last=False)
+        return receipt_id
+
+    async def _api_patrol_checkin(self, params: PatrolCheckInParams, conn: Connection) -> dict[str, Any]:
+        assert self.patrol is not None
+        assert self.devices is not None
+        try:
+            service = self.catalogue.service(params.service)
+        except KeyError:
+            raise ApiError(INVALID_PARAMS, f"this station does not offer the service {params.service!r}") from None
+        card_id = self.devices.take_card() if params.method == "card" else None
+        result, doc = await self.patrol.check_in(params, service, card_id=card_id)
+        return _builtins(msgspec.structs.replace(result, receipt_id=self._keep_receipt(doc)))
 
     async def _api_print(self, params: PrintReceipt, conn: Connection) -> Printed:
         doc = self._receipts.get(params.receipt_id)
@@ -198,6 +233,10 @@ class KioskComponent:
         assert self.notices is not None
         return {"notices": msgspec.to_builtins(self.notices.current())}
 
+    async def _api_bulletin(self, params: Empty, conn: Connection) -> CurrentBulletin:
+        assert self.bulletin is not None
+        return CurrentBulletin(bulletin=self.bulletin.current)
+
     async def _api_pending(self, params: Empty, conn: Connection) -> dict[str, Any]:
         assert self.pending is not None
         return {
@@ -207,20 +246,35 @@ class KioskComponent:
 
     async def _api_session_end(self, params: Empty, conn: Connection) -> Empty:
         self._receipts.clear()
+        if self.devices is not None:
+            self.devices.forget_card()
         return Empty()
 
     # ---- commands from central -----------------------------------------------------------------
     # The daemon's command gate has verified the signature, target, time and counter of every command.
     async def _cmd_notices(self, cmd: wire.Command) -> None:
         assert self.notices is not None
+        if await _applied(self.notices.apply, cmd):
+            log.info("notices updated (scope %s, %d current)", cmd.args.get("scope"), len(self.notices.current()))
+            self._ctx().publish("kiosk.notices", {"count": len(self.notices.current())})
+
+    async def _cmd_bulletin(self, cmd: wire.Command) -> None:
+        assert self.bulletin is not None
+        if await _applied(self.bulletin.apply, cmd) and self.bulletin.current is not None:
+            b = self.bulletin.current
+            log.info("bulletin %s of area %s received", b.week, b.area)
+            self._ctx().publish(BULLETIN_COMMAND, {"week": b.week})
+
+    async def _cmd_roster(self, cmd: wire.Command) -> None:
+        assert self.patrol is not None
+        store = self.patrol.roster
         try:
-            changed = await asyncio.to_thread(self.notices.apply, cmd.args)
+            changed = await asyncio.to_thread(store.apply, cmd.args)
         except ValueError as exc:
             log.warning("refused command %s (%s): %s", cmd.name, cmd.id, exc)
             return
-        if changed:
-            log.info("notices updated (scope %s, %d current)", cmd.args.get("scope"), len(self.notices.current()))
-            self._ctx().publish("kiosk.notices", {"count": len(self.notices.current())})
+        if changed and store.roster is not None:
+            log.info("patrol roster version %d taken (%d members)", store.roster.version, len(store.roster.members))
 
     async def _cmd_result(self, cmd: wire.Command) -> None:
         self._take_answers([cmd.args])
@@ -295,6 +349,16 @@ class KioskComponent:
     def _handlers(self) -> RequestHandlers:
         assert self.handlers is not None
         return self.handlers
+
+
+async def _applied(apply: Callable[[dict[str, Any]], bool], cmd: wire.Command) -> bool:
+    """Let a store take a command's args (off the loop: it writes a file); False if it kept what it had
+    or refused them as malformed (logged)."""
+    try:
+        return await asyncio.to_thread(apply, cmd.args)
+    except ValueError as exc:
+        log.warning("refused command %s (%s): %s", cmd.name, cmd.id, exc)
+        return False
 
 
 def _builtins(result: KioskResult) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Either may be missing or broken; that is a visible device fault (`device.idcard`, `device.printer`) and
 a device state reported to the daemon, never a crash. Card content goes only to the touchscreen (as a `kiosk.card`
-notification on the local socket): it is neither logged nor stored.
+notification on the local socket): it is neither logged nor stored. The ID number of the last card is held in
+memory for `CARD_HOLD_S` (until the card is removed or the session ends) for a patrol check-in to take once.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +27,7 @@ __all__ = ["KioskDevices", "NoPrinterError", "card_payload", "render_receipt"]
 log = logging.getLogger(__name__)
 
 READER_FAULT = "device.idcard"
+CARD_HOLD_S = 60.0
 PRINTER_FAULT = "device.printer"
 
 
@@ -77,6 +80,17 @@ class KioskDevices:
         self.reader: IdCardReader | None = None
         self.printer: EscPosPrinter | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._card: tuple[str, float] | None = None  # (ID number, when read): see `take_card`
+
+    def take_card(self) -> str | None:
+        """The ID number of the card read in the last minute, once (then it is forgotten)."""
+        card, self._card = self._card, None
+        if card is None or time.monotonic() - card[1] > CARD_HOLD_S:
+            return None
+        return card[0]
+
+    def forget_card(self) -> None:
+        self._card = None
 
     async def start(self) -> None:
         if self._reader_cfg.port:
@@ -124,10 +138,13 @@ class KioskDevices:
                 assert event.fault is not None
                 self._set_reader_fault(f"身份证阅读器故障 / ID card reader fault: {event.fault.value}")
         elif isinstance(event, CardRead):
+            self._card = (event.data.id_number, time.monotonic())
             self._notify("kiosk.card", card_payload(event.data))
         elif isinstance(event, CardRemoved):
+            self._card = None
             self._notify("kiosk.card_removed", {})
         elif isinstance(event, CardReadFailed):
+            self._card = None
             self._notify("kiosk.card_failed", {"reason": event.reason})
 
     def _set_reader_fault(self, message: str) -> None:

@@ -1,5 +1,6 @@
 """Event payloads of the kiosk (`kiosk.*`), registered with `edge.wire.payloads` when the kiosk loads.
 
+`patrol.checkin` (edge.wire.patrol.PatrolCheckIn) is a patrol member's check-in: a hash, a display name, no ID number.
 `kiosk.report` and `kiosk.request` carry what the resident entered (central needs it to act); they go
 to central through the outbox and are never logged or put in telemetry.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import msgspec
 
 from edge.wire import payloads
+from edge.wire.patrol import PatrolCheckIn
 
 __all__ = ["CallOfficer", "Emergency", "Report", "Request", "TicketIssued"]
 
@@ -47,10 +49,14 @@ class TicketIssued(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 
 class CallOfficer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A resident pressed "call the officer on duty"."""
+    """A resident pressed "call the officer on duty". `incident` is set when the alarm engine took it (an
+    `officer_call` incident); `location` is where the kiosk stands (`[kiosk] location`)."""
 
     request_id: str
     service: str = "call_officer"
+    incident: str = ""
+    location: str = ""
+    location_en: str = ""
 
 
 class Emergency(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -66,3 +72,4 @@ payloads.register("kiosk.request", Request)
 payloads.register("kiosk.ticket", TicketIssued)
 payloads.register("kiosk.call_officer", CallOfficer)
 payloads.register("kiosk.emergency", Emergency)
+payloads.register("patrol.checkin", PatrolCheckIn)

@@ -5,7 +5,9 @@
 * appointment, lookup: a live request to central; if central cannot answer (link down, no answer in
   time) a durable `kiosk.request` event, queued, and the receipt says so. Central answers it once.
 * ticket: central's queue number; offline a local number (prefix L) and a `kiosk.ticket` event.
-* call_officer: a warning event and a `kiosk.officer_called` notification for the crew console.
+* call_officer: an `officer_call` incident in the alarm engine when it runs (see `edge.kiosk.emergency`),
+  a warning event `kiosk.call_officer` naming it, and a `kiosk.officer_called` notification for the
+  crew console (with the kiosk's location; the console announces it itself when no incident was raised).
 * emergency: see `edge.kiosk.emergency`.
 """
 
@@ -17,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from edge.kiosk.emergency import raise_incident
+from edge.kiosk.emergency import KioskPlace, raise_incident
 from edge.kiosk.queue import PendingQueue, PendingRequest
 from edge.wire import messages as wire
+from edge.wire.api.kiosk import OfficerCalled
 from edge.wire.errors import HUB_ERROR, INVALID_PARAMS, ApiError, HubUnavailableError
 from kiosk.catalogue import Catalogue, ServiceSpec, Text
 from kiosk.forms import FormError, validate_form
@@ -100,12 +103,16 @@ class RequestHandlers:
         pending: PendingQueue,
         hub_timeout: float,
         emergency_via_incidents: bool,
+        location: str = "",
+        location_en: str = "",
     ) -> None:
         self.ctx = ctx
         self.catalogue = catalogue
         self.pending = pending
         self.hub_timeout = hub_timeout
         self.emergency_via_incidents = emergency_via_incidents
+        self.location = location
+        self.location_en = location_en
         self._local_tickets: dict[str, int] = {}
         self._local_day = ""
 
@@ -245,11 +252,30 @@ class RequestHandlers:
             ticket=number,
         )
 
+    @property
+    def place(self) -> KioskPlace:
+        return KioskPlace(self.ctx.station_name or self.ctx.station, self.location, self.location_en)
+
     async def _call_officer(self, req: KioskRequest, service: ServiceSpec) -> KioskResult:
+        incident = ""
+        if "incidents.raise" in self.ctx.methods:
+            incident = await raise_incident(self.ctx.socket_path, kind="officer_call", place=self.place)
+        where = {"location": self.location, "location_en": self.location_en}
         stored = await self.ctx.emit(
-            "kiosk.call_officer", wire.Priority.WARNING, {"request_id": req.request_id, "service": service.id}
+            "kiosk.call_officer",
+            wire.Priority.WARNING,
+            {"request_id": req.request_id, "service": service.id, "incident": incident, **where},
         )
-        self.ctx.publish("kiosk.officer_called", {"seq": stored.seq, "station": self.ctx.station})
+        called = OfficerCalled(
+            seq=stored.seq,
+            station=self.ctx.station,
+            station_name=self.ctx.station_name,
+            location=self.location,
+            location_en=self.location_en,
+            incident=incident,
+            at=stored.accepted,
+        )
+        self.ctx.publish("kiosk.officer_called", msgspec.to_builtins(called))
         return KioskResult(
             request_id=req.request_id,
             service=service.id,
@@ -262,8 +288,7 @@ class RequestHandlers:
     async def _emergency(self, req: KioskRequest, service: ServiceSpec) -> KioskResult:
         incident = ""
         if self.emergency_via_incidents and "incidents.raise" in self.ctx.methods:
-            site = self.ctx.station_name or self.ctx.station
-            incident = await raise_incident(self.ctx.socket_path, site=site)
+            incident = await raise_incident(self.ctx.socket_path, kind="emergency", place=self.place)
         stored = await self.ctx.emit(
             "kiosk.emergency",
             wire.Priority.ALARM,

@@ -51,6 +51,7 @@ __all__ = [
     "Step",
     "Triage",
     "WorkOrder",
+    "actions_for",
     "apply",
     "mask_contact",
     "new_order",
@@ -247,6 +248,11 @@ def public_status(order: WorkOrder) -> dict[str, str]:
         "updated_at": order.updated_at,
         "created_at": order.created_at,
     }
+
+
+def actions_for(state: str) -> tuple[Action, ...]:
+    """The actions that fit an order in `state` (what a screen offers; `apply` still decides)."""
+    return tuple(a for a in ACTIONS if state in _FROM[a])
 
 
 def mask_contact(value: str) -> str:

@@ -14,7 +14,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub.web import api, auth, pages, station_pages, stats_pages
+from hub.web import api, auth, bulletins, pages, patrol_pages, station_pages, stats_pages
 from hub.web.console import HERE, Console, ConsoleSettings
 from hub.web.db import db_executor
 
@@ -76,8 +76,10 @@ def create_app(settings: ConsoleSettings) -> Starlette:
             *auth.routes,
             *pages.routes,
             *station_pages.routes,
+            *bulletins.routes,
             *api.routes,
             *stats_pages.routes,
+            *patrol_pages.routes,
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[Middleware(SecurityHeaders)],

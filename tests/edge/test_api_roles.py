@@ -43,6 +43,8 @@ EXPECTED: dict[str, set[Role]] = {
     **{f"incidents.{m}": {C, A} for m in ("list", "get", "ack", "dispatch", "arrive", "close", "raise")},
     "alarms.links": {C, A},
     "alarms.siren": {C, A},
+    **{f"orders.{m}": {C, A} for m in ("list", "get", "change")},
+    "orders.status": {K, A},
     "vision.cameras": {C, A},
     "vision.watchlist": {C, A},
     **{
@@ -59,6 +61,8 @@ EXPECTED: dict[str, set[Role]] = {
             "notices",
             "pending",
             "session.end",
+            "patrol.checkin",
+            "bulletin",
         )
     },
 }

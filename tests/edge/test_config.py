@@ -179,3 +179,18 @@ def test_edge_with_set_into_a_value_exits_2_with_a_message(tmp_path: Path) -> No
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "--set station.id.x: station.id is a value ('ST-9'), not a table" in done.stderr
+
+
+def test_set_into_a_value_given_by_a_flag_is_a_config_error_too(tmp_path: Path) -> None:
+    """Without a config file `--station X` and `--set station.id.x=1` both set station.id: one of them
+    silently won before; now it is a configuration error naming both."""
+    done = subprocess.run(
+        [sys.executable, "-m", "police_kiosk", "edge", "--station", "ST-9", "--set", "station.id.x=1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "--set station.id.x: station.id is a value ('ST-9'), not a table" in done.stderr

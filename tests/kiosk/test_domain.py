@@ -33,7 +33,17 @@ class FakeClock:
 # ---- catalogue ----------------------------------------------------------------------------------
 def test_default_catalogue_offers_every_service_kind() -> None:
     kinds = {s.kind for s in DEFAULT_CATALOGUE.services}
-    assert kinds == {"report", "appointment", "lookup", "ticket", "notices", "call_officer", "emergency"}
+    assert kinds == {
+        "report",
+        "appointment",
+        "lookup",
+        "ticket",
+        "notices",
+        "call_officer",
+        "emergency",
+        "patrol",
+        "report_status",
+    }
     assert {s.category for s in DEFAULT_CATALOGUE.services if s.kind == "report"} == {"dispute", "hazard"}
     assert {s.category for s in DEFAULT_CATALOGUE.services if s.kind == "appointment"} == {"id_card", "household"}
     elder = {s.id for s in DEFAULT_CATALOGUE.for_elders()}

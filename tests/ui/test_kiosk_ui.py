@@ -260,7 +260,14 @@ def test_elder_mode_and_notices(station: Station, qtbot: QtBot, kiosk_for: Any) 
     qtbot.waitUntil(lambda: k.w.attract.title.text() == "警惕冒充公检法诈骗", timeout=5000)  # the attract loop
     k.start()
     k.tap(k.w.home.elder_button)
-    assert set(k.w.home.tiles) == {"report_dispute", "queue_ticket", "notices", "call_officer", "emergency"}
+    assert set(k.w.home.tiles) == {
+        "report_dispute",
+        "queue_ticket",
+        "notices",
+        "call_officer",
+        "emergency",
+        "report_status",
+    }
     small = k.w.home.lang_button.height()
     assert small >= MIN_TARGET * 1.3 - 1
     k.service("notices")
@@ -421,6 +428,45 @@ def test_screenshot_script_renders_every_screen_in_both_languages(qtbot: QtBot, 
     spec.loader.exec_module(module)
     assert module.main([str(tmp_path), "--size", "1280x800"]) == 0
     shots = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert len(shots) == 28  # 14 screens
+    assert len(shots) == 34  # 17 screens
     assert {s.rsplit("_", 1)[1] for s in shots} == {"zh.png", "en.png"}
     assert all((tmp_path / s).stat().st_size > 5000 for s in shots)
+
+
+def test_check_my_report_shows_progress_and_outcome_without_personal_data(
+    station: Station, qtbot: QtBot, kiosk_for: Any
+) -> None:
+    fields = {"description": "楼道堆放杂物", "location": "景山前街4号", "name": "张三丰", "phone": PHONE}
+    ticket = station.call("kiosk.submit", {"service": "report_dispute", "fields": fields})["ticket"]
+    k = kiosk_for(station.edge.socket)
+    k.start()
+    k.service("report_status")
+    screen = k.w.check_screen
+    assert k.w.stack.currentWidget() is screen and k.w.keyboard.isVisible()
+
+    def check(digits: str) -> None:
+        screen.entry.clear()
+        k.type_digits(digits)
+        k.tap(screen.check_button)
+
+    check(ticket[-6:])  # this station's report: the number alone
+    qtbot.waitUntil(lambda: screen.headline.isVisible() and screen.headline.text() == "已受理", timeout=15000)
+    for step in (
+        {"action": "triage", "triage": "on_spot"},
+        {"action": "resolve", "outcome": "已清理楼道"},
+    ):
+        station.call("orders.change", {"ticket": ticket, "by": "王警官", **step})
+    check(ticket[-6:])
+    qtbot.waitUntil(lambda: "已清理楼道" in screen.detail.text(), timeout=15000)
+    assert screen.headline.text() == "已办结" and ticket in screen.reference.text()
+    k.w.toggle_lang()
+    assert screen.headline.text() == "Resolved" and "Outcome: 已清理楼道" in screen.detail.text()
+    assert not any(s in k.all_text() for s in SECRETS)
+    check("999999")  # not here: central is asked (it says unknown, or cannot answer yet)
+    qtbot.waitUntil(lambda: screen.problem is not None and screen.check_button.isEnabled(), timeout=15000)
+    assert screen.message.text() == screen.problem[1] and not screen.panel.isVisible()
+    # the idle wipe leaves nothing of the check behind
+    k.clock.t += 10_000
+    k.w.tick()
+    assert k.w.stack.currentWidget() is k.w.attract
+    assert screen.entry.text() == "" and screen.status is None

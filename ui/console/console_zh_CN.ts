@@ -72,6 +72,10 @@
         <translation>已结案</translation>
     </message>
     <message>
+        <source>Officer call</source>
+        <translation>呼叫值班民警</translation>
+    </message>
+    <message>
         <source>At the scene</source>
         <translation>已到场</translation>
     </message>
@@ -126,6 +130,10 @@
     <message>
         <source>NEW ALARM</source>
         <translation>新警情</translation>
+    </message>
+    <message>
+        <source>RESIDENT CALLING AT THE KIOSK</source>
+        <translation>群众在自助终端呼叫民警</translation>
     </message>
     <message>
         <source>RESPONSE OVERDUE</source>
@@ -294,6 +302,150 @@
     <message>
         <source>Loading…</source>
         <translation>正在加载…</translation>
+    </message>
+    <message>
+        <source>Reports</source>
+        <translation>报案工单</translation>
+    </message>
+    <message>
+        <source>Residents&apos; reports: %1 open, %2 not triaged</source>
+        <translation>群众报案：%1 件未办结，%2 件待分流</translation>
+    </message>
+    <message>
+        <source>New report %1: %2 · %3</source>
+        <translation>新报案 %1：%2 · %3</translation>
+    </message>
+    <message>
+        <source>No.</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Place</source>
+        <translation>地点</translation>
+    </message>
+    <message>
+        <source>Contact</source>
+        <translation>联系电话</translation>
+    </message>
+    <message>
+        <source>Age</source>
+        <translation>时长</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>not synced</source>
+        <translation>未同步</translation>
+    </message>
+    <message>
+        <source>New</source>
+        <translation>待分流</translation>
+    </message>
+    <message>
+        <source>Triaged</source>
+        <translation>已分流</translation>
+    </message>
+    <message>
+        <source>Assigned</source>
+        <translation>已指派</translation>
+    </message>
+    <message>
+        <source>In progress</source>
+        <translation>处理中</translation>
+    </message>
+    <message>
+        <source>Resolved</source>
+        <translation>已办结</translation>
+    </message>
+    <message>
+        <source>Referred</source>
+        <translation>已转办</translation>
+    </message>
+    <message>
+        <source>Settle on the spot</source>
+        <translation>现场调解</translation>
+    </message>
+    <message>
+        <source>Follow up</source>
+        <translation>跟进处理</translation>
+    </message>
+    <message>
+        <source>To the station</source>
+        <translation>带回警务站</translation>
+    </message>
+    <message>
+        <source>Dispute</source>
+        <translation>纠纷</translation>
+    </message>
+    <message>
+        <source>Safety hazard</source>
+        <translation>安全隐患</translation>
+    </message>
+    <message>
+        <source>Triage</source>
+        <translation>分流</translation>
+    </message>
+    <message>
+        <source>Assign</source>
+        <translation>指派</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始处理</translation>
+    </message>
+    <message>
+        <source>Mark resolved</source>
+        <translation>办结</translation>
+    </message>
+    <message>
+        <source>Refer</source>
+        <translation>转办</translation>
+    </message>
+    <message>
+        <source>Officer&apos;s name</source>
+        <translation>民警姓名</translation>
+    </message>
+    <message>
+        <source>Outcome (for a referral: to whom and why)</source>
+        <translation>处理结果（转办请写明转交单位及原因）</translation>
+    </message>
+    <message>
+        <source>Enter the officer&apos;s name</source>
+        <translation>请填写民警姓名</translation>
+    </message>
+    <message>
+        <source>Enter the outcome</source>
+        <translation>请填写处理结果</translation>
+    </message>
+    <message>
+        <source>No reports yet</source>
+        <translation>暂无报案</translation>
+    </message>
+    <message>
+        <source>Could not load the reports</source>
+        <translation>未能载入报案工单</translation>
+    </message>
+    <message>
+        <source>Reported %1</source>
+        <translation>报案时间 %1</translation>
+    </message>
+    <message>
+        <source>Officer: %1</source>
+        <translation>民警：%1</translation>
+    </message>
+    <message>
+        <source>Outcome: %1</source>
+        <translation>结果：%1</translation>
+    </message>
+    <message>
+        <source>not applied: %1</source>
+        <translation>未采纳：%1</translation>
     </message>
     <message>
         <source>%1 min</source>
@@ -482,6 +634,10 @@
     <message>
         <source>Outcome</source>
         <translation>处置结果</translation>
+    </message>
+    <message>
+        <source>%1 more</source>
+        <translation>另有 %1 个</translation>
     </message>
 </context>
 </TS>

@@ -12,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from ui.console.calls import CALL_KINDS
 from ui.console.style import set_prop
 from ui.console.text import action_label, kind_label, reason_label, source_label, state_label, step_label, translate
 from ui.console.views import IncidentView
@@ -131,6 +132,7 @@ class FocusPanel(QFrame):
             self.unit.clear()
         self.view = view
         self.kind.setText(kind_label(view.kind))
+        set_prop(self.kind, "call", "true" if view.kind in CALL_KINDS else "false")  # amber, not alarm red
         self.reason.setText("  ".join(reason_label(r) for r in view.alert_reasons))
         self.state.setText(state_label(view.state) + (f" · {view.unit}" if view.unit else ""))
         self.escalated.setText(translate("Console", "Escalated ×%1").replace("%1", str(view.escalations)))

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.console.call_banner import CallBanner
 from ui.console.crew_panel import CrewBar, HistoryPage, ManualAlarmPanel
 from ui.console.focus import FocusPanel
 from ui.console.vehicle_panel import HitCard, VehicleHitPanel
@@ -26,7 +27,7 @@ __all__ = ["ConsoleLayout"]
 
 
 class ConsoleLayout:
-    """Header, status strip, vehicle warnings, the page stack (idle, incidents, history, manual alarm),
+    """Header, status strip, officer calls, vehicle warnings, the page stack (idle, incidents, history, manual alarm),
     messages and the crew bar, laid out in `window`."""
 
     def __init__(self, window: QMainWindow) -> None:
@@ -51,6 +52,7 @@ class ConsoleLayout:
         top.addSpacing(16)
         top.addWidget(self.lang_button)
         self.strip = StatusStrip()
+        self.calls = CallBanner()  # officer calls no incident stands for, until noted
         self.hits = VehicleHitPanel()
         self.hits.hide()
         self.idle = QLabel()
@@ -88,7 +90,7 @@ class ConsoleLayout:
         self.history = HistoryPage()
         self.manual = ManualAlarmPanel()
         self.stack = QStackedWidget()
-        self.pages = (idle_page, incidents_page, self.history, self.manual)
+        self.pages: tuple[QWidget, ...] = (idle_page, incidents_page, self.history, self.manual)
         for page in self.pages:
             self.stack.addWidget(page)
         self.message = QLabel()
@@ -102,6 +104,7 @@ class ConsoleLayout:
         lay.setSpacing(0)
         lay.addWidget(header)
         lay.addWidget(self.strip)
+        lay.addWidget(self.calls)
         lay.addWidget(self.hits)
         lay.addWidget(self.stack, 1)
         lay.addWidget(self.message)

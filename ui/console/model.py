@@ -10,6 +10,10 @@ again when a 1-3-5 target is missed, when it is escalated, or when the button is
 re-alert stops when the crew silences it or moves the incident on. A newly alerting incident takes
 the focus; otherwise the crew's selection stays.
 
+Officer calls: an `officer_call` incident alerts as an alarm does (the softer tone; it never takes the
+focus from an alerting alarm); a call no incident stands for lives in `board.calls` (`ui/console/calls.py`),
+an amber banner until noted.
+
 Watch-listed vehicle hits and the camera line live in `board.vision` (`ui/console/vision.py`): a hit is a
 warning (amber banner, softer tone) until the crew notes it, never the red takeover.
 
@@ -25,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ui.console.calls import CALL_KINDS, CallBoard
 from ui.console.crew import HistoryBoard, ManualAlarm, SirenSwitch
 from ui.console.incident import OPEN_STATES, STATE_ORDER, TARGETS, Incident, parse_incident
 from ui.console.views import (
@@ -80,6 +85,7 @@ class ConsoleBoard:
     siren: SirenSwitch = field(default_factory=SirenSwitch)
     history: HistoryBoard = field(default_factory=HistoryBoard)
     history_open: bool = False
+    calls: CallBoard = field(default_factory=CallBoard)
 
     # ---- the daemon's connection ---------------------------------------------------------------
     def set_connected(self, value: bool, now: float) -> None:
@@ -234,11 +240,17 @@ class ConsoleBoard:
         if started:
             self.history_open = False  # the takeover wins over the history and an unconfirmed form
             self.manual.cancel()
-            self.selected = max(started, key=lambda i: (self.incidents[i].raised_at, i))
+            alarms = {i for i in started if self.incidents[i].kind not in CALL_KINDS}
+            if alarms or not self._alarm_alerting(self.selected):  # a call never takes an alarm's place
+                self.selected = max(alarms or started, key=lambda i: (self.incidents[i].raised_at, i))
         elif self.selected not in self.incidents:
             self.selected = None
         hit = self.vision.tick()
-        return bool(started) or hit
+        called = self.calls.tick()
+        return bool(started) or hit or called
+
+    def _alarm_alerting(self, iid: str | None) -> bool:
+        return iid is not None and iid in self._alerting and self.incidents[iid].kind not in CALL_KINDS
 
     def _is_alerting(self, iid: str) -> bool:
         return self.incidents[iid].state == "raised" or bool(self._realert.get(iid))
@@ -282,6 +294,8 @@ class ConsoleBoard:
             siren=self.siren.view(),
             history=self.history.view(now, lang, clock_text, _pick) if self.history_open else (),
             history_open=self.history_open,
+            calls=self.calls.view(now, lang, clock_text, _pick),
+            alarm_alerting=any(v.alerting and v.kind not in CALL_KINDS for v in views),
         )
 
     def _incident_view(self, inc: Incident, now: float, lang: str) -> IncidentView:
@@ -290,7 +304,8 @@ class ConsoleBoard:
         point, point_other = _pick(src.point, src.point_en, lang)
         timers = tuple(_timer(inc, t, now) for t in TARGETS)
         missed = tuple(t for t in TARGETS if t in inc.missed or _timer(inc, t, now).bad)
-        reasons = (["new"] if inc.state == "raised" else []) + self._realert.get(inc.id, [])
+        new = "new_call" if inc.kind in CALL_KINDS else "new"
+        reasons = ([new] if inc.state == "raised" else []) + self._realert.get(inc.id, [])
         elapsed = max(0.0, now - inc.raised_at)
         return IncidentView(
             id=inc.id,

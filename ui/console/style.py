@@ -40,6 +40,7 @@ QPushButton:pressed {{ background: #3c4a58; }}
 #focus[alert="b"] {{ background: #e0161e; border-color: #ffffff; }}
 #focus[alert="off"] {{ background: #1b232c; }}
 #kind {{ font-size: 34px; font-weight: 800; background: {RED}; color: white; border-radius: 8px; padding: 4px 16px; }}
+#kind[call="true"] {{ background: {AMBER}; color: #221800; }}
 #reason {{ font-size: 34px; font-weight: 800; color: #ffffff; }}
 #badge {{ font-size: 24px; font-weight: 700; border: 2px solid #eef2f5; border-radius: 8px; padding: 4px 12px; }}
 #site {{ font-size: 64px; font-weight: 800; }}
@@ -88,6 +89,12 @@ QLineEdit {{ font-size: 26px; min-height: 60px; padding: 4px 10px; background: #
 #pill[status="met"] {{ background: #1f5a34; }}
 #listTitle {{ font-size: 24px; color: #93a4b4; }}
 
+#calls {{ border-bottom: 3px solid {AMBER}; }}
+#calls[alert="a"] {{ background: #6b4a00; }}
+#calls[alert="b"] {{ background: #8f6300; }}
+#callCaption {{ font-size: 28px; font-weight: 800; background: {AMBER}; color: #221800; border-radius: 8px;
+               padding: 2px 12px; }}
+#callWhere {{ font-size: 30px; font-weight: 800; color: #ffffff; }}
 #hits {{ background: #161d24; border-bottom: 2px solid #4d3a0c; }}
 #hitCard {{ border-radius: 14px; border: 3px solid {AMBER}; }}
 #hitCard[alert="a"] {{ background: #6b4a00; }}

@@ -27,6 +27,7 @@ __all__ = [
     "crew_label",
     "kind_label",
     "notice_label",
+    "order_label",
     "outcome_label",
     "reason_label",
     "source_label",
@@ -44,6 +45,7 @@ _KINDS: dict[str, object] = {
     "duress": QT_TRANSLATE_NOOP("Console", "Duress alarm"),
     "holdup": QT_TRANSLATE_NOOP("Console", "Hold-up alarm"),
     "emergency": QT_TRANSLATE_NOOP("Console", "Emergency"),
+    "officer_call": QT_TRANSLATE_NOOP("Console", "Officer call"),
 }
 _STATES: dict[str, object] = {
     "raised": QT_TRANSLATE_NOOP("Console", "Awaiting acknowledgement"),
@@ -71,6 +73,7 @@ _ACTIONS: dict[str, object] = {
 }
 _REASONS: dict[str, object] = {
     "new": QT_TRANSLATE_NOOP("Console", "NEW ALARM"),
+    "new_call": QT_TRANSLATE_NOOP("Console", "RESIDENT CALLING AT THE KIOSK"),
     "missed:respond": QT_TRANSLATE_NOOP("Console", "RESPONSE OVERDUE"),
     "missed:arrive": QT_TRANSLATE_NOOP("Console", "ARRIVAL OVERDUE"),
     "missed:resolve": QT_TRANSLATE_NOOP("Console", "RESOLUTION OVERDUE"),
@@ -136,6 +139,46 @@ _CREW: dict[str, object] = {
     "loading": QT_TRANSLATE_NOOP("Console", "Loading…"),
 }
 
+# Work orders (residents' reports): states, triages, categories, actions and the page's words.
+_ORDERS: dict[str, object] = {
+    "reports": QT_TRANSLATE_NOOP("Console", "Reports"),
+    "title": QT_TRANSLATE_NOOP("Console", "Residents' reports: %1 open, %2 not triaged"),
+    "new_report": QT_TRANSLATE_NOOP("Console", "New report %1: %2 · %3"),
+    "col:number": QT_TRANSLATE_NOOP("Console", "No."),
+    "col:category": QT_TRANSLATE_NOOP("Console", "Category"),
+    "col:place": QT_TRANSLATE_NOOP("Console", "Place"),
+    "col:contact": QT_TRANSLATE_NOOP("Console", "Contact"),
+    "col:age": QT_TRANSLATE_NOOP("Console", "Age"),
+    "col:state": QT_TRANSLATE_NOOP("Console", "State"),
+    "not_synced": QT_TRANSLATE_NOOP("Console", "not synced"),
+    "state:new": QT_TRANSLATE_NOOP("Console", "New"),
+    "state:triaged": QT_TRANSLATE_NOOP("Console", "Triaged"),
+    "state:assigned": QT_TRANSLATE_NOOP("Console", "Assigned"),
+    "state:in_progress": QT_TRANSLATE_NOOP("Console", "In progress"),
+    "state:resolved": QT_TRANSLATE_NOOP("Console", "Resolved"),
+    "state:referred": QT_TRANSLATE_NOOP("Console", "Referred"),
+    "triage:on_spot": QT_TRANSLATE_NOOP("Console", "Settle on the spot"),
+    "triage:follow_up": QT_TRANSLATE_NOOP("Console", "Follow up"),
+    "triage:to_station": QT_TRANSLATE_NOOP("Console", "To the station"),
+    "category:dispute": QT_TRANSLATE_NOOP("Console", "Dispute"),
+    "category:hazard": QT_TRANSLATE_NOOP("Console", "Safety hazard"),
+    "action:triage": QT_TRANSLATE_NOOP("Console", "Triage"),
+    "action:assign": QT_TRANSLATE_NOOP("Console", "Assign"),
+    "action:start": QT_TRANSLATE_NOOP("Console", "Start"),
+    "action:resolve": QT_TRANSLATE_NOOP("Console", "Mark resolved"),
+    "action:refer": QT_TRANSLATE_NOOP("Console", "Refer"),
+    "officer_hint": QT_TRANSLATE_NOOP("Console", "Officer's name"),
+    "outcome_hint": QT_TRANSLATE_NOOP("Console", "Outcome (for a referral: to whom and why)"),
+    "needs_officer": QT_TRANSLATE_NOOP("Console", "Enter the officer's name"),
+    "needs_outcome": QT_TRANSLATE_NOOP("Console", "Enter the outcome"),
+    "empty": QT_TRANSLATE_NOOP("Console", "No reports yet"),
+    "failed": QT_TRANSLATE_NOOP("Console", "Could not load the reports"),
+    "reported": QT_TRANSLATE_NOOP("Console", "Reported %1"),
+    "officer": QT_TRANSLATE_NOOP("Console", "Officer: %1"),
+    "outcome": QT_TRANSLATE_NOOP("Console", "Outcome: %1"),
+    "refused": QT_TRANSLATE_NOOP("Console", "not applied: %1"),
+}
+
 
 def _lookup(table: dict[str, object], key: str) -> str:
     source = table.get(key)  # QT_TRANSLATE_NOOP returns its text (typed as object)
@@ -184,6 +227,11 @@ def outcome_label(outcome: str) -> str:
 
 def crew_label(key: str) -> str:
     return _lookup(_CREW, key)
+
+
+def order_label(key: str) -> str:
+    """A work-order word: `state:new`, `triage:on_spot`, `category:dispute`, `action:assign`, `title`, ..."""
+    return _lookup(_ORDERS, key)
 
 
 class Language(QObject):

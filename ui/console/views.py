@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from ui.console.calls import CallView
 from ui.console.crew import HistoryRowView, ManualAlarmView, SirenView
 from ui.console.vision import VisionView
 
@@ -118,3 +119,5 @@ class ConsoleView:
     siren: SirenView
     history: tuple[HistoryRowView, ...]  # closed incidents, newest closed first
     history_open: bool  # the crew is looking at the history (no alarm took over since)
+    calls: tuple[CallView, ...] = ()  # officer calls no incident stands for, not yet noted, newest first
+    alarm_alerting: bool = False  # an alarm (not only officer calls) alerts: the alarm tone

@@ -40,6 +40,7 @@ from edge.wire.errors import INVALID_PARAMS
 from ui.console.actions import raise_request, step_request
 from ui.console.layout import ConsoleLayout
 from ui.console.model import ConsoleBoard
+from ui.console.orders_panel import OrdersController
 from ui.console.sound import AlarmSound
 from ui.console.style import STYLE, set_prop
 from ui.console.text import Language, action_label, notice_label, translate
@@ -51,7 +52,7 @@ __all__ = ["TOPICS", "ConsoleWindow"]
 
 log = logging.getLogger(__name__)
 
-TOPICS = ["incidents", "alarm.links", "faults", "vision.hits"]
+TOPICS = ["incidents", "alarm.links", "faults", "vision.hits", "kiosk.officer_called", "orders.new", "orders.changed"]
 METHOD_NOT_FOUND = -32601
 RETRY_S = 10.0  # while the alarm service did not answer, ask again this often
 MESSAGE_S = 8.0
@@ -85,6 +86,7 @@ class ConsoleWindow(QMainWindow):
         self.cameras_pending = False
         self.setStyleSheet(STYLE)
         self._build()
+        self.orders = OrdersController(self)  # residents' reports: a page and a crew-bar button of its own
         link.notified.connect(self._on_notified)
         link.connectedChanged.connect(self._on_connected)
         self.timer = QTimer(self)
@@ -105,6 +107,7 @@ class ConsoleWindow(QMainWindow):
         self.ui.focus.silence.connect(self.silence)
         self.ui.list.selected.connect(self.select)
         self.ui.side_hit.noted.connect(self.note_hit)
+        self.ui.calls.noted.connect(self.note_call)
         self.ui.manual.kindChosen.connect(self.manual_kind)
         self.ui.manual.review.connect(self.manual_review)
         self.ui.manual.confirmed.connect(self.manual_confirm)
@@ -217,6 +220,8 @@ class ConsoleWindow(QMainWindow):
                 self.board.apply_fault(params)
                 if str(params.get("code") or "").startswith("camera.") and self.board.vision.cameras is not None:
                     self.load_cameras()
+            elif topic == "kiosk.officer_called":
+                self.board.calls.apply(params)
             elif topic == "vision.hits" and isinstance(params.get("hit"), dict):
                 self.board.vision.apply_hit(params["hit"])
                 if self.board.vision.cameras is not None:
@@ -310,6 +315,11 @@ class ConsoleWindow(QMainWindow):
         self.board.vision.note(key)
         self.refresh()
 
+    def note_call(self, key: str) -> None:
+        """ "Noted": the crew has seen this officer call (local to this console)."""
+        self.board.calls.note(key)
+        self.refresh()
+
     def select(self, iid: str) -> None:
         self.board.select(iid)
         self.refresh()
@@ -333,9 +343,8 @@ class ConsoleWindow(QMainWindow):
         started = self.board.tick(now)
         view = self.view = self.board.view(now, self.language.code)
         if self.sound is not None:
-            self.sound.set_active(
-                (view.alerting or view.vision.alerting) and view.connected, tone="alarm" if view.alerting else "warning"
-            )
+            active = view.alerting or view.vision.alerting or bool(view.calls)
+            self.sound.set_active(active and view.connected, tone="alarm" if view.alarm_alerting else "warning")
             if started:
                 self.sound.restart()
         self.ui.title.setText(
@@ -349,9 +358,13 @@ class ConsoleWindow(QMainWindow):
         self.ui.clock_label.setText(time.strftime("%H:%M:%S", time.localtime(now)))
         self.ui.lang_button.setText("EN" if self.language.code == "zh" else "中文")
         self.ui.strip.show_status(view)
+        self.ui.calls.show_calls(view.calls)
         sound_note = "" if self.sound is not None and self.sound.available else notice_label("sound_unavailable")
         manual_open = view.manual.step != "closed"
-        self._show_page(3 if manual_open else 2 if view.history_open else 0 if view.focus is None else 1)
+        alarms = 0 if view.focus is None else 1
+        reports = self.orders.index if self.orders.keep_open(taken_over=bool(started)) else alarms
+        self._show_page(3 if manual_open else 2 if view.history_open else reports)
+        self.orders.draw(now, view.connected)
         self.ui.crew.show_state(
             view.siren, manual_open=manual_open, history_open=view.history_open, connected=view.connected
         )
@@ -391,6 +404,7 @@ class ConsoleWindow(QMainWindow):
         self.ui.stack.setCurrentIndex(index)
 
     def _pulse(self) -> None:
+        self.ui.calls.pulse()
         if self.view is not None and self.view.alerting:
             self.ui.focus.pulse()
         if self.view is not None and self.view.vision.alerting:

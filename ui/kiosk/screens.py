@@ -8,7 +8,9 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from edge.wire.bulletin import Bulletin
 from kiosk.catalogue import ServiceSpec
+from ui.kiosk.bulletin_view import BulletinPanel
 from ui.kiosk.i18n import translate
 from ui.kiosk.widgets import Screen, button, label
 
@@ -153,10 +155,12 @@ class NoticesScreen(Screen):
         self.back_button.clicked.connect(self.back.emit)
         self.layout_.addWidget(self.back_button)
         self.notices: list[dict[str, Any]] = []
+        self.bulletin: Bulletin | None = None  # the weekly bulletin, shown first
+        self.bulletin_panel: BulletinPanel | None = None
         self.lang = "zh"
 
-    def show_notices(self, notices: list[dict[str, Any]], lang: str) -> None:
-        self.notices, self.lang = notices, lang
+    def show_notices(self, notices: list[dict[str, Any]], lang: str, bulletin: Bulletin | None = None) -> None:
+        self.notices, self.lang, self.bulletin = notices, lang, bulletin
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -169,7 +173,10 @@ class NoticesScreen(Screen):
                 w.hide()
                 w.setParent(None)
                 w.deleteLater()
-        if not self.notices:
+        self.bulletin_panel = BulletinPanel(self.bulletin, self.lang) if self.bulletin is not None else None
+        if self.bulletin_panel is not None:
+            self.list_.addWidget(self.bulletin_panel)
+        elif not self.notices:
             self.list_.addWidget(label(translate("Kiosk", "There are no notices at the moment."), name="Subtitle"))
         for n in self.notices:
             panel = QFrame()

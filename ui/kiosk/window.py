@@ -17,17 +17,20 @@ from PySide6.QtWidgets import QApplication, QSizePolicy, QStackedWidget, QVBoxLa
 
 from edge.wire.api import kiosk as api
 from edge.wire.api.base import Empty
-from edge.wire.api.kiosk import KioskCatalogue, KioskSubmit, Notices, Printed, PrintReceipt
+from edge.wire.api.kiosk import CurrentBulletin, KioskCatalogue, KioskSubmit, Notices, Printed, PrintReceipt
+from edge.wire.bulletin import Bulletin
 from kiosk.catalogue import Catalogue, ServiceSpec, catalogue_from_data
 from kiosk.catalogue_default import DEFAULT_CATALOGUE
 from kiosk.forms import FormError, validate_form
 from kiosk.pinyin import PinyinEngine
 from kiosk.requests import KioskResult, new_request_id
 from kiosk.session import CardIdentity, ResidentSession, SessionState
+from ui.kiosk.check_screen import CheckScreen
 from ui.kiosk.form_screen import FormScreen
 from ui.kiosk.i18n import Language, translate
 from ui.kiosk.keyboard import OnScreenKeyboard
 from ui.kiosk.overlay import TimeoutOverlay
+from ui.kiosk.patrol_screen import PatrolScreen
 from ui.kiosk.result_screen import ResultScreen
 from ui.kiosk.screens import AttractScreen, ConfirmScreen, HomeScreen, NoticesScreen, OutOfServiceScreen
 from ui.kiosk.theme import ELDER_SCALE, stylesheet
@@ -58,6 +61,7 @@ class KioskWindow(QWidget):
             "id_reader": False,
         }
         self.notices: list[dict[str, Any]] = []
+        self.bulletin: Bulletin | None = None
         self.session = self._new_session()
         self.engine = PinyinEngine()
         self.keyboard = OnScreenKeyboard(self.engine)
@@ -68,8 +72,12 @@ class KioskWindow(QWidget):
         self.stack.setMinimumHeight(300)
         self.attract, self.home, self.notices_screen = AttractScreen(), HomeScreen(), NoticesScreen()
         self.confirm, self.out_of_service, self.result = ConfirmScreen(), OutOfServiceScreen(), ResultScreen()
+        self.patrol = PatrolScreen()
+        self.check_screen = CheckScreen(self.keyboard, link)
         for screen in (self.attract, self.home, self.notices_screen, self.confirm, self.out_of_service, self.result):
             self.stack.addWidget(screen)
+        self.stack.addWidget(self.patrol)
+        self.stack.addWidget(self.check_screen)
         self.form: FormScreen | None = None
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -87,6 +95,9 @@ class KioskWindow(QWidget):
         self.confirm.cancelled.connect(self.show_home)
         self.result.done.connect(self.finish)
         self.result.reprint.connect(self.print_receipt)
+        self.patrol.back.connect(self.show_home)
+        self.patrol.checked_in.connect(self.show_result)
+        self.check_screen.back.connect(self.show_home)
         self.setStyleSheet(stylesheet(1.0))
         self.timer = QTimer(self)
         self.timer.setInterval(1000)
@@ -139,6 +150,8 @@ class KioskWindow(QWidget):
         """Everything the resident typed, or the card said, goes: widgets, models, keyboard memory."""
         self._drop_form()
         self.result.wipe()
+        self.patrol.wipe()
+        self.check_screen.wipe()
         self.keyboard.wipe()
         self.keyboard.hide()
         self.overlay.hide()
@@ -189,8 +202,15 @@ class KioskWindow(QWidget):
             if result is not None:
                 self.set_notices(msgspec.to_builtins(result.notices))
 
+        def got_bulletin(result: CurrentBulletin | None, error: ApiError | None) -> None:
+            if result is not None:
+                self.bulletin = result.bulletin
+                if self.stack.currentWidget() is self.notices_screen:
+                    self.notices_screen.show_notices(self.notices, self.session.lang, self.bulletin)
+
         if self.link is not None:
             self.link.request(api.KIOSK_NOTICES, None, got)
+            self.link.request(api.KIOSK_BULLETIN, None, got_bulletin)
 
     def set_notices(self, notices: list[dict[str, Any]]) -> None:
         self.notices = notices
@@ -199,11 +219,15 @@ class KioskWindow(QWidget):
     def _notified(self, topic: str, params: dict[str, Any]) -> None:
         if topic == "kiosk.card":
             self.card_read(params)
-        elif topic == "kiosk.notices":
+        elif topic in ("kiosk.notices", "kiosk.bulletin"):
             self.refresh_notices()
 
     def card_read(self, params: dict[str, Any]) -> None:
         if self.stack.currentWidget() is self.out_of_service:
+            return
+        if self.stack.currentWidget() is self.patrol:  # a patrol member's card: not the session's
+            self._activity()
+            self.patrol.card_read()
             return
         birth = params.get("birth_date") or ""
         card = CardIdentity(
@@ -250,8 +274,12 @@ class KioskWindow(QWidget):
         self.confirm.retranslate()
         self.result.lang = lang
         self.result.retranslate()
+        self.patrol.lang = lang
+        self.patrol.retranslate()
         self.overlay.retranslate()
         self.keyboard.retranslate()
+        self.check_screen.lang = lang
+        self.check_screen.retranslate()
         if self.form is not None:
             self.form.lang = lang
             self.form.retranslate()
@@ -270,15 +298,26 @@ class KioskWindow(QWidget):
         spec = self.catalogue.service(service_id)
         self.session.service_id = service_id
         if spec.kind == "notices":
-            self.notices_screen.show_notices(self.notices, self.session.lang)
+            self.notices_screen.show_notices(self.notices, self.session.lang, self.bulletin)
             self.stack.setCurrentWidget(self.notices_screen)
+        elif spec.kind == "report_status":
+            self.open_check()
         elif spec.kind == "emergency":
             self.confirm.retranslate()
             self.stack.setCurrentWidget(self.confirm)
+        elif spec.kind == "patrol":
+            self.patrol.open(spec, self.link, self.session.lang)
+            self.stack.setCurrentWidget(self.patrol)
         elif spec.kind == "call_officer" or not spec.fields:
             self._send(spec, {})
         else:
             self.open_form(spec)
+
+    def open_check(self) -> None:
+        self._drop_form()
+        self.check_screen.open(self.session.lang)
+        self.stack.setCurrentWidget(self.check_screen)
+        self.keyboard.show()
 
     def open_form(self, spec: ServiceSpec) -> None:
         self._drop_form()

@@ -17,6 +17,7 @@ from edge.wire.api.base import CREW, Empty, Method, Params, Short, Text
 __all__ = [
     "ALARMS_LINKS",
     "ALARMS_SIREN",
+    "CALL_KINDS",
     "INCIDENTS_ACK",
     "INCIDENTS_ARRIVE",
     "INCIDENTS_CLOSE",
@@ -43,6 +44,9 @@ __all__ = [
     "Targets",
 ]
 
+#: Kinds that are a call for an officer, not an alarm (as `edge.alarms.model.CALL_KINDS`): the same
+#: targets and escalation, but no siren, and the console announces them with the softer tone.
+CALL_KINDS = frozenset({"officer_call"})
 OPEN_STATES = ("raised", "acknowledged", "dispatched", "on_scene")
 STATE_ORDER = {"raised": 0, "acknowledged": 1, "dispatched": 2, "on_scene": 3, "closed": 4}
 
@@ -164,7 +168,7 @@ class IncidentClose(Params, frozen=True, kw_only=True, forbid_unknown_fields=Tru
 
 
 class IncidentRaise(Params, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    kind: Literal["panic", "duress", "holdup", "emergency"] = "emergency"
+    kind: Literal["panic", "duress", "holdup", "emergency", "officer_call"] = "emergency"
     site: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     site_en: Short = ""
     point: Short = ""

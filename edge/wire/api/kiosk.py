@@ -12,11 +12,13 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from edge.wire.api.base import KIOSK, Empty, Method, Params, Short
+from edge.wire.bulletin import Bulletin
 from kiosk.notices import Notice
 from kiosk.requests import KioskResult
 
 __all__ = [
     "KIOSK_BOOK",
+    "KIOSK_BULLETIN",
     "KIOSK_CALL_OFFICER",
     "KIOSK_CATALOGUE",
     "KIOSK_EMERGENCY",
@@ -27,10 +29,12 @@ __all__ = [
     "KIOSK_SESSION_END",
     "KIOSK_SUBMIT",
     "KIOSK_TICKET",
+    "CurrentBulletin",
     "KioskCatalogue",
     "KioskSettings",
     "KioskSubmit",
     "Notices",
+    "OfficerCalled",
     "Pending",
     "PendingRequest",
     "PrintReceipt",
@@ -80,6 +84,10 @@ class Notices(msgspec.Struct, frozen=True, kw_only=True):
     notices: list[Notice]
 
 
+class CurrentBulletin(msgspec.Struct, frozen=True, kw_only=True):
+    bulletin: Bulletin | None  # None: central has sent none yet
+
+
 class PendingRequest(msgspec.Struct, frozen=True, kw_only=True):
     """A request queued at the station until central answers it."""
 
@@ -93,6 +101,22 @@ class PendingRequest(msgspec.Struct, frozen=True, kw_only=True):
 class Pending(msgspec.Struct, frozen=True, kw_only=True):
     pending: list[PendingRequest]
     resolved: list[KioskResult]
+
+
+class OfficerCalled(msgspec.Struct, frozen=True, kw_only=True):
+    """The `kiosk.officer_called` notification (crew): a resident called the officer on duty.
+
+    `incident` names the alarm engine's `officer_call` incident when it took the call (the console then
+    shows that incident); empty when the station runs no alarm engine, and the console announces the
+    call itself until the crew notes it. Lenient: a console older than the daemon ignores new fields."""
+
+    seq: int  # the `kiosk.call_officer` event's sequence number at this station
+    station: str
+    station_name: str = ""
+    location: str = ""
+    location_en: str = ""
+    incident: str = ""
+    at: float = 0.0  # epoch seconds
 
 
 def _submit(name: str, what: str) -> Method[KioskSubmit, KioskResult]:
@@ -117,4 +141,7 @@ KIOSK_PENDING: Method[Empty, Pending] = Method(
 )
 KIOSK_SESSION_END: Method[Empty, Empty] = Method(
     "kiosk.session.end", Empty, Empty, KIOSK, "Forget the session's receipts."
+)
+KIOSK_BULLETIN: Method[Empty, CurrentBulletin] = Method(
+    "kiosk.bulletin", Empty, CurrentBulletin, KIOSK, "The latest weekly bulletin central sent (or none)."
 )

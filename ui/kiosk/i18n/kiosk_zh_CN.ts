@@ -8,8 +8,36 @@
         <translation>请将身份证放在读卡区，自动填写个人信息。</translation>
     </message>
     <message>
+        <source>Check my report</source>
+        <translation>查询报案进度</translation>
+    </message>
+    <message>
+        <source>Enter the reference on your receipt. For a report made at this station the last 6 digits are enough; for another station enter the whole reference (a space for each dash).</source>
+        <translation>请输入回执上的受理号。在本站报的案，输入末6位数字即可；在其他站点报的案，请输入完整受理号（每个“-”用空格代替）。</translation>
+    </message>
+    <message>
+        <source>e.g. 000123</source>
+        <translation>例如 000123</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>查询</translation>
+    </message>
+    <message>
         <source>Back</source>
         <translation>返回</translation>
+    </message>
+    <message>
+        <source>Enter the reference on your receipt.</source>
+        <translation>请输入回执上的受理号。</translation>
+    </message>
+    <message>
+        <source>Checking...</source>
+        <translation>正在查询……</translation>
+    </message>
+    <message>
+        <source>Reference: %1</source>
+        <translation>受理号：%1</translation>
     </message>
     <message>
         <source>Submit</source>
@@ -148,8 +176,28 @@
         <translation>取消</translation>
     </message>
     <message>
+        <source>Checking in...</source>
+        <translation>正在打卡……</translation>
+    </message>
+    <message>
         <source>Sorry, this could not be done now. Please ask the officer on duty.</source>
         <translation>抱歉，暂时无法办理，请联系值班民警。</translation>
+    </message>
+    <message>
+        <source>Officers and patrol volunteers: put your ID card on the reader, or type your check-in code.</source>
+        <translation>民警、巡防志愿者：请将身份证放在读卡区，或输入打卡码。</translation>
+    </message>
+    <message>
+        <source>Check-in code</source>
+        <translation>打卡码</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Check in</source>
+        <translation>打卡</translation>
     </message>
 </context>
 </TS>

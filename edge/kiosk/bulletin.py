@@ -1,0 +1,51 @@
+"""The kiosk's latest weekly bulletin, as central sent it (`kiosk.bulletin`, a signed command).
+
+The daemon's command gate verified the command (Ed25519, target, expiry, counter) before this sees it;
+malformed args are refused here. The latest bulletin (by week, then by when central generated it, so an
+edited re-send of the same week replaces it and an older week never does) is kept in
+DATA_DIR/kiosk-bulletin.json, written atomically, so it survives a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from edge.system.files import write_atomic
+from edge.wire.bulletin import Bulletin
+
+__all__ = ["BulletinStore"]
+
+log = logging.getLogger(__name__)
+
+
+class BulletinStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.current: Bulletin | None = None
+
+    def load(self) -> None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return
+        try:
+            self.current = msgspec.json.decode(raw, type=Bulletin)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            log.warning("ignored the unreadable bulletin file %s: %s", self.path, exc)
+
+    def apply(self, args: dict[str, Any]) -> bool:
+        """Take a bulletin from a command's args; False when it is older than the one held; ValueError
+        when malformed."""
+        try:
+            new = msgspec.convert(args, Bulletin)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"malformed bulletin: {exc}") from None
+        if self.current is not None and new.order_key() < self.current.order_key():
+            return False
+        write_atomic(self.path, msgspec.json.encode(new))
+        self.current = new
+        return True
