@@ -161,15 +161,24 @@ def to_csv(report: stats.Report) -> str:
     return buf.getvalue()
 
 
-async def stats_csv(request: Request) -> Response:
-    who = await require_page(request)
+async def _asked(request: Request, who: Principal | Response, bad: type[Response]) -> stats.Report | Response:
+    """The report a request asks for, or the response saying why not (`bad`: how a bad parameter is said)."""
     if isinstance(who, Response):
         return who
     try:
         q = _query(request)
     except stats.StatsError as exc:
+        if bad is JSONResponse:
+            return JSONResponse({"error": "bad_request", "detail": str(exc)}, status_code=400)
         return Response(str(exc), status_code=400, media_type="text/plain; charset=utf-8")
-    report = await run(lambda: _report(request, who, q))
+    return await run(lambda: _report(request, who, q))
+
+
+async def stats_csv(request: Request) -> Response:
+    report = await _asked(request, await require_page(request), Response)
+    if isinstance(report, Response):
+        return report
+    q = report.query
     name = f"response-{q.group}-{q.start.isoformat()}-{q.end.isoformat()}.csv"
     return Response(
         "\ufeff" + to_csv(report),  # the byte-order mark: spreadsheets then read the Chinese names right
@@ -179,15 +188,8 @@ async def stats_csv(request: Request) -> Response:
 
 
 async def stats_api(request: Request) -> Response:
-    who = await authorised(request)
-    if isinstance(who, Response):
-        return who
-    try:
-        q = _query(request)
-    except stats.StatsError as exc:
-        return JSONResponse({"error": "bad_request", "detail": str(exc)}, status_code=400)
-    report = await run(lambda: _report(request, who, q))
-    return JSONResponse(report.as_json())
+    report = await _asked(request, await authorised(request), JSONResponse)
+    return report if isinstance(report, Response) else JSONResponse(report.as_json())
 
 
 routes = [

@@ -26,6 +26,7 @@ from hub.web.db import Db
 from hub.web.demo import seed_station
 from hub.web.demo_history import seed_incidents
 from tests.support.browser import axe_violations, chromium
+from tests.support.browser import signed_in as sign_in
 from tests.support.central import Central
 from tests.support.procs import PYTHON, EdgeProc, wait_until
 
@@ -112,18 +113,8 @@ def browser() -> Iterator[Any]:
 
 @contextlib.contextmanager
 def signed_in(browser: Any, world: World, name: str, *, lang: str = "zh", **ctx: Any) -> Iterator[Any]:
-    context = browser.new_context(**ctx)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(f"{world.url}/lang/{lang}?next=/login")
-        page.fill("#name", name)
-        page.fill("#password", PASSWORDS[name])
-        page.click("form.login button[type=submit]")
-        page.wait_for_url(f"{world.url}/alarms")
+    with sign_in(browser, world.url, name, PASSWORDS[name], lang=lang, **ctx) as page:
         yield page
-    finally:
-        context.close()
 
 
 def test_a_stopped_daemon_turns_silent_on_the_open_page_and_comes_back(world: World, browser: Any) -> None:
