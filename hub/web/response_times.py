@@ -21,7 +21,7 @@ import msgspec
 from edge.wire.api.incidents import Incident
 from hub.web.db import Db
 
-__all__ = ["SCHEMA", "TARGETS", "backfill", "record", "row_of"]
+__all__ = ["SCHEMA", "TARGETS", "backfill", "changes", "record", "row_of"]
 
 TARGETS: Final = ("respond", "arrive", "resolve")
 
@@ -77,10 +77,20 @@ def row_of(station: str, incident: dict[str, Any]) -> tuple[Any, ...] | None:
     )
 
 
+class _Changes:
+    """How many times this process recorded an incident change: a cached report older than that is stale."""
+
+    count = 0
+
+
+changes = _Changes()
+
+
 def record(db: Db, station: str, incident: dict[str, Any]) -> None:
     row = row_of(station, incident)
     if row is not None:
         db.run(_UPSERT, row)
+        changes.count += 1
 
 
 def backfill(db: Db) -> int:

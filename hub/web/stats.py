@@ -350,9 +350,9 @@ def report(
     per_group, per_bucket = _times(db, bucket, bucket_params, start=start, end=end, buckets=len(series))
     every: Times = ([], [], [])
     for key, times in per_group.items():
-        for m in range(3):
-            every[m].extend(times[m])
         _fill(group(key), times)
+        for m in range(3):
+            every[m].extend(times[m])  # sorted runs: sorting them together is a merge
     for summary, times in zip(series, per_bucket):
         _fill(summary, times)
     _fill(total, every)

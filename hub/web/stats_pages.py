@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import datetime, tzinfo
 from urllib.parse import urlencode
 
@@ -12,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.web import charts, stats
+from hub.web import charts, response_times, stats
 from hub.web.accounts import Principal
 from hub.web.api import authorised
 from hub.web.auth import console_of, require_page
@@ -29,11 +30,27 @@ def local_tz() -> tzinfo:
     return tz
 
 
+CACHE_S = 300.0  # a report is computed again after this long, or as soon as an incident changed
+_cache: dict[tuple[int, stats.Query, str, str], tuple[float, int, stats.Report]] = {}
+
+
 def _report(request: Request, who: Principal, q: stats.Query) -> stats.Report:
+    """The report, from a small cache while no incident changed (a year of incidents takes a while; the
+    same view asked again by a wall screen and a desk costs nothing)."""
     console = console_of(request)
+    key = (id(console), q, who.role, who.district)
+    now = time.monotonic()
+    version = response_times.changes.count
+    hit = _cache.get(key)
+    if hit is not None and hit[1] == version and now - hit[0] < CACHE_S:
+        return hit[2]
     feed = console.feed
     names = {st: v.name for st, v in feed.places.items()}
-    return stats.report(console.pool.get(), q, tz=local_tz(), districts=feed.districts, names=names, sees=who.sees)
+    report = stats.report(console.pool.get(), q, tz=local_tz(), districts=feed.districts, names=names, sees=who.sees)
+    if len(_cache) >= 64:
+        _cache.clear()
+    _cache[key] = (now, version, report)
+    return report
 
 
 def _query(request: Request) -> stats.Query:
