@@ -178,7 +178,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "chart_frames": ("各摄像头帧率（帧/秒）", "Frames per second, per camera"),
     "chart_lag": ("各摄像头延迟（毫秒）", "Lag per camera (ms)"),
     "no_history": ("这段时间没有运行状态记录。", "No telemetry in this window."),
-    "samples": ("记录数", "samples"),
+    "samples": ("条记录", "samples"),
     "connected": ("已连接", "connected"),
     "connecting": ("连接中", "connecting"),
     "disconnected": ("已断开", "disconnected"),
