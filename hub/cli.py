@@ -227,7 +227,7 @@ def _purge(args: argparse.Namespace) -> int:
     verb = "would purge" if args.dry_run else "purged"
     print(
         f"{verb}: personal data of {r.events_scrubbed} events and {r.conflicts_scrubbed} conflicting copies, "
-        f"{r.dead_letters_deleted} dead letters"
+        f"{r.bookings_scrubbed} bookings, {r.dead_letters_deleted} dead letters"
     )
     return 0
 

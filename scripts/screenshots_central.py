@@ -32,6 +32,7 @@ from hub.web.db import Db
 from hub.web.demo import incident_dict, seed_station, store_change
 from hub.web.demo_history import seed_incidents, seed_telemetry
 from hub.web.patrol_demo import seed_patrol
+from scripts.central_push_demo import fill_notice_form, seed_push_pages, signing_key
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -168,6 +169,7 @@ def main() -> int:
         work = Path(tmp)
         db_url = f"sqlite:///{work / 'hub.db'}"
         paths = seed(db_url)
+        seed_push_pages(db_url)
         broker = MosquittoProcess(work / "mosquitto")
         broker.start()
         port = free_port()
@@ -185,6 +187,8 @@ def main() -> int:
                 f"127.0.0.1:{port}",
                 "--log-level",
                 "WARNING",
+                "--signing-key-file",
+                str(signing_key(work)),
             ],
             start_new_session=True,
         )
@@ -222,8 +226,13 @@ def main() -> int:
                             + time.strftime("%Y-%m-%d", time.localtime(time.time() - 55 * 86400)),
                         ),
                         ("station", "/stations/SZ-FT-0042?window=24h"),
+                        ("warnings", "/warnings"),
+                        ("watchlist", "/watchlist"),
+                        ("notices", "/notices"),
                     ):
                         page.goto(url + path)
+                        if name == "notices":
+                            fill_notice_form(page)
                         page.wait_for_timeout(500)  # never "networkidle": the event stream stays open
                         page.screenshot(path=str(args.out / f"central-{name}-{lang}.png"), full_page=True)
                         print(args.out / f"central-{name}-{lang}.png")

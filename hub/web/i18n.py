@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from hub.web.i18n_push import TEXT as PUSH_TEXT
+
 __all__ = ["LANGS", "translator"]
 
 LANGS: Final = ("zh", "en")
@@ -211,6 +213,8 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "too_long": ("文字过长：概述最多 600 字，提示最多 200 字。", "Too long: summary 600, tip 200 characters at most."),
     "officer_call": ("呼叫值班民警", "officer call"),
 }
+
+TEXT.update(PUSH_TEXT)  # the vehicle-warnings, watch-list and notices pages
 
 
 def translator(lang: str) -> Callable[[str], str]:
