@@ -75,8 +75,20 @@ def _run(args: argparse.Namespace) -> int:
     liveness = LivenessSettings(
         silent_after=args.silent_after, offline_after=args.offline_after, check_interval=args.check_interval
     )
+    from hub.telemetry_history import HistorySettings
+
+    if args.telemetry_keep_days < 0 or args.telemetry_history_every < 0:
+        print("police-kiosk hub: --telemetry-keep-days and --telemetry-history-every must be >= 0", file=sys.stderr)
+        return 2
+    history = HistorySettings(keep_days=args.telemetry_keep_days, every_s=args.telemetry_history_every)
     service = HubService(
-        store, mqtt, rpc=rpc, store_factory=lambda: open_store(args.db), signer=signer, liveness=liveness
+        store,
+        mqtt,
+        rpc=rpc,
+        store_factory=lambda: open_store(args.db),
+        signer=signer,
+        liveness=liveness,
+        history=history,
     )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -136,7 +148,10 @@ def _console(args: argparse.Namespace) -> ConsoleServer | Literal[False]:
         if not (args.order_triage_hours > 0 and args.order_open_hours > 0):
             raise ValueError("--order-triage-hours and --order-open-hours must be more than 0")
         settings = ConsoleSettings(
-            db_url=args.db, order_triage_s=args.order_triage_hours * 3600, order_open_s=args.order_open_hours * 3600
+            db_url=args.db,
+            silent_s=args.console_silent_after,
+            order_triage_s=args.order_triage_hours * 3600,
+            order_open_s=args.order_open_hours * 3600,
         )
         server = ConsoleServer(settings, host=host, port=port)
     except (OSError, ValueError) as exc:
@@ -317,6 +332,24 @@ def command(name: str, argv: list[str]) -> int:
             type=float,
             default=0.5,
             help="how often the hub checks for silent stations, in seconds (default 0.5)",
+        )
+        parser.add_argument(
+            "--console-silent-after",
+            type=float,
+            default=90.0,
+            help="seconds without a report or status before the console shows a station as silent (default 90)",
+        )
+        parser.add_argument(
+            "--telemetry-keep-days",
+            type=float,
+            default=14.0,
+            help="days of station telemetry history kept for the console's charts; 0: none (default 14)",
+        )
+        parser.add_argument(
+            "--telemetry-history-every",
+            type=float,
+            default=60.0,
+            help="at most one history row per station this often, in seconds; 0: every report (default 60)",
         )
         _retention_args(parser)
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])

@@ -16,7 +16,7 @@ from hub.web.auth import console_of, principal
 from hub.web.console import run
 from hub.web.orders_pages import sla_of
 
-__all__ = ["routes"]
+__all__ = ["authorised", "routes"]
 
 _KEEPALIVE_S = 15.0
 
@@ -28,6 +28,9 @@ async def _who(request: Request) -> Principal | Response:
             {"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="police-kiosk"'}
         )
     return who
+
+
+authorised = _who  # for the API routes of other modules (stats_pages.py)
 
 
 async def stations(request: Request) -> Response:

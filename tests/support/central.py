@@ -34,6 +34,7 @@ class Central:
     port: int = 0
     hub: Proc | None = None
     tokens: dict[str, str] = field(default_factory=dict)
+    extra: list[str] = field(default_factory=list)  # more hub options, e.g. --console-silent-after
 
     @property
     def url(self) -> str:
@@ -53,6 +54,7 @@ class Central:
             "hub-console",
             "--http",
             f"127.0.0.1:{self.port}",
+            *self.extra,
         ]
         self.hub = Proc("hub-console", argv, self.workdir / "hub-console.log")
         self.hub.start()
