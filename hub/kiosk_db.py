@@ -21,9 +21,6 @@ _TABLES = """
 CREATE TABLE IF NOT EXISTS kiosk_answers (
     station TEXT NOT NULL, request_id TEXT NOT NULL, kind TEXT NOT NULL, answer TEXT NOT NULL,
     created_at TEXT NOT NULL, PRIMARY KEY (station, request_id));
-CREATE TABLE IF NOT EXISTS kiosk_slots (
-    category TEXT NOT NULL, day TEXT NOT NULL, start TEXT NOT NULL, period TEXT NOT NULL,
-    capacity INTEGER NOT NULL, taken INTEGER NOT NULL, PRIMARY KEY (category, day, start));
 CREATE TABLE IF NOT EXISTS kiosk_station_slots (
     station TEXT NOT NULL, category TEXT NOT NULL, day TEXT NOT NULL, start TEXT NOT NULL, period TEXT NOT NULL,
     capacity INTEGER NOT NULL, taken INTEGER NOT NULL, PRIMARY KEY (station, category, day, start));

@@ -189,7 +189,7 @@ def test_booking_takes_a_slot_and_other_services(station: Station, qtbot: QtBot,
     assert "Appointment:" in k.w.result.slot.text()
     con = sqlite3.connect(str(station.tmp / "hub.db"))
     try:
-        taken = con.execute("SELECT day, start, taken FROM kiosk_slots WHERE taken > 0").fetchall()
+        taken = con.execute("SELECT day, start, taken FROM kiosk_station_slots WHERE taken > 0").fetchall()
     finally:
         con.close()
     assert len(taken) == 1
@@ -438,7 +438,7 @@ def test_check_my_report_shows_progress_and_outcome_without_personal_data(
 
     def check(digits: str) -> None:
         screen.entry.clear()
-        k.type_digits(digits)
+        k.type_keys(digits)
         k.tap(screen.check_button)
 
     check(ticket[-6:])  # this station's report: the number alone
