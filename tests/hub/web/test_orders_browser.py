@@ -140,8 +140,9 @@ def test_a_stations_change_appears_live_and_a_stale_action_is_refused(central: C
         }
         store_event(central.db_url, FT, 3, "workorder.change", {"change": change}, priority=Priority.WARNING)
         page.wait_for_selector("#order-state[data-state='triaged']")  # live, from the event stream
-        assert page.locator("#history tr[data-origin='station']").count() == 1
-        assert "to the station" in page.inner_text("#history")
+        # the history is its own fragment, swapped by the same event a moment later: wait for it too
+        expect(page.locator("#history tr[data-origin='station']")).to_have_count(1)
+        expect(page.locator("#history")).to_contain_text("to the station")
         csrf = page.input_value("#do-refer input[name=csrf]")
         refer = {**change, "change_id": uuid.uuid4().hex, "action": "refer", "outcome": "转派出所"}
         store_event(central.db_url, FT, 4, "workorder.change", {"change": refer}, priority=Priority.WARNING)
