@@ -161,7 +161,8 @@ def _stored_request(store: Store, station: str, seq: int) -> dict[str, Any] | No
         row = db.one("SELECT body FROM events WHERE station=? AND seq=? AND type='kiosk.request'", (station, seq))
     if row is None:
         return None
-    data = msgspec.json.decode(str(row[0]))["data"]
+    body = row[0]  # text on SQLite, a dict on PostgreSQL (JSONB)
+    data = (msgspec.json.decode(body) if isinstance(body, str | bytes) else body).get("data")
     return data if isinstance(data, dict) else None
 
 

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from hub.web.db import Db
 
@@ -32,6 +32,7 @@ PERSONAL_TYPES: Final = ("kiosk.report", "kiosk.request")
 _DAY: Final = 86400.0
 _BATCH: Final = 500
 _PURGED: Final = '%"fields":{}%'  # LIKE pattern of a body already purged
+_PURGED_JSONB: Final = '%"fields": {}%'  # ... as PostgreSQL prints a JSONB body
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +57,8 @@ def purge(db: Db, settings: RetentionSettings, *, now: float | None = None, dry_
     while True:
         rows = db.rows(
             f"SELECT station, seq, body FROM events WHERE type IN ({placeholders}) AND received_at < ?"  # noqa: S608 - placeholders only
-            " AND body NOT LIKE ? ORDER BY received_at LIMIT ?",
-            (*PERSONAL_TYPES, cutoff, _PURGED, _BATCH),
+            " AND CAST(body AS TEXT) NOT LIKE ? AND CAST(body AS TEXT) NOT LIKE ? ORDER BY received_at LIMIT ?",
+            (*PERSONAL_TYPES, cutoff, _PURGED, _PURGED_JSONB, _BATCH),
         )
         if not rows or dry_run:
             scrubbed += len(rows)
@@ -86,10 +87,11 @@ def purge(db: Db, settings: RetentionSettings, *, now: float | None = None, dry_
     return PurgeResult(scrubbed, len(conflicts), dead)
 
 
-def _scrubbed(body: str) -> str:
-    """The event with its `data.fields` emptied (an unreadable body is replaced by a stub naming why)."""
+def _scrubbed(body: str | dict[str, Any]) -> str:
+    """The event with its `data.fields` emptied (an unreadable body is replaced by a stub naming why). A
+    body is text on SQLite, a dict on PostgreSQL (JSONB)."""
     try:
-        event = json.loads(body)
+        event = json.loads(body) if isinstance(body, str) else body
         data = event.get("data")
         if isinstance(data, dict):
             data["fields"] = {}
