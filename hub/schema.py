@@ -69,7 +69,8 @@ INSERT OR IGNORE INTO stations (station, state, counter, status_ts, last_seen)
     SELECT DISTINCT station, 'unknown', 0, '', 0 FROM events;
 UPDATE stations SET events = (SELECT COUNT(*) FROM events e WHERE e.station = stations.station);
 CREATE INDEX events_received ON events (received_at);
-CREATE INDEX events_type_received ON events (type, received_at)
+CREATE INDEX events_type_received ON events (type, received_at);
+CREATE INDEX dead_letters_received ON dead_letters (received_at)
 """
 
 SQLITE_MIGRATIONS: list[str] = [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3, _SQLITE_V4]
@@ -127,7 +128,8 @@ INSERT INTO stations (station, state, counter, status_ts, last_seen)
 UPDATE stations s SET events = c.n FROM (SELECT station, COUNT(*) AS n FROM events GROUP BY station) c
     WHERE s.station = c.station;
 CREATE INDEX events_received ON events (received_at);
-CREATE INDEX events_type_received ON events (type, received_at)
+CREATE INDEX events_type_received ON events (type, received_at);
+CREATE INDEX dead_letters_received ON dead_letters (received_at)
 """
 
 PG_MIGRATIONS: list[str] = [_PG_V1, _PG_V2, _PG_V3, _PG_V4]
