@@ -7,10 +7,11 @@ data, and the transaction it happened in is rolled back whole.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from edge.wire.messages import Event, Status
@@ -25,8 +26,9 @@ from hub.store_base import (
     acks_of,
     canonical_body,
 )
+from hub.telemetry_history import Sample
 
-__all__ = ["PostgresStore"]
+__all__ = ["PostgresStore", "jsonb_as_text"]
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -56,11 +58,20 @@ def _unavailable(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def jsonb_as_text(conn: Any) -> None:
+    """JSONB values (event bodies, telemetry) read as JSON text on this connection, as SQLite gives them:
+    every reader decodes the same thing on either engine (psycopg would otherwise hand out dicts)."""
+    from psycopg.types.string import TextLoader
+
+    conn.adapters.register_loader("jsonb", TextLoader)
+
+
 class PostgresStore:
     def __init__(self, url: str) -> None:
         import psycopg
 
         self.conn = psycopg.connect(url, autocommit=False)
+        jsonb_as_text(self.conn)
         migrate_postgres(self.conn, "the PostgreSQL database")
 
     @_unavailable
@@ -153,8 +164,10 @@ class PostgresStore:
         self.update_telemetry_many([(station, ts, body)])
 
     @_unavailable
-    def update_telemetry_many(self, reports: list[tuple[str, str, bytes]]) -> None:
-        """The latest report of each station: one statement, one transaction."""
+    def update_telemetry_many(
+        self, reports: list[tuple[str, str, bytes]], history: Sequence[tuple[str, float, Sample]] = ()
+    ) -> None:
+        """The latest report of each station and the history rows due: one statement each, one transaction."""
         with self.conn.transaction(), self.conn.cursor() as cur:
             cur.execute(
                 "INSERT INTO stations (station, state, counter, status_ts, last_seen, telemetry, telemetry_ts) "
@@ -162,6 +175,33 @@ class PostgresStore:
                 "AS u(s, t, b) ON CONFLICT (station) DO UPDATE SET telemetry=excluded.telemetry, "
                 "telemetry_ts=excluded.telemetry_ts, last_seen=excluded.last_seen",
                 (time.time(), [r[0] for r in reports], [r[1] for r in reports], [r[2].decode() for r in reports]),
+            )
+            if history:
+                cols = list(zip(*(sample.row(st, at) for st, at, sample in history)))
+                cur.execute(
+                    "INSERT INTO telemetry_history SELECT * FROM unnest(%s::text[], %s::float8[], %s::int[], "
+                    "%s::text[], %s::real[], %s::real[], %s::real[], %s::text[]) ON CONFLICT DO NOTHING",
+                    [list(c) for c in cols],
+                )
+
+    @_unavailable
+    def purge_telemetry_history(self, before: float, limit: int = 20_000) -> int:
+        """Delete at most `limit` history rows older than `before` (by the key: no table scan)."""
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute(
+                "DELETE FROM telemetry_history WHERE (station, ts) IN (SELECT h.station, h.ts FROM stations s "
+                "JOIN telemetry_history h ON h.station = s.station AND h.ts < %s LIMIT %s)",
+                (before, limit),
+            )
+            return int(cur.rowcount)
+
+    @_unavailable
+    def set_hub_state(self, name: str, value: str, now: float) -> None:
+        with self.conn.transaction():
+            self.conn.execute(
+                "INSERT INTO hub_state VALUES (%s, %s, %s) ON CONFLICT (name) DO UPDATE SET value=excluded.value, "
+                "since=excluded.since",
+                (name, value, now),
             )
 
     @_unavailable
@@ -260,7 +300,7 @@ class PostgresStore:
             )
             rows = cur.fetchall()
         return [
-            StationRow(st, state, counter, ts, last, n, tele, live, heard, dead, since)
+            StationRow(st, state, counter, ts, last, n, json.loads(tele) if tele else None, live, heard, dead, since)
             for st, state, counter, ts, last, n, tele, live, heard, dead, since in rows
         ]
 

@@ -60,10 +60,19 @@ CREATE INDEX central_commands_due ON central_commands (state, id);
 CREATE INDEX central_commands_by_target ON central_commands (target, id)
 """
 
-# v4: no periodic path counts or scans the events. Each station's row counts its stored events (kept in
+_SQLITE_V4 = """
+CREATE TABLE telemetry_history (
+    station TEXT NOT NULL, ts REAL NOT NULL, outbox_depth INTEGER NOT NULL, link TEXT NOT NULL,
+    load1 REAL NOT NULL, disk_free_mb REAL NOT NULL, mem_available_mb REAL NOT NULL, cameras TEXT NOT NULL,
+    PRIMARY KEY (station, ts)
+) WITHOUT ROWID;
+CREATE TABLE hub_state (name TEXT PRIMARY KEY, value TEXT NOT NULL, since REAL NOT NULL)
+"""
+
+# v5: no periodic path counts or scans the events. Each station's row counts its stored events (kept in
 # the transaction that stores them); indexes for the console's queries by time (the alarm feed, patrol
 # check-ins, retention). Per station by time is the primary key: a station's seqs grow with its time.
-_SQLITE_V4 = """
+_SQLITE_V5 = """
 ALTER TABLE stations ADD COLUMN events INTEGER NOT NULL DEFAULT 0;
 INSERT OR IGNORE INTO stations (station, state, counter, status_ts, last_seen)
     SELECT DISTINCT station, 'unknown', 0, '', 0 FROM events;
@@ -73,7 +82,7 @@ CREATE INDEX events_type_received ON events (type, received_at);
 CREATE INDEX dead_letters_received ON dead_letters (received_at)
 """
 
-SQLITE_MIGRATIONS: list[str] = [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3, _SQLITE_V4]
+SQLITE_MIGRATIONS: list[str] = [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3, _SQLITE_V4, _SQLITE_V5]
 
 # ---- PostgreSQL ----------------------------------------------------------------------------------
 _PG_V1 = """
@@ -117,10 +126,21 @@ CREATE INDEX central_commands_due ON central_commands (state, id);
 CREATE INDEX central_commands_by_target ON central_commands (target, id)
 """
 
-# v4: as SQLite's v4, and event bodies become JSONB (what the hub stores is JSON it encoded itself; a
+# v4: station telemetry over time (hub/telemetry_history.py), keyed (station, ts): the key is the index the
+# station page reads and the purge deletes by; and the hub's own state the console shows (mass outage).
+_PG_V4 = """
+CREATE TABLE telemetry_history (
+    station TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL, outbox_depth INTEGER NOT NULL, link TEXT NOT NULL,
+    load1 REAL NOT NULL, disk_free_mb REAL NOT NULL, mem_available_mb REAL NOT NULL, cameras TEXT NOT NULL,
+    PRIMARY KEY (station, ts)
+);
+CREATE TABLE hub_state (name TEXT PRIMARY KEY, value TEXT NOT NULL, since DOUBLE PRECISION NOT NULL)
+"""
+
+# v5: as SQLite's v5, and event bodies become JSONB (what the hub stores is JSON it encoded itself; a
 # rewrite of the table: on a large database plan the upgrade, see docs/operations.md). Conflicting copies
 # stay TEXT, byte for byte as received.
-_PG_V4 = """
+_PG_V5 = """
 ALTER TABLE events ALTER COLUMN body TYPE JSONB USING body::jsonb;
 ALTER TABLE stations ADD COLUMN events BIGINT NOT NULL DEFAULT 0;
 INSERT INTO stations (station, state, counter, status_ts, last_seen)
@@ -132,7 +152,7 @@ CREATE INDEX events_type_received ON events (type, received_at);
 CREATE INDEX dead_letters_received ON dead_letters (received_at)
 """
 
-PG_MIGRATIONS: list[str] = [_PG_V1, _PG_V2, _PG_V3, _PG_V4]
+PG_MIGRATIONS: list[str] = [_PG_V1, _PG_V2, _PG_V3, _PG_V4, _PG_V5]
 
 LATEST = len(SQLITE_MIGRATIONS)
 assert len(PG_MIGRATIONS) == LATEST

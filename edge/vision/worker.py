@@ -32,7 +32,6 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime
 
-from edge.vision.grammar import PLATE_ALPHABET, kind_for, parse_plate
 from edge.vision.handoff import GrabbedFrame, LatestFrameSlot, Outbox
 from edge.vision.imaging import CandidateFinder, PlateCrops, SnapshotMaker, classify_colour, plate_crops, rectify
 from edge.vision.messages import CameraStatus, CameraTelemetry
@@ -41,6 +40,7 @@ from edge.vision.reading import Reading, best_reading
 from edge.vision.settings import CameraSettings, detector_side_for
 from edge.vision.tracker import Box, PlateObservation
 from edge.vision.watchlist import PlateMatcher, WatchListError, WatchListStore
+from edge.wire.plates import PLATE_ALPHABET, kind_for, parse_plate
 from models.loader import ModelError, open_model
 from models.manifest import load_manifest
 from models.plate_det import PlateCornerDetector
