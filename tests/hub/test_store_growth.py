@@ -3,6 +3,7 @@ event counters instead of counting, and indexes under every query the hub and th
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from edge.wire import messages as wire
 from hub.store import PostgresStore, SqliteStore, Store
+from hub.web.db import Db
 
 AWKWARD: list[dict[str, Any]] = [
     {"z": 1, "a": 2, "m": {"y": [3, 2, 1], "b": None}},  # keys out of order, nested
@@ -141,3 +143,25 @@ def test_the_periodic_queries_have_an_index_on_sqlite(tmp_path: Path) -> None:
             assert "SCAN events" not in plan and "SCAN dead_letters" not in plan, (lite, plan)
     finally:
         db.close()
+
+
+def test_console_connections_read_jsonb_as_json_text_as_on_sqlite(pg_db_url: str) -> None:
+    s = PostgresStore(pg_db_url)
+    evs = events("ST-A")
+    s.store_events(evs, [wire.encode(e) for e in evs])
+    s.update_telemetry("ST-A", "2026-12-03T08:00:00.000Z", '{"place":{"district":"东城"}}'.encode())
+    s.close()
+    db = Db(pg_db_url)
+    try:
+        row = db.one("SELECT body FROM events WHERE station=? AND seq=?", ("ST-A", 1))
+        assert row is not None and isinstance(row[0], str)  # readers json.loads it, as on SQLite
+        assert json.loads(row[0])["data"] == AWKWARD[0]
+        tele = db.one("SELECT telemetry FROM stations WHERE station=?", ("ST-A",))
+        assert tele is not None and json.loads(tele[0]) == {"place": {"district": "东城"}}
+    finally:
+        db.close()
+    again = PostgresStore(pg_db_url)
+    try:
+        assert [r.telemetry for r in again.stations()] == [{"place": {"district": "东城"}}]
+    finally:
+        again.close()
