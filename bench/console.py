@@ -277,7 +277,7 @@ def main() -> int:
                 con = Db(db_url)
                 received = {
                     json.loads(b)["data"]["incident_id"]: float(t)
-                    for b, t in con.rows("SELECT body, received_at FROM events WHERE type='alarm.raised'")
+                    for b, t in con.rows("SELECT CAST(body AS TEXT), received_at FROM events WHERE type='alarm.raised'")
                 }
                 con.close()
                 browser_lat = [drawn[i] - received[i] for i in stored if i in drawn]

@@ -7,18 +7,28 @@ data, and the transaction it happened in is rolled back whole.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from edge.wire.messages import Event, Status
 from hub import liveness as rules
 from hub.schema import migrate_postgres
-from hub.store_base import DeadLetter, LivenessChange, StationRow, StoreResult, StoreUnavailableError, acks_of
+from hub.store_base import (
+    DeadLetter,
+    LivenessChange,
+    StationRow,
+    StoreResult,
+    StoreUnavailableError,
+    acks_of,
+    canonical_body,
+)
 from hub.telemetry_history import Sample
 
-__all__ = ["PostgresStore"]
+__all__ = ["PostgresStore", "jsonb_as_text"]
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -48,30 +58,52 @@ def _unavailable(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def jsonb_as_text(conn: Any) -> None:
+    """JSONB values (event bodies, telemetry) read as JSON text on this connection, as SQLite gives them:
+    every reader decodes the same thing on either engine (psycopg would otherwise hand out dicts)."""
+    from psycopg.types.string import TextLoader
+
+    conn.adapters.register_loader("jsonb", TextLoader)
+
+
 class PostgresStore:
     def __init__(self, url: str) -> None:
         import psycopg
 
         self.conn = psycopg.connect(url, autocommit=False)
+        jsonb_as_text(self.conn)
         migrate_postgres(self.conn, "the PostgreSQL database")
 
     @_unavailable
     def store_events(self, events: list[Event], bodies: list[bytes]) -> StoreResult:
+        """One statement for the whole delivery (arrays unnested server-side), rows in (station, seq) order
+        so that hubs storing overlapping deliveries wait for each other instead of deadlocking; each
+        station's event counter moves in the same transaction, by what was new."""
         now = time.time()
         cols: list[list[Any]] = [[], [], [], [], [], [], []]
-        for e, b in zip(events, bodies):
-            for col, val in zip(cols, (e.station, e.seq, e.id, e.ts, e.type, int(e.priority), b.decode())):
+        for i in sorted(range(len(events)), key=lambda i: (events[i].station, events[i].seq)):
+            e = events[i]
+            for col, val in zip(cols, (e.station, e.seq, e.id, e.ts, e.type, int(e.priority), bodies[i].decode())):
                 col.append(val)
         conflicts = 0
         with self.conn.transaction(), self.conn.cursor() as cur:
             cur.execute(
                 "INSERT INTO events (station, seq, id, ts, type, priority, body, received_at) "
-                "SELECT s, q, i, t, ty, p, b, %s FROM unnest(%s::text[], %s::bigint[], %s::text[], "
+                "SELECT s, q, i, t, ty, p, b::jsonb, %s FROM unnest(%s::text[], %s::bigint[], %s::text[], "
                 "%s::text[], %s::text[], %s::smallint[], %s::text[]) AS u(s, q, i, t, ty, p, b) "
-                "ON CONFLICT (station, seq) DO NOTHING RETURNING station, seq",
+                "ON CONFLICT (station, seq) DO NOTHING RETURNING station",
                 (now, *cols),
             )
-            stored = len(cur.fetchall())
+            new = Counter(str(st) for (st,) in cur.fetchall())
+            stored = sum(new.values())
+            if new:
+                names = sorted(new)  # locked in station order, as heard() and apply_statuses() do
+                cur.execute(
+                    "INSERT INTO stations (station, state, counter, status_ts, last_seen, events) "
+                    "SELECT s, 'unknown', 0, '', %s, n FROM unnest(%s::text[], %s::bigint[]) AS u(s, n) ORDER BY s "
+                    "ON CONFLICT (station) DO UPDATE SET events = stations.events + excluded.events",
+                    (now, names, [new[n] for n in names]),
+                )
             if stored < len(events):
                 cur.execute(
                     "SELECT e.station, e.seq, u.i, u.b FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[]) "
@@ -253,25 +285,23 @@ class PostgresStore:
         with self.conn.transaction(), self.conn.cursor(name="pk_export") as cur:
             cur.itersize = 2000
             if station is None:
-                cur.execute("SELECT body FROM events ORDER BY station, seq")
+                cur.execute("SELECT body::text FROM events ORDER BY station, seq")
             else:
-                cur.execute("SELECT body FROM events WHERE station=%s ORDER BY seq", (station,))
+                cur.execute("SELECT body::text FROM events WHERE station=%s ORDER BY seq", (station,))
             for (body,) in cur:
-                yield str(body).encode()
+                yield canonical_body(str(body))
 
     @_unavailable
     def stations(self) -> list[StationRow]:
         with self.conn.transaction(), self.conn.cursor() as cur:
-            cur.execute("SELECT station, COUNT(*) FROM events GROUP BY station")
-            counts: dict[str, int] = dict(cur.fetchall())
             cur.execute(
-                "SELECT station, state, counter, status_ts, last_seen, telemetry, liveness, last_heard, "
+                "SELECT station, state, counter, status_ts, last_seen, events, telemetry, liveness, last_heard, "
                 "dead_letters, liveness_since FROM stations ORDER BY station"
             )
             rows = cur.fetchall()
         return [
-            StationRow(st, state, counter, ts, last, counts.get(st, 0), tele, live, heard, dead, since)
-            for st, state, counter, ts, last, tele, live, heard, dead, since in rows
+            StationRow(st, state, counter, ts, last, n, json.loads(tele) if tele else None, live, heard, dead, since)
+            for st, state, counter, ts, last, n, tele, live, heard, dead, since in rows
         ]
 
     def close(self) -> None:

@@ -33,6 +33,7 @@ PERSONAL_TYPES: Final = ("kiosk.report", "kiosk.request")
 _DAY: Final = 86400.0
 _BATCH: Final = 500
 _PURGED: Final = '%"fields":{}%'  # LIKE pattern of a body already purged
+_PURGED_JSONB: Final = '%"fields": {}%'  # ... as PostgreSQL prints a JSONB body
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +59,8 @@ def purge(db: Db, settings: RetentionSettings, *, now: float | None = None, dry_
     while True:
         rows = db.rows(
             f"SELECT station, seq, body FROM events WHERE type IN ({placeholders}) AND received_at < ?"  # noqa: S608 - placeholders only
-            " AND body NOT LIKE ? ORDER BY received_at LIMIT ?",
-            (*PERSONAL_TYPES, cutoff, _PURGED, _BATCH),
+            " AND CAST(body AS TEXT) NOT LIKE ? AND CAST(body AS TEXT) NOT LIKE ? ORDER BY received_at LIMIT ?",
+            (*PERSONAL_TYPES, cutoff, _PURGED, _PURGED_JSONB, _BATCH),
         )
         if not rows or dry_run:
             scrubbed += len(rows)

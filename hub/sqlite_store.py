@@ -84,10 +84,24 @@ class SqliteStore:
             (e.station, e.seq, e.id, e.ts, e.type, int(e.priority), b.decode(), now) for e, b in zip(events, bodies)
         ]
 
+        by_station: dict[str, list[tuple[Any, ...]]] = {}
+        for row in rows:
+            by_station.setdefault(row[0], []).append(row)
+
         def work(db: sqlite3.Connection) -> tuple[int, int]:
-            before = db.total_changes
-            db.executemany("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            stored = db.total_changes - before
+            new: list[tuple[str, float, int]] = []
+            for station, group in by_station.items():  # one executemany per station: what was new, counted
+                before = db.total_changes
+                db.executemany("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", group)
+                if db.total_changes > before:
+                    new.append((station, now, db.total_changes - before))
+            db.executemany(
+                "INSERT INTO stations (station, state, counter, status_ts, last_seen, events) "
+                "VALUES (?, 'unknown', 0, '', ?, ?) "
+                "ON CONFLICT(station) DO UPDATE SET events = events + excluded.events",
+                new,
+            )
+            stored = sum(n for _, _, n in new)
             conflicts = 0
             if stored < len(rows):
                 for e, body in zip(events, bodies):
@@ -275,16 +289,13 @@ class SqliteStore:
 
     @_unavailable
     def stations(self) -> list[StationRow]:
-        counts = dict(self.db.execute("SELECT station, COUNT(*) FROM events GROUP BY station").fetchall())
         out = []
-        for st, state, counter, status_ts, last_seen, tele, live, heard, dead, since in self.db.execute(
-            "SELECT station, state, counter, status_ts, last_seen, telemetry, liveness, last_heard, dead_letters, "
-            "liveness_since FROM stations ORDER BY station"
+        for st, state, counter, status_ts, last_seen, n, tele, live, heard, dead, since in self.db.execute(
+            "SELECT station, state, counter, status_ts, last_seen, events, telemetry, liveness, last_heard, "
+            "dead_letters, liveness_since FROM stations ORDER BY station"
         ):
             tel: dict[str, Any] | None = json.loads(tele) if tele else None
-            out.append(
-                StationRow(st, state, counter, status_ts, last_seen, counts.get(st, 0), tel, live, heard, dead, since)
-            )
+            out.append(StationRow(st, state, counter, status_ts, last_seen, n, tel, live, heard, dead, since))
         return out
 
     def close(self) -> None:

@@ -6,7 +6,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from edge.wire.messages import Event, Status
+import msgspec
+
+from edge.wire.messages import Event, Status, encode
 from hub.telemetry_history import Sample
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "StoreResult",
     "StoreUnavailableError",
     "acks_of",
+    "canonical_body",
     "safe_text",
 ]
 
@@ -110,3 +113,14 @@ def acks_of(events: list[Event]) -> dict[str, list[int]]:
     for e in events:
         acked.setdefault(e.station, []).append(e.seq)
     return acked
+
+
+def canonical_body(text: str) -> bytes:
+    """A stored event body as the hub received and stored it: `wire.encode` of the event. PostgreSQL keeps
+    bodies as JSONB, which reorders keys and spaces them out (same content); encoding the event again gives
+    back the very bytes the hub wrote (what `hub export` prints on either backend). A body that is not an
+    event (a stub left by retention for an unreadable one) is returned as it is: still one line of JSON."""
+    try:
+        return encode(msgspec.json.decode(text, type=Event))
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return text.encode()

@@ -9,6 +9,10 @@
   already allocated plus one ``fdatasync``: the cheapest durable write the disk offers, done before
   the crew is told and, for DC-09, before the panel gets its ACK.
 
+Versions: the snapshot names its format (``v``). One newer than this code knows stops start-up with
+``SchemaTooNewError`` naming the file, and nothing is touched; only a snapshot that does not decode at a
+version this code knows is taken for damaged (logged, kept beside as ``.damaged``).
+
 Loading replays the snapshot's epoch from the start of the journal and stops at the first record that
 is zero, torn (bad CRC) or of an older epoch. A checkpoint writes the snapshot with the next epoch and
 restarts the journal at offset 0 (records of the old epoch left behind are never replayed).
@@ -42,6 +46,7 @@ import msgspec
 
 from edge.alarms.incidents import Budget, Incident
 from edge.system.files import fsync_dir, write_atomic
+from edge.system.schema import SchemaTooNewError
 
 __all__ = ["IncidentSnapshot", "IncidentStore", "JournalWriter", "PendingEvent"]
 
@@ -79,6 +84,11 @@ class JournalRecord(msgspec.Struct, kw_only=True, omit_defaults=True):
     budgets: dict[str, Budget] = msgspec.field(default_factory=dict)
 
 
+class _Version(msgspec.Struct):
+    v: int = 1  # the snapshot as first shipped had v=1
+
+
+_version_decoder = msgspec.json.Decoder(_Version)
 _snapshot_decoder = msgspec.json.Decoder(IncidentSnapshot)
 _record_decoder = msgspec.json.Decoder(JournalRecord)
 _encoder = msgspec.json.Encoder()
@@ -139,8 +149,18 @@ class IncidentStore:
         except FileNotFoundError:
             return IncidentSnapshot()
         try:
+            version = _version_decoder.decode(raw).v
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            version = SNAPSHOT_VERSION  # not even JSON: damaged, see below
+        if version > SNAPSHOT_VERSION:  # written by a newer version: refuse, never take it for damaged
+            raise SchemaTooNewError(
+                f"{self.path} has snapshot version {version}, newer than this version of the software knows "
+                f"({SNAPSHOT_VERSION}): run the newer version, or restore a backup made for this one; "
+                "nothing was changed"
+            )
+        try:
             return _snapshot_decoder.decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:  # torn or corrupted on disk, not newer
             aside = self.path.with_suffix(".damaged")
             with contextlib.suppress(OSError):
                 os.replace(self.path, aside)

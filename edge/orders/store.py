@@ -25,13 +25,15 @@ from pathlib import Path
 import msgspec
 
 from edge.system.files import SQLITE_COMPANIONS, private_files
+from edge.system.schema import migrate
 from edge.wire.orders import CLOSED_STATES, OrderChange, WorkOrder
 
 __all__ = ["OrderStore"]
 
 log = logging.getLogger(__name__)
 
-_SCHEMA = """
+# Version 1, as shipped before versions were recorded; later versions append a migration (edge.system.schema).
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS agreed (
     ticket TEXT PRIMARY KEY,
     rev INTEGER NOT NULL,
@@ -67,7 +69,11 @@ class OrderStore:
         db.execute("PRAGMA secure_delete=ON")  # a pruned order's description is overwritten, not left behind
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
-        db.executescript(_SCHEMA)
+        try:
+            migrate(db, self.path, [_SCHEMA_V1], legacy_table="agreed")
+        except BaseException:  # SchemaTooNewError: refuse to start, the file untouched
+            db.close()
+            raise
         self._db = db
         orders: list[WorkOrder] = []
         for ticket, body in db.execute("SELECT ticket, body FROM agreed ORDER BY ticket"):

@@ -32,13 +32,14 @@ from edge.spine.records import Draft, OutboxClosedError, OutboxFullError, Stored
 from edge.spine.reserve import RESERVE_CHUNKS, AlarmReserve, disk_free, is_disk_full
 from edge.system.faults import FaultBoard
 from edge.system.files import SQLITE_COMPANIONS, private_files
+from edge.system.schema import migrate
 from edge.wire.messages import Event, Priority, new_event_id, utc_now_iso
 
 __all__ = ["Outbox"]
 
 log = logging.getLogger(__name__)
 
-_SCHEMA = """
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS events (
     seq      INTEGER PRIMARY KEY,
     id       TEXT NOT NULL,
@@ -125,7 +126,7 @@ class Outbox:
         db.execute("PRAGMA synchronous=FULL")  # fsync the WAL on every commit: accepted means on disk
         db.execute("PRAGMA journal_size_limit=1048576")
         db.execute("PRAGMA wal_autocheckpoint=256")  # ~1 MiB of WAL at most between checkpoints
-        db.executescript(_SCHEMA)
+        migrate(db, self.path, [_SCHEMA_V1], legacy_table="events")  # versioned (edge.system.schema)
         row = db.execute("SELECT value FROM meta WHERE key='next_seq'").fetchone()
         if row is None:
             db.execute("INSERT INTO meta VALUES ('next_seq', '1')")

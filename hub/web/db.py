@@ -43,7 +43,10 @@ class Db:
         if self.pg:
             import psycopg
 
+            from hub.pg_store import jsonb_as_text
+
             self._pg = psycopg.connect(url, autocommit=True)
+            jsonb_as_text(self._pg)  # bodies and telemetry as JSON text, as on SQLite
         else:
             from hub.store import sqlite_path
 

@@ -59,7 +59,7 @@ def refuse_in_database(s: Store) -> None:
     else:
         assert isinstance(s, PostgresStore)
         with s.conn.transaction():
-            s.conn.execute("ALTER TABLE events ADD CONSTRAINT refuse_me CHECK (body NOT LIKE '%refuse-me%')")
+            s.conn.execute("ALTER TABLE events ADD CONSTRAINT refuse_me CHECK (body::text NOT LIKE '%refuse-me%')")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -13,7 +13,7 @@ import pytest
 from edge.wire import messages as wire
 from hub.retention import RetentionSettings, purge
 from hub.store import open_store
-from hub.store_base import DeadLetter
+from hub.store_base import DeadLetter, canonical_body
 from hub.web.db import Db
 from tests.support.procs import PYTHON
 
@@ -68,7 +68,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def bodies(db: Db) -> dict[int, str]:
-    return {int(seq): body for seq, body in db.rows("SELECT seq, body FROM events ORDER BY seq")}
+    """Each body as the hub wrote it (PostgreSQL prints JSONB with its own spacing: `canonical_body`)."""
+    rows = db.rows("SELECT seq, CAST(body AS TEXT) FROM events ORDER BY seq")
+    return {int(seq): canonical_body(str(body)).decode() for seq, body in rows}
 
 
 def test_personal_data_past_the_retention_is_purged_and_the_events_stay(db_url: str) -> None:

@@ -160,7 +160,7 @@ def stored_events(db_url: str) -> list[dict[str, Any]]:
 
     with psycopg.connect(db_url) as pg:
         try:
-            rows = pg.execute("SELECT body FROM events ORDER BY station, seq").fetchall()
+            rows = pg.execute("SELECT body::text FROM events ORDER BY station, seq").fetchall()
         except psycopg.errors.UndefinedTable:  # the hub has not made its tables yet
             return []
     return [msgspec.json.decode(r[0]) for r in rows]
