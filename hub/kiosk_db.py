@@ -8,6 +8,7 @@ seeded demo traffic data, the first time a connection is used.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import sqlite3
 import weakref
 from collections.abc import Iterator
@@ -15,7 +16,13 @@ from typing import Any
 
 from hub.store import PostgresStore, SqliteStore, Store
 
-__all__ = ["KioskDb"]
+__all__ = ["KioskDb", "owner_key"]
+
+
+def owner_key(id_number: str) -> str:
+    """How central keeps an ID number it only needs to compare (a vehicle's owner, a booking's holder)."""
+    return hashlib.sha256(f"pk-person:{id_number.strip().upper()}".encode()).hexdigest()
+
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS kiosk_answers (
@@ -34,6 +41,8 @@ CREATE TABLE IF NOT EXISTS kiosk_bookings (
 CREATE TABLE IF NOT EXISTS kiosk_tickets (
     station TEXT NOT NULL, day TEXT NOT NULL, queue TEXT NOT NULL, last INTEGER NOT NULL,
     PRIMARY KEY (station, day, queue));
+CREATE TABLE IF NOT EXISTS kiosk_vehicle_owners (
+    plate TEXT PRIMARY KEY, owner TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kiosk_traffic (
     plate TEXT NOT NULL, day TEXT NOT NULL, place TEXT NOT NULL, what_zh TEXT NOT NULL, what_en TEXT NOT NULL,
     points INTEGER NOT NULL, fine INTEGER NOT NULL, handled INTEGER NOT NULL, PRIMARY KEY (plate, day, place));
@@ -45,6 +54,9 @@ _TRAFFIC = [
     ("粤B12345", "2026-04-18", "滨河大道", "超速 20% 以下", "Speeding (under 20%)", 3, 200, 0),
     ("粤BD12345", "2026-02-11", "福华路", "违法停车", "Illegal parking", 0, 150, 1),
 ]
+
+# Demo registrations: plate -> the owner's ID number as `kiosk_services.person_key` stores it (a hash).
+_OWNERS = [("粤B12345", "11010519491231002X"), ("粤BD12345", "440304198001011239")]
 
 _ready: weakref.WeakSet[Any] = weakref.WeakSet()
 
@@ -72,6 +84,9 @@ class KioskDb:
             if self.one("SELECT COUNT(*) FROM kiosk_traffic")[0] == 0:
                 for row in _TRAFFIC:
                     self.execute("INSERT INTO kiosk_traffic VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+            if self.one("SELECT COUNT(*) FROM kiosk_vehicle_owners")[0] == 0:
+                for plate, id_number in _OWNERS:
+                    self.execute("INSERT INTO kiosk_vehicle_owners VALUES (?, ?)", (plate, owner_key(id_number)))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -14,7 +14,6 @@ commands to publish: one call in `HubService.process` after `store_events` (see 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -25,7 +24,7 @@ import msgspec
 from edge.wire import messages as wire
 from edge.wire.commands import CommandSigner
 from edge.wire.errors import INVALID_PARAMS, ApiError
-from hub.kiosk_db import KioskDb
+from hub.kiosk_db import KioskDb, owner_key
 from hub.rpc import RpcContext, RpcRegistry
 from hub.store import Store
 
@@ -60,9 +59,9 @@ def _fields(params: dict[str, Any]) -> dict[str, str]:
 
 # ---- the work, inside a transaction -----------------------------------------------------------------
 def _person(fields: dict[str, str]) -> str:
-    """Who books, for the quota: a hash of the ID number (never the number itself), "" when none given."""
-    number = fields.get("id_number", "").strip().upper()
-    return hashlib.sha256(f"pk-booking:{number}".encode()).hexdigest() if number else ""
+    """Who asks, for quotas and ownership: a hash of the ID number (never the number itself), "" if none."""
+    number = fields.get("id_number", "").strip()
+    return owner_key(number) if number else ""
 
 
 def _book(db: KioskDb, station: str, request_id: str, params: dict[str, Any], today: date) -> dict[str, Any]:
@@ -130,9 +129,21 @@ def _book(db: KioskDb, station: str, request_id: str, params: dict[str, Any], to
 
 
 def _lookup(db: KioskDb, station: str, request_id: str, params: dict[str, Any], today: date) -> dict[str, Any]:
-    plate = _fields(params).get("plate", "")
+    """A vehicle's violations, for the person it is registered to: the asker names themselves (ID card or
+    number) and anyone else's plate gets the same answer as an unknown one (nothing about whose it is)."""
+    fields = _fields(params)
+    plate = fields.get("plate", "")
     if not plate:
         raise ApiError(INVALID_PARAMS, "fields.plate is required")
+    person = _person(fields)
+    if not person:
+        raise ApiError(INVALID_PARAMS, "fields.id_number is required: records are shown to the vehicle's owner")
+    owner = db.one("SELECT owner FROM kiosk_vehicle_owners WHERE plate=?", (plate,))
+    if owner is None or owner[0] != person:
+        return _refuse(
+            "未找到登记在您名下的该车辆，请核对车牌或到窗口办理",
+            "No vehicle with this plate is registered to you; check the plate or ask at the counter",
+        )
     rows = db.all(
         "SELECT day, place, what_zh, what_en, points, fine, handled FROM kiosk_traffic WHERE plate=? ORDER BY day",
         (plate,),

@@ -81,6 +81,7 @@ DEFAULT_CATALOGUE = Catalogue(
                     max_length=8,
                     hint=Text("例如 粤B12345", "For example 粤B12345"),
                 ),
+                _ID,  # a vehicle's record is shown to its registered owner only (issue 12)
             ),
         ),
         ServiceSpec(

@@ -98,12 +98,20 @@ def test_slots_are_per_station_and_one_person_holds_one_booking_per_service(stor
 
 def test_lookup_and_tickets(store: Store) -> None:
     station = f"ST-{_rid()}"
-    found = answer_request(store, station, "lookup", {"request_id": _rid(), "fields": {"plate": "粤B12345"}})
+    owner = "11010519491231002x"  # the demo owner of 粤B12345 (any case of the X)
+
+    def look(plate: str, id_number: str) -> dict[str, Any]:
+        return answer_request(
+            store, station, "lookup", {"request_id": _rid(), "fields": {"plate": plate, "id_number": id_number}}
+        )
+
+    found = look("粤B12345", owner)
     assert [i["what"]["en"] for i in found["items"]] == ["Ran a red light", "Speeding (under 20%)"]
-    assert answer_request(store, station, "lookup", {"request_id": _rid(), "fields": {"plate": "京A00000"}}) == {
-        "ok": True,
-        "items": [],
-    }
+    # another person's vehicle and an unknown plate get the same refusal: nothing about whose it is
+    assert look("粤B12345", "440304198001011239") == look("京A00000", owner)
+    assert look("京A00000", owner)["ok"] is False and "registered to you" in look("京A00000", owner)["reason"]["en"]
+    with pytest.raises(ApiError, match="id_number is required"):
+        answer_request(store, station, "lookup", {"request_id": _rid(), "fields": {"plate": "粤B12345"}})
     numbers = [
         answer_request(store, station, "ticket", {"request_id": _rid(), "fields": {"queue": "B"}})["number"]
         for _ in range(3)

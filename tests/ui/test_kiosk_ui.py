@@ -206,6 +206,12 @@ def test_booking_takes_a_slot_and_other_services(station: Station, qtbot: QtBot,
     k.w.keyboard.set_language("en_US")  # the globe key: capitals and digits
     k.type_keys("B12345")
     assert k.w.form.values()["plate"] == "粤B12345"
+    removed = len(station.notes_of("kiosk.card_removed"))
+    station.reader.remove_card()  # the owner names themselves with their card (a record is theirs only)
+    qtbot.waitUntil(lambda: len(station.notes_of("kiosk.card_removed")) > removed, timeout=10000)
+    station.reader.place_card(sample_card())
+    lookup = k.w.form
+    qtbot.waitUntil(lambda: lookup.values().get("id_number") == ID_NUMBER, timeout=10000)
     res = k.submit_and_wait_result()
     assert res["status"] == "found"
     assert len(res["items"]) == 2

@@ -126,9 +126,14 @@ def test_every_service_end_to_end(station: Station) -> None:
     assert f"预约时间：{b1['slot']}" in _print(st, b1["receipt_id"])
 
     # traffic lookup, queue ticket, call the officer, emergency
-    look = st.call("kiosk.lookup", {"service": "traffic_lookup", "fields": {"plate": "粤b12345"}})
+    look = st.call(
+        "kiosk.lookup", {"service": "traffic_lookup", "fields": {"plate": "粤b12345", "id_number": ID_NUMBER}}
+    )
     assert look["status"] == "found"
     assert len(look["items"]) == 2
+    # someone else's vehicle: the same answer as an unknown plate (nothing about whose it is)
+    other = {"plate": "粤b12345", "id_number": "440304198001011239"}
+    assert st.call("kiosk.lookup", {"service": "traffic_lookup", "fields": other})["status"] == "failed"
     t1 = st.call("kiosk.ticket", {"service": "queue_ticket", "fields": {"queue": "A"}})
     assert t1["ticket"] == "A001"
     assert st.call("kiosk.call_officer", {"service": "call_officer"})["status"] == "called"
