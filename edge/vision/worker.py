@@ -37,7 +37,9 @@ from edge.vision.messages import CameraStatus, CameraTelemetry
 from edge.vision.pipeline import FrameSampler, FrameStamp, PlatePipeline
 from edge.vision.settings import CameraSettings
 from edge.vision.watchlist import PlateMatcher, WatchListError, WatchListStore
+from models.face_det import FaceDetector
 from models.loader import ModelError
+from models.manifest import load_manifest
 
 __all__ = ["FrameGrabber", "LatestFrameSlot", "open_source", "run_camera"]
 
@@ -148,6 +150,16 @@ class FrameGrabber(threading.Thread):
                 return
 
 
+def _face_finder() -> Callable[[Any], list[tuple[float, float, float, float]]] | None:
+    """The face detector for snapshots, or None (snapshots are still pixelated outside the vehicle)."""
+    try:
+        detector = FaceDetector(load_manifest()["face_centres"])
+    except ModelError as exc:
+        log.warning("no face detector for snapshots (outside the vehicle is still pixelated): %s", exc)
+        return None
+    return lambda image: [(f.x, f.y, f.w, f.h) for f in detector.detect(image)]
+
+
 def run_camera(settings: CameraSettings, outbox_queue: Any, stop: Any) -> int:
     """The worker process body. Returns the exit code (0 when stopped or at the end of a file)."""
     cv2.setNumThreads(1)  # one core per camera: OpenCV's own thread pool would fight onnxruntime's
@@ -174,7 +186,7 @@ def run_camera(settings: CameraSettings, outbox_queue: Any, stop: Any) -> int:
     pipeline = PlatePipeline(
         camera_id=cam,
         analyser=analyser,
-        snapshot=SnapshotMaker(max_width=settings.snapshot_max_width).make,
+        snapshot=SnapshotMaker(max_width=settings.snapshot_max_width, faces=_face_finder()).make,
         matcher=PlateMatcher(max_distance=settings.match_max_distance),
         watch_list=watch_list,
         keep_reads=settings.keep_reads,
