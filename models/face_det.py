@@ -68,5 +68,8 @@ class FaceDetector:
         sx, sy = w / rw, h / rh
         boxes = np.stack([(cx - bw / 2) * sx, (cy - bh / 2) * sy, bw * sx, bh * sy], 1)
         nms = cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), self.threshold, 0.3)
-        found = [FaceBox(*(float(v) for v in boxes[i]), float(scores[i])) for i in np.array(nms).ravel()]
+        found = []
+        for i in np.array(nms, dtype=np.int64).ravel():
+            x, y, bw_i, bh_i = (float(v) for v in boxes[i])
+            found.append(FaceBox(x, y, bw_i, bh_i, float(scores[i])))
         return sorted(found, key=lambda f: -f.score)

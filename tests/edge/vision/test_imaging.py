@@ -110,13 +110,19 @@ def test_faces_found_in_the_sharp_part_are_blurred(scene: tuple[np.ndarray, list
     blurred = SnapshotMaker(max_width=1280, faces=finder).make(frame, plate)
     assert blurred.privacy == "outside-vehicle-pixelated+faces-blurred"
     assert asked  # the detector saw the part kept sharp, not the whole frame
-    before = cv2.imdecode(np.frombuffer(sharp.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)[region].astype(np.float32)
-    after = cv2.imdecode(np.frombuffer(blurred.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)[region].astype(np.float32)
+    before = _decoded(sharp.jpeg, cv2.IMREAD_GRAYSCALE)[region].astype(np.float32)
+    after = _decoded(blurred.jpeg, cv2.IMREAD_GRAYSCALE)[region].astype(np.float32)
     assert np.abs(np.diff(after, axis=1)).mean() < 0.5 * np.abs(np.diff(before, axis=1)).mean()
     # the plate keeps its detail
     b = blurred.box
-    img = cv2.imdecode(np.frombuffer(blurred.jpeg, np.uint8), cv2.IMREAD_COLOR)
+    img = _decoded(blurred.jpeg, cv2.IMREAD_COLOR)
     assert img[int(b.y) : int(b.y + b.h), int(b.x) : int(b.x + b.w)].astype(np.float32).std() > 30
+
+
+def _decoded(jpeg: bytes, flags: int) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), flags)
+    assert image is not None
+    return image
 
 
 def _plate_card(text_rows: int) -> tuple[np.ndarray, np.ndarray]:

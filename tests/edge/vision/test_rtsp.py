@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,30 +64,34 @@ def _read(m: WorkerMessage) -> bool:
     return isinstance(m, PlateReadMessage) and m.plate == PLATE
 
 
-def _camera(url: str) -> CameraWorker:
-    return CameraWorker(CameraSettings(
+@contextmanager
+def _camera(url: str) -> Iterator[Watcher]:
+    """A camera worker on `url`, watched; stopped cleanly at the end."""
+    worker = CameraWorker(CameraSettings(
         camera_id="rtsp", source=url, keep_reads=True, reconnect_initial_s=0.2, reconnect_max_s=1.0,
         open_timeout_s=5.0, telemetry_interval_s=60.0,
     ))  # fmt: skip
+    worker.start()
+    try:
+        yield Watcher(worker)
+    finally:
+        assert worker.stop() == 0
+        worker.close()
 
 
 def test_an_rtsp_camera_is_read_and_reconnects_when_the_server_restarts(clips: dict[str, Path]) -> None:
     server = RtspServer(clips["h264"], codec="h264")
     server.start()
-    worker = _camera(server.url)
-    worker.start()
-    watch = Watcher(worker)
     try:
-        watch.until("connected", _state("connected"))
-        watch.until(f"a read of {PLATE}", _read)
-        server.stop()  # the camera loses power
-        watch.until("disconnected", _state("disconnected"))
-        server.start()  # and comes back on the same address
-        watch.until("connected again", _state("connected"))
-        watch.until(f"a read of {PLATE} after the restart", _read)
+        with _camera(server.url) as watch:
+            watch.until("connected", _state("connected"))
+            watch.until(f"a read of {PLATE}", _read)
+            server.stop()  # the camera loses power
+            watch.until("disconnected", _state("disconnected"))
+            server.start()  # and comes back on the same address
+            watch.until("connected again", _state("connected"))
+            watch.until(f"a read of {PLATE} after the restart", _read)
     finally:
-        assert worker.stop() == 0
-        worker.close()
         server.stop()
     states = [m.state for m in watch.seen if isinstance(m, CameraStatus)]
     assert states[:2] == ["starting", "connected"]
@@ -95,13 +100,6 @@ def test_an_rtsp_camera_is_read_and_reconnects_when_the_server_restarts(clips: d
 
 
 def test_an_h265_rtsp_camera_is_read(clips: dict[str, Path]) -> None:
-    with RtspServer(clips["h265"], codec="h265") as server:
-        worker = _camera(server.url)
-        worker.start()
-        watch = Watcher(worker)
-        try:
-            watch.until("connected", _state("connected"))
-            watch.until(f"a read of {PLATE}", _read)
-        finally:
-            assert worker.stop() == 0
-            worker.close()
+    with RtspServer(clips["h265"], codec="h265") as server, _camera(server.url) as watch:
+        watch.until("connected", _state("connected"))
+        watch.until(f"a read of {PLATE}", _read)
