@@ -59,7 +59,7 @@ class OcrAnalyser:
         self, *, recognizer: TextLineRecognizer, finder: CandidateFinder, detector: PlateCornerDetector | None,
         finder_mode: str = "off", min_confidence: float = 0.5, min_char: float = 0.02, min_plate_height: float = 10.0,
         sure: float = 0.8, min_chars: int = 4, detector_max_side: int | None = 960, min_plate_width: int = 80,
-        refine_below: float = 24.0, refine_width: int = 160,
+        refine_below: float = 24.0, refine_width: int = 160, sure_double: float = 0.95,
     ) -> None:  # fmt: skip
         if finder_mode not in FINDER_MODES or (detector is None and finder_mode != "only"):
             raise ValueError(f"finder mode {finder_mode!r} (detector: {detector is not None})")
@@ -73,6 +73,7 @@ class OcrAnalyser:
         self.min_plate_height = min_plate_height  # below, not even a second look finds characters
         self.refine_below = refine_below
         self.refine_width = refine_width
+        self.sure_double = sure_double
         self.min_chars = min_chars
         self.detector_max_side = detector_max_side
         self.min_plate_width = min_plate_width
@@ -143,16 +144,17 @@ class OcrAnalyser:
                 if float(np.linalg.norm(d.corners.mean(axis=0) - centre)) < 0.5 * w * scale]  # fmt: skip
         if not near:
             return crops
-        again = plate_crops(window, max(near, key=lambda d: d.score).corners)
+        # a plate the first look saw as single-row stays so (its rows would cost ~60 ms for nothing)
+        again = plate_crops(window, max(near, key=lambda d: d.score).corners, double_rows=bool(crops.tops))
         return PlateCrops((*crops.singles, *again.singles), again.tops, again.bottoms)  # rows: the better framing
 
     def _read(self, frame: Image, candidates: list[_Candidate]) -> list[Reading | None]:
         """Two passes: each plate's first crop, then every crop of the plates that first read left unsure.
 
-        The first pass settles a plate only when it cannot be double-row (`crops.tops` is empty) and
-        its weakest character is at least `sure`; a crop that shows fewer than `min_chars` characters
-        is not a plate. An unsure small plate gets a second look (`_second_look`) before the second
-        pass. The recogniser costs ~20 ms a crop on one core.
+        The first pass settles a plate when its weakest character is at least `sure` (`sure_double`
+        when it may be double-row: its rows read apart may tell another plate); a crop that shows fewer
+        than `min_chars` characters is not a plate. An unsure small plate gets a second look
+        (`_second_look`) before the second pass. The recogniser costs ~20 ms a crop on one core.
         """
         first = self.recognizer.recognize([c.crops.singles[0] for c in candidates])
         readings: list[Reading | None] = []
@@ -161,7 +163,8 @@ class OcrAnalyser:
             crops = candidate.crops
             reading = best_reading([line.alternatives], min_char=self.sure, confirm_below=self.sure)
             readings.append(reading)
-            if len(line.text) >= self.min_chars and (reading is None or crops.tops or len(crops.singles) < 2):
+            double = bool(crops.tops) and (reading is None or min(reading.guess.char_confidences) < self.sure_double)
+            if len(line.text) >= self.min_chars and (reading is None or double or len(crops.singles) < 2):
                 unsure.append(i)  # fewer characters than a plate's row: not a plate (a sign, a grille)
         for i in unsure:
             small = candidates[i].small

@@ -254,16 +254,19 @@ _TOP_ROWS = ((0.0, 0.4, 0.0, 1.0, (0.04, 0.1)), (0.03, 0.38, 0.15, 0.85, (0.0, 0
 _BOTTOM_ROW = (0.33, 1.0, 0.0, 1.0, (0.04, 0.05))
 
 
-def plate_crops(frame: Image, corners: npt.NDArray[np.float32], *, max_double_aspect: float = 2.8) -> PlateCrops:
+def plate_crops(
+    frame: Image, corners: npt.NDArray[np.float32], *, max_double_aspect: float = 2.8, double_rows: bool = True
+) -> PlateCrops:
     """Rectified crops of the plate with these four corners (top-left, top-right, bottom-right, bottom-left).
 
     A single-row plate is 3.1:1 (440x140 mm); a double-row one 2:1 or less. Seen at an angle or
-    framed loosely, either can look 2:1 to 2.7:1, so below `max_double_aspect` both readings are tried.
+    framed loosely, either can look 2:1 to 2.7:1, so below `max_double_aspect` both readings are tried
+    (unless `double_rows` is False).
     """
     tl, tr, br, bl = corners.astype(np.float32)
     aspect = float(np.linalg.norm((tr - tl + br - bl) / 2)) / max(float(np.linalg.norm((bl - tl + br - tr) / 2)), 1.0)
     singles = (rectify(frame, corners), rectify(frame, corners, margin=(0.0, 0.0), widen=1.0))
-    if aspect >= max_double_aspect:
+    if aspect >= max_double_aspect or not double_rows:
         return PlateCrops(singles)
     tops = tuple(rectify(frame, sub_quad(corners, *r[:4]), margin=r[4], widen=1.0) for r in _TOP_ROWS)
     y0, y1, x0, x1, margin = _BOTTOM_ROW
