@@ -18,7 +18,13 @@ Then the stations page: load (navigation start to load event, from the browser's
 district filter (submit to the filtered page's load event), beside the baseline of `GET
 /api/v1/stations` (same rows, as JSON, over urllib). Clocks: the page's `Date.now()` and this process's
 `time.time()` are the same machine clock. The load average is printed: other work shows in the p95s.
-Not yet measured: response-statistics queries (not built yet).
+
+Response statistics: `--year-incidents` closed incidents spread over the last 365 days across the stations
+(written as the feed writes them: `console_incidents` and `console_response`), then a year at a time, by
+month: the computation in this process (`hub.web.stats.report`), `GET /api/v1/stats/response` grouped by
+station, and the `/stats` page grouped by district in the browser (navigation -> load), first look and asked
+again (the console caches a report until an incident changes), beside the baseline of the plain SQL
+`COUNT(*)` over the same rows.
 """
 
 from __future__ import annotations
@@ -35,7 +41,10 @@ import tempfile
 import threading
 import time
 import urllib.request
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -46,6 +55,7 @@ from hub.web.accounts import Accounts
 from hub.web.console import prepare_database
 from hub.web.db import Db
 from hub.web.demo import incident_dict
+from hub.web.demo_history import seed_incidents
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -89,6 +99,66 @@ def seed(db_url: str, stations: int) -> list[str]:
     return ids
 
 
+def seed_year(db_url: str, ids: list[str], count: int) -> None:
+    db = Db(db_url)
+    try:
+        now = time.time()
+        seed_incidents(db, ids, start=now - 365 * 86400, end=now - 3600, count=count)
+    finally:
+        db.close()
+
+
+def stats_year(db_url: str, url: str, token: str, page: Any) -> dict[str, list[float]]:
+    """A year of response statistics, five rounds each way (see the module's docstring). Each round asks for
+    a year ending on another day (the console caches a report until an incident changes: every round is a
+    first look), then asks the page's question once more (the cached answer)."""
+    from hub.web import stats
+    from hub.web.stats_pages import local_tz
+
+    today = date.today()
+    db = Db(db_url)
+    tele = dict(db.rows("SELECT station, telemetry FROM stations"))
+    districts = {st: json.loads(t)["place"]["district"] for st, t in tele.items() if t}
+    keys = ("baseline", "report", "api_station", "page", "again")
+    out: dict[str, list[float]] = {k: [] for k in keys}
+    for k in range(5):
+        to = today - timedelta(days=k)
+        span = {"from": (to - timedelta(days=364)).isoformat(), "to": to.isoformat(), "period": "month"}
+        q = stats.parse_query(span, today=today)
+        start, end = q.bounds(local_tz())
+        t0 = time.time()
+        db.one("SELECT COUNT(*) FROM console_response WHERE raised_at >= ? AND raised_at < ?", (start, end))
+        out["baseline"].append(time.time() - t0)
+        t0 = time.time()
+        stats.report(db, q, tz=local_tz(), districts=districts, names={}, sees=lambda d: True)
+        out["report"].append(time.time() - t0)
+        t0 = time.time()
+        req = urllib.request.Request(
+            f"{url}/api/v1/stats/response?{urlencode({**span, 'group': 'station'})}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(req, timeout=120) as r:
+            r.read()
+        out["api_station"].append(time.time() - t0)
+        for name in ("page", "again"):
+            page.goto(f"{url}/stats?{urlencode({**span, 'group': 'district'})}")
+            page.wait_for_load_state("load")
+            out[name].append(
+                page.evaluate(
+                    "() => { const t = performance.getEntriesByType('navigation')[0];"
+                    " return (t.loadEventEnd - t.startTime) / 1000; }"
+                )
+            )
+    db.close()
+    return {
+        "baseline: SELECT COUNT(*) over the year's rows (SQL)": out["baseline"],
+        "stats.report() in process (group by station)": out["report"],
+        "GET /api/v1/stats/response?group=station (first look)": out["api_station"],
+        "/stats page by district, first look (navigation -> load)": out["page"],
+        "/stats page by district, asked again: cached (nav -> load)": out["again"],
+    }
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -119,6 +189,7 @@ def main() -> int:
     ap.add_argument("--stations", type=int, default=2000)
     ap.add_argument("--alarms", type=int, default=40)
     ap.add_argument("--interval", type=float, default=0.5)
+    ap.add_argument("--year-incidents", type=int, default=200_000, help="incidents over the last year")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -126,6 +197,9 @@ def main() -> int:
         work = Path(tmp)
         db_url = f"sqlite:///{work / 'hub.db'}"
         ids = seed(db_url, args.stations)
+        t0 = time.time()
+        seed_year(db_url, ids, args.year_incidents)
+        print(f"seeded {args.year_incidents} incidents over a year in {time.time() - t0:.1f} s", flush=True)
         db = Db(db_url)
         token = Accounts(db).add_token("bench-script", "command", actor="bench")
         db.close()
@@ -233,6 +307,7 @@ def main() -> int:
                     ) as r:
                         r.read()
                     api.append(time.time() - t0)
+                year = stats_year(db_url, url, token, page)
                 browser.close()
         finally:
             stop.set()
@@ -246,6 +321,9 @@ def main() -> int:
     print(line("stations page: its HTML received (navigation -> response end)", served))
     print(line("stations page load (navigation -> load)", loads))
     print(line("stations district filter (submit -> load)", filters))
+    print(f"response statistics over a year ({args.year_incidents} incidents, {args.stations} stations, by month):")
+    for name, values in year.items():
+        print(line(name, values))
     return 0
 
 

@@ -47,13 +47,13 @@ sys.path.insert(0, str(ROOT))
 
 from edge.vision.analyser import OcrAnalyser
 from edge.vision.camera import CameraWorker
-from edge.vision.grammar import normalise_plate
 from edge.vision.imaging import CandidateFinder, SnapshotMaker
 from edge.vision.messages import CameraTelemetry, PlateHit, PlateReadMessage
 from edge.vision.pipeline import FrameSampler, FrameStamp, PlatePipeline
 from edge.vision.settings import CameraSettings, detector_side_for
 from edge.vision.tracker import Box
 from edge.vision.watchlist import WatchList, WatchListStore
+from edge.wire.plates import normalise_plate
 from models.loader import open_model
 from models.manifest import load_manifest
 from models.plate_det import PlateCornerDetector

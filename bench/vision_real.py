@@ -44,7 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from edge.vision.grammar import normalise_plate, parse_plate
+from edge.wire.plates import normalise_plate, parse_plate
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/plates"
 Read = tuple[str, tuple[float, float] | None]  # plate text, centre (x, y) when known

@@ -75,8 +75,20 @@ def _run(args: argparse.Namespace) -> int:
     liveness = LivenessSettings(
         silent_after=args.silent_after, offline_after=args.offline_after, check_interval=args.check_interval
     )
+    from hub.telemetry_history import HistorySettings
+
+    if args.telemetry_keep_days < 0 or args.telemetry_history_every < 0:
+        print("police-kiosk hub: --telemetry-keep-days and --telemetry-history-every must be >= 0", file=sys.stderr)
+        return 2
+    history = HistorySettings(keep_days=args.telemetry_keep_days, every_s=args.telemetry_history_every)
     service = HubService(
-        store, mqtt, rpc=rpc, store_factory=lambda: open_store(args.db), signer=signer, liveness=liveness
+        store,
+        mqtt,
+        rpc=rpc,
+        store_factory=lambda: open_store(args.db),
+        signer=signer,
+        liveness=liveness,
+        history=history,
     )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -133,7 +145,15 @@ def _console(args: argparse.Namespace) -> ConsoleServer | Literal[False]:
 
     try:
         host, port = parse_http(args.http)
-        server = ConsoleServer(ConsoleSettings(db_url=args.db), host=host, port=port)
+        if not (args.order_triage_hours > 0 and args.order_open_hours > 0):
+            raise ValueError("--order-triage-hours and --order-open-hours must be more than 0")
+        settings = ConsoleSettings(
+            db_url=args.db,
+            silent_s=args.console_silent_after,
+            order_triage_s=args.order_triage_hours * 3600,
+            order_open_s=args.order_open_hours * 3600,
+        )
+        server = ConsoleServer(settings, host=host, port=port)
     except (OSError, ValueError) as exc:
         print(f"police-kiosk hub: --http {args.http}: {exc}", file=sys.stderr)
         return False
@@ -157,9 +177,9 @@ def _every(interval: float, fn: Callable[[], None]) -> Callable[[], None]:
 
 def _plugins() -> list[Callable[[RpcRegistry], None]]:
     """The hub's request handlers beyond `hub.ping` (the kiosk's reference services register here)."""
-    from hub import kiosk_services
+    from hub import kiosk_services, order_services
 
-    return [kiosk_services.register]
+    return [kiosk_services.register, order_services.register]
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -213,7 +233,7 @@ def _purge(args: argparse.Namespace) -> int:
     verb = "would purge" if args.dry_run else "purged"
     print(
         f"{verb}: personal data of {r.events_scrubbed} events and {r.conflicts_scrubbed} conflicting copies, "
-        f"{r.dead_letters_deleted} dead letters"
+        f"{r.bookings_scrubbed} bookings, {r.dead_letters_deleted} dead letters"
     )
     return 0
 
@@ -288,6 +308,13 @@ def command(name: str, argv: list[str]) -> int:
         parser.add_argument("--cert-key-file", help="private key (PEM) of --cert-file")
         parser.add_argument("--signing-key-file", help="central's Ed25519 private key (PEM) that signs commands")
         parser.add_argument("--http", metavar="HOST:PORT", help="serve the command console (off unless given)")
+        for flag, hours, what in (("triage", 1.0, "still new (untriaged)"), ("open", 72.0, "not resolved or referred")):
+            parser.add_argument(
+                f"--order-{flag}-hours",
+                type=float,
+                default=hours,
+                help=f"a work order {what} after this many hours is overdue on the console (default {hours:g})",
+            )
         parser.add_argument(
             "--silent-after",
             type=float,
@@ -305,6 +332,24 @@ def command(name: str, argv: list[str]) -> int:
             type=float,
             default=0.5,
             help="how often the hub checks for silent stations, in seconds (default 0.5)",
+        )
+        parser.add_argument(
+            "--console-silent-after",
+            type=float,
+            default=90.0,
+            help="seconds without a report or status before the console shows a station as silent (default 90)",
+        )
+        parser.add_argument(
+            "--telemetry-keep-days",
+            type=float,
+            default=14.0,
+            help="days of station telemetry history kept for the console's charts; 0: none (default 14)",
+        )
+        parser.add_argument(
+            "--telemetry-history-every",
+            type=float,
+            default=60.0,
+            help="at most one history row per station this often, in seconds; 0: every report (default 60)",
         )
         _retention_args(parser)
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])

@@ -20,6 +20,7 @@ from edge.wire import messages as wire
 from edge.wire.bounds import INT64_MAX, MAX_PAYLOAD_BYTES
 from hub.liveness import is_station_id
 from hub.store_base import DEAD_LETTER_PREFIX, DeadLetter, safe_text
+from hub.telemetry_history import Sample, sample_of
 
 __all__ = ["Delivery", "HeartbeatMsg", "Parsed", "RpcMsg", "StatusMsg", "TelemetryMsg", "parse"]
 
@@ -46,6 +47,7 @@ class TelemetryMsg:
     station: str
     ts: str
     body: bytes  # re-encoded: unknown fields dropped
+    sample: Sample | None = None  # its narrow row for the history (hub/telemetry_history.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +107,7 @@ def parse(topic: str, payload: bytes, now: float) -> tuple[Parsed | None, list[D
             return StatusMsg(station, wire.decode_status(payload) if payload else None), []
         if kind == "telemetry":
             tele = wire.decode_telemetry(payload)
-            return TelemetryMsg(station, tele.ts, wire.encode(tele)), []
+            return TelemetryMsg(station, tele.ts, wire.encode(tele), sample_of(tele)), []
         if kind == "heartbeat":
             return HeartbeatMsg(station, wire.decode_heartbeat(payload).counter), []
     except ValueError as exc:  # msgspec's errors and BoundsError

@@ -21,9 +21,12 @@ _TABLES = """
 CREATE TABLE IF NOT EXISTS kiosk_answers (
     station TEXT NOT NULL, request_id TEXT NOT NULL, kind TEXT NOT NULL, answer TEXT NOT NULL,
     created_at TEXT NOT NULL, PRIMARY KEY (station, request_id));
-CREATE TABLE IF NOT EXISTS kiosk_slots (
-    category TEXT NOT NULL, day TEXT NOT NULL, start TEXT NOT NULL, period TEXT NOT NULL,
-    capacity INTEGER NOT NULL, taken INTEGER NOT NULL, PRIMARY KEY (category, day, start));
+CREATE TABLE IF NOT EXISTS kiosk_station_slots (
+    station TEXT NOT NULL, category TEXT NOT NULL, day TEXT NOT NULL, start TEXT NOT NULL, period TEXT NOT NULL,
+    capacity INTEGER NOT NULL, taken INTEGER NOT NULL, PRIMARY KEY (station, category, day, start));
+CREATE TABLE IF NOT EXISTS kiosk_booking_holders (
+    category TEXT NOT NULL, person TEXT NOT NULL, day TEXT NOT NULL, station TEXT NOT NULL,
+    request_id TEXT NOT NULL, PRIMARY KEY (category, person, day));
 CREATE TABLE IF NOT EXISTS kiosk_bookings (
     station TEXT NOT NULL, request_id TEXT NOT NULL, category TEXT NOT NULL, day TEXT NOT NULL,
     start TEXT NOT NULL, ref TEXT NOT NULL, fields TEXT NOT NULL, created_at TEXT NOT NULL,

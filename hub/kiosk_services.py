@@ -14,6 +14,7 @@ commands to publish: one call in `HubService.process` after `store_events` (see 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -58,7 +59,15 @@ def _fields(params: dict[str, Any]) -> dict[str, str]:
 
 
 # ---- the work, inside a transaction -----------------------------------------------------------------
+def _person(fields: dict[str, str]) -> str:
+    """Who books, for the quota: a hash of the ID number (never the number itself), "" when none given."""
+    number = fields.get("id_number", "").strip().upper()
+    return hashlib.sha256(f"pk-booking:{number}".encode()).hexdigest() if number else ""
+
+
 def _book(db: KioskDb, station: str, request_id: str, params: dict[str, Any], today: date) -> dict[str, Any]:
+    """A slot of the station's own counter (slots are per station: one station cannot take the city's),
+    at most one open booking per person and service (a person cannot hold every slot either)."""
     fields = _fields(params)
     category = _str(params, "category")
     period = fields.get("period", "am")
@@ -73,24 +82,45 @@ def _book(db: KioskDb, station: str, request_id: str, params: dict[str, Any], to
     if day.weekday() >= 5:
         return _refuse("周末不办理该业务，请选择工作日", "Not open at weekends; please choose a weekday")
     iso = day.isoformat()
-    if db.one("SELECT COUNT(*) FROM kiosk_slots WHERE category=? AND day=?", (category, iso))[0] == 0:
+    person = _person(fields)
+    if person:
+        held = db.one(
+            "SELECT day FROM kiosk_booking_holders WHERE category=? AND person=? AND day>=?",
+            (category, person, today.isoformat()),
+        )
+        if held is not None:
+            return _refuse(
+                f"您已预约 {held[0]} 办理该业务，请先按时办理或取消", f"You already hold a booking for {held[0]}"
+            )
+    if (
+        db.one(
+            "SELECT COUNT(*) FROM kiosk_station_slots WHERE station=? AND category=? AND day=?",
+            (station, category, iso),
+        )[0]
+        == 0
+    ):
         for per, starts in _PERIODS.items():
             for start in starts:
                 db.execute(
-                    "INSERT INTO kiosk_slots VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING",
-                    (category, iso, start, per, _SLOT_CAPACITY),
+                    "INSERT INTO kiosk_station_slots VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING",
+                    (station, category, iso, start, per, _SLOT_CAPACITY),
                 )
     row = db.one(
-        "SELECT start FROM kiosk_slots WHERE category=? AND day=? AND period=? AND taken < capacity "
-        "ORDER BY start LIMIT 1",
-        (category, iso, period),
+        "SELECT start FROM kiosk_station_slots WHERE station=? AND category=? AND day=? AND period=?"
+        " AND taken < capacity ORDER BY start LIMIT 1",
+        (station, category, iso, period),
     )
     if row is None:
         return _refuse("该时段已约满，请选择其他日期或时段", "That time is fully booked; please choose another")
     start = str(row[0])
     db.execute(
-        "UPDATE kiosk_slots SET taken = taken + 1 WHERE category=? AND day=? AND start=?", (category, iso, start)
+        "UPDATE kiosk_station_slots SET taken = taken + 1 WHERE station=? AND category=? AND day=? AND start=?",
+        (station, category, iso, start),
     )
+    if person:
+        db.execute(
+            "INSERT INTO kiosk_booking_holders VALUES (?, ?, ?, ?, ?)", (category, person, iso, station, request_id)
+        )
     ref = f"{category[:1].upper()}{iso[5:7]}{iso[8:10]}-{start.replace(':', '')}"
     db.execute(
         "INSERT INTO kiosk_bookings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from edge.wire.messages import Event, Status
 from hub import liveness as rules
 from hub.schema import migrate_postgres
 from hub.store_base import DeadLetter, LivenessChange, StationRow, StoreResult, StoreUnavailableError, acks_of
+from hub.telemetry_history import Sample
 
 __all__ = ["PostgresStore"]
 
@@ -131,8 +132,10 @@ class PostgresStore:
         self.update_telemetry_many([(station, ts, body)])
 
     @_unavailable
-    def update_telemetry_many(self, reports: list[tuple[str, str, bytes]]) -> None:
-        """The latest report of each station: one statement, one transaction."""
+    def update_telemetry_many(
+        self, reports: list[tuple[str, str, bytes]], history: Sequence[tuple[str, float, Sample]] = ()
+    ) -> None:
+        """The latest report of each station and the history rows due: one statement each, one transaction."""
         with self.conn.transaction(), self.conn.cursor() as cur:
             cur.execute(
                 "INSERT INTO stations (station, state, counter, status_ts, last_seen, telemetry, telemetry_ts) "
@@ -140,6 +143,33 @@ class PostgresStore:
                 "AS u(s, t, b) ON CONFLICT (station) DO UPDATE SET telemetry=excluded.telemetry, "
                 "telemetry_ts=excluded.telemetry_ts, last_seen=excluded.last_seen",
                 (time.time(), [r[0] for r in reports], [r[1] for r in reports], [r[2].decode() for r in reports]),
+            )
+            if history:
+                cols = list(zip(*(sample.row(st, at) for st, at, sample in history)))
+                cur.execute(
+                    "INSERT INTO telemetry_history SELECT * FROM unnest(%s::text[], %s::float8[], %s::int[], "
+                    "%s::text[], %s::real[], %s::real[], %s::real[], %s::text[]) ON CONFLICT DO NOTHING",
+                    [list(c) for c in cols],
+                )
+
+    @_unavailable
+    def purge_telemetry_history(self, before: float, limit: int = 20_000) -> int:
+        """Delete at most `limit` history rows older than `before` (by the key: no table scan)."""
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute(
+                "DELETE FROM telemetry_history WHERE (station, ts) IN (SELECT h.station, h.ts FROM stations s "
+                "JOIN telemetry_history h ON h.station = s.station AND h.ts < %s LIMIT %s)",
+                (before, limit),
+            )
+            return int(cur.rowcount)
+
+    @_unavailable
+    def set_hub_state(self, name: str, value: str, now: float) -> None:
+        with self.conn.transaction():
+            self.conn.execute(
+                "INSERT INTO hub_state VALUES (%s, %s, %s) ON CONFLICT (name) DO UPDATE SET value=excluded.value, "
+                "since=excluded.since",
+                (name, value, now),
             )
 
     @_unavailable

@@ -1,7 +1,8 @@
 """Retention at central: personal data is purged after a documented number of days (docs/privacy.md).
 
 What a resident typed (name, phone, ID number, description) lives at central only in the `fields` of the
-`kiosk.report` and `kiosk.request` events (and of a conflicting copy in `event_conflicts`); the events
+`kiosk.report` and `kiosk.request` events (and of a conflicting copy in `event_conflicts`) and of the
+bookings the kiosk services made (`kiosk_bookings`, emptied after the same retention); the events
 stay (statistics, bulletins and the work orders' history need their type, category, station and time),
 their `fields` are emptied once older than `personal_days`. Refused messages (`dead_letters`) keep a
 prefix of whatever arrived, so they are deleted after `dead_letter_days`; the console's audit log and
@@ -45,6 +46,7 @@ class PurgeResult:
     events_scrubbed: int
     conflicts_scrubbed: int
     dead_letters_deleted: int
+    bookings_scrubbed: int = 0
 
 
 def purge(db: Db, settings: RetentionSettings, *, now: float | None = None, dry_run: bool = False) -> PurgeResult:
@@ -77,13 +79,29 @@ def purge(db: Db, settings: RetentionSettings, *, now: float | None = None, dry_
                     "UPDATE event_conflicts SET body = ? WHERE station = ? AND seq = ? AND id = ?",
                     (_scrubbed(body), station, seq, id_),
                 )
+    bookings = 0
+    if _table_exists(db, "kiosk_bookings"):  # the booking's form (name, ID number, phone): emptied too
+        iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(cutoff))
+        if dry_run:
+            got = db.one("SELECT COUNT(*) FROM kiosk_bookings WHERE created_at < ? AND fields <> '{}'", (iso,))
+            bookings = int(got[0]) if got else 0
+        else:
+            bookings = db.run("UPDATE kiosk_bookings SET fields = '{}' WHERE created_at < ? AND fields <> '{}'", (iso,))
     dead_cutoff = t - settings.dead_letter_days * _DAY
     if dry_run:
         got = db.one("SELECT COUNT(*) FROM dead_letters WHERE received_at < ?", (dead_cutoff,))
         dead = int(got[0]) if got else 0
     else:
         dead = db.run("DELETE FROM dead_letters WHERE received_at < ?", (dead_cutoff,))
-    return PurgeResult(scrubbed, len(conflicts), dead)
+    return PurgeResult(scrubbed, len(conflicts), dead, bookings)
+
+
+def _table_exists(db: Db, name: str) -> bool:
+    if db.pg:
+        got = db.one("SELECT to_regclass(?) IS NOT NULL", (name,))
+    else:
+        got = db.one("SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return bool(got and got[0])
 
 
 def _scrubbed(body: str) -> str:
@@ -133,10 +151,12 @@ class RetentionJob:
             except Exception:  # a database hiccup: try again at the next interval
                 log.exception("the retention purge failed; it runs again in %.0f s", self._interval)
                 continue
-            if r.events_scrubbed or r.conflicts_scrubbed or r.dead_letters_deleted:
+            if r.events_scrubbed or r.conflicts_scrubbed or r.dead_letters_deleted or r.bookings_scrubbed:
                 log.info(
-                    "retention: personal data purged from %d events and %d conflicting copies, %d dead letters deleted",
+                    "retention: personal data purged from %d events, %d conflicting copies and %d bookings; "
+                    "%d dead letters deleted",
                     r.events_scrubbed,
                     r.conflicts_scrubbed,
+                    r.bookings_scrubbed,
                     r.dead_letters_deleted,
                 )

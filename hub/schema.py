@@ -60,7 +60,16 @@ CREATE INDEX central_commands_due ON central_commands (state, id);
 CREATE INDEX central_commands_by_target ON central_commands (target, id)
 """
 
-SQLITE_MIGRATIONS: list[str] = [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3]
+_SQLITE_V4 = """
+CREATE TABLE telemetry_history (
+    station TEXT NOT NULL, ts REAL NOT NULL, outbox_depth INTEGER NOT NULL, link TEXT NOT NULL,
+    load1 REAL NOT NULL, disk_free_mb REAL NOT NULL, mem_available_mb REAL NOT NULL, cameras TEXT NOT NULL,
+    PRIMARY KEY (station, ts)
+) WITHOUT ROWID;
+CREATE TABLE hub_state (name TEXT PRIMARY KEY, value TEXT NOT NULL, since REAL NOT NULL)
+"""
+
+SQLITE_MIGRATIONS: list[str] = [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3, _SQLITE_V4]
 
 # ---- PostgreSQL ----------------------------------------------------------------------------------
 _PG_V1 = """
@@ -104,7 +113,18 @@ CREATE INDEX central_commands_due ON central_commands (state, id);
 CREATE INDEX central_commands_by_target ON central_commands (target, id)
 """
 
-PG_MIGRATIONS: list[str] = [_PG_V1, _PG_V2, _PG_V3]
+# v4: station telemetry over time (hub/telemetry_history.py), keyed (station, ts): the key is the index the
+# station page reads and the purge deletes by; and the hub's own state the console shows (mass outage).
+_PG_V4 = """
+CREATE TABLE telemetry_history (
+    station TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL, outbox_depth INTEGER NOT NULL, link TEXT NOT NULL,
+    load1 REAL NOT NULL, disk_free_mb REAL NOT NULL, mem_available_mb REAL NOT NULL, cameras TEXT NOT NULL,
+    PRIMARY KEY (station, ts)
+);
+CREATE TABLE hub_state (name TEXT PRIMARY KEY, value TEXT NOT NULL, since DOUBLE PRECISION NOT NULL)
+"""
+
+PG_MIGRATIONS: list[str] = [_PG_V1, _PG_V2, _PG_V3, _PG_V4]
 
 LATEST = len(SQLITE_MIGRATIONS)
 assert len(PG_MIGRATIONS) == LATEST

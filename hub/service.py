@@ -13,6 +13,7 @@ The hub exits (non-zero, for systemd to restart it) only when its database is un
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -29,6 +30,7 @@ from hub.liveness import LivenessNotifier
 from hub.mqtt import HubMqtt, Inbound
 from hub.rpc import RpcRegistry
 from hub.store import DeadLetter, Store, StoreUnavailableError
+from hub.telemetry_history import HistorySettings, HistoryWriter, Sample
 
 __all__ = ["HubCounters", "HubService", "LivenessSettings"]
 
@@ -58,6 +60,7 @@ class _Drain:
     deliveries: list[Delivery] = field(default_factory=list)
     heard: dict[str, int | None] = field(default_factory=dict)
     telemetry: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)  # the latest per station
+    samples: dict[str, Sample] = field(default_factory=dict)  # their history rows
     statuses: list[tuple[str, wire.Status]] = field(default_factory=list)  # in arrival order
 
 
@@ -80,6 +83,7 @@ class HubService:
         rpc_workers: int = 2,
         signer: CommandSigner | None = None,
         liveness: LivenessSettings | None = None,
+        history: HistorySettings | None = None,
     ) -> None:
         self.store = store
         self.mqtt = mqtt
@@ -89,6 +93,7 @@ class HubService:
         self.signer = signer
         self.liveness = liveness or LivenessSettings()
         self.notifier = LivenessNotifier()
+        self.history = HistoryWriter(history or HistorySettings())
         self._store_factory = store_factory
         self._pool = ThreadPoolExecutor(max_workers=rpc_workers, thread_name_prefix="hub-rpc")
         self._thread: threading.Thread | None = None
@@ -164,7 +169,7 @@ class HubService:
         if d.deliveries:
             self._store(d.deliveries, now)
         if d.telemetry:
-            self._telemetry(list(d.telemetry.values()), now)
+            self._telemetry(list(d.telemetry.values()), now, self.history.due(d.samples, now))
         if d.heard:
             self._heard(d.heard, now)
 
@@ -183,6 +188,8 @@ class HubService:
                 d.statuses.append((station, parsed.status))
         elif isinstance(parsed, TelemetryMsg):
             d.telemetry[station] = (station, parsed.ts, parsed.body)  # the latest of the drain wins
+            if parsed.sample is not None:
+                d.samples[station] = parsed.sample
             d.heard.setdefault(station, None)
         elif isinstance(parsed, HeartbeatMsg):
             prev = d.heard.get(station)
@@ -277,9 +284,11 @@ class HubService:
             if change is not None:
                 self.notifier.feed([change])
 
-    def _telemetry(self, reports: list[tuple[str, str, bytes]], now: float) -> None:
+    def _telemetry(
+        self, reports: list[tuple[str, str, bytes]], now: float, history: list[tuple[str, float, Sample]]
+    ) -> None:
         try:
-            self.store.update_telemetry_many(reports)
+            self.store.update_telemetry_many(reports, history)
         except StoreUnavailableError:
             raise
         except Exception as exc:  # noqa: BLE001 - validated already; one the database refuses is kept aside
@@ -347,6 +356,17 @@ class HubService:
         for n in notices:
             self.counters.notices += 1
             log.log(logging.INFO if n.text.endswith("online") else logging.WARNING, "%s", n.text)
+            if n.kind in ("mass_outage", "mass_outage_over"):  # for the console's stations page
+                value = json.dumps({"down": n.count, "text": n.text}) if n.kind == "mass_outage" else ""
+                self.store.set_hub_state("mass_outage", value, now)
+        before = self.history.purge_before(now)
+        if before is not None:
+            try:
+                self.store.purge_telemetry_history(before, self.history.settings.purge_batch)
+            except StoreUnavailableError:
+                raise
+            except Exception:
+                log.warning("purging old telemetry history failed", exc_info=True)
 
     def _rpc(self, station: str, req: wire.RpcRequest) -> None:
         factory = self._store_factory

@@ -13,7 +13,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -21,6 +21,7 @@ from edge.wire.messages import Event, Status
 from hub import liveness as rules
 from hub.schema import migrate_sqlite
 from hub.store_base import DeadLetter, LivenessChange, StationRow, StoreResult, StoreUnavailableError, acks_of
+from hub.telemetry_history import Sample
 
 __all__ = ["SqliteStore"]
 
@@ -143,8 +144,10 @@ class SqliteStore:
         self.update_telemetry_many([(station, ts, body)])
 
     @_unavailable
-    def update_telemetry_many(self, reports: list[tuple[str, str, bytes]]) -> None:
-        """The latest report of each station, all in one transaction."""
+    def update_telemetry_many(
+        self, reports: list[tuple[str, str, bytes]], history: Sequence[tuple[str, float, Sample]] = ()
+    ) -> None:
+        """The latest report of each station and the history rows due, all in one transaction."""
         now = time.time()
 
         def work(db: sqlite3.Connection) -> None:
@@ -154,8 +157,36 @@ class SqliteStore:
                 "telemetry=excluded.telemetry, telemetry_ts=excluded.telemetry_ts, last_seen=excluded.last_seen",
                 [(st, now, body.decode(), ts) for st, ts, body in reports],
             )
+            if history:
+                db.executemany(
+                    "INSERT OR IGNORE INTO telemetry_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [sample.row(st, at) for st, at, sample in history],
+                )
 
         self._tx(work)
+
+    @_unavailable
+    def purge_telemetry_history(self, before: float, limit: int = 20_000) -> int:
+        """Delete at most `limit` history rows older than `before` (by the key: no table scan)."""
+        return self._tx(
+            lambda db: (
+                db.execute(
+                    "DELETE FROM telemetry_history WHERE (station, ts) IN (SELECT h.station, h.ts FROM stations s "
+                    "JOIN telemetry_history h ON h.station = s.station AND h.ts < ? LIMIT ?)",
+                    (before, limit),
+                ).rowcount
+            )
+        )
+
+    @_unavailable
+    def set_hub_state(self, name: str, value: str, now: float) -> None:
+        self._tx(
+            lambda db: db.execute(
+                "INSERT INTO hub_state VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value, "
+                "since=excluded.since",
+                (name, value, now),
+            )
+        )
 
     @_unavailable
     def heard(self, stations: dict[str, int | None], now: float) -> list[LivenessChange]:

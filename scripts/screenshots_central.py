@@ -6,7 +6,8 @@ Starts a Mosquitto and the hub with `--http` on free loopback ports over a fresh
 stations in three districts (one silent, one offline, one with a fault) and incidents in several states
 (a new panic, one acknowledged, one dispatched past its 1-minute target and escalated), then signs in as
 command staff in Debian's chromium (Playwright, /usr/bin/chromium; nothing is downloaded) and saves
-login, alarms, incident, stations, audit and patrol pages as `central-PAGE-LANG.png`.
+login, alarms, incident, stations, work orders, one work order, audit, patrol, response statistics and station
+pages as `central-PAGE-LANG.png`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ from hub.web.bulletin_demo import incident_at, report, store_at
 from hub.web.console import prepare_database
 from hub.web.db import Db
 from hub.web.demo import incident_dict, seed_station, store_change
+from hub.web.demo_history import seed_incidents, seed_telemetry
 from hub.web.patrol_demo import seed_patrol
+from scripts.central_orders_demo import ORDER_PAGE, seed_orders
+from scripts.central_push_demo import fill_notice_form, seed_push_pages, signing_key
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -140,9 +144,18 @@ def seed(db_url: str) -> dict[str, str]:
     ]
     store_at(db_url, "SZ-FT-0051", items)
     seed_patrol(db_url, visits={"SZ-FT-0042": 9, "SZ-LH-0007": 4, "SZ-FT-0051": 2})  # the Nanshan ones: none
+    seed_orders(db_url, now)
+    db = Db(db_url)
+    try:  # eight weeks of closed incidents for the statistics, a day of telemetry for the station page
+        fleet = ["SZ-FT-0042", "SZ-LH-0007", "SZ-NS-0113", "SZ-NS-0120", "SZ-FT-0051"]
+        seed_incidents(db, fleet, start=now - 56 * 86400, end=now - 600, count=420)
+        seed_telemetry(db, "SZ-FT-0042", end=now, hours=24)
+    finally:
+        db.close()
     return {
         "incident": "/incidents/SZ-LH-0007/INC-20261203-0928-77c2",
         "bulletin": f"/bulletins/{week}/%E7%A6%8F%E7%94%B0",
+        "order": ORDER_PAGE,
     }
 
 
@@ -159,6 +172,7 @@ def main() -> int:
         work = Path(tmp)
         db_url = f"sqlite:///{work / 'hub.db'}"
         paths = seed(db_url)
+        seed_push_pages(db_url)
         broker = MosquittoProcess(work / "mosquitto")
         broker.start()
         port = free_port()
@@ -176,6 +190,8 @@ def main() -> int:
                 f"127.0.0.1:{port}",
                 "--log-level",
                 "WARNING",
+                "--signing-key-file",
+                str(signing_key(work)),
             ],
             start_new_session=True,
         )
@@ -203,12 +219,25 @@ def main() -> int:
                         ("alarms", "/alarms"),
                         ("incident", paths["incident"]),
                         ("stations", "/stations"),
+                        ("orders", "/orders"),
+                        ("order", paths["order"]),
                         ("audit", "/audit"),
                         ("bulletin", paths["bulletin"]),
                         ("patrol", "/patrol"),
                         ("patrol-roster", "/patrol/roster"),
+                        (
+                            "stats",
+                            "/stats?period=week&from="
+                            + time.strftime("%Y-%m-%d", time.localtime(time.time() - 55 * 86400)),
+                        ),
+                        ("station", "/stations/SZ-FT-0042?window=24h"),
+                        ("warnings", "/warnings"),
+                        ("watchlist", "/watchlist"),
+                        ("notices", "/notices"),
                     ):
                         page.goto(url + path)
+                        if name == "notices":
+                            fill_notice_form(page)
                         page.wait_for_timeout(500)  # never "networkidle": the event stream stays open
                         page.screenshot(path=str(args.out / f"central-{name}-{lang}.png"), full_page=True)
                         print(args.out / f"central-{name}-{lang}.png")

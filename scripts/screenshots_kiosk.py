@@ -9,18 +9,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from edge.wire.api.kiosk import KioskCatalogue, KioskSettings
 from hub.web.bulletin_demo import sample_bulletin
 from kiosk.catalogue import catalogue_to_data
 from kiosk.catalogue_default import DEFAULT_CATALOGUE
+from ui.kiosk import ime
 from ui.kiosk.window import KioskWindow
 
 TODAY = date(2026, 5, 6)
@@ -56,11 +59,13 @@ CARD = {
 }
 
 
-def shoot(window: KioskWindow, out: Path, name: str) -> None:
+def shoot(window: KioskWindow, out: Path, name: str, *, settle_ms: int = 0) -> None:
     app = QApplication.instance()
     assert app is not None
     for _ in range(3):
         app.processEvents()
+    if settle_ms:
+        QTest.qWait(settle_ms)  # the keyboard's candidate bar slides its candidates in
     path = out / f"{name}.png"
     window.grab().save(str(path))
     print(path)
@@ -87,14 +92,16 @@ def render(window: KioskWindow, out: Path, lang: str) -> None:
     window.card_read(CARD)
     assert window.form is not None
     window.form.select("phone")
+    QApplication.processEvents()
     for d in "1380013":
         window.keyboard.press(d)
     shoot(window, out, f"form_booking_{lang}")
     window.choose("report_dispute")
     window.form.select("description")
-    for ch in "zhang":
+    QApplication.processEvents()  # the panel shown, the window active again: then type
+    for ch in "jiufen":
         window.keyboard.press(ch)
-    shoot(window, out, f"form_report_pinyin_{lang}")
+    shoot(window, out, f"form_report_pinyin_{lang}", settle_ms=800)
     window.submit_form()
     shoot(window, out, f"form_errors_{lang}")
     spec = DEFAULT_CATALOGUE.service
@@ -200,8 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", default="1920x1080", help="WIDTHxHEIGHT")
     args = p.parse_args(argv)
     args.outdir.mkdir(parents=True, exist_ok=True)
+    if QApplication.instance() is None:  # the input method is chosen before Qt starts (a test did it already)
+        ime.prepare(Path(tempfile.mkdtemp(prefix="kiosk-shots-ime-")))
     app = QApplication.instance() or QApplication([])
     window = KioskWindow(None, today=TODAY)
+    window.timer.stop()  # no idle ticks: each screen is shown as set up here (the countdown overlay too)
     window.load_catalogue(
         KioskCatalogue(
             catalogue=catalogue_to_data(DEFAULT_CATALOGUE),
@@ -219,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     w, h = (int(v) for v in args.size.split("x"))
     window.resize(w, h)
     window.show()
+    window.activateWindow()
+    app.processEvents()  # the window is active (and the fields' keys reach them) from here on
     for lang in ("zh", "en"):
         render(window, args.outdir, lang)
     window.close()

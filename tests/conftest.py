@@ -139,3 +139,13 @@ def _no_leftover_threads() -> Iterator[None]:
         t.join(timeout=5)
     still = [t.name for t in leftovers if t.is_alive()]
     assert not still, f"test left threads running: {still}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def console_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database made ready for the hub and its console, on SQLite and on a fresh PostgreSQL."""
+    from hub.web.console import prepare_database
+
+    url = f"sqlite:///{tmp_path / 'hub.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_db_url")
+    prepare_database(url)
+    return url

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from drivers.dc09.codec import Dc09Decoded, Dc09Decoder
+from drivers.dc09.guard import peer_host
 
 __all__ = ["Lane", "Pending", "ReceiverCore", "ServerStats", "TcpConnection", "UdpEndpoint", "peer_name"]
 
@@ -37,6 +38,7 @@ class ServerStats:
     screened: int = 0  # frames the application's screen refused (answered DUH)
     idle_closed: int = 0
     datagrams: int = 0
+    datagrams_dropped: int = 0  # over a source address's rate (SourceRate): not parsed, not answered
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: int(getattr(self, f.name)) for f in fields(self)}
@@ -64,6 +66,8 @@ class ReceiverCore(Protocol):
     def _screened(self, result: Dc09Decoded, peer: str) -> Dc09Decoded: ...
 
     def _log_refusal(self, key: str, what: str) -> None: ...
+
+    def _datagram_allowed(self, host: str) -> bool: ...
 
 
 def peer_name(addr: Any) -> str:
@@ -241,6 +245,10 @@ class UdpEndpoint(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         self._server.stats.datagrams += 1
         peer = peer_name(addr)
+        if not self._server._datagram_allowed(peer_host(peer)):
+            self._server.stats.datagrams_dropped += 1
+            self._server._log_refusal(f"udp {peer_host(peer)}", "datagrams over the per-address rate dropped")
+            return
         results = [self._server._screened(r, peer) for r in self._decoder.feed(data, now=self._server._utc())]
         self._decoder.flush()  # one datagram, whole frames: never carry bytes to the next sender
         lane = self._lanes.get(peer)

@@ -6,6 +6,8 @@
   a genuine panel that is refused shows a communication failure at the school.
 * :class:`ConnectionQuota`: open TCP connections per source address, so that one address cannot fill
   the receiver's global connection cap.
+* :class:`SourceRate`: datagrams per source address (a token bucket), so that one address flooding the
+  UDP port is dropped before any decryption or parsing while other panels keep being answered.
 * :class:`RefusalLog`: one log line per key (an account, an address) per interval: the first refusal
   at once, then the count of the others when the interval is over, never one line per frame.
 """
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from drivers.dc09.encoding import Dc09Decoded, Dc09Message, ResponseKind, encode_response
 
-__all__ = ["ConnectionQuota", "Refusal", "RefusalLog", "Screen", "peer_host", "refuse"]
+__all__ = ["ConnectionQuota", "Refusal", "RefusalLog", "Screen", "SourceRate", "peer_host", "refuse"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,54 @@ class ConnectionQuota:
 
     def open(self, host: str) -> int:
         return self._open.get(host, 0)
+
+
+class SourceRate:
+    """A token bucket per source address: ``per_second`` datagrams on average, bursts of ``burst``.
+
+    A real panel sends a few frames a minute (an alarm, its restore, a link test), so the default leaves
+    it untouched; a flood from one address costs a dictionary lookup per datagram, not a decryption.
+    At most ``max_sources`` addresses are tracked; when full, the fullest buckets (addresses idle long
+    enough to be back at ``burst``) are forgotten first, and if none is, the new address is refused
+    until one is (a spoofed-source flood cannot grow memory or evict a busy real panel's bucket).
+    ``per_second`` None: no limit.
+    """
+
+    def __init__(self, per_second: float | None, *, burst: float = 20.0, max_sources: int = 4096) -> None:
+        if per_second is not None and per_second <= 0:
+            raise ValueError("per_second must be positive (or None)")
+        if burst < 1 or max_sources < 1:
+            raise ValueError("burst and max_sources must be 1 or more")
+        self.per_second = per_second
+        self.burst = burst
+        self.max_sources = max_sources
+        self._buckets: dict[str, tuple[float, float]] = {}  # host -> (tokens, at)
+
+    def allow(self, host: str, *, now: float) -> bool:
+        if self.per_second is None:
+            return True
+        held = self._buckets.get(host)
+        if held is None:
+            if len(self._buckets) >= self.max_sources and not self._forget_full(now):
+                return False
+            tokens = self.burst
+        else:
+            tokens = min(self.burst, held[0] + (now - held[1]) * self.per_second)
+        if tokens < 1.0:
+            self._buckets[host] = (tokens, now)
+            return False
+        self._buckets[host] = (tokens - 1.0, now)
+        return True
+
+    def _forget_full(self, now: float) -> bool:
+        assert self.per_second is not None
+        full = [h for h, (tokens, at) in self._buckets.items() if tokens + (now - at) * self.per_second >= self.burst]
+        for host in full:
+            del self._buckets[host]
+        return bool(full)
+
+    def tracked(self) -> int:
+        return len(self._buckets)
 
 
 @dataclass(slots=True)

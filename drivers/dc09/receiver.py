@@ -52,7 +52,7 @@ from typing import Any, Self
 
 from drivers.dc09.codec import CrcFormat, Dc09Counters, Dc09Decoded, Dc09Decoder, Dc09Message, ResponseKind
 from drivers.dc09.connections import Pending, ServerStats, TcpConnection, UdpEndpoint
-from drivers.dc09.guard import ConnectionQuota, RefusalLog, Screen, refuse
+from drivers.dc09.guard import ConnectionQuota, RefusalLog, Screen, SourceRate, refuse
 from drivers.dc09.supervision import DuplicateFilter, LinkChange, LinkEvent, LinkSupervisor
 
 __all__ = [
@@ -101,7 +101,9 @@ class Dc09Server:
     ``require_encryption``) are those of :class:`~drivers.dc09.codec.Dc09Decoder`. ``duplicate_memory``
     and ``duplicate_ttl`` tune the :class:`DuplicateFilter`; ``link_intervals`` and
     ``default_link_interval`` the :class:`LinkSupervisor`. ``screen``, ``max_connections_per_host``,
-    ``first_frame_timeout`` and ``log_interval``: see the module's docstring. ``utc_clock`` (for the time window)
+    ``first_frame_timeout``, ``udp_rate_per_host``/``udp_burst_per_host`` (datagrams per second and burst
+    per source address, :class:`~drivers.dc09.guard.SourceRate`; None: no limit) and ``log_interval``: see
+    the module's docstring. ``utc_clock`` (for the time window)
     and ``monotonic`` (for duplicates and supervision) can be replaced in tests.
     """
 
@@ -133,6 +135,8 @@ class Dc09Server:
         max_connections: int = 256,
         max_connections_per_host: int | None = None,
         first_frame_timeout: float | None = None,
+        udp_rate_per_host: float | None = None,
+        udp_burst_per_host: float = 20.0,
         log_interval: float = 60.0,
         utc_clock: Callable[[], datetime] = _utc_now,
         monotonic: Callable[[], float] = time.monotonic,
@@ -166,6 +170,7 @@ class Dc09Server:
         self._idle_timeout = idle_timeout
         self._max_connections = max_connections
         self.quota = ConnectionQuota(max_connections_per_host)
+        self.udp_rate = SourceRate(udp_rate_per_host, burst=udp_burst_per_host)
         self._first_frame_timeout = first_frame_timeout
         self.refusals = RefusalLog(interval=log_interval)
         self._log_flush: asyncio.Task[None] | None = None
@@ -276,6 +281,9 @@ class Dc09Server:
     def _refuse_connection(self, host: str, why: str) -> None:
         self.stats.refused_connections += 1
         self._log_refusal(f"TCP connections from {host}", f"refused, {why}")
+
+    def _datagram_allowed(self, host: str) -> bool:
+        return self.udp_rate.allow(host, now=self._monotonic())
 
     def _log_refusal(self, key: str, what: str) -> None:
         line = self.refusals.note(key, what, now=self._monotonic())

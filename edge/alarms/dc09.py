@@ -97,6 +97,8 @@ class Dc09Intake:
             screen=self._screen,
             max_connections_per_host=dc.max_connections_per_host,
             first_frame_timeout=dc.first_frame_timeout_s,
+            udp_rate_per_host=dc.udp_rate_per_host,
+            udp_burst_per_host=dc.udp_burst_per_host,
             log_interval=self.config.rejected_report_s,
             link_intervals={a: i for a, i in intervals.items() if i is not None},
             default_link_interval=dc.default_link_test_interval_s if dc.supervise_unknown else None,

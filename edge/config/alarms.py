@@ -172,6 +172,16 @@ class Dc09Section(Strict):
     first_frame_timeout_s: Seconds = Field(
         default=10.0, description="Close a TCP connection that has sent no accepted frame this long after it opened."
     )
+    udp_rate_per_host: float = Field(
+        default=5.0,
+        gt=0,
+        le=10_000,
+        description="UDP datagrams per second from one source address, on average; more are dropped unread "
+        "(a panel sends a few a minute). Bursts up to udp_burst_per_host pass.",
+    )
+    udp_burst_per_host: int = Field(
+        default=20, ge=1, le=100_000, description="UDP datagrams from one source address allowed in a burst."
+    )
     alarm_limit: int = Field(
         default=10,
         ge=1,

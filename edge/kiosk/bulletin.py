@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from edge.system.files import write_atomic
+from edge.system.files import read_json, write_atomic
 from edge.wire.bulletin import Bulletin
 
 __all__ = ["BulletinStore"]
@@ -28,14 +28,7 @@ class BulletinStore:
         self.current: Bulletin | None = None
 
     def load(self) -> None:
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return
-        try:
-            self.current = msgspec.json.decode(raw, type=Bulletin)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            log.warning("ignored the unreadable bulletin file %s: %s", self.path, exc)
+        self.current = read_json(self.path, lambda data: msgspec.convert(data, Bulletin), what="bulletin")
 
     def apply(self, args: dict[str, Any]) -> bool:
         """Take a bulletin from a command's args; False when it is older than the one held; ValueError

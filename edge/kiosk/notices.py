@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from edge.system.files import write_atomic
+from edge.system.files import read_json, write_atomic
 from edge.wire import messages as wire
 from kiosk.notices import Notice, NoticeBoard, NoticeSet
 
@@ -31,14 +31,7 @@ class NoticeStore:
         self.refused = 0
 
     def load(self) -> None:
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return
-        try:
-            self.board = NoticeBoard.from_data(msgspec.json.decode(raw))
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            log.warning("ignored the unreadable notice file %s: %s", self.path, exc)
+        self.board = read_json(self.path, NoticeBoard.from_data, what="notice") or NoticeBoard()
 
     def apply(self, args: dict[str, Any]) -> bool:
         """Take a notice set from a command's args; raises ValueError when malformed."""

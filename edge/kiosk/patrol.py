@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from edge.system.files import write_atomic
+from edge.system.files import read_json, write_atomic
 from edge.wire import messages as wire
 from edge.wire.api.patrol import PatrolCheckInParams
 from edge.wire.errors import INVALID_PARAMS, NOT_FOUND, UNAVAILABLE, ApiError
@@ -54,14 +54,7 @@ class RosterStore:
         self.roster: Roster | None = None
 
     def load(self) -> None:
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return
-        try:
-            self.roster = msgspec.json.decode(raw, type=Roster)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            log.warning("ignored the unreadable patrol roster file %s: %s", self.path, exc)
+        self.roster = read_json(self.path, lambda data: msgspec.convert(data, Roster), what="patrol roster")
 
     def apply(self, args: Any) -> bool:
         """Take a roster from a command's args; False if it is not newer than the one held.

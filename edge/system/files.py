@@ -8,10 +8,18 @@ fsync it, rename it over the target, then fsync the directory so the rename itse
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
-__all__ = ["SQLITE_COMPANIONS", "fsync_dir", "private_files", "write_atomic"]
+import msgspec
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+__all__ = ["SQLITE_COMPANIONS", "fsync_dir", "private_files", "read_json", "write_atomic"]
 
 #: The files SQLite keeps beside a database; they hold its data too.
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
@@ -59,3 +67,17 @@ def private_files(path: Path, suffixes: tuple[str, ...] = (), *, mode: int = 0o6
     for p in [path, *(path.with_name(path.name + s) for s in suffixes)]:
         with contextlib.suppress(FileNotFoundError):
             os.chmod(p, mode)
+
+
+def read_json(path: Path, convert: Callable[[Any], T], *, what: str) -> T | None:
+    """A state file written with `write_atomic`, decoded and converted; None when it does not exist or
+    cannot be read as what it should hold (logged with `what` and why: the component starts without it)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return convert(msgspec.json.decode(raw))
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, TypeError) as exc:
+        log.warning("ignored the unreadable %s file %s: %s", what, path, exc)
+        return None

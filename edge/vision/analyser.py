@@ -15,12 +15,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from edge.vision.grammar import PLATE_ALPHABET, kind_for, parse_plate
 from edge.vision.imaging import CandidateFinder, PlateCrops, classify_colour, plate_crops, rectify
 from edge.vision.pipeline import Analysis
 from edge.vision.reading import Reading, best_reading
 from edge.vision.settings import detector_side_for
 from edge.vision.tracker import Box, PlateObservation
+from edge.wire.plates import PLATE_ALPHABET, kind_for, parse_plate
 from models.loader import open_model
 from models.manifest import load_manifest
 from models.plate_det import DetectedPlate, PlateCornerDetector

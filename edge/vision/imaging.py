@@ -26,9 +26,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from edge.vision.grammar import PlateKind
 from edge.vision.messages import Snapshot
 from edge.vision.tracker import Box
+from edge.wire.plates import PlateKind
 
 __all__ = [
     "CandidateFinder",

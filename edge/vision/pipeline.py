@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from edge.vision.grammar import PlateKind, kind_for, parse_plate
 from edge.vision.messages import PlateHit, PlateReadMessage, Snapshot, WorkerMessage
 from edge.vision.tracker import Box, PlateObservation, PlateRead, PlateTracker
 from edge.vision.watchlist import PlateMatcher, WatchList, WatchMatch
+from edge.wire.plates import PlateKind, kind_for, parse_plate
 
 __all__ = ["Analysis", "FrameAnalyser", "FrameSampler", "FrameStamp", "PlatePipeline", "SnapshotFn"]
 

@@ -23,7 +23,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from edge.vision.grammar import PlateGuess, best_plate
+from edge.wire.plates import PlateGuess, best_plate
 
 __all__ = ["Reading", "Slots", "best_reading", "plate_from_slots"]
 

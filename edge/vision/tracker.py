@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from edge.vision.grammar import PlateKind, is_valid_plate
+from edge.wire.plates import PlateKind, is_valid_plate
 
 __all__ = ["Box", "PlateObservation", "PlateRead", "PlateTracker", "TrackerUpdate"]
 

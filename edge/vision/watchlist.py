@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.system.files import write_atomic
-from edge.vision.grammar import normalise_plate, parse_plate
+from edge.wire.plates import normalise_plate, parse_plate
 
 __all__ = [
     "DEFAULT_CONFUSIONS",

@@ -9,12 +9,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from hub.web import queries
+from edge.wire.orders import public_status
+from hub.web import orders_view, queries
 from hub.web.accounts import Principal
 from hub.web.auth import console_of, principal
 from hub.web.console import run
+from hub.web.orders_pages import sla_of
 
-__all__ = ["routes"]
+__all__ = ["authorised", "routes"]
 
 _KEEPALIVE_S = 15.0
 
@@ -26,6 +28,9 @@ async def _who(request: Request) -> Principal | Response:
             {"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="police-kiosk"'}
         )
     return who
+
+
+authorised = _who  # for the API routes of other modules (stats_pages.py)
 
 
 async def stations(request: Request) -> Response:
@@ -48,6 +53,47 @@ async def incidents(request: Request) -> Response:
     return JSONResponse(
         {"incidents": [v.as_json() for v in views if who.sees(feed.districts.get(v.station, v.district))]}
     )
+
+
+def _public(v: orders_view.OrderView) -> dict[str, object]:
+    return {**public_status(v.order), "station": v.order.station, "district": v.district, "overdue": v.overdue}
+
+
+async def orders(request: Request) -> Response:
+    """Work orders one may see, as their public status (no personal data, no officer's name);
+    `?state=open|overdue|<state>|all&station=&district=` as on the page."""
+    who = await _who(request)
+    if isinstance(who, Response):
+        return who
+    console = console_of(request)
+    chosen = {k: request.query_params.get(k, "") for k in ("state", "station", "district")}
+    listing = await run(
+        lambda: orders_view.listing(
+            console.pool.get(),
+            sees=who.sees,
+            names={},
+            districts=console.feed.districts,
+            sla=sla_of(console),
+            chosen=chosen,
+        )
+    )
+    return JSONResponse({"orders": [_public(v) for v in listing.rows]})
+
+
+async def order(request: Request) -> Response:
+    who = await _who(request)
+    if isinstance(who, Response):
+        return who
+    console = console_of(request)
+    ticket = request.path_params["ticket"]
+    got = await run(
+        lambda: orders_view.view(
+            console.pool.get(), ticket, names={}, districts=console.feed.districts, sla=sla_of(console)
+        )
+    )
+    if got is None or not who.sees(got.district):
+        return JSONResponse({"error": "not_found"}, status_code=404)
+    return JSONResponse(_public(got))
 
 
 async def stream(request: Request) -> Response:
@@ -86,5 +132,7 @@ async def stream(request: Request) -> Response:
 routes = [
     Route("/api/v1/stations", stations),
     Route("/api/v1/incidents", incidents),
+    Route("/api/v1/orders", orders),
+    Route("/api/v1/orders/{ticket}", order),
     Route("/api/v1/stream", stream),
 ]

@@ -14,7 +14,19 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub.web import api, auth, bulletins, pages, patrol_pages
+from hub.web import (
+    api,
+    auth,
+    bulletins,
+    notices_pages,
+    orders_pages,
+    pages,
+    patrol_pages,
+    station_pages,
+    stats_pages,
+    warnings_pages,
+    watchlist_pages,
+)
 from hub.web.console import HERE, Console, ConsoleSettings
 from hub.web.db import db_executor
 
@@ -60,12 +72,14 @@ def create_app(settings: ConsoleSettings) -> Starlette:
         console.loop = asyncio.get_running_loop()
         console.loop.set_default_executor(db_executor())  # this loop is the console's own (server.py)
         task = asyncio.create_task(console.feed.run(), name="console-feed")
+        sweeper = asyncio.create_task(watchlist_pages.sweeper(console), name="watchlist-expiry")
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for t in (task, sweeper):
+                t.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
             console.pool.close()
 
     async def not_found(request: Request, exc: Exception) -> Response:
@@ -75,8 +89,14 @@ def create_app(settings: ConsoleSettings) -> Starlette:
         routes=[
             *auth.routes,
             *pages.routes,
+            *orders_pages.routes,
+            *station_pages.routes,
             *bulletins.routes,
             *api.routes,
+            *stats_pages.routes,
+            *warnings_pages.routes,
+            *watchlist_pages.routes,
+            *notices_pages.routes,
             *patrol_pages.routes,
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],

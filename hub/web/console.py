@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from hub.web import patrol, queries
+from hub.web import notices, orders, patrol, plate_hits, pushlog, queries, response_times, watchlist
 from hub.web.accounts import SCHEMA as ACCOUNTS_SCHEMA
 from hub.web.accounts import Accounts, Principal
 from hub.web.db import DbPool, in_db_thread
@@ -40,6 +41,8 @@ class ConsoleSettings:
     max_failures: int = 5  # wrong passwords in a row before the account locks
     lock_s: float = 900.0
     secure_cookies: bool = False  # set behind TLS (a reverse proxy): cookies only over HTTPS
+    order_triage_s: float = 3600.0  # a work order still new (untriaged) after this long is overdue
+    order_open_s: float = 72 * 3600.0  # an order not resolved or referred after this long is overdue
 
 
 def prepare_database(url: str) -> None:
@@ -52,7 +55,12 @@ def prepare_database(url: str) -> None:
     try:
         db.script(ACCOUNTS_SCHEMA)
         db.script(queries.SCHEMA)
+        db.script(response_times.SCHEMA)
+        response_times.backfill(db)
+        for schema in (pushlog.SCHEMA, watchlist.SCHEMA, notices.SCHEMA, plate_hits.SCHEMA):
+            db.script(schema)
         db.script(patrol.SCHEMA)
+        db.script(orders.SCHEMA)
     finally:
         db.close()
 
@@ -65,6 +73,7 @@ class Console:
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.filters["clock"] = _clock
         self.templates.env.filters["since"] = _since
+        self.templates.env.filters["stamp"] = _stamp
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def end_streams(self) -> None:
@@ -93,6 +102,14 @@ def lang_of(request: Request) -> str:
 
 def _clock(t: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else ""
+
+
+def _stamp(iso: str) -> str:
+    """An RFC 3339 UTC stamp as the console's local clock (as `clock` shows times)."""
+    try:
+        return _clock(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return iso
 
 
 def _since(t: float | None) -> str:

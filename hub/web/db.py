@@ -84,9 +84,21 @@ class Db:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """One transaction; nested inside another it is a savepoint of it (psycopg does the same), so
+        a helper that makes its own transaction (hub.outbound.enqueue) joins its caller's."""
         if self.pg:
             with self._pg.transaction():
                 yield
+            return
+        if self._lite.in_transaction:
+            self._lite.execute("SAVEPOINT nested")
+            try:
+                yield
+            except BaseException:
+                self._lite.execute("ROLLBACK TO nested")
+                self._lite.execute("RELEASE nested")
+                raise
+            self._lite.execute("RELEASE nested")
             return
         self._lite.execute("BEGIN IMMEDIATE")
         try:

@@ -13,7 +13,7 @@ from edge.wire import messages as wire
 from hub.store import open_store
 from hub.web.db import Db
 
-__all__ = ["incident_dict", "seed_station", "store_change"]
+__all__ = ["incident_dict", "seed_station", "store_change", "store_event"]
 
 
 def incident_dict(iid: str, now: float, *, site: str, site_en: str, account: str = "9999") -> dict[str, Any]:
@@ -140,6 +140,26 @@ def store_change(
                 "incident": incident,
             },
         )
+        store.store_events([ev], [wire.encode(ev)])
+    finally:
+        store.close()
+
+
+def store_event(
+    db_url: str, station: str, seq: int, etype: str, data: dict[str, Any], *, priority: int, at: float | None = None
+) -> None:
+    """One event of any type stored as the station's outbox sends it (e.g. a `vision.plate_hit`)."""
+    ev = wire.Event(
+        id=wire.new_event_id(),
+        station=station,
+        seq=seq,
+        ts=wire.utc_now_iso(at),
+        type=etype,
+        priority=wire.Priority(priority),
+        data=data,
+    )
+    store = open_store(db_url)
+    try:
         store.store_events([ev], [wire.encode(ev)])
     finally:
         store.close()

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hub.web import queries
+from hub.web import orders, queries
 from hub.web.accounts import Principal
-from hub.web.db import DbPool, in_db_thread
+from hub.web.db import Db, DbPool, in_db_thread
 
 __all__ = ["Feed", "FeedEvent", "parse_cursor"]
 
@@ -32,7 +32,7 @@ _QUEUE = 1000
 
 @dataclass(frozen=True, slots=True)
 class FeedEvent:
-    name: str  # alarm | station
+    name: str  # alarm | station | order
     station: str
     data: dict[str, Any]
     id: str | None = None
@@ -56,7 +56,8 @@ def parse_cursor(value: str) -> tuple[float, str, int] | None:
 
 _SELECT_ALARMS = (
     "SELECT received_at, station, seq, type, body FROM events WHERE received_at > ? "
-    "AND type >= 'alarm.' AND type < 'alarm/' ORDER BY received_at, station, seq LIMIT 2000"
+    "AND ((type >= 'alarm.' AND type < 'alarm/') OR type IN ('kiosk.report', 'workorder.change')) "
+    "ORDER BY received_at, station, seq LIMIT 2000"
 )
 
 
@@ -78,6 +79,22 @@ def _alarm_event(row: tuple[Any, ...]) -> tuple[FeedEvent, dict[str, Any]] | Non
         "target": data.get("target"),
     }
     return FeedEvent("alarm", station, payload, cursor(received_at, station, seq)), inc
+
+
+def _order_events(db: Db, row: tuple[Any, ...]) -> list[FeedEvent]:
+    """Project one `kiosk.report` / `workorder.change` (orders.py); an `order` stream event per change."""
+    _, station, seq, etype, body = row
+    try:
+        changed = orders.project_event(
+            db, station, int(seq), etype, json.loads(body) if isinstance(body, str) else body
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):  # a bad event never stops the feed
+        log.warning("console feed: %s/%s (%s) could not be projected", station, seq, etype, exc_info=True)
+        return []
+    return [
+        FeedEvent("order", station, {"ticket": a.order.ticket, "state": a.order.state, "rev": a.order.rev})
+        for a in changed
+    ]
 
 
 class Feed:
@@ -141,6 +158,7 @@ class Feed:
         row = db.one("SELECT value FROM console_meta WHERE name='cursor'")
         self._high = float(row[0]) if row else 0.0
         self._refresh_stations(publish=False)
+        orders.backfill(db)
         self._poll_alarms(publish=False)
 
     def _poll_alarms(self, *, publish: bool) -> list[FeedEvent]:
@@ -151,6 +169,11 @@ class Feed:
         for row in db.rows(_SELECT_ALARMS, (since,)):
             key = (row[1], int(row[2]))
             if key in self._recent:
+                continue
+            if row[3] in orders.ORDER_TYPES:
+                out += _order_events(db, row)
+                self._recent[key] = row[0]
+                high = max(high, float(row[0]))
                 continue
             self._recent[key] = row[0]
             high = max(high, float(row[0]))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from hub.web.i18n_push import TEXT as PUSH_TEXT
+
 __all__ = ["LANGS", "translator"]
 
 LANGS: Final = ("zh", "en")
@@ -132,6 +134,58 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "duress": ("胁迫", "duress"),
     "holdup": ("抢劫", "hold-up"),
     "emergency": ("紧急", "emergency"),
+    # response statistics (stats_pages.py) and the station page (station_pages.py)
+    "stats": ("响应统计", "Response statistics"),
+    "from": ("起始日期", "From"),
+    "to": ("截止日期", "To"),
+    "period": ("统计周期", "Period"),
+    "per_day": ("按日", "day"),
+    "per_week": ("按周", "week"),
+    "per_month": ("按月", "month"),
+    "group_by": ("分组", "Group by"),
+    "csv": ("导出 CSV", "Export CSV"),
+    "stats_summary": ("汇总", "Summary"),
+    "alarm_count": ("报警数", "Alarms"),
+    "time_respond": ("响应用时", "Time to respond"),
+    "time_arrive": ("到场用时", "Time to arrive"),
+    "time_close": ("处置用时", "Time to close"),
+    "wow": ("周环比", "Week on week"),
+    "chart_alarms": ("各周期报警数（按类型）", "Alarms per period, by kind"),
+    "chart_within": ("各周期 1-3-5 目标达标率", "Share within the 1-3-5 targets per period"),
+    "by_station": ("按警务站", "By station"),
+    "by_district": ("按辖区", "By district"),
+    "by_period": ("按周期", "By period"),
+    "no_alarms": ("所选时段没有报警。", "No alarms in this period."),
+    "stats_scope_all": ("全市", "City-wide"),
+    "stats_scope_district": ("辖区", "District"),
+    "stats_rule": (
+        "达标率 = 已有结果的警情中按时完成的比例；用时从报警起算；周环比 = 截止日前 7 天对比再前 7 天",
+        "share = of incidents with a result, those in time; times from the alarm; week on week = the 7 days "
+        "up to the end date against the 7 before",
+    ),
+    "st_mass_outage": ("大面积失联", "mass outage"),
+    "mass_outage_banner": ("大面积失联：多个警务站同时断开", "Mass outage: many stations went down together"),
+    "map": ("警务站分布图", "Map of stations"),
+    "no_position": ("未配置位置的警务站不在图上", "stations without a configured position are not on the map"),
+    "telemetry": ("运行状态历史", "Telemetry history"),
+    "window": ("时间范围", "Window"),
+    "hours_6": ("6 小时", "6 hours"),
+    "hours_24": ("24 小时", "24 hours"),
+    "days_7": ("7 天", "7 days"),
+    "days_30": ("30 天", "30 days"),
+    "chart_outbox": ("待发事件数", "Outbox depth"),
+    "chart_link": ("链路状态", "Link state"),
+    "chart_disk": ("磁盘剩余（MB）", "Disk free (MB)"),
+    "chart_cpu": ("CPU 负载（1 分钟）", "CPU load (1 min)"),
+    "chart_frames": ("各摄像头帧率（帧/秒）", "Frames per second, per camera"),
+    "chart_lag": ("各摄像头延迟（毫秒）", "Lag per camera (ms)"),
+    "no_history": ("这段时间没有运行状态记录。", "No telemetry in this window."),
+    "samples": ("条记录", "samples"),
+    "connected": ("已连接", "connected"),
+    "connecting": ("连接中", "connecting"),
+    "disconnected": ("已断开", "disconnected"),
+    "no_report": ("无报告", "no report"),
+    "back_stations": ("返回警务站列表", "Back to stations"),
     # the weekly bulletin (hub/web/bulletins.py)
     "bulletins": ("每周警情通报", "Weekly bulletin"),
     "bulletin_title": ("警情通报", "Incident bulletin"),
@@ -158,14 +212,77 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "no_events_week": ("本周与上周均无报警和报事。", "No alarms or reports this week or last week."),
     "too_long": ("文字过长：概述最多 600 字，提示最多 200 字。", "Too long: summary 600, tip 200 characters at most."),
     "officer_call": ("呼叫值班民警", "officer call"),
+    # work orders (报案工单)
+    "orders": ("报案工单", "Work orders"),
+    "order": ("工单", "Work order"),
+    "order_sla": (
+        "超时规则：新工单 {triage} 小时内未分流、工单 {open} 小时内未办结即为超时。",
+        "Overdue: a new order not triaged within {triage} h, or an order not closed within {open} h.",
+    ),
+    "order_counts": ("各警务站未办结工单", "Open orders per station"),
+    "open_orders": ("未办结", "Open"),
+    "overdue": ("超时", "Overdue"),
+    "oldest": ("最久已等", "Oldest waiting"),
+    "no_orders": ("没有符合条件的工单。", "No work orders match."),
+    "ticket": ("工单号", "Ticket"),
+    "place": ("地点", "Place"),
+    "description": ("情况描述", "Description"),
+    "contact": ("联系方式", "Contact"),
+    "reveal_contact": ("查看完整号码（留痕）", "Show the full number (audited)"),
+    "created": ("报案时间", "Reported"),
+    "officer": ("承办民警", "Officer"),
+    "outcome": ("处理结果", "Outcome"),
+    "outcome_resolve": ("办结结果", "Outcome"),
+    "outcome_refer": ("移交对象及原因", "Referred to, and why"),
+    "revision": ("版本", "Revision"),
+    "age": ("已等待", "Waiting"),
+    "days": ("天", "d"),
+    "hours": ("小时", "h"),
+    "triage": ("分流", "Triage"),
+    "actions": ("处理", "Actions"),
+    "history": ("处理记录", "History"),
+    "origin": ("来源", "Origin"),
+    "origin_station": ("警务站", "station"),
+    "origin_central": ("指挥中心", "central"),
+    "origin_kiosk": ("自助终端", "kiosk"),
+    "reported": ("群众报案", "reported"),
+    "refused": ("未采纳", "refused"),
+    "refused_change": ("该操作与工单当前状态不符，未执行。", "That change does not fit the order's state; not made."),
+    "back_orders": ("返回工单列表", "Back to work orders"),
+    "overdue_triage": ("超时未分流", "overdue: not triaged"),
+    "overdue_open": ("超时未办结", "overdue: not closed"),
+    "o_open": ("未办结", "open"),
+    "o_overdue": ("超时", "overdue"),
+    "o_all": ("全部", "all"),
+    "o_new": ("待分流", "new"),
+    "o_triaged": ("已分流", "triaged"),
+    "o_assigned": ("已指派", "assigned"),
+    "o_in_progress": ("办理中", "in progress"),
+    "o_resolved": ("已办结", "resolved"),
+    "o_referred": ("已移交", "referred"),
+    "tr_on_spot": ("现场调解", "settle on the spot"),
+    "tr_follow_up": ("后续跟进", "follow up"),
+    "tr_to_station": ("带回警务站", "to the station"),
+    "a_triage": ("分流", "triage"),
+    "a_assign": ("指派", "assign"),
+    "a_reassign": ("改派", "reassign"),
+    "a_start": ("开始办理", "start"),
+    "a_resolve": ("办结", "resolve"),
+    "a_refer": ("移交", "refer"),
+    "cat_dispute": ("矛盾纠纷", "dispute"),
+    "cat_hazard": ("安全隐患", "hazard"),
 }
+
+TEXT.update(PUSH_TEXT)  # the vehicle-warnings, watch-list and notices pages
 
 
 def translator(lang: str) -> Callable[[str], str]:
     index = 1 if lang == "en" else 0
 
-    def t(key: str) -> str:
+    def t(key: str, default: str | None = None) -> str:
         pair = TEXT.get(key)
-        return pair[index] if pair else key
+        if pair:
+            return pair[index]
+        return key if default is None else default
 
     return t

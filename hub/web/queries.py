@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from hub.web import response_times
 from hub.web.db import Db
 
 __all__ = [
@@ -177,6 +178,7 @@ def upsert_incident(db: Db, station: str, incident: dict[str, Any], received_at:
             json.dumps(incident, ensure_ascii=False),
         ),
     )
+    response_times.record(db, station, incident)  # the narrow row the statistics read
 
 
 def _targets(inc: dict[str, Any], now: float) -> list[TargetView]:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from drivers.dc09.codec import Dc09Decoded, Dc09Decoder, Dc09Message, ResponseKind, encode_frame, encode_response
-from drivers.dc09.guard import ConnectionQuota, Refusal, RefusalLog, peer_host
+from drivers.dc09.guard import ConnectionQuota, Refusal, RefusalLog, SourceRate, peer_host
 from drivers.dc09.receiver import Dc09Server, LinkEvent
 
 NOW = datetime(2024, 3, 1, 8, 30, 0, tzinfo=UTC)
@@ -233,3 +233,16 @@ async def test_a_connection_without_an_accepted_frame_is_closed_at_the_first_fra
         assert await asyncio.wait_for(good_r.readuntil(b"\r"), 5) == ack(4)
         for w in (slow_w, refused_w, good_w):
             w.close()
+
+
+def test_source_rate_allows_a_burst_then_the_rate_per_address() -> None:
+    rate = SourceRate(5.0, burst=20, max_sources=2)
+    assert sum(rate.allow("10.0.0.9", now=0.0) for _ in range(100)) == 20  # the burst, then nothing
+    assert rate.allow("10.0.0.1", now=0.0)  # another address is not affected
+    assert sum(rate.allow("10.0.0.9", now=2.0) for _ in range(100)) == 10  # 2 s at 5/s
+    # full table: a new address is refused until one of the tracked ones is back at a full bucket
+    while rate.allow("10.0.0.1", now=2.0):
+        pass
+    assert not rate.allow("10.0.0.2", now=2.0)
+    assert rate.allow("10.0.0.2", now=100.0) and rate.tracked() <= 2
+    assert all(SourceRate(None).allow("x", now=0.0) for _ in range(1000))

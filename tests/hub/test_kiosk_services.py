@@ -27,8 +27,15 @@ def _rid() -> str:
 
 
 def _book(
-    store: Store, station: str, category: str, day: str, period: str = "am", rid: str | None = None
+    store: Store,
+    station: str,
+    category: str,
+    day: str,
+    period: str = "am",
+    rid: str | None = None,
+    person: str | None = None,
 ) -> dict[str, Any]:
+    """A booking by `person` (an ID number; a new person each time when None)."""
     return answer_request(
         store,
         station,
@@ -36,7 +43,7 @@ def _book(
         {
             "request_id": rid or _rid(),
             "category": category,
-            "fields": {"name": "张三", "id_number": "11010519491231002X", "date": day, "period": period},
+            "fields": {"name": "张三", "id_number": person or f"X{_rid()}", "date": day, "period": period},
         },
         today=TODAY,
     )
@@ -44,9 +51,9 @@ def _book(
 
 def test_bookings_take_slots_until_full_and_answer_once(store: Store) -> None:
     station, category = f"ST-{_rid()}", f"id_card_{_rid()}"
-    first = _book(store, station, category, FRIDAY, rid="r-1")
+    first = _book(store, station, category, FRIDAY, rid="r-1", person="P1")
     assert first == {"ok": True, "slot": f"{FRIDAY} 09:00", "ref": first["ref"]}
-    assert _book(store, station, category, FRIDAY, rid="r-1") == first  # asked again: the same slot
+    assert _book(store, station, category, FRIDAY, rid="r-1", person="P1") == first  # asked again: the same slot
     slots = [_book(store, station, category, FRIDAY)["slot"] for _ in range(5)]
     assert slots == [f"{FRIDAY} {t}" for t in ("09:30", "10:00", "10:30", "11:00", "11:30")]
     full = _book(store, station, category, FRIDAY)
@@ -63,6 +70,30 @@ def test_bookings_take_slots_until_full_and_answer_once(store: Store) -> None:
             {"request_id": "x", "category": "c", "fields": {"date": "tomorrow"}},
             today=TODAY,
         )
+
+
+def test_slots_are_per_station_and_one_person_holds_one_booking_per_service(store: Store) -> None:
+    """Issue 12: one station could book every slot of the city, one person every slot of a station."""
+    category = f"id_card_{_rid()}"
+    a, b = f"ST-{_rid()}", f"ST-{_rid()}"
+    assert [_book(store, a, category, FRIDAY)["ok"] for _ in range(7)] == [True] * 6 + [False]  # a's morning full
+    assert _book(store, b, category, FRIDAY)["slot"] == f"{FRIDAY} 09:00"  # b's counter has its own slots
+
+    person = "11010519491231002X"
+    held = _book(store, a, category, FRIDAY, period="pm", person=person)
+    assert held["ok"] is True
+    again = _book(store, b, category, FRIDAY, period="pm", person=person.lower())  # another station, same person
+    assert again["ok"] is False and f"{FRIDAY}" in again["reason"]["en"]
+    assert _book(store, b, f"hukou_{_rid()}", FRIDAY, person=person)["ok"] is True  # another service: allowed
+    # once the day has passed the person may book again
+    later = answer_request(
+        store,
+        b,
+        "appointment",
+        {"request_id": _rid(), "category": category, "fields": {"id_number": person, "date": "2026-05-12"}},
+        today=date(2026, 5, 9),
+    )
+    assert later["ok"] is True
 
 
 def test_lookup_and_tickets(store: Store) -> None:

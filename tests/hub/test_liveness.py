@@ -22,6 +22,7 @@ from edge.sim.broker import MosquittoProcess
 from edge.wire import messages as wire
 from hub.liveness import LivenessNotifier
 from hub.store import LivenessChange, StationRow, Store
+from hub.web.db import Db
 from tests.support.hubtest import station_rows, wait_hub_listening
 from tests.support.mqtt import TestClient
 from tests.support.procs import EdgeProc, HubProc, wait_until
@@ -221,6 +222,12 @@ def test_many_wills_at_once_are_one_mass_outage(tmp_path: Path, mosquitto: Mosqu
         log = hub.log()
         assert log.count("mass outage:") == 1, log[-3000:]
         assert "-> offline" not in log, "no per-station alerts during a mass outage"
+        db = Db(db_url)  # and the console can show it (hub_state, schema v4)
+        try:
+            row = db.one("SELECT value FROM hub_state WHERE name='mass_outage'")
+        finally:
+            db.close()
+        assert row is not None and '"down": 60' in row[0]
         assert hub.stop() == 0
     finally:
         client.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -50,8 +51,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     store.store_events(events, [wire.encode(e) for e in events])
     store.dead_letter(DeadLetter(time.time() - 40 * DAY, "police/v1/ST-R/event", "ST-R", 10, "bad", PHONE.encode()))
     store.dead_letter(DeadLetter(time.time(), "police/v1/ST-R/event", "ST-R", 10, "bad", b"recent"))
+    from hub.kiosk_services import answer_request
+
+    booked = answer_request(
+        store, "ST-R", "appointment",
+        {"request_id": "b1", "category": "id_card", "fields": {"id_number": ID_NUMBER, "date": "2026-05-08"}},
+        today=date(2026, 5, 6),
+    )  # fmt: skip
+    assert booked["ok"] is True
     store.close()
     db = Db(url)
+    db.run("UPDATE kiosk_bookings SET created_at = '2020-01-01T00:00:00Z'")
     db.run("UPDATE events SET received_at = ? WHERE seq IN (1, 2, 4)", (time.time() - 200 * DAY,))
     db.close()
     return url
@@ -80,6 +90,8 @@ def test_personal_data_past_the_retention_is_purged_and_the_events_stay(db_url: 
         dead = db.rows("SELECT payload FROM dead_letters")
         assert [bytes(p) for (p,) in dead] == [b"recent"]
 
+        assert done.bookings_scrubbed == 1
+        assert [f for (f,) in db.rows("SELECT fields FROM kiosk_bookings")] == ["{}"]
         again = purge(db, RetentionSettings())
         assert (again.events_scrubbed, again.dead_letters_deleted) == (0, 0)  # idempotent
     finally:

@@ -1,4 +1,4 @@
-"""The kiosk's pure domain: catalogue, forms, sessions with a fake clock, pinyin, notices, receipts."""
+"""The kiosk's pure domain: catalogue, forms, sessions with a fake clock, notices, receipts."""
 
 from __future__ import annotations
 
@@ -12,22 +12,14 @@ from kiosk.catalogue import CatalogueError, Text, catalogue_from_data, catalogue
 from kiosk.catalogue_default import DEFAULT_CATALOGUE
 from kiosk.forms import FormError, validate_form, validate_plate
 from kiosk.notices import Notice, NoticeBoard, NoticeSet
-from kiosk.pinyin import PinyinEngine, split_syllables
 from kiosk.receipts import build_receipt, receipt_lines
 from kiosk.requests import KioskResult, ticket_for
 from kiosk.session import CardIdentity, ResidentSession, SessionState
 from kiosk.validation import ValidationError
+from tests.support.clock import FakeClock
 
 TODAY = date(2026, 5, 6)
 ID = "11010519491231002X"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 # ---- catalogue ----------------------------------------------------------------------------------
@@ -179,22 +171,6 @@ def test_card_identity_repr_is_masked() -> None:
     assert "张三丰" not in text
     assert ID not in text
     assert "110105********002X" in text
-
-
-# ---- pinyin -------------------------------------------------------------------------------------
-def test_pinyin_candidates_learning_and_forgetting() -> None:
-    eng = PinyinEngine()
-    assert split_syllables("zhangsan") == ["zhang", "san"]
-    assert eng.candidates("zhang")[0] == "张"
-    assert eng.candidates("jiufen")[0] == "纠纷"
-    assert "张" in eng.candidates("zh")  # a partial syllable offers what it starts
-    assert eng.consumed("zhangsan", "张") == "zhang"
-    eng.learn("zhang", "章")
-    assert eng.candidates("zhang")[0] == "章"
-    assert eng.learned == {"zhang": ["章"]}
-    eng.forget()
-    assert eng.learned == {}
-    assert eng.candidates("zhang")[0] == "张"
 
 
 # ---- notices ------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge.vision.grammar import PLATE_ALPHABET, best_plate
+from edge.wire.plates import PLATE_ALPHABET, best_plate
 from models.loader import (
     LoadedModel,
     ModelIntegrityError,

@@ -25,7 +25,7 @@ ARGS = [
 ]
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 
-__all__ = ["AXE", "axe_violations", "chromium"]
+__all__ = ["AXE", "axe_violations", "chromium", "signed_in"]
 
 
 @contextlib.contextmanager
@@ -50,3 +50,21 @@ def axe_violations(page: Any, *, impacts: tuple[str, ...] = ("serious", "critica
         for v in result["violations"]
         if v["impact"] in impacts
     ]
+
+
+@contextlib.contextmanager
+def signed_in(browser: Any, url: str, name: str, password: str, *, lang: str = "zh", **ctx: Any) -> Iterator[Any]:
+    """A page of a new browser context, signed in to the console at `url` in `lang` (`ctx`: the context's
+    options, e.g. ``bypass_csp=True`` for axe); the context is closed afterwards."""
+    context = browser.new_context(**ctx)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(f"{url}/lang/{lang}?next=/login")
+        page.fill("#name", name)
+        page.fill("#password", password)
+        page.click("form.login button[type=submit]")
+        page.wait_for_url(f"{url}/alarms")
+        yield page
+    finally:
+        context.close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,14 @@ from edge.sim.broker import free_port
 from hub.web.demo import incident_dict, seed_station
 from tests.support.procs import PYTHON, Proc
 
-__all__ = ["Central", "incident_dict", "seed_station"]  # the seeding helpers live in hub.web.demo
+__all__ = [
+    "Central",
+    "hub_cli",
+    "incident_dict",
+    "seed_station",
+    "signed_in",
+    "wait_for_console",
+]  # the seeding helpers live in hub.web.demo
 
 
 @dataclass
@@ -24,6 +34,7 @@ class Central:
     port: int = 0
     hub: Proc | None = None
     tokens: dict[str, str] = field(default_factory=dict)
+    extra: list[str] = field(default_factory=list)  # more hub options, e.g. --console-silent-after
 
     @property
     def url(self) -> str:
@@ -43,20 +54,11 @@ class Central:
             "hub-console",
             "--http",
             f"127.0.0.1:{self.port}",
+            *self.extra,
         ]
         self.hub = Proc("hub-console", argv, self.workdir / "hub-console.log")
         self.hub.start()
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(self.url + "/login", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            if not self.hub.alive or time.monotonic() > deadline:
-                raise RuntimeError(f"the console did not come up:\n{self.hub.log()[-3000:]}")
-            time.sleep(0.1)
+        wait_for_console(self.url, self.hub)
 
     def stop(self) -> int | None:
         return self.hub.stop() if self.hub else None
@@ -65,3 +67,42 @@ class Central:
         req = urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
+
+
+def hub_cli(*args: str, stdin: str = "") -> str:
+    """`police-kiosk hub ARGS...` (e.g. `user add`), its standard output; a failure fails the test."""
+    done = subprocess.run([*PYTHON, "hub", *args], input=stdin.encode(), capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stdout.decode()
+
+
+def wait_for_console(url: str, proc: Proc, *, timeout: float = 30) -> None:
+    """Until the console at URL answers its sign-in page (the hub process must stay up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/login", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if not proc.alive or time.monotonic() > deadline:
+            raise RuntimeError(f"the console did not come up:\n{proc.log()[-3000:]}")
+        time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def signed_in(browser: Any, url: str, name: str, password: str, *, lang: str = "zh", **ctx: Any) -> Iterator[Any]:
+    """A page of a new browser context, signed in to the console at URL."""
+    context = browser.new_context(**ctx)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(f"{url}/lang/{lang}?next=/login")
+        page.fill("#name", name)
+        page.fill("#password", password)
+        page.click("form.login button[type=submit]")
+        page.wait_for_url(f"{url}/alarms")
+        yield page
+    finally:
+        context.close()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 __all__ = ["command", "main"]
@@ -20,10 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
     from PySide6.QtWidgets import QApplication
 
+    from ui.kiosk import ime
     from ui.kiosk.window import KioskWindow
     from ui.link import DaemonLink
 
-    os.environ.setdefault("QT_IM_MODULE", "none")  # our own keyboard; no system input method pops up
+    # Qt Virtual Keyboard is the input method; its pinyin user dictionary lives in a directory of this
+    # process (under the unit's PrivateTmp), emptied at each session's end and removed at exit.
+    ime_dir = Path(tempfile.mkdtemp(prefix="police-kiosk-ime-"))
+    ime.prepare(ime_dir)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     link = DaemonLink(args.socket, topics=["kiosk.*", "faults"])
@@ -38,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         return app.exec()
     finally:
         link.stop()
+        window.keyboard.wipe()
+        shutil.rmtree(ime_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -181,7 +181,7 @@ class FormScreen(Screen):
         if isinstance(edit, PersonalLineEdit):
             edit.begin_edit()
         kind = self.service.field(name).kind
-        mode = "digits" if kind in ("phone", "id_number") else "letters" if kind == "plate" else "pinyin"
+        mode = kind if kind in ("plate", "id_number") else "digits" if kind == "phone" else "pinyin"
         edit.setFocus()
         self.keyboard.set_target(edit, mode)
 

@@ -24,8 +24,6 @@ COLORS: Final = {
     "warn": "#FFD34E",
     "warn_fg": "#1B1B1B",
     "error": "#B3001B",  # on the white form panel
-    "key": "#E8EEF6",
-    "key_fg": "#0B2545",
     "panel": "#FFFFFF",
     "panel_fg": "#1B1B1B",
 }
@@ -40,7 +38,6 @@ TEXT_PAIRS: Final = [
     ("danger_fg", "danger"),
     ("warn_fg", "warn"),
     ("error", "panel"),
-    ("key_fg", "key"),
     ("panel_fg", "panel"),
     ("accent", "panel"),
     ("fg", "danger"),
@@ -99,10 +96,6 @@ def stylesheet(scale: float = 1.0) -> str:
                                       min-width: {round(180 * scale)}px; }}
     QPushButton#Danger, QPushButton#DangerTile {{ background: {c["danger"]}; color: {c["danger_fg"]}; }}
     QPushButton#DangerTile {{ min-height: {round(150 * scale)}px; font-size: {f(36)}px; font-weight: bold; }}
-    QPushButton#Key {{ background: {c["key"]}; color: {c["key_fg"]}; font-size: {f(30)}px; padding: 4px;
-                       min-width: {t}px; min-height: {t}px; }}
-    QPushButton#Candidate {{ background: {c["tile"]}; color: {c["tile_fg"]}; font-size: {f(34)}px;
-                             min-width: {t}px; padding: 4px 10px; }}
     QFrame#Panel {{ background: {c["panel"]}; border-radius: 12px; }}
     QFrame#Panel QLabel {{ color: {c["panel_fg"]}; }}
     QFrame#Panel QLabel#Error {{ color: {c["error"]}; font-size: {f(24)}px; }}

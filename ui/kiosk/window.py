@@ -22,7 +22,6 @@ from edge.wire.bulletin import Bulletin
 from kiosk.catalogue import Catalogue, ServiceSpec, catalogue_from_data
 from kiosk.catalogue_default import DEFAULT_CATALOGUE
 from kiosk.forms import FormError, validate_form
-from kiosk.pinyin import PinyinEngine
 from kiosk.requests import KioskResult, new_request_id
 from kiosk.session import CardIdentity, ResidentSession, SessionState
 from ui.kiosk.check_screen import CheckScreen
@@ -63,8 +62,7 @@ class KioskWindow(QWidget):
         self.notices: list[dict[str, Any]] = []
         self.bulletin: Bulletin | None = None
         self.session = self._new_session()
-        self.engine = PinyinEngine()
-        self.keyboard = OnScreenKeyboard(self.engine)
+        self.keyboard = OnScreenKeyboard()
         self.keyboard.typed.connect(self._activity)
         self.stack = QStackedWidget()
         # The pages share the screen with the keyboard: the tallest page must not push the window past it.
@@ -277,7 +275,6 @@ class KioskWindow(QWidget):
         self.patrol.lang = lang
         self.patrol.retranslate()
         self.overlay.retranslate()
-        self.keyboard.retranslate()
         self.check_screen.lang = lang
         self.check_screen.retranslate()
         if self.form is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,16 @@ async def station(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterat
     scan can outlast, however loaded the machine: the counts do not depend on its speed)."""
     mark = request.node.get_closest_marker("report_s")
     report_s = float(mark.args[0]) if mark else 0.2
-    comp = AlarmComponent(config(report_s, alarm_limit=5, max_connections_per_host=4, first_frame_timeout_s=30))
+    comp = AlarmComponent(
+        config(
+            report_s,
+            alarm_limit=5,
+            max_connections_per_host=4,
+            first_frame_timeout_s=30,
+            udp_rate_per_host=10_000,  # the floods here stand for many spoofed addresses (see the test of the rate)
+            udp_burst_per_host=100_000,
+        )
+    )
     ctx = FakeContext(tmp_path)
     await comp.start(ctx)
     try:
@@ -226,3 +236,41 @@ def test_config_defaults_and_errors() -> None:
     assert dc.host == "127.0.0.1" and dc.require_encryption and dc.max_connections_per_host == 8
     with pytest.raises(ValidationError, match=r"schools\.0\.sources\.0"):
         AlarmsSection.model_validate({"schools": [{"account": "1234", "name": "x", "sources": ["10.0.0.1/8"]}]})
+
+
+async def test_a_datagram_flood_from_one_address_is_dropped_unread_and_other_panels_are_answered(
+    tmp_path: Path,
+) -> None:
+    """The default per-address UDP rate (5/s, bursts of 20): a flood from one address costs a lookup per
+    datagram (no decryption, no answer, no incident past the burst); a panel elsewhere still gets its ACK."""
+    comp = AlarmComponent(config(alarm_limit=1000))
+    ctx = FakeContext(tmp_path)
+    await comp.start(ctx)
+    try:
+        _, udp = ports(comp)
+        server = comp.dc09.server
+        assert server is not None
+        tx = Dc09Transmitter(account="2001")
+        flood = Flood()
+        transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+            lambda: flood, local_addr=(ATTACKER, 0), remote_addr=("127.0.0.1", udp)
+        )
+        started = time.monotonic()
+        try:
+            for batch in range(6):  # 300 panics from one address, in batches (no loss in the socket buffers)
+                for zone in range(batch * 50 + 1, batch * 50 + 51):
+                    data = build_adm_cid_data(
+                        account="2001", qualifier=EventQualifier.NEW, code=120, group=1, zone=zone
+                    )
+                    transport.sendto(tx.frame(Dc09Token.ADM_CID, data)[1])
+                await until(lambda n=batch: server.stats.datagrams >= (n + 1) * 50, "the batch to arrive")
+            elapsed = time.monotonic() - started
+            assert await press(comp, panel("1234", key=KEY)) is ResponseKind.ACK  # another address: answered
+        finally:
+            transport.close()
+        allowed = 20 + 5 * elapsed + 1  # the burst, then the rate over the time the flood took
+        assert server.stats.datagrams_dropped >= 300 - allowed
+        assert len(flood.answers) <= allowed and incidents(comp, "2001") <= allowed
+        assert incidents(comp, "1234") == 1
+    finally:
+        await comp.stop()

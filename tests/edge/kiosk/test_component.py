@@ -117,7 +117,10 @@ def test_every_service_end_to_end(station: Station) -> None:
     # a booking takes a slot at central
     fields = {"name": "张三丰", "id_number": ID_NUMBER, "phone": "13800138000", "date": next_weekday(), "period": "am"}
     b1 = st.call("kiosk.book", {"request_id": "b-1", "service": "appt_id_card", "fields": fields})
-    b2 = st.call("kiosk.book", {"request_id": "b-2", "service": "appt_id_card", "fields": fields})
+    again = st.call("kiosk.book", {"request_id": "b-1x", "service": "appt_id_card", "fields": fields})
+    assert again["status"] == "failed"  # one open booking per person and service (issue 12)
+    other = {**fields, "id_number": "440304198001011239"}
+    b2 = st.call("kiosk.book", {"request_id": "b-2", "service": "appt_id_card", "fields": other})
     assert (b1["status"], b1["slot"]) == ("booked", f"{next_weekday()} 09:00")
     assert b2["slot"] == f"{next_weekday()} 09:30"
     assert f"预约时间：{b1['slot']}" in _print(st, b1["receipt_id"])

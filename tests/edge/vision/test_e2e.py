@@ -16,7 +16,7 @@ import pytest
 from edge.api.client import EdgeClient
 from edge.sim.broker import MosquittoProcess
 from tests.support.commands import CentralKeys, central_keys
-from tests.support.paths import ROOT
+from tests.support.media import make_plate_video
 from tests.support.procs import EdgeProc, HubProc, stored_events, wait_until
 
 pytestmark = pytest.mark.slow
@@ -29,24 +29,7 @@ FORGER = central_keys()  # a stolen station box's idea of central's key
 
 
 def make_video(path: Path, plates: list[str]) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "gen_plate_media.py"),
-            "video",
-            str(path),
-            "--seconds",
-            "6",
-            "--size",
-            "small",
-            "--seed",
-            "21",
-            *[a for p in plates for a in ("--plate", p)],
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    make_plate_video(path, plates)
 
 
 def station_config(tmp: Path, station: str, broker: str, video: Path) -> Path:

@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.vision.grammar import PlateKind
 from edge.vision.imaging import CandidateFinder, SnapshotMaker, classify_colour, plate_crops, rectify, sub_quad
 from edge.vision.tracker import Box
+from edge.wire.plates import PlateKind
 from tests.support.media import load_generator
 
 

@@ -5,11 +5,11 @@ from typing import Any
 
 import pytest
 
-from edge.vision.grammar import PlateKind
 from edge.vision.messages import PlateHit, PlateReadMessage, Snapshot
 from edge.vision.pipeline import Analysis, FrameSampler, FrameStamp, PlatePipeline
 from edge.vision.tracker import Box, PlateObservation, PlateRead, PlateTracker
 from edge.vision.watchlist import WatchList
+from edge.wire.plates import PlateKind
 
 
 def obs(text: str, t: float, x: float, *, conf: float = 0.9, y: float = 500.0, w: float = 150.0) -> PlateObservation:

@@ -233,7 +233,7 @@ def test_a_missing_source_is_reported_and_retried(tmp_path: Path) -> None:
 def test_the_daemon_side_never_loads_opencv_or_onnxruntime() -> None:
     code = (
         "import sys, edge.vision.camera, edge.vision.cli, edge.vision.pipeline, edge.vision.messages, "
-        "edge.vision.watchlist, edge.vision.grammar, edge.vision.tracker, edge.vision.component, edge.daemon.core, "
+        "edge.vision.watchlist, edge.wire.plates, edge.vision.tracker, edge.vision.component, edge.daemon.core, "
         "edge.daemon.composition, edge.alarms.component, edge.kiosk.component; "
         "print(sorted(m for m in ('cv2', 'onnxruntime', 'numpy') if m in sys.modules))"
     )

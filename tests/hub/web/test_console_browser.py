@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -26,8 +25,9 @@ from edge.sim.broker import MosquittoProcess, free_port
 from edge.sim.school import PanelLink, SchoolPanel
 from edge.wire.errors import ApiError
 from tests.support.browser import axe_violations, chromium
-from tests.support.central import Central, incident_dict, seed_station
-from tests.support.procs import PYTHON, EdgeProc, stored_events, wait_until
+from tests.support.central import Central, hub_cli, incident_dict, seed_station
+from tests.support.central import signed_in as console_signed_in
+from tests.support.procs import EdgeProc, stored_events, wait_until
 
 pytestmark = [pytest.mark.slow]
 
@@ -86,10 +86,7 @@ points = [{{ zone = 1, name = "正门一键报警", name_en = "Main gate button"
     return path
 
 
-def cli(*args: str, stdin: str = "") -> str:
-    done = subprocess.run([*PYTHON, "hub", *args], input=stdin.encode(), capture_output=True, timeout=60)
-    assert done.returncode == 0, done.stderr.decode()
-    return done.stdout.decode()
+cli = hub_cli
 
 
 class World:
@@ -179,20 +176,8 @@ def browser() -> Iterator[Any]:
         yield b
 
 
-@contextlib.contextmanager
-def signed_in(browser: Any, world: World, name: str, *, lang: str = "zh", **ctx: Any) -> Iterator[Any]:
-    context = browser.new_context(**ctx)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.goto(f"{world.url}/lang/{lang}?next=/login")
-        page.fill("#name", name)
-        page.fill("#password", PASSWORDS[name])
-        page.click("form.login button[type=submit]")
-        page.wait_for_url(f"{world.url}/alarms")
-        yield page
-    finally:
-        context.close()
+def signed_in(browser: Any, world: World, name: str, *, lang: str = "zh", **ctx: Any) -> Any:
+    return console_signed_in(browser, world.url, name, PASSWORDS[name], lang=lang, **ctx)
 
 
 def press_panic(world: World) -> None:

@@ -56,14 +56,6 @@
         <translation>正在提交……</translation>
     </message>
     <message>
-        <source>Space</source>
-        <translation>空格</translation>
-    </message>
-    <message>
-        <source>Pinyin</source>
-        <translation>拼音</translation>
-    </message>
-    <message>
         <source>Are you still there?</source>
         <translation>您还在吗？</translation>
     </message>

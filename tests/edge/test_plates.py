@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.vision.grammar import (
+from edge.wire.plates import (
     DIGITS,
     LETTERS,
     PROVINCES,

@@ -1,5 +1,8 @@
 """Chinese licence-plate grammar: normalise, validate, and pick the best valid plate from OCR slots.
 
+Part of the wire contract: a watch list central pushes (`vision.watchlist`) is refused by a station if one
+plate breaks these rules, so central's console checks entries with this same code before it pushes.
+
 Pure: no I/O, no clock, no OpenCV. Rules (GA 36-2018 and the armed-police/military formats; see
 docs/reference protocols.md):
 

@@ -1,0 +1,361 @@
+"""Response statistics: alarms by kind, the share within each 1-3-5 target and p50/p90 times, per station,
+per district and city-wide, over a period split by day, week or month, with the week-on-week change.
+
+Counted in the database (SQLite or PostgreSQL, the same SQL) from `console_response` (one narrow row per
+incident, `hub.web.response_times`, read from its covering index); only the times cross into Python, where
+they are sorted for the percentiles. An incident counts in the period its ``raised_at`` falls in, in the
+console's time zone. Definitions (docs/central-api.md):
+
+* share within a target: of the incidents whose target is decided (met or late), the share met; an open
+  incident whose deadline has not passed yet is not counted either way;
+* times: seconds from raised to respond (dispatched), arrive (on scene) and close; p50 and p90 are the
+  nearest-rank percentiles (the value at rank ceil(p/100 * n) of the n sorted times);
+* week-on-week: the 7 days ending at ``to`` against the 7 days before them (alarms, and the share within
+  the respond target).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any, Final, Literal
+
+from hub.web.db import Db
+from hub.web.response_times import TARGETS
+
+__all__ = [
+    "GROUPS",
+    "KINDS",
+    "MEASURES",
+    "PERIODS",
+    "TARGETS",
+    "Bucket",
+    "Query",
+    "Report",
+    "StatsError",
+    "Summary",
+    "nearest_rank",
+    "parse_query",
+    "report",
+]
+
+GROUPS: Final = ("station", "district")
+PERIODS: Final = ("day", "week", "month")
+KINDS: Final = ("panic", "duress", "holdup", "emergency")
+MEASURES: Final = ("respond", "arrive", "close")
+MAX_DAYS: Final = 400
+WEEK_S: Final = 7 * 86400.0
+
+Group = Literal["station", "district"]
+Period = Literal["day", "week", "month"]
+
+
+class StatsError(ValueError):
+    """A bad parameter (names which and why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    start: date
+    end: date  # inclusive
+    group: Group = "station"
+    period: Period = "day"
+
+    def bounds(self, tz: tzinfo) -> tuple[float, float]:
+        return _midnight(self.start, tz), _midnight(self.end + timedelta(days=1), tz)
+
+    def as_params(self) -> dict[str, str]:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "group": self.group, "period": self.period}
+
+
+@dataclass(slots=True)
+class Summary:
+    key: str  # station id, district, a period's label, or "" for everything one may see
+    label: str = ""
+    district: str = ""
+    alarms: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    met: list[int] = field(default_factory=lambda: [0, 0, 0])  # per target
+    decided: list[int] = field(default_factory=lambda: [0, 0, 0])
+    timed: list[int] = field(default_factory=lambda: [0, 0, 0])  # incidents with a time, per measure
+    pcts: dict[tuple[int, int], float] = field(default_factory=dict)  # (measure, 50 | 90) -> seconds
+    week: list[int] = field(default_factory=lambda: [0, 0])  # alarms: this week, the week before
+    week_met: list[int] = field(default_factory=lambda: [0, 0])  # respond met: this week, the week before
+    week_decided: list[int] = field(default_factory=lambda: [0, 0])
+
+    def add(self, kind: str, count: int, figures: Sequence[int | None]) -> None:
+        """`figures`: met and decided of each target in turn (as the counting query returns them)."""
+        self.alarms += count
+        self.by_kind[kind] = self.by_kind.get(kind, 0) + count
+        for i in range(3):
+            self.met[i] += int(figures[2 * i] or 0)
+            self.decided[i] += int(figures[2 * i + 1] or 0)
+
+    def share(self, target: int) -> float | None:
+        """The share (0..1) within target `target` (0 respond, 1 arrive, 2 resolve), or None if none decided."""
+        return self.met[target] / self.decided[target] if self.decided[target] else None
+
+    def pct(self, measure: int, p: int) -> float | None:
+        """The nearest-rank p-th percentile (50 or 90) of the seconds to respond, arrive or close."""
+        return self.pcts.get((measure, p))
+
+    @property
+    def wow_alarms(self) -> float | None:
+        """Week-on-week change of the number of alarms, as a fraction (None: no alarms the week before)."""
+        now, before = self.week
+        return (now - before) / before if before else None
+
+    @property
+    def wow_respond(self) -> float | None:
+        """Week-on-week change of the share within the respond target, in points of a fraction."""
+        (m0, m1), (d0, d1) = self.week_met, self.week_decided
+        return m0 / d0 - m1 / d1 if d0 and d1 else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "name": self.label,
+            "district": self.district,
+            "alarms": self.alarms,
+            "by_kind": dict(sorted(self.by_kind.items())),
+            "within": {
+                name: {"met": self.met[i], "decided": self.decided[i], "share": _round(self.share(i), 4)}
+                for i, name in enumerate(TARGETS)
+            },
+            "seconds": {
+                name: {"p50": _round(self.pct(i, 50), 1), "p90": _round(self.pct(i, 90), 1), "n": self.timed[i]}
+                for i, name in enumerate(MEASURES)
+            },
+            "week_on_week": {
+                "alarms": self.week[0],
+                "alarms_week_before": self.week[1],
+                "alarms_change": _round(self.wow_alarms, 4),
+                "respond_share_change": _round(self.wow_respond, 4),
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    start: float
+    label: str
+    summary: Summary
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    query: Query
+    total: Summary
+    groups: list[Summary]
+    series: list[Bucket]
+    kinds: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **self.query.as_params(),
+            "total": self.total.as_json(),
+            "groups": [g.as_json() for g in self.groups],
+            "series": [{"start": b.label, **b.summary.as_json()} for b in self.series],
+        }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def nearest_rank(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def _midnight(day: date, tz: tzinfo) -> float:
+    return datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
+
+
+def parse_query(params: dict[str, str], *, today: date) -> Query:
+    """`from`, `to` (YYYY-MM-DD, both included; default: the 28 days up to today), `group`, `period`."""
+
+    def day(name: str, default: date) -> date:
+        raw = params.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise StatsError(f"{name}={raw[:40]!r}: expected a date YYYY-MM-DD") from None
+
+    end = day("to", today)
+    start = day("from", end - timedelta(days=27))
+    if start > end:
+        raise StatsError("from is after to")
+    if (end - start).days >= MAX_DAYS:
+        raise StatsError(f"at most {MAX_DAYS} days at once")
+    group = params.get("group", "station") or "station"
+    period = params.get("period", "day") or "day"
+    if group not in GROUPS:
+        raise StatsError(f"group={group[:40]!r}: one of {', '.join(GROUPS)}")
+    if period not in PERIODS:
+        raise StatsError(f"period={period[:40]!r}: one of {', '.join(PERIODS)}")
+    return Query(start, end, group, period)  # type: ignore[arg-type]  # checked against GROUPS/PERIODS above
+
+
+def _bucket_starts(q: Query, tz: tzinfo) -> list[tuple[float, str]]:
+    """The start of each day, week (Monday) or month that overlaps the query, with its label."""
+    out: list[tuple[float, str]] = []
+    if q.period == "day":
+        d = q.start
+        while d <= q.end:
+            out.append((_midnight(d, tz), d.isoformat()))
+            d += timedelta(days=1)
+    elif q.period == "week":
+        d = q.start - timedelta(days=q.start.weekday())
+        while d <= q.end:
+            iso = d.isocalendar()
+            out.append((_midnight(d, tz), f"{iso.year}-W{iso.week:02d}"))
+            d += timedelta(days=7)
+    else:
+        d = q.start.replace(day=1)
+        while d <= q.end:
+            out.append((_midnight(d, tz), f"{d.year}-{d.month:02d}"))
+            d = (d + timedelta(days=32)).replace(day=1)
+    return out
+
+
+_FROM = "FROM console_response r JOIN stats_scope s ON s.station = r.station WHERE r.raised_at >= ? AND r.raised_at < ?"
+_COUNTS = (
+    "SELECT {key}, r.kind, COUNT(*), SUM(r.respond_ok), COUNT(r.respond_ok), SUM(r.arrive_ok), COUNT(r.arrive_ok), "
+    "SUM(r.resolve_ok), COUNT(r.resolve_ok) " + _FROM + " GROUP BY 1, 2"
+)
+_WEEKS = (
+    "SELECT s.grp, CASE WHEN r.raised_at >= ? THEN 0 ELSE 1 END, COUNT(*), SUM(r.respond_ok), COUNT(r.respond_ok) "
+    + _FROM
+    + " GROUP BY 1, 2"
+)
+# The times themselves: percentiles need every value (sorted in Python: faster than a window function
+# over a year of rows on either database).
+_TIMES = (
+    "SELECT s.grp, {bucket}, r.respond_s, r.arrive_s, r.close_s "
+    + _FROM
+    + " AND (r.respond_s IS NOT NULL OR r.arrive_s IS NOT NULL OR r.close_s IS NOT NULL)"
+)
+
+
+def _scope(db: Db, groups: dict[str, str]) -> None:
+    """The stations one may see, each with its group (itself or its district), for the queries to join."""
+    db.run("CREATE TEMP TABLE IF NOT EXISTS stats_scope (station TEXT PRIMARY KEY, grp TEXT NOT NULL)")
+    db.run("DELETE FROM stats_scope")
+    items = list(groups.items())
+    for i in range(0, len(items), 500):
+        chunk = items[i : i + 500]
+        marks = ", ".join(["(?, ?)"] * len(chunk))  # placeholders only: the values are parameters
+        db.run(f"INSERT INTO stats_scope VALUES {marks}", [v for kv in chunk for v in kv])  # noqa: S608
+
+
+def _bucket_key(db: Db, edges: list[float]) -> tuple[str, list[Any]]:
+    """SQL for the index of the period an incident falls in: arithmetic when the periods are equally long
+    (days and weeks in a time zone without daylight saving), else a CASE over the edges (months)."""
+    widths = {round(b - a, 3) for a, b in itertools.pairwise(edges)}
+    if len(widths) <= 1:
+        width = widths.pop() if widths else 86400.0
+        expr = "FLOOR((r.raised_at - ?) / ?)::int" if db.pg else "CAST((r.raised_at - ?) / ? AS INTEGER)"
+        return expr, [edges[0], width]
+    whens = " ".join(f"WHEN r.raised_at < ? THEN {i}" for i in range(len(edges) - 1))
+    return f"CASE {whens} ELSE {len(edges) - 1} END", list(edges[1:])
+
+
+def _counts(db: Db, key: str, key_params: list[Any], start: float, end: float) -> list[tuple[Any, ...]]:
+    return db.rows(_COUNTS.format(key=key), [*key_params, start, end])
+
+
+Times = tuple[list[float], list[float], list[float]]  # respond, arrive, close
+
+
+def _times(
+    db: Db, bucket: str, params: list[Any], *, start: float, end: float, buckets: int
+) -> tuple[dict[str, Times], list[Times]]:
+    """Every time to respond, arrive and close, per group and per period."""
+    per_group: dict[str, Times] = {}
+    per_bucket: list[Times] = [([], [], []) for _ in range(buckets)]
+    last = buckets - 1
+    for g, b, r, a, c in db.rows(_TIMES.format(bucket=bucket), [*params, start, end]):
+        lg = per_group.get(g)
+        if lg is None:
+            lg = per_group[g] = ([], [], [])
+        lb = per_bucket[min(max(int(b), 0), last)]
+        if r is not None:
+            lg[0].append(r)
+            lb[0].append(r)
+        if a is not None:
+            lg[1].append(a)
+            lb[1].append(a)
+        if c is not None:
+            lg[2].append(c)
+            lb[2].append(c)
+    return per_group, per_bucket
+
+
+def _fill(summary: Summary, times: Times) -> None:
+    summary.timed = [len(t) for t in times]
+    for m, values in enumerate(times):
+        values.sort()
+        for p in (50, 90):
+            if values:
+                summary.pcts[(m, p)] = float(values[max(0, math.ceil(p / 100 * len(values)) - 1)])
+
+
+def report(
+    db: Db,
+    q: Query,
+    *,
+    tz: tzinfo,
+    districts: dict[str, str],
+    names: dict[str, str],
+    sees: Callable[[str], bool],
+) -> Report:
+    """`districts` and `names`: station -> its district and name (the stations' telemetry); `sees(district)`:
+    the asker's rights (a district officer's statistics are their district's). Only stations the hub knows
+    (its `stations` table, as in `districts`) are counted."""
+    start, end = q.bounds(tz)
+    starts = _bucket_starts(q, tz)
+    edges = [s for s, _ in starts]
+    by_station = q.group == "station"
+    _scope(db, {st: st if by_station else d for st, d in districts.items() if sees(d)})
+    total = Summary("")
+    groups: dict[str, Summary] = {}
+
+    def group(key: str) -> Summary:
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = Summary(key, names.get(key, "") if by_station else key)
+            g.district = districts.get(key, "") if by_station else key
+        return g
+
+    for key, kind, count, *figures in _counts(db, "s.grp", [], start, end):
+        group(key).add(kind, count, figures)
+        total.add(kind, count, figures)
+    for key, which, count, met, decided in db.rows(_WEEKS, [end - WEEK_S, end - 2 * WEEK_S, end]):
+        for summary in (group(key), total):
+            summary.week[which] += count
+            summary.week_met[which] += int(met or 0)
+            summary.week_decided[which] += int(decided or 0)
+    series = [Summary(label) for _, label in starts]
+    bucket, bucket_params = _bucket_key(db, edges)
+    for index, kind, count, *figures in _counts(db, bucket, bucket_params, start, end):
+        series[min(max(int(index), 0), len(series) - 1)].add(kind, count, figures)
+    per_group, per_bucket = _times(db, bucket, bucket_params, start=start, end=end, buckets=len(series))
+    every: Times = ([], [], [])
+    for key, times in per_group.items():
+        _fill(group(key), times)
+        for m in range(3):
+            every[m].extend(times[m])  # sorted runs: sorting them together is a merge
+    for summary, times in zip(series, per_bucket):
+        _fill(summary, times)
+    _fill(total, every)
+    shown = sorted((g for g in groups.values() if g.alarms or g.week[0] or g.week[1]), key=lambda g: (-g.alarms, g.key))
+    kinds = [k for k in KINDS if total.by_kind.get(k)] + sorted(k for k in total.by_kind if k not in KINDS)
+    return Report(q, total, shown, [Bucket(s, label, sm) for (s, label), sm in zip(starts, series)], kinds)
