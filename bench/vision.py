@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/vision.py [--seconds 60] [--size 1080p] [--vehicles N] [--hard] [--rate 5]
                                      [--baseline-every 1] [--no-baseline] [--live] [--keep DIR]
+                                     [--second-look-below PX]
 
 Generates the clip and its ground truth (scripts/gen_plate_media.py) into a temporary directory,
 then, in this process, with one onnxruntime thread:
@@ -44,6 +45,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from edge.vision.analyser import OcrAnalyser
 from edge.vision.camera import CameraWorker
 from edge.vision.imaging import CandidateFinder, SnapshotMaker
 from edge.vision.messages import CameraTelemetry, PlateHit, PlateReadMessage
@@ -51,7 +53,6 @@ from edge.vision.pipeline import FrameSampler, FrameStamp, PlatePipeline
 from edge.vision.settings import CameraSettings, detector_side_for
 from edge.vision.tracker import Box
 from edge.vision.watchlist import WatchList, WatchListStore
-from edge.vision.worker import OcrAnalyser
 from edge.wire.plates import normalise_plate
 from models.loader import open_model
 from models.manifest import load_manifest
@@ -112,6 +113,8 @@ def build_watch_list(truth: dict[str, Any], rng: np.random.Generator) -> tuple[W
 def run_ours(clip: Path, truth: dict[str, Any], args: argparse.Namespace, wl: WatchList) -> dict[str, Any]:
     fps = float(truth["fps"])
     analyser = OcrAnalyser.load(intra_op_threads=args.threads, detector_max_side=None)  # as the camera worker
+    if args.second_look_below is not None:
+        analyser.refine_below = args.second_look_below
     pipeline = PlatePipeline(camera_id="bench", analyser=analyser, snapshot=SnapshotMaker().make,
                              watch_list=wl, keep_reads=True)  # fmt: skip
     events: list[tuple[Any, int, float, float]] = []  # message, frame index, analysis seconds (wall, thread CPU)
@@ -306,6 +309,8 @@ def main() -> int:
     parser.add_argument("--no-finders", action="store_true")
     parser.add_argument("--live", action="store_true", help="also run the paced camera worker process")
     parser.add_argument("--keep", type=Path, default=None, help="generate into (and keep) this directory")
+    parser.add_argument("--second-look-below", type=float, default=None,
+                        help="plate height (px) below which an unsure plate gets a second look (0: never)")  # fmt: skip
     args = parser.parse_args()
     cv2.setNumThreads(1)
     with tempfile.TemporaryDirectory(prefix="bench-vision-") as tmp:

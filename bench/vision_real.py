@@ -111,7 +111,8 @@ def run_reader(
         reads = read(image)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-        per_photo[entry["file"]] = score_photo(entry, reads) | {"ms": round(times[-1] * 1000, 1)}
+        timing = {"ms": round(times[-1] * 1000, 1), "cpu_ms": round(cpu[-1] * 1000, 1)}
+        per_photo[entry["file"]] = score_photo(entry, reads) | timing
     readable = sum(p["readable"] for p in per_photo.values())
     hits = sum(len(p["hits"]) for p in per_photo.values())
     return {
@@ -126,7 +127,7 @@ def run_reader(
 
 
 def ours(mode: str, max_side: int) -> Callable[[Any], list[Read]]:
-    from edge.vision.worker import OcrAnalyser
+    from edge.vision.analyser import OcrAnalyser
 
     analyser = OcrAnalyser.load(intra_op_threads=1, finder_mode=mode, detector_max_side=max_side)
 
@@ -194,7 +195,7 @@ def main() -> int:
     import cv2
 
     cv2.setNumThreads(1)
-    from edge.vision.worker import load_image
+    from edge.vision.analyser import load_image
 
     photos = []
     for entry in load_set(folder):
@@ -223,6 +224,8 @@ def main() -> int:
               f"max {result['cpu_ms_max']:.0f})", flush=True)  # fmt: skip
         if args.verbose:
             print(f"    missed {result['missed']}\n    wrong {result['wrong']}")
+            slow = sorted(result["per_photo"].items(), key=lambda kv: -kv[1]["cpu_ms"])[:4]
+            print("    slowest (CPU ms):", ", ".join(f"{f} {p['cpu_ms']:.0f}" for f, p in slow))
     if args.json is not None:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

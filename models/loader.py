@@ -28,6 +28,7 @@ __all__ = [
     "locate",
     "open_model",
     "package_dir",
+    "read_verified",
     "sha256_hex",
 ]
 
@@ -111,6 +112,16 @@ def _labels(spec: ModelSpec, session: ort.InferenceSession, path: Path) -> tuple
     return tuple(labels)
 
 
+def read_verified(spec: ModelSpec, *, model_dir: Path | None = None) -> tuple[Path, bytes]:
+    """The model's file and its bytes, checked against the manifest's sha256 (build from these bytes)."""
+    path = locate(spec, model_dir=model_dir)
+    data = path.read_bytes()
+    actual = sha256_hex(data)
+    if actual != spec.sha256:
+        raise ModelIntegrityError(path=path, expected=spec.sha256, actual=actual)
+    return path, data
+
+
 def open_model(
     spec: ModelSpec,
     *,
@@ -121,11 +132,7 @@ def open_model(
     """Verify the weights against the manifest and build a CPU `InferenceSession`."""
     if intra_op_threads < 1 or inter_op_threads < 1:
         raise ValueError("thread counts must be >= 1")
-    path = locate(spec, model_dir=model_dir)
-    data = path.read_bytes()
-    actual = sha256_hex(data)
-    if actual != spec.sha256:
-        raise ModelIntegrityError(path=path, expected=spec.sha256, actual=actual)
+    path, data = read_verified(spec, model_dir=model_dir)
     options = ort.SessionOptions()
     options.intra_op_num_threads = intra_op_threads
     options.inter_op_num_threads = inter_op_threads

@@ -30,7 +30,7 @@ def _print(doc: dict[str, Any]) -> None:
 
 
 def _read(images: list[Path]) -> int:
-    from edge.vision.worker import OcrAnalyser, load_image
+    from edge.vision.analyser import OcrAnalyser, load_image
 
     analyser = OcrAnalyser.load()
     status = 0

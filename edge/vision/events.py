@@ -25,7 +25,7 @@ class PlateHitData(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     seen_at: float  # epoch seconds of the frame that completed the read
     first_seen: float
     box: list[float]  # x, y, w, h in the snapshot's pixels
-    snapshot_jpeg_b64: str = ""  # privacy-filtered scene (faces blurred or outside the vehicle pixelated)
+    snapshot_jpeg_b64: str = ""  # privacy-filtered scene (outside the vehicle pixelated, faces blurred)
     plate_jpeg_b64: str = ""
     privacy: str = ""
 

@@ -38,7 +38,7 @@ class Snapshot:
     box: Box  # the plate in snapshot pixels
     width: int
     height: int
-    privacy: str  # "faces-blurred" or "outside-vehicle-pixelated"
+    privacy: str  # "outside-vehicle-pixelated" (+ "+faces-blurred" with the face detector)
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(self)

@@ -12,7 +12,7 @@ Started by `edge.vision.camera.CameraWorker` (spawned); `run_camera` is its body
   runs the `PlatePipeline`, and sends messages; it polls the watch-list file about once a second
   and swaps in a new version without a restart.
 
-This module and `imaging` are the only ones of `edge` that import OpenCV / onnxruntime.
+This module, `analyser` and `imaging` are the only ones of `edge` that import OpenCV / onnxruntime.
 """
 
 from __future__ import annotations
@@ -23,179 +23,28 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 import numpy.typing as npt
 import onnxruntime
 
+from edge.vision.analyser import OcrAnalyser
 from edge.vision.handoff import GrabbedFrame, LatestFrameSlot, Outbox
-from edge.vision.imaging import CandidateFinder, PlateCrops, SnapshotMaker, classify_colour, plate_crops, rectify
+from edge.vision.imaging import SnapshotMaker
 from edge.vision.messages import CameraStatus, CameraTelemetry
-from edge.vision.pipeline import Analysis, FrameSampler, FrameStamp, PlatePipeline
-from edge.vision.reading import Reading, best_reading
-from edge.vision.settings import CameraSettings, detector_side_for
-from edge.vision.tracker import Box, PlateObservation
+from edge.vision.pipeline import FrameSampler, FrameStamp, PlatePipeline
+from edge.vision.settings import CameraSettings
 from edge.vision.watchlist import PlateMatcher, WatchListError, WatchListStore
-from edge.wire.plates import PLATE_ALPHABET, kind_for, parse_plate
-from models.loader import ModelError, open_model
+from models.face_det import FaceDetector
+from models.loader import ModelError
 from models.manifest import load_manifest
-from models.plate_det import PlateCornerDetector
-from models.plate_ocr import TextLineRecognizer
 
-__all__ = [
-    "FINDER_MODES",
-    "FrameGrabber",
-    "ImageRead",
-    "LatestFrameSlot",
-    "OcrAnalyser",
-    "load_image",
-    "open_source",
-    "run_camera",
-]
+__all__ = ["FrameGrabber", "LatestFrameSlot", "open_source", "run_camera"]
 
 log = logging.getLogger(__name__)
 Image = npt.NDArray[Any]  # OpenCV's MatLike: uint8 BGR in practice
-FINDER_MODES = ("off", "fallback", "union", "only")
-
-
-@dataclass(frozen=True, slots=True)
-class ImageRead:
-    plate: str
-    kind: str
-    confidence: float
-    box: Box
-
-
-class OcrAnalyser:
-    """Plates found -> rectified by their corners (rows apart) -> PP-OCRv4 rec (one batch) -> plate grammar.
-
-    Plates are found by the detector trained on real plates (four corners each); `finder` sets what
-    the colour/edge finder adds: "off", "fallback" (its candidates when the detector finds none),
-    "union" (its candidates that overlap no detection) or "only" (no detector, as before).
-    """
-
-    def __init__(
-        self, *, recognizer: TextLineRecognizer, finder: CandidateFinder, detector: PlateCornerDetector | None,
-        finder_mode: str = "off", min_confidence: float = 0.5, min_char: float = 0.02, min_plate_height: float = 20.0,
-        sure: float = 0.8, min_chars: int = 4, detector_max_side: int | None = 960, min_plate_width: int = 80,
-    ) -> None:  # fmt: skip
-        if finder_mode not in FINDER_MODES or (detector is None and finder_mode != "only"):
-            raise ValueError(f"finder mode {finder_mode!r} (detector: {detector is not None})")
-        self.recognizer = recognizer
-        self.finder = finder
-        self.detector = detector
-        self.finder_mode = finder_mode
-        self.min_confidence = min_confidence
-        self.min_char = min_char
-        self.sure = sure
-        self.min_plate_height = min_plate_height  # below, the recogniser invents a province (辽 read as 皖)
-        self.min_chars = min_chars
-        self.detector_max_side = detector_max_side
-        self.min_plate_width = min_plate_width
-
-    @classmethod
-    def load(
-        cls, *, intra_op_threads: int = 1, min_plate_width: int = 80, max_candidates: int = 6,
-        model_dir: Path | None = None, finder_mode: str = "off", detector_max_side: int | None = 960,
-    ) -> OcrAnalyser:  # fmt: skip
-        manifest = load_manifest()
-        model = open_model(manifest["plate_rec"], model_dir=model_dir, intra_op_threads=intra_op_threads)
-        detector = None
-        if finder_mode != "only":
-            det = open_model(manifest["plate_corners"], model_dir=model_dir, intra_op_threads=intra_op_threads)
-            detector = PlateCornerDetector(det, max_plates=max_candidates, max_upscale=1.5)
-        return cls(
-            recognizer=TextLineRecognizer(model, alphabet=PLATE_ALPHABET),
-            finder=CandidateFinder(min_plate_width=min_plate_width, max_candidates=max_candidates),
-            detector=detector,
-            finder_mode=finder_mode,
-            detector_max_side=detector_max_side,
-            min_plate_width=min_plate_width,
-        )
-
-    def detector_side(self, frame: Image) -> int:
-        """The detector's input size for this frame: fixed, or (None) just enough for `min_plate_width`."""
-        if self.detector_max_side is not None:
-            return self.detector_max_side
-        return detector_side_for(max(frame.shape[:2]), self.min_plate_width)
-
-    def _candidates(self, frame: Image) -> list[tuple[Box, PlateCrops]]:
-        found: list[tuple[Box, PlateCrops]] = []
-        if self.detector is not None:
-            for d in self.detector.detect(frame, max_side=self.detector_side(frame)):
-                tl, tr, br, bl = d.corners
-                if (bl[1] + br[1] - tl[1] - tr[1]) / 2 >= self.min_plate_height:
-                    found.append((Box(*d.box), plate_crops(frame, d.corners)))
-        if self.finder_mode == "only" or (self.finder_mode == "fallback" and not found) or self.finder_mode == "union":
-            for c in self.finder.find(frame):
-                if all(c.box.iou(box) < 0.1 for box, _ in found):
-                    found.append((c.box, PlateCrops((rectify(frame, c.corners),))))
-        return found
-
-    def _read(self, candidates: list[tuple[Box, PlateCrops]]) -> list[Reading | None]:
-        """Two passes: each plate's first crop, then every crop of the plates that first read left unsure.
-
-        The first pass settles a plate only when it cannot be double-row (`crops.tops` is empty) and
-        its weakest character is at least `sure`; a crop that shows fewer than `min_chars` characters
-        is not a plate. The recogniser costs ~20 ms a crop on one core.
-        """
-        first = self.recognizer.recognize([crops.singles[0] for _, crops in candidates])
-        readings: list[Reading | None] = []
-        unsure: list[int] = []
-        for i, ((_, crops), line) in enumerate(zip(candidates, first, strict=True)):
-            reading = best_reading([line.alternatives], min_char=self.sure, confirm_below=self.sure)
-            readings.append(reading)
-            if len(line.text) >= self.min_chars and (reading is None or crops.tops or len(crops.singles) < 2):
-                unsure.append(i)  # fewer characters than a plate's row: not a plate (a sign, a grille)
-        rest = [crop for i in unsure for crop in candidates[i][1].all()[1:]]
-        lines = iter(self.recognizer.recognize(rest))
-        for i in unsure:
-            crops = candidates[i][1]
-            singles = [first[i].alternatives, *(next(lines).alternatives for _ in crops.singles[1:])]
-            tops = [next(lines).alternatives for _ in crops.tops]
-            bottoms = [next(lines).alternatives for _ in crops.bottoms]
-            readings[i] = best_reading(singles, tops, bottoms, min_char=self.min_char)
-        return readings
-
-    def analyse(self, frame: Image, time: float) -> Analysis:
-        candidates = self._candidates(frame)
-        observations: list[PlateObservation] = []
-        for (box, crops), reading in zip(candidates, self._read(candidates), strict=True):
-            if reading is None or reading.confidence < self.min_confidence:
-                continue
-            guess = reading.guess
-            colour = classify_colour(crops.singles[-1])
-            obs = PlateObservation(box, guess.plate.text, guess.char_confidences, guess.confidence, colour, time)
-            clash = next((o for o in observations if o.box.iou(obs.box) > 0.3), None)
-            if clash is None:
-                observations.append(obs)
-            elif clash.confidence < obs.confidence:  # two candidates on one plate: keep the better read
-                observations[observations.index(clash)] = obs
-        return Analysis(tuple(observations), len(candidates))
-
-    def read_image(self, image: Image) -> list[ImageRead]:
-        """Every plate in one still image (no tracking), best first."""
-        reads: dict[str, ImageRead] = {}
-        for obs in self.analyse(image, 0.0).observations:
-            parsed = parse_plate(obs.text)
-            kind = kind_for(parsed, obs.colour).value if parsed else str(obs.colour or "blue")
-            if obs.text not in reads or reads[obs.text].confidence < obs.confidence:
-                reads[obs.text] = ImageRead(obs.text, kind, round(obs.confidence, 4), obs.box)
-        return sorted(reads.values(), key=lambda r: -r.confidence)
-
-
-def load_image(path: Path) -> Image | None:
-    """A BGR image from a file (any format OpenCV decodes), or None."""
-    try:
-        data = np.frombuffer(path.read_bytes(), np.uint8)
-    except OSError:
-        return None
-    image: Image | None = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    return image
 
 
 def open_source(source: str, *, open_timeout_s: float = 10.0) -> Any:
@@ -301,6 +150,16 @@ class FrameGrabber(threading.Thread):
                 return
 
 
+def _face_finder() -> Callable[[Any], list[tuple[float, float, float, float]]] | None:
+    """The face detector for snapshots, or None (snapshots are still pixelated outside the vehicle)."""
+    try:
+        detector = FaceDetector(load_manifest()["face_centres"])
+    except ModelError as exc:
+        log.warning("no face detector for snapshots (outside the vehicle is still pixelated): %s", exc)
+        return None
+    return lambda image: [(f.x, f.y, f.w, f.h) for f in detector.detect(image)]
+
+
 def run_camera(settings: CameraSettings, outbox_queue: Any, stop: Any) -> int:
     """The worker process body. Returns the exit code (0 when stopped or at the end of a file)."""
     cv2.setNumThreads(1)  # one core per camera: OpenCV's own thread pool would fight onnxruntime's
@@ -327,7 +186,7 @@ def run_camera(settings: CameraSettings, outbox_queue: Any, stop: Any) -> int:
     pipeline = PlatePipeline(
         camera_id=cam,
         analyser=analyser,
-        snapshot=SnapshotMaker(max_width=settings.snapshot_max_width).make,
+        snapshot=SnapshotMaker(max_width=settings.snapshot_max_width, faces=_face_finder()).make,
         matcher=PlateMatcher(max_distance=settings.match_max_distance),
         watch_list=watch_list,
         keep_reads=settings.keep_reads,

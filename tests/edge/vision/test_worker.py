@@ -165,6 +165,7 @@ def test_a_watch_listed_plate_gives_exactly_one_hit(media: Path) -> None:
     assert hit.first_seen <= hit.time
     assert hit.snapshot.jpeg[:2] == b"\xff\xd8"
     assert hit.snapshot.plate_jpeg[:2] == b"\xff\xd8"
+    assert hit.snapshot.privacy == "outside-vehicle-pixelated+faces-blurred"  # the face detector loaded
     assert 0 <= hit.box.x < hit.snapshot.width
     assert 0 <= hit.box.y < hit.snapshot.height
     json.dumps(hit.to_dict())  # the event summary is JSON-ready
