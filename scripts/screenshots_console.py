@@ -50,6 +50,7 @@ def incident(
     kind: str = "panic",
     account: str = "1234",
     zone: int = 1,
+    source_kind: str = "dc09",
     **times: float | None,
 ) -> dict[str, Any]:
     raised = NOW - ago
@@ -63,7 +64,7 @@ def incident(
         "state": state,
         "kind": kind,
         "source": {
-            "kind": "dc09",
+            "kind": source_kind,
             "site": site,
             "site_en": site_en,
             "point": point,
@@ -407,6 +408,26 @@ def state_report_new(w: ConsoleWindow) -> None:
     w.orders.notified("orders.new", {"order": ORDERS[0]})
 
 
+def state_officer_call(w: ConsoleWindow) -> None:
+    """A resident pressed "call the officer on duty" at the lobby kiosk: announced with where it stands."""
+    w.board.load_links(LINKS)
+    w.board.apply_incident(
+        "raised",
+        incident(
+            "call-1",
+            ago=35,
+            kind="officer_call",
+            source_kind="kiosk",
+            site="福田区深南路智慧警务站",
+            site_en="Shennan Road smart police station",
+            point="一楼大厅自助终端",
+            point_en="Kiosk, ground-floor lobby",
+            account="",
+            zone=0,
+        ),
+    )
+
+
 def state_disconnected(w: ConsoleWindow) -> None:
     state_several(w)
     w.board.set_connected(False, NOW - 42)
@@ -425,6 +446,7 @@ STATES = {
     "history": state_history,
     "reports": state_reports,
     "report-new": state_report_new,
+    "officer-call": state_officer_call,
 }
 
 

@@ -148,7 +148,7 @@ class FocusPanel(QFrame):
         detail = [view.point_other, source_label(view.source_kind)]
         if view.account:
             detail.append(translate("Console", "account %1").replace("%1", view.account))
-        if view.zone is not None:
+        if view.zone:  # a button or a kiosk has no zone (0)
             detail.append(translate("Console", "zone %1").replace("%1", str(view.zone)))
         self.point_other.setText(" · ".join(d for d in detail if d))
         self.raised_at.setText(translate("Console", "Raised at %1").replace("%1", view.raised_clock))
