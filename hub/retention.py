@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 PERSONAL_TYPES: Final = ("kiosk.report", "kiosk.request")
 _DAY: Final = 86400.0
 _BATCH: Final = 500
+_CURSOR: Final = "retention_personal_cutoff"  # hub_state: the cutoff of the last finished run
 _PURGED: Final = '%"fields":{}%'  # LIKE pattern of a body already purged
 _PURGED_JSONB: Final = '%"fields": {}%'  # ... as PostgreSQL prints a JSONB body
 
@@ -55,12 +56,17 @@ def purge(db: Db, settings: RetentionSettings, *, now: float | None = None, dry_
     t = time.time() if now is None else now
     cutoff = t - settings.personal_days * _DAY
     placeholders = ", ".join("?" for _ in PERSONAL_TYPES)
+    # what an earlier run finished: everything received before its cutoff is purged already, so each run
+    # reads only what has aged past the retention since (not every old event again, year after year)
+    got = db.one("SELECT value FROM hub_state WHERE name = ?", (_CURSOR,))
+    since = float(got[0]) if got else 0.0
     scrubbed = 0
     while True:
         rows = db.rows(
-            f"SELECT station, seq, body FROM events WHERE type IN ({placeholders}) AND received_at < ?"  # noqa: S608 - placeholders only
-            " AND CAST(body AS TEXT) NOT LIKE ? AND CAST(body AS TEXT) NOT LIKE ? ORDER BY received_at LIMIT ?",
-            (*PERSONAL_TYPES, cutoff, _PURGED, _PURGED_JSONB, _BATCH),
+            f"SELECT station, seq, body FROM events WHERE type IN ({placeholders}) AND received_at >= ?"  # noqa: S608 - placeholders only
+            " AND received_at < ? AND CAST(body AS TEXT) NOT LIKE ? AND CAST(body AS TEXT) NOT LIKE ?"
+            " ORDER BY received_at LIMIT ?",
+            (*PERSONAL_TYPES, since, cutoff, _PURGED, _PURGED_JSONB, _BATCH),
         )
         if not rows or dry_run:
             scrubbed += len(rows)
@@ -70,8 +76,9 @@ def purge(db: Db, settings: RetentionSettings, *, now: float | None = None, dry_
                 db.run("UPDATE events SET body = ? WHERE station = ? AND seq = ?", (_scrubbed(body), station, seq))
         scrubbed += len(rows)
     conflicts = db.rows(
-        "SELECT station, seq, id, body FROM event_conflicts WHERE received_at < ? AND body NOT LIKE ?",
-        (cutoff, _PURGED),
+        "SELECT station, seq, id, body FROM event_conflicts WHERE received_at >= ? AND received_at < ?"
+        " AND body NOT LIKE ?",
+        (since, cutoff, _PURGED),
     )
     if not dry_run:
         with db.transaction():
@@ -94,6 +101,12 @@ def purge(db: Db, settings: RetentionSettings, *, now: float | None = None, dry_
         dead = int(got[0]) if got else 0
     else:
         dead = db.run("DELETE FROM dead_letters WHERE received_at < ?", (dead_cutoff,))
+    if not dry_run and cutoff > since:
+        db.run(
+            "INSERT INTO hub_state (name, value, since) VALUES (?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value, since = excluded.since",
+            (_CURSOR, repr(cutoff), t),
+        )
     return PurgeResult(scrubbed, len(conflicts), dead, bookings)
 
 
