@@ -11,8 +11,11 @@ EXTRAS ?= ui,vision,dev
 demo: system-deps $(STAMP)
 	$(VENV)/bin/police-kiosk demo
 
+# The Qt tests run in a process of their own, after the rest: a Qt application's state is per process, and
+# C-level messages (Qt's, glibc's) go to the log, not to pytest's capture, so an abort is never silent.
 test: system-deps $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/ui $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider --capture=sys tests/ui $(PYTEST_ARGS)
 
 system-deps:
 	@bash scripts/install-system-deps.sh
