@@ -77,10 +77,18 @@ def _run(args: argparse.Namespace) -> int:
     )
     from hub.telemetry_history import HistorySettings
 
-    if args.telemetry_keep_days < 0 or args.telemetry_history_every < 0:
-        print("police-kiosk hub: --telemetry-keep-days and --telemetry-history-every must be >= 0", file=sys.stderr)
+    if min(args.telemetry_raw_days, args.telemetry_keep_days, args.telemetry_history_every) < 0:
+        print(
+            "police-kiosk hub: --telemetry-raw-days, --telemetry-keep-days and --telemetry-history-every "
+            "must be >= 0",
+            file=sys.stderr,
+        )
         return 2
-    history = HistorySettings(keep_days=args.telemetry_keep_days, every_s=args.telemetry_history_every)
+    history = HistorySettings(
+        raw_days=args.telemetry_raw_days,
+        keep_days=args.telemetry_keep_days,
+        raw_every_s=args.telemetry_history_every,
+    )
     service = HubService(
         store,
         mqtt,
@@ -340,16 +348,24 @@ def command(name: str, argv: list[str]) -> int:
             help="seconds without a report or status before the console shows a station as silent (default 90)",
         )
         parser.add_argument(
+            "--telemetry-raw-days",
+            type=float,
+            default=3.0,
+            help="days every station report is kept as a raw row, for the console's charts of hours; "
+            "0: none (default 3)",
+        )
+        parser.add_argument(
             "--telemetry-keep-days",
             type=float,
-            default=14.0,
-            help="days of station telemetry history kept for the console's charts; 0: none (default 14)",
+            default=365.0,
+            help="days the per-minute telemetry aggregates are kept, for the charts of days to months; "
+            "0: none (default 365)",
         )
         parser.add_argument(
             "--telemetry-history-every",
             type=float,
-            default=60.0,
-            help="at most one history row per station this often, in seconds; 0: every report (default 60)",
+            default=0.0,
+            help="at most one raw row per station this often, in seconds; 0: every report (default 0)",
         )
         _retention_args(parser)
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])

@@ -16,6 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from edge.wire.messages import Event, Status
 from hub import liveness as rules
+from hub import pg_partitions
 from hub.schema import migrate_postgres
 from hub.store_base import (
     DeadLetter,
@@ -26,7 +27,7 @@ from hub.store_base import (
     acks_of,
     canonical_body,
 )
-from hub.telemetry_history import Sample
+from hub.telemetry_history import MINUTE_COLUMNS, MinuteRow, Sample, Upkeep, merge_minutes
 
 __all__ = ["PostgresStore", "jsonb_as_text"]
 
@@ -64,6 +65,41 @@ def jsonb_as_text(conn: Any) -> None:
     from psycopg.types.string import TextLoader
 
     conn.adapters.register_loader("jsonb", TextLoader)
+
+
+_MINUTE_TYPES = (
+    "text", "float8", "int", "int", "int8", "int", "real", "real", "real", "real", "float8", "real",
+    "real", "float8", "real", "text", "int", "text",
+)  # fmt: skip
+
+
+def _write_minutes(cur: Any, minutes: Sequence[MinuteRow]) -> None:
+    """New minutes inserted in one statement; those stored already (a restarted hub's partial minute, or
+    another hub's share of the same reports) locked, merged and written back. Rows go in key order, so
+    hubs writing the same minutes wait for each other instead of deadlocking."""
+    rows = sorted((m.row() for m in minutes), key=lambda r: (r[0], r[1]))
+    arrays = ", ".join(f"%s::{t}[]" for t in _MINUTE_TYPES)
+    cur.execute(
+        f"INSERT INTO telemetry_minute SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING RETURNING station, ts",
+        [list(c) for c in zip(*rows)],
+    )
+    new = {(str(st), float(ts)) for st, ts in cur.fetchall()}
+    taken = [m for m in minutes if (m.station, m.ts) not in new]
+    if not taken:
+        return
+    cur.execute(
+        f"SELECT {MINUTE_COLUMNS} FROM telemetry_minute WHERE (station, ts) IN "  # noqa: S608
+        "(SELECT * FROM unnest(%s::text[], %s::float8[])) ORDER BY station, ts FOR UPDATE",
+        ([m.station for m in taken], [m.ts for m in taken]),
+    )
+    stored = {(str(r[0]), float(r[1])): MinuteRow.of_row(tuple(r)) for r in cur.fetchall()}
+    merged = [r.row() for r in merge_minutes(taken, stored)]
+    names = ", ".join(f"c{i}" for i in range(len(_MINUTE_TYPES)))
+    cur.execute(
+        f"UPDATE telemetry_minute t SET ({MINUTE_COLUMNS}) = ({names}) FROM unnest({arrays}) AS u({names}) "  # noqa: S608
+        "WHERE t.station = u.c0 AND t.ts = u.c1",
+        [list(c) for c in zip(*merged)],
+    )
 
 
 class PostgresStore:
@@ -165,35 +201,37 @@ class PostgresStore:
 
     @_unavailable
     def update_telemetry_many(
-        self, reports: list[tuple[str, str, bytes]], history: Sequence[tuple[str, float, Sample]] = ()
+        self,
+        reports: list[tuple[str, str, bytes]],
+        history: Sequence[tuple[str, float, Sample]] = (),
+        minutes: Sequence[MinuteRow] = (),
     ) -> None:
-        """The latest report of each station and the history rows due: one statement each, one transaction."""
+        """The latest report of each station, the raw rows due and the minutes closed: one statement each,
+        one transaction."""
         with self.conn.transaction(), self.conn.cursor() as cur:
-            cur.execute(
-                "INSERT INTO stations (station, state, counter, status_ts, last_seen, telemetry, telemetry_ts) "
-                "SELECT s, 'unknown', 0, '', %s, b::jsonb, t FROM unnest(%s::text[], %s::text[], %s::text[]) "
-                "AS u(s, t, b) ON CONFLICT (station) DO UPDATE SET telemetry=excluded.telemetry, "
-                "telemetry_ts=excluded.telemetry_ts, last_seen=excluded.last_seen",
-                (time.time(), [r[0] for r in reports], [r[1] for r in reports], [r[2].decode() for r in reports]),
-            )
+            if reports:
+                cur.execute(
+                    "INSERT INTO stations (station, state, counter, status_ts, last_seen, telemetry, telemetry_ts) "
+                    "SELECT s, 'unknown', 0, '', %s, b::jsonb, t FROM unnest(%s::text[], %s::text[], %s::text[]) "
+                    "AS u(s, t, b) ON CONFLICT (station) DO UPDATE SET telemetry=excluded.telemetry, "
+                    "telemetry_ts=excluded.telemetry_ts, last_seen=excluded.last_seen",
+                    (time.time(), [r[0] for r in reports], [r[1] for r in reports], [r[2].decode() for r in reports]),
+                )
             if history:
                 cols = list(zip(*(sample.row(st, at) for st, at, sample in history)))
                 cur.execute(
-                    "INSERT INTO telemetry_history SELECT * FROM unnest(%s::text[], %s::float8[], %s::int[], "
+                    "INSERT INTO telemetry_raw SELECT * FROM unnest(%s::text[], %s::float8[], %s::int[], "
                     "%s::text[], %s::real[], %s::real[], %s::real[], %s::text[]) ON CONFLICT DO NOTHING",
                     [list(c) for c in cols],
                 )
+            if minutes:
+                _write_minutes(cur, minutes)
 
     @_unavailable
-    def purge_telemetry_history(self, before: float, limit: int = 20_000) -> int:
-        """Delete at most `limit` history rows older than `before` (by the key: no table scan)."""
-        with self.conn.transaction(), self.conn.cursor() as cur:
-            cur.execute(
-                "DELETE FROM telemetry_history WHERE (station, ts) IN (SELECT h.station, h.ts FROM stations s "
-                "JOIN telemetry_history h ON h.station = s.station AND h.ts < %s LIMIT %s)",
-                (before, limit),
-            )
-            return int(cur.rowcount)
+    def telemetry_upkeep(self, upkeep: Upkeep, limit: int = 20_000) -> int:
+        """Partitions created ahead, dropped whole past the retention (hub/pg_partitions.py)."""
+        cutoffs = {"telemetry_raw": upkeep.raw_before, "telemetry_minute": upkeep.minutes_before}
+        return pg_partitions.upkeep(self.conn, upkeep.now, cutoffs, limit=limit)
 
     @_unavailable
     def set_hub_state(self, name: str, value: str, now: float) -> None:

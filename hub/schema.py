@@ -82,7 +82,42 @@ CREATE INDEX events_type_received ON events (type, received_at);
 CREATE INDEX dead_letters_received ON dead_letters (received_at)
 """
 
-SQLITE_MIGRATIONS: list[str] = [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3, _SQLITE_V4, _SQLITE_V5]
+# v6: telemetry kept for years (hub/telemetry_history.py): every report's narrow row in `telemetry_raw` (kept a
+# few days) and one row per station per minute in `telemetry_minute` (kept a year). The v4 rows (at most one a
+# minute) become the raw table as they are (a rename) and each also one minute row (n = 1; the frame rate from
+# the counters of the row before it, as the station page drew it).
+_SQLITE_V6 = """
+ALTER TABLE telemetry_history RENAME TO telemetry_raw;
+CREATE TABLE telemetry_minute (
+    station TEXT NOT NULL, ts REAL NOT NULL, n INTEGER NOT NULL,
+    outbox_min INTEGER NOT NULL, outbox_sum INTEGER NOT NULL, outbox_max INTEGER NOT NULL,
+    load_min REAL NOT NULL, load_sum REAL NOT NULL, load_max REAL NOT NULL,
+    disk_min REAL NOT NULL, disk_sum REAL NOT NULL, disk_max REAL NOT NULL,
+    mem_min REAL NOT NULL, mem_sum REAL NOT NULL, mem_max REAL NOT NULL,
+    link TEXT NOT NULL, link_up INTEGER NOT NULL, cameras TEXT NOT NULL,
+    PRIMARY KEY (station, ts)
+) WITHOUT ROWID;
+WITH c AS (
+    SELECT h.station, h.ts, e.key AS cam, e.value AS v,
+        json_extract(e.value, '$[0]') - LAG(json_extract(e.value, '$[0]')) OVER w AS df,
+        h.ts - LAG(h.ts) OVER w AS dt
+    FROM telemetry_raw h, json_each(h.cameras) e
+    WINDOW w AS (PARTITION BY h.station, e.key ORDER BY h.ts)
+), cams AS (
+    SELECT station, ts, json_group_object(cam, json_array(
+        CASE WHEN df >= 0 AND dt <= 180 THEN df ELSE 0 END, CASE WHEN df >= 0 AND dt <= 180 THEN dt ELSE 0 END,
+        json_extract(v, '$[1]'), COALESCE(json_extract(v, '$[2]'), 0), 1)) AS j
+    FROM c GROUP BY station, ts
+)
+INSERT OR IGNORE INTO telemetry_minute
+    SELECT h.station, CAST(h.ts / 60 AS INTEGER) * 60.0, 1, h.outbox_depth, h.outbox_depth, h.outbox_depth,
+        h.load1, h.load1, h.load1, h.disk_free_mb, h.disk_free_mb, h.disk_free_mb,
+        h.mem_available_mb, h.mem_available_mb, h.mem_available_mb, h.link,
+        CASE WHEN h.link = 'connected' THEN 1 ELSE 0 END, COALESCE(cams.j, '{}')
+    FROM telemetry_raw h LEFT JOIN cams ON cams.station = h.station AND cams.ts = h.ts
+"""
+
+SQLITE_MIGRATIONS: list[str] = [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3, _SQLITE_V4, _SQLITE_V5, _SQLITE_V6]
 
 # ---- PostgreSQL ----------------------------------------------------------------------------------
 _PG_V1 = """
@@ -152,7 +187,52 @@ CREATE INDEX events_type_received ON events (type, received_at);
 CREATE INDEX dead_letters_received ON dead_letters (received_at)
 """
 
-PG_MIGRATIONS: list[str] = [_PG_V1, _PG_V2, _PG_V3, _PG_V4, _PG_V5]
+# v6: as SQLite's v6, both tables partitioned by range of `ts` (the hub's time, epoch seconds): raw by day,
+# minutes by month (hub/pg_partitions.py creates them ahead and drops them whole past the retention). The
+# DEFAULT partitions take any row no partition covers yet, so an insert never fails; the hub's upkeep moves
+# such rows into their partition when it creates it. The v4 rows go into the new tables (the default
+# partitions, moved out by the first upkeep): all of them as minute rows, and the last 3 days' as raw rows.
+_PG_V6 = """
+CREATE TABLE telemetry_raw (
+    station TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL, outbox_depth INTEGER NOT NULL, link TEXT NOT NULL,
+    load1 REAL NOT NULL, disk_free_mb REAL NOT NULL, mem_available_mb REAL NOT NULL, cameras TEXT NOT NULL,
+    PRIMARY KEY (station, ts)
+) PARTITION BY RANGE (ts);
+CREATE TABLE telemetry_raw_default PARTITION OF telemetry_raw DEFAULT;
+CREATE TABLE telemetry_minute (
+    station TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL, n INTEGER NOT NULL,
+    outbox_min INTEGER NOT NULL, outbox_sum BIGINT NOT NULL, outbox_max INTEGER NOT NULL,
+    load_min REAL NOT NULL, load_sum REAL NOT NULL, load_max REAL NOT NULL,
+    disk_min REAL NOT NULL, disk_sum DOUBLE PRECISION NOT NULL, disk_max REAL NOT NULL,
+    mem_min REAL NOT NULL, mem_sum DOUBLE PRECISION NOT NULL, mem_max REAL NOT NULL,
+    link TEXT NOT NULL, link_up INTEGER NOT NULL, cameras TEXT NOT NULL,
+    PRIMARY KEY (station, ts)
+) PARTITION BY RANGE (ts);
+CREATE TABLE telemetry_minute_default PARTITION OF telemetry_minute DEFAULT;
+INSERT INTO telemetry_raw SELECT * FROM telemetry_history
+    WHERE ts >= (SELECT MAX(ts) FROM telemetry_history) - 3 * 86400;
+WITH c AS (
+    SELECT h.station, h.ts, e.key AS cam, e.value AS v,
+        (e.value->>0)::float8 - LAG((e.value->>0)::float8) OVER w AS df, h.ts - LAG(h.ts) OVER w AS dt
+    FROM telemetry_history h, jsonb_each(h.cameras::jsonb) e
+    WINDOW w AS (PARTITION BY h.station, e.key ORDER BY h.ts)
+), cams AS (
+    SELECT station, ts, jsonb_object_agg(cam, jsonb_build_array(
+        CASE WHEN df >= 0 AND dt <= 180 THEN df ELSE 0 END, CASE WHEN df >= 0 AND dt <= 180 THEN dt ELSE 0 END,
+        v->1, COALESCE((v->>2)::int, 0), 1)) AS j
+    FROM c GROUP BY station, ts
+)
+INSERT INTO telemetry_minute
+    SELECT h.station, floor(h.ts / 60) * 60, 1, h.outbox_depth, h.outbox_depth, h.outbox_depth,
+        h.load1, h.load1, h.load1, h.disk_free_mb, h.disk_free_mb, h.disk_free_mb,
+        h.mem_available_mb, h.mem_available_mb, h.mem_available_mb, h.link,
+        CASE WHEN h.link = 'connected' THEN 1 ELSE 0 END, COALESCE(cams.j::text, '{}')
+    FROM telemetry_history h LEFT JOIN cams ON cams.station = h.station AND cams.ts = h.ts
+    ON CONFLICT DO NOTHING;
+DROP TABLE telemetry_history
+"""
+
+PG_MIGRATIONS: list[str] = [_PG_V1, _PG_V2, _PG_V3, _PG_V4, _PG_V5, _PG_V6]
 
 LATEST = len(SQLITE_MIGRATIONS)
 assert len(PG_MIGRATIONS) == LATEST

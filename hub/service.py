@@ -30,7 +30,7 @@ from hub.liveness import LivenessNotifier
 from hub.mqtt import HubMqtt, Inbound
 from hub.rpc import RpcRegistry
 from hub.store import DeadLetter, Store, StoreUnavailableError
-from hub.telemetry_history import HistorySettings, HistoryWriter, Sample
+from hub.telemetry_history import HistorySettings, HistoryWriter, MinuteRow, Sample
 
 __all__ = ["HubCounters", "HubService", "LivenessSettings"]
 
@@ -60,7 +60,8 @@ class _Drain:
     deliveries: list[Delivery] = field(default_factory=list)
     heard: dict[str, int | None] = field(default_factory=dict)
     telemetry: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)  # the latest per station
-    samples: dict[str, Sample] = field(default_factory=dict)  # their history rows
+    samples: dict[str, Sample] = field(default_factory=dict)  # their raw rows
+    every_sample: list[tuple[str, Sample]] = field(default_factory=list)  # for the minute aggregates
     statuses: list[tuple[str, wire.Status]] = field(default_factory=list)  # in arrival order
 
 
@@ -114,7 +115,18 @@ class HubService:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+            if self.failed is None:
+                self._flush_minutes()
         self._pool.shutdown(wait=True)
+
+    def _flush_minutes(self) -> None:
+        """The open minutes, partial, so that a restart loses none (a later row of the minute merges in)."""
+        rows = self.history.minutes.flush()
+        try:
+            if rows:
+                self.store.update_telemetry_many([], (), rows)
+        except Exception:
+            log.warning("could not write %d open telemetry minutes at stop", len(rows), exc_info=True)
 
     def run(self) -> None:
         """The ingest loop. Only an unreachable database is fatal (see the module's docstring)."""
@@ -168,8 +180,9 @@ class HubService:
             self._statuses(d.statuses, now)
         if d.deliveries:
             self._store(d.deliveries, now)
-        if d.telemetry:
-            self._telemetry(list(d.telemetry.values()), now, self.history.due(d.samples, now))
+        minutes = self.history.aggregate(d.every_sample, now)
+        if d.telemetry or minutes:
+            self._telemetry(list(d.telemetry.values()), now, self.history.due(d.samples, now), minutes)
         if d.heard:
             self._heard(d.heard, now)
 
@@ -190,6 +203,7 @@ class HubService:
             d.telemetry[station] = (station, parsed.ts, parsed.body)  # the latest of the drain wins
             if parsed.sample is not None:
                 d.samples[station] = parsed.sample
+                d.every_sample.append((station, parsed.sample))
             d.heard.setdefault(station, None)
         elif isinstance(parsed, HeartbeatMsg):
             prev = d.heard.get(station)
@@ -285,14 +299,24 @@ class HubService:
                 self.notifier.feed([change])
 
     def _telemetry(
-        self, reports: list[tuple[str, str, bytes]], now: float, history: list[tuple[str, float, Sample]]
+        self,
+        reports: list[tuple[str, str, bytes]],
+        now: float,
+        history: list[tuple[str, float, Sample]],
+        minutes: list[MinuteRow],
     ) -> None:
         try:
-            self.store.update_telemetry_many(reports, history)
+            self.store.update_telemetry_many(reports, history, minutes)
         except StoreUnavailableError:
             raise
         except Exception as exc:  # noqa: BLE001 - validated already; one the database refuses is kept aside
             log.warning("the database refused %d telemetry reports together (%s); one by one", len(reports), exc)
+            try:
+                self.store.update_telemetry_many([], (), minutes)
+            except StoreUnavailableError:
+                raise
+            except Exception:  # noqa: BLE001 - the aggregates are figures for charts: log, carry on
+                log.warning("the database refused %d telemetry minutes", len(minutes), exc_info=True)
             for station, ts, body in reports:
                 try:
                     self.store.update_telemetry(station, ts, body)
@@ -359,14 +383,17 @@ class HubService:
             if n.kind in ("mass_outage", "mass_outage_over"):  # for the console's stations page
                 value = json.dumps({"down": n.count, "text": n.text}) if n.kind == "mass_outage" else ""
                 self.store.set_hub_state("mass_outage", value, now)
-        before = self.history.purge_before(now)
-        if before is not None:
+        closed = self.history.aggregate([], now)  # the minutes of stations that went quiet
+        if closed:
+            self._telemetry([], now, [], closed)
+        upkeep = self.history.upkeep(now)
+        if upkeep is not None:
             try:
-                self.store.purge_telemetry_history(before, self.history.settings.purge_batch)
+                self.store.telemetry_upkeep(upkeep, self.history.settings.purge_batch)
             except StoreUnavailableError:
                 raise
             except Exception:
-                log.warning("purging old telemetry history failed", exc_info=True)
+                log.warning("the telemetry history's upkeep failed", exc_info=True)
 
     def _rpc(self, station: str, req: wire.RpcRequest) -> None:
         factory = self._store_factory

@@ -21,7 +21,7 @@ from edge.wire.messages import Event, Status
 from hub import liveness as rules
 from hub.schema import migrate_sqlite
 from hub.store_base import DeadLetter, LivenessChange, StationRow, StoreResult, StoreUnavailableError, acks_of
-from hub.telemetry_history import Sample
+from hub.telemetry_history import MINUTE_COLUMNS, MinuteRow, Sample, Upkeep, merge_minutes
 
 __all__ = ["SqliteStore"]
 
@@ -159,9 +159,12 @@ class SqliteStore:
 
     @_unavailable
     def update_telemetry_many(
-        self, reports: list[tuple[str, str, bytes]], history: Sequence[tuple[str, float, Sample]] = ()
+        self,
+        reports: list[tuple[str, str, bytes]],
+        history: Sequence[tuple[str, float, Sample]] = (),
+        minutes: Sequence[MinuteRow] = (),
     ) -> None:
-        """The latest report of each station and the history rows due, all in one transaction."""
+        """The latest report of each station, the raw rows due and the minutes closed, in one transaction."""
         now = time.time()
 
         def work(db: sqlite3.Connection) -> None:
@@ -173,24 +176,46 @@ class SqliteStore:
             )
             if history:
                 db.executemany(
-                    "INSERT OR IGNORE INTO telemetry_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO telemetry_raw VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [sample.row(st, at) for st, at, sample in history],
                 )
+            if minutes:
+                self._minutes(db, minutes)
 
         self._tx(work)
 
+    @staticmethod
+    def _minutes(db: sqlite3.Connection, minutes: Sequence[MinuteRow]) -> None:
+        """New minutes inserted; a minute stored already (a restarted hub's partial one) merged into it."""
+        marks = ", ".join("?" * 18)
+        taken = []
+        for m in minutes:
+            if db.execute(f"INSERT OR IGNORE INTO telemetry_minute VALUES ({marks})", m.row()).rowcount == 0:
+                taken.append(m)
+        stored = {}
+        for m in taken:
+            got = db.execute(
+                f"SELECT {MINUTE_COLUMNS} FROM telemetry_minute WHERE station=? AND ts=?", (m.station, m.ts)
+            ).fetchone()
+            if got is not None:
+                stored[(m.station, m.ts)] = MinuteRow.of_row(tuple(got))
+        db.executemany(f"REPLACE INTO telemetry_minute VALUES ({marks})", [r.row() for r in merge_minutes(taken, stored)])
+
     @_unavailable
-    def purge_telemetry_history(self, before: float, limit: int = 20_000) -> int:
-        """Delete at most `limit` history rows older than `before` (by the key: no table scan)."""
-        return self._tx(
-            lambda db: (
-                db.execute(
-                    "DELETE FROM telemetry_history WHERE (station, ts) IN (SELECT h.station, h.ts FROM stations s "
-                    "JOIN telemetry_history h ON h.station = s.station AND h.ts < ? LIMIT ?)",
+    def telemetry_upkeep(self, upkeep: Upkeep, limit: int = 20_000) -> int:
+        """Delete at most `limit` rows of each table older than its cut-off (by the key: no table scan)."""
+
+        def work(db: sqlite3.Connection) -> int:
+            gone = 0
+            for table, before in (("telemetry_raw", upkeep.raw_before), ("telemetry_minute", upkeep.minutes_before)):
+                gone += db.execute(
+                    f"DELETE FROM {table} WHERE (station, ts) IN (SELECT h.station, h.ts FROM stations s "  # noqa: S608
+                    f"JOIN {table} h ON h.station = s.station AND h.ts < ? LIMIT ?)",
                     (before, limit),
                 ).rowcount
-            )
-        )
+            return gone
+
+        return self._tx(work)
 
     @_unavailable
     def set_hub_state(self, name: str, value: str, now: float) -> None:
