@@ -2,7 +2,7 @@
 
 Used by `scripts/screenshots_central.py`, `bench/console.py` and the console tests; never by the running hub.
 Incidents go through `queries.upsert_incident` (the feed's own path), telemetry rows straight into
-`telemetry_history` as the hub service writes them.
+`telemetry_raw` and `telemetry_minute` as the hub service writes them (its own minute aggregator).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from hub.telemetry_history import Sample
+from hub.telemetry_history import MinuteAggregator, Sample
 from hub.web import queries
 from hub.web.db import Db
 
@@ -62,6 +62,8 @@ def seed_telemetry(db: Db, station: str, *, end: float, hours: float, every_s: f
     """A station's telemetry history: a busy afternoon, a link outage with the outbox filling, two cameras."""
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     rows = []
+    minutes = MinuteAggregator()
+    minute_rows = []
     frames = {"gate-east": 0.0, "gate-west": 0.0}
     n = int(hours * 3600 / every_s)
     for i in range(n):
@@ -83,7 +85,12 @@ def seed_telemetry(db: Db, station: str, *, end: float, hours: float, every_s: f
             cameras=json.dumps(cams),
         )
         rows.append(sample.row(station, t))
+        minute_rows += minutes.add(station, sample, t)
+    minute_rows += minutes.flush()
     with db.transaction():
         for r in rows:
-            db.run("INSERT INTO telemetry_history VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", r)
+            db.run("INSERT INTO telemetry_raw VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", r)
+    with db.transaction():
+        for m in minute_rows:
+            db.run(f"INSERT INTO telemetry_minute VALUES ({', '.join('?' * 18)}) ON CONFLICT DO NOTHING", m.row())
     return len(rows)

@@ -173,6 +173,8 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "hours_24": ("24 小时", "24 hours"),
     "days_7": ("7 天", "7 days"),
     "days_30": ("30 天", "30 days"),
+    "days_90": ("90 天", "90 days"),
+    "days_365": ("一年", "1 year"),
     "chart_outbox": ("待发事件数", "Outbox depth"),
     "chart_link": ("链路状态", "Link state"),
     "chart_disk": ("磁盘剩余（MB）", "Disk free (MB)"),

@@ -1,8 +1,10 @@
 """A station's page (its telemetry history as charts) and the stations page's overview (mass outage, map).
 
-The history comes from `telemetry_history` (hub/telemetry_history.py): one narrow row per report, at most
-one a minute per station by default. A window of hours or days is drawn from at most `POINTS` points (the
-rows averaged per slot); the link state is drawn as a band, with the gaps where no report came.
+The history comes from hub/telemetry_history.py's two tables: a window of hours (up to `RAW_SPAN`) from
+`telemetry_raw`, one narrow row per report, kept a few days; a window of days to a year from
+`telemetry_minute`, one row per station per minute, summed per slot in the database (a year is 525,600 rows:
+only the `POINTS` slots come back). Each chart has at most `POINTS` points (the mean per slot); the link state
+is drawn as a band, with the gaps where no report came.
 """
 
 from __future__ import annotations
@@ -28,9 +30,25 @@ from hub.web.i18n import translator
 
 __all__ = ["History", "MassOutage", "history", "mass_outage", "routes"]
 
-WINDOWS: Final = {"6h": 6 * 3600.0, "24h": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
-WINDOW_KEYS: Final = {"6h": "hours_6", "24h": "hours_24", "7d": "days_7", "30d": "days_30"}
+WINDOWS: Final = {
+    "6h": 6 * 3600.0,
+    "24h": 86400.0,
+    "7d": 7 * 86400.0,
+    "30d": 30 * 86400.0,
+    "90d": 90 * 86400.0,
+    "365d": 365 * 86400.0,
+}
+WINDOW_KEYS: Final = {
+    "6h": "hours_6",
+    "24h": "hours_24",
+    "7d": "days_7",
+    "30d": "days_30",
+    "90d": "days_90",
+    "365d": "days_365",
+}
 POINTS: Final = 240
+#: Windows up to this long are drawn from the raw rows; longer ones from the per-minute aggregates.
+RAW_SPAN: Final = 86400.0
 LINK_STATES: Final = ("connected", "connecting", "disconnected", "no_report")
 
 
@@ -78,10 +96,17 @@ def _link_spans(
     return spans
 
 
-def history(db: Db, station: str, *, t1: float, span: float, every_s: float = 60.0) -> History:
+def history(db: Db, station: str, *, t1: float, span: float, every_s: float = 10.0) -> History:
+    """A window ending at `t1`: from the raw rows if it is `RAW_SPAN` or shorter, else from the minutes."""
+    return raw_history(db, station, t1=t1, span=span, every_s=every_s) if span <= RAW_SPAN else (
+        minute_history(db, station, t1=t1, span=span)
+    )  # fmt: skip
+
+
+def raw_history(db: Db, station: str, *, t1: float, span: float, every_s: float = 10.0) -> History:
     t0 = t1 - span
     rows = db.rows(
-        "SELECT ts, outbox_depth, link, load1, disk_free_mb, cameras FROM telemetry_history "
+        "SELECT ts, outbox_depth, link, load1, disk_free_mb, cameras FROM telemetry_raw "
         "WHERE station=? AND ts >= ? AND ts <= ? ORDER BY ts",
         (station, t0, t1),
     )
@@ -112,6 +137,51 @@ def history(db: Db, station: str, *, t1: float, span: float, every_s: float = 60
     h.outbox, h.disk, h.cpu = (_slots(p, t0, width) for p in (outbox, disk, cpu))
     h.fps = {cam: _slots(p, t0, width) for cam, p in sorted(frames.items())}
     h.lag = {cam: _slots(p, t0, width) for cam, p in sorted(lag.items())}
+    return h
+
+
+_LINK_RANK = "MAX(CASE link WHEN 'connected' THEN 0 WHEN 'connecting' THEN 1 ELSE 2 END)"
+
+
+def minute_history(db: Db, station: str, *, t1: float, span: float) -> History:
+    """Slots of `span / POINTS` seconds summed in the database: the mean of each figure, the worst link state
+    (or connected if at least 99 % of the reports found it up), and per camera the frame rate (frames counted
+    over the seconds they were counted in) and the largest lag."""
+    t0 = t1 - span
+    width = max(span / POINTS, 60.0)
+    where = "m.station=? AND m.ts >= ? AND m.ts <= ?"
+    slots = db.rows(
+        f"SELECT floor((m.ts - ?) / ?) AS k, SUM(m.n), SUM(m.outbox_sum), SUM(m.load_sum), SUM(m.disk_sum), "  # noqa: S608
+        f"{_LINK_RANK}, SUM(m.link_up) FROM telemetry_minute m WHERE {where} GROUP BY k ORDER BY k",
+        (t0, width, station, t0, t1),
+    )
+    h = History(t0, t1, int(sum(int(r[1]) for r in slots)))
+    states: list[tuple[float, str]] = []
+    for k, n, outbox, load, disk, worst, up in slots:
+        t, reports = t0 + (float(k) + 0.5) * width, max(1, int(n))
+        h.outbox.append((t, float(outbox) / reports))
+        h.cpu.append((t, float(load) / reports))
+        h.disk.append((t, float(disk) / reports))
+        state = "connected" if int(up) >= 0.99 * reports else LINK_STATES[min(2, max(1, int(worst)))]
+        states.append((t0 + float(k) * width, state))
+    h.link = _link_spans(states, width * 1.5, width, t1)
+    cam = (
+        "jsonb_each(m.cameras::jsonb) e", "(e.value->>0)::float8", "(e.value->>1)::float8", "(e.value->>2)::float8"
+    ) if db.pg else (
+        "json_each(m.cameras) e", "json_extract(e.value, '$[0]')", "json_extract(e.value, '$[1]')",
+        "json_extract(e.value, '$[2]')",
+    )  # fmt: skip
+    for k, name, frames, secs, lag in db.rows(
+        f"SELECT floor((m.ts - ?) / ?) AS k, e.key, SUM({cam[1]}), SUM({cam[2]}), MAX({cam[3]}) "  # noqa: S608
+        f"FROM telemetry_minute m, {cam[0]} WHERE {where} GROUP BY k, e.key ORDER BY k",
+        (t0, width, station, t0, t1),
+    ):
+        t = t0 + (float(k) + 0.5) * width
+        if secs:
+            h.fps.setdefault(str(name), []).append((t, float(frames) / float(secs)))
+        if lag is not None:
+            h.lag.setdefault(str(name), []).append((t, float(lag)))
+    h.fps, h.lag = dict(sorted(h.fps.items())), dict(sorted(h.lag.items()))
     return h
 
 

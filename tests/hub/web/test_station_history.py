@@ -1,5 +1,6 @@
 """The station page's history: link state as spans with the gaps where no report came, frames per second
-from the cameras' frame counters, and the mass-outage verdict as the console reads it."""
+from the cameras' frame counters (raw rows for hours, per-minute aggregates for days to a year), and the
+mass-outage verdict as the console reads it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 from hub.telemetry_history import Sample
 from hub.web.console import prepare_database
 from hub.web.db import Db
-from hub.web.station_pages import history, mass_outage
+from hub.web.station_pages import POINTS, history, mass_outage
+from hub.web.demo_history import seed_telemetry
 
 T0 = 1_800_000_000.0
 
@@ -34,7 +36,7 @@ def test_link_spans_gaps_and_frame_rates(tmp_path: Path) -> None:
         ]
         for at, link, frames in reports:
             db.run(
-                "INSERT INTO telemetry_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO telemetry_raw VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 sample(link, frames, depth=at // 60).row("ST-1", T0 + at),
             )
         h = history(db, "ST-1", t1=T0 + 960, span=960, every_s=60)
@@ -55,5 +57,25 @@ def test_link_spans_gaps_and_frame_rates(tmp_path: Path) -> None:
         assert outage is not None and (outage.down, outage.since) == (44, T0)
         db.run("UPDATE hub_state SET value='' WHERE name='mass_outage'")
         assert mass_outage(db) is None
+    finally:
+        db.close()
+
+
+def test_a_long_window_is_drawn_from_the_minutes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    prepare_database(url)
+    db = Db(url)
+    try:
+        seeded = seed_telemetry(db, "ST-1", end=T0, hours=24 * 20, every_s=120)  # 20 days, one report in 2 min
+        db.run("DELETE FROM telemetry_raw")  # past the raw days: only the minutes are left
+        h = history(db, "ST-1", t1=T0 + 86400, span=90 * 86400.0)
+        assert h.samples == seeded
+        assert 0 < len(h.outbox) <= POINTS and len(h.cpu) == len(h.outbox)
+        assert sorted(h.fps) == ["gate-east", "gate-west"] and sorted(h.lag) == ["gate-east", "gate-west"]
+        assert all(10.0 < v < 15.0 for _, v in h.fps["gate-east"])  # ~12.5 frames/s all along
+        states = {s for _, _, s in h.link}
+        assert states == {"connected", "disconnected"}  # the outage; before the first report: nothing drawn
+        assert h.link[0][0] >= T0 - 20 * 86400 - 90 * 86400 / POINTS
+        assert history(db, "ST-1", t1=T0, span=6 * 3600.0).samples == 0  # hours: the raw rows, gone
     finally:
         db.close()

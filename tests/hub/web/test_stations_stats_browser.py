@@ -24,7 +24,7 @@ from edge.sim.broker import MosquittoProcess
 from hub.web.console import prepare_database
 from hub.web.db import Db
 from hub.web.demo import seed_station
-from hub.web.demo_history import seed_incidents
+from hub.web.demo_history import seed_incidents, seed_telemetry
 from tests.support.browser import axe_violations, chromium
 from tests.support.browser import signed_in as sign_in
 from tests.support.central import Central
@@ -162,7 +162,7 @@ def test_a_station_page_charts_its_telemetry_history(world: World, browser: Any)
     def samples() -> int:
         db = Db(world.central.db_url)
         try:
-            row = db.one("SELECT COUNT(*) FROM telemetry_history WHERE station=?", (EAST,))
+            row = db.one("SELECT COUNT(*) FROM telemetry_raw WHERE station=?", (EAST,))
         finally:
             db.close()
         return int(row[0]) if row else 0
@@ -174,6 +174,18 @@ def test_a_station_page_charts_its_telemetry_history(world: World, browser: Any)
         assert charts[:4] == ["link", "outbox", "cpu", "disk"]
         assert page.query_selector("figure[data-chart='outbox'] svg[role='img'] :is(polyline, circle)") is not None
         assert page.query_selector("figure[data-chart='link'] rect.s-connected") is not None
+        # A year's window is drawn from the per-minute aggregates: ten days of them, ending a month ago.
+        db = Db(world.central.db_url)
+        try:
+            seed_telemetry(db, EAST, end=time.time() - 30 * 86400, hours=240, every_s=120)
+        finally:
+            db.close()
+        page.goto(f"{world.url}/stations/{EAST}?window=365d")
+        assert page.get_attribute("nav.filters a[aria-current='page']", "href") == "?window=365d"
+        charts = page.eval_on_selector_all("#station-charts figure", "fs => fs.map(f => f.dataset.chart)")
+        assert charts == ["link", "outbox", "cpu", "disk", "frames", "lag"]
+        assert page.query_selector("figure[data-chart='frames'] svg[role='img'] polyline") is not None
+        assert page.query_selector("figure[data-chart='link'] rect.s-disconnected") is not None  # its outage
     with signed_in(browser, world, "west") as page:
         assert page.goto(f"{world.url}/stations/{EAST}").status == 404  # another district's station
 
