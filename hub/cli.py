@@ -79,8 +79,7 @@ def _run(args: argparse.Namespace) -> int:
 
     if min(args.telemetry_raw_days, args.telemetry_keep_days, args.telemetry_history_every) < 0:
         print(
-            "police-kiosk hub: --telemetry-raw-days, --telemetry-keep-days and --telemetry-history-every "
-            "must be >= 0",
+            "police-kiosk hub: --telemetry-raw-days, --telemetry-keep-days and --telemetry-history-every must be >= 0",
             file=sys.stderr,
         )
         return 2

@@ -45,14 +45,21 @@ class Partition:
 def day_partition(at: float) -> Partition:
     t = time.gmtime(at)
     start = calendar.timegm((t.tm_year, t.tm_mon, t.tm_mday, 0, 0, 0))
-    return Partition("telemetry_raw", f"telemetry_raw_p{t.tm_year:04d}{t.tm_mon:02d}{t.tm_mday:02d}", start, start + 86400)
+    return Partition(
+        "telemetry_raw", f"telemetry_raw_p{t.tm_year:04d}{t.tm_mon:02d}{t.tm_mday:02d}", start, start + 86400
+    )
 
 
 def month_partition(at: float) -> Partition:
     t = time.gmtime(at)
     start = calendar.timegm((t.tm_year, t.tm_mon, 1, 0, 0, 0))
     y, m = (t.tm_year + 1, 1) if t.tm_mon == 12 else (t.tm_year, t.tm_mon + 1)
-    return Partition("telemetry_minute", f"telemetry_minute_p{t.tm_year:04d}{t.tm_mon:02d}", start, calendar.timegm((y, m, 1, 0, 0, 0)))
+    return Partition(
+        "telemetry_minute",
+        f"telemetry_minute_p{t.tm_year:04d}{t.tm_mon:02d}",
+        start,
+        calendar.timegm((y, m, 1, 0, 0, 0)),
+    )
 
 
 def partition_of(table: str, at: float) -> Partition:
@@ -101,7 +108,7 @@ def upkeep(conn: Any, now: float, cutoffs: dict[str, float], *, limit: int = 20_
                 if what in ("create", "home") and part is not None:
                     _create(cur, part)
                 elif what == "drop" and part is not None:
-                    cur.execute(f"DROP TABLE IF EXISTS {part.name}")  # noqa: S608 - our own partition name
+                    cur.execute(f"DROP TABLE IF EXISTS {part.name}")
                     removed += 1
                     log.info("dropped telemetry partition %s (past the retention)", part.name)
                 else:

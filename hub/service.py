@@ -315,7 +315,7 @@ class HubService:
                 self.store.update_telemetry_many([], (), minutes)
             except StoreUnavailableError:
                 raise
-            except Exception:  # noqa: BLE001 - the aggregates are figures for charts: log, carry on
+            except Exception:
                 log.warning("the database refused %d telemetry minutes", len(minutes), exc_info=True)
             for station, ts, body in reports:
                 try:

@@ -190,16 +190,20 @@ class SqliteStore:
         marks = ", ".join("?" * 18)
         taken = []
         for m in minutes:
-            if db.execute(f"INSERT OR IGNORE INTO telemetry_minute VALUES ({marks})", m.row()).rowcount == 0:
+            if db.execute(f"INSERT OR IGNORE INTO telemetry_minute VALUES ({marks})", m.row()).rowcount == 0:  # noqa: S608
                 taken.append(m)
         stored = {}
         for m in taken:
             got = db.execute(
-                f"SELECT {MINUTE_COLUMNS} FROM telemetry_minute WHERE station=? AND ts=?", (m.station, m.ts)
+                f"SELECT {MINUTE_COLUMNS} FROM telemetry_minute WHERE station=? AND ts=?",  # noqa: S608 - our columns
+                (m.station, m.ts),
             ).fetchone()
             if got is not None:
                 stored[(m.station, m.ts)] = MinuteRow.of_row(tuple(got))
-        db.executemany(f"REPLACE INTO telemetry_minute VALUES ({marks})", [r.row() for r in merge_minutes(taken, stored)])
+        db.executemany(
+            f"REPLACE INTO telemetry_minute VALUES ({marks})",  # noqa: S608 - placeholders only
+            [r.row() for r in merge_minutes(taken, stored)],
+        )
 
     @_unavailable
     def telemetry_upkeep(self, upkeep: Upkeep, limit: int = 20_000) -> int:

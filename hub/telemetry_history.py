@@ -172,10 +172,9 @@ class MinuteRow:
 
     @classmethod
     def first(cls, station: str, ts: float, s: Sample) -> MinuteRow:
-        row = cls(station, ts, 0, _Stat(s.outbox_depth, 0, s.outbox_depth), _Stat(s.load1, 0, s.load1),
+        return cls(station, ts, 0, _Stat(s.outbox_depth, 0, s.outbox_depth), _Stat(s.load1, 0, s.load1),
                   _Stat(s.disk_free_mb, 0, s.disk_free_mb), _Stat(s.mem_available_mb, 0, s.mem_available_mb),
                   s.link, 0)  # fmt: skip
-        return row
 
     def add(self, s: Sample, frames: dict[str, tuple[float, float]]) -> None:
         """One report; `frames`: camera -> (frames counted, over seconds) since the station's previous report."""

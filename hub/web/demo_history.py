@@ -90,7 +90,8 @@ def seed_telemetry(db: Db, station: str, *, end: float, hours: float, every_s: f
     with db.transaction():
         for r in rows:
             db.run("INSERT INTO telemetry_raw VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", r)
+    marks = ", ".join("?" * 18)
     with db.transaction():
         for m in minute_rows:
-            db.run(f"INSERT INTO telemetry_minute VALUES ({', '.join('?' * 18)}) ON CONFLICT DO NOTHING", m.row())
+            db.run(f"INSERT INTO telemetry_minute VALUES ({marks}) ON CONFLICT DO NOTHING", m.row())  # noqa: S608
     return len(rows)

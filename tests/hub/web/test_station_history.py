@@ -10,8 +10,8 @@ from pathlib import Path
 from hub.telemetry_history import Sample
 from hub.web.console import prepare_database
 from hub.web.db import Db
-from hub.web.station_pages import POINTS, history, mass_outage
 from hub.web.demo_history import seed_telemetry
+from hub.web.station_pages import POINTS, history, mass_outage
 
 T0 = 1_800_000_000.0
 
