@@ -234,14 +234,17 @@ V4_ROWS = [  # telemetry_history as v5 kept it: one row a minute; the camera cou
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_the_upgrade_from_v5_keeps_the_history(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    def v5(execute: Any, migrations: list[str]) -> None:  # the v5 schema as that hub made it, with its rows
+        for stmt in ["CREATE TABLE schema_version (version INTEGER NOT NULL)", "INSERT INTO schema_version VALUES (5)"]:
+            execute(stmt)
+        for script in migrations[:5]:
+            for stmt in (x for x in script.split(";") if x.strip()):
+                execute(stmt)
+
     if kind == "sqlite":
         url = f"sqlite:///{tmp_path / 'v5.db'}"
         con = sqlite3.connect(tmp_path / "v5.db", isolation_level=None)
-        con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        con.execute("INSERT INTO schema_version VALUES (5)")
-        for script in SQLITE_MIGRATIONS[:5]:
-            for stmt in (x for x in script.split(";") if x.strip()):
-                con.execute(stmt)
+        v5(con.execute, SQLITE_MIGRATIONS)
         con.executemany("INSERT INTO telemetry_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)", V4_ROWS)
         con.close()
     else:
@@ -249,11 +252,7 @@ def test_the_upgrade_from_v5_keeps_the_history(kind: str, tmp_path: Path, reques
 
         url = str(request.getfixturevalue("pg_db_url"))
         with psycopg.connect(url) as pg, pg.cursor() as cur:
-            cur.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-            cur.execute("INSERT INTO schema_version VALUES (5)")
-            for script in PG_MIGRATIONS[:5]:
-                for stmt in (x for x in script.split(";") if x.strip()):
-                    cur.execute(stmt)
+            v5(cur.execute, PG_MIGRATIONS)
             cur.executemany("INSERT INTO telemetry_history VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", V4_ROWS)
     store = open_store(url)
     try:
