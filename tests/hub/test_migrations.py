@@ -171,13 +171,6 @@ SHIPPED = {
 }
 
 
-def fresh_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
-    url: str = request.getfixturevalue("pg_db_url")
-    return url
-
-
 def run_script(db: Db, sql: str) -> None:
     for statement in (s.strip() for s in sql.split(";")):
         if statement:
@@ -253,11 +246,8 @@ def test_every_part_is_listed_once_and_its_shipped_migrations_are_unchanged() ->
     assert set(OLD_TABLES) <= declared
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_a_new_database_has_every_part_at_its_latest_version(
-    kind: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = fresh_url(kind, tmp_path, request)
+def test_a_new_database_has_every_part_at_its_latest_version(empty_db_url: str) -> None:
+    url = empty_db_url
     prepare_database(url)
     assert recorded(url) == LATEST
     db = Db(url)
@@ -271,11 +261,8 @@ def test_a_new_database_has_every_part_at_its_latest_version(
     assert migrate_parts(url) == LATEST  # the next start finds every part done
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_the_tables_the_release_before_left_are_adopted_with_their_rows(
-    kind: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = fresh_url(kind, tmp_path, request)
+def test_the_tables_the_release_before_left_are_adopted_with_their_rows(empty_db_url: str, tmp_path: Path) -> None:
+    url = empty_db_url
     open_store(url).close()  # the core as that release left it (v5; its own upgrades: test_schema.py)
     db = Db(url)
     try:
@@ -297,7 +284,7 @@ def test_the_tables_the_release_before_left_are_adopted_with_their_rows(
         upgraded = shape(db)
     finally:
         db.close()
-    if kind == "sqlite":  # an adopted database has the shape of a new one
+    if url.startswith("sqlite"):  # an adopted database has the shape of a new one
         new_url = f"sqlite:///{tmp_path / 'new.db'}"
         prepare_database(new_url)
         new = Db(new_url)
@@ -307,12 +294,8 @@ def test_the_tables_the_release_before_left_are_adopted_with_their_rows(
             new.close()
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_a_newer_part_is_refused_and_nothing_is_touched(
-    kind: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = fresh_url(kind, tmp_path, request)
-    prepare_database(url)
+def test_a_newer_part_is_refused_and_nothing_is_touched(console_db_url: str, tmp_path: Path) -> None:
+    url = console_db_url
     db = Db(url)
     try:
         db.run("UPDATE schema_components SET version = ? WHERE component = 'patrol'", (LATEST["patrol"] + 1,))
@@ -328,7 +311,7 @@ def test_a_newer_part_is_refused_and_nothing_is_touched(
     message = str(refused.value)
     assert f"part 'patrol' has schema version {LATEST['patrol'] + 1}, newer than this hub knows" in message
     assert f"({LATEST['patrol']})" in message and "nothing was changed" in message
-    assert (str(tmp_path / "hub.db") if kind == "sqlite" else "the PostgreSQL database") in message
+    assert (str(tmp_path / "hub.db") if url.startswith("sqlite") else "the PostgreSQL database") in message
 
     res = subprocess.run(
         [*PYTHON, "hub", "--db", url, "--broker", "mqtt://127.0.0.1:9"], capture_output=True, text=True, timeout=60
@@ -355,9 +338,8 @@ PROBE = Part(
 )
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_processes_starting_together_migrate_once(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    url = fresh_url(kind, tmp_path, request)
+def test_processes_starting_together_migrate_once(empty_db_url: str) -> None:
+    url = empty_db_url
     open_store(url).close()
     n = 4
     barrier = threading.Barrier(n)
@@ -391,11 +373,8 @@ def test_processes_starting_together_migrate_once(kind: str, tmp_path: Path, req
     assert recorded(url) == LATEST
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_migrations_run_in_order_from_the_version_found_and_a_failure_changes_nothing(
-    kind: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = fresh_url(kind, tmp_path, request)
+def test_migrations_run_in_order_from_the_version_found_and_a_failure_changes_nothing(empty_db_url: str) -> None:
+    url = empty_db_url
     open_store(url).close()
     db = Db(url)
     try:
