@@ -26,12 +26,15 @@ from edge.wire.bulletin import BULLETIN_COMMAND, Bulletin
 from edge.wire.ids import utc_now_iso
 from hub import outbound
 from hub.bulletin import DEFAULT_TZ, ReportRow, Week, generate
+from hub.migrations import Part
 from hub.web.db import Db
 from hub.web.queries import INCIDENT_TYPES
 
-__all__ = ["SCHEMA", "BulletinDesk", "Schedule", "Sent", "desk_for"]
+__all__ = ["PART", "BulletinDesk", "Schedule", "Sent", "desk_for"]
 
-SCHEMA: Final = """
+# Version 1: the tables as they shipped before versions were recorded. Never edit a shipped version:
+# a change is a new entry at the end of PART (hub/migrations.py).
+_V1: Final = """
 CREATE TABLE IF NOT EXISTS console_bulletins (
     week TEXT NOT NULL, area TEXT NOT NULL, summary_zh TEXT NOT NULL, summary_en TEXT NOT NULL,
     tip_zh TEXT NOT NULL, tip_en TEXT NOT NULL, edited_by TEXT NOT NULL, edited_at DOUBLE PRECISION NOT NULL,
@@ -39,6 +42,7 @@ CREATE TABLE IF NOT EXISTS console_bulletins (
 );
 CREATE TABLE IF NOT EXISTS console_bulletin_runs (week TEXT PRIMARY KEY, at DOUBLE PRECISION NOT NULL)
 """
+PART: Final = Part("bulletins", (_V1,))
 _WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -66,7 +70,6 @@ class BulletinDesk:
         self.db = db
         self.tz = tz
         self.clock = clock
-        db.script(SCHEMA)
 
     # ---- reading -------------------------------------------------------------------------------
     def areas(self) -> dict[str, list[str]]:
@@ -220,7 +223,6 @@ def desk_for(db: Db, tz: str | None = None) -> BulletinDesk:
     """A desk in the time zone given, else the one the running hub recorded (`--bulletin-tz`), else
     Asia/Shanghai."""
     if tz is None:
-        db.script("CREATE TABLE IF NOT EXISTS console_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
         row = db.one("SELECT value FROM console_meta WHERE name='bulletin_tz'")
         tz = str(row[0]) if row else DEFAULT_TZ
     return BulletinDesk(db, tz=tz)

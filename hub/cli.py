@@ -19,6 +19,7 @@ from hub import bulletin_cli
 
 if TYPE_CHECKING:
     from hub.rpc import RpcRegistry
+    from hub.store import Store
     from hub.web.server import ConsoleServer
 
 __all__ = ["command"]
@@ -31,7 +32,7 @@ def _run(args: argparse.Namespace) -> int:
     from hub.store import SchemaTooNewError, open_store
 
     try:
-        store = open_store(args.db)
+        store = _open_database(args.db)
     except SchemaTooNewError as exc:
         print(f"police-kiosk hub: refusing to start: {exc}", file=sys.stderr)
         return 1
@@ -143,6 +144,21 @@ def _run(args: argparse.Namespace) -> int:
         "hub stopped: %d events stored, %d duplicates, %d malformed", c.events_stored, c.duplicates, c.malformed
     )
     return 0
+
+
+def _open_database(url: str) -> Store:
+    """The hub's store, every part of its database migrated first (hub/parts.py): a part newer than this
+    hub stops start-up as a newer core does, whether or not the console runs."""
+    from hub.parts import migrate_parts
+    from hub.store import open_store
+
+    store = open_store(url)
+    try:
+        migrate_parts(url)
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def _console(args: argparse.Namespace) -> ConsoleServer | Literal[False]:

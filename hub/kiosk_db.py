@@ -1,8 +1,9 @@
 """The kiosk reference services' tables, on SQLite or PostgreSQL, behind one small adapter.
 
 `KioskDb(store)` runs `?`-style SQL on either store's connection inside one transaction
-(`BEGIN IMMEDIATE` on SQLite, a psycopg transaction on PostgreSQL) and creates the tables, and the
-seeded demo traffic data, the first time a connection is used.
+(`BEGIN IMMEDIATE` on SQLite, a psycopg transaction on PostgreSQL). The first time a connection is used
+it migrates the `kiosk` part (`PART`, hub/migrations.py; the hub's start-up has usually done so already)
+and seeds the demo traffic data.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import hashlib
 import sqlite3
 import weakref
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
+from hub.migrations import Part, migrate
 from hub.store import PostgresStore, SqliteStore, Store
 
-__all__ = ["KioskDb", "owner_key"]
+__all__ = ["PART", "KioskDb", "owner_key"]
 
 
 def owner_key(id_number: str) -> str:
@@ -24,7 +26,9 @@ def owner_key(id_number: str) -> str:
     return hashlib.sha256(f"pk-person:{id_number.strip().upper()}".encode()).hexdigest()
 
 
-_TABLES = """
+# Version 1: the tables as they shipped before versions were recorded. Never edit a shipped version:
+# a change is a new entry at the end of PART (hub/migrations.py).
+_V1: Final = """
 CREATE TABLE IF NOT EXISTS kiosk_answers (
     station TEXT NOT NULL, request_id TEXT NOT NULL, kind TEXT NOT NULL, answer TEXT NOT NULL,
     created_at TEXT NOT NULL, PRIMARY KEY (station, request_id));
@@ -47,6 +51,7 @@ CREATE TABLE IF NOT EXISTS kiosk_traffic (
     plate TEXT NOT NULL, day TEXT NOT NULL, place TEXT NOT NULL, what_zh TEXT NOT NULL, what_en TEXT NOT NULL,
     points INTEGER NOT NULL, fine INTEGER NOT NULL, handled INTEGER NOT NULL, PRIMARY KEY (plate, day, place));
 """
+PART: Final = Part("kiosk", (_V1,))
 
 # Demo data for the traffic-matters lookup (the reference implementation; a real one asks the traffic police).
 _TRAFFIC = [
@@ -75,12 +80,15 @@ class KioskDb:
             self._create()
             _ready.add(store)
 
+    def migrate(self, *parts: Part) -> None:
+        """Bring these parts of the database to their latest version (outside a transaction)."""
+        migrate(self._sqlite if self._sqlite is not None else self._pg, parts)
+
     def _create(self) -> None:
+        self.migrate(PART)
         with self.transaction():
             if self._pg is not None:
                 self.execute("SELECT pg_advisory_xact_lock(727275)")  # several workers and hubs start together
-            for stmt in filter(str.strip, _TABLES.split(";")):
-                self.execute(stmt)
             if self.one("SELECT COUNT(*) FROM kiosk_traffic")[0] == 0:
                 for row in _TRAFFIC:
                     self.execute("INSERT INTO kiosk_traffic VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)

@@ -22,7 +22,8 @@ from edge.wire.orders import WorkOrder, public_status
 from hub.kiosk_db import KioskDb
 from hub.rpc import RpcContext, RpcRegistry
 from hub.store import Store
-from hub.web.orders import SCHEMA, order_of_report, parse_ticket
+from hub.web import orders
+from hub.web.orders import order_of_report, parse_ticket
 
 __all__ = ["register"]
 
@@ -33,10 +34,8 @@ _ready: weakref.WeakSet[Any] = weakref.WeakSet()
 
 def _db(store: Store) -> KioskDb:
     db = KioskDb(store)
-    if store not in _ready:  # the hub may run without the console: the table may not exist yet
-        with db.transaction():
-            for stmt in filter(str.strip, SCHEMA.split(";")):
-                db.execute(stmt)
+    if store not in _ready:  # the hub's start-up migrates every part; a store opened elsewhere may not be
+        db.migrate(orders.PART)
         _ready.add(store)
     return db
 

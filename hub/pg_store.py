@@ -108,7 +108,7 @@ class PostgresStore:
 
         self.conn = psycopg.connect(url, autocommit=False)
         jsonb_as_text(self.conn)
-        migrate_postgres(self.conn, "the PostgreSQL database")
+        migrate_postgres(self.conn)
 
     @_unavailable
     def store_events(self, events: list[Event], bodies: list[bytes]) -> StoreResult:

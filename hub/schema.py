@@ -1,22 +1,25 @@
-"""Versions of the hub's database schema and the ordered migrations between them.
+"""The hub's core tables (events, stations, dead letters, central commands, telemetry history, hub state):
+their schema versions and the ordered migrations between them, on SQLite and PostgreSQL.
 
-Version 1 is the schema that shipped before versions were recorded (no `schema_version` table, an
-`events` table): a database in that state is taken as version 1 and upgraded. Migrations run at
-start-up, in order, in one transaction, under a lock (`BEGIN IMMEDIATE` on SQLite, an advisory lock
-on PostgreSQL), so several hubs starting together migrate once. A database whose version is newer
-than this code knows is refused (`SchemaTooNewError`), and nothing in it is touched.
+The core is one part of the database (`CORE`), migrated by the runner every part uses (hub/migrations.py):
+at start-up, in order, in one transaction, under a lock (`BEGIN IMMEDIATE` on SQLite, an advisory lock on
+PostgreSQL), so several hubs starting together migrate once. Version 1 is the schema that shipped before
+versions were recorded (no `schema_version` table, an `events` table); its DDL is `IF NOT EXISTS`, so such
+a database is adopted as version 1 and upgraded. A database whose version is newer than this code knows
+is refused (`SchemaTooNewError`), and nothing in it is touched.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hub.store_base import SchemaTooNewError
+from hub.migrations import Part, migrate
 
-__all__ = ["LATEST", "PG_MIGRATIONS", "SQLITE_MIGRATIONS", "migrate_postgres", "migrate_sqlite"]
+if TYPE_CHECKING:
+    import psycopg
 
-PG_LOCK_KEY = 727274
+__all__ = ["CORE", "LATEST", "PG_MIGRATIONS", "SQLITE_MIGRATIONS", "migrate_postgres", "migrate_sqlite"]
 
 # ---- SQLite --------------------------------------------------------------------------------------
 _SQLITE_V1 = """
@@ -234,76 +237,17 @@ DROP TABLE telemetry_history
 
 PG_MIGRATIONS: list[str] = [_PG_V1, _PG_V2, _PG_V3, _PG_V4, _PG_V5, _PG_V6]
 
-LATEST = len(SQLITE_MIGRATIONS)
-assert len(PG_MIGRATIONS) == LATEST
+# The core keeps its version in `schema_version` (not a row of `schema_components`): the hubs that shipped
+# before parts read it there, so an older hub still refuses a newer core instead of migrating it again.
+CORE = Part("core", tuple(SQLITE_MIGRATIONS), postgres=tuple(PG_MIGRATIONS), in_schema_version=True)
+LATEST = CORE.latest
 
 
-def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+def migrate_sqlite(db: sqlite3.Connection, where: str | None = None) -> int:
+    """Bring an SQLite hub database's core to `LATEST`. Returns the version found before (0: none recorded)."""
+    return migrate(db, [CORE], where=where)[CORE.name]
 
 
-def _refuse(found: int, where: str) -> None:
-    raise SchemaTooNewError(
-        f"{where} has schema version {found}, newer than this hub knows ({LATEST}): "
-        "run the newer hub, or restore a backup made for this version; nothing was changed"
-    )
-
-
-def migrate_sqlite(db: sqlite3.Connection, where: str = "the database") -> int:
-    """Bring an SQLite hub database to `LATEST`. Returns the version found before."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        found = _sqlite_version(db)
-        if found > LATEST:
-            _refuse(found, where)
-        if found < LATEST:
-            if found == 0 or not _sqlite_has(db, "schema_version"):
-                db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-                db.execute("DELETE FROM schema_version")
-                db.execute("INSERT INTO schema_version VALUES (0)")
-            for version in range(found + 1, LATEST + 1):
-                for stmt in _statements(SQLITE_MIGRATIONS[version - 1]):
-                    db.execute(stmt)
-                db.execute("UPDATE schema_version SET version = ?", (version,))
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-    return found
-
-
-def _sqlite_has(db: sqlite3.Connection, table: str) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is not None
-
-
-def _sqlite_version(db: sqlite3.Connection) -> int:
-    if _sqlite_has(db, "schema_version"):
-        row = db.execute("SELECT version FROM schema_version").fetchone()
-        return int(row[0]) if row else 0
-    return 1 if _sqlite_has(db, "events") else 0
-
-
-def migrate_postgres(conn: Any, where: str = "the database") -> int:
-    """Bring a PostgreSQL hub database to `LATEST` (psycopg 3 connection). Returns the version found."""
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", (PG_LOCK_KEY,))  # several hubs may start together
-        cur.execute("SELECT to_regclass('schema_version') IS NOT NULL, to_regclass('events') IS NOT NULL")
-        has_version, has_events = cur.fetchone()
-        if has_version:
-            cur.execute("SELECT version FROM schema_version")
-            row = cur.fetchone()
-            found = int(row[0]) if row else 0
-        else:
-            found = 1 if has_events else 0
-        if found > LATEST:
-            _refuse(found, where)
-        if found < LATEST:
-            if not has_version:
-                cur.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-                cur.execute("INSERT INTO schema_version VALUES (0)")
-            for version in range(found + 1, LATEST + 1):
-                for stmt in _statements(PG_MIGRATIONS[version - 1]):
-                    cur.execute(stmt)
-                cur.execute("UPDATE schema_version SET version = %s", (version,))
-    return found
+def migrate_postgres(conn: psycopg.Connection[Any], where: str | None = None) -> int:
+    """Bring a PostgreSQL hub database's core to `LATEST`. Returns the version found before."""
+    return migrate(conn, [CORE], where=where)[CORE.name]

@@ -142,10 +142,18 @@ def _no_leftover_threads() -> Iterator[None]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def console_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new database with nothing in it yet, on SQLite and on a fresh PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hub.db'}"
+    url: str = request.getfixturevalue("pg_db_url")
+    return url
+
+
+@pytest.fixture
+def console_db_url(empty_db_url: str) -> str:
     """A database made ready for the hub and its console, on SQLite and on a fresh PostgreSQL."""
     from hub.web.console import prepare_database
 
-    url = f"sqlite:///{tmp_path / 'hub.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_db_url")
-    prepare_database(url)
-    return url
+    prepare_database(empty_db_url)
+    return empty_db_url

@@ -16,9 +16,11 @@ import time
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from hub.migrations import Part
 from hub.web.db import Db
 
 __all__ = [
+    "PART",
     "ROLES",
     "AccountError",
     "Accounts",
@@ -34,7 +36,9 @@ ROLES: Final[tuple[Role, ...]] = ("command", "district", "viewer")
 _N, _R, _P = 1 << 15, 8, 1
 _MAXMEM = 64 << 20
 
-SCHEMA = """
+# Version 1: the tables as they shipped before versions were recorded. Never edit a shipped version:
+# a change is a new entry at the end of PART (hub/migrations.py).
+_V1: Final = """
 CREATE TABLE IF NOT EXISTS console_users (
     name TEXT PRIMARY KEY, role TEXT NOT NULL, district TEXT NOT NULL, pw TEXT NOT NULL,
     failures INTEGER NOT NULL, locked_until DOUBLE PRECISION NOT NULL, created DOUBLE PRECISION NOT NULL
@@ -52,6 +56,7 @@ CREATE TABLE IF NOT EXISTS console_audit (
 );
 CREATE INDEX IF NOT EXISTS console_audit_at ON console_audit (at)
 """
+PART: Final = Part("accounts", (_V1,))
 
 
 class AccountError(ValueError):
@@ -133,9 +138,6 @@ class Accounts:
         self.max_failures = max_failures
         self.lock_s = lock_s
         self.session_s = session_s
-
-    def create_schema(self) -> None:
-        self.db.script(SCHEMA)
 
     # ---- accounts and tokens ---------------------------------------------------------------------
     def add_user(self, name: str, role: str, password: str, *, district: str = "", actor: str = "cli") -> None:

@@ -15,8 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from hub.web import notices, orders, patrol, plate_hits, pushlog, queries, response_times, watchlist
-from hub.web.accounts import SCHEMA as ACCOUNTS_SCHEMA
+from hub.web import response_times
 from hub.web.accounts import Accounts, Principal
 from hub.web.db import DbPool, in_db_thread
 from hub.web.feed import Feed
@@ -46,21 +45,17 @@ class ConsoleSettings:
 
 
 def prepare_database(url: str) -> None:
-    """Create the hub's tables (if the hub never ran here) and the console's own."""
+    """Migrate every part of the database (hub/parts.py; creates them if the hub never ran here) and
+    backfill the console's response times. A part newer than this hub raises `SchemaTooNewError`."""
+    from hub.parts import migrate_parts
     from hub.store import open_store
     from hub.web.db import Db
 
     open_store(url).close()
+    migrate_parts(url)
     db = Db(url)
     try:
-        db.script(ACCOUNTS_SCHEMA)
-        db.script(queries.SCHEMA)
-        db.script(response_times.SCHEMA)
         response_times.backfill(db)
-        for schema in (pushlog.SCHEMA, watchlist.SCHEMA, notices.SCHEMA, plate_hits.SCHEMA):
-            db.script(schema)
-        db.script(patrol.SCHEMA)
-        db.script(orders.SCHEMA)
     finally:
         db.close()
 

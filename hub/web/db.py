@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hub.migrations import Part, migrate
+
 __all__ = ["DB_THREADS", "Db", "DbPool", "db_executor", "in_db_thread", "is_postgres"]
 
 T = TypeVar("T")
@@ -80,10 +82,10 @@ class Db:
                 return int(cur.rowcount)
         return int(self._lite.execute(sql, params).rowcount)
 
-    def script(self, sql: str) -> None:
-        for statement in (s.strip() for s in sql.split(";")):
-            if statement:
-                self.run(statement)
+    def migrate(self, parts: Sequence[Part]) -> dict[str, int]:
+        """Bring these parts of the database to their latest version (hub/migrations.py), outside any
+        transaction; returns the version each had before."""
+        return migrate(self._pg if self.pg else self._lite, parts)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -19,13 +19,14 @@ from typing import Any, Final
 from edge.wire import messages as wire
 from edge.wire.commands import MAX_LIFETIME_S
 from hub import outbound
+from hub.migrations import Part
 from hub.web import pushlog
 from hub.web.db import Db
 from hub.web.scopes import Scope, parse_scope
 
 __all__ = [
     "COMMAND",
-    "SCHEMA",
+    "PART",
     "NoticeError",
     "NoticeView",
     "add",
@@ -39,7 +40,9 @@ COMMAND: Final = "kiosk.notices"
 KIND: Final = "anti_fraud"
 MAX_TITLE: Final = 60
 MAX_BODY: Final = 600
-SCHEMA: Final = """
+# Version 1: the tables as they shipped before versions were recorded. Never edit a shipped version:
+# a change is a new entry at the end of PART (hub/migrations.py).
+_V1: Final = """
 CREATE TABLE IF NOT EXISTS console_notices (
     id TEXT PRIMARY KEY, scope TEXT NOT NULL, kind TEXT NOT NULL, title_zh TEXT NOT NULL, title_en TEXT NOT NULL,
     body_zh TEXT NOT NULL, body_en TEXT NOT NULL, expires DOUBLE PRECISION NOT NULL,
@@ -48,6 +51,7 @@ CREATE TABLE IF NOT EXISTS console_notices (
 );
 CREATE INDEX IF NOT EXISTS console_notices_live ON console_notices (withdrawn_at, created)
 """
+PART: Final = Part("notices", (_V1,))
 
 
 class NoticeError(ValueError):

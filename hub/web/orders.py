@@ -37,11 +37,12 @@ from edge.wire.orders import (
     refusal,
 )
 from hub import outbound
+from hub.migrations import Part
 from hub.web.db import Db
 
 __all__ = [
     "ORDER_TYPES",
-    "SCHEMA",
+    "PART",
     "Applied",
     "backfill",
     "central_change",
@@ -58,7 +59,9 @@ log = logging.getLogger(__name__)
 
 ORDER_TYPES: Final = frozenset({"kiosk.report", "workorder.change"})
 
-SCHEMA = """
+# Version 1: the tables as they shipped before versions were recorded. Never edit a shipped version:
+# a change is a new entry at the end of PART (hub/migrations.py).
+_V1: Final = """
 CREATE TABLE IF NOT EXISTS console_orders (
     ticket TEXT PRIMARY KEY, station TEXT NOT NULL, seq BIGINT NOT NULL, district TEXT NOT NULL,
     state TEXT NOT NULL, triage TEXT NOT NULL, officer TEXT NOT NULL, rev BIGINT NOT NULL,
@@ -71,6 +74,7 @@ CREATE TABLE IF NOT EXISTS console_order_waiting (
 );
 CREATE INDEX IF NOT EXISTS console_order_waiting_ticket ON console_order_waiting (ticket, station, seq)
 """
+PART: Final = Part("orders", (_V1,))
 
 _decode = msgspec.json.Decoder(WorkOrder)
 

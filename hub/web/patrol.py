@@ -28,10 +28,11 @@ from edge.wire import messages as wire
 from edge.wire.commands import MAX_LIFETIME_S
 from edge.wire.patrol import ROSTER_COMMAND, PatrolRole, code_hash, id_hash, normalize_id
 from hub import outbound
+from hub.migrations import Part
 from hub.web.db import Db
 
 __all__ = [
-    "SCHEMA",
+    "PART",
     "Member",
     "Summary",
     "add_member",
@@ -47,7 +48,9 @@ __all__ = [
 ROLES: Final[tuple[PatrolRole, ...]] = ("officer", "volunteer")
 _LOOKBACK_S: Final = 5.0
 
-SCHEMA = """
+# Version 1: the tables as they shipped before versions were recorded. Never edit a shipped version:
+# a change is a new entry at the end of PART (hub/migrations.py).
+_V1: Final = """
 CREATE TABLE IF NOT EXISTS patrol_members (
     id_hash TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL, id_masked TEXT NOT NULL,
     code_hash TEXT NOT NULL, active INTEGER NOT NULL, created DOUBLE PRECISION NOT NULL, created_by TEXT NOT NULL
@@ -60,6 +63,7 @@ CREATE TABLE IF NOT EXISTS patrol_checkins (
 );
 CREATE INDEX IF NOT EXISTS patrol_checkins_day ON patrol_checkins (day)
 """
+PART: Final = Part("patrol", (_V1,))
 
 
 class PatrolError(ValueError):

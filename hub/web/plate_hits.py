@@ -15,11 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from hub.migrations import Part
 from hub.web.db import Db
 
-__all__ = ["SCHEMA", "HitView", "hits", "image", "sync"]
+__all__ = ["PART", "HitView", "hits", "image", "sync"]
 
-SCHEMA: Final = """
+# Version 1: the tables as they shipped before versions were recorded. Never edit a shipped version:
+# a change is a new entry at the end of PART (hub/migrations.py).
+_V1: Final = """
 CREATE TABLE IF NOT EXISTS console_plate_hits (
     station TEXT NOT NULL, seq BIGINT NOT NULL, event_id TEXT NOT NULL, seen_at DOUBLE PRECISION NOT NULL,
     received_at DOUBLE PRECISION NOT NULL, camera TEXT NOT NULL, camera_name TEXT NOT NULL, plate TEXT NOT NULL,
@@ -29,6 +32,7 @@ CREATE TABLE IF NOT EXISTS console_plate_hits (
 );
 CREATE INDEX IF NOT EXISTS console_plate_hits_seen ON console_plate_hits (seen_at)
 """
+PART: Final = Part("plate_hits", (_V1,))
 TYPE: Final = "vision.plate_hit"
 _CURSOR: Final = "plate_hits.received_at"
 _LOOK_BACK_S: Final = 60.0  # a batch committed late by a second hub on the same PostgreSQL is not missed

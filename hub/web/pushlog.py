@@ -15,17 +15,21 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from hub import outbound
+from hub.migrations import Part
 from hub.web.db import Db
 
-__all__ = ["SCHEMA", "PushView", "recent", "record"]
+__all__ = ["PART", "PushView", "recent", "record"]
 
-SCHEMA: Final = """
+# Version 1: the tables as they shipped before versions were recorded. Never edit a shipped version:
+# a change is a new entry at the end of PART (hub/migrations.py).
+_V1: Final = """
 CREATE TABLE IF NOT EXISTS console_pushes (
     id TEXT PRIMARY KEY, at DOUBLE PRECISION NOT NULL, by_name TEXT NOT NULL, name TEXT NOT NULL,
     scope TEXT NOT NULL, detail TEXT NOT NULL, row_ids TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS console_pushes_at ON console_pushes (name, at)
 """
+PART: Final = Part("pushes", (_V1,))
 _ROWS_LOOKED_AT: Final = 5000  # the outbox's latest rows read to find a push's own
 
 

@@ -12,11 +12,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from hub.migrations import Part
 from hub.web import response_times
 from hub.web.db import Db
 
 __all__ = [
     "INCIDENT_TYPES",
+    "PART",
     "IncidentView",
     "StationView",
     "incident",
@@ -42,7 +44,9 @@ INCIDENT_TYPES: Final = frozenset(
 STATES: Final = ("online", "silent", "offline")
 _URGENCY: Final = {"raised": 0, "acknowledged": 1, "dispatched": 2, "on_scene": 3, "closed": 9}
 
-SCHEMA = """
+# Version 1: the tables as they shipped before versions were recorded. Never edit a shipped version:
+# a change is a new entry at the end of PART (hub/migrations.py).
+_V1: Final = """
 CREATE TABLE IF NOT EXISTS console_incidents (
     station TEXT NOT NULL, incident_id TEXT NOT NULL, rev INTEGER NOT NULL, state TEXT NOT NULL,
     raised_at DOUBLE PRECISION NOT NULL, updated DOUBLE PRECISION NOT NULL, body TEXT NOT NULL,
@@ -56,6 +60,7 @@ CREATE TABLE IF NOT EXISTS console_seen (
 CREATE TABLE IF NOT EXISTS console_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS console_events_received ON events (received_at)
 """
+PART: Final = Part("incidents", (_V1,))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,16 @@ from typing import Any, Final
 import msgspec
 
 from edge.wire.api.incidents import Incident
+from hub.migrations import Part
 from hub.web.db import Db
 
-__all__ = ["SCHEMA", "TARGETS", "backfill", "changes", "record", "row_of"]
+__all__ = ["PART", "TARGETS", "backfill", "changes", "record", "row_of"]
 
 TARGETS: Final = ("respond", "arrive", "resolve")
 
-SCHEMA = """
+# Version 1: the tables as they shipped before versions were recorded. Never edit a shipped version:
+# a change is a new entry at the end of PART (hub/migrations.py).
+_V1: Final = """
 CREATE TABLE IF NOT EXISTS console_response (
     station TEXT NOT NULL, incident_id TEXT NOT NULL, rev INTEGER NOT NULL, kind TEXT NOT NULL,
     raised_at DOUBLE PRECISION NOT NULL, respond_s DOUBLE PRECISION, arrive_s DOUBLE PRECISION,
@@ -36,6 +39,7 @@ CREATE INDEX IF NOT EXISTS console_response_by_time ON console_response (
     raised_at, station, kind, respond_s, arrive_s, close_s, respond_ok, arrive_ok, resolve_ok
 )
 """
+PART: Final = Part("response_times", (_V1,))
 
 _UPSERT = (
     "INSERT INTO console_response VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (station, incident_id) "

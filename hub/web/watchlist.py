@@ -25,13 +25,14 @@ from typing import Any, Final
 from edge.wire.commands import MAX_LIFETIME_S
 from edge.wire.plates import normalise_plate, parse_plate
 from hub import outbound
+from hub.migrations import Part
 from hub.web import pushlog
 from hub.web.db import Db
 from hub.web.scopes import Scope, parse_scope
 
 __all__ = [
     "COMMAND",
-    "SCHEMA",
+    "PART",
     "EntryView",
     "WatchListError",
     "add",
@@ -45,7 +46,9 @@ __all__ = [
 
 COMMAND: Final = "vision.watchlist"
 MAX_REASON: Final = 200
-SCHEMA: Final = """
+# Version 1: the tables as they shipped before versions were recorded. Never edit a shipped version:
+# a change is a new entry at the end of PART (hub/migrations.py).
+_V1: Final = """
 CREATE TABLE IF NOT EXISTS console_watchlist (
     id TEXT PRIMARY KEY, plate TEXT NOT NULL, reason TEXT NOT NULL, priority INTEGER NOT NULL,
     scope TEXT NOT NULL, expires DOUBLE PRECISION NOT NULL, added_by TEXT NOT NULL,
@@ -53,6 +56,7 @@ CREATE TABLE IF NOT EXISTS console_watchlist (
 );
 CREATE INDEX IF NOT EXISTS console_watchlist_live ON console_watchlist (removed_at, plate)
 """
+PART: Final = Part("watchlist", (_V1,))
 _VERSION_KEY: Final = "watchlist.version"
 
 

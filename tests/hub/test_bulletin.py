@@ -12,6 +12,7 @@ import pytest
 from edge.wire import messages as wire
 from hub.bulletin import Week
 from hub.bulletin_desk import BulletinDesk, Schedule
+from hub.parts import migrate_parts
 from hub.store import open_store
 from hub.web.bulletin_demo import incident_at, report, store_at
 from hub.web.db import Db
@@ -40,6 +41,7 @@ def db_url(tmp_path: Path) -> str:
     place(url, "ST-B", "东城")
     place(url, "ST-C", "西城")
     place(url, "ST-D", "")  # no district: an area of its own
+    migrate_parts(url)  # as the hub's start-up does: the desk's tables
     return url
 
 
