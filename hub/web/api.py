@@ -98,7 +98,8 @@ async def order(request: Request) -> Response:
 
 async def stream(request: Request) -> Response:
     """Server-Sent Events: `alarm` (an incident changed; the id resumes), `station` (a state changed),
-    `hello` on connect, comments as keep-alives."""
+    `order` (a work order changed), `checkin` (a patrol check-in stored), `hello` on connect, comments as
+    keep-alives; each only for the stations the asker may see (feed.py)."""
     who = await _who(request)
     if isinstance(who, Response):
         return who

@@ -3,7 +3,9 @@
 The hub's ingest commits events; the poller reads `events` by `received_at` every ``poll_s`` (with a
 look-back window, so a batch committed late by a second hub on the same PostgreSQL is not missed, and a
 set of recent keys so nothing is sent twice), keeps `console_incidents` up to date and fans each change
-out to subscribers that may see the station. Station states are compared every ``station_poll_s``.
+out to subscribers that may see the station: `alarm` (an incident changed), `order` (a work order changed),
+`checkin` (a patrol check-in was stored; the page projects it itself, patrol.sync). Station states are
+compared every ``station_poll_s`` (`station`).
 
 Event ids are cursors, ``RECEIVED~STATION~SEQ``: a browser that reconnects sends the last one as
 `Last-Event-ID` and gets what it missed (`replay`).
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hub.web import orders, queries
+from hub.web import orders, patrol, queries
 from hub.web.accounts import Principal
 from hub.web.db import Db, DbPool, in_db_thread
 
@@ -32,7 +34,7 @@ _QUEUE = 1000
 
 @dataclass(frozen=True, slots=True)
 class FeedEvent:
-    name: str  # alarm | station | order
+    name: str  # alarm | station | order | checkin
     station: str
     data: dict[str, Any]
     id: str | None = None
@@ -56,7 +58,7 @@ def parse_cursor(value: str) -> tuple[float, str, int] | None:
 
 _SELECT_ALARMS = (
     "SELECT received_at, station, seq, type, body FROM events WHERE received_at > ? "
-    "AND ((type >= 'alarm.' AND type < 'alarm/') OR type IN ('kiosk.report', 'workorder.change')) "
+    "AND ((type >= 'alarm.' AND type < 'alarm/') OR type IN ('kiosk.report', 'workorder.change', 'patrol.checkin')) "
     "ORDER BY received_at, station, seq LIMIT 2000"
 )
 
@@ -95,6 +97,12 @@ def _order_events(db: Db, row: tuple[Any, ...]) -> list[FeedEvent]:
         FeedEvent("order", station, {"ticket": a.order.ticket, "state": a.order.state, "rev": a.order.rev})
         for a in changed
     ]
+
+
+def _checkin_event(row: tuple[Any, ...]) -> FeedEvent:
+    """A `checkin` stream event: which station, nothing about who (a tab fetches what it may see)."""
+    _, station, seq, _, _ = row
+    return FeedEvent("checkin", station, {"station": station, "seq": int(seq)})
 
 
 class Feed:
@@ -170,13 +178,14 @@ class Feed:
             key = (row[1], int(row[2]))
             if key in self._recent:
                 continue
-            if row[3] in orders.ORDER_TYPES:
-                out += _order_events(db, row)
-                self._recent[key] = row[0]
-                high = max(high, float(row[0]))
-                continue
             self._recent[key] = row[0]
             high = max(high, float(row[0]))
+            if row[3] in orders.ORDER_TYPES:
+                out += _order_events(db, row)
+                continue
+            if row[3] == patrol.CHECKIN_TYPE:
+                out.append(_checkin_event(row))
+                continue
             got = _alarm_event(row)
             if got is None:
                 continue

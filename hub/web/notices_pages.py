@@ -21,12 +21,10 @@ from hub.web.auth import console_of, require_page
 from hub.web.console import run
 from hub.web.pushing import (
     Change,
-    api_change,
     districts_now,
     expiry_from,
-    form_change,
     guard_change,
-    listing,
+    item_routes,
     scope_in,
     take_off,
     visible_places,
@@ -127,32 +125,17 @@ async def preview(request: Request) -> Response:
     return await page(request, error=error, form=form, preview=draft, status=400 if error else 200)
 
 
-async def push_form(request: Request) -> Response:
-    return await form_change(request, lambda who, f: _push(request, who, f), done="/notices", again=page)
-
-
-async def withdraw_form(request: Request) -> Response:
-    return await form_change(request, _withdrawer(request), done="/notices", again=page)
-
-
-async def api_list(request: Request) -> Response:
-    return await listing(request, lambda who: _page_data(request, who), "notices")
-
-
-async def api_push(request: Request) -> Response:
-    return await api_change(request, lambda who, f: _push(request, who, f), status=201)
-
-
-async def api_withdraw(request: Request) -> Response:
-    return await api_change(request, _withdrawer(request), body=False)
-
-
 routes = [
-    Route("/notices", page, methods=["GET"]),
-    Route("/notices", push_form, methods=["POST"]),
+    *item_routes(
+        "/notices",
+        api="/api/v1/notices",
+        item="notice",
+        take_off_verb="withdraw",
+        page=page,
+        data=_page_data,
+        key="notices",
+        add=_push,
+        taker=_withdrawer,
+    ),
     Route("/notices/preview", preview, methods=["POST"]),
-    Route("/notices/{notice}/withdraw", withdraw_form, methods=["POST"]),
-    Route("/api/v1/notices", api_list, methods=["GET"]),
-    Route("/api/v1/notices", api_push, methods=["POST"]),
-    Route("/api/v1/notices/{notice}", api_withdraw, methods=["DELETE"]),
 ]

@@ -32,6 +32,7 @@ from hub.migrations import Part
 from hub.web.db import Db
 
 __all__ = [
+    "CHECKIN_TYPE",
     "PART",
     "Member",
     "Summary",
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 ROLES: Final[tuple[PatrolRole, ...]] = ("officer", "volunteer")
+CHECKIN_TYPE: Final = "patrol.checkin"  # the event a station sends (edge.wire.patrol.PatrolCheckIn)
 _LOOKBACK_S: Final = 5.0
 
 # Version 1: the tables as they shipped before versions were recorded. Never edit a shipped version:
@@ -189,9 +191,8 @@ def sync(db: Db) -> int:
     """Project `patrol.checkin` events received since the last sync; returns how many were new."""
     cursor = float(_meta(db, "cursor") or "0")
     rows = db.rows(
-        "SELECT station, seq, body, received_at FROM events WHERE type='patrol.checkin' AND received_at > ? "
-        "ORDER BY received_at",
-        (max(0.0, cursor - _LOOKBACK_S),),
+        "SELECT station, seq, body, received_at FROM events WHERE type=? AND received_at > ? ORDER BY received_at",
+        (CHECKIN_TYPE, max(0.0, cursor - _LOOKBACK_S)),
     )
     added = 0
     high = cursor

@@ -2,6 +2,8 @@
 
 `/patrol`: check-ins per station and day and per member for a chosen period (default the last 7 days),
 and the stations with no patrol visit in it, flagged. District officers see their district's stations.
+The page is live: its part below the filters (`/patrol/table`, the same period) is fetched again when the
+stream says a station one may see sent a check-in (`checkin`, feed.py) or the stream (re)connects.
 `/patrol/roster`: command staff register and deactivate members and push the roster to the stations
 (every change is pushed at once; CSRF-checked, audited). ID numbers are shown masked; a new member's
 check-in code is shown once, on the answer to the registration.
@@ -11,6 +13,7 @@ check-in code is shown once, on the answer to the registration.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -47,7 +50,7 @@ def _summary(request: Request, who: Principal, start: date, end: date) -> tuple[
     return got, {v.station: v.name or v.station for v in views}
 
 
-async def checkins_page(request: Request) -> Response:
+async def _checkins(request: Request, template: str) -> Response:
     who = await require_page(request)
     if isinstance(who, Response):
         return who
@@ -56,7 +59,18 @@ async def checkins_page(request: Request) -> Response:
     if period is None:
         return console.render(request, "error.html", who, status=400, message="bad_period")
     got, names = await run(lambda: _summary(request, who, *period))
-    return console.render(request, "patrol.html", who, s=got, names=names)
+    # the live part asks for the period as the page was asked (no dates: the last 7 days as of each fetch)
+    query = urlencode({k: v for k in ("from", "to") if (v := request.query_params.get(k))})
+    return console.render(request, template, who, s=got, names=names, query=query)
+
+
+async def checkins_page(request: Request) -> Response:
+    return await _checkins(request, "patrol.html")
+
+
+async def checkins_table(request: Request) -> Response:
+    """The page's live part (htmx fetches it on the stream's `checkin`)."""
+    return await _checkins(request, "_patrol_checkins.html")
 
 
 async def checkins_api(request: Request) -> Response:
@@ -169,6 +183,7 @@ async def roster_push(request: Request) -> Response:
 
 routes = [
     Route("/patrol", checkins_page),
+    Route("/patrol/table", checkins_table),
     Route("/patrol/roster", roster_page),
     Route("/patrol/roster", roster_add, methods=["POST"]),
     Route("/patrol/roster/push", roster_push, methods=["POST"]),

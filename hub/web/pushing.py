@@ -1,5 +1,6 @@
 """What the watch-list and notice pages share: who is asking (page or API), the push scope and the expiry
-from a form or a JSON body, the stations one may see, and refusals in the right form (page or JSON)."""
+from a form or a JSON body, the stations one may see, refusals in the right form (page or JSON), and their
+table of routes (`item_routes`: the page, its forms and the API, the same six for both)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Final, Protocol, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 from hub.web import queries
 from hub.web.accounts import Principal
@@ -26,6 +28,7 @@ __all__ = [
     "expiry_from",
     "form_change",
     "guard_change",
+    "item_routes",
     "listing",
     "refuse",
     "scope_from_form",
@@ -218,3 +221,44 @@ async def listing(request: Request, data: Callable[[Principal], dict[str, Any]],
         return who
     got = await run(lambda: data(who))
     return JSONResponse({key: [i.as_json() for i in got[key]], "pushes": [p.as_json() for p in got["pushes"]]})
+
+
+def item_routes(
+    path: str,
+    *,
+    api: str,
+    item: str,
+    take_off_verb: str,
+    page: Callable[..., Awaitable[Response]],
+    data: Callable[[Request, Principal], dict[str, Any]],
+    key: str,
+    add: Callable[[Request, Principal, dict[str, Any]], dict[str, Any] | str],
+    taker: Callable[[Request], Change],
+) -> list[Route]:
+    """The routes of a page of pushed items and its API, with the same rights: `GET path` (`page`), `POST path`
+    (the form that adds: `add`), `POST path/{item}/take_off_verb` (the form that takes one off: `taker`);
+    `GET api` (`data`'s items under `key`, and its pushes), `POST api` (add, 201), `DELETE api/{item}`."""
+
+    async def add_form(request: Request) -> Response:
+        return await form_change(request, lambda who, f: add(request, who, f), done=path, again=page)
+
+    async def take_off_form(request: Request) -> Response:
+        return await form_change(request, taker(request), done=path, again=page)
+
+    async def api_list(request: Request) -> Response:
+        return await listing(request, lambda who: data(request, who), key)
+
+    async def api_add(request: Request) -> Response:
+        return await api_change(request, lambda who, f: add(request, who, f), status=201)
+
+    async def api_take_off(request: Request) -> Response:
+        return await api_change(request, taker(request), body=False)
+
+    return [
+        Route(path, page, methods=["GET"]),
+        Route(path, add_form, methods=["POST"]),
+        Route(f"{path}/{{{item}}}/{take_off_verb}", take_off_form, methods=["POST"]),
+        Route(api, api_list, methods=["GET"]),
+        Route(api, api_add, methods=["POST"]),
+        Route(f"{api}/{{{item}}}", api_take_off, methods=["DELETE"]),
+    ]

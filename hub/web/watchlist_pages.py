@@ -14,7 +14,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hub.web import pushlog, watchlist
 from hub.web.accounts import Principal
@@ -22,11 +21,9 @@ from hub.web.auth import console_of, require_page
 from hub.web.console import Console, run
 from hub.web.pushing import (
     Change,
-    api_change,
     districts_now,
     expiry_from,
-    form_change,
-    listing,
+    item_routes,
     scope_in,
     take_off,
     visible_places,
@@ -103,26 +100,6 @@ def _remover(request: Request) -> Change:
     )
 
 
-async def add_form(request: Request) -> Response:
-    return await form_change(request, lambda who, f: _add(request, who, f), done="/watchlist", again=page)
-
-
-async def remove_form(request: Request) -> Response:
-    return await form_change(request, _remover(request), done="/watchlist", again=page)
-
-
-async def api_list(request: Request) -> Response:
-    return await listing(request, lambda who: _page_data(request, who), "entries")
-
-
-async def api_add(request: Request) -> Response:
-    return await api_change(request, lambda who, f: _add(request, who, f), status=201)
-
-
-async def api_remove(request: Request) -> Response:
-    return await api_change(request, _remover(request), body=False)
-
-
 def sweep_expired(console: Console) -> int:
     """Take expired entries off and push new lists to the stations they reached; returns how many expired."""
     db = console.pool.get()
@@ -146,11 +123,14 @@ async def sweeper(console: Console) -> None:
         await asyncio.sleep(SWEEP_S)
 
 
-routes = [
-    Route("/watchlist", page, methods=["GET"]),
-    Route("/watchlist", add_form, methods=["POST"]),
-    Route("/watchlist/{entry}/remove", remove_form, methods=["POST"]),
-    Route("/api/v1/watchlist", api_list, methods=["GET"]),
-    Route("/api/v1/watchlist", api_add, methods=["POST"]),
-    Route("/api/v1/watchlist/{entry}", api_remove, methods=["DELETE"]),
-]
+routes = item_routes(
+    "/watchlist",
+    api="/api/v1/watchlist",
+    item="entry",
+    take_off_verb="remove",
+    page=page,
+    data=_page_data,
+    key="entries",
+    add=_add,
+    taker=_remover,
+)

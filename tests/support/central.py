@@ -1,4 +1,5 @@
-"""A central with a console for browser tests: the hub with `--http` as a process, and its API."""
+"""A central with a console for browser tests: the hub with `--http` as a process, and its API; and what
+central's operator runs from the command line (`hub user add`, `hub command ... vision.watchlist`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ __all__ = [
     "Central",
     "hub_cli",
     "incident_dict",
+    "push_watch_list",
     "seed_station",
     "signed_in",
     "wait_for_console",
@@ -74,6 +76,18 @@ def hub_cli(*args: str, stdin: str = "") -> str:
     done = subprocess.run([*PYTHON, "hub", *args], input=stdin.encode(), capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode()
     return done.stdout.decode()
+
+
+def push_watch_list(
+    broker_url: str, key_file: Path, *, version: int, entries: list[dict[str, Any]]
+) -> subprocess.CompletedProcess[str]:
+    """`police-kiosk hub command ... vision.watchlist`: the list signed with the private key in `key_file`,
+    retained, to every station (one that connects later finds it). Returns the finished command."""
+    args = {"version": version, "entries": entries}
+    argv = ["hub", "command", "--broker", broker_url, "--key-file", str(key_file), "--station", "all", "--retain"]
+    return subprocess.run(
+        [*PYTHON, *argv, "vision.watchlist", json.dumps(args)], capture_output=True, text=True, timeout=60
+    )
 
 
 def wait_for_console(url: str, proc: Proc, *, timeout: float = 30) -> None:

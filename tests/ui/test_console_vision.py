@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from pytestqt.qtbot import QtBot
 
 from edge.api.client import EdgeClient
 from edge.sim.broker import MosquittoProcess
+from tests.support import central
 from tests.support.commands import central_keys
 from tests.support.console import T0, make_hit, make_incident
 from tests.support.paths import ROOT
@@ -48,28 +48,8 @@ WAIT_MS = 180_000  # a give-up, not a duration under test: model loading on a lo
 
 def push_watch_list(broker: str, tmp: Path) -> None:
     key_file, _ = CENTRAL.write(tmp)
-    args = {"version": 1, "entries": [{"plate": WANTED, "reason": REASON, "priority": 1}]}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "police_kiosk",
-            "hub",
-            "command",
-            "--broker",
-            broker,
-            "--key-file",
-            str(key_file),
-            "--station",
-            "all",
-            "--retain",
-            "vision.watchlist",
-            json.dumps(args),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    entries = [{"plate": WANTED, "reason": REASON, "priority": 1}]
+    done = central.push_watch_list(broker, key_file, version=1, entries=entries)
     assert done.returncode == 0, done.stderr
 
 

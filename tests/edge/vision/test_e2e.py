@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from edge.api.client import EdgeClient
 from edge.sim.broker import MosquittoProcess
+from tests.support import central
 from tests.support.commands import CentralKeys, central_keys
 from tests.support.media import make_plate_video
 from tests.support.procs import EdgeProc, HubProc, stored_events, wait_until
@@ -56,34 +55,11 @@ source = "{video}"
 
 def push_watch_list(broker: str, tmp: Path, *, keys: CentralKeys, version: int) -> subprocess.CompletedProcess[str]:
     key_file, _ = keys.write(tmp / f"keys-{id(keys)}")
-    args = {
-        "version": version,
-        "entries": [
-            {"plate": WANTED, "reason": "被盗车辆 stolen", "priority": 1},
-            {"plate": "京A0123警", "reason": "test", "priority": 3},
-        ],
-    }
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "police_kiosk",
-            "hub",
-            "command",
-            "--broker",
-            broker,
-            "--key-file",
-            str(key_file),
-            "--station",
-            "all",
-            "--retain",
-            "vision.watchlist",
-            json.dumps(args),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    entries = [
+        {"plate": WANTED, "reason": "被盗车辆 stolen", "priority": 1},
+        {"plate": "京A0123警", "reason": "test", "priority": 3},
+    ]
+    return central.push_watch_list(broker, key_file, version=version, entries=entries)
 
 
 def hits(db_url: str, station: str) -> list[dict[str, object]]:

@@ -1,5 +1,6 @@
 """The feed on SQLite and PostgreSQL: stored `alarm.*` events become incidents (latest revision wins),
-named stream events with resumable ids, and per-district visibility."""
+named stream events with resumable ids, and per-district visibility; a stored patrol check-in becomes a
+`checkin` event for the tabs that may see its station."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hub.web.console import prepare_database
 from hub.web.db import DbPool
 from hub.web.demo import incident_dict, seed_station, store_change
 from hub.web.feed import Feed
+from hub.web.patrol_demo import store_checkin
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -90,6 +92,32 @@ def test_live_events_reach_only_the_tabs_that_may_see_the_station(tmp_path: Path
         assert (boss.qsize(), east.qsize(), west.qsize()) == (1, 1, 0)
         feed.close_all()
         assert boss.get_nowait() is not None and boss.get_nowait() is None  # the stream is told to end
+    finally:
+        pool.close()
+
+
+def test_a_check_in_reaches_only_the_tabs_that_may_see_its_station_once(db_url: str) -> None:
+    seed_station(db_url, "ST-A", name="A", district="东城", incident=None)
+    pool = DbPool(db_url)
+    try:
+        feed = Feed(pool, silent_s=90)
+        feed.start_cursor()
+        tabs = {
+            "boss": feed.subscribe(Principal(name="boss", role="command")),
+            "east": feed.subscribe(Principal(name="e", role="district", district="东城")),
+            "west": feed.subscribe(Principal(name="w", role="district", district="西城")),
+        }
+        store_checkin(db_url, "ST-A", 7, id_hash="a" * 64, name="老张", role="volunteer", at=time.time())
+        for event in feed._poll_alarms(publish=True):
+            feed._publish(event)
+        assert feed._poll_alarms(publish=True) == []  # the look-back window sends nothing twice
+        got = {who: [e for _ in range(q.qsize()) if (e := q.get_nowait()) is not None] for who, q in tabs.items()}
+        assert {who: [(e.name, e.data) for e in events] for who, events in got.items()} == {
+            "boss": [("checkin", {"station": "ST-A", "seq": 7})],
+            "east": [("checkin", {"station": "ST-A", "seq": 7})],
+            "west": [],
+        }
+        assert "老张" not in got["boss"][0].sse()  # who checked in is for the page to show, not the stream
     finally:
         pool.close()
 

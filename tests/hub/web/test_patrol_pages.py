@@ -114,3 +114,7 @@ def test_the_api_sees_what_the_role_sees(central: tuple[Client, dict[str, str], 
     for period in ("from=2026-12-03&to=2026-12-01", "from=2026-01-01&to=2026-12-01", "to=yesterday"):
         assert status(client.get(f"/api/v1/patrol/checkins?{period}", **bearer(tokens["viewer"]))) == 400
     assert status(client.get("/patrol?from=nonsense", **bearer(tokens["viewer"]))) == 400
+    # the page's live part (fetched again on the stream's `checkin`): the same rights, the same period
+    code, part = client.get("/patrol/table", **bearer(tokens["district"]))
+    assert code == 200 and 'data-station="ST-E"' in part and "ST-W" not in part and "<html" not in part
+    assert status(client.get("/patrol/table?from=nonsense", **bearer(tokens["viewer"]))) == 400
