@@ -6,13 +6,13 @@ signs and publishes due rows over its MQTT connection and marks them published o
 acknowledged them (QoS 1 PUBACK). So a command is never lost to a hub restart or a broker outage
 between the click and the publish, and a console needs neither the key nor the broker.
 
-Order: rows are published in id order, one publisher at a time (a PostgreSQL transaction-level advisory
-lock; SQLite's write lock), and each is signed when it is published, so a station's commands arrive
-with rising counters in the order they were made - a station refuses a counter lower than one it took
-on the same stream, so publishing out of order would lose commands. A row whose publish failed is signed
-again (a new counter) on the next try: its handler at the station must be idempotent (the work-order
-state goes by revision, a bulletin by week, a roster replaces the last). A row still unpublished when
-its lifetime ends is `expired`; without a signing key rows stay `queued` and the console says why.
+Order: rows are published in id order, one publisher at a time (a lease in `hub_state`, renewed before each
+row and passed on when its hub stops renewing it for `LEASE_S`), and each is signed when it is published, so a
+station's commands arrive with rising counters in the order they were made - a station refuses a counter lower
+than one it took on the same stream, so publishing out of order would lose commands. A row whose publish
+failed is signed again (a new counter) on the next try: its handler at the station must be idempotent (the
+work-order state goes by revision, a bulletin by week, a roster replaces the last). A row still unpublished
+when its lifetime ends is `expired`; without a signing key rows stay `queued` and the console says why.
 
 `supersede`: enqueueing a row drops the still-queued rows with the same (target, name, supersede) key,
 so a station offline for a day gets the latest bulletin or order state, not every intermediate one.
@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -33,13 +36,24 @@ from edge.wire import messages as wire
 from edge.wire.commands import MAX_LIFETIME_S, CommandSigner
 from hub.web.db import Db
 
-__all__ = ["MAX_ARGS_BYTES", "OutboundPublisher", "OutboundRow", "enqueue", "publish_due", "rows"]
+__all__ = [
+    "LEASE_S",
+    "MAX_ARGS_BYTES",
+    "OutboundPublisher",
+    "OutboundRow",
+    "enqueue",
+    "hold_lease",
+    "holder_id",
+    "publish_due",
+    "rows",
+]
 
 log = logging.getLogger(__name__)
 
 MAX_ARGS_BYTES: Final = 64 * 1024
 _NAME_RE: Final = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
-_ADVISORY_KEY: Final = 0x706B6F7574  # "pkout": one publisher at a time across hub processes
+_LEASE: Final = "outbound.publisher"  # the hub_state row of the lease: one publisher at a time across hubs
+LEASE_S: Final = 30.0
 _BATCH: Final = 50
 
 
@@ -114,46 +128,84 @@ def rows(db: Db, *, limit: int = 100, target: str | None = None) -> list[Outboun
     ]
 
 
+def holder_id() -> str:
+    """This process's name as the publisher's lease holder (host, pid and a random part: unique per run)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+_PROCESS_HOLDER: Final = holder_id()
+
+
+def hold_lease(db: Db, holder: str, now: float, *, lease_s: float = LEASE_S) -> bool:
+    """Take or renew the publisher's lease (a row of `hub_state`); True if `holder` has it now. A lease not
+    renewed for `lease_s` (its hub stopped or froze) passes to the next hub that asks. Two hubs asking at
+    once: the row's lock orders them and the second sees the first's lease (PostgreSQL re-reads the row
+    an UPDATE waited for; SQLite has one writer)."""
+    with db.transaction():
+        db.run(
+            "INSERT INTO hub_state (name, value, since) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+            (_LEASE, holder, now),
+        )
+        db.run(
+            "UPDATE hub_state SET value = ?, since = ? WHERE name = ? AND (value = ? OR since < ?)",
+            (holder, now, _LEASE, holder, now - lease_s),
+        )
+        got = db.one("SELECT value FROM hub_state WHERE name = ?", (_LEASE,))
+    return got is not None and got[0] == holder
+
+
 def publish_due(
-    db: Db, signer: CommandSigner, out: Publisher, *, now: float | None = None, timeout: float = 5.0
+    db: Db,
+    signer: CommandSigner,
+    out: Publisher,
+    *,
+    now: float | None = None,
+    timeout: float = 5.0,
+    holder: str = _PROCESS_HOLDER,
 ) -> int:
     """Sign and publish up to a batch of queued rows in id order; returns how many were published.
-    Stops at the first failure (the rest keep their order for the next try)."""
+    Stops at the first failure (the rest keep their order for the next try).
+
+    No transaction is open while the broker is asked: waiting for a PUBACK inside one would hold SQLite's
+    write lock (every ingest and console write would wait behind the broker). Each row is published under
+    the lease (renewed before each row) and marked in a short transaction of its own; a hub that dies
+    between the broker's PUBACK and the mark publishes that row again (its handler is idempotent)."""
     t = time.time() if now is None else now
     published = 0
     if not out.connected:
         return 0
+    if not hold_lease(db, holder, time.time()):
+        return 0  # another hub is publishing
     with db.transaction():
-        if db.pg:
-            locked = db.one("SELECT pg_try_advisory_xact_lock(?)", (_ADVISORY_KEY,))
-            if not (locked and locked[0]):
-                return 0  # another hub is publishing
         db.run("UPDATE central_commands SET state = 'expired' WHERE state = 'queued' AND created + lifetime <= ?", (t,))
         due = db.rows(
             "SELECT id, created, target, name, args, lifetime, retain FROM central_commands"
             " WHERE state = 'queued' ORDER BY id LIMIT ?",
             (_BATCH,),
         )
-        for row_id, created, target, name, args, lifetime, retain in due:
-            remaining = float(created) + float(lifetime) - t
-            try:
-                cmd = signer.command(name, json.loads(args), targets=[target], lifetime=remaining, now=t)
-                out.publish_confirmed(
-                    wire.topic(target, "cmd", name), wire.encode(cmd), retain=bool(retain), timeout=timeout
-                )
-            except Exception as exc:  # noqa: BLE001 - any failure: count it, keep the row, try again later
+    for i, (row_id, created, target, name, args, lifetime, retain) in enumerate(due):
+        if i and not hold_lease(db, holder, time.time()):
+            break
+        remaining = float(created) + float(lifetime) - t
+        try:
+            cmd = signer.command(name, json.loads(args), targets=[target], lifetime=remaining, now=t)
+            topic = wire.topic(target, "cmd", name)
+            out.publish_confirmed(topic, wire.encode(cmd), retain=bool(retain), timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - any failure: count it, keep the row, try again later
+            with db.transaction():
                 db.run(
                     "UPDATE central_commands SET attempts = attempts + 1, error = ? WHERE id = ?",
                     (f"{type(exc).__name__}: {exc}"[:300], row_id),
                 )
-                log.warning("command %s #%d to %s not published yet: %s", name, row_id, target, exc)
-                break
+            log.warning("command %s #%d to %s not published yet: %s", name, row_id, target, exc)
+            break
+        with db.transaction():
             db.run(
                 "UPDATE central_commands SET state = 'published', published_at = ?, attempts = attempts + 1,"
-                " error = '' WHERE id = ?",
+                " error = '' WHERE id = ? AND state = 'queued'",
                 (t, row_id),
             )
-            published += 1
+        published += 1
     return published
 
 
@@ -175,6 +227,7 @@ class OutboundPublisher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.published = 0
+        self.holder = holder_id()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="hub-outbound", daemon=True)
@@ -192,7 +245,7 @@ class OutboundPublisher:
             try:
                 if db is None or db.broken:
                     db = self._connect()
-                while (n := publish_due(db, self._signer, self._out)) > 0:
+                while (n := publish_due(db, self._signer, self._out, holder=self.holder)) > 0:
                     self.published += n
                     if self._stop.is_set():
                         break

@@ -3,15 +3,17 @@ in order, once the broker has them; nothing is lost to a broker outage; bad inpu
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from edge.sim.broker import MosquittoProcess
-from hub.outbound import MAX_ARGS_BYTES, enqueue, rows
+from hub.outbound import LEASE_S, MAX_ARGS_BYTES, enqueue, hold_lease, publish_due, rows
 from hub.store import open_store
 from hub.web.db import Db
+from tests.support.commands import central_keys
 from tests.support.procs import wait_until
 from tests.support.station import Station
 
@@ -106,3 +108,51 @@ def test_queued_commands_reach_the_station_in_order_and_survive_a_broker_outage(
         if db is not None:
             db.close()
         st.close()
+
+
+class WritingBroker:
+    """A broker stand-in whose acknowledgement comes only after another connection of the hub (ingest, a
+    console page) has written to the database: with a transaction held across the wait it would block."""
+
+    connected = True
+
+    def __init__(self, url: str) -> None:
+        self.other = Db(url)
+        self.published: list[str] = []
+
+    def publish_confirmed(self, topic: str, payload: bytes, *, retain: bool, timeout: float) -> None:
+        with self.other.transaction():  # on SQLite: BEGIN IMMEDIATE, refused while another writer holds the lock
+            self.other.run("INSERT INTO hub_state VALUES (?, 'x', 0) ON CONFLICT DO NOTHING", (topic,))
+        self.published.append(topic)
+
+
+def test_publishing_holds_no_transaction_while_the_broker_is_asked(db: Db) -> None:
+    for n in range(3):
+        enqueue(db, target=f"ST-{n}", name="kiosk.notices", args=notice_args(n))
+    broker = WritingBroker(db.url)
+    if not db.pg:
+        broker.other.run("PRAGMA busy_timeout=200")
+    try:
+        assert publish_due(db, central_keys().signer, broker, holder="hub-a") == 3
+    finally:
+        broker.other.close()
+    assert [t.split("/")[2] for t in broker.published] == ["ST-0", "ST-1", "ST-2"]
+    assert [r.state for r in rows(db)] == ["published"] * 3
+
+
+def test_one_hub_publishes_at_a_time_and_a_stopped_hubs_lease_passes_on(db: Db) -> None:
+    assert hold_lease(db, "hub-a", 1000.0)
+    assert not hold_lease(db, "hub-b", 1000.0 + LEASE_S - 1)  # hub-a's lease is still fresh
+    assert hold_lease(db, "hub-a", 1000.0 + LEASE_S - 1)  # renewed
+    assert not hold_lease(db, "hub-b", 1000.0 + 2 * LEASE_S - 2)
+    assert hold_lease(db, "hub-b", 1000.0 + 2 * LEASE_S)  # hub-a stopped renewing
+    assert not hold_lease(db, "hub-a", 1000.0 + 2 * LEASE_S + 1)
+
+    enqueue(db, target="ST-1", name="kiosk.notices", args=notice_args(1))
+    assert hold_lease(db, "hub-b", time.time())
+    broker = WritingBroker(db.url)
+    try:
+        assert publish_due(db, central_keys().signer, broker, holder="hub-a") == 0  # hub-b holds the lease
+        assert broker.published == [] and [r.state for r in rows(db)] == ["queued"]
+    finally:
+        broker.other.close()
