@@ -20,6 +20,7 @@ Run: `.venv/bin/python bench/hub_scale.py` (full scale) or `--stations 200 --bac
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -33,7 +34,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.uplink import cpu_seconds, percentile
+from bench.uplink import percentile
 from edge.sim.broker import MosquittoProcess
 from edge.wire import messages as wire
 from tests.support.procs import HubProc
@@ -260,6 +261,61 @@ def db_stats(url: str) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
+def tree_cpu(pid: int | None) -> float:
+    """CPU seconds of a process and all its descendants, live and reaped (PostgreSQL's backends come and
+    go; a reaped child's time is in its parent's cutime/cstime), from /proc; 0 when unknown. Not for this
+    process: the hubs and Mosquitto are its children."""
+    if pid is None:
+        return 0.0
+    children: dict[int, list[int]] = {}
+    own: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            f = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(f[1]), []).append(int(d.name))
+        own[int(d.name)] = sum(int(x) for x in f[11:15]) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += own.get(p, 0.0)
+        todo += children.get(p, [])
+    return total
+
+
+class CpuMeter:
+    """CPU seconds used by the hubs, PostgreSQL, Mosquitto and this load generator between two reads."""
+
+    def __init__(self, hubs: list[int | None], postgres: int | None, broker: int | None) -> None:
+        self.pids = {"hubs": hubs, "postgres": [postgres], "mosquitto": [broker]}
+        self.start = self.read()
+
+    def read(self) -> dict[str, float]:
+        own = os.times()  # the generator: this process alone (its children are measured on their own)
+        return {k: sum(tree_cpu(p) for p in pids) for k, pids in self.pids.items()} | {
+            "generator": own.user + own.system
+        }
+
+    def used(self) -> dict[str, float]:
+        now = self.read()
+        return {k: now[k] - self.start[k] for k in now}
+
+
+def postmaster_pid(cluster: object | None) -> int | None:
+    """The throwaway cluster's postmaster (None for `--db`: its server may serve others too)."""
+    datadir = getattr(cluster, "datadir", None)
+    if datadir is None:
+        return None
+    try:
+        return int((Path(datadir) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def fresh_db(admin_url: str, name: str) -> str:
     import psycopg
     from psycopg import sql
@@ -270,7 +326,9 @@ def fresh_db(admin_url: str, name: str) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-def run_once(work: Path, broker: MosquittoProcess, db: str, hubs: int, args: argparse.Namespace) -> dict[str, float]:
+def run_once(
+    work: Path, broker: MosquittoProcess, db: str, hubs: int, args: argparse.Namespace, *, pg_pid: int | None
+) -> dict[str, float]:
     procs = [HubProc(work, broker_url=broker.url, db_url=db, client_id=f"hub-{hubs}-{i}") for i in range(hubs)]
     for h in procs:
         h.argv += ["--group", f"bench{hubs}"]
@@ -281,9 +339,10 @@ def run_once(work: Path, broker: MosquittoProcess, db: str, hubs: int, args: arg
         msgs, events = steady(fleet, args.steady, args.heartbeat, args.event_every)
         time.sleep(2.0)
         lags = list(fleet.lags)
-        cpu0 = sum(cpu_seconds(h.proc.pid if h.proc else None) for h in procs)
+        meter = CpuMeter([h.proc.pid if h.proc else None for h in procs], pg_pid, broker.pid)
         total, took = backlog(fleet, args.backlog)
-        cpu = sum(cpu_seconds(h.proc.pid if h.proc else None) for h in procs) - cpu0
+        cpu = meter.used()
+        load = os.getloadavg()[0]  # the last minute: mostly the drain, and whatever else the machine ran
         stored, distinct, size = db_stats(db)
         alive = all(h.alive for h in procs)
     finally:
@@ -306,12 +365,13 @@ def run_once(work: Path, broker: MosquittoProcess, db: str, hubs: int, args: arg
         "backlog": total,
         "drain_s": took,
         "drain_rate": total / took,
-        "cpu_per_1000": cpu / total * 1000,
+        **{f"cpu_{k}": v / total * 1000 for k, v in cpu.items()},
         "stored": stored,
         "expected": events + total,
         "distinct": distinct,
         "bytes_per_event": size / stored,
         "alive": float(alive),
+        "load": load,
     }
 
 
@@ -350,7 +410,9 @@ def main() -> int:
                 f"{copy_rate:,.0f} rows/s"
             )
             for hubs in (int(x) for x in args.hubs.split(",")):
-                r = run_once(work, broker, fresh_db(admin, f"hubscale{hubs}"), hubs, args)
+                r = run_once(
+                    work, broker, fresh_db(admin, f"hubscale{hubs}"), hubs, args, pg_pid=postmaster_pid(cluster)
+                )
                 per_day = r["bytes_per_event"] * 8640
                 print(
                     f"{hubs} hub(s)   steady {r['steady_msgs_s']:,.0f} msgs/s from {args.stations} stations: "
@@ -359,8 +421,14 @@ def main() -> int:
                 print(
                     f"           backlog {r['backlog']:,.0f} events in {r['drain_s']:.1f} s = "
                     f"{r['drain_rate']:,.0f} events/s ({r['drain_rate'] / copy_rate:.0%} of raw COPY; "
-                    f"{r['drain_rate'] / 256:,.0f} batches/s beside {fanout:,.0f} msgs/s raw fan-out); hub CPU "
-                    f"{r['cpu_per_1000']:.2f} s per 1,000 events"
+                    f"{r['drain_rate'] / 256:,.0f} batches/s beside {fanout:,.0f} msgs/s raw fan-out)"
+                )
+                cores = sum(r[k] for k in ("cpu_hubs", "cpu_postgres", "cpu_mosquitto", "cpu_generator"))
+                print(
+                    f"           CPU per 1,000 events: hubs {r['cpu_hubs']:.3f} s, "
+                    f"PostgreSQL {r['cpu_postgres']:.3f} s, Mosquitto {r['cpu_mosquitto']:.3f} s, "
+                    f"load generator {r['cpu_generator']:.3f} s (together "
+                    f"{cores * r['drain_rate'] / 1000:.2f} of {os.cpu_count()} cores; load average {r['load']:.1f})"
                 )
                 print(
                     f"           stored {r['stored']:,.0f} of {r['expected']:,.0f} expected, distinct "

@@ -28,6 +28,7 @@ from hub import kiosk_services
 from hub.ingest import Delivery, HeartbeatMsg, RpcMsg, StatusMsg, TelemetryMsg, letter, parse
 from hub.liveness import LivenessNotifier
 from hub.mqtt import HubMqtt, Inbound
+from hub.profiling import log_thread_cpu, profiled
 from hub.rpc import RpcRegistry
 from hub.store import DeadLetter, Store, StoreUnavailableError
 from hub.telemetry_history import HistorySettings, HistoryWriter, MinuteRow, Sample
@@ -110,6 +111,7 @@ class HubService:
         self.mqtt.start()
 
     def stop(self) -> None:
+        log_thread_cpu()
         self.mqtt.stop()
         self.inbox.put(None)
         if self._thread is not None:
@@ -131,7 +133,8 @@ class HubService:
     def run(self) -> None:
         """The ingest loop. Only an unreachable database is fatal (see the module's docstring)."""
         try:
-            self._run()
+            with profiled("hub"):
+                self._run()
         except Exception as exc:
             log.critical("hub ingest failed; exiting so that the service manager restarts the hub", exc_info=True)
             self.failed = exc

@@ -35,12 +35,53 @@ def check_text(value: str, where: str) -> None:
         raise BoundsError(f"{where}: U+{ord(m.group()):04X} is not allowed in strings")
 
 
-def check_value(value: Any, where: str = "$", depth: int = 1) -> None:
+def check_value(value: Any, where: str = "$", depth: int = 1, *, texts: bool = True) -> None:
     """Check a decoded JSON value (dicts, lists, str, int, float, bool, None) against the limits.
 
-    `depth` is the nesting level of `value` itself within the payload. Iterative: a hostile depth
-    cannot exhaust the stack here.
+    `depth` is the nesting level of `value` itself within the payload. `texts=False` skips the string
+    checks, for a value decoded from JSON with no `\\u` escape in it (a parser that refuses raw control
+    characters and invalid UTF-8 gives no U+0000 and no lone surrogate otherwise). Iterative: a hostile
+    depth cannot exhaust the stack here. A quick pass that builds no paths answers for the values that
+    keep the limits (the hub checks every event it receives); only a value that fails it is walked
+    again to say where.
     """
+    if not _keeps_limits(value, depth, texts):
+        _explain(value, where, depth)
+
+
+def _keeps_limits(value: Any, depth: int, texts: bool) -> bool:
+    """True when `value` surely keeps the limits; False when it may not (then `_explain` decides)."""
+    bad = _BAD_CHARS.search
+    stack: list[tuple[Any, int]] = [([value], depth - 1)]
+    while stack:
+        container, d = stack.pop()
+        if d > MAX_DEPTH:
+            return False
+        if type(container) is dict:
+            if texts:
+                for k in container:
+                    if type(k) is not str or bad(k) is not None:
+                        return False
+            items: Any = container.values()
+        else:
+            items = container
+        for v in items:
+            t = type(v)
+            if t is str:
+                if texts and bad(v) is not None:
+                    return False
+            elif t is int:
+                if not INT64_MIN <= v <= INT64_MAX:
+                    return False
+            elif t is dict or t is list or t is tuple:
+                stack.append((v, d + 1))
+            elif not (v is None or t is bool or t is float):
+                return False
+    return True
+
+
+def _explain(value: Any, where: str, depth: int) -> None:
+    """Walk `value` with paths and raise BoundsError at the first value outside the limits."""
     stack: list[tuple[Any, str, int]] = [(value, where, depth)]
     while stack:
         v, path, d = stack.pop()

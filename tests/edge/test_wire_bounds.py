@@ -69,6 +69,31 @@ def test_decoders_refuse_out_of_range_seqs_counters_and_oversized_or_deep_payloa
     assert (batch.batch, batch.events[0].seq) == (9, INT64_MAX)
 
 
+@pytest.mark.parametrize(
+    ("field", "needle"),
+    [
+        (b'"type":"demo\\u0000tick"', r"\$\.events\[1\]\.type: U\+0000"),
+        (b'"ts":"t\\u0000"', r"\$\.events\[1\]\.ts: U\+0000"),
+        (b'"data":{"k":[{"s":"\\u0000"}]}', r"\$\.events\[1\]\.data\.k\[0\]\.s: U\+0000"),
+        (b'"data":{"\\u0000":1}', r"\$\.events\[1\]\.data\.<key>: U\+0000"),
+        (b'"data":{"n":9223372036854775808}', r"\$\.events\[1\]\.data\.n: integer outside"),
+        (b'"data":{"d":' + b"[" * MAX_DEPTH + b"]" * MAX_DEPTH + b"}", r"\$\.events\[1\]\.data\.d(\[0\])+: nested"),
+    ],
+)
+def test_a_batch_is_checked_event_by_event_with_the_place_named(field: bytes, needle: str) -> None:
+    """The hub's checks of a batch (its quick pass skips strings when no \\u escape is in the payload)
+    still find every value outside the limits and name where it is."""
+    good = b'"v":1,"id":"i","station":"ST-1","ts":"t","type":"demo.tick","priority":1,"data":{"s":"caf\xc3\xa9"}'
+    first = b"{" + good + b',"seq":1}'
+    bad = b"{" + good.replace(field.split(b":", 1)[0] + b":", b'"unused":', 1) + b',"seq":2,' + field + b"}"
+    payload = b'{"v":1,"station":"ST-1","events":[' + first + b"," + bad + b"]}"
+    with pytest.raises(BoundsError, match=needle):
+        wire.decode_batch(payload)
+    assert wire.decode_batch(b'{"v":1,"station":"ST-1","events":[' + first + b"]}").events[0].data == {"s": "café"}
+    escaped = first.replace(b"caf\xc3\xa9", b"caf\\u00e9")
+    assert wire.decode_batch(b'{"v":1,"station":"ST-1","events":[' + escaped + b"]}").events[0].data == {"s": "café"}
+
+
 def test_batch_payload_names_the_batch_and_old_payloads_still_decode() -> None:
     ev = wire.Event(id="i", station="ST-1", seq=1, ts="t", type="demo.tick", priority=wire.Priority.INFO)
     assert wire.decode_batch(wire.batch_payload("ST-1", [wire.encode(ev)], batch=42)).batch == 42
