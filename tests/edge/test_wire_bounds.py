@@ -110,6 +110,7 @@ async def daemon(tmp_path: Path) -> AsyncIterator[EdgeDaemon]:
             "paths": {"data_dir": str(tmp_path / "d")},
             "uplink": {"url": "mqtt://127.0.0.1:9", "reconnect_max": 1.0},
             "outbox": {"reserve_bytes": 0, "disk_low_bytes": 0},
+            "sim": {"test_events": True},  # demo.tick is known here, not only after another test imported it
         }
     )
     d = EdgeDaemon(cfg)
