@@ -13,6 +13,7 @@ import pytest
 
 from edge.api.client import EdgeClient
 from edge.config.station import parse_config
+from edge.daemon.composition import build_components
 from edge.daemon.core import EdgeDaemon
 from edge.wire import messages as wire
 from edge.wire.bounds import INT64_MAX, MAX_DEPTH, MAX_PAYLOAD_BYTES, BoundsError, check_value
@@ -110,10 +111,10 @@ async def daemon(tmp_path: Path) -> AsyncIterator[EdgeDaemon]:
             "paths": {"data_dir": str(tmp_path / "d")},
             "uplink": {"url": "mqtt://127.0.0.1:9", "reconnect_max": 1.0},
             "outbox": {"reserve_bytes": 0, "disk_low_bytes": 0},
-            "sim": {"test_events": True},  # demo.tick is known here, not only after another test imported it
+            "sim": {"test_events": True},
         }
     )
-    d = EdgeDaemon(cfg)
+    d = EdgeDaemon(cfg, components=build_components(cfg))  # as the CLI builds it: demo.tick is known
     await d.start()
     try:
         yield d
