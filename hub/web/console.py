@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from hub.web import notices, orders, patrol, plate_hits, pushlog, queries, response_times, watchlist
+from hub.web import notices, orders, patrol, plate_hits, pushlog, queries, response_months, response_times, watchlist
 from hub.web.accounts import SCHEMA as ACCOUNTS_SCHEMA
 from hub.web.accounts import Accounts, Principal
 from hub.web.db import DbPool, in_db_thread
@@ -57,6 +57,7 @@ def prepare_database(url: str) -> None:
         db.script(queries.SCHEMA)
         db.script(response_times.SCHEMA)
         response_times.backfill(db)
+        response_months.ensure(db, response_months.local_tz())  # the month cells, once
         for schema in (pushlog.SCHEMA, watchlist.SCHEMA, notices.SCHEMA, plate_hits.SCHEMA):
             db.script(schema)
         db.script(patrol.SCHEMA)
