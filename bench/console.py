@@ -25,14 +25,20 @@ month: the computation in this process (`hub.web.stats.report`), `GET /api/v1/st
 station, and the `/stats` page grouped by district in the browser (navigation -> load), first look and asked
 again (the console caches a report until an incident changes), beside the baseline of the plain SQL
 `COUNT(*)` over the same rows.
+
+`--only stats` runs only the statistics part (no live alarms, no stations page). `--db postgresql://...` runs
+on PostgreSQL: the bench creates a throwaway database on that server and drops it afterwards (default: a
+fresh SQLite file).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
+import secrets
 import signal
 import statistics
 import subprocess
@@ -41,10 +47,11 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -159,6 +166,25 @@ def stats_year(db_url: str, url: str, token: str, page: Any) -> dict[str, list[f
     }
 
 
+@contextlib.contextmanager
+def database(server: str, work: Path) -> Iterator[str]:
+    """The bench's database: a fresh SQLite file, or a throwaway database on the PostgreSQL server `server`."""
+    if not server:
+        yield f"sqlite:///{work / 'hub.db'}"
+        return
+    import psycopg
+    from psycopg import sql
+
+    name = f"pk_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as con:
+        con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(server, autocommit=True) as con:
+            con.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -184,18 +210,103 @@ def sse_reader(url: str, token: str, seen: dict[str, float], stop: threading.Eve
                 seen.setdefault(json.loads(raw[6:])["incident_id"], time.time())
 
 
+def live_part(url: str, token: str, page: Any, *, db_url: str, ids: list[str], args: argparse.Namespace) -> list[str]:
+    """Live alarms on the open board, then the stations page (see the module's docstring); the report's lines."""
+    stop = threading.Event()
+    sse_seen: dict[str, float] = {}
+    reader = threading.Thread(target=sse_reader, args=(url, token, sse_seen, stop), daemon=True)
+    reader.start()
+    try:
+        page.goto(url + "/alarms")
+        page.wait_for_function("() => document.body.getAttribute('data-stream') === 'open'")
+        page.evaluate("""() => { window.__drawnAt = {};
+            new MutationObserver(() => document.querySelectorAll('#board tr[data-incident]').forEach(tr => {
+              const id = tr.getAttribute('data-incident');
+              if (!(id in window.__drawnAt)) { window.__drawnAt[id] = Date.now() / 1000; } }))
+              .observe(document.getElementById('board'), {childList: true, subtree: true}); }""")
+        store = open_store(db_url)
+        stored: dict[str, float] = {}
+        rng = random.Random(7)
+        for n in range(args.alarms):
+            st = rng.choice(ids)
+            iid = f"INC-BENCH-{n:04d}"
+            now = time.time()
+            inc = incident_dict(iid, now, site="阳光小学", site_en="Sunshine")
+            ev = wire.Event(
+                id=wire.new_event_id(),
+                station=st,
+                seq=1 + n,
+                ts=wire.utc_now_iso(now),
+                type="alarm.raised",
+                priority=wire.Priority.ALARM,
+                data={"incident_id": iid, "change": "raised", "at": now, "incident": inc},
+            )
+            store.store_events([ev], [wire.encode(ev)])
+            stored[iid] = now  # the commit returned: the row's received_at is just before this
+            time.sleep(args.interval)
+        store.close()
+        last = f"INC-BENCH-{args.alarms - 1:04d}"
+        page.wait_for_function(f"() => '{last}' in window.__drawnAt")
+        drawn: dict[str, float] = page.evaluate("window.__drawnAt")
+    finally:
+        stop.set()
+    con = Db(db_url)
+    received = {
+        json.loads(b)["data"]["incident_id"]: float(t)
+        for b, t in con.rows("SELECT CAST(body AS TEXT), received_at FROM events WHERE type='alarm.raised'")
+    }
+    con.close()
+    browser_lat = [drawn[i] - received[i] for i in stored if i in drawn]
+    sse_lat = [sse_seen[i] - received[i] for i in stored if i in sse_seen]
+
+    loads, served, filters = [], [], []
+    for k in range(5):
+        page.goto(url + "/stations")
+        page.wait_for_load_state("load")
+        got, html = page.evaluate(
+            "() => { const t = performance.getEntriesByType('navigation')[0];"
+            " return [(t.loadEventEnd - t.startTime) / 1000, (t.responseEnd - t.startTime) / 1000]; }"
+        )
+        loads.append(got)
+        served.append(html)
+        page.select_option("#f-district", f"区{k:02d}")
+        t0 = time.time()
+        page.click("form.filters button[type=submit]")
+        page.wait_for_url("**/stations?district=*")
+        page.wait_for_load_state("load")
+        filters.append(time.time() - t0)
+    api = []
+    for _ in range(5):
+        t0 = time.time()
+        with urllib.request.urlopen(
+            urllib.request.Request(url + "/api/v1/stations", headers={"Authorization": f"Bearer {token}"})
+        ) as r:
+            r.read()
+        api.append(time.time() - t0)
+    return [
+        f"{args.stations} stations, {args.alarms} alarms every {args.interval} s",
+        line("baseline: stored -> SSE event read (script)", sse_lat),
+        line("stored -> row drawn on the open board", browser_lat),
+        line("baseline: GET /api/v1/stations (JSON)", api),
+        line("stations page: its HTML received (navigation -> response end)", served),
+        line("stations page load (navigation -> load)", loads),
+        line("stations district filter (submit -> load)", filters),
+    ]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stations", type=int, default=2000)
     ap.add_argument("--alarms", type=int, default=40)
     ap.add_argument("--interval", type=float, default=0.5)
     ap.add_argument("--year-incidents", type=int, default=200_000, help="incidents over the last year")
+    ap.add_argument("--only", choices=["stats"], help="run only this part (stats: the year of statistics)")
+    ap.add_argument("--db", default="", help="a PostgreSQL server URL (a throwaway database is made there)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory(prefix="pk-bench-console-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="pk-bench-console-") as tmp, database(args.db, Path(tmp)) as db_url:
         work = Path(tmp)
-        db_url = f"sqlite:///{work / 'hub.db'}"
         ids = seed(db_url, args.stations)
         t0 = time.time()
         seed_year(db_url, ids, args.year_incidents)
@@ -224,8 +335,6 @@ def main() -> int:
             ],
             start_new_session=True,
         )
-        stop = threading.Event()
-        sse_seen: dict[str, float] = {}
         try:
             for _ in range(300):
                 try:
@@ -233,8 +342,6 @@ def main() -> int:
                         break
                 except OSError:
                     time.sleep(0.1)
-            reader = threading.Thread(target=sse_reader, args=(url, token, sse_seen, stop), daemon=True)
-            reader.start()
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -244,84 +351,20 @@ def main() -> int:
                 page.fill("#password", PASSWORD)
                 page.click("form.login button[type=submit]")
                 page.wait_for_url(url + "/alarms")
-                page.wait_for_function("() => document.body.getAttribute('data-stream') === 'open'")
-                page.evaluate("""() => { window.__drawnAt = {};
-                    new MutationObserver(() => document.querySelectorAll('#board tr[data-incident]').forEach(tr => {
-                      const id = tr.getAttribute('data-incident');
-                      if (!(id in window.__drawnAt)) { window.__drawnAt[id] = Date.now() / 1000; } }))
-                      .observe(document.getElementById('board'), {childList: true, subtree: true}); }""")
-                store = open_store(db_url)
-                stored: dict[str, float] = {}
-                rng = random.Random(7)
-                for n in range(args.alarms):
-                    st = rng.choice(ids)
-                    iid = f"INC-BENCH-{n:04d}"
-                    now = time.time()
-                    inc = incident_dict(iid, now, site="阳光小学", site_en="Sunshine")
-                    ev = wire.Event(
-                        id=wire.new_event_id(),
-                        station=st,
-                        seq=1 + n,
-                        ts=wire.utc_now_iso(now),
-                        type="alarm.raised",
-                        priority=wire.Priority.ALARM,
-                        data={"incident_id": iid, "change": "raised", "at": now, "incident": inc},
-                    )
-                    store.store_events([ev], [wire.encode(ev)])
-                    stored[iid] = now  # the commit returned: the row's received_at is just before this
-                    time.sleep(args.interval)
-                store.close()
-                last = f"INC-BENCH-{args.alarms - 1:04d}"
-                page.wait_for_function(f"() => '{last}' in window.__drawnAt")
-                drawn: dict[str, float] = page.evaluate("window.__drawnAt")
-                con = Db(db_url)
-                received = {
-                    json.loads(b)["data"]["incident_id"]: float(t)
-                    for b, t in con.rows("SELECT CAST(body AS TEXT), received_at FROM events WHERE type='alarm.raised'")
-                }
-                con.close()
-                browser_lat = [drawn[i] - received[i] for i in stored if i in drawn]
-                sse_lat = [sse_seen[i] - received[i] for i in stored if i in sse_seen]
-
-                loads, served, filters = [], [], []
-                for k in range(5):
-                    page.goto(url + "/stations")
-                    page.wait_for_load_state("load")
-                    got, html = page.evaluate(
-                        "() => { const t = performance.getEntriesByType('navigation')[0];"
-                        " return [(t.loadEventEnd - t.startTime) / 1000, (t.responseEnd - t.startTime) / 1000]; }"
-                    )
-                    loads.append(got)
-                    served.append(html)
-                    page.select_option("#f-district", f"区{k:02d}")
-                    t0 = time.time()
-                    page.click("form.filters button[type=submit]")
-                    page.wait_for_url("**/stations?district=*")
-                    page.wait_for_load_state("load")
-                    filters.append(time.time() - t0)
-                api = []
-                for _ in range(5):
-                    t0 = time.time()
-                    with urllib.request.urlopen(
-                        urllib.request.Request(url + "/api/v1/stations", headers={"Authorization": f"Bearer {token}"})
-                    ) as r:
-                        r.read()
-                    api.append(time.time() - t0)
+                live = [] if args.only == "stats" else live_part(url, token, page, db_url=db_url, ids=ids, args=args)
                 year = stats_year(db_url, url, token, page)
                 browser.close()
         finally:
-            stop.set()
             hub.send_signal(signal.SIGTERM)
             hub.wait(timeout=30)
             broker.stop()
-    print(f"{args.stations} stations, {args.alarms} alarms every {args.interval} s; load average {os.getloadavg()}")
-    print(line("baseline: stored -> SSE event read (script)", sse_lat))
-    print(line("stored -> row drawn on the open board", browser_lat))
-    print(line("baseline: GET /api/v1/stations (JSON)", api))
-    print(line("stations page: its HTML received (navigation -> response end)", served))
-    print(line("stations page load (navigation -> load)", loads))
-    print(line("stations district filter (submit -> load)", filters))
-    print(f"response statistics over a year ({args.year_incidents} incidents, {args.stations} stations, by month):")
+    engine = "PostgreSQL" if args.db else "SQLite"
+    for text in live:
+        print(text)
+    print(
+        f"response statistics over a year ({args.year_incidents} incidents, {args.stations} stations, by month, "
+        f"{engine}); load average {os.getloadavg()}:"
+    )
     for name, values in year.items():
         print(line(name, values))
     return 0

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from hub.web import response_times
+from hub.web import response_months, response_times
 from hub.web.accounts import Accounts, Principal
 from hub.web.db import DbPool, in_db_thread
 from hub.web.feed import Feed
@@ -56,6 +56,7 @@ def prepare_database(url: str) -> None:
     db = Db(url)
     try:
         response_times.backfill(db)
+        response_months.ensure(db, response_months.local_tz())  # the month cells, once
     finally:
         db.close()
 

@@ -169,6 +169,13 @@ def stations(db: Db, *, silent_s: float, now: float | None = None) -> list[Stati
 
 
 def upsert_incident(db: Db, station: str, incident: dict[str, Any], received_at: float) -> None:
+    """Keep the incident's latest revision, its narrow row and its station's month figures (one transaction)."""
+    with db.transaction():
+        _upsert_body(db, station, incident, received_at)
+        response_times.record(db, station, incident)  # the narrow row the statistics read
+
+
+def _upsert_body(db: Db, station: str, incident: dict[str, Any], received_at: float) -> None:
     db.run(
         "INSERT INTO console_incidents VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (station, incident_id) DO UPDATE "
         "SET rev=excluded.rev, state=excluded.state, updated=excluded.updated, body=excluded.body "
@@ -183,7 +190,6 @@ def upsert_incident(db: Db, station: str, incident: dict[str, Any], received_at:
             json.dumps(incident, ensure_ascii=False),
         ),
     )
-    response_times.record(db, station, incident)  # the narrow row the statistics read
 
 
 def _targets(inc: dict[str, Any], now: float) -> list[TargetView]:

@@ -9,7 +9,9 @@ when its step came by its deadline (respond: dispatched, 1 min; arrive: on scene
 escalated it as missed, and *pending* (NULL) while neither is known.
 
 The index by time holds every column the statistics read (a covering index): a year of incidents is read
-in order from it alone, without a lookup per row in the table.
+in order from it alone, without a lookup per row in the table. The per-month figures derived from these rows
+(`hub.web.response_months`, its table is version 2 of `PART`) are rebuilt for the incident's station in the
+same transaction as its row.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import msgspec
 
 from edge.wire.api.incidents import Incident
 from hub.migrations import Part
+from hub.web import response_months
 from hub.web.db import Db
 
 __all__ = ["PART", "TARGETS", "backfill", "changes", "record", "row_of"]
@@ -39,7 +42,19 @@ CREATE INDEX IF NOT EXISTS console_response_by_time ON console_response (
     raised_at, station, kind, respond_s, arrive_s, close_s, respond_ok, arrive_ok, resolve_ok
 )
 """
-PART: Final = Part("response_times", (_V1,))
+# Version 2: each station's month of figures (hub.web.response_months), built at start-up by
+# `response_months.ensure` from the rows above.
+_V2: Final = """
+CREATE TABLE console_response_month (
+    month TEXT NOT NULL, station TEXT NOT NULL, alarms INTEGER NOT NULL, panic INTEGER NOT NULL,
+    duress INTEGER NOT NULL, holdup INTEGER NOT NULL, emergency INTEGER NOT NULL, other_kinds TEXT NOT NULL,
+    respond_met INTEGER NOT NULL, respond_decided INTEGER NOT NULL, arrive_met INTEGER NOT NULL,
+    arrive_decided INTEGER NOT NULL, resolve_met INTEGER NOT NULL, resolve_decided INTEGER NOT NULL,
+    respond_times TEXT NOT NULL, arrive_times TEXT NOT NULL, close_times TEXT NOT NULL,
+    PRIMARY KEY (month, station)
+)
+"""
+PART: Final = Part("response_times", (_V1, _V2))
 
 _UPSERT = (
     "INSERT INTO console_response VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (station, incident_id) "
@@ -91,10 +106,16 @@ changes = _Changes()
 
 
 def record(db: Db, station: str, incident: dict[str, Any]) -> None:
+    """Store the incident's row if this revision is newer, and its station's month figures with it (the month
+    it was raised in before and now: a revision may move its raised time across midnight or a month)."""
     row = row_of(station, incident)
-    if row is not None:
-        db.run(_UPSERT, row)
-        changes.count += 1
+    if row is None:
+        return
+    with db.transaction():
+        old = db.one("SELECT raised_at FROM console_response WHERE station = ? AND incident_id = ?", row[:2])
+        if db.run(_UPSERT, row):
+            response_months.refresh(db, station, [row[4]] if old is None else [float(old[0]), row[4]])
+    changes.count += 1
 
 
 def backfill(db: Db) -> int:
@@ -110,4 +131,7 @@ def backfill(db: Db) -> int:
         with db.transaction():
             for r in rows:
                 db.run(_UPSERT, r)
+        tz = response_months.stored_tz(db)
+        if tz is not None:
+            response_months.rebuild(db, tz)
     return len(rows)

@@ -3,8 +3,11 @@ per district and city-wide, over a period split by day, week or month, with the 
 
 Counted in the database (SQLite or PostgreSQL, the same SQL) from `console_response` (one narrow row per
 incident, `hub.web.response_times`, read from its covering index); only the times cross into Python, where
-they are sorted for the percentiles. An incident counts in the period its ``raised_at`` falls in, in the
-console's time zone. Definitions (docs/central-api.md):
+they are sorted for the percentiles. A query by month takes the months it covers whole from the stations'
+month cells instead (`hub.web.response_months`: the same counts and the very same times, kept as incidents
+change), and only the days before and after them from the rows: a year is a few thousand cells, not 200,000
+rows. An incident counts in the period its ``raised_at`` falls in, in the console's time zone. Definitions
+(docs/central-api.md):
 
 * share within a target: of the incidents whose target is decided (met or late), the share met; an open
   incident whose deadline has not passed yet is not counted either way;
@@ -18,17 +21,34 @@ from __future__ import annotations
 
 import itertools
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
-from typing import Any, Final, Literal
+from datetime import date, timedelta, tzinfo
+from typing import Any
 
+from hub.web import response_months
 from hub.web.db import Db
+from hub.web.response_months import KINDS, Times, midnight
 from hub.web.response_times import TARGETS
+from hub.web.stats_model import (
+    GROUPS,
+    MAX_DAYS,
+    MEASURES,
+    PERIODS,
+    WEEK_S,
+    Bucket,
+    Query,
+    Report,
+    StatsError,
+    Summary,
+    nearest_rank,
+    parse_query,
+)
 
 __all__ = [
     "GROUPS",
     "KINDS",
+    "MAX_DAYS",
     "MEASURES",
     "PERIODS",
     "TARGETS",
@@ -37,171 +57,11 @@ __all__ = [
     "Report",
     "StatsError",
     "Summary",
+    "kth_of_sorted",
     "nearest_rank",
     "parse_query",
     "report",
 ]
-
-GROUPS: Final = ("station", "district")
-PERIODS: Final = ("day", "week", "month")
-KINDS: Final = ("panic", "duress", "holdup", "emergency")
-MEASURES: Final = ("respond", "arrive", "close")
-MAX_DAYS: Final = 400
-WEEK_S: Final = 7 * 86400.0
-
-Group = Literal["station", "district"]
-Period = Literal["day", "week", "month"]
-
-
-class StatsError(ValueError):
-    """A bad parameter (names which and why)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    start: date
-    end: date  # inclusive
-    group: Group = "station"
-    period: Period = "day"
-
-    def bounds(self, tz: tzinfo) -> tuple[float, float]:
-        return _midnight(self.start, tz), _midnight(self.end + timedelta(days=1), tz)
-
-    def as_params(self) -> dict[str, str]:
-        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "group": self.group, "period": self.period}
-
-
-@dataclass(slots=True)
-class Summary:
-    key: str  # station id, district, a period's label, or "" for everything one may see
-    label: str = ""
-    district: str = ""
-    alarms: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
-    met: list[int] = field(default_factory=lambda: [0, 0, 0])  # per target
-    decided: list[int] = field(default_factory=lambda: [0, 0, 0])
-    timed: list[int] = field(default_factory=lambda: [0, 0, 0])  # incidents with a time, per measure
-    pcts: dict[tuple[int, int], float] = field(default_factory=dict)  # (measure, 50 | 90) -> seconds
-    week: list[int] = field(default_factory=lambda: [0, 0])  # alarms: this week, the week before
-    week_met: list[int] = field(default_factory=lambda: [0, 0])  # respond met: this week, the week before
-    week_decided: list[int] = field(default_factory=lambda: [0, 0])
-
-    def add(self, kind: str, count: int, figures: Sequence[int | None]) -> None:
-        """`figures`: met and decided of each target in turn (as the counting query returns them)."""
-        self.alarms += count
-        self.by_kind[kind] = self.by_kind.get(kind, 0) + count
-        for i in range(3):
-            self.met[i] += int(figures[2 * i] or 0)
-            self.decided[i] += int(figures[2 * i + 1] or 0)
-
-    def share(self, target: int) -> float | None:
-        """The share (0..1) within target `target` (0 respond, 1 arrive, 2 resolve), or None if none decided."""
-        return self.met[target] / self.decided[target] if self.decided[target] else None
-
-    def pct(self, measure: int, p: int) -> float | None:
-        """The nearest-rank p-th percentile (50 or 90) of the seconds to respond, arrive or close."""
-        return self.pcts.get((measure, p))
-
-    @property
-    def wow_alarms(self) -> float | None:
-        """Week-on-week change of the number of alarms, as a fraction (None: no alarms the week before)."""
-        now, before = self.week
-        return (now - before) / before if before else None
-
-    @property
-    def wow_respond(self) -> float | None:
-        """Week-on-week change of the share within the respond target, in points of a fraction."""
-        (m0, m1), (d0, d1) = self.week_met, self.week_decided
-        return m0 / d0 - m1 / d1 if d0 and d1 else None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "name": self.label,
-            "district": self.district,
-            "alarms": self.alarms,
-            "by_kind": dict(sorted(self.by_kind.items())),
-            "within": {
-                name: {"met": self.met[i], "decided": self.decided[i], "share": _round(self.share(i), 4)}
-                for i, name in enumerate(TARGETS)
-            },
-            "seconds": {
-                name: {"p50": _round(self.pct(i, 50), 1), "p90": _round(self.pct(i, 90), 1), "n": self.timed[i]}
-                for i, name in enumerate(MEASURES)
-            },
-            "week_on_week": {
-                "alarms": self.week[0],
-                "alarms_week_before": self.week[1],
-                "alarms_change": _round(self.wow_alarms, 4),
-                "respond_share_change": _round(self.wow_respond, 4),
-            },
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Bucket:
-    start: float
-    label: str
-    summary: Summary
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    query: Query
-    total: Summary
-    groups: list[Summary]
-    series: list[Bucket]
-    kinds: list[str]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            **self.query.as_params(),
-            "total": self.total.as_json(),
-            "groups": [g.as_json() for g in self.groups],
-            "series": [{"start": b.label, **b.summary.as_json()} for b in self.series],
-        }
-
-
-def _round(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-def nearest_rank(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def _midnight(day: date, tz: tzinfo) -> float:
-    return datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
-
-
-def parse_query(params: dict[str, str], *, today: date) -> Query:
-    """`from`, `to` (YYYY-MM-DD, both included; default: the 28 days up to today), `group`, `period`."""
-
-    def day(name: str, default: date) -> date:
-        raw = params.get(name, "").strip()
-        if not raw:
-            return default
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            raise StatsError(f"{name}={raw[:40]!r}: expected a date YYYY-MM-DD") from None
-
-    end = day("to", today)
-    start = day("from", end - timedelta(days=27))
-    if start > end:
-        raise StatsError("from is after to")
-    if (end - start).days >= MAX_DAYS:
-        raise StatsError(f"at most {MAX_DAYS} days at once")
-    group = params.get("group", "station") or "station"
-    period = params.get("period", "day") or "day"
-    if group not in GROUPS:
-        raise StatsError(f"group={group[:40]!r}: one of {', '.join(GROUPS)}")
-    if period not in PERIODS:
-        raise StatsError(f"period={period[:40]!r}: one of {', '.join(PERIODS)}")
-    return Query(start, end, group, period)  # type: ignore[arg-type]  # checked against GROUPS/PERIODS above
 
 
 def _bucket_starts(q: Query, tz: tzinfo) -> list[tuple[float, str]]:
@@ -210,18 +70,18 @@ def _bucket_starts(q: Query, tz: tzinfo) -> list[tuple[float, str]]:
     if q.period == "day":
         d = q.start
         while d <= q.end:
-            out.append((_midnight(d, tz), d.isoformat()))
+            out.append((midnight(d, tz), d.isoformat()))
             d += timedelta(days=1)
     elif q.period == "week":
         d = q.start - timedelta(days=q.start.weekday())
         while d <= q.end:
             iso = d.isocalendar()
-            out.append((_midnight(d, tz), f"{iso.year}-W{iso.week:02d}"))
+            out.append((midnight(d, tz), f"{iso.year}-W{iso.week:02d}"))
             d += timedelta(days=7)
     else:
         d = q.start.replace(day=1)
         while d <= q.end:
-            out.append((_midnight(d, tz), f"{d.year}-{d.month:02d}"))
+            out.append((midnight(d, tz), f"{d.year}-{d.month:02d}"))
             d = (d + timedelta(days=32)).replace(day=1)
     return out
 
@@ -272,16 +132,18 @@ def _counts(db: Db, key: str, key_params: list[Any], start: float, end: float) -
     return db.rows(_COUNTS.format(key=key), [*key_params, start, end])
 
 
-Times = tuple[list[float], list[float], list[float]]  # respond, arrive, close
-
-
 def _times(
-    db: Db, bucket: str, params: list[Any], *, start: float, end: float, buckets: int
-) -> tuple[dict[str, Times], list[Times]]:
-    """Every time to respond, arrive and close, per group and per period."""
-    per_group: dict[str, Times] = {}
-    per_bucket: list[Times] = [([], [], []) for _ in range(buckets)]
-    last = buckets - 1
+    db: Db,
+    bucket: str,
+    params: list[Any],
+    *,
+    start: float,
+    end: float,
+    per_group: dict[str, Times],
+    per_bucket: list[Times],
+) -> None:
+    """Every time to respond, arrive and close in [start, end), added to its group's and its period's."""
+    last = len(per_bucket) - 1
     for g, b, r, a, c in db.rows(_TIMES.format(bucket=bucket), [*params, start, end]):
         lg = per_group.get(g)
         if lg is None:
@@ -296,7 +158,11 @@ def _times(
         if c is not None:
             lg[2].append(c)
             lb[2].append(c)
-    return per_group, per_bucket
+
+
+def _rank(n: int, p: int) -> int:
+    """The nearest rank (1-based) of the p-th percentile of n values."""
+    return max(1, math.ceil(p / 100 * n))
 
 
 def _fill(summary: Summary, times: Times) -> None:
@@ -305,7 +171,56 @@ def _fill(summary: Summary, times: Times) -> None:
         values.sort()
         for p in (50, 90):
             if values:
-                summary.pcts[(m, p)] = float(values[max(0, math.ceil(p / 100 * len(values)) - 1)])
+                summary.pcts[(m, p)] = float(values[_rank(len(values), p) - 1])
+
+
+def kth_of_sorted(runs: Sequence[list[float]], k: int) -> float:
+    """The k-th smallest (1-based) value of the sorted lists `runs` taken together, without merging them: the
+    smallest value v of some run with at least k values <= v (a binary search in each run, counting with
+    bisect across all of them)."""
+    for run in runs:
+        lo, hi = 0, len(run)
+        while lo < hi:  # the first index whose value has at least k values <= it, over every run
+            mid = (lo + hi) // 2
+            if sum(bisect_right(r, run[mid]) for r in runs) >= k:
+                hi = mid
+            else:
+                lo = mid + 1
+        if lo < len(run) and sum(bisect_left(r, run[lo]) for r in runs) < k:
+            return run[lo]
+    raise ValueError(f"no {k}-th value in {sum(map(len, runs))}")
+
+
+def _fill_from_sorted(summary: Summary, runs: Sequence[Times]) -> None:
+    """Like `_fill` over the sorted lists of each of `runs` taken together (the periods' times: the whole's)."""
+    summary.timed = [sum(len(r[m]) for r in runs) for m in range(3)]
+    for m, n in enumerate(summary.timed):
+        for p in (50, 90):
+            if n:
+                summary.pcts[(m, p)] = float(kth_of_sorted([r[m] for r in runs], _rank(n, p)))
+
+
+# The same figures from the month cells (`hub.web.response_months`) of the months a query covers whole.
+_CELLS = " FROM console_response_month c JOIN stats_scope s ON s.station = c.station WHERE c.month >= ? AND c.month < ?"
+_CELL_SUMS = (
+    "SELECT {key}, SUM(c.alarms), SUM(c.panic), SUM(c.duress), SUM(c.holdup), SUM(c.emergency), SUM(c.respond_met), "
+    "SUM(c.respond_decided), SUM(c.arrive_met), SUM(c.arrive_decided), SUM(c.resolve_met), SUM(c.resolve_decided), "
+    "{agg}(NULLIF(c.respond_times, ''), ','), {agg}(NULLIF(c.arrive_times, ''), ','), "
+    "{agg}(NULLIF(c.close_times, ''), ',')" + _CELLS + " GROUP BY 1"
+)
+_CELL_OTHER_KINDS = "SELECT s.grp, c.month, c.other_kinds" + _CELLS + " AND c.other_kinds <> ''"
+
+
+def _whole_months(q: Query, db: Db, tz: tzinfo) -> tuple[date, date] | None:
+    """The first and the end (exclusive) of the whole months of a query by month that the month cells can
+    answer, or None (a query by day or week, no whole month, cells that cannot be cut in `tz`)."""
+    if q.period != "month":
+        return None
+    first = q.start if q.start.day == 1 else response_months.next_month(q.start)
+    stop = (q.end + timedelta(days=1)).replace(day=1)
+    if first >= stop or not response_months.ensure(db, tz):
+        return None
+    return first, stop
 
 
 def report(
@@ -316,10 +231,15 @@ def report(
     districts: dict[str, str],
     names: dict[str, str],
     sees: Callable[[str], bool],
+    straight: bool = False,
 ) -> Report:
     """`districts` and `names`: station -> its district and name (the stations' telemetry); `sees(district)`:
     the asker's rights (a district officer's statistics are their district's). Only stations the hub knows
-    (its `stations` table, as in `districts`) are counted."""
+    (its `stations` table, as in `districts`) are counted.
+
+    A query by month reads the months it covers whole from the month cells and only the days before and
+    after them from the incidents' rows; `straight=True` reads every row (the tests' reference: both give
+    the same report)."""
     start, end = q.bounds(tz)
     starts = _bucket_starts(q, tz)
     edges = [s for s, _ in starts]
@@ -335,27 +255,67 @@ def report(
             g.district = districts.get(key, "") if by_station else key
         return g
 
-    for key, kind, count, *figures in _counts(db, "s.grp", [], start, end):
-        group(key).add(kind, count, figures)
-        total.add(kind, count, figures)
+    months = None if straight else _whole_months(q, db, tz)
+    spans = [(start, end)]
+    if months is not None:
+        spans = [(start, midnight(months[0], tz)), (midnight(months[1], tz), end)]
+    spans = [(a, b) for a, b in spans if a < b]
+    series = [Summary(label) for _, label in starts]
+    bucket, bucket_params = _bucket_key(db, edges)
+    per_group: dict[str, Times] = {}
+    per_bucket: list[Times] = [([], [], []) for _ in series]
+    for a, b in spans:
+        for key, kind, count, *figures in _counts(db, "s.grp", [], a, b):
+            group(key).add(kind, count, figures)
+            total.add(kind, count, figures)
+        for index, kind, count, *figures in _counts(db, bucket, bucket_params, a, b):
+            series[min(max(int(index), 0), len(series) - 1)].add(kind, count, figures)
+        _times(db, bucket, bucket_params, start=a, end=b, per_group=per_group, per_bucket=per_bucket)
+    if months is not None:
+        _from_cells(db, months, group=group, total=total, series=series, per_group=per_group, per_bucket=per_bucket)
     for key, which, count, met, decided in db.rows(_WEEKS, [end - WEEK_S, end - 2 * WEEK_S, end]):
         for summary in (group(key), total):
             summary.week[which] += count
             summary.week_met[which] += int(met or 0)
             summary.week_decided[which] += int(decided or 0)
-    series = [Summary(label) for _, label in starts]
-    bucket, bucket_params = _bucket_key(db, edges)
-    for index, kind, count, *figures in _counts(db, bucket, bucket_params, start, end):
-        series[min(max(int(index), 0), len(series) - 1)].add(kind, count, figures)
-    per_group, per_bucket = _times(db, bucket, bucket_params, start=start, end=end, buckets=len(series))
-    every: Times = ([], [], [])
     for key, times in per_group.items():
         _fill(group(key), times)
-        for m in range(3):
-            every[m].extend(times[m])  # sorted runs: sorting them together is a merge
     for summary, times in zip(series, per_bucket):
         _fill(summary, times)
-    _fill(total, every)
+    _fill_from_sorted(total, per_bucket)
     shown = sorted((g for g in groups.values() if g.alarms or g.week[0] or g.week[1]), key=lambda g: (-g.alarms, g.key))
     kinds = [k for k in KINDS if total.by_kind.get(k)] + sorted(k for k in total.by_kind if k not in KINDS)
     return Report(q, total, shown, [Bucket(s, label, sm) for (s, label), sm in zip(starts, series)], kinds)
+
+
+def _from_cells(
+    db: Db,
+    months: tuple[date, date],
+    *,
+    group: Callable[[str], Summary],
+    total: Summary,
+    series: list[Summary],
+    per_group: dict[str, Times],
+    per_bucket: list[Times],
+) -> None:
+    """Add the whole months' figures from the month cells (a series by month: a cell's month is its period)."""
+    keys = [response_months.month_key(months[0]), response_months.month_key(months[1])]
+    index = {s.key: i for i, s in enumerate(series)}
+    agg = "string_agg" if db.pg else "group_concat"
+    for key, alarms, *counts in db.rows(_CELL_SUMS.format(key="s.grp", agg=agg), keys):
+        group(key).add_cells(int(alarms), counts)
+        lg = per_group.get(key)
+        if lg is None:
+            lg = per_group[key] = ([], [], [])
+        for m in range(3):
+            lg[m].extend(response_months.decode_values(counts[-3 + m]))
+    for month, alarms, *counts in db.rows(_CELL_SUMS.format(key="c.month", agg=agg), keys):
+        series[index[month]].add_cells(int(alarms), counts)
+        total.add_cells(int(alarms), counts)
+        lb = per_bucket[index[month]]
+        for m in range(3):
+            lb[m].extend(response_months.decode_values(counts[-3 + m]))
+    for key, month, text in db.rows(_CELL_OTHER_KINDS, keys):
+        for kind, count in response_months.decode_kinds(text).items():
+            for summary in (group(key), series[index[month]], total):
+                summary.by_kind[kind] = summary.by_kind.get(kind, 0) + count

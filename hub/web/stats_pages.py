@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from datetime import datetime, tzinfo
+from datetime import datetime
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -19,15 +19,9 @@ from hub.web.api import authorised
 from hub.web.auth import console_of, require_page
 from hub.web.console import lang_of, run
 from hub.web.i18n import translator
+from hub.web.response_months import local_tz
 
 __all__ = ["local_tz", "routes"]
-
-
-def local_tz() -> tzinfo:
-    """The console's time zone: the hub machine's (periods are its days, weeks and months)."""
-    tz = datetime.now().astimezone().tzinfo
-    assert tz is not None
-    return tz
 
 
 CACHE_S = 300.0  # a report is computed again after this long, or as soon as an incident changed
