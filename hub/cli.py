@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import queue
@@ -15,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from edge.system.sdnotify import Notifier
-from hub import bulletin_cli
+from hub import bulletin_cli, readers_cli
 
 if TYPE_CHECKING:
     from hub.rpc import RpcRegistry
@@ -205,20 +204,6 @@ def _plugins() -> list[Callable[[RpcRegistry], None]]:
     return [kiosk_services.register, order_services.register]
 
 
-def _export(args: argparse.Namespace) -> int:
-    from hub.store import open_store
-
-    store = open_store(args.db)
-    try:
-        out = sys.stdout.buffer
-        for body in store.export(args.station):
-            out.write(body + b"\n")
-        out.flush()
-    finally:
-        store.close()
-    return 0
-
-
 def _retention_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--personal-days",
@@ -258,57 +243,6 @@ def _purge(args: argparse.Namespace) -> int:
         f"{verb}: personal data of {r.events_scrubbed} events and {r.conflicts_scrubbed} conflicting copies, "
         f"{r.bookings_scrubbed} bookings, {r.dead_letters_deleted} dead letters"
     )
-    return 0
-
-
-def _stations(args: argparse.Namespace) -> int:
-    from hub.store import open_store
-
-    store = open_store(args.db)
-    try:
-        for row in store.stations():
-            print(
-                json.dumps(
-                    {
-                        "station": row.station,
-                        "state": row.state,
-                        "liveness": row.liveness,
-                        "last_heard": row.last_heard,
-                        "counter": row.counter,
-                        "status_ts": row.status_ts,
-                        "events": row.events,
-                        "dead_letters": row.dead_letters,
-                        "telemetry": row.telemetry,
-                    },
-                    ensure_ascii=False,
-                )
-            )
-    finally:
-        store.close()
-    return 0
-
-
-def _dead_letters(args: argparse.Namespace) -> int:
-    from hub.store import open_store
-
-    store = open_store(args.db)
-    try:
-        for d in store.dead_letters(args.limit):
-            print(
-                json.dumps(
-                    {
-                        "received_at": d.received_at,
-                        "topic": d.topic,
-                        "station": d.station,
-                        "size": d.size,
-                        "reason": d.reason,
-                        "payload": d.payload.decode("utf-8", "backslashreplace"),
-                    },
-                    ensure_ascii=False,
-                )
-            )
-    finally:
-        store.close()
     return 0
 
 
@@ -385,18 +319,11 @@ def command(name: str, argv: list[str]) -> int:
         _retention_args(parser)
         parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
         bulletin_cli.add_run_options(parser)
-    ex = sub.add_parser("export", help="print stored events as JSON lines, in per-station order")
-    ex.add_argument("--db", required=True)
-    ex.add_argument("--station")
-    st = sub.add_parser("stations", help="print each station's state and latest telemetry")
-    st.add_argument("--db", required=True)
+    readers_cli.add_parsers(sub)
     pg = sub.add_parser("purge", help="purge personal data and dead letters past their retention (docs/privacy.md)")
     pg.add_argument("--db", required=True)
     pg.add_argument("--dry-run", action="store_true", help="count what would be purged, change nothing")
     _retention_args(pg)
-    dl = sub.add_parser("dead-letters", help="print the latest messages the hub refused, newest first")
-    dl.add_argument("--db", required=True)
-    dl.add_argument("--limit", type=int, default=100)
     from hub import signing_cli
 
     signing_cli.add_parsers(sub)
@@ -411,7 +338,7 @@ def command(name: str, argv: list[str]) -> int:
         return web_cli.run(args)
     if args.action in signing_cli.ACTIONS:
         return signing_cli.run(args)
-    readers = {"export": _export, "stations": _stations, "dead-letters": _dead_letters, "purge": _purge}
+    readers = {**readers_cli.READERS, "purge": _purge}
     if args.action in readers:
         from hub.store import SchemaTooNewError, StoreUnavailableError
 

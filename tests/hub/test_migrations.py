@@ -280,7 +280,9 @@ def test_the_tables_the_release_before_left_are_adopted_with_their_rows(empty_db
     assert recorded(url) == LATEST
     db = Db(url)
     try:
-        assert contents(db, OLD_TABLES) == before
+        after = contents(db, OLD_TABLES)
+        # every row kept as it was; a later version may add its own (the month cells' time zone in console_meta)
+        assert {t: [r for r in rows if r in before[t]] for t, rows in after.items()} == before
         upgraded = shape(db)
     finally:
         db.close()
