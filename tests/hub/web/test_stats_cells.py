@@ -187,6 +187,22 @@ def test_the_kth_value_of_sorted_runs_is_the_kth_of_them_merged() -> None:
             assert stats.kth_of_sorted(runs, k) == merged[k - 1]
 
 
+@pytest.mark.parametrize("count", [3, 40, 365])  # searched (few runs) and merged (the days of a year)
+def test_the_whole_of_many_periods_has_the_nearest_rank_percentiles_of_all_their_times(count: int) -> None:
+    rng = random.Random(count)
+    runs: list[response_months.Times] = []
+    for _ in range(count):
+        run = tuple(sorted(round(rng.uniform(0, 600), 1) for _ in range(rng.randint(0, 6))) for _ in range(3))
+        runs.append((run[0], run[1], run[2]))
+    whole = stats.Summary("")
+    stats._fill_from_sorted(whole, runs)
+    for m in range(3):
+        every = sorted(v for r in runs for v in r[m])
+        assert whole.timed[m] == len(every)
+        for p in (50, 90):
+            assert whole.pct(m, p) == stats.nearest_rank(every, p)
+
+
 def test_a_local_day_is_cut_at_the_very_midnight_the_queries_use() -> None:
     for tz in (UTC, BEIJING, ZoneInfo("Europe/Berlin")):
         for day in (date(2026, 3, 29), date(2026, 10, 25), date(2026, 12, 1)):
