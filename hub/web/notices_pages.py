@@ -17,17 +17,16 @@ from starlette.routing import Route
 
 from hub.web import notices, pushlog
 from hub.web.accounts import Principal
-from hub.web.auth import console_of, require_page
-from hub.web.console import run
+from hub.web.auth import console_of
 from hub.web.pushing import (
     Change,
     districts_now,
     expiry_from,
     guard_change,
     item_routes,
+    render_page,
     scope_in,
     take_off,
-    visible_places,
 )
 from hub.web.scopes import parse_scope
 
@@ -50,22 +49,8 @@ async def page(
     form: dict[str, str] | None = None,
     preview: notices.NoticeView | None = None,
 ) -> Response:
-    who = await require_page(request)
-    if isinstance(who, Response):
-        return who
-    data = await run(lambda: _page_data(request, who))
-    districts, stations = await visible_places(request, who)
-    return console_of(request).render(
-        request,
-        "notices.html",
-        who,
-        status=status,
-        error=error,
-        form=form or {},
-        preview=preview,
-        districts=districts,
-        stations=stations,
-        **data,
+    return await render_page(
+        request, "notices.html", _page_data, error=error, status=status, form=form, preview=preview
     )
 
 

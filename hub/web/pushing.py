@@ -1,6 +1,7 @@
 """What the watch-list and notice pages share: who is asking (page or API), the push scope and the expiry
-from a form or a JSON body, the stations one may see, refusals in the right form (page or JSON), and their
-table of routes (`item_routes`: the page, its forms and the API, the same six for both)."""
+from a form or a JSON body, the stations one may see, refusals in the right form (page or JSON), the page
+itself (`render_page`), and their table of routes (`item_routes`: the page, its forms and the API, the same
+six for both)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ __all__ = [
     "item_routes",
     "listing",
     "refuse",
+    "render_page",
     "scope_from_form",
     "scope_in",
     "send_json",
@@ -212,6 +214,37 @@ def take_off(
         return {key: gone.as_json()}
 
     return change
+
+
+async def render_page(
+    request: Request,
+    template: str,
+    data: Callable[[Request, Principal], dict[str, Any]],
+    *,
+    error: str = "",
+    status: int = 200,
+    form: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    """A page of pushed items: `data`'s items for the asker, the places they may push to, and the form being
+    filled again (after a refusal) with its error."""
+    who = await require_page(request)
+    if isinstance(who, Response):
+        return who
+    got = await run(lambda: data(request, who))
+    districts, stations = await visible_places(request, who)
+    return console_of(request).render(
+        request,
+        template,
+        who,
+        status=status,
+        error=error,
+        form=form or {},
+        districts=districts,
+        stations=stations,
+        **extra,
+        **got,
+    )
 
 
 async def listing(request: Request, data: Callable[[Principal], dict[str, Any]], key: str) -> Response:

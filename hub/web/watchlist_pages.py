@@ -17,16 +17,16 @@ from starlette.responses import Response
 
 from hub.web import pushlog, watchlist
 from hub.web.accounts import Principal
-from hub.web.auth import console_of, require_page
+from hub.web.auth import console_of
 from hub.web.console import Console, run
 from hub.web.pushing import (
     Change,
     districts_now,
     expiry_from,
     item_routes,
+    render_page,
     scope_in,
     take_off,
-    visible_places,
 )
 from hub.web.scopes import parse_scope
 
@@ -46,22 +46,7 @@ def _page_data(request: Request, who: Principal) -> dict[str, Any]:
 
 
 async def page(request: Request, *, error: str = "", status: int = 200, form: dict[str, str] | None = None) -> Response:
-    who = await require_page(request)
-    if isinstance(who, Response):
-        return who
-    data = await run(lambda: _page_data(request, who))
-    districts, stations = await visible_places(request, who)
-    return console_of(request).render(
-        request,
-        "watchlist.html",
-        who,
-        status=status,
-        error=error,
-        form=form or {},
-        districts=districts,
-        stations=stations,
-        **data,
-    )
+    return await render_page(request, "watchlist.html", _page_data, error=error, status=status, form=form)
 
 
 def _add(request: Request, who: Principal, fields: dict[str, Any]) -> dict[str, Any] | str:
